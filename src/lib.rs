@@ -1,0 +1,179 @@
+//! plinth: a policy-as-code linter for Azure infrastructure as code.
+//!
+//! The pipeline (see `design.md`): discover → load → front-end → neutral model
+//! → link → rules → findings → render. [`check`] runs all of it but the
+//! rendering, which lives in [`report`].
+
+pub mod arm;
+pub mod discover;
+pub mod model;
+pub mod policy;
+pub mod report;
+pub mod source;
+pub mod terraform;
+
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use crate::discover::Input;
+use crate::model::{Graph, Unit};
+use crate::policy::RuleSet;
+use crate::report::{Finding, Problem, Report, Severity, Summary};
+use crate::source::SourceMap;
+
+/// What a front-end produced from one input: zero or more units, and the
+/// problems it met (a file that does not parse yields a problem and no unit).
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub units: Vec<Unit>,
+    pub problems: Vec<Problem>,
+    /// Files read (including parameter files, child modules).
+    pub files: usize,
+}
+
+/// What a run is asked to do.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub paths: Vec<PathBuf>,
+    pub exclude: Vec<String>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            paths: vec![PathBuf::from(".")],
+            exclude: Vec::new(),
+        }
+    }
+}
+
+/// The result of a run: the files it read (for rendering snippets) and the report.
+pub struct Run {
+    pub sources: SourceMap,
+    pub report: Report,
+}
+
+/// Runs the whole pipeline over `options.paths`.
+pub fn check(options: &Options) -> Run {
+    let sources = SourceMap::new();
+    let mut problems = Vec::new();
+
+    let rules = match RuleSet::builtin(&sources) {
+        Ok(rules) => Some(rules),
+        Err(mut errs) => {
+            problems.append(&mut errs);
+            None
+        }
+    };
+
+    let (inputs, mut discover_problems) = discover::discover(&options.paths, &options.exclude);
+    problems.append(&mut discover_problems);
+
+    let loaded: Vec<Loaded> = inputs
+        .par_iter()
+        .map(|input| load_input(&sources, input))
+        .collect();
+
+    let mut summary = Summary::default();
+    let mut units = Vec::new();
+    for mut l in loaded {
+        summary.files += l.files;
+        problems.append(&mut l.problems);
+        units.append(&mut l.units);
+    }
+    summary.units = units.len();
+
+    let mut findings: Vec<Finding> = units
+        .into_par_iter()
+        .map(|unit| {
+            let graph = Graph::link(unit);
+            let resources = graph.resources().iter().filter(|r| r.managed).count();
+            let found = match &rules {
+                Some(rules) => rules.check(&graph, &sources),
+                None => Vec::new(),
+            };
+            (resources, found)
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flat_map(|(resources, found)| {
+            summary.resources += resources;
+            found
+        })
+        .collect();
+
+    for finding in &mut findings {
+        finding.fingerprint = fingerprint(&sources, finding);
+    }
+    sort_and_dedup(&sources, &mut findings);
+    problems.sort_by(|a, b| (&a.path, a.span, &a.message).cmp(&(&b.path, b.span, &b.message)));
+    problems.dedup();
+
+    summary.findings = findings.len();
+    summary.errors = problems.len();
+    for severity in [Severity::Error, Severity::Warning, Severity::Info] {
+        let n = findings.iter().filter(|f| f.severity == severity).count();
+        summary.by_severity.insert(severity.as_str().to_string(), n);
+    }
+    Run {
+        sources,
+        report: Report {
+            findings,
+            problems,
+            summary,
+        },
+    }
+}
+
+fn load_input(sources: &SourceMap, input: &Input) -> Loaded {
+    match input {
+        Input::Json { path, explicit } => arm::load_json_input(sources, path, *explicit),
+        Input::TerraformModule { dir, files } => terraform::load_module(sources, dir, files),
+    }
+}
+
+/// Sorts findings by file, position and rule, and drops exact repeats (the
+/// same rule at the same span with the same message).
+fn sort_and_dedup(sources: &SourceMap, findings: &mut Vec<Finding>) {
+    findings.sort_by(|a, b| {
+        let pa = sources.path(a.primary.span.file);
+        let pb = sources.path(b.primary.span.file);
+        (pa, a.primary.span.start, &a.rule, &a.message).cmp(&(
+            pb,
+            b.primary.span.start,
+            &b.rule,
+            &b.message,
+        ))
+    });
+    findings.dedup_by(|a, b| {
+        a.rule == b.rule && a.primary.span == b.primary.span && a.message == b.message
+    });
+}
+
+/// A fingerprint that survives reformatting and line moves: the rule, the
+/// file, the resource's address and the offending source text with its
+/// whitespace removed — never a line number.
+fn fingerprint(sources: &SourceMap, finding: &Finding) -> String {
+    let file = sources.get(finding.primary.span.file);
+    let snippet: String = file
+        .slice(finding.primary.span)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let text = format!(
+        "{}\u{1f}{}\u{1f}{}\u{1f}{}",
+        finding.rule,
+        file.path.to_string_lossy().replace('\\', "/"),
+        finding.resource.address,
+        snippet
+    );
+    format!("{:016x}", fnv1a(text.as_bytes()))
+}
+
+/// FNV-1a, 64-bit: stable across Rust versions and platforms, unlike `DefaultHasher`.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x100000001b3)
+    })
+}

@@ -1,0 +1,334 @@
+//! Linking: a unit's resources become a graph whose edges are the references
+//! between them, with indexes so that every rule costs linear time.
+//!
+//! A unit is what deploys together — an ARM template with its nested
+//! deployments, a Terraform root module with its local modules. Ids that point
+//! outside the unit become external resources (not managed here) carrying
+//! whatever the id tells: type and name.
+
+use std::collections::HashMap;
+
+use crate::model::id::{ArmId, Part};
+use crate::model::resource::{Framework, Origin, Resource};
+use crate::model::value::{Node, Object, Truth, Value};
+use crate::source::{FileId, Span};
+
+/// What one front-end produced for one unit.
+#[derive(Debug, Default)]
+pub struct Unit {
+    /// How the unit is named to users: a template path or a module folder.
+    pub label: String,
+    pub files: Vec<FileId>,
+    pub resources: Vec<Resource>,
+    /// Explicit parent links the front-end knows structurally (inline and
+    /// nested children, Terraform `virtual_network_name = azurerm_virtual_network.x.name`):
+    /// child key → parent key.
+    pub parents: HashMap<String, String>,
+}
+
+pub type ResourceIdx = usize;
+
+/// A resource that points at another, and the node that does the pointing.
+#[derive(Clone, Debug)]
+pub struct Referrer {
+    pub from: ResourceIdx,
+    pub span: Option<Span>,
+}
+
+#[derive(Debug)]
+pub struct Graph {
+    pub label: String,
+    pub files: Vec<FileId>,
+    resources: Vec<Resource>,
+    by_type: HashMap<String, Vec<ResourceIdx>>,
+    by_key: HashMap<String, ResourceIdx>,
+    by_name: HashMap<(String, String), Vec<ResourceIdx>>,
+    parent: Vec<Option<ResourceIdx>>,
+    children: Vec<Vec<ResourceIdx>>,
+    referrers: Vec<Vec<Referrer>>,
+}
+
+impl Graph {
+    pub fn link(unit: Unit) -> Graph {
+        let mut graph = Graph {
+            label: unit.label,
+            files: unit.files,
+            resources: Vec::new(),
+            by_type: HashMap::new(),
+            by_key: HashMap::new(),
+            by_name: HashMap::new(),
+            parent: Vec::new(),
+            children: Vec::new(),
+            referrers: Vec::new(),
+        };
+        for resource in unit.resources {
+            graph.push(resource);
+        }
+
+        // Every id mentioned anywhere resolves to a declared resource or an
+        // external one; collect first, since creating externals grows the list.
+        let mut mentioned = Vec::new();
+        for (idx, resource) in graph.resources.iter().enumerate() {
+            walk_ids(&resource.body, &mut |id, span| mentioned.push((idx, id, span)));
+        }
+        let mut edges = Vec::with_capacity(mentioned.len());
+        for (from, id, span) in mentioned {
+            if let Some(target) = graph.resolve_or_add_external(&id, from, span) {
+                edges.push((from, target, span));
+            }
+        }
+
+        // Parents: explicit links first, then by id; externals get parents too.
+        let mut idx = 0;
+        while idx < graph.resources.len() {
+            let resource = &graph.resources[idx];
+            let explicit = unit
+                .parents
+                .get(&resource.key)
+                .and_then(|k| graph.by_key.get(k).copied());
+            let parent = match explicit {
+                Some(p) => Some(p),
+                None => match resource.id().parent() {
+                    Some(parent_id) => {
+                        let span = Some(resource.span);
+                        graph.resolve_or_add_external(&parent_id, idx, span)
+                    }
+                    None => None,
+                },
+            };
+            graph.parent[idx] = parent.filter(|p| *p != idx);
+            idx += 1;
+        }
+        for idx in 0..graph.resources.len() {
+            if let Some(p) = graph.parent[idx] {
+                graph.children[p].push(idx);
+            }
+        }
+        for (from, target, span) in edges {
+            if from != target {
+                graph.referrers[target].push(Referrer { from, span });
+            }
+        }
+        graph
+    }
+
+    fn push(&mut self, resource: Resource) -> ResourceIdx {
+        let idx = self.resources.len();
+        self.by_type
+            .entry(resource.rtype.to_ascii_lowercase())
+            .or_default()
+            .push(idx);
+        self.by_key.entry(resource.key.clone()).or_insert(idx);
+        if let Some(name) = resource.full_name() {
+            self.by_name
+                .entry((
+                    resource.rtype.to_ascii_lowercase(),
+                    name.to_ascii_lowercase(),
+                ))
+                .or_default()
+                .push(idx);
+        }
+        self.resources.push(resource);
+        self.parent.push(None);
+        self.children.push(Vec::new());
+        self.referrers.push(Vec::new());
+        idx
+    }
+
+    fn resolve_or_add_external(
+        &mut self,
+        id: &ArmId,
+        mentioned_by: ResourceIdx,
+        span: Option<Span>,
+    ) -> Option<ResourceIdx> {
+        match self.lookup(id) {
+            Lookup::Found(idx) => Some(idx),
+            Lookup::Ambiguous => None,
+            Lookup::Missing => {
+                let name = id.full_name()?;
+                let file = self.resources[mentioned_by].origin.file;
+                let span = span.unwrap_or(self.resources[mentioned_by].span);
+                let mut body = Object::new();
+                body.insert("name", Node::string(name.clone(), Some(span)));
+                body.insert("type", Node::string(id.rtype.clone(), Some(span)));
+                let external = Resource {
+                    rtype: id.rtype.clone(),
+                    names: id.names.clone(),
+                    subscription: id.subscription.clone(),
+                    resource_group: id.resource_group.clone(),
+                    api_version: None,
+                    body: Node::object(body, Some(span)),
+                    origin: Origin {
+                        file,
+                        framework: Framework::External,
+                        address: id.to_string(),
+                    },
+                    span,
+                    key: format!("external:{}", id),
+                    managed: false,
+                    exists: Truth::True,
+                };
+                Some(self.push(external))
+            }
+        }
+    }
+
+    fn lookup(&self, id: &ArmId) -> Lookup {
+        if let Some(idx) = id.local.as_ref().and_then(|k| self.by_key.get(k)) {
+            return Lookup::Found(*idx);
+        }
+        let Some(name) = id.full_name() else {
+            return Lookup::Ambiguous;
+        };
+        let key = (id.rtype.to_ascii_lowercase(), name.to_ascii_lowercase());
+        let candidates: Vec<ResourceIdx> = self
+            .by_name
+            .get(&key)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&i| {
+                let r = &self.resources[i];
+                r.subscription.may_equal(&id.subscription)
+                    && r.resource_group.may_equal(&id.resource_group)
+            })
+            .collect();
+        match candidates.as_slice() {
+            [] => Lookup::Missing,
+            [one] => Lookup::Found(*one),
+            many => {
+                // Declared and external twins of one resource are the same thing;
+                // two declared resources of one name are genuinely ambiguous.
+                let declared: Vec<_> = many
+                    .iter()
+                    .filter(|&&i| self.resources[i].origin.framework != Framework::External)
+                    .collect();
+                match declared.as_slice() {
+                    [one] => Lookup::Found(**one),
+                    _ => Lookup::Ambiguous,
+                }
+            }
+        }
+    }
+
+    /// The resource an id names: declared here, external, or `None` when the
+    /// id does not determine it (unknown name, ambiguous).
+    pub fn resolve(&self, id: &ArmId) -> Option<ResourceIdx> {
+        match self.lookup(id) {
+            Lookup::Found(idx) => Some(idx),
+            _ => None,
+        }
+    }
+
+    pub fn get(&self, idx: ResourceIdx) -> &Resource {
+        &self.resources[idx]
+    }
+
+    pub fn resources(&self) -> &[Resource] {
+        &self.resources
+    }
+
+    pub fn of_type(&self, rtype: &str) -> &[ResourceIdx] {
+        self.by_type
+            .get(&rtype.to_ascii_lowercase())
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    pub fn parent(&self, idx: ResourceIdx) -> Option<ResourceIdx> {
+        self.parent[idx]
+    }
+
+    pub fn children(&self, idx: ResourceIdx) -> &[ResourceIdx] {
+        &self.children[idx]
+    }
+
+    pub fn referrers(&self, idx: ResourceIdx) -> &[Referrer] {
+        &self.referrers[idx]
+    }
+}
+
+enum Lookup {
+    Found(ResourceIdx),
+    Missing,
+    Ambiguous,
+}
+
+/// Calls `f` for every resource id inside a value tree.
+fn walk_ids(node: &Node, f: &mut impl FnMut(ArmId, Option<Span>)) {
+    match &node.value {
+        Value::Id(id) => f(id.clone(), node.span),
+        Value::String(s) if s.starts_with('/') => {
+            if let Some(id) = ArmId::parse(s) {
+                f(id, node.span)
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|n| walk_ids(n, f)),
+        Value::Object(o) => o.iter().for_each(|(_, n)| walk_ids(n, f)),
+        _ => {}
+    }
+}
+
+/// Builds a resource for tests and front-ends: ARM type, full name, body.
+pub fn names_of(full_name: &str) -> Vec<Part> {
+    full_name
+        .split('/')
+        .map(|s| Part::Known(s.to_string()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resource(key: &str, rtype: &str, name: &str, body: serde_json::Value) -> Resource {
+        Resource {
+            rtype: rtype.into(),
+            names: names_of(name),
+            subscription: Part::Unknown,
+            resource_group: Part::Unknown,
+            api_version: None,
+            body: Node::new(Value::from_json(&body), None),
+            origin: Origin {
+                file: FileId(0),
+                framework: Framework::Arm,
+                address: key.into(),
+            },
+            span: Span::new(FileId(0), 0, 0),
+            key: key.into(),
+            managed: true,
+            exists: Truth::True,
+        }
+    }
+
+    #[test]
+    fn links_references_parents_and_externals() {
+        let subnet_id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet1/subnets/pe";
+        let unit = Unit {
+            label: "t".into(),
+            resources: vec![
+                resource("vnet", "Microsoft.Network/virtualNetworks", "vnet1", serde_json::json!({})),
+                resource("snet", "Microsoft.Network/virtualNetworks/subnets", "vnet1/pe", serde_json::json!({})),
+                resource(
+                    "pe",
+                    "Microsoft.Network/privateEndpoints",
+                    "pe1",
+                    serde_json::json!({"properties": {
+                        "subnet": {"id": subnet_id},
+                        "privateLinkServiceConnections": [{"properties": {"privateLinkServiceId":
+                            "/subscriptions/s/resourceGroups/other/providers/Microsoft.DBforPostgreSQL/flexibleServers/db"}}]
+                    }}),
+                ),
+            ],
+            ..Unit::default()
+        };
+        let graph = Graph::link(unit);
+        let snet = graph.resolve(&ArmId::parse(subnet_id).unwrap()).unwrap();
+        assert_eq!(graph.get(snet).key, "snet");
+        assert_eq!(graph.parent(snet).map(|p| graph.get(p).key.as_str()), Some("vnet"));
+        assert_eq!(graph.referrers(snet).len(), 1);
+        let servers = graph.of_type("microsoft.dbforpostgresql/flexibleservers");
+        assert_eq!(servers.len(), 1);
+        assert!(!graph.get(servers[0]).managed);
+    }
+}

@@ -1,0 +1,215 @@
+//! Azure resource ids whose parts may be unknown.
+//!
+//! `resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet', 'snet')`
+//! in a template has an unknown subscription and resource group but a known
+//! type and name; a Terraform reference knows exactly which resource it means
+//! even when that resource's name comes from a variable. [`ArmId`] keeps all of
+//! that, so the linker can resolve a reference whenever the input determines it.
+
+use std::fmt;
+
+/// One segment of an id: known text, or unknown.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Part {
+    Known(String),
+    Unknown,
+}
+
+impl Part {
+    pub fn known(&self) -> Option<&str> {
+        match self {
+            Part::Known(s) => Some(s),
+            Part::Unknown => None,
+        }
+    }
+
+    /// Two parts can name the same thing unless both are known and differ.
+    pub fn may_equal(&self, other: &Part) -> bool {
+        match (self, other) {
+            (Part::Known(a), Part::Known(b)) => a.eq_ignore_ascii_case(b),
+            _ => true,
+        }
+    }
+}
+
+impl From<&str> for Part {
+    fn from(s: &str) -> Part {
+        Part::Known(s.to_string())
+    }
+}
+
+/// A resource id: `/subscriptions/{sub}/resourceGroups/{rg}/providers/{type…}/{name…}`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ArmId {
+    pub subscription: Part,
+    pub resource_group: Part,
+    /// The full resource type, e.g. `Microsoft.Network/virtualNetworks/subnets`.
+    pub rtype: String,
+    /// One name per type segment after the namespace: `[vnet, snet]` for a subnet.
+    pub names: Vec<Part>,
+    /// The front-end key (Terraform address, ARM symbolic name or index) of the
+    /// resource in the same unit this id was taken from, when the front-end
+    /// knows it exactly. The linker resolves by this key first.
+    pub local: Option<String>,
+}
+
+impl ArmId {
+    /// An id in the deployment's own (unknown) subscription and resource group.
+    pub fn new(rtype: impl Into<String>, names: Vec<Part>) -> ArmId {
+        ArmId {
+            subscription: Part::Unknown,
+            resource_group: Part::Unknown,
+            rtype: rtype.into(),
+            names,
+            local: None,
+        }
+    }
+
+    /// Parses a literal id. Returns `None` for anything that is not an id of a
+    /// resource under a provider (so ordinary strings are never mistaken for ids).
+    pub fn parse(text: &str) -> Option<ArmId> {
+        let text = text.trim();
+        if !text.starts_with('/') {
+            return None;
+        }
+        let segments: Vec<&str> = text.trim_end_matches('/').split('/').skip(1).collect();
+        let mut i = 0;
+        let mut subscription = Part::Unknown;
+        let mut resource_group = Part::Unknown;
+        if segments.first()?.eq_ignore_ascii_case("subscriptions") {
+            subscription = Part::Known(segments.get(1)?.to_string());
+            i = 2;
+            if segments
+                .get(i)
+                .is_some_and(|s| s.eq_ignore_ascii_case("resourceGroups"))
+            {
+                resource_group = Part::Known(segments.get(i + 1)?.to_string());
+                i += 2;
+            }
+        }
+        if !segments.get(i)?.eq_ignore_ascii_case("providers") {
+            return None;
+        }
+        let namespace = segments.get(i + 1)?;
+        let rest = &segments[i + 2..];
+        if rest.is_empty() || rest.len() % 2 != 0 || !namespace.contains('.') {
+            return None;
+        }
+        let mut rtype = namespace.to_string();
+        let mut names = Vec::new();
+        for pair in rest.chunks(2) {
+            if pair[0].is_empty() || pair[1].is_empty() {
+                return None;
+            }
+            rtype.push('/');
+            rtype.push_str(pair[0]);
+            names.push(Part::Known(pair[1].to_string()));
+        }
+        Some(ArmId {
+            subscription,
+            resource_group,
+            rtype,
+            names,
+            local: None,
+        })
+    }
+
+    /// The last name segment: the zone name of a private DNS zone id.
+    pub fn leaf_name(&self) -> &Part {
+        self.names.last().unwrap_or(&Part::Unknown)
+    }
+
+    /// The full ARM name (`vnet/snet`), when every segment is known.
+    pub fn full_name(&self) -> Option<String> {
+        let parts: Option<Vec<&str>> = self.names.iter().map(Part::known).collect();
+        parts.map(|p| p.join("/"))
+    }
+
+    pub fn is_type(&self, rtype: &str) -> bool {
+        self.rtype.eq_ignore_ascii_case(rtype)
+    }
+
+    /// The parent resource's id (`…/virtualNetworks/vnet` for a subnet).
+    pub fn parent(&self) -> Option<ArmId> {
+        if self.names.len() < 2 {
+            return None;
+        }
+        let (rtype, _) = self.rtype.rsplit_once('/')?;
+        Some(ArmId {
+            subscription: self.subscription.clone(),
+            resource_group: self.resource_group.clone(),
+            rtype: rtype.to_string(),
+            names: self.names[..self.names.len() - 1].to_vec(),
+            local: None,
+        })
+    }
+
+    /// Whether two ids can name the same resource: same type and names, and no
+    /// known subscription or resource group that differs.
+    pub fn may_equal(&self, other: &ArmId) -> bool {
+        self.rtype.eq_ignore_ascii_case(&other.rtype)
+            && self.names.len() == other.names.len()
+            && self
+                .names
+                .iter()
+                .zip(&other.names)
+                .all(|(a, b)| a.may_equal(b))
+            && self.subscription.may_equal(&other.subscription)
+            && self.resource_group.may_equal(&other.resource_group)
+    }
+}
+
+impl fmt::Display for ArmId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let part = |p: &Part| p.known().unwrap_or("{unknown}").to_string();
+        write!(
+            f,
+            "/subscriptions/{}/resourceGroups/{}/providers/",
+            part(&self.subscription),
+            part(&self.resource_group)
+        )?;
+        let mut types = self.rtype.split('/');
+        write!(f, "{}", types.next().unwrap_or(""))?;
+        for (t, n) in types.zip(&self.names) {
+            write!(f, "/{}/{}", t, part(n))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_subnet_id() {
+        let id = ArmId::parse(
+            "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet1/subnets/pe",
+        )
+        .unwrap();
+        assert_eq!(id.rtype, "Microsoft.Network/virtualNetworks/subnets");
+        assert_eq!(id.full_name().as_deref(), Some("vnet1/pe"));
+        assert_eq!(id.resource_group, Part::Known("rg".into()));
+        let vnet = id.parent().unwrap();
+        assert!(vnet.is_type("microsoft.network/virtualnetworks"));
+        assert_eq!(vnet.full_name().as_deref(), Some("vnet1"));
+    }
+
+    #[test]
+    fn ordinary_strings_are_not_ids() {
+        assert!(ArmId::parse("privatelink.postgres.database.azure.com").is_none());
+        assert!(ArmId::parse("/tmp/file").is_none());
+        assert!(ArmId::parse("/subscriptions/x/resourceGroups/rg").is_none());
+    }
+
+    #[test]
+    fn unknown_resource_group_may_equal_a_known_one() {
+        let a = ArmId::new("Microsoft.Network/privateDnsZones", vec!["z.com".into()]);
+        let mut b = a.clone();
+        b.resource_group = Part::Known("rg".into());
+        assert!(a.may_equal(&b));
+        let mut c = a.clone();
+        c.resource_group = Part::Known("other".into());
+        assert!(!b.may_equal(&c));
+    }
+}

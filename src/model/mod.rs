@@ -1,0 +1,15 @@
+//! The neutral model: every front-end's output, in ARM's vocabulary.
+//!
+//! Resources carry their ARM type, name, id and a property tree in the ARM REST
+//! shape; values may be unknown and logic is three-valued. This module knows
+//! nothing about JSON or HCL syntax, and nothing about rules.
+
+pub mod graph;
+pub mod id;
+pub mod resource;
+pub mod value;
+
+pub use graph::{Graph, Referrer, ResourceIdx, Unit};
+pub use id::{ArmId, Part};
+pub use resource::{Framework, Origin, Resource};
+pub use value::{Node, Object, Truth, Value};

@@ -1,0 +1,277 @@
+//! Values in the neutral model: JSON-like trees whose nodes carry the span of
+//! the source text they came from, plus two things JSON lacks — resource ids
+//! whose parts may be unknown, and `Unknown` itself.
+
+use crate::model::id::ArmId;
+use crate::source::Span;
+
+/// A value with the span of the source construct that produced it: for an
+/// object member, the whole member (`"key": value`, `key = value`); for an
+/// array element, the element. Values synthesised by a front-end (defaults,
+/// mapped attributes) carry the span of the attribute they were mapped from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub span: Option<Span>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    Array(Vec<Node>),
+    Object(Object),
+    /// A resource id. Front-ends produce it from `resourceId()` and friends and
+    /// from Terraform references; literal id strings are parsed on demand.
+    Id(ArmId),
+    /// Not knowable from the input: a parameter without a value, a function
+    /// the evaluator does not implement, an attribute known only after apply.
+    Unknown,
+}
+
+/// An object whose keys keep their source order and compare case-insensitively
+/// (ARM property names are case-insensitive).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Object {
+    pub entries: Vec<(String, Node)>,
+}
+
+impl Object {
+    pub fn new() -> Object {
+        Object::default()
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
+        self.entries
+            .iter_mut()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    }
+
+    /// Sets `key`, replacing an existing entry with the same name (any case).
+    pub fn insert(&mut self, key: impl Into<String>, node: Node) {
+        let key = key.into();
+        match self.get_mut(&key) {
+            Some(slot) => *slot = node,
+            None => self.entries.push((key, node)),
+        }
+    }
+
+    /// The object at `key`, created empty when missing or not an object.
+    pub fn object_mut(&mut self, key: &str, span: Option<Span>) -> &mut Object {
+        let is_object = matches!(self.get(key).map(|n| &n.value), Some(Value::Object(_)));
+        if !is_object {
+            self.insert(key, Node::new(Value::Object(Object::new()), span));
+        }
+        match self.get_mut(key).map(|n| &mut n.value) {
+            Some(Value::Object(object)) => object,
+            _ => unreachable!("inserted an object just above"),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Node)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl Node {
+    pub fn new(value: Value, span: Option<Span>) -> Node {
+        Node { value, span }
+    }
+
+    pub fn unknown(span: Option<Span>) -> Node {
+        Node::new(Value::Unknown, span)
+    }
+
+    pub fn string(s: impl Into<String>, span: Option<Span>) -> Node {
+        Node::new(Value::String(s.into()), span)
+    }
+
+    pub fn object(object: Object, span: Option<Span>) -> Node {
+        Node::new(Value::Object(object), span)
+    }
+
+    /// The member at `key` when this node is an object.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.value {
+            Value::Object(o) => o.get(key),
+            _ => None,
+        }
+    }
+
+    /// Follows a dotted path of object keys (`properties.network.publicNetworkAccess`).
+    pub fn get_path(&self, path: &str) -> Option<&Node> {
+        path.split('.')
+            .filter(|s| !s.is_empty())
+            .try_fold(self, |node, key| node.get(key))
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        self.value.as_str()
+    }
+
+    pub fn is_unknown(&self) -> bool {
+        matches!(self.value, Value::Unknown)
+    }
+}
+
+impl Value {
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// This value read as a resource id: an `Id`, or a string that parses as one.
+    pub fn as_id(&self) -> Option<ArmId> {
+        match self {
+            Value::Id(id) => Some(id.clone()),
+            Value::String(s) => ArmId::parse(s),
+            _ => None,
+        }
+    }
+
+    /// True when this value or anything inside it is unknown.
+    pub fn contains_unknown(&self) -> bool {
+        match self {
+            Value::Unknown => true,
+            Value::Array(items) => items.iter().any(|n| n.value.contains_unknown()),
+            Value::Object(o) => o.iter().any(|(_, n)| n.value.contains_unknown()),
+            _ => false,
+        }
+    }
+
+    /// A short rendering for messages: strings bare, ids as paths, others as JSON.
+    pub fn display(&self) -> String {
+        match self {
+            Value::Null => "null".into(),
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) => {
+                if n.fract() == 0.0 && n.abs() < 1e15 {
+                    format!("{}", *n as i64)
+                } else {
+                    n.to_string()
+                }
+            }
+            Value::String(s) => s.clone(),
+            Value::Array(items) => format!(
+                "[{}]",
+                items
+                    .iter()
+                    .map(|n| n.value.display())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Value::Object(_) => "{…}".into(),
+            Value::Id(id) => id.to_string(),
+            Value::Unknown => "(unknown)".into(),
+        }
+    }
+
+    /// Converts plain JSON (no spans) into a value; used for data tables and tests.
+    pub fn from_json(json: &serde_json::Value) -> Value {
+        match json {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
+            serde_json::Value::String(s) => Value::String(s.clone()),
+            serde_json::Value::Array(a) => Value::Array(
+                a.iter()
+                    .map(|v| Node::new(Value::from_json(v), None))
+                    .collect(),
+            ),
+            serde_json::Value::Object(o) => Value::Object(Object {
+                entries: o
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Node::new(Value::from_json(v), None)))
+                    .collect(),
+            }),
+        }
+    }
+}
+
+/// Three-valued truth: a condition over an unknown value is `Unknown`, and an
+/// unknown never raises a finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Truth {
+    True,
+    False,
+    Unknown,
+}
+
+impl Truth {
+    pub fn from_bool(b: bool) -> Truth {
+        if b { Truth::True } else { Truth::False }
+    }
+
+    pub fn not(self) -> Truth {
+        match self {
+            Truth::True => Truth::False,
+            Truth::False => Truth::True,
+            Truth::Unknown => Truth::Unknown,
+        }
+    }
+
+    /// Kleene conjunction: false wins over unknown.
+    pub fn and(self, other: Truth) -> Truth {
+        match (self, other) {
+            (Truth::False, _) | (_, Truth::False) => Truth::False,
+            (Truth::True, Truth::True) => Truth::True,
+            _ => Truth::Unknown,
+        }
+    }
+
+    /// Kleene disjunction: true wins over unknown.
+    pub fn or(self, other: Truth) -> Truth {
+        match (self, other) {
+            (Truth::True, _) | (_, Truth::True) => Truth::True,
+            (Truth::False, Truth::False) => Truth::False,
+            _ => Truth::Unknown,
+        }
+    }
+
+    pub fn is_true(self) -> bool {
+        self == Truth::True
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kleene_logic() {
+        assert_eq!(Truth::Unknown.and(Truth::False), Truth::False);
+        assert_eq!(Truth::Unknown.and(Truth::True), Truth::Unknown);
+        assert_eq!(Truth::Unknown.or(Truth::True), Truth::True);
+        assert_eq!(Truth::Unknown.or(Truth::False), Truth::Unknown);
+        assert_eq!(Truth::Unknown.not(), Truth::Unknown);
+    }
+
+    #[test]
+    fn object_keys_compare_case_insensitively() {
+        let mut o = Object::new();
+        o.insert("publicNetworkAccess", Node::string("Enabled", None));
+        o.insert("PublicNetworkAccess", Node::string("Disabled", None));
+        assert_eq!(o.len(), 1);
+        assert_eq!(o.get("PUBLICNETWORKACCESS").and_then(Node::as_str), Some("Disabled"));
+    }
+}

@@ -1,0 +1,1 @@
+//! Human output: miette graphical reports.

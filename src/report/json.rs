@@ -1,0 +1,1 @@
+//! JSON output: the versioned contract in design.md.
