@@ -37,8 +37,11 @@ pub fn discover(paths: &[PathBuf], exclude: &[String]) -> (Vec<Input>, Vec<Probl
         }
         if !root.is_dir() {
             problems.push(
-                Problem::new("io-error", format!("{}: no such file or directory", root.display()))
-                    .at(root.clone(), None),
+                Problem::new(
+                    "io-error",
+                    format!("{}: no such file or directory", root.display()),
+                )
+                .at(root.clone(), None),
             );
             continue;
         }
@@ -132,7 +135,10 @@ fn build_globs(patterns: &[String]) -> Result<GlobSet, Problem> {
     let mut builder = GlobSetBuilder::new();
     for pattern in patterns {
         let glob = Glob::new(pattern).map_err(|err| {
-            Problem::new("usage-error", format!("invalid --exclude glob `{pattern}`: {err}"))
+            Problem::new(
+                "usage-error",
+                format!("invalid --exclude glob `{pattern}`: {err}"),
+            )
         })?;
         builder.add(glob);
         // `--exclude modules` also excludes everything below it.

@@ -69,7 +69,9 @@ impl Graph {
         // external one; collect first, since creating externals grows the list.
         let mut mentioned = Vec::new();
         for (idx, resource) in graph.resources.iter().enumerate() {
-            walk_ids(&resource.body, &mut |id, span| mentioned.push((idx, id, span)));
+            walk_ids(&resource.body, &mut |id, span| {
+                mentioned.push((idx, id, span))
+            });
         }
         let mut edges = Vec::with_capacity(mentioned.len());
         for (from, id, span) in mentioned {
@@ -307,8 +309,18 @@ mod tests {
         let unit = Unit {
             label: "t".into(),
             resources: vec![
-                resource("vnet", "Microsoft.Network/virtualNetworks", "vnet1", serde_json::json!({})),
-                resource("snet", "Microsoft.Network/virtualNetworks/subnets", "vnet1/pe", serde_json::json!({})),
+                resource(
+                    "vnet",
+                    "Microsoft.Network/virtualNetworks",
+                    "vnet1",
+                    serde_json::json!({}),
+                ),
+                resource(
+                    "snet",
+                    "Microsoft.Network/virtualNetworks/subnets",
+                    "vnet1/pe",
+                    serde_json::json!({}),
+                ),
                 resource(
                     "pe",
                     "Microsoft.Network/privateEndpoints",
@@ -325,7 +337,10 @@ mod tests {
         let graph = Graph::link(unit);
         let snet = graph.resolve(&ArmId::parse(subnet_id).unwrap()).unwrap();
         assert_eq!(graph.get(snet).key, "snet");
-        assert_eq!(graph.parent(snet).map(|p| graph.get(p).key.as_str()), Some("vnet"));
+        assert_eq!(
+            graph.parent(snet).map(|p| graph.get(p).key.as_str()),
+            Some("vnet")
+        );
         assert_eq!(graph.referrers(snet).len(), 1);
         let servers = graph.of_type("microsoft.dbforpostgresql/flexibleservers");
         assert_eq!(servers.len(), 1);

@@ -92,7 +92,7 @@ impl ArmId {
         }
         let namespace = segments.get(i + 1)?;
         let rest = &segments[i + 2..];
-        if rest.is_empty() || rest.len() % 2 != 0 || !namespace.contains('.') {
+        if rest.is_empty() || !rest.len().is_multiple_of(2) || !namespace.contains('.') {
             return None;
         }
         let mut rtype = namespace.to_string();

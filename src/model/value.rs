@@ -222,7 +222,7 @@ impl Truth {
         if b { Truth::True } else { Truth::False }
     }
 
-    pub fn not(self) -> Truth {
+    pub fn negate(self) -> Truth {
         match self {
             Truth::True => Truth::False,
             Truth::False => Truth::True,
@@ -263,7 +263,7 @@ mod tests {
         assert_eq!(Truth::Unknown.and(Truth::True), Truth::Unknown);
         assert_eq!(Truth::Unknown.or(Truth::True), Truth::True);
         assert_eq!(Truth::Unknown.or(Truth::False), Truth::Unknown);
-        assert_eq!(Truth::Unknown.not(), Truth::Unknown);
+        assert_eq!(Truth::Unknown.negate(), Truth::Unknown);
     }
 
     #[test]
@@ -272,6 +272,9 @@ mod tests {
         o.insert("publicNetworkAccess", Node::string("Enabled", None));
         o.insert("PublicNetworkAccess", Node::string("Disabled", None));
         assert_eq!(o.len(), 1);
-        assert_eq!(o.get("PUBLICNETWORKACCESS").and_then(Node::as_str), Some("Disabled"));
+        assert_eq!(
+            o.get("PUBLICNETWORKACCESS").and_then(Node::as_str),
+            Some("Disabled")
+        );
     }
 }

@@ -1,18 +1,317 @@
 //! The rule language: YAML policies, loaded, checked and evaluated over the graph.
+//!
+//! Built-in rules are embedded from `rules/` at build time; users add their own
+//! with `--rules DIR`. No rule has Rust code of its own: everything a rule
+//! knows is in its YAML, and the language grows only by general features.
+//! The language reference is `rules/README.md`.
 
-use crate::model::Graph;
+pub mod eval;
+pub mod expr;
+pub mod rule;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use crate::model::{Graph, Node, Value};
 use crate::report::{Finding, Problem};
 use crate::source::SourceMap;
 
-pub struct RuleSet {}
+pub use rule::{Rule, RuleMeta};
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+}
+
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    tables: HashMap<String, Vec<Node>>,
+}
 
 impl RuleSet {
     /// The built-in rules, embedded in the binary.
-    pub fn builtin(_sources: &SourceMap) -> Result<RuleSet, Vec<Problem>> {
-        Ok(RuleSet {})
+    pub fn builtin(sources: &SourceMap) -> Result<RuleSet, Vec<Problem>> {
+        let mut problems = Vec::new();
+        let mut tables = HashMap::new();
+        for (path, text) in embedded::BUILTIN_TABLES {
+            match load_table(path, text) {
+                Ok((name, rows)) => {
+                    tables.insert(name, rows);
+                }
+                Err(problem) => problems.push(problem),
+            }
+        }
+        let table_names: HashSet<String> = tables.keys().cloned().collect();
+        let mut rules = Vec::new();
+        for (path, text) in embedded::BUILTIN_RULES {
+            let file = sources.add(PathBuf::from(path), *text);
+            match rule::load(sources, file, &table_names) {
+                Ok(rule) => rules.push(rule),
+                Err(problem) => problems.push(problem),
+            }
+        }
+        let mut set = RuleSet { rules, tables };
+        set.check_unique(sources, &mut problems);
+        if problems.is_empty() {
+            Ok(set)
+        } else {
+            Err(problems)
+        }
     }
 
-    pub fn check(&self, _graph: &Graph, _sources: &SourceMap) -> Vec<Finding> {
-        Vec::new()
+    fn check_unique(&mut self, sources: &SourceMap, problems: &mut Vec<Problem>) {
+        let mut seen: HashMap<String, String> = HashMap::new();
+        for rule in &self.rules {
+            let path = sources.path(rule.meta.file);
+            for key in [&rule.meta.id, &rule.meta.name] {
+                if let Some(other) =
+                    seen.insert(key.to_ascii_lowercase(), path.display().to_string())
+                {
+                    problems.push(
+                        Problem::new("rule-error", format!("`{key}` is already used by {other}"))
+                            .at(path.clone(), None),
+                    );
+                }
+            }
+        }
+        self.rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
+    }
+
+    pub fn rules(&self) -> impl Iterator<Item = &RuleMeta> {
+        self.rules.iter().map(|r| &r.meta)
+    }
+
+    /// A rule by id or name, case-insensitively.
+    pub fn find(&self, key: &str) -> Option<&RuleMeta> {
+        self.rules()
+            .find(|m| m.id.eq_ignore_ascii_case(key) || m.name.eq_ignore_ascii_case(key))
+    }
+
+    pub fn check(&self, graph: &Graph, sources: &SourceMap) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        let mut ctx = eval::Context::new(graph, &self.tables);
+        for rule in &self.rules {
+            rule.check(&mut ctx, sources, &mut findings);
+        }
+        findings
+    }
+}
+
+/// A data table: a YAML file whose `rows` is a list of objects; its name is the file stem.
+fn load_table(path: &str, text: &str) -> Result<(String, Vec<Node>), Problem> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Table {
+        rows: Vec<serde_json::Value>,
+    }
+    let table: Table = serde_yaml::from_str(text).map_err(|err| {
+        Problem::new("rule-error", format!("invalid data table: {err}")).at(path, None)
+    })?;
+    let name = std::path::Path::new(path)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let rows = table
+        .rows
+        .iter()
+        .map(|row| Node::new(Value::from_json(row), None))
+        .collect();
+    Ok((name, rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::graph::names_of;
+    use crate::model::{Framework, Origin, Part, Resource, Truth, Unit};
+    use crate::source::{FileId, Span};
+
+    fn resource(key: &str, rtype: &str, name: &str, body: serde_json::Value) -> Resource {
+        let mut body = body;
+        body["name"] = serde_json::Value::String(name.into());
+        Resource {
+            rtype: rtype.into(),
+            names: names_of(name),
+            subscription: Part::Unknown,
+            resource_group: Part::Unknown,
+            api_version: None,
+            body: Node::new(Value::from_json(&body), None),
+            origin: Origin {
+                file: FileId(0),
+                framework: Framework::Arm,
+                address: key.into(),
+            },
+            span: Span::new(FileId(0), 0, 0),
+            key: key.into(),
+            managed: true,
+            exists: Truth::True,
+        }
+    }
+
+    fn rules_fired(resources: Vec<Resource>) -> Vec<String> {
+        let sources = SourceMap::new();
+        sources.add("t.json".into(), "");
+        let rules = RuleSet::builtin(&sources).unwrap_or_else(|p| panic!("{p:?}"));
+        let graph = Graph::link(Unit {
+            label: "t".into(),
+            resources,
+            ..Unit::default()
+        });
+        let mut fired: Vec<String> = rules
+            .check(&graph, &sources)
+            .into_iter()
+            .map(|f| f.rule)
+            .collect();
+        fired.sort();
+        fired
+    }
+
+    const SERVER: &str = "Microsoft.DBforPostgreSQL/flexibleServers";
+    const PE: &str = "Microsoft.Network/privateEndpoints";
+    const SUBNET: &str = "Microsoft.Network/virtualNetworks/subnets";
+    const SUBNET_ID: &str = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/pe";
+    const SERVER_ID: &str =
+        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/db";
+
+    fn endpoint(extra: serde_json::Value) -> Resource {
+        let mut body = serde_json::json!({"properties": {
+            "subnet": {"id": SUBNET_ID},
+            "privateLinkServiceConnections": [{"name": "c", "properties": {
+                "privateLinkServiceId": SERVER_ID, "groupIds": ["postgresqlServer"]}}]
+        }});
+        if let serde_json::Value::Object(extra) = extra {
+            for (k, v) in extra {
+                body["properties"][k] = v;
+            }
+        }
+        resource("pe", PE, "pe-db", body)
+    }
+
+    #[test]
+    fn builtin_rules_load() {
+        let sources = SourceMap::new();
+        let rules = RuleSet::builtin(&sources).unwrap_or_else(|p| panic!("{p:?}"));
+        assert!(rules.find("PG001").is_some());
+        assert!(rules.find("private-endpoint-zone-name").is_some());
+    }
+
+    #[test]
+    fn pg001_fires_only_when_the_server_is_known_to_be_vnet_integrated() {
+        let vnet_server = resource(
+            "db",
+            SERVER,
+            "db",
+            serde_json::json!({"properties": {"network": {"delegatedSubnetResourceId": SUBNET_ID}}}),
+        );
+        assert_eq!(
+            rules_fired(vec![vnet_server, endpoint(serde_json::json!({}))]),
+            ["PG001"]
+        );
+
+        let public_server = resource("db", SERVER, "db", serde_json::json!({"properties": {}}));
+        assert!(rules_fired(vec![public_server, endpoint(serde_json::json!({}))]).is_empty());
+
+        let mut unknown = resource(
+            "db",
+            SERVER,
+            "db",
+            serde_json::json!({"properties": {"network": {}}}),
+        );
+        unknown.body = Node::new(Value::Unknown, None);
+        assert!(rules_fired(vec![unknown, endpoint(serde_json::json!({}))]).is_empty());
+
+        // Not declared here: only the id is known, so nothing is decided.
+        assert!(rules_fired(vec![endpoint(serde_json::json!({}))]).is_empty());
+    }
+
+    #[test]
+    fn pe002_reads_policy_values_and_defaults() {
+        let nsg = serde_json::json!({"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/nsg"});
+        let case = |policy: Option<&str>, with_nsg: bool| {
+            let mut props = serde_json::json!({});
+            if let Some(p) = policy {
+                props["privateEndpointNetworkPolicies"] = p.into();
+            }
+            if with_nsg {
+                props["networkSecurityGroup"] = nsg.clone();
+            }
+            let subnet = resource(
+                "snet",
+                SUBNET,
+                "vnet/pe",
+                serde_json::json!({ "properties": props }),
+            );
+            let server = resource("db", SERVER, "db", serde_json::json!({"properties": {}}));
+            rules_fired(vec![subnet, server, endpoint(serde_json::json!({}))])
+        };
+        assert_eq!(case(None, true), ["PE002"]);
+        assert_eq!(case(Some("Disabled"), true), ["PE002"]);
+        assert_eq!(case(Some("RouteTableEnabled"), true), ["PE002"]);
+        assert!(case(Some("Enabled"), true).is_empty());
+        assert!(case(Some("NetworkSecurityGroupEnabled"), true).is_empty());
+        assert!(case(None, false).is_empty());
+    }
+
+    const ZONE: &str = "Microsoft.Network/privateDnsZones";
+    const LINK: &str = "Microsoft.Network/privateDnsZones/virtualNetworkLinks";
+    const GROUP: &str = "Microsoft.Network/privateEndpoints/privateDnsZoneGroups";
+    const VNET: &str = "Microsoft.Network/virtualNetworks";
+
+    fn zone_id(zone: &str) -> String {
+        format!(
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/privateDnsZones/{zone}"
+        )
+    }
+
+    fn dns_case(zone: &str, linked_vnets: &[&str]) -> Vec<String> {
+        let mut resources = vec![
+            resource("vnet", VNET, "vnet", serde_json::json!({"properties": {}})),
+            resource(
+                "other",
+                VNET,
+                "other",
+                serde_json::json!({"properties": {}}),
+            ),
+            resource(
+                "snet",
+                SUBNET,
+                "vnet/pe",
+                serde_json::json!({"properties": {}}),
+            ),
+            resource("db", SERVER, "db", serde_json::json!({"properties": {}})),
+            endpoint(serde_json::json!({})),
+            resource(
+                "group",
+                GROUP,
+                "pe-db/default",
+                serde_json::json!({"properties": {"privateDnsZoneConfigs": [
+                    {"name": "c", "properties": {"privateDnsZoneId": zone_id(zone)}}]}}),
+            ),
+            resource("zone", ZONE, zone, serde_json::json!({})),
+        ];
+        for (i, vnet) in linked_vnets.iter().enumerate() {
+            resources.push(resource(
+                &format!("link{i}"),
+                LINK,
+                &format!("{zone}/link{i}"),
+                serde_json::json!({"properties": {"virtualNetwork": {"id":
+                    format!("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/{vnet}")}}}),
+            ));
+        }
+        rules_fired(resources)
+    }
+
+    #[test]
+    fn dns_rules_follow_the_endpoint_zone_link_chain() {
+        let right = "privatelink.postgres.database.azure.com";
+        assert!(dns_case(right, &["vnet"]).is_empty());
+        assert!(dns_case("privatelink.postgres.database.usgovcloudapi.net", &["vnet"]).is_empty());
+        assert_eq!(
+            dns_case("privatelink.postgres.azure.com", &["vnet"]),
+            ["PE004"]
+        );
+        assert_eq!(dns_case(right, &["other"]), ["PE006"]);
+        assert_eq!(dns_case(right, &[]), ["DNS009"]);
+        // A link to a network outside the unit is still not the endpoint's network.
+        assert_eq!(dns_case(right, &["elsewhere"]), ["PE006"]);
     }
 }

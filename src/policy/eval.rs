@@ -1,0 +1,693 @@
+//! Evaluates rule expressions over a linked graph, in three-valued logic.
+//!
+//! Values are resources, source nodes (with spans), computed values, lists,
+//! `Missing` (known to be absent) and `Unknown`. A property that is absent from
+//! a resource declared here is `Missing`; absent from a resource not managed
+//! here (existing, data source, external id) it is `Unknown`: we only know
+//! what its id tells.
+
+use std::collections::HashMap;
+
+use regex::Regex;
+
+use crate::model::{ArmId, Graph, Node, ResourceIdx, Truth, Value};
+use crate::policy::expr::{BinOp, Expr};
+
+#[derive(Clone, Debug)]
+pub enum V<'g> {
+    Res(ResourceIdx),
+    /// A node of a resource body or data table; `managed` tells whether an
+    /// absent member below it is known to be absent.
+    Node {
+        node: &'g Node,
+        managed: bool,
+    },
+    Val(Value),
+    List(Vec<V<'g>>),
+    Missing,
+    Unknown,
+}
+
+/// What the evaluator can see: the graph, the data tables, and a regex cache.
+pub struct Context<'g> {
+    pub graph: &'g Graph,
+    pub tables: &'g HashMap<String, Vec<Node>>,
+    regexes: HashMap<String, Option<Regex>>,
+}
+
+/// Variables in scope, innermost last.
+pub type Env<'g> = Vec<(String, V<'g>)>;
+
+impl<'g> Context<'g> {
+    pub fn new(graph: &'g Graph, tables: &'g HashMap<String, Vec<Node>>) -> Context<'g> {
+        Context {
+            graph,
+            tables,
+            regexes: HashMap::new(),
+        }
+    }
+
+    pub fn eval(&mut self, expr: &Expr, env: &mut Env<'g>) -> V<'g> {
+        match expr {
+            Expr::Str(s) => V::Val(Value::String(s.clone())),
+            Expr::Num(n) => V::Val(Value::Number(*n)),
+            Expr::Bool(b) => V::Val(Value::Bool(*b)),
+            Expr::Null => V::Val(Value::Null),
+            Expr::List(items) => V::List(items.iter().map(|e| self.eval(e, env)).collect()),
+            Expr::Var(name) => env
+                .iter()
+                .rev()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or(V::Unknown),
+            Expr::Field(base, key) => {
+                let base = self.eval(base, env);
+                self.field(base, key)
+            }
+            Expr::Index(base, index) => {
+                let base = self.eval(base, env);
+                let index = self.eval(index, env);
+                self.index(base, index)
+            }
+            Expr::Spread(base) => {
+                let base = self.eval(base, env);
+                match elements(&base) {
+                    Some(items) => V::List(items),
+                    None => V::Unknown,
+                }
+            }
+            Expr::Not(inner) => {
+                let t = self.truth(inner, env);
+                truth_value(t.negate())
+            }
+            Expr::Binary(op, left, right) => self.binary(*op, left, right, env),
+            Expr::Call(name, args) => self.call(name, args, env),
+            // Lambdas are only evaluated by the functions that take them.
+            Expr::Lambda(..) => V::Unknown,
+        }
+    }
+
+    pub fn truth(&mut self, expr: &Expr, env: &mut Env<'g>) -> Truth {
+        let v = self.eval(expr, env);
+        truth_of(&v)
+    }
+
+    fn binary(&mut self, op: BinOp, left: &Expr, right: &Expr, env: &mut Env<'g>) -> V<'g> {
+        match op {
+            BinOp::And => {
+                let l = self.truth(left, env);
+                if l == Truth::False {
+                    return truth_value(Truth::False);
+                }
+                truth_value(l.and(self.truth(right, env)))
+            }
+            BinOp::Or => {
+                let l = self.truth(left, env);
+                if l == Truth::True {
+                    return truth_value(Truth::True);
+                }
+                truth_value(l.or(self.truth(right, env)))
+            }
+            BinOp::Default => {
+                let l = self.eval(left, env);
+                match scalar(&l) {
+                    S::Null => self.eval(right, env),
+                    _ => l,
+                }
+            }
+            BinOp::Add => {
+                let l = self.eval(left, env);
+                let r = self.eval(right, env);
+                add(l, r)
+            }
+            BinOp::Eq | BinOp::Ne => {
+                let l = self.eval(left, env);
+                let r = self.eval(right, env);
+                let t = self.equals(&l, &r);
+                truth_value(if op == BinOp::Eq { t } else { t.negate() })
+            }
+            BinOp::In => {
+                let l = self.eval(left, env);
+                let r = self.eval(right, env);
+                match elements(&r) {
+                    Some(items) => truth_value(
+                        items
+                            .iter()
+                            .fold(Truth::False, |acc, item| acc.or(self.equals(&l, item))),
+                    ),
+                    None => V::Unknown,
+                }
+            }
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                let l = self.eval(left, env);
+                let r = self.eval(right, env);
+                match (scalar(&l), scalar(&r)) {
+                    (S::Num(a), S::Num(b)) => V::Val(Value::Bool(match op {
+                        BinOp::Lt => a < b,
+                        BinOp::Le => a <= b,
+                        BinOp::Gt => a > b,
+                        _ => a >= b,
+                    })),
+                    _ => V::Unknown,
+                }
+            }
+        }
+    }
+
+    /// Equality: strings case-insensitively (Azure names, types and zone
+    /// names are), resources by identity, ids by what they can name.
+    pub fn equals(&self, a: &V<'g>, b: &V<'g>) -> Truth {
+        match (scalar(a), scalar(b)) {
+            (S::Unknown, _) | (_, S::Unknown) => Truth::Unknown,
+            (S::Null, S::Null) => Truth::True,
+            (S::Null, _) | (_, S::Null) => Truth::False,
+            (S::Res(x), S::Res(y)) => Truth::from_bool(x == y),
+            (S::Id(x), S::Id(y)) => match (self.graph.resolve(&x), self.graph.resolve(&y)) {
+                (Some(i), Some(j)) => Truth::from_bool(i == j),
+                _ if !x.may_equal(&y) => Truth::False,
+                _ => Truth::Unknown,
+            },
+            (S::Res(r), S::Id(id)) | (S::Id(id), S::Res(r)) => match self.graph.resolve(&id) {
+                Some(i) => Truth::from_bool(i == r),
+                None => Truth::Unknown,
+            },
+            (S::Str(x), S::Str(y)) => Truth::from_bool(x.eq_ignore_ascii_case(&y)),
+            (S::Num(x), S::Num(y)) => Truth::from_bool(x == y),
+            (S::Bool(x), S::Bool(y)) => Truth::from_bool(x == y),
+            (S::List(x), S::List(y)) => {
+                if x.len() != y.len() {
+                    return Truth::False;
+                }
+                x.iter()
+                    .zip(&y)
+                    .fold(Truth::True, |acc, (p, q)| acc.and(self.equals(p, q)))
+            }
+            _ => Truth::False,
+        }
+    }
+
+    fn field(&mut self, base: V<'g>, key: &str) -> V<'g> {
+        match base {
+            V::Res(idx) => {
+                let resource = self.graph.get(idx);
+                let body = V::Node {
+                    node: &resource.body,
+                    managed: resource.managed,
+                };
+                self.field(body, key)
+            }
+            V::Node { node, managed } => match &node.value {
+                Value::Object(o) => match o.get(key) {
+                    Some(child) => V::Node {
+                        node: child,
+                        managed,
+                    },
+                    None if managed => V::Missing,
+                    None => V::Unknown,
+                },
+                Value::Array(items) => V::List(
+                    items
+                        .iter()
+                        .map(|n| self.field(V::Node { node: n, managed }, key))
+                        .filter(|v| !matches!(v, V::Missing))
+                        .collect(),
+                ),
+                Value::Unknown => V::Unknown,
+                _ => V::Missing,
+            },
+            V::Val(Value::Object(o)) => match o.get(key) {
+                Some(child) => V::Val(child.value.clone()),
+                None => V::Missing,
+            },
+            V::List(items) => V::List(
+                items
+                    .into_iter()
+                    .map(|v| self.field(v, key))
+                    .filter(|v| !matches!(v, V::Missing))
+                    .collect(),
+            ),
+            V::Unknown => V::Unknown,
+            _ => V::Missing,
+        }
+    }
+
+    fn index(&mut self, base: V<'g>, index: V<'g>) -> V<'g> {
+        match scalar(&index) {
+            S::Str(key) => self.field(base, &key),
+            S::Num(n) if n >= 0.0 && n.fract() == 0.0 => match elements(&base) {
+                Some(items) => items.into_iter().nth(n as usize).unwrap_or(V::Missing),
+                None => V::Unknown,
+            },
+            _ => V::Unknown,
+        }
+    }
+
+    fn call(&mut self, name: &str, args: &[Expr], env: &mut Env<'g>) -> V<'g> {
+        match name {
+            "any" | "all" | "none" | "count" | "filter" => return self.quantifier(name, args, env),
+            "if" => {
+                return match args.first().map(|c| self.truth(c, env)) {
+                    Some(Truth::True) => {
+                        args.get(1).map(|e| self.eval(e, env)).unwrap_or(V::Missing)
+                    }
+                    Some(Truth::False) => {
+                        args.get(2).map(|e| self.eval(e, env)).unwrap_or(V::Missing)
+                    }
+                    _ => V::Unknown,
+                };
+            }
+            _ => {}
+        }
+        let values: Vec<V<'g>> = args.iter().map(|a| self.eval(a, env)).collect();
+        let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+        let graph = self.graph;
+        match name {
+            "resources" => match scalar(&arg(0)) {
+                S::Str(t) => V::List(graph.of_type(&t).iter().map(|&i| V::Res(i)).collect()),
+                _ => V::Unknown,
+            },
+            "follow" => self.follow(arg(0)),
+            "parent" => map_resource(arg(0), |idx| {
+                if graph.get(idx).names.len() < 2 {
+                    V::Missing
+                } else {
+                    graph.parent(idx).map(V::Res).unwrap_or(V::Unknown)
+                }
+            }),
+            "children" => {
+                let rtype = scalar(&arg(1));
+                map_resource(arg(0), |idx| match &rtype {
+                    S::Str(t) => V::List(
+                        graph
+                            .children(idx)
+                            .iter()
+                            .filter(|&&c| type_matches(&graph.get(c).rtype, t))
+                            .map(|&c| V::Res(c))
+                            .collect(),
+                    ),
+                    _ => V::Unknown,
+                })
+            }
+            "referrers" => {
+                let rtype = scalar(&arg(1));
+                map_resource(arg(0), |idx| match &rtype {
+                    S::Str(t) => {
+                        let mut from: Vec<ResourceIdx> = graph
+                            .referrers(idx)
+                            .iter()
+                            .map(|r| r.from)
+                            .filter(|&f| type_matches(&graph.get(f).rtype, t))
+                            .collect();
+                        from.sort_unstable();
+                        from.dedup();
+                        V::List(from.into_iter().map(V::Res).collect())
+                    }
+                    _ => V::Unknown,
+                })
+            }
+            "is" => {
+                let rtype = scalar(&arg(1));
+                map_resource(arg(0), |idx| match &rtype {
+                    S::Str(t) => V::Val(Value::Bool(type_matches(&graph.get(idx).rtype, t))),
+                    _ => V::Unknown,
+                })
+            }
+            "type" => map_resource(arg(0), |idx| {
+                V::Val(Value::String(graph.get(idx).rtype.clone()))
+            }),
+            "name" => map_resource(arg(0), |idx| match graph.get(idx).full_name() {
+                Some(n) => V::Val(Value::String(n)),
+                None => V::Unknown,
+            }),
+            "leaf" => map_resource(arg(0), |idx| match graph.get(idx).names.last() {
+                Some(crate::model::Part::Known(n)) => V::Val(Value::String(n.clone())),
+                _ => V::Unknown,
+            }),
+            "managed" => map_resource(arg(0), |idx| V::Val(Value::Bool(graph.get(idx).managed))),
+            "known" => V::Val(Value::Bool(is_known(&arg(0)))),
+            "exists" => truth_value(exists(&arg(0))),
+            "first" => match elements(&arg(0)) {
+                Some(items) => items.into_iter().next().unwrap_or(V::Missing),
+                None => V::Unknown,
+            },
+            "lower" | "upper" => match scalar(&arg(0)) {
+                S::Str(s) => V::Val(Value::String(if name == "lower" {
+                    s.to_lowercase()
+                } else {
+                    s.to_uppercase()
+                })),
+                S::Null => V::Missing,
+                _ => V::Unknown,
+            },
+            "starts_with" | "ends_with" | "contains" => match (scalar(&arg(0)), scalar(&arg(1))) {
+                (S::Str(s), S::Str(p)) => {
+                    let (s, p) = (s.to_lowercase(), p.to_lowercase());
+                    V::Val(Value::Bool(match name {
+                        "starts_with" => s.starts_with(&p),
+                        "ends_with" => s.ends_with(&p),
+                        _ => s.contains(&p),
+                    }))
+                }
+                (S::Null, S::Str(_)) => V::Val(Value::Bool(false)),
+                _ => V::Unknown,
+            },
+            "matches" | "matches_template" => match (scalar(&arg(0)), scalar(&arg(1))) {
+                (S::Str(s), S::Str(p)) => {
+                    let pattern = if name == "matches" {
+                        p
+                    } else {
+                        template_regex(&p)
+                    };
+                    match self.regex(&pattern) {
+                        Some(re) => V::Val(Value::Bool(re.is_match(&s))),
+                        None => V::Unknown,
+                    }
+                }
+                (S::Null, S::Str(_)) => V::Val(Value::Bool(false)),
+                _ => V::Unknown,
+            },
+            "table" => match scalar(&arg(0)) {
+                S::Str(t) => match self.tables.get(&t) {
+                    Some(rows) => V::List(
+                        rows.iter()
+                            .map(|node| V::Node {
+                                node,
+                                managed: true,
+                            })
+                            .collect(),
+                    ),
+                    None => V::Unknown,
+                },
+                _ => V::Unknown,
+            },
+            _ => V::Unknown,
+        }
+    }
+
+    fn follow(&mut self, v: V<'g>) -> V<'g> {
+        match v {
+            V::Res(_) | V::Missing | V::Unknown => v,
+            V::List(items) => V::List(items.into_iter().map(|i| self.follow(i)).collect()),
+            other => match scalar(&other) {
+                S::Null => V::Missing,
+                S::Id(id) => self.graph.resolve(&id).map(V::Res).unwrap_or(V::Unknown),
+                _ => V::Unknown,
+            },
+        }
+    }
+
+    /// `any`, `all`, `none`, `count` and `filter` over a list, with an
+    /// optional `x -> condition`; Kleene logic throughout.
+    fn quantifier(&mut self, name: &str, args: &[Expr], env: &mut Env<'g>) -> V<'g> {
+        let Some(list) = args.first().map(|a| self.eval(a, env)) else {
+            return V::Unknown;
+        };
+        let Some(items) = elements(&list) else {
+            return V::Unknown;
+        };
+        let mut truths = Vec::with_capacity(items.len());
+        for item in &items {
+            let t = match args.get(1) {
+                Some(Expr::Lambda(param, body)) => {
+                    env.push((param.clone(), item.clone()));
+                    let t = self.truth(body, env);
+                    env.pop();
+                    t
+                }
+                _ if is_known(item) => Truth::True,
+                _ => Truth::Unknown,
+            };
+            truths.push(t);
+        }
+        match name {
+            "any" => truth_value(truths.iter().fold(Truth::False, |a, t| a.or(*t))),
+            "all" => truth_value(truths.iter().fold(Truth::True, |a, t| a.and(*t))),
+            "none" => truth_value(truths.iter().fold(Truth::False, |a, t| a.or(*t)).negate()),
+            "count" => {
+                if truths.contains(&Truth::Unknown) {
+                    V::Unknown
+                } else {
+                    let n = truths.iter().filter(|t| **t == Truth::True).count();
+                    V::Val(Value::Number(n as f64))
+                }
+            }
+            _ => {
+                if truths.contains(&Truth::Unknown) {
+                    V::Unknown
+                } else {
+                    V::List(
+                        items
+                            .into_iter()
+                            .zip(truths)
+                            .filter(|(_, t)| *t == Truth::True)
+                            .map(|(i, _)| i)
+                            .collect(),
+                    )
+                }
+            }
+        }
+    }
+
+    fn regex(&mut self, pattern: &str) -> Option<&Regex> {
+        self.regexes
+            .entry(pattern.to_string())
+            .or_insert_with(|| {
+                regex::RegexBuilder::new(pattern)
+                    .case_insensitive(true)
+                    .build()
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    /// Renders a value inside a message.
+    pub fn display(&self, v: &V<'g>) -> String {
+        match v {
+            V::Res(idx) => self.graph.get(*idx).display_name(),
+            V::Node { node, .. } => node.value.display(),
+            V::Val(value) => value.display(),
+            V::List(items) => items
+                .iter()
+                .map(|i| self.display(i))
+                .collect::<Vec<_>>()
+                .join(", "),
+            V::Missing => "(none)".into(),
+            V::Unknown => "?".into(),
+        }
+    }
+}
+
+/// A scalar view of a value, for comparisons.
+enum S<'g> {
+    Str(String),
+    Num(f64),
+    Bool(bool),
+    Null,
+    Res(ResourceIdx),
+    Id(ArmId),
+    List(Vec<V<'g>>),
+    Unknown,
+    Other,
+}
+
+fn scalar<'g>(v: &V<'g>) -> S<'g> {
+    let value = match v {
+        V::Res(idx) => return S::Res(*idx),
+        V::Missing => return S::Null,
+        V::Unknown => return S::Unknown,
+        V::List(items) => return S::List(items.clone()),
+        V::Node { node, .. } => &node.value,
+        V::Val(value) => value,
+    };
+    match value {
+        Value::Null => S::Null,
+        Value::Unknown => S::Unknown,
+        Value::Bool(b) => S::Bool(*b),
+        Value::Number(n) => S::Num(*n),
+        Value::Id(id) => S::Id(id.clone()),
+        Value::String(s) => match ArmId::parse(s) {
+            Some(id) => S::Id(id),
+            None => S::Str(s.clone()),
+        },
+        Value::Array(items) => S::List(items.iter().map(|n| V::Val(n.value.clone())).collect()),
+        Value::Object(_) => S::Other,
+    }
+}
+
+/// The elements of a list-like value; `None` when that is unknown.
+fn elements<'g>(v: &V<'g>) -> Option<Vec<V<'g>>> {
+    match v {
+        V::List(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    V::Node { node, managed } => match &node.value {
+                        Value::Array(inner) => out.extend(inner.iter().map(|n| V::Node {
+                            node: n,
+                            managed: *managed,
+                        })),
+                        _ => out.push(item.clone()),
+                    },
+                    V::List(inner) => out.extend(inner.iter().cloned()),
+                    _ => out.push(item.clone()),
+                }
+            }
+            Some(out)
+        }
+        V::Node { node, managed } => match &node.value {
+            Value::Array(items) => Some(
+                items
+                    .iter()
+                    .map(|n| V::Node {
+                        node: n,
+                        managed: *managed,
+                    })
+                    .collect(),
+            ),
+            Value::Null => Some(Vec::new()),
+            Value::Unknown => None,
+            _ => Some(vec![v.clone()]),
+        },
+        V::Val(Value::Array(items)) => {
+            Some(items.iter().map(|n| V::Val(n.value.clone())).collect())
+        }
+        V::Missing | V::Val(Value::Null) => Some(Vec::new()),
+        V::Unknown | V::Val(Value::Unknown) => None,
+        other => Some(vec![other.clone()]),
+    }
+}
+
+fn add<'g>(l: V<'g>, r: V<'g>) -> V<'g> {
+    let is_list = |v: &V| matches!(v, V::List(_)) || matches!(scalar(v), S::List(_));
+    if is_list(&l) || is_list(&r) {
+        let part = |v: V<'g>| match elements(&v) {
+            Some(items) => items,
+            None => vec![V::Unknown],
+        };
+        let mut items = part(l);
+        items.extend(part(r));
+        return V::List(items);
+    }
+    match (scalar(&l), scalar(&r)) {
+        (S::Num(a), S::Num(b)) => V::Val(Value::Number(a + b)),
+        (S::Str(a), S::Str(b)) => V::Val(Value::String(a + &b)),
+        _ => V::Unknown,
+    }
+}
+
+fn map_resource<'g>(v: V<'g>, mut f: impl FnMut(ResourceIdx) -> V<'g>) -> V<'g> {
+    map_resource_dyn(v, &mut f)
+}
+
+fn map_resource_dyn<'g>(v: V<'g>, f: &mut dyn FnMut(ResourceIdx) -> V<'g>) -> V<'g> {
+    match v {
+        V::Res(idx) => f(idx),
+        V::Missing => V::Missing,
+        V::List(items) => V::List(items.into_iter().map(|i| map_resource_dyn(i, f)).collect()),
+        _ => V::Unknown,
+    }
+}
+
+/// `Microsoft.Network/privateDnsZones/virtualNetworkLinks` matches itself
+/// and its last segments (`virtualNetworkLinks`), case-insensitively.
+fn type_matches(rtype: &str, wanted: &str) -> bool {
+    if rtype.eq_ignore_ascii_case(wanted) {
+        return true;
+    }
+    let (r, w) = (rtype.to_ascii_lowercase(), wanted.to_ascii_lowercase());
+    !w.contains('.') && r.ends_with(&format!("/{w}"))
+}
+
+fn is_known(v: &V) -> bool {
+    match v {
+        V::Unknown => false,
+        V::Node { node, .. } => !node.value.contains_unknown(),
+        V::Val(value) => !value.contains_unknown(),
+        V::List(items) => items.iter().all(is_known),
+        _ => true,
+    }
+}
+
+/// Present and not null, empty string or empty list.
+fn exists(v: &V) -> Truth {
+    match scalar(v) {
+        S::Unknown => Truth::Unknown,
+        S::Null => Truth::False,
+        S::Str(s) => Truth::from_bool(!s.is_empty()),
+        S::List(items) => {
+            if items.iter().any(is_known) {
+                Truth::True
+            } else if items.is_empty() {
+                Truth::False
+            } else {
+                Truth::Unknown
+            }
+        }
+        _ => Truth::True,
+    }
+}
+
+pub fn truth_of(v: &V) -> Truth {
+    match scalar(v) {
+        S::Unknown => Truth::Unknown,
+        S::Null => Truth::False,
+        S::Bool(b) => Truth::from_bool(b),
+        _ => Truth::True,
+    }
+}
+
+fn truth_value<'g>(t: Truth) -> V<'g> {
+    match t {
+        Truth::True => V::Val(Value::Bool(true)),
+        Truth::False => V::Val(Value::Bool(false)),
+        Truth::Unknown => V::Unknown,
+    }
+}
+
+/// `privatelink.{regionName}.azmk8s.io` → an anchored regex where each
+/// placeholder matches one DNS label.
+fn template_regex(template: &str) -> String {
+    let mut out = String::from("^");
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&regex::escape(&rest[..open]));
+        match rest[open..].find('}') {
+            Some(close) => {
+                out.push_str("[a-z0-9-]+");
+                rest = &rest[open + close + 1..];
+            }
+            None => {
+                out.push_str(&regex::escape(&rest[open..]));
+                rest = "";
+            }
+        }
+    }
+    out.push_str(&regex::escape(rest));
+    out.push('$');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_match_one_label_per_placeholder() {
+        let re = Regex::new(&template_regex("privatelink.{regionName}.azmk8s.io")).unwrap();
+        assert!(re.is_match("privatelink.eastus.azmk8s.io"));
+        assert!(!re.is_match("privatelink.east.us.azmk8s.io"));
+        assert!(!re.is_match("privatelinkxeastus.azmk8s.io"));
+    }
+
+    #[test]
+    fn relative_types_match_their_last_segments() {
+        assert!(type_matches(
+            "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+            "virtualNetworkLinks"
+        ));
+        assert!(!type_matches(
+            "Microsoft.Network/privateDnsZones",
+            "virtualNetworkLinks"
+        ));
+    }
+}

@@ -1,0 +1,636 @@
+//! A rule file: metadata and docs, the `check` steps, and the `report`.
+//!
+//! ```yaml
+//! check:
+//!   - for: pe in resources('Microsoft.Network/privateEndpoints')
+//!   - let: subnet = follow(pe.properties.subnet.id)
+//!   - where: managed(subnet)
+//! report:
+//!   at: subnet.properties.privateEndpointNetworkPolicies ?? subnet
+//!   message: "…{leaf(subnet)}…"
+//! ```
+//! Loading checks everything that can be checked before a run (syntax, names,
+//! functions, arity) and reports it with file, line and column.
+
+use std::collections::HashSet;
+
+use serde::Deserialize;
+
+use crate::model::{Graph, Truth};
+use crate::policy::eval::{Context, Env, V};
+use crate::policy::expr::{self, Expr};
+use crate::report::{Finding, Label, Problem, ResourceSummary, Severity};
+use crate::source::{FileId, SourceFile, SourceMap, Span};
+
+/// The YAML shape of a rule file. Unknown keys are errors.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleYaml {
+    id: String,
+    name: String,
+    severity: String,
+    title: String,
+    description: String,
+    rationale: String,
+    remediation: String,
+    #[serde(default)]
+    help: Option<String>,
+    #[serde(default)]
+    links: Vec<String>,
+    #[serde(default)]
+    examples: Option<Examples>,
+    check: Vec<StepYaml>,
+    report: ReportYaml,
+}
+
+/// Bad and good examples for the docs, per front-end.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Examples {
+    #[serde(default)]
+    pub bad: Example,
+    #[serde(default)]
+    pub good: Example,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    #[serde(default)]
+    pub arm: Option<String>,
+    #[serde(default)]
+    pub terraform: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StepYaml {
+    #[serde(rename = "for", default)]
+    for_each: Option<String>,
+    #[serde(rename = "let", default)]
+    let_: Option<String>,
+    #[serde(rename = "where", default)]
+    where_: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportYaml {
+    #[serde(default)]
+    resource: Option<String>,
+    at: String,
+    #[serde(default)]
+    label: Option<String>,
+    message: String,
+    #[serde(default)]
+    related: Vec<RelatedYaml>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RelatedYaml {
+    at: String,
+    label: String,
+}
+
+/// A rule's documentation and identity.
+#[derive(Clone, Debug)]
+pub struct RuleMeta {
+    pub id: String,
+    pub name: String,
+    pub severity: Severity,
+    pub title: String,
+    pub description: String,
+    pub rationale: String,
+    pub remediation: String,
+    pub help: Option<String>,
+    pub links: Vec<String>,
+    pub examples: Examples,
+    /// Where the rule came from (`rules/PG001.yaml` for built-ins).
+    pub file: FileId,
+}
+
+#[derive(Clone, Debug)]
+enum Step {
+    For(String, Expr),
+    Let(String, Expr),
+    Where(Expr),
+}
+
+/// A message or label with `{expression}` holes; `{{` and `}}` are braces.
+#[derive(Clone, Debug)]
+struct Template {
+    parts: Vec<TemplatePart>,
+}
+
+#[derive(Clone, Debug)]
+enum TemplatePart {
+    Text(String),
+    Hole(Expr),
+}
+
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub meta: RuleMeta,
+    steps: Vec<Step>,
+    resource_var: String,
+    at: Expr,
+    label: Template,
+    message: Template,
+    related: Vec<(Expr, Template)>,
+}
+
+/// Functions the language offers, with their arities.
+const FUNCTIONS: &[(&str, usize, usize)] = &[
+    ("resources", 1, 1),
+    ("follow", 1, 1),
+    ("parent", 1, 1),
+    ("children", 2, 2),
+    ("referrers", 2, 2),
+    ("is", 2, 2),
+    ("type", 1, 1),
+    ("name", 1, 1),
+    ("leaf", 1, 1),
+    ("managed", 1, 1),
+    ("known", 1, 1),
+    ("exists", 1, 1),
+    ("first", 1, 1),
+    ("lower", 1, 1),
+    ("upper", 1, 1),
+    ("starts_with", 2, 2),
+    ("ends_with", 2, 2),
+    ("contains", 2, 2),
+    ("matches", 2, 2),
+    ("matches_template", 2, 2),
+    ("table", 1, 1),
+    ("any", 2, 2),
+    ("all", 2, 2),
+    ("none", 2, 2),
+    ("count", 1, 2),
+    ("filter", 2, 2),
+    ("if", 3, 3),
+];
+
+/// Loads one rule file already registered in `sources`.
+pub fn load(sources: &SourceMap, file: FileId, tables: &HashSet<String>) -> Result<Rule, Problem> {
+    let source = sources.get(file);
+    let problem = |message: String, span: Option<Span>| {
+        Problem::new("rule-error", message).at(source.path.clone(), span)
+    };
+    let yaml: RuleYaml = serde_yaml::from_str(&source.text).map_err(|err| {
+        let span = err
+            .location()
+            .map(|l| Span::new(file, l.index(), l.index() + 1));
+        problem(format!("invalid rule file: {err}"), span)
+    })?;
+
+    let whole = Span::new(file, 0, 0);
+    let id_span = find_span(&source, file, &yaml.id).or(Some(whole));
+    if !is_rule_id(&yaml.id) {
+        return Err(problem(
+            format!(
+                "rule id `{}` must be capital letters then digits, like PG001",
+                yaml.id
+            ),
+            id_span,
+        ));
+    }
+    if !is_kebab(&yaml.name) {
+        return Err(problem(
+            format!(
+                "rule name `{}` must be kebab-case, like private-endpoint-zone-name",
+                yaml.name
+            ),
+            find_span(&source, file, &yaml.name),
+        ));
+    }
+    let severity = Severity::parse(&yaml.severity).ok_or_else(|| {
+        problem(
+            format!(
+                "severity `{}` must be one of error, warning, info",
+                yaml.severity
+            ),
+            find_span(&source, file, &yaml.severity),
+        )
+    })?;
+
+    let mut compiler = Compiler {
+        source: &source,
+        file,
+        scope: Vec::new(),
+        tables,
+    };
+    let mut steps = Vec::new();
+    let mut first_for = None;
+    for step in &yaml.check {
+        let step = match (&step.for_each, &step.let_, &step.where_) {
+            (Some(text), None, None) => {
+                let (var, expr) = compiler.binding(text, " in ", "for: NAME in EXPRESSION")?;
+                first_for.get_or_insert_with(|| var.clone());
+                Step::For(var, expr)
+            }
+            (None, Some(text), None) => {
+                let (var, expr) = compiler.binding(text, " = ", "let: NAME = EXPRESSION")?;
+                Step::Let(var, expr)
+            }
+            (None, None, Some(text)) => Step::Where(compiler.expression(text)?),
+            _ => {
+                return Err(problem(
+                    "each check step needs exactly one of `for`, `let`, `where`".into(),
+                    Some(whole),
+                ));
+            }
+        };
+        steps.push(step);
+    }
+
+    let resource_var = match yaml.report.resource.clone().or(first_for) {
+        Some(var) if compiler.scope.contains(&var) => var,
+        Some(var) => {
+            return Err(problem(
+                format!("report.resource names `{var}`, which no step binds"),
+                find_span(&source, file, &var),
+            ));
+        }
+        None => {
+            return Err(problem(
+                "a rule needs at least one `for` step to say which resources it checks".into(),
+                Some(whole),
+            ));
+        }
+    };
+    let at = compiler.expression(&yaml.report.at)?;
+    let label = compiler.template(yaml.report.label.as_deref().unwrap_or(""))?;
+    let message = compiler.template(&yaml.report.message)?;
+    let mut related = Vec::new();
+    for r in &yaml.report.related {
+        related.push((compiler.expression(&r.at)?, compiler.template(&r.label)?));
+    }
+
+    Ok(Rule {
+        meta: RuleMeta {
+            id: yaml.id,
+            name: yaml.name,
+            severity,
+            title: yaml.title,
+            description: yaml.description,
+            rationale: yaml.rationale,
+            remediation: yaml.remediation,
+            help: yaml.help,
+            links: yaml.links,
+            examples: yaml.examples.unwrap_or_default(),
+            file,
+        },
+        steps,
+        resource_var,
+        at,
+        label,
+        message,
+        related,
+    })
+}
+
+fn is_rule_id(id: &str) -> bool {
+    let letters = id.chars().take_while(|c| c.is_ascii_uppercase()).count();
+    letters > 0 && letters < id.len() && id[letters..].chars().all(|c| c.is_ascii_digit())
+}
+
+fn is_kebab(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && !name.contains("--")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// serde_yaml gives no spans for values, so an expression is located by
+/// finding its text in the file; good enough to point a user at the line.
+fn find_span(source: &SourceFile, file: FileId, text: &str) -> Option<Span> {
+    let needle = text.trim();
+    if needle.is_empty() {
+        return None;
+    }
+    source
+        .text
+        .find(needle)
+        .map(|at| Span::new(file, at, at + needle.len()))
+}
+
+struct Compiler<'a> {
+    source: &'a SourceFile,
+    file: FileId,
+    scope: Vec<String>,
+    tables: &'a HashSet<String>,
+}
+
+impl Compiler<'_> {
+    fn error(&self, text: &str, offset: usize, message: String) -> Problem {
+        let span = find_span(self.source, self.file, text).map(|s| {
+            let at = (s.start as usize + offset).min(s.end as usize);
+            Span::new(self.file, at, (at + 1).min(s.end as usize).max(at))
+        });
+        Problem::new("rule-error", message).at(self.source.path.clone(), span)
+    }
+
+    fn binding(
+        &mut self,
+        text: &str,
+        separator: &str,
+        shape: &str,
+    ) -> Result<(String, Expr), Problem> {
+        let Some((var, expr_text)) = text.split_once(separator) else {
+            return Err(self.error(text, 0, format!("expected `{shape}`, found `{text}`")));
+        };
+        let var = var.trim().to_string();
+        if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(self.error(text, 0, format!("`{var}` is not a valid variable name")));
+        }
+        let expr = self.expression(expr_text)?;
+        self.scope.push(var.clone());
+        Ok((var, expr))
+    }
+
+    fn expression(&self, text: &str) -> Result<Expr, Problem> {
+        let expr = expr::parse(text).map_err(|err| {
+            let lead = text.len() - text.trim_start().len();
+            self.error(
+                text.trim(),
+                err.offset.saturating_sub(lead),
+                format!("syntax error: {}", err.message),
+            )
+        })?;
+        let mut scope = self.scope.clone();
+        self.check(&expr, &mut scope, text)?;
+        Ok(expr)
+    }
+
+    fn template(&self, text: &str) -> Result<Template, Problem> {
+        let mut parts = Vec::new();
+        let mut literal = String::new();
+        let mut rest = text;
+        while let Some(i) = rest.find(['{', '}']) {
+            literal.push_str(&rest[..i]);
+            let brace = &rest[i..];
+            if brace.starts_with("{{") || brace.starts_with("}}") {
+                literal.push_str(&brace[..1]);
+                rest = &brace[2..];
+            } else if brace.starts_with('{') {
+                let Some(close) = brace.find('}') else {
+                    return Err(self.error(text, i, "unclosed `{` in message".into()));
+                };
+                if !literal.is_empty() {
+                    parts.push(TemplatePart::Text(std::mem::take(&mut literal)));
+                }
+                parts.push(TemplatePart::Hole(self.expression(&brace[1..close])?));
+                rest = &brace[close + 1..];
+            } else {
+                return Err(self.error(text, i, "unmatched `}` in message (write `}}`)".into()));
+            }
+        }
+        literal.push_str(rest);
+        if !literal.is_empty() {
+            parts.push(TemplatePart::Text(literal));
+        }
+        Ok(Template { parts })
+    }
+
+    /// Names must be bound, functions must exist with the right arity,
+    /// lambdas only where a function takes one, tables must exist.
+    fn check(&self, expr: &Expr, scope: &mut Vec<String>, text: &str) -> Result<(), Problem> {
+        let locate = |name: &str| text.find(name).unwrap_or(0);
+        match expr {
+            Expr::Var(name) if !scope.contains(name) => Err(self.error(
+                text,
+                locate(name),
+                format!(
+                    "unknown name `{name}`; names in scope here: {}",
+                    if scope.is_empty() {
+                        "none".to_string()
+                    } else {
+                        scope.join(", ")
+                    }
+                ),
+            )),
+            Expr::Call(name, args) => {
+                let Some((_, min, max)) = FUNCTIONS.iter().find(|(f, _, _)| f == name) else {
+                    let known: Vec<&str> = FUNCTIONS.iter().map(|(f, _, _)| *f).collect();
+                    return Err(self.error(
+                        text,
+                        locate(name),
+                        format!(
+                            "unknown function `{name}`; the language has: {}",
+                            known.join(", ")
+                        ),
+                    ));
+                };
+                if args.len() < *min || args.len() > *max {
+                    return Err(self.error(
+                        text,
+                        locate(name),
+                        format!(
+                            "`{name}` takes {min}{} argument(s), not {}",
+                            if max > min {
+                                format!(" to {max}")
+                            } else {
+                                String::new()
+                            },
+                            args.len()
+                        ),
+                    ));
+                }
+                let takes_lambda =
+                    matches!(name.as_str(), "any" | "all" | "none" | "count" | "filter");
+                if let (true, Some(Expr::Str(t))) = (name == "table", args.first())
+                    && !self.tables.contains(t)
+                {
+                    return Err(self.error(text, locate(t), format!("unknown table `{t}`")));
+                }
+                for (i, arg) in args.iter().enumerate() {
+                    match arg {
+                        Expr::Lambda(param, body) if takes_lambda && i == 1 => {
+                            scope.push(param.clone());
+                            let result = self.check(body, scope, text);
+                            scope.pop();
+                            result?;
+                        }
+                        Expr::Lambda(param, _) => {
+                            return Err(self.error(
+                                text,
+                                locate(param),
+                                format!("`{param} -> …` is only allowed as the second argument of any, all, none, count and filter"),
+                            ));
+                        }
+                        other => self.check(other, scope, text)?,
+                    }
+                }
+                Ok(())
+            }
+            Expr::Lambda(param, _) => Err(self.error(
+                text,
+                locate(param),
+                "a `x -> …` function is only allowed as an argument".into(),
+            )),
+            Expr::List(items) => items.iter().try_for_each(|i| self.check(i, scope, text)),
+            Expr::Field(base, _) | Expr::Spread(base) | Expr::Not(base) => {
+                self.check(base, scope, text)
+            }
+            Expr::Index(a, b) | Expr::Binary(_, a, b) => {
+                self.check(a, scope, text)?;
+                self.check(b, scope, text)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Rule {
+    /// Runs the rule over one graph.
+    pub fn check(&self, ctx: &mut Context<'_>, sources: &SourceMap, out: &mut Vec<Finding>) {
+        let mut env = Vec::new();
+        self.run(0, ctx, &mut env, sources, out);
+    }
+
+    fn run<'g>(
+        &self,
+        step: usize,
+        ctx: &mut Context<'g>,
+        env: &mut Env<'g>,
+        sources: &SourceMap,
+        out: &mut Vec<Finding>,
+    ) {
+        let Some(current) = self.steps.get(step) else {
+            if let Some(finding) = self.finding(ctx, env, sources) {
+                out.push(finding);
+            }
+            return;
+        };
+        match current {
+            Step::For(var, expr) => {
+                let v = ctx.eval(expr, env);
+                let items = match v {
+                    V::List(items) => items,
+                    V::Missing | V::Unknown => Vec::new(),
+                    other => vec![other],
+                };
+                for item in items {
+                    env.push((var.clone(), item));
+                    self.run(step + 1, ctx, env, sources, out);
+                    env.pop();
+                }
+            }
+            Step::Let(var, expr) => {
+                let v = ctx.eval(expr, env);
+                env.push((var.clone(), v));
+                self.run(step + 1, ctx, env, sources, out);
+                env.pop();
+            }
+            Step::Where(expr) => {
+                if ctx.truth(expr, env) == Truth::True {
+                    self.run(step + 1, ctx, env, sources, out);
+                }
+            }
+        }
+    }
+
+    fn finding<'g>(
+        &self,
+        ctx: &mut Context<'g>,
+        env: &mut Env<'g>,
+        sources: &SourceMap,
+    ) -> Option<Finding> {
+        let graph: &Graph = ctx.graph;
+        // A finding must be provably true: every resource it involves must
+        // certainly be deployed.
+        let involved_exist = env.iter().all(|(_, v)| match v {
+            V::Res(idx) => graph.get(*idx).exists == Truth::True,
+            _ => true,
+        });
+        if !involved_exist {
+            return None;
+        }
+        let resource_idx = env
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == self.resource_var)
+            .and_then(|(_, v)| match v {
+                V::Res(idx) => Some(*idx),
+                _ => None,
+            })?;
+        let resource = graph.get(resource_idx);
+        let fallback = resource_span(graph, resource_idx);
+        let at = ctx.eval(&self.at, env);
+        let primary_span = spans_of(graph, &at).into_iter().next().unwrap_or(fallback);
+        let message = self.render(&self.message, ctx, env);
+        let label = self.render(&self.label, ctx, env);
+
+        let mut related = Vec::new();
+        for (expr, template) in &self.related {
+            let v = ctx.eval(expr, env);
+            let text = self.render(template, ctx, env);
+            for span in spans_of(graph, &v) {
+                if span != primary_span && !related.iter().any(|l: &Label| l.span == span) {
+                    related.push(Label {
+                        span,
+                        text: text.clone(),
+                    });
+                }
+            }
+        }
+        let _ = sources;
+        Some(Finding {
+            rule: self.meta.id.clone(),
+            name: self.meta.name.clone(),
+            severity: self.meta.severity,
+            message,
+            primary: Label {
+                span: primary_span,
+                text: label,
+            },
+            related,
+            resource: ResourceSummary {
+                rtype: resource.rtype.clone(),
+                name: resource.full_name().unwrap_or_else(|| "?".into()),
+                address: resource.origin.address.clone(),
+            },
+            help: self.meta.help.clone(),
+            url: self.meta.links.first().cloned(),
+            fingerprint: String::new(),
+        })
+    }
+
+    fn render<'g>(&self, template: &Template, ctx: &mut Context<'g>, env: &mut Env<'g>) -> String {
+        let mut out = String::new();
+        for part in &template.parts {
+            match part {
+                TemplatePart::Text(t) => out.push_str(t),
+                TemplatePart::Hole(expr) => {
+                    let v = ctx.eval(expr, env);
+                    out.push_str(&ctx.display(&v));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Where a resource is best pointed at: its `name` member, else the whole declaration.
+fn resource_span(graph: &Graph, idx: usize) -> Span {
+    let resource = graph.get(idx);
+    resource
+        .body
+        .get("name")
+        .and_then(|n| n.span)
+        .filter(|s| s.file == resource.origin.file)
+        .unwrap_or(resource.span)
+}
+
+fn spans_of(graph: &Graph, v: &V) -> Vec<Span> {
+    match v {
+        V::Node { node, .. } => node.span.into_iter().collect(),
+        V::Res(idx) => vec![resource_span(graph, *idx)],
+        V::List(items) => items.iter().flat_map(|i| spans_of(graph, i)).collect(),
+        _ => Vec::new(),
+    }
+}
