@@ -37,6 +37,8 @@ pub struct Loaded {
 pub struct Options {
     pub paths: Vec<PathBuf>,
     pub exclude: Vec<String>,
+    /// Folders of the user's own YAML rules, loaded beside the built-ins.
+    pub rule_dirs: Vec<PathBuf>,
 }
 
 impl Default for Options {
@@ -44,6 +46,7 @@ impl Default for Options {
         Options {
             paths: vec![PathBuf::from(".")],
             exclude: Vec::new(),
+            rule_dirs: Vec::new(),
         }
     }
 }
@@ -59,13 +62,8 @@ pub fn check(options: &Options) -> Run {
     let sources = SourceMap::new();
     let mut problems = Vec::new();
 
-    let rules = match RuleSet::builtin(&sources) {
-        Ok(rules) => Some(rules),
-        Err(mut errs) => {
-            problems.append(&mut errs);
-            None
-        }
-    };
+    let (rules, mut rule_problems) = RuleSet::load(&sources, &options.rule_dirs);
+    problems.append(&mut rule_problems);
 
     let (inputs, mut discover_problems) = discover::discover(&options.paths, &options.exclude);
     problems.append(&mut discover_problems);
@@ -89,10 +87,7 @@ pub fn check(options: &Options) -> Run {
         .map(|unit| {
             let graph = Graph::link(unit);
             let resources = graph.resources().iter().filter(|r| r.managed).count();
-            let found = match &rules {
-                Some(rules) => rules.check(&graph, &sources),
-                None => Vec::new(),
-            };
+            let found = rules.check(&graph, &sources);
             (resources, found)
         })
         .collect::<Vec<_>>()

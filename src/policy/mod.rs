@@ -5,16 +5,17 @@
 //! knows is in its YAML, and the language grows only by general features.
 //! The language reference is `rules/README.md`.
 
+pub mod docs;
 pub mod eval;
 pub mod expr;
 pub mod rule;
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::model::{Graph, Node, Value};
 use crate::report::{Finding, Problem};
-use crate::source::SourceMap;
+use crate::source::{FileId, SourceMap, Span};
 
 pub use rule::{Rule, RuleMeta};
 
@@ -30,9 +31,56 @@ pub struct RuleSet {
 impl RuleSet {
     /// The built-in rules, embedded in the binary.
     pub fn builtin(sources: &SourceMap) -> Result<RuleSet, Vec<Problem>> {
+        let (set, problems) = RuleSet::load(sources, &[]);
+        if problems.is_empty() {
+            Ok(set)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The built-in rules plus every `*.yaml` rule in `user_dirs` (and data
+    /// tables in their `data/` folders). Rules that fail to load are left out
+    /// and reported; the others still run.
+    pub fn load(sources: &SourceMap, user_dirs: &[PathBuf]) -> (RuleSet, Vec<Problem>) {
         let mut problems = Vec::new();
         let mut tables = HashMap::new();
-        for (path, text) in embedded::BUILTIN_TABLES {
+        let mut table_texts: Vec<(String, String)> = embedded::BUILTIN_TABLES
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect();
+        let mut rule_files: Vec<FileId> = embedded::BUILTIN_RULES
+            .iter()
+            .map(|(path, text)| sources.add(PathBuf::from(path), *text))
+            .collect();
+        for dir in user_dirs {
+            match yaml_files(dir) {
+                Ok(files) => {
+                    for path in files {
+                        match sources.load(&path) {
+                            Ok(file) => rule_files.push(file),
+                            Err(err) => problems.push(
+                                Problem::new("rule-error", format!("cannot read rule file: {err}"))
+                                    .at(path, None),
+                            ),
+                        }
+                    }
+                }
+                Err(problem) => problems.push(problem),
+            }
+            if let Ok(files) = yaml_files(&dir.join("data")) {
+                for path in files {
+                    match std::fs::read_to_string(&path) {
+                        Ok(text) => table_texts.push((path.display().to_string(), text)),
+                        Err(err) => problems.push(
+                            Problem::new("rule-error", format!("cannot read data table: {err}"))
+                                .at(path, None),
+                        ),
+                    }
+                }
+            }
+        }
+        for (path, text) in &table_texts {
             match load_table(path, text) {
                 Ok((name, rows)) => {
                     tables.insert(name, rows);
@@ -42,8 +90,7 @@ impl RuleSet {
         }
         let table_names: HashSet<String> = tables.keys().cloned().collect();
         let mut rules = Vec::new();
-        for (path, text) in embedded::BUILTIN_RULES {
-            let file = sources.add(PathBuf::from(path), *text);
+        for file in rule_files {
             match rule::load(sources, file, &table_names) {
                 Ok(rule) => rules.push(rule),
                 Err(problem) => problems.push(problem),
@@ -51,28 +98,32 @@ impl RuleSet {
         }
         let mut set = RuleSet { rules, tables };
         set.check_unique(sources, &mut problems);
-        if problems.is_empty() {
-            Ok(set)
-        } else {
-            Err(problems)
-        }
+        (set, problems)
     }
 
     fn check_unique(&mut self, sources: &SourceMap, problems: &mut Vec<Problem>) {
         let mut seen: HashMap<String, String> = HashMap::new();
+        let mut duplicates: HashSet<FileId> = HashSet::new();
         for rule in &self.rules {
             let path = sources.path(rule.meta.file);
             for key in [&rule.meta.id, &rule.meta.name] {
-                if let Some(other) =
-                    seen.insert(key.to_ascii_lowercase(), path.display().to_string())
-                {
+                let previous = seen.insert(key.to_ascii_lowercase(), path.display().to_string());
+                if let Some(other) = previous {
+                    let span = sources
+                        .get(rule.meta.file)
+                        .text
+                        .find(key.as_str())
+                        .map(|at| Span::new(rule.meta.file, at, at + key.len()));
                     problems.push(
                         Problem::new("rule-error", format!("`{key}` is already used by {other}"))
-                            .at(path.clone(), None),
+                            .at(path.clone(), span),
                     );
+                    duplicates.insert(rule.meta.file);
                 }
             }
         }
+        // The first definition wins; a duplicate would make ids ambiguous.
+        self.rules.retain(|r| !duplicates.contains(&r.meta.file));
         self.rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
     }
 
@@ -94,6 +145,24 @@ impl RuleSet {
         }
         findings
     }
+}
+
+/// The `*.yaml` files directly in `dir`, sorted.
+fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, Problem> {
+    let entries = std::fs::read_dir(dir).map_err(|err| {
+        Problem::new(
+            "rule-error",
+            format!("cannot read rules folder {}: {err}", dir.display()),
+        )
+        .at(dir, None)
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    files.sort();
+    Ok(files)
 }
 
 /// A data table: a YAML file whose `rows` is a list of objects; its name is the file stem.

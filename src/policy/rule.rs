@@ -634,3 +634,81 @@ fn spans_of(graph: &Graph, v: &V) -> Vec<Span> {
         _ => Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> Result<Rule, Problem> {
+        let sources = SourceMap::new();
+        let file = sources.add("custom/R.yaml".into(), text);
+        let tables = HashSet::from(["private-dns-zones".to_string()]);
+        load(&sources, file, &tables).map_err(|p| {
+            // Every load error points into the file.
+            let at = p
+                .span
+                .map(|s| sources.get(s.file).line_col(s.start as usize));
+            Problem {
+                label: at.map(|lc| format!("{}:{}", lc.line, lc.column)),
+                ..p
+            }
+        })
+    }
+
+    const HEADER: &str = "id: X001\nname: custom-rule\nseverity: warning\ntitle: t\ndescription: d\nrationale: r\nremediation: f\n";
+
+    fn rule_with(check: &str, report: &str) -> String {
+        format!("{}check:\n{check}report:\n{report}", HEADER)
+    }
+
+    #[test]
+    fn a_valid_user_rule_loads() {
+        let text = rule_with(
+            "  - for: s in resources('Microsoft.DBforPostgreSQL/flexibleServers')\n  - where: s.properties.authConfig.activeDirectoryAuth != 'Enabled'\n",
+            "  at: s.properties.authConfig ?? s\n  message: \"server {leaf(s)} has Entra auth off\"\n",
+        );
+        let rule = load_text(&text).unwrap_or_else(|p| panic!("{p:?}"));
+        assert_eq!(rule.meta.id, "X001");
+    }
+
+    #[test]
+    fn errors_carry_line_and_column() {
+        let unknown_name = rule_with(
+            "  - for: s in resources('T')\n  - where: exists(server.properties)\n",
+            "  at: s\n  message: m\n",
+        );
+        let err = load_text(&unknown_name).unwrap_err();
+        assert!(
+            err.message.contains("unknown name `server`"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.label.as_deref(), Some("10:19"));
+
+        let bad_function = rule_with("  - for: s in resourcez('T')\n", "  at: s\n  message: m\n");
+        let err = load_text(&bad_function).unwrap_err();
+        assert!(
+            err.message.contains("unknown function `resourcez`"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.label.as_deref(), Some("9:15"));
+
+        let unknown_key = format!("{HEADER}checks: []\n");
+        let err = load_text(&unknown_key).unwrap_err();
+        assert!(
+            err.message.contains("unknown field `checks`"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.label.as_deref(), Some("8:1"));
+
+        let syntax = rule_with("  - where: (a\n", "  at: s\n  message: m\n");
+        assert!(
+            load_text(&syntax)
+                .unwrap_err()
+                .message
+                .contains("syntax error")
+        );
+    }
+}
