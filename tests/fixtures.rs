@@ -1,0 +1,139 @@
+//! Runs the real `plinth` binary over every rule fixture.
+//!
+//! Layout: `fixtures/<RULE>/<arm|terraform>/<case>/`. A case named `bad…` must
+//! raise that rule and nothing else; `good…` and `unknown…` cases must raise
+//! nothing at all. Every rule must have `bad`, `good`, `unknown` and
+//! `bad-split` cases in both front-ends. The human and JSON renderings of
+//! every case are snapshots (`tests/snapshots/`), so any change in what a
+//! user sees is a reviewable diff.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const FRONT_ENDS: [&str; 2] = ["arm", "terraform"];
+const REQUIRED_CASES: [&str; 4] = ["bad", "good", "unknown", "bad-split"];
+
+fn plinth(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_plinth"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .output()
+        .expect("the plinth binary runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn builtin_rule_ids() -> Vec<String> {
+    let (code, stdout, stderr) = plinth(&["rules", "--format", "json"]);
+    assert_eq!(code, 0, "plinth rules failed: {stderr}");
+    let rules: serde_json::Value = serde_json::from_str(&stdout).expect("rules JSON");
+    rules
+        .as_array()
+        .expect("a list of rules")
+        .iter()
+        .map(|r| r["id"].as_str().expect("an id").to_string())
+        .collect()
+}
+
+fn cases() -> Vec<(String, String, PathBuf)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut cases = Vec::new();
+    for rule in std::fs::read_dir(&root).expect("fixtures/").flatten() {
+        let rule_id = rule.file_name().to_string_lossy().into_owned();
+        if !rule.path().is_dir() || rule_id == "demo" {
+            continue;
+        }
+        for front_end in FRONT_ENDS {
+            let Ok(entries) = std::fs::read_dir(rule.path().join(front_end)) else {
+                continue;
+            };
+            for case in entries.flatten().filter(|c| c.path().is_dir()) {
+                let relative = case
+                    .path()
+                    .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+                    .expect("inside the crate")
+                    .to_path_buf();
+                cases.push((rule_id.clone(), case.file_name().to_string_lossy().into_owned(), relative));
+            }
+        }
+    }
+    cases.sort();
+    cases
+}
+
+#[test]
+fn every_rule_has_the_required_fixtures() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut missing = Vec::new();
+    for rule in builtin_rule_ids() {
+        for front_end in FRONT_ENDS {
+            for case in REQUIRED_CASES {
+                let dir = root.join(&rule).join(front_end).join(case);
+                if !dir.is_dir() {
+                    missing.push(format!("fixtures/{rule}/{front_end}/{case}"));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "missing fixtures:\n{}", missing.join("\n"));
+}
+
+#[test]
+fn fixtures_fire_exactly_where_they_should() {
+    let mut failures = Vec::new();
+    let cases = cases();
+    assert!(!cases.is_empty(), "no fixtures found");
+    for (rule, case, dir) in &cases {
+        let dir_text = dir.to_string_lossy().replace('\\', "/");
+        let (code, stdout, stderr) = plinth(&["check", "--format", "json", &dir_text]);
+        let report: serde_json::Value = match serde_json::from_str(&stdout) {
+            Ok(report) => report,
+            Err(err) => {
+                failures.push(format!("{dir_text}: output is not JSON ({err}); stderr: {stderr}"));
+                continue;
+            }
+        };
+        let errors = report["errors"].as_array().map(Vec::len).unwrap_or(0);
+        if errors > 0 {
+            failures.push(format!("{dir_text}: run errors {}", report["errors"]));
+            continue;
+        }
+        let fired: Vec<&str> = report["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f["rule"].as_str())
+            .collect();
+        if case.starts_with("bad") {
+            if !fired.contains(&rule.as_str()) {
+                failures.push(format!("{dir_text}: expected {rule} to fire, got {fired:?}"));
+            } else if fired.iter().any(|r| r != rule) {
+                failures.push(format!("{dir_text}: expected only {rule}, got {fired:?}"));
+            } else if code != 1 {
+                failures.push(format!("{dir_text}: exit code {code}, expected 1"));
+            }
+        } else if !fired.is_empty() {
+            failures.push(format!("{dir_text}: expected no findings, got {fired:?}"));
+        } else if code != 0 {
+            failures.push(format!("{dir_text}: exit code {code}, expected 0"));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} fixture cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
+
+#[test]
+fn fixture_output_snapshots() {
+    for (_, _, dir) in cases() {
+        let dir_text = dir.to_string_lossy().replace('\\', "/");
+        let name = dir_text.trim_start_matches("fixtures/").replace('/', "__");
+        let (_, human, _) = plinth(&["check", &dir_text]);
+        insta::assert_snapshot!(format!("{name}__human"), human);
+        let (_, json, _) = plinth(&["check", "--format", "json", &dir_text]);
+        insta::assert_snapshot!(format!("{name}__json"), json);
+    }
+}
