@@ -36,13 +36,8 @@ pub fn discover(paths: &[PathBuf], exclude: &[String]) -> (Vec<Input>, Vec<Probl
             continue;
         }
         if !root.is_dir() {
-            problems.push(
-                Problem::new(
-                    "io-error",
-                    format!("{}: no such file or directory", root.display()),
-                )
-                .at(root.clone(), None),
-            );
+            problems
+                .push(Problem::new("io-error", "no such file or directory").at(root.clone(), None));
             continue;
         }
         let walker = ignore::WalkBuilder::new(root)

@@ -1,6 +1,217 @@
-//! The `plinth` command line: parse arguments, call the library, set the exit code.
+//! The `plinth` command line: parse arguments, call the library, print, set
+//! the exit code. Exit codes (design.md): 0 nothing at or above `--fail-on`,
+//! 1 findings, 2 the run itself failed.
 
-fn main() {
-    let run = plinth::check(&plinth::Options::default());
-    println!("{} findings", run.report.findings.len());
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use plinth::policy::{RuleSet, docs};
+use plinth::report::{Severity, compact, human, json};
+use plinth::source::SourceMap;
+
+#[derive(Parser)]
+#[command(
+    name = "plinth",
+    version,
+    about = "Lints Azure infrastructure as code (ARM/Bicep JSON, Terraform) for private networking mistakes"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check templates and Terraform modules under PATHs (default: the current folder).
+    Check(CheckArgs),
+    /// List the rules: id, name, severity, title.
+    Rules {
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+        /// A folder of your own YAML rules, loaded beside the built-in ones.
+        #[arg(long = "rules", value_name = "DIR")]
+        rule_dirs: Vec<PathBuf>,
+    },
+    /// Show a rule's documentation: what it checks, why, examples, how to fix.
+    Explain {
+        /// A rule id (PG001) or name (pg-private-endpoint-on-vnet-integrated-server).
+        rule: String,
+        #[arg(long = "rules", value_name = "DIR")]
+        rule_dirs: Vec<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// Files or folders to check.
+    #[arg(value_name = "PATH", default_value = ".")]
+    paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Exit with 1 when a finding at or above this severity is reported.
+    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
+    fail_on: FailOn,
+    /// Skip paths matching this glob (repeatable); .gitignore is honoured too.
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// A folder of your own YAML rules, loaded beside the built-in ones (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    rule_dirs: Vec<PathBuf>,
+    /// Never colour the output (NO_COLOR is honoured too).
+    #[arg(long)]
+    no_color: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+    Compact,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+impl FailOn {
+    fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Never => None,
+        }
+    }
+}
+
+const EXIT_FINDINGS: u8 = 1;
+const EXIT_FAILED: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => check(args),
+        Command::Rules { format, rule_dirs } => list_rules(format, &rule_dirs),
+        Command::Explain { rule, rule_dirs } => explain(&rule, &rule_dirs),
+    }
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    let options = plinth::Options {
+        paths: args.paths,
+        exclude: args.exclude,
+        rule_dirs: args.rule_dirs,
+    };
+    let run = plinth::check(&options);
+    let report = &run.report;
+    let text = match args.format {
+        Format::Json => json::render(report, &run.sources),
+        Format::Compact => compact::render(report, &run.sources),
+        Format::Human => {
+            let color = !args.no_color
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal();
+            human::render(
+                report,
+                &run.sources,
+                human::Style {
+                    color,
+                    width: width(),
+                },
+            )
+        }
+    };
+    print(&text);
+    if !report.problems.is_empty() {
+        return ExitCode::from(EXIT_FAILED);
+    }
+    let failing = args
+        .fail_on
+        .threshold()
+        .is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
+    if failing {
+        ExitCode::from(EXIT_FINDINGS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// The terminal width for wrapping: `COLUMNS` when set, else 100.
+fn width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse().ok())
+        .filter(|w: &usize| *w >= 40)
+        .unwrap_or(100)
+}
+
+/// Prints, ignoring a closed pipe (`plinth check | head`) rather than panicking.
+fn print(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// Loads the rules, printing any rule-file problems; `None` when there were some.
+fn load_rules(sources: &SourceMap, rule_dirs: &[PathBuf]) -> Option<RuleSet> {
+    let (rules, problems) = RuleSet::load(sources, rule_dirs);
+    if problems.is_empty() {
+        return Some(rules);
+    }
+    let report = plinth::report::Report {
+        problems,
+        ..Default::default()
+    };
+    let style = human::Style {
+        color: false,
+        width: width(),
+    };
+    eprint!("{}", human::render_diagnostics(&report, sources, style));
+    None
+}
+
+fn list_rules(format: ListFormat, rule_dirs: &[PathBuf]) -> ExitCode {
+    let sources = SourceMap::new();
+    let Some(rules) = load_rules(&sources, rule_dirs) else {
+        return ExitCode::from(EXIT_FAILED);
+    };
+    match format {
+        ListFormat::Text => print(&docs::table(rules.rules())),
+        ListFormat::Json => print(&(docs::table_json(rules.rules()) + "\n")),
+    }
+    ExitCode::SUCCESS
+}
+
+fn explain(key: &str, rule_dirs: &[PathBuf]) -> ExitCode {
+    let sources = SourceMap::new();
+    let Some(rules) = load_rules(&sources, rule_dirs) else {
+        return ExitCode::from(EXIT_FAILED);
+    };
+    match rules.find(key) {
+        Some(rule) => {
+            print(&docs::explain(rule));
+            ExitCode::SUCCESS
+        }
+        None => {
+            let known: Vec<String> = rules.rules().map(|r| r.id.clone()).collect();
+            eprintln!(
+                "error: no rule `{key}`; known rules: {}\n(run `plinth rules` for the list)",
+                known.join(", ")
+            );
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
 }

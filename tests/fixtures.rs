@@ -58,7 +58,11 @@ fn cases() -> Vec<(String, String, PathBuf)> {
                     .strip_prefix(env!("CARGO_MANIFEST_DIR"))
                     .expect("inside the crate")
                     .to_path_buf();
-                cases.push((rule_id.clone(), case.file_name().to_string_lossy().into_owned(), relative));
+                cases.push((
+                    rule_id.clone(),
+                    case.file_name().to_string_lossy().into_owned(),
+                    relative,
+                ));
             }
         }
     }
@@ -80,7 +84,11 @@ fn every_rule_has_the_required_fixtures() {
             }
         }
     }
-    assert!(missing.is_empty(), "missing fixtures:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "missing fixtures:\n{}",
+        missing.join("\n")
+    );
 }
 
 #[test]
@@ -94,7 +102,9 @@ fn fixtures_fire_exactly_where_they_should() {
         let report: serde_json::Value = match serde_json::from_str(&stdout) {
             Ok(report) => report,
             Err(err) => {
-                failures.push(format!("{dir_text}: output is not JSON ({err}); stderr: {stderr}"));
+                failures.push(format!(
+                    "{dir_text}: output is not JSON ({err}); stderr: {stderr}"
+                ));
                 continue;
             }
         };
@@ -111,7 +121,9 @@ fn fixtures_fire_exactly_where_they_should() {
             .collect();
         if case.starts_with("bad") {
             if !fired.contains(&rule.as_str()) {
-                failures.push(format!("{dir_text}: expected {rule} to fire, got {fired:?}"));
+                failures.push(format!(
+                    "{dir_text}: expected {rule} to fire, got {fired:?}"
+                ));
             } else if fired.iter().any(|r| r != rule) {
                 failures.push(format!("{dir_text}: expected only {rule}, got {fired:?}"));
             } else if code != 1 {
@@ -123,7 +135,13 @@ fn fixtures_fire_exactly_where_they_should() {
             failures.push(format!("{dir_text}: exit code {code}, expected 0"));
         }
     }
-    assert!(failures.is_empty(), "{} of {} fixture cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} fixture cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Findings and run problems, and their renderings. Printers know nothing of
 //! Azure: they see spans, messages and labels.
 
+pub mod compact;
 pub mod human;
 pub mod json;
 
@@ -130,4 +131,19 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub problems: Vec<Problem>,
     pub summary: Summary,
+}
+
+/// A path as users should read it in output: as given on the command line,
+/// with `/` separators and without a leading `./`.
+pub fn display_path(path: &std::path::Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    let mut rest = text.as_str();
+    while let Some(stripped) = rest.strip_prefix("./") {
+        rest = stripped.trim_start_matches('/');
+    }
+    if rest.is_empty() {
+        ".".to_string()
+    } else {
+        rest.to_string()
+    }
 }
