@@ -1,0 +1,328 @@
+//! The command line as users meet it: arguments, exit codes, output formats,
+//! and bad input that must be reported, never crash the run.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn plinth() -> Command {
+    let mut cmd = Command::cargo_bin("plinth").expect("the plinth binary");
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100");
+    cmd
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let output = plinth().args(args).output().expect("plinth runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn json(args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["check", "--format", "json"];
+    all.extend_from_slice(args);
+    let (code, stdout, stderr) = run(&all);
+    let report = serde_json::from_str(&stdout)
+        .unwrap_or_else(|err| panic!("not JSON ({err}): {stdout}\nstderr: {stderr}"));
+    (code, report)
+}
+
+fn rules_fired(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["rule"].as_str().expect("rule").to_string())
+        .collect()
+}
+
+/// Copies a fixture case into a fresh folder so a test can add broken files beside it.
+fn copy_case(case: &str, into: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join(case);
+    for entry in std::fs::read_dir(from).expect("fixture case").flatten() {
+        std::fs::copy(entry.path(), into.join(entry.file_name())).expect("copy");
+    }
+}
+
+#[test]
+fn json_output_follows_the_contract() {
+    let (code, report) = json(&["fixtures/PG001/arm/bad"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["version"], 1);
+    let finding = &report["findings"][0];
+    assert_eq!(finding["rule"], "PG001");
+    assert_eq!(
+        finding["name"],
+        "private-endpoint-on-vnet-integrated-server"
+    );
+    assert_eq!(finding["severity"], "error");
+    assert_eq!(finding["file"], "fixtures/PG001/arm/bad/main.json");
+    for key in ["line", "column", "end_line", "end_column"] {
+        assert!(
+            finding[key].as_u64().is_some_and(|n| n >= 1),
+            "{key}: {finding:#}"
+        );
+    }
+    assert!(finding["end_line"].as_u64() >= finding["line"].as_u64());
+    assert_eq!(
+        finding["resource"]["type"],
+        "Microsoft.Network/privateEndpoints"
+    );
+    assert!(
+        finding["resource"]["address"]
+            .as_str()
+            .is_some_and(|a| !a.is_empty())
+    );
+    assert!(
+        finding["fingerprint"]
+            .as_str()
+            .is_some_and(|f| f.len() == 16)
+    );
+    assert!(
+        finding["related"].as_array().is_some_and(|r| !r.is_empty()),
+        "{finding:#}"
+    );
+    assert_eq!(report["errors"], serde_json::json!([]));
+    assert_eq!(report["summary"]["findings"], 1);
+    assert_eq!(report["summary"]["by_severity"]["error"], 1);
+}
+
+#[test]
+fn human_output_shows_the_rule_the_snippet_and_a_summary() {
+    let (code, stdout, _) = run(&["check", "fixtures/PG001/terraform/bad"]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("PG001"), "{stdout}");
+    assert!(
+        stdout.contains("fixtures/PG001/terraform/bad/main.tf:"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("azurerm_private_endpoint"), "{stdout}");
+    assert!(stdout.trim_end().ends_with('.'), "{stdout}");
+    assert!(stdout.contains("plinth: 1 finding (1 error)"), "{stdout}");
+    assert!(
+        !stdout.contains('\u{1b}'),
+        "NO_COLOR output has escapes: {stdout}"
+    );
+}
+
+#[test]
+fn compact_output_is_one_line_per_finding() {
+    let (code, stdout, _) = run(&["check", "--format", "compact", "fixtures/PG001/arm/bad"]);
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    let re = regex::Regex::new(r"^fixtures/PG001/arm/bad/main\.json:\d+:\d+: error\[PG001\] \S")
+        .expect("regex");
+    assert!(re.is_match(lines[0]), "{stdout}");
+}
+
+#[test]
+fn fail_on_sets_the_exit_code() {
+    // PE002 is a warning.
+    let case = "fixtures/PE002/arm/bad";
+    assert_eq!(run(&["check", case]).0, 1);
+    assert_eq!(run(&["check", "--fail-on", "warning", case]).0, 1);
+    assert_eq!(run(&["check", "--fail-on", "error", case]).0, 0);
+    assert_eq!(run(&["check", "--fail-on", "never", case]).0, 0);
+    assert_eq!(
+        run(&["check", "--fail-on", "never", "fixtures/PG001/arm/bad"]).0,
+        0
+    );
+    assert_eq!(run(&["check", "fixtures/PG001/arm/good"]).0, 0);
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    assert_eq!(run(&["check", "--bogus"]).0, 2);
+    assert_eq!(run(&["check", "--format", "xml", "."]).0, 2);
+    assert_eq!(run(&["frobnicate"]).0, 2);
+    let (code, stdout, _) = run(&["check", "--exclude", "a[", "fixtures/PG001/arm/good"]);
+    assert_eq!(code, 2);
+    assert!(
+        stdout.contains("usage-error") && stdout.contains("`a[`"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_missing_path_is_a_run_error_and_the_other_paths_still_run() {
+    let (code, report) = json(&["no/such/dir", "fixtures/PG001/arm/bad"]);
+    assert_eq!(code, 2);
+    assert_eq!(report["errors"][0]["code"], "io-error");
+    assert_eq!(report["errors"][0]["file"], "no/such/dir");
+    assert_eq!(rules_fired(&report), ["PG001"]);
+}
+
+#[test]
+fn invalid_json_template_is_reported_with_line_and_column_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_case("fixtures/PG001/arm/bad", dir.path());
+    std::fs::write(
+        dir.path().join("broken.json"),
+        "{\n  \"$schema\": \"https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#\",\n  \"resources\": [ { \"type\": }\n}\n",
+    )
+    .expect("write");
+    let path = dir.path().to_string_lossy().into_owned();
+    let (code, report) = json(&[&path]);
+    assert_eq!(code, 2, "{report:#}");
+    let error = &report["errors"][0];
+    assert_eq!(error["code"], "parse-error");
+    assert!(
+        error["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("broken.json"))
+    );
+    assert_eq!(error["line"], 3, "{error:#}");
+    assert!(error["column"].as_u64().is_some_and(|c| c > 1));
+    assert_eq!(rules_fired(&report), ["PG001"]);
+}
+
+#[test]
+fn invalid_hcl_is_reported_with_line_and_column_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let module = dir.path().join("module");
+    let broken = dir.path().join("broken");
+    std::fs::create_dir_all(&module).expect("mkdir");
+    std::fs::create_dir_all(&broken).expect("mkdir");
+    copy_case("fixtures/PG001/terraform/bad", &module);
+    std::fs::write(
+        broken.join("main.tf"),
+        "resource \"azurerm_subnet\" \"x\" {\n  name = \n}\n",
+    )
+    .expect("write");
+    let path = dir.path().to_string_lossy().into_owned();
+    let (code, report) = json(&[&path]);
+    assert_eq!(code, 2, "{report:#}");
+    let error = &report["errors"][0];
+    assert_eq!(error["code"], "parse-error");
+    assert!(
+        error["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("main.tf"))
+    );
+    assert!(
+        error["line"].as_u64().is_some_and(|l| (2..=3).contains(&l)),
+        "{error:#}"
+    );
+    assert_eq!(rules_fired(&report), ["PG001"]);
+}
+
+#[test]
+fn other_json_is_skipped_unless_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("package.json"), "{\"name\": \"x\"}").expect("write");
+    std::fs::write(dir.path().join("notes.json"), "not json at all").expect("write");
+    let path = dir.path().to_string_lossy().into_owned();
+    let (code, report) = json(&[&path]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["errors"], serde_json::json!([]));
+
+    let named = dir
+        .path()
+        .join("package.json")
+        .to_string_lossy()
+        .into_owned();
+    let (code, report) = json(&[&named]);
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(report["errors"][0]["code"], "not-a-template");
+}
+
+#[test]
+fn gitignore_and_exclude_skip_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let skipped = dir.path().join("generated");
+    std::fs::create_dir_all(&skipped).expect("mkdir");
+    copy_case("fixtures/PG001/arm/bad", &skipped);
+    let path = dir.path().to_string_lossy().into_owned();
+
+    assert_eq!(rules_fired(&json(&[&path]).1), ["PG001"]);
+    assert_eq!(
+        rules_fired(&json(&["--exclude", "generated", &path]).1),
+        Vec::<String>::new()
+    );
+    std::fs::write(dir.path().join(".gitignore"), "generated/\n").expect("write");
+    assert_eq!(rules_fired(&json(&[&path]).1), Vec::<String>::new());
+    // A file named on the command line is always checked.
+    let named = skipped.join("main.json").to_string_lossy().into_owned();
+    assert_eq!(rules_fired(&json(&[&named]).1), ["PG001"]);
+}
+
+#[test]
+fn output_is_the_same_every_run() {
+    let first = run(&["check", "--format", "json", "fixtures"]);
+    let second = run(&["check", "--format", "json", "fixtures"]);
+    assert_eq!(first.1, second.1);
+}
+
+#[test]
+fn rules_lists_every_builtin_rule() {
+    let (code, stdout, _) = run(&["rules", "--format", "json"]);
+    assert_eq!(code, 0);
+    let rules: Value = serde_json::from_str(&stdout).expect("JSON");
+    let ids: Vec<&str> = rules
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    for id in ["PG001", "PE002", "PE004", "PE006", "DNS009"] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    let (code, text, _) = run(&["rules"]);
+    assert_eq!(code, 0);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("PG001") && l.contains("error")),
+        "{text}"
+    );
+}
+
+#[test]
+fn explain_prints_the_rule_docs_by_id_or_name() {
+    let (code, by_id, _) = run(&["explain", "PG001"]);
+    assert_eq!(code, 0);
+    assert!(
+        by_id.starts_with("PG001 (private-endpoint-on-vnet-integrated-server)"),
+        "{by_id}"
+    );
+    for section in [
+        "What it does:",
+        "Why it matters:",
+        "How to fix:",
+        "https://learn.microsoft.com/",
+    ] {
+        assert!(by_id.contains(section), "{section} missing:\n{by_id}");
+    }
+    let (_, by_name, _) = run(&["explain", "private-endpoint-on-vnet-integrated-server"]);
+    assert_eq!(by_id, by_name);
+    let (code, _, stderr) = run(&["explain", "XX999"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("XX999"));
+}
+
+#[test]
+fn a_broken_user_rule_is_a_run_error_with_its_position_and_builtins_still_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("X001.yaml"),
+        "id: X001\nname: broken\nseverity: fatal\ntitle: t\ndescription: d\nrationale: r\nremediation: r\ncheck:\n  - for: p in resources('x')\nreport:\n  at: p\n  message: m\n",
+    )
+    .expect("write");
+    let rules = dir.path().to_string_lossy().into_owned();
+    let (code, report) = json(&["--rules", &rules, "fixtures/PG001/arm/bad"]);
+    assert_eq!(code, 2, "{report:#}");
+    let error = &report["errors"][0];
+    assert_eq!(error["code"], "rule-error");
+    assert!(
+        error["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("X001.yaml"))
+    );
+    assert_eq!(error["line"], 3, "{error:#}");
+    assert_eq!(rules_fired(&report), ["PG001"]);
+}
