@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use crate::discover::Input;
 use crate::model::{Graph, Unit};
-use crate::policy::RuleSet;
+use crate::policy::{RuleMeta, RuleSet};
 use crate::report::{Finding, Problem, Report, Severity, Summary};
 use crate::source::SourceMap;
 
@@ -114,6 +114,7 @@ pub fn check(options: &Options) -> Run {
     Run {
         sources,
         report: Report {
+            rules: rules.rules().map(RuleMeta::info).collect(),
             findings,
             problems,
             summary,

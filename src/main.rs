@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use plinth::policy::{RuleSet, docs};
-use plinth::report::{Severity, compact, human, json};
+use plinth::report::{Severity, compact, github, human, json, sarif};
 use plinth::source::SourceMap;
 
 #[derive(Parser)]
@@ -70,6 +70,10 @@ enum Format {
     Human,
     Json,
     Compact,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -120,6 +124,8 @@ fn check(args: CheckArgs) -> ExitCode {
     let text = match args.format {
         Format::Json => json::render(report, &run.sources),
         Format::Compact => compact::render(report, &run.sources),
+        Format::Sarif => sarif::render(report, &run.sources),
+        Format::Github => github::render(report, &run.sources),
         Format::Human => {
             let color = !args.no_color
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())

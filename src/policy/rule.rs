@@ -19,7 +19,7 @@ use serde::Deserialize;
 use crate::model::{Graph, Truth};
 use crate::policy::eval::{Context, Env, V};
 use crate::policy::expr::{self, Expr};
-use crate::report::{Finding, Label, Problem, ResourceSummary, Severity};
+use crate::report::{Finding, Label, Problem, ResourceSummary, RuleInfo, Severity};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 
 /// The YAML shape of a rule file. Unknown keys are errors.
@@ -108,6 +108,21 @@ pub struct RuleMeta {
     pub examples: Examples,
     /// Where the rule came from (`rules/PG001.yaml` for built-ins).
     pub file: FileId,
+}
+
+impl RuleMeta {
+    /// What printers need to describe the rule.
+    pub fn info(&self) -> RuleInfo {
+        RuleInfo {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            severity: self.severity,
+            title: self.title.clone(),
+            description: self.description.trim().to_string(),
+            remediation: self.remediation.trim().to_string(),
+            url: self.links.first().cloned(),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

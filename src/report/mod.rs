@@ -2,8 +2,10 @@
 //! Azure: they see spans, messages and labels.
 
 pub mod compact;
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 use std::path::PathBuf;
 
@@ -125,9 +127,23 @@ pub struct Summary {
     pub by_severity: std::collections::BTreeMap<String, usize>,
 }
 
+/// A rule as printers describe it (SARIF lists every rule that ran).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleInfo {
+    pub id: String,
+    pub name: String,
+    pub severity: Severity,
+    pub title: String,
+    pub description: String,
+    pub remediation: String,
+    pub url: Option<String>,
+}
+
 /// Everything one run found, in deterministic order.
 #[derive(Clone, Debug, Default)]
 pub struct Report {
+    /// The rules that ran, in id order.
+    pub rules: Vec<RuleInfo>,
     pub findings: Vec<Finding>,
     pub problems: Vec<Problem>,
     pub summary: Summary,
