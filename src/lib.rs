@@ -98,6 +98,13 @@ pub fn check(options: &Options) -> Run {
         })
         .collect();
 
+    // A unit can reach beyond the paths asked for (`plinth check main.tf`
+    // loads the whole module); report only findings inside those paths, so a
+    // pre-commit hook shows what the commit touched.
+    findings.retain(|f| {
+        let file = sources.path(f.primary.span.file);
+        options.paths.iter().any(|asked| file.starts_with(asked))
+    });
     for finding in &mut findings {
         finding.fingerprint = fingerprint(&sources, finding);
     }
