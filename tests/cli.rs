@@ -222,14 +222,47 @@ fn other_json_is_skipped_unless_named() {
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["errors"], serde_json::json!([]));
 
+    // Named files too: pre-commit passes every changed `.json`, and
+    // `package.json` is not plinth's business.
     let named = dir
         .path()
         .join("package.json")
         .to_string_lossy()
         .into_owned();
-    let (code, report) = json(&[&named]);
-    assert_eq!(code, 2, "{report:#}");
-    assert_eq!(report["errors"][0]["code"], "not-a-template");
+    let broken = dir.path().join("notes.json").to_string_lossy().into_owned();
+    let (code, report) = json(&[&named, &broken]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["errors"], serde_json::json!([]));
+    assert_eq!(report["summary"]["files"], 0);
+}
+
+#[test]
+fn named_files_report_only_their_own_findings() {
+    // PE006's split case has the finding in one file of the module: naming
+    // another file of the module loads the whole module but reports nothing.
+    let (_, all) = json(&["fixtures/PE006/terraform/bad-split"]);
+    let file = all["findings"][0]["file"]
+        .as_str()
+        .expect("a finding")
+        .to_string();
+    let (code, named) = json(&[&file]);
+    assert_eq!(code, 1);
+    assert_eq!(rules_fired(&named), ["PE006"]);
+    let other = [
+        "main.tf",
+        "network.tf",
+        "dns.tf",
+        "database.tf",
+        "variables.tf",
+    ]
+    .iter()
+    .map(|f| format!("fixtures/PE006/terraform/bad-split/{f}"))
+    .find(|f| *f != file)
+    .expect("another file");
+    let (code, report) = json(&[&other]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(rules_fired(&report), Vec::<String>::new());
+    assert!(report["summary"]["resources"].as_u64() > Some(0));
 }
 
 #[test]
