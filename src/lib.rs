@@ -39,6 +39,8 @@ pub struct Options {
     pub exclude: Vec<String>,
     /// Folders of the user's own YAML rules, loaded beside the built-ins.
     pub rule_dirs: Vec<PathBuf>,
+    /// A baseline file: findings it lists are not reported.
+    pub baseline: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -47,6 +49,7 @@ impl Default for Options {
             paths: vec![PathBuf::from(".")],
             exclude: Vec::new(),
             rule_dirs: Vec::new(),
+            baseline: None,
         }
     }
 }
@@ -81,13 +84,18 @@ pub fn check(options: &Options) -> Run {
         units.append(&mut l.units);
     }
     summary.units = units.len();
+    let mut unit_labels: Vec<String> = units.iter().map(|u| u.label.clone()).collect();
+    unit_labels.sort();
 
     let mut findings: Vec<Finding> = units
         .into_par_iter()
         .map(|unit| {
             let graph = Graph::link(unit);
             let resources = graph.resources().iter().filter(|r| r.managed).count();
-            let found = rules.check(&graph, &sources);
+            let mut found = rules.check(&graph, &sources);
+            for finding in &mut found {
+                finding.unit.clone_from(&graph.label);
+            }
             (resources, found)
         })
         .collect::<Vec<_>>()
@@ -109,6 +117,16 @@ pub fn check(options: &Options) -> Run {
         finding.fingerprint = fingerprint(&sources, finding);
     }
     sort_and_dedup(&sources, &mut findings);
+    if let Some(path) = &options.baseline {
+        match report::baseline::read(&sources, path) {
+            Ok(accepted) => {
+                let before = findings.len();
+                findings.retain(|f| !accepted.contains(&f.fingerprint));
+                summary.baselined = before - findings.len();
+            }
+            Err(problem) => problems.push(problem),
+        }
+    }
     problems.sort_by(|a, b| (&a.path, a.span, &a.message).cmp(&(&b.path, b.span, &b.message)));
     problems.dedup();
 
@@ -122,6 +140,7 @@ pub fn check(options: &Options) -> Run {
         sources,
         report: Report {
             rules: rules.rules().map(RuleMeta::info).collect(),
+            units: unit_labels,
             findings,
             problems,
             summary,
@@ -167,7 +186,7 @@ fn fingerprint(sources: &SourceMap, finding: &Finding) -> String {
     let text = format!(
         "{}\u{1f}{}\u{1f}{}\u{1f}{}",
         finding.rule,
-        file.path.to_string_lossy().replace('\\', "/"),
+        report::display_path(&file.path),
         finding.resource.address,
         snippet
     );

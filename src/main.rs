@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use plinth::policy::{RuleSet, docs};
-use plinth::report::{Severity, compact, github, human, json, sarif};
+use plinth::report::{Severity, baseline, compact, github, human, json, junit, sarif};
 use plinth::source::SourceMap;
 
 #[derive(Parser)]
@@ -63,6 +63,12 @@ struct CheckArgs {
     /// Never colour the output (NO_COLOR is honoured too).
     #[arg(long)]
     no_color: bool,
+    /// Report only findings not listed in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Write the findings' fingerprints to FILE as a baseline, then report as usual.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -74,6 +80,8 @@ enum Format {
     Sarif,
     /// GitHub Actions workflow commands (annotations).
     Github,
+    /// JUnit XML: a suite per template or module, a test case per rule.
+    Junit,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -118,14 +126,26 @@ fn check(args: CheckArgs) -> ExitCode {
         paths: args.paths,
         exclude: args.exclude,
         rule_dirs: args.rule_dirs,
+        baseline: args.baseline,
     };
-    let run = plinth::check(&options);
+    let mut run = plinth::check(&options);
+    if let Some(path) = &args.write_baseline {
+        let text = baseline::render(&run.report, &run.sources);
+        if let Err(err) = std::fs::write(path, text) {
+            let problem =
+                plinth::report::Problem::new("io-error", format!("cannot write baseline: {err}"))
+                    .at(path, None);
+            run.report.problems.push(problem);
+            run.report.summary.errors += 1;
+        }
+    }
     let report = &run.report;
     let text = match args.format {
         Format::Json => json::render(report, &run.sources),
         Format::Compact => compact::render(report, &run.sources),
         Format::Sarif => sarif::render(report, &run.sources),
         Format::Github => github::render(report, &run.sources),
+        Format::Junit => junit::render(report, &run.sources),
         Format::Human => {
             let color = !args.no_color
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())

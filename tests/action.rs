@@ -49,13 +49,21 @@ fn the_action_annotates_summarises_and_fails_on_findings() {
     assert_eq!(step.code, 1, "{}", step.log);
     let annotations: Vec<&str> = step.log.lines().filter(|l| l.starts_with("::")).collect();
     assert_eq!(annotations.len(), 5, "{}", step.log);
-    assert!(annotations.iter().any(|a| a.starts_with("::error file=fixtures/demo/")));
+    assert!(
+        annotations
+            .iter()
+            .any(|a| a.starts_with("::error file=fixtures/demo/"))
+    );
     assert!(step.outputs.contains("findings=5\n"), "{}", step.outputs);
     assert!(step.outputs.contains("errors=0\n"), "{}", step.outputs);
     assert!(step.outputs.contains("sarif-file="), "{}", step.outputs);
     assert!(step.summary.starts_with("## plinth"), "{}", step.summary);
     for rule in ["PG001", "PE002", "PE004", "PE006", "DNS009"] {
-        assert!(step.summary.contains(&format!("[{rule}]")), "{rule}: {}", step.summary);
+        assert!(
+            step.summary.contains(&format!("[{rule}]")),
+            "{rule}: {}",
+            step.summary
+        );
     }
     let results = step.sarif["runs"][0]["results"].as_array().map(Vec::len);
     assert_eq!(results, Some(5));

@@ -213,7 +213,7 @@ fn invalid_hcl_is_reported_with_line_and_column_and_the_run_goes_on() {
 }
 
 #[test]
-fn other_json_is_skipped_unless_named() {
+fn other_json_is_skipped_even_when_named() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("package.json"), "{\"name\": \"x\"}").expect("write");
     std::fs::write(dir.path().join("notes.json"), "not json at all").expect("write");
@@ -358,4 +358,106 @@ fn a_broken_user_rule_is_a_run_error_with_its_position_and_builtins_still_run() 
     );
     assert_eq!(error["line"], 3, "{error:#}");
     assert_eq!(rules_fired(&report), ["PG001"]);
+}
+
+#[test]
+fn sarif_output_has_rules_results_and_stable_fingerprints() {
+    let (code, stdout, _) = run(&["check", "--format", "sarif", "fixtures/demo"]);
+    assert_eq!(code, 1);
+    let sarif: Value = serde_json::from_str(&stdout).expect("SARIF is JSON");
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+    assert!(rules.len() >= 5);
+    assert!(rules.iter().all(|r| {
+        r["helpUri"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("https://"))
+    }));
+    let results = run["results"].as_array().expect("results");
+    assert_eq!(results.len(), 5, "{stdout}");
+    for result in results {
+        let index = result["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+        assert_eq!(rules[index]["id"], result["ruleId"]);
+        let location = &result["locations"][0]["physicalLocation"];
+        assert_eq!(location["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+        assert!(
+            location["artifactLocation"]["uri"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("fixtures/demo/"))
+        );
+        assert!(location["region"]["startLine"].as_u64() >= Some(1));
+        assert!(result["partialFingerprints"]["plinthFingerprint/v1"].is_string());
+    }
+    assert_eq!(run["invocations"][0]["executionSuccessful"], true);
+}
+
+#[test]
+fn github_output_is_one_annotation_per_finding() {
+    let (code, stdout, _) = run(&["check", "--format", "github", "fixtures/demo"]);
+    assert_eq!(code, 1);
+    let re = regex::Regex::new(
+        r"^::(error|warning) file=fixtures/demo/[^,]+,line=\d+,col=\d+,endLine=\d+,endColumn=\d+,title=[A-Z]+\d+ [a-z-]+::\S",
+    )
+    .expect("regex");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 5, "{stdout}");
+    assert!(lines.iter().all(|l| re.is_match(l)), "{stdout}");
+}
+
+#[test]
+fn junit_output_has_a_suite_per_unit_and_a_case_per_rule() {
+    let (code, stdout, _) = run(&["check", "--format", "junit", "fixtures/demo"]);
+    assert_eq!(code, 1);
+    assert!(stdout.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"));
+    assert_eq!(stdout.matches("<testsuite ").count(), 2, "{stdout}");
+    assert!(
+        stdout.contains("<testsuite name=\"fixtures/demo/arm/main.json\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("<testsuite name=\"fixtures/demo/terraform\""),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("<failure ").count(), 5, "{stdout}");
+    assert!(stdout.contains("name=\"PG001 private-endpoint-on-vnet-integrated-server\""));
+}
+
+#[test]
+fn a_baseline_hides_known_findings_and_survives_moves() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = dir.path().join("project");
+    std::fs::create_dir_all(&project).expect("mkdir");
+    copy_case("fixtures/PG001/terraform/bad", &project);
+    let baseline = dir.path().join("baseline.json");
+    let project_text = project.to_string_lossy().into_owned();
+    let baseline_text = baseline.to_string_lossy().into_owned();
+
+    let (code, _) = json(&["--write-baseline", &baseline_text, &project_text]);
+    assert_eq!(code, 1, "writing a baseline still reports");
+    let (code, report) = json(&["--baseline", &baseline_text, &project_text]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["summary"]["baselined"], 1);
+
+    // Moving the code down and re-indenting it keeps the fingerprint.
+    let main = project.join("main.tf");
+    let text = std::fs::read_to_string(&main).expect("read");
+    let moved: String = text.lines().map(|l| format!("  {l}\n")).collect();
+    std::fs::write(&main, format!("\n\n# moved\n{moved}")).expect("write");
+    let (code, report) = json(&["--baseline", &baseline_text, &project_text]);
+    assert_eq!(code, 0, "{report:#}");
+
+    // A new problem is still reported.
+    let other = project.join("zz_other");
+    std::fs::create_dir_all(&other).expect("mkdir");
+    copy_case("fixtures/DNS009/terraform/bad", &other);
+    let (code, report) = json(&["--baseline", &baseline_text, &project_text]);
+    assert_eq!(code, 1);
+    assert_eq!(rules_fired(&report), ["DNS009"]);
+
+    std::fs::write(&baseline, "{\"version\": 1, \"findings\": [}").expect("write");
+    let (code, report) = json(&["--baseline", &baseline_text, &project_text]);
+    assert_eq!(code, 2);
+    assert_eq!(report["errors"][0]["code"], "usage-error");
+    assert_eq!(report["errors"][0]["line"], 1);
 }

@@ -612,6 +612,7 @@ impl Rule {
             help: self.meta.help.clone(),
             url: self.meta.links.first().cloned(),
             fingerprint: String::new(),
+            unit: String::new(),
         })
     }
 

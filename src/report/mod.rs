@@ -1,10 +1,12 @@
 //! Findings and run problems, and their renderings. Printers know nothing of
 //! Azure: they see spans, messages and labels.
 
+pub mod baseline;
 pub mod compact;
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
 pub mod sarif;
 
 use std::path::PathBuf;
@@ -71,6 +73,8 @@ pub struct Finding {
     pub url: Option<String>,
     /// Stable across reformatting and line moves; set by the pipeline.
     pub fingerprint: String,
+    /// The label of the unit (template, Terraform module) it was found in; set by the pipeline.
+    pub unit: String,
 }
 
 /// Something that went wrong with the run itself: an unreadable file, input
@@ -124,6 +128,8 @@ pub struct Summary {
     pub resources: usize,
     pub findings: usize,
     pub errors: usize,
+    /// Findings left out because the baseline lists them.
+    pub baselined: usize,
     pub by_severity: std::collections::BTreeMap<String, usize>,
 }
 
@@ -144,6 +150,8 @@ pub struct RuleInfo {
 pub struct Report {
     /// The rules that ran, in id order.
     pub rules: Vec<RuleInfo>,
+    /// The labels of the units checked (template paths, module folders), sorted.
+    pub units: Vec<String>,
     pub findings: Vec<Finding>,
     pub problems: Vec<Problem>,
     pub summary: Summary,
