@@ -19,8 +19,9 @@ use rayon::prelude::*;
 use crate::discover::Input;
 use crate::model::{Graph, Unit};
 use crate::policy::{RuleMeta, RuleSet};
-use crate::report::{Finding, Problem, Report, Severity, Summary};
-use crate::source::SourceMap;
+use crate::report::suppress::Date;
+use crate::report::{Finding, Problem, Report, RuleInfo, Severity, Summary};
+use crate::source::{FileId, SourceMap};
 
 /// What a front-end produced from one input: zero or more units, and the
 /// problems it met (a file that does not parse yields a problem and no unit).
@@ -86,6 +87,10 @@ pub fn check(options: &Options) -> Run {
     summary.units = units.len();
     let mut unit_labels: Vec<String> = units.iter().map(|u| u.label.clone()).collect();
     unit_labels.sort();
+    let unit_files: Vec<(FileId, String)> = units
+        .iter()
+        .flat_map(|u| u.files.iter().map(|f| (*f, u.label.clone())))
+        .collect();
 
     let mut findings: Vec<Finding> = units
         .into_par_iter()
@@ -105,6 +110,10 @@ pub fn check(options: &Options) -> Run {
             found
         })
         .collect();
+
+    let mut about_suppressions =
+        report::suppress::apply(&mut findings, &sources, &unit_files, Date::today());
+    findings.append(&mut about_suppressions);
 
     // A unit can reach beyond the paths asked for (`plinth check main.tf`
     // loads the whole module); report only findings inside those paths, so a
@@ -139,13 +148,21 @@ pub fn check(options: &Options) -> Run {
     Run {
         sources,
         report: Report {
-            rules: rules.rules().map(RuleMeta::info).collect(),
+            rules: all_rules(&rules),
             units: unit_labels,
             findings,
             problems,
             summary,
         },
     }
+}
+
+/// The policy rules and the rules about suppressions, by id.
+pub fn all_rules(rules: &RuleSet) -> Vec<RuleInfo> {
+    let mut all: Vec<RuleInfo> = rules.rules().map(RuleMeta::info).collect();
+    all.extend(report::suppress::rules());
+    all.sort_by(|a, b| a.id.cmp(&b.id));
+    all
 }
 
 fn load_input(sources: &SourceMap, input: &Input) -> Loaded {

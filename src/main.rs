@@ -226,12 +226,28 @@ fn explain(key: &str, rule_dirs: &[PathBuf]) -> ExitCode {
     let Some(rules) = load_rules(&sources, rule_dirs) else {
         return ExitCode::from(EXIT_FAILED);
     };
-    match rules.find(key) {
-        Some(rule) => {
+    let about_suppressions = plinth::report::suppress::rules();
+    let suppression_rule = about_suppressions
+        .iter()
+        .find(|r| r.id.eq_ignore_ascii_case(key) || r.name.eq_ignore_ascii_case(key));
+    match (rules.find(key), suppression_rule) {
+        (Some(rule), _) => {
             print(&docs::explain(rule));
             ExitCode::SUCCESS
         }
-        None => {
+        (None, Some(rule)) => {
+            print(&format!(
+                "{} ({}) — {}\nSeverity: {}\n\nWhat it does:\n  {}\n\nHow to fix:\n  {}\n",
+                rule.id,
+                rule.name,
+                rule.title,
+                rule.severity.as_str(),
+                rule.description,
+                rule.remediation
+            ));
+            ExitCode::SUCCESS
+        }
+        (None, None) => {
             let known: Vec<String> = rules.rules().map(|r| r.id.clone()).collect();
             eprintln!(
                 "error: no rule `{key}`; known rules: {}\n(run `plinth rules` for the list)",

@@ -461,3 +461,91 @@ fn a_baseline_hides_known_findings_and_survives_moves() {
     assert_eq!(report["errors"][0]["code"], "usage-error");
     assert_eq!(report["errors"][0]["line"], 1);
 }
+
+/// Inserts `comment` as a line of its own above 1-based `line` of `file`.
+fn insert_line_above(file: &Path, line: usize, comment: &str) {
+    let text = std::fs::read_to_string(file).expect("read");
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.insert(line - 1, comment);
+    std::fs::write(file, lines.join("\n") + "\n").expect("write");
+}
+
+fn first_finding(path: &str) -> (String, usize) {
+    let (_, report) = json(&[path]);
+    let finding = &report["findings"][0];
+    (
+        finding["file"].as_str().expect("a finding").to_string(),
+        finding["line"].as_u64().expect("a line") as usize,
+    )
+}
+
+#[test]
+fn inline_suppressions_silence_a_finding_and_are_checked_themselves() {
+    for (case, comment) in [
+        (
+            "fixtures/PG001/terraform/bad",
+            "# plinth:ignore PG001 moving to VNet integration, INFRA-12",
+        ),
+        (
+            "fixtures/PG001/arm/bad",
+            "// plinth:ignore PG001 moving to VNet integration, INFRA-12",
+        ),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        copy_case(case, dir.path());
+        let path = dir.path().to_string_lossy().into_owned();
+        let (file, line) = first_finding(&path);
+        let file = Path::new(&file).to_path_buf();
+        let original = std::fs::read_to_string(&file).expect("read");
+
+        insert_line_above(&file, line, comment);
+        let (code, report) = json(&[&path]);
+        assert_eq!(code, 0, "{case}: {report:#}");
+        assert_eq!(rules_fired(&report), Vec::<String>::new(), "{case}");
+
+        std::fs::write(&file, &original).expect("write");
+        let bare = comment.split(" moving").next().expect("marker");
+        insert_line_above(&file, line, bare);
+        let (code, report) = json(&[&path]);
+        assert_eq!(code, 0, "{case}: info does not fail the run");
+        assert_eq!(rules_fired(&report), ["SUP001"], "{case}");
+
+        std::fs::write(&file, &original).expect("write");
+        insert_line_above(&file, line, &format!("{comment} until=2001-01-31"));
+        let (code, report) = json(&[&path]);
+        assert_eq!(code, 1, "{case}: an expired suppression no longer applies");
+        let mut fired = rules_fired(&report);
+        fired.sort();
+        assert_eq!(fired, ["PG001", "SUP003"], "{case}");
+
+        std::fs::write(&file, &original).expect("write");
+        insert_line_above(&file, 1, &comment.replace("PG001", "PE004"));
+        let (code, report) = json(&[&path]);
+        assert_eq!(code, 1);
+        let mut fired = rules_fired(&report);
+        fired.sort();
+        assert_eq!(fired, ["PG001", "SUP002"], "{case}");
+    }
+}
+
+#[test]
+fn a_suppression_above_the_resource_block_covers_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_case("fixtures/PG001/terraform/bad", dir.path());
+    let main = dir.path().join("main.tf");
+    let text = std::fs::read_to_string(&main).expect("read");
+    let block = text
+        .lines()
+        .position(|l| l.starts_with("resource \"azurerm_private_endpoint\""))
+        .expect("the endpoint block")
+        + 1;
+    insert_line_above(
+        &main,
+        block,
+        "# plinth:ignore PG001 decommissioned next sprint",
+    );
+    let path = dir.path().to_string_lossy().into_owned();
+    let (code, report) = json(&[&path]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(rules_fired(&report), Vec::<String>::new());
+}

@@ -608,6 +608,7 @@ impl Rule {
                 rtype: resource.rtype.clone(),
                 name: resource.full_name().unwrap_or_else(|| "?".into()),
                 address: resource.origin.address.clone(),
+                span: Some(resource.span),
             },
             help: self.meta.help.clone(),
             url: self.meta.links.first().cloned(),

@@ -8,6 +8,7 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod sarif;
+pub mod suppress;
 
 use std::path::PathBuf;
 
@@ -56,6 +57,9 @@ pub struct ResourceSummary {
     pub rtype: String,
     pub name: String,
     pub address: String,
+    /// The whole declaration, so a suppression above a block covers it.
+    #[serde(skip)]
+    pub span: Option<Span>,
 }
 
 /// One rule violation, provably true of the input.
