@@ -5,6 +5,7 @@
 //! rendering, which lives in [`report`].
 
 pub mod arm;
+pub mod config;
 pub mod discover;
 pub mod model;
 pub mod policy;
@@ -16,6 +17,7 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
+use crate::config::Config;
 use crate::discover::Input;
 use crate::model::{Graph, Unit};
 use crate::policy::{RuleMeta, RuleSet};
@@ -42,6 +44,19 @@ pub struct Options {
     pub rule_dirs: Vec<PathBuf>,
     /// A baseline file: findings it lists are not reported.
     pub baseline: Option<PathBuf>,
+    /// Which `.plinth.yaml` applies.
+    pub config: ConfigChoice,
+}
+
+/// Where the configuration comes from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ConfigChoice {
+    /// The nearest `.plinth.yaml` at or above the first path.
+    #[default]
+    Find,
+    File(PathBuf),
+    /// No configuration file.
+    Ignore,
 }
 
 impl Default for Options {
@@ -51,6 +66,7 @@ impl Default for Options {
             exclude: Vec::new(),
             rule_dirs: Vec::new(),
             baseline: None,
+            config: ConfigChoice::Find,
         }
     }
 }
@@ -59,6 +75,8 @@ impl Default for Options {
 pub struct Run {
     pub sources: SourceMap,
     pub report: Report,
+    /// The configuration that applied (defaults when there was none).
+    pub config: Config,
 }
 
 /// Runs the whole pipeline over `options.paths`.
@@ -66,10 +84,44 @@ pub fn check(options: &Options) -> Run {
     let sources = SourceMap::new();
     let mut problems = Vec::new();
 
-    let (rules, mut rule_problems) = RuleSet::load(&sources, &options.rule_dirs);
-    problems.append(&mut rule_problems);
+    let config_path = match &options.config {
+        ConfigChoice::Find => options.paths.first().and_then(|p| config::find(p)),
+        ConfigChoice::File(path) => Some(path.clone()),
+        ConfigChoice::Ignore => None,
+    };
+    let config = match config_path.map(|path| Config::load(&sources, &path)) {
+        Some(Ok(config)) => config,
+        Some(Err(problem)) => {
+            problems.push(problem);
+            Config::default()
+        }
+        None => Config::default(),
+    };
 
-    let (inputs, mut discover_problems) = discover::discover(&options.paths, &options.exclude);
+    let rule_dirs: Vec<PathBuf> = options
+        .rule_dirs
+        .iter()
+        .chain(&config.rule_dirs)
+        .cloned()
+        .collect();
+    let (rules, mut rule_problems) = RuleSet::load(&sources, &rule_dirs);
+    problems.append(&mut rule_problems);
+    let mut rule_infos = all_rules(&rules);
+    let known: Vec<String> = rule_infos.iter().map(|r| r.id.clone()).collect();
+    problems.extend(config.unknown_rules(&sources, &known));
+    for info in &mut rule_infos {
+        if let Some(severity) = config.severity.get(&info.id) {
+            info.severity = *severity;
+        }
+    }
+
+    let exclude: Vec<String> = options
+        .exclude
+        .iter()
+        .chain(&config.exclude)
+        .cloned()
+        .collect();
+    let (inputs, mut discover_problems) = discover::discover(&options.paths, &exclude);
     problems.append(&mut discover_problems);
 
     let loaded: Vec<Loaded> = inputs
@@ -111,9 +163,28 @@ pub fn check(options: &Options) -> Run {
         })
         .collect();
 
-    let mut about_suppressions =
-        report::suppress::apply(&mut findings, &sources, &unit_files, Date::today());
-    findings.append(&mut about_suppressions);
+    if config.inline_suppressions {
+        let policy = report::suppress::Policy {
+            require_expiry: config.require_expiry,
+            today: Date::today(),
+        };
+        let mut about_suppressions =
+            report::suppress::apply(&mut findings, &sources, &unit_files, policy);
+        findings.append(&mut about_suppressions);
+    }
+    findings.retain(|f| {
+        config.rule_enabled(&f.rule)
+            && !config.ignores(
+                &f.rule,
+                &sources.path(f.primary.span.file),
+                &f.resource.address,
+            )
+    });
+    for finding in &mut findings {
+        if let Some(severity) = config.severity.get(&finding.rule) {
+            finding.severity = *severity;
+        }
+    }
 
     // A unit can reach beyond the paths asked for (`plinth check main.tf`
     // loads the whole module); report only findings inside those paths, so a
@@ -148,12 +219,13 @@ pub fn check(options: &Options) -> Run {
     Run {
         sources,
         report: Report {
-            rules: all_rules(&rules),
+            rules: rule_infos,
             units: unit_labels,
             findings,
             problems,
             summary,
         },
+        config,
     }
 }
 

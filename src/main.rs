@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use plinth::config::{self, FailOn as ConfigFailOn};
 use plinth::policy::{RuleSet, docs};
 use plinth::report::{Severity, baseline, compact, github, human, json, junit, sarif};
 use plinth::source::SourceMap;
@@ -35,6 +36,12 @@ enum Command {
         #[arg(long = "rules", value_name = "DIR")]
         rule_dirs: Vec<PathBuf>,
     },
+    /// Write a commented starter .plinth.yaml into the current folder.
+    Init {
+        /// Overwrite an existing .plinth.yaml.
+        #[arg(long)]
+        force: bool,
+    },
     /// Show a rule's documentation: what it checks, why, examples, how to fix.
     Explain {
         /// A rule id (PG001) or name (pg-private-endpoint-on-vnet-integrated-server).
@@ -51,9 +58,10 @@ struct CheckArgs {
     paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
-    /// Exit with 1 when a finding at or above this severity is reported.
-    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
-    fail_on: FailOn,
+    /// Exit with 1 when a finding at or above this severity is reported
+    /// [default: the config's fail_on, else warning].
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
     /// Skip paths matching this glob (repeatable); .gitignore is honoured too.
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
@@ -69,6 +77,12 @@ struct CheckArgs {
     /// Write the findings' fingerprints to FILE as a baseline, then report as usual.
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
+    /// Use this config file instead of the nearest .plinth.yaml.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    config: Option<PathBuf>,
+    /// Use no config file.
+    #[arg(long)]
+    no_config: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -118,6 +132,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Rules { format, rule_dirs } => list_rules(format, &rule_dirs),
         Command::Explain { rule, rule_dirs } => explain(&rule, &rule_dirs),
+        Command::Init { force } => init(force),
     }
 }
 
@@ -127,6 +142,11 @@ fn check(args: CheckArgs) -> ExitCode {
         exclude: args.exclude,
         rule_dirs: args.rule_dirs,
         baseline: args.baseline,
+        config: match (args.config, args.no_config) {
+            (Some(path), _) => plinth::ConfigChoice::File(path),
+            (None, true) => plinth::ConfigChoice::Ignore,
+            (None, false) => plinth::ConfigChoice::Find,
+        },
     };
     let mut run = plinth::check(&options);
     if let Some(path) = &args.write_baseline {
@@ -164,10 +184,13 @@ fn check(args: CheckArgs) -> ExitCode {
     if !report.problems.is_empty() {
         return ExitCode::from(EXIT_FAILED);
     }
-    let failing = args
-        .fail_on
-        .threshold()
-        .is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
+    let threshold = match (args.fail_on, run.config.fail_on) {
+        (Some(cli), _) => cli.threshold(),
+        (None, Some(ConfigFailOn::At(severity))) => Some(severity),
+        (None, Some(ConfigFailOn::Never)) => None,
+        (None, None) => FailOn::Warning.threshold(),
+    };
+    let failing = threshold.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
     if failing {
         ExitCode::from(EXIT_FINDINGS)
     } else {
@@ -253,6 +276,27 @@ fn explain(key: &str, rule_dirs: &[PathBuf]) -> ExitCode {
                 "error: no rule `{key}`; known rules: {}\n(run `plinth rules` for the list)",
                 known.join(", ")
             );
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+fn init(force: bool) -> ExitCode {
+    let path = PathBuf::from(config::FILE_NAMES[0]);
+    if path.exists() && !force {
+        eprintln!(
+            "error: {} exists; use --force to overwrite it",
+            path.display()
+        );
+        return ExitCode::from(EXIT_FAILED);
+    }
+    match std::fs::write(&path, config::STARTER) {
+        Ok(()) => {
+            println!("wrote {}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: cannot write {}: {err}", path.display());
             ExitCode::from(EXIT_FAILED)
         }
     }

@@ -549,3 +549,115 @@ fn a_suppression_above_the_resource_block_covers_it() {
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(rules_fired(&report), Vec::<String>::new());
 }
+
+fn write_config(dir: &Path, text: &str) {
+    std::fs::write(dir.join(".plinth.yaml"), text).expect("write config");
+}
+
+#[test]
+fn the_config_file_selects_rules_changes_severities_and_ignores_findings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pg = dir.path().join("db");
+    let dns = dir.path().join("legacy/dns");
+    std::fs::create_dir_all(&pg).expect("mkdir");
+    std::fs::create_dir_all(&dns).expect("mkdir");
+    copy_case("fixtures/PG001/terraform/bad", &pg);
+    copy_case("fixtures/DNS009/terraform/bad", &dns);
+    let path = dir.path().to_string_lossy().into_owned();
+    let sorted = |report: &Value| {
+        let mut fired = rules_fired(report);
+        fired.sort();
+        fired
+    };
+
+    let (code, report) = json(&[&path]);
+    assert_eq!(code, 1);
+    assert_eq!(sorted(&report), ["DNS009", "PG001"]);
+
+    write_config(dir.path(), "rules:\n  disable: [DNS009]\n");
+    assert_eq!(sorted(&json(&[&path]).1), ["PG001"]);
+
+    write_config(dir.path(), "rules:\n  select: [DNS009]\n");
+    assert_eq!(sorted(&json(&[&path]).1), ["DNS009"]);
+
+    write_config(
+        dir.path(),
+        "ignore:\n  - rule: DNS009\n    path: \"legacy/**\"\n    reason: old\n",
+    );
+    assert_eq!(sorted(&json(&[&path]).1), ["PG001"]);
+
+    write_config(
+        dir.path(),
+        "ignore:\n  - rule: PG001\n    address: \"azurerm_private_endpoint.*\"\n",
+    );
+    assert_eq!(sorted(&json(&[&path]).1), ["DNS009"]);
+
+    write_config(
+        dir.path(),
+        "rules:\n  severity:\n    PG001: info\n    DNS009: info\n",
+    );
+    let (code, report) = json(&[&path]);
+    assert_eq!(code, 0, "info findings do not fail at the default fail_on");
+    assert!(
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .all(|f| f["severity"] == "info")
+    );
+
+    write_config(dir.path(), "fail_on: never\n");
+    assert_eq!(json(&[&path]).0, 0);
+    assert_eq!(
+        json(&["--fail-on", "error", &path]).0,
+        1,
+        "the flag wins over the file"
+    );
+    assert_eq!(json(&["--no-config", &path]).0, 1);
+
+    write_config(dir.path(), "fail_on: error\nrules:\n  disabel: [PG001]\n");
+    let (code, report) = json(&[&path]);
+    assert_eq!(code, 2);
+    let error = &report["errors"][0];
+    assert_eq!(error["code"], "config-error");
+    assert_eq!(error["line"], 3, "{error:#}");
+    assert_eq!(error["help"], "did you mean `disable`?");
+    assert_eq!(
+        sorted(&report),
+        ["DNS009", "PG001"],
+        "the run goes on with defaults"
+    );
+}
+
+#[test]
+fn the_config_file_governs_inline_suppressions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_case("fixtures/PG001/terraform/bad", dir.path());
+    let path = dir.path().to_string_lossy().into_owned();
+    let (file, line) = first_finding(&path);
+    insert_line_above(
+        Path::new(&file),
+        line,
+        "# plinth:ignore PG001 being migrated",
+    );
+    assert_eq!(rules_fired(&json(&[&path]).1), Vec::<String>::new());
+
+    write_config(dir.path(), "suppressions:\n  inline: false\n");
+    assert_eq!(rules_fired(&json(&[&path]).1), ["PG001"]);
+
+    write_config(dir.path(), "suppressions:\n  require_expiry: true\n");
+    let mut fired = rules_fired(&json(&[&path]).1);
+    fired.sort();
+    assert_eq!(fired, ["PG001", "SUP004"]);
+}
+
+#[test]
+fn init_writes_a_starter_config_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cmd = Command::cargo_bin("plinth").expect("binary");
+    cmd.current_dir(dir.path()).arg("init").assert().success();
+    let text = std::fs::read_to_string(dir.path().join(".plinth.yaml")).expect("written");
+    assert!(text.contains("# fail_on: warning"));
+    let mut again = Command::cargo_bin("plinth").expect("binary");
+    again.current_dir(dir.path()).arg("init").assert().code(2);
+}

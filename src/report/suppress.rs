@@ -25,6 +25,15 @@ use crate::source::{FileId, SourceFile, SourceMap, Span};
 const WITHOUT_REASON: (&str, &str) = ("SUP001", "suppression-without-reason");
 const UNUSED: (&str, &str) = ("SUP002", "unused-suppression");
 const EXPIRED: (&str, &str) = ("SUP003", "expired-suppression");
+const WITHOUT_EXPIRY: (&str, &str) = ("SUP004", "suppression-without-expiry");
+
+/// What the project's configuration asks of suppressions.
+#[derive(Clone, Copy, Debug)]
+pub struct Policy {
+    /// A suppression without `until=` is not honoured.
+    pub require_expiry: bool,
+    pub today: Date,
+}
 
 /// The rules about suppressions, for `plinth rules`, `explain` and SARIF.
 pub fn rules() -> Vec<RuleInfo> {
@@ -50,6 +59,12 @@ pub fn rules() -> Vec<RuleInfo> {
             "Suppression that suppresses nothing",
             "A `plinth:ignore` comment names a rule that reports nothing on the line it applies to (or a rule that does not exist). It may be left over from a fix, or placed on the wrong line.",
             "Remove the comment, or move it onto the line of the finding or above its resource.",
+        ),
+        rule(
+            WITHOUT_EXPIRY,
+            "Suppression without an expiry date",
+            "The project's configuration (`suppressions: require_expiry: true`) honours only `plinth:ignore` comments with an `until=YYYY-MM-DD` date; this one has none, so it does not apply.",
+            "Add `until=` with the date by which the finding will be fixed.",
         ),
         rule(
             EXPIRED,
@@ -195,8 +210,9 @@ pub fn apply(
     findings: &mut Vec<Finding>,
     sources: &SourceMap,
     files: &[(FileId, String)],
-    today: Date,
+    policy: Policy,
 ) -> Vec<Finding> {
+    let today = policy.today;
     let mut markers: HashMap<FileId, Vec<Marker>> = HashMap::new();
     for (id, _) in files {
         let found = scan(*id, &sources.get(*id));
@@ -226,7 +242,11 @@ pub fn apply(
             });
             if applies && names_rule {
                 marker.used = true;
-                if marker.until.is_none_or(|until| until >= today) {
+                let in_date = match marker.until {
+                    Some(until) => until >= today,
+                    None => !policy.require_expiry,
+                };
+                if in_date {
                     suppressed = true;
                 }
             }
@@ -272,6 +292,14 @@ pub fn apply(
                         until.0, until.1, until.2
                     ),
                     "expired",
+                );
+            } else if marker.until.is_none() && policy.require_expiry && !marker.rules.is_empty() {
+                report(
+                    WITHOUT_EXPIRY,
+                    format!(
+                        "suppression of {rules} has no until= date, which this project requires"
+                    ),
+                    "add until=YYYY-MM-DD",
                 );
             } else if !marker.used {
                 let message = if marker.rules.is_empty() {

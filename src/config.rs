@@ -1,0 +1,436 @@
+//! `.plinth.yaml`: a team's settings, found by walking up from the checked
+//! path (or given with `--config FILE`). Command-line flags win over it.
+//!
+//! ```yaml
+//! fail_on: warning            # error | warning | info | never
+//! exclude: ["examples/**"]    # globs, like --exclude
+//! rule_dirs: [policies]       # like --rules, relative to this file
+//! rules:
+//!   select: [PG001, PE004]    # only these (default: all)
+//!   disable: [PE002]          # all but these
+//!   severity: { PE006: error }
+//! ignore:                     # findings to leave out, by rule, path and address
+//!   - rule: PE006
+//!     path: "legacy/**"       # glob, relative to this file
+//!     address: "azurerm_private_endpoint.old_*"
+//!     reason: hub team owns these zones
+//! suppressions:
+//!   inline: true              # false: `plinth:ignore` comments are not honoured
+//!   require_expiry: false     # true: a comment without `until=` is not honoured
+//! ```
+//!
+//! Unknown keys are errors, with a "did you mean".
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobMatcher};
+use serde::Deserialize;
+
+use crate::report::{Problem, Severity};
+use crate::source::{FileId, SourceMap, Span};
+
+/// The file names looked for, in order, in each folder.
+pub const FILE_NAMES: [&str; 2] = [".plinth.yaml", ".plinth.yml"];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigYaml {
+    fail_on: Option<String>,
+    #[serde(default)]
+    exclude: Vec<String>,
+    #[serde(default)]
+    rule_dirs: Vec<PathBuf>,
+    #[serde(default)]
+    rules: RulesYaml,
+    #[serde(default)]
+    ignore: Vec<IgnoreYaml>,
+    #[serde(default)]
+    suppressions: SuppressionsYaml,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesYaml {
+    select: Option<Vec<String>>,
+    #[serde(default)]
+    disable: Vec<String>,
+    #[serde(default)]
+    severity: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IgnoreYaml {
+    rule: String,
+    path: Option<String>,
+    address: Option<String>,
+    #[allow(dead_code)] // for people reading the file
+    reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SuppressionsYaml {
+    #[serde(default = "yes")]
+    inline: bool,
+    #[serde(default)]
+    require_expiry: bool,
+}
+
+impl Default for SuppressionsYaml {
+    fn default() -> SuppressionsYaml {
+        SuppressionsYaml {
+            inline: true,
+            require_expiry: false,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `fail_on` as written: a severity, or never.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOn {
+    At(Severity),
+    Never,
+}
+
+/// One `ignore` entry, compiled.
+#[derive(Clone, Debug)]
+pub struct Ignore {
+    pub rule: String,
+    pub path: Option<GlobMatcher>,
+    pub address: Option<GlobMatcher>,
+}
+
+/// A loaded configuration. `Config::default()` is what applies without a file.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The file, when there is one; relative paths in it are relative to its folder.
+    pub path: Option<PathBuf>,
+    file: Option<FileId>,
+    pub fail_on: Option<FailOn>,
+    pub exclude: Vec<String>,
+    pub rule_dirs: Vec<PathBuf>,
+    pub select: Option<Vec<String>>,
+    pub disable: Vec<String>,
+    pub severity: BTreeMap<String, Severity>,
+    pub ignore: Vec<Ignore>,
+    pub inline_suppressions: bool,
+    pub require_expiry: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            path: None,
+            file: None,
+            fail_on: None,
+            exclude: Vec::new(),
+            rule_dirs: Vec::new(),
+            select: None,
+            disable: Vec::new(),
+            severity: BTreeMap::new(),
+            ignore: Vec::new(),
+            inline_suppressions: true,
+            require_expiry: false,
+        }
+    }
+}
+
+/// The nearest config file at or above `start` (a file or folder).
+pub fn find(start: &Path) -> Option<PathBuf> {
+    let start = std::path::absolute(start).ok()?;
+    let mut dir = if start.is_dir() {
+        Some(start.as_path())
+    } else {
+        start.parent()
+    };
+    while let Some(d) = dir {
+        for name in FILE_NAMES {
+            let candidate = d.join(name);
+            if candidate.is_file() {
+                // Shown in diagnostics: relative to the working directory when inside it.
+                let cwd = std::env::current_dir().ok();
+                let shown = cwd
+                    .and_then(|cwd| candidate.strip_prefix(cwd).ok().map(Path::to_path_buf))
+                    .unwrap_or(candidate);
+                return Some(shown);
+            }
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+impl Config {
+    /// Reads and checks a config file. Every mistake is a `config-error` with its position.
+    pub fn load(sources: &SourceMap, path: &Path) -> Result<Config, Problem> {
+        let file = sources.load(path).map_err(|err| {
+            Problem::new("config-error", format!("cannot read config: {err}")).at(path, None)
+        })?;
+        let source = sources.get(file);
+        let problem = |message: String, span: Option<Span>| {
+            Problem::new("config-error", message).at(path, span)
+        };
+        let yaml: ConfigYaml = if source.text.trim().is_empty() {
+            ConfigYaml::default()
+        } else {
+            serde_yaml::from_str(&source.text).map_err(|err| {
+                let span = err
+                    .location()
+                    .map(|l| Span::new(file, l.index(), l.index() + 1));
+                let message = format!("invalid config: {err}");
+                let help = did_you_mean(&message);
+                let mut p = problem(message, span);
+                if let Some(help) = help {
+                    p = p.with_help(help);
+                }
+                p
+            })?
+        };
+        let at = |text: &str| find_span(sources, file, text);
+        let base = path.parent().unwrap_or(Path::new("."));
+
+        let fail_on = match yaml.fail_on.as_deref() {
+            None => None,
+            Some(t) if t.eq_ignore_ascii_case("never") => Some(FailOn::Never),
+            Some(t) => match Severity::parse(t) {
+                Some(s) => Some(FailOn::At(s)),
+                None => {
+                    return Err(problem(
+                        format!("fail_on `{t}` must be one of error, warning, info, never"),
+                        at(t),
+                    ));
+                }
+            },
+        };
+        let mut severity = BTreeMap::new();
+        for (rule, level) in &yaml.rules.severity {
+            let Some(s) = Severity::parse(level) else {
+                return Err(problem(
+                    format!("severity `{level}` for {rule} must be one of error, warning, info"),
+                    at(level),
+                ));
+            };
+            severity.insert(rule.to_ascii_uppercase(), s);
+        }
+        let glob = |pattern: &str| {
+            Glob::new(pattern)
+                .map(|g| g.compile_matcher())
+                .map_err(|err| problem(format!("invalid glob `{pattern}`: {err}"), at(pattern)))
+        };
+        let mut ignore = Vec::new();
+        for entry in &yaml.ignore {
+            ignore.push(Ignore {
+                rule: entry.rule.to_ascii_uppercase(),
+                path: entry.path.as_deref().map(glob).transpose()?,
+                address: entry.address.as_deref().map(glob).transpose()?,
+            });
+        }
+        for pattern in &yaml.exclude {
+            glob(pattern)?;
+        }
+        Ok(Config {
+            path: Some(path.to_path_buf()),
+            file: Some(file),
+            fail_on,
+            exclude: yaml.exclude,
+            rule_dirs: yaml.rule_dirs.iter().map(|d| base.join(d)).collect(),
+            select: yaml
+                .rules
+                .select
+                .map(|s| s.iter().map(|r| r.to_ascii_uppercase()).collect()),
+            disable: yaml
+                .rules
+                .disable
+                .iter()
+                .map(|r| r.to_ascii_uppercase())
+                .collect(),
+            severity,
+            ignore,
+            inline_suppressions: yaml.suppressions.inline,
+            require_expiry: yaml.suppressions.require_expiry,
+        })
+    }
+
+    /// Rule ids the file names that are not among `known`, with where they are written.
+    pub fn unknown_rules(&self, sources: &SourceMap, known: &[String]) -> Vec<Problem> {
+        let Some(path) = &self.path else {
+            return Vec::new();
+        };
+        let named = self
+            .select
+            .iter()
+            .flatten()
+            .chain(&self.disable)
+            .chain(self.severity.keys())
+            .chain(self.ignore.iter().map(|i| &i.rule));
+        let mut problems = Vec::new();
+        let file = self.file;
+        for rule in named {
+            if known.iter().any(|k| k.eq_ignore_ascii_case(rule)) {
+                continue;
+            }
+            let span = file.and_then(|f| find_span(sources, f, rule));
+            let mut p = Problem::new("config-error", format!("unknown rule `{rule}`"))
+                .at(path.clone(), span);
+            if let Some(close) = closest(rule, known.iter().map(String::as_str)) {
+                p = p.with_help(format!("did you mean `{close}`?"));
+            }
+            problems.push(p);
+        }
+        problems
+    }
+
+    /// Whether findings of `rule` are reported at all.
+    pub fn rule_enabled(&self, rule: &str) -> bool {
+        let selected = self
+            .select
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|r| r.eq_ignore_ascii_case(rule)));
+        selected && !self.disable.iter().any(|r| r.eq_ignore_ascii_case(rule))
+    }
+
+    /// Whether an `ignore` entry covers a finding of `rule` at `file` (as
+    /// displayed, relative to the working directory) on resource `address`.
+    pub fn ignores(&self, rule: &str, file: &Path, address: &str) -> bool {
+        if self.ignore.is_empty() {
+            return false;
+        }
+        let relative = self.relative(file);
+        self.ignore.iter().any(|i| {
+            i.rule.eq_ignore_ascii_case(rule)
+                && i.path.as_ref().is_none_or(|g| g.is_match(&relative))
+                && i.address.as_ref().is_none_or(|g| g.is_match(address))
+        })
+    }
+
+    /// A path relative to the config file's folder, for matching its globs.
+    fn relative(&self, file: &Path) -> PathBuf {
+        let Some(base) = self.path.as_ref().and_then(|p| p.parent()) else {
+            return file.to_path_buf();
+        };
+        match (std::path::absolute(file), std::path::absolute(base)) {
+            (Ok(file), Ok(base)) => file
+                .strip_prefix(&base)
+                .map(Path::to_path_buf)
+                .unwrap_or(file),
+            _ => file.to_path_buf(),
+        }
+    }
+}
+
+fn find_span(sources: &SourceMap, file: FileId, text: &str) -> Option<Span> {
+    let source = sources.get(file);
+    source
+        .text
+        .find(text)
+        .map(|at| Span::new(file, at, at + text.len()))
+}
+
+fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| {
+            (
+                strsim::jaro_winkler(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()),
+                c,
+            )
+        })
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// For serde's "unknown field `x`, expected one of `a`, `b`": the nearest expected field.
+fn did_you_mean(message: &str) -> Option<String> {
+    let rest = message.split("unknown field `").nth(1)?;
+    let (field, expected) = rest.split_once('`')?;
+    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    closest(field, candidates.into_iter()).map(|c| format!("did you mean `{c}`?"))
+}
+
+/// A starter `.plinth.yaml`, every setting commented out at its default.
+pub const STARTER: &str = r#"# plinth configuration. plinth finds this file by walking up from the
+# checked path; command-line flags win over it. Every key is optional.
+
+# Lowest severity that makes `plinth check` exit 1: error, warning, info, never.
+# fail_on: warning
+
+# Paths to skip, as globs relative to the checked path (like --exclude).
+# exclude:
+#   - "examples/**"
+
+# Folders of your own YAML rules, relative to this file (like --rules).
+# rule_dirs:
+#   - policies
+
+# rules:
+#   select: [PG001, PE004]      # report only these rules (default: all)
+#   disable: [PE002]            # report all but these
+#   severity:                   # change a rule's severity
+#     PE006: error
+
+# Findings to leave out: by rule, and optionally by path glob (relative to
+# this file) and resource address glob. Say why.
+# ignore:
+#   - rule: PE006
+#     path: "legacy/**"
+#     address: "azurerm_private_endpoint.old_*"
+#     reason: the hub team owns these zones
+
+# Inline `# plinth:ignore RULE reason until=YYYY-MM-DD` comments.
+# suppressions:
+#   inline: true                # false: comments are not honoured
+#   require_expiry: false       # true: comments without until= are not honoured
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Config, Problem> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(".plinth.yaml");
+        std::fs::write(&path, text).expect("write");
+        Config::load(&SourceMap::new(), &path)
+    }
+
+    #[test]
+    fn the_starter_file_is_a_valid_config() {
+        let config = load(STARTER).expect("valid");
+        assert_eq!(config.fail_on, None);
+        assert!(config.inline_suppressions);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_with_a_suggestion() {
+        let err = load("fial_on: error\n").expect_err("unknown key");
+        assert!(
+            err.message.contains("unknown field `fial_on`"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.help.as_deref(), Some("did you mean `fail_on`?"));
+        assert!(err.span.is_some());
+    }
+
+    #[test]
+    fn bad_values_are_errors() {
+        assert!(load("fail_on: sometimes\n").is_err());
+        assert!(load("rules:\n  severity:\n    PG001: fatal\n").is_err());
+        assert!(load("ignore:\n  - rule: PG001\n    path: \"a[\"\n").is_err());
+    }
+
+    #[test]
+    fn rule_selection() {
+        let config = load("rules:\n  select: [pg001, PE002]\n  disable: [PE002]\n").expect("valid");
+        assert!(config.rule_enabled("PG001"));
+        assert!(!config.rule_enabled("PE002"));
+        assert!(!config.rule_enabled("PE004"));
+        assert!(Config::default().rule_enabled("PE004"));
+    }
+}
