@@ -1,0 +1,880 @@
+//! Evaluating template values and expressions into the neutral model's
+//! values. Whatever the template alone does not determine — a parameter
+//! without a default, `reference()`, `utcNow()`, a function not implemented
+//! here — is `Unknown`, and unknown spreads: nothing is ever guessed.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+
+use crate::arm::expr::{self, Expr, Template};
+use crate::arm::json::{J, JKind};
+use crate::model::{ArmId, Node, Object, Part, Value};
+use crate::source::Span;
+
+/// ARM's own cap on copy loops.
+pub const MAX_COPIES: i64 = 800;
+/// `range()` and friends never build more than this many elements.
+const MAX_ELEMENTS: usize = 10_000;
+/// Variables and parameters referring to each other never recurse deeper.
+const MAX_DEPTH: usize = 64;
+
+/// One active copy loop: its name, whether it is a resource loop (what a bare
+/// `copyIndex()` means), and the index when known.
+#[derive(Clone, Debug)]
+pub struct Copy {
+    pub name: String,
+    pub resource: bool,
+    pub index: Option<i64>,
+}
+
+/// The parameters and variables visible to expressions in one template (a
+/// nested deployment with inner scope has its own).
+pub struct Scope<'t> {
+    parameters: HashMap<String, &'t J>,
+    supplied: HashMap<String, Value>,
+    variables: HashMap<String, &'t J>,
+    cache: RefCell<HashMap<String, Value>>,
+    busy: RefCell<HashSet<String>>,
+}
+
+impl<'t> Scope<'t> {
+    /// `supplied` are parameter values given by an enclosing deployment.
+    pub fn new(template: &'t J, supplied: HashMap<String, Value>) -> Scope<'t> {
+        let by_name = |section: &str| {
+            template
+                .get(section)
+                .map(|s| {
+                    s.members()
+                        .iter()
+                        .map(|m| (m.key.to_ascii_lowercase(), &m.value))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Scope {
+            parameters: by_name("parameters"),
+            supplied: supplied
+                .into_iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v))
+                .collect(),
+            variables: by_name("variables"),
+            cache: RefCell::new(HashMap::new()),
+            busy: RefCell::new(HashSet::new()),
+        }
+    }
+
+    /// Evaluates `key` once, guarding against cycles and runaway depth.
+    fn memo(&self, key: String, compute: impl FnOnce() -> Value) -> Value {
+        if let Some(v) = self.cache.borrow().get(&key) {
+            return v.clone();
+        }
+        if self.busy.borrow().len() > MAX_DEPTH || !self.busy.borrow_mut().insert(key.clone()) {
+            return Value::Unknown;
+        }
+        let value = compute();
+        self.busy.borrow_mut().remove(&key);
+        self.cache.borrow_mut().insert(key, value.clone());
+        value
+    }
+
+    fn parameter(&self, name: &str) -> Value {
+        let name = name.to_ascii_lowercase();
+        if let Some(v) = self.supplied.get(&name) {
+            return v.clone();
+        }
+        let Some(definition) = self.parameters.get(&name).copied() else {
+            return Value::Unknown;
+        };
+        self.memo(format!("p:{name}"), || {
+            match definition.get("defaultValue") {
+                Some(default) => self.node(default, default.span, &[]).value,
+                None => Value::Unknown,
+            }
+        })
+    }
+
+    fn variable(&self, name: &str) -> Value {
+        let name = name.to_ascii_lowercase();
+        let Some(definition) = self.variables.get(&name).copied() else {
+            return Value::Unknown;
+        };
+        self.memo(format!("v:{name}"), || {
+            self.node(definition, definition.span, &[]).value
+        })
+    }
+
+    /// A template value with its span; `span` is the member's span when the
+    /// value is an object member. Property `copy` loops are expanded.
+    pub fn node(&self, j: &J, span: Span, copies: &[Copy]) -> Node {
+        let value = match &j.kind {
+            JKind::Null => Value::Null,
+            JKind::Bool(b) => Value::Bool(*b),
+            JKind::Number(n) => Value::Number(*n),
+            JKind::String(s) => self.string(s, copies),
+            JKind::Array(items) => {
+                Value::Array(items.iter().map(|i| self.node(i, i.span, copies)).collect())
+            }
+            JKind::Object(members) => {
+                let mut object = Object::new();
+                for m in members {
+                    if m.key.eq_ignore_ascii_case("copy") && matches!(m.value.kind, JKind::Array(_))
+                    {
+                        for spec in m.value.items() {
+                            self.property_copy(spec, &mut object, copies);
+                        }
+                    } else {
+                        object.insert(m.key.clone(), self.node(&m.value, m.span, copies));
+                    }
+                }
+                Value::Object(object)
+            }
+        };
+        Node::new(value, Some(span))
+    }
+
+    /// `"copy": [{ "name": "subnets", "count": 3, "input": {…} }]` inside properties.
+    fn property_copy(&self, spec: &J, object: &mut Object, copies: &[Copy]) {
+        let Some(name) = spec.get("name").and_then(J::as_str) else {
+            return;
+        };
+        let count = spec
+            .get("count")
+            .map(|c| self.node(c, c.span, copies).value);
+        let value = match (count, spec.get("input")) {
+            (Some(Value::Number(n)), Some(input))
+                if n.fract() == 0.0 && (0.0..=MAX_COPIES as f64).contains(&n) =>
+            {
+                Value::Array(
+                    (0..n as i64)
+                        .map(|i| {
+                            let mut inner = copies.to_vec();
+                            inner.push(Copy {
+                                name: name.to_string(),
+                                resource: false,
+                                index: Some(i),
+                            });
+                            self.node(input, input.span, &inner)
+                        })
+                        .collect(),
+                )
+            }
+            _ => Value::Unknown,
+        };
+        object.insert(name.to_string(), Node::new(value, Some(spec.span)));
+    }
+
+    /// A JSON string: a literal, or an expression to evaluate.
+    pub fn string(&self, text: &str, copies: &[Copy]) -> Value {
+        match expr::classify(text) {
+            Template::Literal(s) => Value::String(s.to_string()),
+            Template::Expression(e) => match expr::parse(e) {
+                Some(parsed) => self.eval(&parsed, copies),
+                None => Value::Unknown,
+            },
+        }
+    }
+
+    pub fn eval(&self, e: &Expr, copies: &[Copy]) -> Value {
+        match e {
+            Expr::String(s) => Value::String(s.clone()),
+            Expr::Int(n) => Value::Number(*n as f64),
+            Expr::Member(target, name) => member(&self.eval(target, copies), name),
+            Expr::Index(target, index) => {
+                let target = self.eval(target, copies);
+                match self.eval(index, copies) {
+                    Value::Number(n) => match target {
+                        Value::Array(items) if n >= 0.0 && n.fract() == 0.0 => items
+                            .get(n as usize)
+                            .map_or(Value::Unknown, |node| node.value.clone()),
+                        _ => Value::Unknown,
+                    },
+                    Value::String(key) => member(&target, &key),
+                    _ => Value::Unknown,
+                }
+            }
+            Expr::Call(name, args) => self.call(name, args, copies),
+        }
+    }
+
+    fn call(&self, name: &str, args: &[Expr], copies: &[Copy]) -> Value {
+        // Lazily evaluated: only the branch taken may be evaluated.
+        match name {
+            "if" => {
+                return match args {
+                    [c, a, b] => match self.eval(c, copies) {
+                        Value::Bool(true) => self.eval(a, copies),
+                        Value::Bool(false) => self.eval(b, copies),
+                        _ => {
+                            let (a, b) = (self.eval(a, copies), self.eval(b, copies));
+                            if a == b && !a.contains_unknown() {
+                                a
+                            } else {
+                                Value::Unknown
+                            }
+                        }
+                    },
+                    _ => Value::Unknown,
+                };
+            }
+            "parameters" | "variables" => {
+                return match args.first().map(|a| self.eval(a, copies)) {
+                    Some(Value::String(n)) if name == "parameters" => self.parameter(&n),
+                    Some(Value::String(n)) => self.variable(&n),
+                    _ => Value::Unknown,
+                };
+            }
+            "copyindex" => {
+                return copy_index(args.iter().map(|a| self.eval(a, copies)).collect(), copies);
+            }
+            _ => {}
+        }
+        let values: Vec<Value> = args.iter().map(|a| self.eval(a, copies)).collect();
+        function(name, values)
+    }
+}
+
+fn copy_index(args: Vec<Value>, copies: &[Copy]) -> Value {
+    let (loop_name, offset) = match args.as_slice() {
+        [] => (None, 0.0),
+        [Value::Number(o)] => (None, *o),
+        [Value::String(n)] => (Some(n.clone()), 0.0),
+        [Value::String(n), Value::Number(o)] => (Some(n.clone()), *o),
+        _ => return Value::Unknown,
+    };
+    let current = match loop_name {
+        Some(n) => copies
+            .iter()
+            .rev()
+            .find(|c| c.name.eq_ignore_ascii_case(&n)),
+        None => copies.iter().rev().find(|c| c.resource),
+    };
+    match current.and_then(|c| c.index) {
+        Some(i) => Value::Number(i as f64 + offset),
+        None => Value::Unknown,
+    }
+}
+
+fn member(target: &Value, name: &str) -> Value {
+    match target {
+        Value::Object(o) => o.get(name).map_or(Value::Unknown, |n| n.value.clone()),
+        _ => Value::Unknown,
+    }
+}
+
+fn unknown_object(keys: &[&str]) -> Value {
+    let mut object = Object::new();
+    for key in keys {
+        object.insert(*key, Node::unknown(None));
+    }
+    Value::Object(object)
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => Some(format!("{}", *n as i64)),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(true) => Some("True".into()),
+        Value::Bool(false) => Some("False".into()),
+        Value::Id(id) if fully_known(id) => Some(id.to_string()),
+        _ => None,
+    }
+}
+
+fn fully_known(id: &ArmId) -> bool {
+    id.subscription.known().is_some()
+        && id.resource_group.known().is_some()
+        && id.names.iter().all(|n| n.known().is_some())
+}
+
+/// Joins string pieces. An id followed by `/type/name` pairs stays an id (of
+/// the child), so `concat(resourceId(...vnet), '/subnets/pe')` still links.
+fn join(parts: Vec<Value>) -> Value {
+    if parts.iter().any(Value::contains_unknown) {
+        return Value::Unknown;
+    }
+    if let Some(Value::Id(id)) = parts.first()
+        && !fully_known(id)
+    {
+        let mut suffix = String::new();
+        for p in &parts[1..] {
+            match text(p) {
+                Some(t) => suffix.push_str(&t),
+                None => return Value::Unknown,
+            }
+        }
+        return extend_id(id, &suffix);
+    }
+    let mut out = String::new();
+    for p in &parts {
+        match text(p) {
+            Some(t) => out.push_str(&t),
+            None => return Value::Unknown,
+        }
+    }
+    Value::String(out)
+}
+
+fn extend_id(id: &ArmId, suffix: &str) -> Value {
+    if suffix.is_empty() {
+        return Value::Id(id.clone());
+    }
+    let Some(rest) = suffix.strip_prefix('/') else {
+        return Value::Unknown;
+    };
+    let segments: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
+    if !segments.len().is_multiple_of(2) || segments.iter().any(|s| s.is_empty()) {
+        return Value::Unknown;
+    }
+    let mut child = id.clone();
+    child.local = None;
+    for pair in segments.chunks(2) {
+        child.rtype = format!("{}/{}", child.rtype, pair[0]);
+        child.names.push(Part::Known(pair[1].to_string()));
+    }
+    Value::Id(child)
+}
+
+/// `format('{0}-{1}', a, b)`; format specifiers (`{0:N2}`) are not evaluated.
+fn format(args: Vec<Value>) -> Value {
+    let Some(Value::String(pattern)) = args.first() else {
+        return Value::Unknown;
+    };
+    let mut parts = Vec::new();
+    let mut literal = String::new();
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                literal.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                literal.push('}');
+            }
+            '{' => {
+                let mut hole = String::new();
+                for c in chars.by_ref() {
+                    if c == '}' {
+                        break;
+                    }
+                    hole.push(c);
+                }
+                let Ok(index) = hole.trim().parse::<usize>() else {
+                    return Value::Unknown;
+                };
+                let Some(arg) = args.get(index + 1) else {
+                    return Value::Unknown;
+                };
+                parts.push(Value::String(std::mem::take(&mut literal)));
+                parts.push(arg.clone());
+            }
+            c => literal.push(c),
+        }
+    }
+    parts.push(Value::String(literal));
+    // Drop empty literal pieces so an id in front stays in front.
+    parts.retain(|p| !matches!(p, Value::String(s) if s.is_empty()));
+    if parts.is_empty() {
+        return Value::String(String::new());
+    }
+    join(parts)
+}
+
+/// `resourceId([subscriptionId], [resourceGroupName], type, name1, name2…)`
+/// and its siblings; `scoped` is how many leading scope arguments are allowed.
+fn resource_id(args: Vec<Value>, scoped: usize, allows_group: bool) -> Value {
+    let type_at = args
+        .iter()
+        .position(|a| matches!(a, Value::String(s) if s.contains('/')));
+    let Some(type_at) = type_at.filter(|t| *t <= scoped) else {
+        return Value::Unknown;
+    };
+    let Some(rtype) = args[type_at].as_str().map(str::to_string) else {
+        return Value::Unknown;
+    };
+    let part = |v: &Value| match v {
+        Value::String(s) => Part::Known(s.clone()),
+        _ => Part::Unknown,
+    };
+    let (subscription, resource_group) = match (&args[..type_at], allows_group) {
+        ([], _) => (Part::Unknown, Part::Unknown),
+        ([g], true) => (Part::Unknown, part(g)),
+        ([s], false) => (part(s), Part::Unknown),
+        ([s, g], true) => (part(s), part(g)),
+        _ => return Value::Unknown,
+    };
+    let mut names = Vec::new();
+    for v in &args[type_at + 1..] {
+        match v {
+            Value::String(s) => names.extend(s.split('/').map(|n| Part::Known(n.to_string()))),
+            _ => names.push(Part::Unknown),
+        }
+    }
+    if names.len() + 1 != rtype.split('/').count() {
+        return Value::Unknown;
+    }
+    Value::Id(ArmId {
+        subscription,
+        resource_group,
+        rtype,
+        names,
+        local: None,
+    })
+}
+
+fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => Some(*n),
+        _ => None,
+    }
+}
+
+/// ARM's `equals`: deep equality. Strings that differ only in case are not
+/// decided, since ARM's comparison rules differ between functions.
+fn equals(a: &Value, b: &Value) -> Value {
+    if a.contains_unknown() || b.contains_unknown() {
+        return Value::Unknown;
+    }
+    match (a, b) {
+        (Value::String(x), Value::String(y)) if x != y && x.eq_ignore_ascii_case(y) => {
+            Value::Unknown
+        }
+        (Value::Id(_), _) | (_, Value::Id(_)) => Value::Unknown,
+        _ => Value::Bool(a == b || same_json(a, b)),
+    }
+}
+
+/// Equality ignoring spans.
+fn same_json(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_json(&p.value, &q.value))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(&v.value, &w.value)))
+        }
+        _ => a == b,
+    }
+}
+
+fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.partial_cmp(y),
+        (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
+        _ => None,
+    }
+}
+
+fn node(value: Value) -> Node {
+    Node::new(value, None)
+}
+
+fn truth(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        _ => None,
+    }
+}
+
+/// Every function whose arguments are already evaluated.
+fn function(name: &str, args: Vec<Value>) -> Value {
+    use Value as V;
+    let arg = |i: usize| args.get(i).cloned().unwrap_or(V::Unknown);
+    match (name, args.as_slice()) {
+        ("true", []) => V::Bool(true),
+        ("false", []) => V::Bool(false),
+        ("null", []) => V::Null,
+        ("concat", _) if !args.is_empty() && args.iter().all(|a| matches!(a, V::Array(_))) => {
+            V::Array(
+                args.into_iter()
+                    .flat_map(|a| match a {
+                        V::Array(items) => items,
+                        _ => Vec::new(),
+                    })
+                    .collect(),
+            )
+        }
+        ("concat", _) => join(args),
+        ("format", _) => format(args),
+        ("tolower", [V::String(s)]) => V::String(s.to_lowercase()),
+        ("toupper", [V::String(s)]) => V::String(s.to_uppercase()),
+        // Ids compare case-insensitively anyway.
+        ("tolower" | "toupper", [V::Id(id)]) => V::Id(id.clone()),
+        ("trim", [V::String(s)]) => V::String(s.trim().to_string()),
+        ("replace", [V::String(s), V::String(old), V::String(new)]) if !old.is_empty() => {
+            V::String(s.replace(old.as_str(), new))
+        }
+        ("split", [V::String(s), V::String(d)]) if !d.is_empty() => V::Array(
+            s.split(d.as_str())
+                .map(|p| node(V::String(p.into())))
+                .collect(),
+        ),
+        ("substring", [V::String(s), V::Number(start), rest @ ..]) => {
+            let chars: Vec<char> = s.chars().collect();
+            let start = *start as usize;
+            let len = match rest {
+                [] => chars.len().saturating_sub(start),
+                [V::Number(l)] => *l as usize,
+                _ => return V::Unknown,
+            };
+            match chars.get(start..start.saturating_add(len)) {
+                Some(slice) => V::String(slice.iter().collect()),
+                None => V::Unknown,
+            }
+        }
+        ("startswith", [V::String(s), V::String(p)]) => {
+            V::Bool(s.to_lowercase().starts_with(&p.to_lowercase()))
+        }
+        ("endswith", [V::String(s), V::String(p)]) => {
+            V::Bool(s.to_lowercase().ends_with(&p.to_lowercase()))
+        }
+        ("indexof", [V::String(s), V::String(p)]) => {
+            let (s, p) = (s.to_lowercase(), p.to_lowercase());
+            V::Number(s.find(&p).map_or(-1.0, |i| s[..i].chars().count() as f64))
+        }
+        ("lastindexof", [V::String(s), V::String(p)]) => {
+            let (s, p) = (s.to_lowercase(), p.to_lowercase());
+            V::Number(s.rfind(&p).map_or(-1.0, |i| s[..i].chars().count() as f64))
+        }
+        ("contains", [V::String(s), V::String(p)]) => V::Bool(s.contains(p.as_str())),
+        ("contains", [V::Object(o), V::String(k)]) => V::Bool(o.get(k).is_some()),
+        ("contains", [V::Array(items), x])
+            if !x.contains_unknown() && !items.iter().any(|i| i.value.contains_unknown()) =>
+        {
+            V::Bool(items.iter().any(|i| same_json(&i.value, x)))
+        }
+        ("padleft", [v, V::Number(width), rest @ ..]) => {
+            let Some(s) = text(v) else { return V::Unknown };
+            let pad = match rest {
+                [] => ' ',
+                [V::String(c)] if c.chars().count() == 1 => c.chars().next().unwrap_or(' '),
+                _ => return V::Unknown,
+            };
+            let missing = (*width as usize)
+                .saturating_sub(s.chars().count())
+                .min(MAX_ELEMENTS);
+            V::String(std::iter::repeat_n(pad, missing).collect::<String>() + &s)
+        }
+        ("string", [v]) => text(v).map_or(V::Unknown, V::String),
+        ("empty", [v]) => match v {
+            V::Null => V::Bool(true),
+            V::String(s) => V::Bool(s.is_empty()),
+            V::Array(a) => V::Bool(a.is_empty()),
+            V::Object(o) => V::Bool(o.is_empty()),
+            _ => V::Unknown,
+        },
+        ("length", [v]) => match v {
+            V::String(s) => V::Number(s.chars().count() as f64),
+            V::Array(a) => V::Number(a.len() as f64),
+            V::Object(o) => V::Number(o.len() as f64),
+            _ => V::Unknown,
+        },
+        ("first", [V::String(s)]) => V::String(s.chars().take(1).collect()),
+        ("last", [V::String(s)]) => {
+            V::String(s.chars().last().map(String::from).unwrap_or_default())
+        }
+        ("first", [V::Array(a)]) => a.first().map_or(V::Null, |n| n.value.clone()),
+        ("last", [V::Array(a)]) => a.last().map_or(V::Null, |n| n.value.clone()),
+        ("take", [V::Array(a), V::Number(n)]) => {
+            V::Array(a.iter().take(n.max(0.0) as usize).cloned().collect())
+        }
+        ("skip", [V::Array(a), V::Number(n)]) => {
+            V::Array(a.iter().skip(n.max(0.0) as usize).cloned().collect())
+        }
+        ("take", [V::String(s), V::Number(n)]) => {
+            V::String(s.chars().take(n.max(0.0) as usize).collect())
+        }
+        ("skip", [V::String(s), V::Number(n)]) => {
+            V::String(s.chars().skip(n.max(0.0) as usize).collect())
+        }
+        ("createarray", _) => V::Array(args.into_iter().map(node).collect()),
+        ("array", [V::Array(a)]) => V::Array(a.clone()),
+        ("array", [v]) => V::Array(vec![node(v.clone())]),
+        ("createobject" | "object", _) if args.len().is_multiple_of(2) => {
+            let mut object = Object::new();
+            for pair in args.chunks(2) {
+                match &pair[0] {
+                    V::String(k) => object.insert(k.clone(), node(pair[1].clone())),
+                    _ => return V::Unknown,
+                }
+            }
+            V::Object(object)
+        }
+        ("union", _) if !args.is_empty() && args.iter().all(|a| matches!(a, V::Object(_))) => {
+            let mut merged = Object::new();
+            for a in args {
+                if let V::Object(o) = a {
+                    for (k, v) in o.entries {
+                        merged.insert(k, v);
+                    }
+                }
+            }
+            V::Object(merged)
+        }
+        ("union", _) if !args.is_empty() && args.iter().all(|a| matches!(a, V::Array(_))) => {
+            if args.iter().any(Value::contains_unknown) {
+                return V::Unknown;
+            }
+            let mut out: Vec<Node> = Vec::new();
+            for a in args {
+                if let V::Array(items) = a {
+                    for item in items {
+                        if !out.iter().any(|o| same_json(&o.value, &item.value)) {
+                            out.push(item);
+                        }
+                    }
+                }
+            }
+            V::Array(out)
+        }
+        ("objectkeys", [V::Object(o)]) => {
+            V::Array(o.iter().map(|(k, _)| node(V::String(k.into()))).collect())
+        }
+        ("items", [V::Object(o)]) => V::Array(
+            o.iter()
+                .map(|(k, v)| {
+                    let mut item = Object::new();
+                    item.insert("key", node(V::String(k.into())));
+                    item.insert("value", v.clone());
+                    node(V::Object(item))
+                })
+                .collect(),
+        ),
+        ("tryget", [target, keys @ ..]) if !keys.is_empty() => {
+            let mut current = target.clone();
+            for key in keys {
+                current = match (&current, key) {
+                    (V::Object(o), V::String(k)) => o.get(k).map_or(V::Null, |n| n.value.clone()),
+                    (V::Array(a), V::Number(i)) if *i >= 0.0 => {
+                        a.get(*i as usize).map_or(V::Null, |n| n.value.clone())
+                    }
+                    (V::Null, _) => V::Null,
+                    _ => return V::Unknown,
+                };
+            }
+            current
+        }
+        ("join", [V::Array(items), V::String(d)]) => {
+            let parts: Option<Vec<String>> = items.iter().map(|i| text(&i.value)).collect();
+            parts.map_or(V::Unknown, |p| V::String(p.join(d)))
+        }
+        ("range", [V::Number(start), V::Number(count)])
+            if *count >= 0.0 && (*count as usize) <= MAX_ELEMENTS =>
+        {
+            V::Array(
+                (0..*count as i64)
+                    .map(|i| node(V::Number(start + i as f64)))
+                    .collect(),
+            )
+        }
+        ("coalesce", _) => {
+            for a in args {
+                match a {
+                    V::Null => continue,
+                    other => return other,
+                }
+            }
+            V::Null
+        }
+        ("equals", [a, b]) => equals(a, b),
+        ("not", [v]) => truth(v).map_or(V::Unknown, |b| V::Bool(!b)),
+        ("and", _) if args.len() >= 2 => {
+            if args.iter().any(|a| truth(a) == Some(false)) {
+                V::Bool(false)
+            } else if args.iter().all(|a| truth(a) == Some(true)) {
+                V::Bool(true)
+            } else {
+                V::Unknown
+            }
+        }
+        ("or", _) if args.len() >= 2 => {
+            if args.iter().any(|a| truth(a) == Some(true)) {
+                V::Bool(true)
+            } else if args.iter().all(|a| truth(a) == Some(false)) {
+                V::Bool(false)
+            } else {
+                V::Unknown
+            }
+        }
+        ("bool", [V::Bool(b)]) => V::Bool(*b),
+        ("bool", [V::String(s)]) if s.eq_ignore_ascii_case("true") => V::Bool(true),
+        ("bool", [V::String(s)]) if s.eq_ignore_ascii_case("false") => V::Bool(false),
+        ("bool", [V::Number(n)]) => V::Bool(*n != 0.0),
+        ("int", [V::Number(n)]) => V::Number(n.trunc()),
+        ("int", [V::String(s)]) => s
+            .trim()
+            .parse::<i64>()
+            .map_or(V::Unknown, |n| V::Number(n as f64)),
+        ("float", [V::Number(n)]) => V::Number(*n),
+        ("float", [V::String(s)]) => s.trim().parse::<f64>().map_or(V::Unknown, V::Number),
+        ("add", [V::Number(a), V::Number(b)]) => V::Number(a + b),
+        ("sub", [V::Number(a), V::Number(b)]) => V::Number(a - b),
+        ("mul", [V::Number(a), V::Number(b)]) => V::Number(a * b),
+        ("div", [V::Number(a), V::Number(b)]) if *b != 0.0 => V::Number((a / b).trunc()),
+        ("mod", [V::Number(a), V::Number(b)]) if *b != 0.0 => V::Number(a % b),
+        ("min" | "max", _) => {
+            let numbers: Option<Vec<f64>> = match args.as_slice() {
+                [V::Array(items)] => items.iter().map(|i| number(&i.value)).collect(),
+                _ => args.iter().map(number).collect(),
+            };
+            match numbers.filter(|n| !n.is_empty()) {
+                Some(n) if name == "min" => V::Number(n.into_iter().fold(f64::INFINITY, f64::min)),
+                Some(n) => V::Number(n.into_iter().fold(f64::NEG_INFINITY, f64::max)),
+                None => V::Unknown,
+            }
+        }
+        ("less" | "lessorequals" | "greater" | "greaterorequals", [a, b]) => match compare(a, b) {
+            Some(order) => V::Bool(match name {
+                "less" => order.is_lt(),
+                "lessorequals" => order.is_le(),
+                "greater" => order.is_gt(),
+                _ => order.is_ge(),
+            }),
+            None => V::Unknown,
+        },
+        ("json", [V::String(s)]) => {
+            serde_json::from_str::<serde_json::Value>(s).map_or(V::Unknown, |j| V::from_json(&j))
+        }
+        ("resourceid", _) => resource_id(args, 2, true),
+        ("subscriptionresourceid", _) => resource_id(args, 1, false),
+        ("tenantresourceid" | "managementgroupresourceid", _) => resource_id(args, 1, false),
+        ("extensionresourceid", [_, rest @ ..]) => resource_id(rest.to_vec(), 0, false),
+        ("resourcegroup", []) => unknown_object(&["id", "name", "location", "properties", "tags"]),
+        ("subscription", []) => {
+            unknown_object(&["id", "subscriptionId", "tenantId", "displayName"])
+        }
+        _ => {
+            // reference(), list*(), uniqueString(), guid(), utcNow(), newGuid(),
+            // deployment(), environment(), user functions, and anything else.
+            let _ = arg;
+            V::Unknown
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arm::json;
+    use crate::source::FileId;
+
+    fn template(text: &str) -> J {
+        json::parse(FileId(0), text)
+            .ok()
+            .flatten()
+            .expect("valid JSON")
+    }
+
+    fn eval_in(t: &J, expression: &str) -> Value {
+        Scope::new(t, HashMap::new()).string(expression, &[])
+    }
+
+    fn eval(expression: &str) -> Value {
+        eval_in(&template("{}"), expression)
+    }
+
+    fn s(text: &str) -> Value {
+        Value::String(text.into())
+    }
+
+    #[test]
+    fn parameters_use_defaults_and_are_unknown_without() {
+        let t = template(
+            r#"{"parameters": {"a": {"type": "string", "defaultValue": "x"},
+                "b": {"type": "string"},
+                "c": {"type": "string", "defaultValue": "[concat(parameters('a'), '-c')]"}},
+               "variables": {"v": "[toUpper(parameters('c'))]", "loop": "[variables('loop')]"}}"#,
+        );
+        assert_eq!(eval_in(&t, "[parameters('a')]"), s("x"));
+        assert_eq!(eval_in(&t, "[parameters('b')]"), Value::Unknown);
+        assert_eq!(eval_in(&t, "[variables('v')]"), s("X-C"));
+        assert_eq!(eval_in(&t, "[variables('loop')]"), Value::Unknown);
+        assert_eq!(
+            eval_in(&t, "[concat(parameters('b'), 'x')]"),
+            Value::Unknown
+        );
+    }
+
+    #[test]
+    fn string_functions() {
+        assert_eq!(eval("[concat('a', 'b', 'c')]"), s("abc"));
+        assert_eq!(eval("[format('{0}-{1}', 'pe', 2)]"), s("pe-2"));
+        assert_eq!(eval("[format('{{x}} {0}', 'y')]"), s("{x} y"));
+        assert_eq!(eval("[toLower('ABC')]"), s("abc"));
+        assert_eq!(eval("[replace('a.b', '.', '-')]"), s("a-b"));
+        assert_eq!(eval("[substring('abcdef', 1, 3)]"), s("bcd"));
+        assert_eq!(eval("[substring('abc', 5, 3)]"), Value::Unknown);
+        assert_eq!(eval("[if(equals(1, 1), 'yes', 'no')]"), s("yes"));
+        assert_eq!(eval("[if(equals('A', 'a'), 'yes', 'no')]"), Value::Unknown);
+        assert_eq!(eval("[length(createArray(1, 2, 3))]"), Value::Number(3.0));
+        assert_eq!(eval("[empty('')]"), Value::Bool(true));
+        assert_eq!(eval("[not(true())]"), Value::Bool(false));
+        assert_eq!(eval("[uniqueString(resourceGroup().id)]"), Value::Unknown);
+        assert_eq!(eval("[resourceGroup().location]"), Value::Unknown);
+        assert_eq!(eval("[[literal]"), s("[literal]"));
+        assert_eq!(eval("[concat('a',]"), Value::Unknown);
+    }
+
+    #[test]
+    fn resource_ids() {
+        let Value::Id(id) =
+            eval("[resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet', 'pe')]")
+        else {
+            panic!("an id");
+        };
+        assert_eq!(id.rtype, "Microsoft.Network/virtualNetworks/subnets");
+        assert_eq!(id.names, vec![Part::from("vnet"), Part::from("pe")]);
+        assert_eq!(id.resource_group, Part::Unknown);
+
+        let Value::Id(id) =
+            eval("[resourceId('rg-dns', 'Microsoft.Network/privateDnsZones', 'z')]")
+        else {
+            panic!("an id");
+        };
+        assert_eq!(id.resource_group, Part::from("rg-dns"));
+
+        let Value::Id(child) = eval(
+            "[concat(resourceId('Microsoft.Network/virtualNetworks', 'vnet'), '/subnets/', 'pe')]",
+        ) else {
+            panic!("an id");
+        };
+        assert_eq!(child.rtype, "Microsoft.Network/virtualNetworks/subnets");
+        assert_eq!(child.names, vec![Part::from("vnet"), Part::from("pe")]);
+
+        let t = template(r#"{"parameters": {"n": {"type": "string"}}}"#);
+        let Value::Id(id) = eval_in(
+            &t,
+            "[resourceId('Microsoft.Network/privateDnsZones', parameters('n'))]",
+        ) else {
+            panic!("an id");
+        };
+        assert_eq!(id.names, vec![Part::Unknown]);
+        assert_eq!(
+            eval("[resourceId('Microsoft.Network/virtualNetworks/subnets', 'only-one')]"),
+            Value::Unknown
+        );
+    }
+
+    #[test]
+    fn property_copy_loops_expand() {
+        let t = template(
+            r#"{"x": {"copy": [{"name": "subnets", "count": 2,
+                 "input": {"name": "[format('s{0}', copyIndex('subnets'))]"}}]}}"#,
+        );
+        let scope = Scope::new(&t, HashMap::new());
+        let x = t.get("x").expect("x");
+        let node = scope.node(x, x.span, &[]);
+        let names: Vec<String> = match node.get("subnets").map(|n| &n.value) {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(|i| i.get("name").and_then(|n| n.as_str()).map(String::from))
+                .collect(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(names, ["s0", "s1"]);
+    }
+}

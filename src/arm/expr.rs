@@ -1,0 +1,305 @@
+//! The ARM template expression language: `[concat('a', parameters('b'))]`.
+//!
+//! A string is an expression when it starts with `[` and ends with `]`; a
+//! leading `[[` escapes a literal `[`. Inside: function calls (namespaced user
+//! functions `ns.fn(...)` too), single-quoted strings with `''` for a quote,
+//! integers, `.property` and `[index]` access. Parsing never panics; a string
+//! that does not parse is reported as `None` and evaluates to unknown.
+
+/// Nesting deeper than this is refused rather than risking the stack.
+const MAX_DEPTH: usize = 64;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    String(String),
+    Int(i64),
+    /// A call; `name` is lower-cased (ARM function names are case-insensitive).
+    Call(String, Vec<Expr>),
+    Member(Box<Expr>, String),
+    Index(Box<Expr>, Box<Expr>),
+}
+
+/// What a JSON string in a template is.
+#[derive(Debug, PartialEq)]
+pub enum Template<'a> {
+    Literal(&'a str),
+    Expression(&'a str),
+}
+
+pub fn classify(text: &str) -> Template<'_> {
+    if text.starts_with("[[") {
+        // `[[` is a literal `[`; the rest stays as written.
+        return Template::Literal(&text[1..]);
+    }
+    match text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+        Some(inner) => Template::Expression(inner),
+        None => Template::Literal(text),
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Token {
+    Ident(String),
+    String(String),
+    Int(i64),
+    LParen,
+    RParen,
+    LBracket,
+    RBracket,
+    Comma,
+    Dot,
+}
+
+fn lex(text: &str) -> Option<Vec<Token>> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            c if c.is_whitespace() => i += 1,
+            '(' => (tokens.push(Token::LParen), i += 1).1,
+            ')' => (tokens.push(Token::RParen), i += 1).1,
+            '[' => (tokens.push(Token::LBracket), i += 1).1,
+            ']' => (tokens.push(Token::RBracket), i += 1).1,
+            ',' => (tokens.push(Token::Comma), i += 1).1,
+            '.' => (tokens.push(Token::Dot), i += 1).1,
+            '\'' => {
+                let mut s = String::new();
+                i += 1;
+                loop {
+                    match chars.get(i) {
+                        None => return None,
+                        Some('\'') if chars.get(i + 1) == Some(&'\'') => {
+                            s.push('\'');
+                            i += 2;
+                        }
+                        Some('\'') => {
+                            i += 1;
+                            break;
+                        }
+                        Some(&c) => {
+                            s.push(c);
+                            i += 1;
+                        }
+                    }
+                }
+                tokens.push(Token::String(s));
+            }
+            c if c.is_ascii_digit()
+                || (c == '-' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) =>
+            {
+                let start = i;
+                i += 1;
+                while chars.get(i).is_some_and(char::is_ascii_digit) {
+                    i += 1;
+                }
+                let digits: String = chars[start..i].iter().collect();
+                tokens.push(Token::Int(digits.parse().ok()?));
+            }
+            c if c.is_alphabetic() || c == '_' || c == '$' => {
+                let start = i;
+                while chars
+                    .get(i)
+                    .is_some_and(|c| c.is_alphanumeric() || *c == '_' || *c == '$')
+                {
+                    i += 1;
+                }
+                tokens.push(Token::Ident(chars[start..i].iter().collect()));
+            }
+            _ => return None,
+        }
+    }
+    Some(tokens)
+}
+
+struct Parser {
+    tokens: Vec<Token>,
+    pos: usize,
+    depth: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.pos)
+    }
+
+    fn next(&mut self) -> Option<Token> {
+        let token = self.tokens.get(self.pos).cloned();
+        self.pos += 1;
+        token
+    }
+
+    fn expect(&mut self, token: Token) -> Option<()> {
+        (self.next()? == token).then_some(())
+    }
+
+    fn expression(&mut self) -> Option<Expr> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        let mut expr = self.primary()?;
+        loop {
+            match self.peek() {
+                Some(Token::Dot) => {
+                    self.pos += 1;
+                    match self.next()? {
+                        Token::Ident(name) => expr = Expr::Member(Box::new(expr), name),
+                        _ => return None,
+                    }
+                }
+                Some(Token::LBracket) => {
+                    self.pos += 1;
+                    let index = self.expression()?;
+                    self.expect(Token::RBracket)?;
+                    expr = Expr::Index(Box::new(expr), Box::new(index));
+                }
+                _ => break,
+            }
+        }
+        self.depth -= 1;
+        Some(expr)
+    }
+
+    fn primary(&mut self) -> Option<Expr> {
+        match self.next()? {
+            Token::String(s) => Some(Expr::String(s)),
+            Token::Int(n) => Some(Expr::Int(n)),
+            Token::Ident(name) => {
+                let mut name = name.to_ascii_lowercase();
+                // A user-defined function: `namespace.function(...)`.
+                if self.peek() == Some(&Token::Dot)
+                    && matches!(self.tokens.get(self.pos + 1), Some(Token::Ident(_)))
+                    && self.tokens.get(self.pos + 2) == Some(&Token::LParen)
+                {
+                    if let Some(Token::Ident(member)) = self.tokens.get(self.pos + 1) {
+                        name = format!("{name}.{}", member.to_ascii_lowercase());
+                    }
+                    self.pos += 2;
+                }
+                if self.peek() != Some(&Token::LParen) {
+                    // Bare `true`, `false` and `null` are accepted as ARM accepts them.
+                    return match name.as_str() {
+                        "true" | "false" | "null" => Some(Expr::Call(name, Vec::new())),
+                        _ => None,
+                    };
+                }
+                self.pos += 1;
+                let mut args = Vec::new();
+                if self.peek() == Some(&Token::RParen) {
+                    self.pos += 1;
+                    return Some(Expr::Call(name, args));
+                }
+                loop {
+                    args.push(self.expression()?);
+                    match self.next()? {
+                        Token::Comma => continue,
+                        Token::RParen => break,
+                        _ => return None,
+                    }
+                }
+                Some(Expr::Call(name, args))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Parses the text between the outer brackets of an expression.
+pub fn parse(text: &str) -> Option<Expr> {
+    let tokens = lex(text)?;
+    let mut parser = Parser {
+        tokens,
+        pos: 0,
+        depth: 0,
+    };
+    let expr = parser.expression()?;
+    (parser.pos == parser.tokens.len()).then_some(expr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(name: &str, args: Vec<Expr>) -> Expr {
+        Expr::Call(name.into(), args)
+    }
+
+    #[test]
+    fn classifies_literals_and_expressions() {
+        assert_eq!(classify("plain"), Template::Literal("plain"));
+        assert_eq!(
+            classify("[[not an expression]"),
+            Template::Literal("[not an expression]")
+        );
+        assert_eq!(
+            classify("[variables('a')]"),
+            Template::Expression("variables('a')")
+        );
+        assert_eq!(classify("[unclosed"), Template::Literal("[unclosed"));
+    }
+
+    #[test]
+    fn parses_nested_calls_escapes_and_access() {
+        assert_eq!(
+            parse("concat('it''s', parameters('x'))"),
+            Some(call(
+                "concat",
+                vec![
+                    Expr::String("it's".into()),
+                    call("parameters", vec![Expr::String("x".into())])
+                ]
+            ))
+        );
+        assert_eq!(
+            parse("reference('a').outputs.id.value"),
+            Some(Expr::Member(
+                Box::new(Expr::Member(
+                    Box::new(Expr::Member(
+                        Box::new(call("reference", vec![Expr::String("a".into())])),
+                        "outputs".into()
+                    )),
+                    "id".into()
+                )),
+                "value".into()
+            ))
+        );
+        assert_eq!(
+            parse("variables('list')[-1]"),
+            Some(Expr::Index(
+                Box::new(call("variables", vec![Expr::String("list".into())])),
+                Box::new(Expr::Int(-1))
+            ))
+        );
+        assert_eq!(
+            parse("ToLower( 'A' )"),
+            Some(call("tolower", vec![Expr::String("A".into())]))
+        );
+        assert_eq!(parse("ns.fn(1)"), Some(call("ns.fn", vec![Expr::Int(1)])));
+        assert_eq!(parse("true"), Some(call("true", vec![])));
+    }
+
+    #[test]
+    fn malformed_input_is_none_never_a_panic() {
+        for text in [
+            "",
+            "concat(",
+            "concat('a'",
+            "'unterminated",
+            "a b",
+            "f(,)",
+            ")",
+            "x.",
+            "f()[",
+            "f()]",
+            "#",
+            "f(1 2)",
+            "99999999999999999999999",
+        ] {
+            assert_eq!(parse(text), None, "{text}");
+        }
+        let deep = "f(".repeat(10_000) + &")".repeat(10_000);
+        assert_eq!(parse(&deep), None);
+    }
+}

@@ -1,0 +1,137 @@
+//! Template JSON with spans: jsonc-parser's AST (comments and trailing commas
+//! allowed, as ARM allows them) turned into an owned tree whose every value
+//! and object member knows its byte range.
+
+use jsonc_parser::ast;
+
+use crate::source::{FileId, Span};
+
+#[derive(Clone, Debug)]
+pub struct J {
+    pub kind: JKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum JKind {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    Array(Vec<J>),
+    Object(Vec<Member>),
+}
+
+/// An object member; `span` covers `"key": value`.
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub key: String,
+    pub span: Span,
+    pub value: J,
+}
+
+impl J {
+    /// The member `key`, compared case-insensitively as ARM does.
+    pub fn get(&self, key: &str) -> Option<&J> {
+        self.member(key).map(|m| &m.value)
+    }
+
+    pub fn member(&self, key: &str) -> Option<&Member> {
+        match &self.kind {
+            JKind::Object(members) => members.iter().find(|m| m.key.eq_ignore_ascii_case(key)),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            JKind::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn members(&self) -> &[Member] {
+        match &self.kind {
+            JKind::Object(members) => members,
+            _ => &[],
+        }
+    }
+
+    pub fn items(&self) -> &[J] {
+        match &self.kind {
+            JKind::Array(items) => items,
+            _ => &[],
+        }
+    }
+}
+
+/// An error from parsing, with the byte range it concerns.
+pub struct SyntaxError {
+    pub message: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Parses `text` (a whole file). jsonc-parser caps nesting depth itself, so
+/// hostile input cannot overflow the stack here.
+pub fn parse(file: FileId, text: &str) -> Result<Option<J>, SyntaxError> {
+    let options = jsonc_parser::ParseOptions {
+        allow_comments: true,
+        allow_loose_object_property_names: false,
+        allow_trailing_commas: true,
+        allow_missing_commas: false,
+        allow_single_quoted_strings: false,
+        allow_hexadecimal_numbers: false,
+        allow_unary_plus_numbers: false,
+        ..Default::default()
+    };
+    let result =
+        jsonc_parser::parse_to_ast(text, &Default::default(), &options).map_err(|err| {
+            let range = err.range();
+            SyntaxError {
+                message: err.kind().to_string(),
+                start: range.start,
+                end: range.end,
+            }
+        })?;
+    Ok(result.value.map(|v| convert(file, v)))
+}
+
+fn convert(file: FileId, value: ast::Value<'_>) -> J {
+    let span = |r: jsonc_parser::common::Range| Span::new(file, r.start, r.end);
+    match value {
+        ast::Value::NullKeyword(n) => J {
+            kind: JKind::Null,
+            span: span(n.range),
+        },
+        ast::Value::BooleanLit(b) => J {
+            kind: JKind::Bool(b.value),
+            span: span(b.range),
+        },
+        ast::Value::NumberLit(n) => J {
+            kind: JKind::Number(n.value.parse().unwrap_or(f64::NAN)),
+            span: span(n.range),
+        },
+        ast::Value::StringLit(s) => J {
+            kind: JKind::String(s.value.into_owned()),
+            span: span(s.range),
+        },
+        ast::Value::Array(a) => J {
+            span: span(a.range),
+            kind: JKind::Array(a.elements.into_iter().map(|v| convert(file, v)).collect()),
+        },
+        ast::Value::Object(o) => J {
+            span: span(o.range),
+            kind: JKind::Object(
+                o.properties
+                    .into_iter()
+                    .map(|p| Member {
+                        span: span(p.range),
+                        key: p.name.into_string(),
+                        value: convert(file, p.value),
+                    })
+                    .collect(),
+            ),
+        },
+    }
+}

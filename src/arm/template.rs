@@ -1,0 +1,427 @@
+//! Resources out of a template: classic `resources` arrays and
+//! `languageVersion: 2.0` symbolic-name objects, nested child resources,
+//! inline subnets, copy loops, conditions, and nested deployments (how every
+//! Bicep module compiles), each becoming resources of the same unit.
+
+use std::collections::HashMap;
+
+use crate::arm::eval::{Copy, MAX_COPIES, Scope};
+use crate::arm::json::{J, JKind};
+use crate::model::{Framework, Node, Object, Origin, Part, Resource, Truth, Unit, Value};
+use crate::source::FileId;
+
+/// What an enclosing deployment or parent passes down.
+#[derive(Clone)]
+struct Context {
+    exists: Truth,
+    subscription: Part,
+    resource_group: Part,
+}
+
+/// A parent resource, for its nested children.
+struct Parent {
+    key: String,
+    rtype: String,
+    names: Vec<Part>,
+}
+
+/// Members of a resource declaration that are not part of its REST body.
+const NOT_BODY: [&str; 6] = [
+    "resources",
+    "copy",
+    "condition",
+    "dependsOn",
+    "comments",
+    "existing",
+];
+
+/// Nested deployments nest no deeper than this.
+const MAX_NESTING: usize = 16;
+
+pub struct Builder {
+    file: FileId,
+    pub unit: Unit,
+}
+
+impl Builder {
+    pub fn new(file: FileId, label: String) -> Builder {
+        Builder {
+            file,
+            unit: Unit {
+                label,
+                files: vec![file],
+                ..Unit::default()
+            },
+        }
+    }
+
+    /// Adds every resource of `template` (the root, or a nested deployment's).
+    pub fn template(&mut self, template: &J) {
+        let scope = Scope::new(template, HashMap::new());
+        let context = Context {
+            exists: Truth::True,
+            subscription: Part::Unknown,
+            resource_group: Part::Unknown,
+        };
+        self.resources(&scope, template, "", &context, &[], 0);
+    }
+
+    fn resources(
+        &mut self,
+        scope: &Scope,
+        template: &J,
+        prefix: &str,
+        context: &Context,
+        copies: &[Copy],
+        depth: usize,
+    ) {
+        let Some(resources) = template.get("resources") else {
+            return;
+        };
+        match &resources.kind {
+            JKind::Array(items) => {
+                for (i, r) in items.iter().enumerate() {
+                    let key = format!("{prefix}resources[{i}]");
+                    self.resource(scope, r, key, None, context, copies, depth);
+                }
+            }
+            JKind::Object(members) => {
+                for m in members {
+                    let key = format!("{prefix}resources.{}", m.key);
+                    self.resource(scope, &m.value, key, None, context, copies, depth);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// One declaration, expanded by its copy loop.
+    #[allow(clippy::too_many_arguments)]
+    fn resource(
+        &mut self,
+        scope: &Scope,
+        r: &J,
+        key: String,
+        parent: Option<&Parent>,
+        context: &Context,
+        copies: &[Copy],
+        depth: usize,
+    ) {
+        let Some(copy) = r.get("copy") else {
+            return self.instance(scope, r, key, parent, context, copies, depth);
+        };
+        let name = copy
+            .get("name")
+            .and_then(J::as_str)
+            .unwrap_or("")
+            .to_string();
+        let count = copy
+            .get("count")
+            .map(|c| scope.node(c, c.span, copies).value);
+        let with = |index: Option<i64>| {
+            let mut inner = copies.to_vec();
+            inner.push(Copy {
+                name: name.clone(),
+                resource: true,
+                index,
+            });
+            inner
+        };
+        match count {
+            Some(Value::Number(n))
+                if n.fract() == 0.0 && (0.0..=MAX_COPIES as f64).contains(&n) =>
+            {
+                for i in 0..n as i64 {
+                    self.instance(
+                        scope,
+                        r,
+                        format!("{key}[{i}]"),
+                        parent,
+                        context,
+                        &with(Some(i)),
+                        depth,
+                    );
+                }
+            }
+            _ => {
+                // An unknown count (or one over ARM's cap): one instance that may not exist.
+                let context = Context {
+                    exists: context.exists.and(Truth::Unknown),
+                    ..context.clone()
+                };
+                self.instance(scope, r, key, parent, &context, &with(None), depth);
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn instance(
+        &mut self,
+        scope: &Scope,
+        r: &J,
+        key: String,
+        parent: Option<&Parent>,
+        context: &Context,
+        copies: &[Copy],
+        depth: usize,
+    ) {
+        if !matches!(r.kind, JKind::Object(_)) {
+            return;
+        }
+        let condition = match r
+            .get("condition")
+            .map(|c| scope.node(c, c.span, copies).value)
+        {
+            None | Some(Value::Bool(true)) => Truth::True,
+            Some(Value::Bool(false)) => return,
+            Some(_) => Truth::Unknown,
+        };
+        let exists = context.exists.and(condition);
+
+        let Some(short_type) =
+            r.get("type")
+                .and_then(|t| match scope.node(t, t.span, copies).value {
+                    Value::String(s) => Some(s),
+                    _ => None,
+                })
+        else {
+            // A resource whose type is not known cannot be checked or linked.
+            return;
+        };
+        let rtype = match parent {
+            // A nested child's type is relative unless written in full.
+            Some(p) if !short_type.contains('.') => format!("{}/{}", p.rtype, short_type),
+            _ => short_type,
+        };
+        let segments = rtype.split('/').count().saturating_sub(1);
+        let name_value = r
+            .get("name")
+            .map_or(Value::Unknown, |n| scope.node(n, n.span, copies).value);
+        let own: Vec<Part> = match &name_value {
+            Value::String(s) => s.split('/').map(|p| Part::Known(p.to_string())).collect(),
+            _ => vec![
+                Part::Unknown;
+                segments
+                    .saturating_sub(parent.map_or(0, |p| p.names.len()))
+                    .max(1)
+            ],
+        };
+        let mut names: Vec<Part> = match parent {
+            Some(p) if own.len() < segments => p.names.iter().cloned().chain(own).collect(),
+            _ => own,
+        };
+        if names.len() != segments {
+            names = vec![Part::Unknown; segments];
+        }
+        let full_name = names
+            .iter()
+            .map(|p| p.known().map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+            .map(|n| n.join("/"));
+
+        let mut body = Object::new();
+        for m in r.members() {
+            if NOT_BODY.iter().any(|k| m.key.eq_ignore_ascii_case(k)) {
+                continue;
+            }
+            body.insert(m.key.clone(), scope.node(&m.value, m.span, copies));
+        }
+        let name_span = r.member("name").map(|m| m.span);
+        body.insert(
+            "name",
+            Node::new(full_name.map_or(Value::Unknown, Value::String), name_span),
+        );
+        body.insert(
+            "type",
+            Node::new(
+                Value::String(rtype.clone()),
+                r.member("type").map(|m| m.span),
+            ),
+        );
+        let api_version = body
+            .get("apiVersion")
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
+        let managed = !matches!(r.get("existing").map(|e| &e.kind), Some(JKind::Bool(true)));
+        let is_vnet = rtype.eq_ignore_ascii_case("Microsoft.Network/virtualNetworks");
+        let is_deployment = rtype.eq_ignore_ascii_case("Microsoft.Resources/deployments");
+
+        let resource = Resource {
+            rtype: rtype.clone(),
+            names: names.clone(),
+            subscription: context.subscription.clone(),
+            resource_group: context.resource_group.clone(),
+            api_version,
+            body: Node::object(body, Some(r.span)),
+            origin: Origin {
+                file: self.file,
+                framework: Framework::Arm,
+                address: key.clone(),
+            },
+            span: r.span,
+            key: key.clone(),
+            managed,
+            exists,
+        };
+        if is_vnet {
+            self.inline_subnets(&resource, context);
+        }
+        self.unit.resources.push(resource);
+        if let Some(p) = parent {
+            self.unit.parents.insert(key.clone(), p.key.clone());
+        }
+
+        let this = Parent {
+            key: key.clone(),
+            rtype,
+            names,
+        };
+        let child_context = Context {
+            exists,
+            ..context.clone()
+        };
+        for (i, child) in r
+            .get("resources")
+            .map(J::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let child_key = format!("{key}.resources[{i}]");
+            self.resource(
+                scope,
+                child,
+                child_key,
+                Some(&this),
+                &child_context,
+                copies,
+                depth,
+            );
+        }
+        if is_deployment {
+            self.deployment(scope, r, &key, &child_context, copies, depth);
+        }
+    }
+
+    /// `properties.subnets[]` of a VNet: each a subnet resource of its own.
+    fn inline_subnets(&mut self, vnet: &Resource, context: &Context) {
+        let Some(Value::Array(subnets)) = vnet.get_path("properties.subnets").map(|n| &n.value)
+        else {
+            return;
+        };
+        let vnet_name = vnet.names.first().cloned().unwrap_or(Part::Unknown);
+        for (i, subnet) in subnets.iter().enumerate() {
+            let name = match subnet.get("name").map(|n| &n.value) {
+                Some(Value::String(s)) => Part::Known(s.clone()),
+                _ => Part::Unknown,
+            };
+            let names = vec![vnet_name.clone(), name];
+            let full_name = match (names[0].known(), names[1].known()) {
+                (Some(v), Some(s)) => Value::String(format!("{v}/{s}")),
+                _ => Value::Unknown,
+            };
+            let mut body = Object::new();
+            body.insert(
+                "name",
+                Node::new(
+                    full_name,
+                    subnet.get("name").and_then(|n| n.span).or(subnet.span),
+                ),
+            );
+            body.insert(
+                "type",
+                Node::string("Microsoft.Network/virtualNetworks/subnets", subnet.span),
+            );
+            if let Some(properties) = subnet.get("properties") {
+                body.insert("properties", properties.clone());
+            }
+            let key = format!("{}.properties.subnets[{i}]", vnet.key);
+            let span = subnet.span.unwrap_or(vnet.span);
+            self.unit.parents.insert(key.clone(), vnet.key.clone());
+            self.unit.resources.push(Resource {
+                rtype: "Microsoft.Network/virtualNetworks/subnets".into(),
+                names,
+                subscription: context.subscription.clone(),
+                resource_group: context.resource_group.clone(),
+                api_version: vnet.api_version.clone(),
+                body: Node::object(body, Some(span)),
+                origin: Origin {
+                    file: self.file,
+                    framework: Framework::Arm,
+                    address: key.clone(),
+                },
+                span,
+                key,
+                managed: vnet.managed,
+                exists: vnet.exists,
+            });
+        }
+    }
+
+    /// A nested deployment with an inline template: its resources join the unit.
+    fn deployment(
+        &mut self,
+        scope: &Scope,
+        r: &J,
+        key: &str,
+        context: &Context,
+        copies: &[Copy],
+        depth: usize,
+    ) {
+        if depth >= MAX_NESTING {
+            return;
+        }
+        let Some(properties) = r.get("properties") else {
+            return;
+        };
+        let Some(template) = properties
+            .get("template")
+            .filter(|t| matches!(t.kind, JKind::Object(_)))
+        else {
+            // `templateLink`: the template is elsewhere, its resources unknown.
+            return;
+        };
+        let part = |field: &str| match r.get(field).map(|v| scope.node(v, v.span, copies).value) {
+            None => None,
+            Some(Value::String(s)) => Some(Part::Known(s)),
+            Some(_) => Some(Part::Unknown),
+        };
+        let inner_context = Context {
+            exists: context.exists,
+            subscription: part("subscriptionId").unwrap_or_else(|| context.subscription.clone()),
+            resource_group: part("resourceGroup").unwrap_or_else(|| context.resource_group.clone()),
+        };
+        let prefix = format!("{key}.properties.template.");
+        let inner = properties
+            .get("expressionEvaluationOptions")
+            .and_then(|o| o.get("scope"))
+            .and_then(J::as_str)
+            .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
+        if inner {
+            let supplied: HashMap<String, Value> = properties
+                .get("parameters")
+                .map(J::members)
+                .unwrap_or_default()
+                .iter()
+                .map(|m| {
+                    let value = m
+                        .value
+                        .get("value")
+                        .map_or(Value::Unknown, |v| scope.node(v, v.span, copies).value);
+                    (m.key.clone(), value)
+                })
+                .collect();
+            let inner_scope = Scope::new(template, supplied);
+            self.resources(
+                &inner_scope,
+                template,
+                &prefix,
+                &inner_context,
+                &[],
+                depth + 1,
+            );
+        } else {
+            self.resources(scope, template, &prefix, &inner_context, copies, depth + 1);
+        }
+    }
+}
