@@ -16,6 +16,9 @@ use miette::{
 use crate::report::{Finding, Label, Problem, Report, Severity, display_path};
 use crate::source::{FileId, SourceMap};
 
+/// Related labels within this many lines of the primary label share its snippet.
+const NEAR_LINES: usize = 8;
+
 /// How the terminal wants its output.
 #[derive(Clone, Copy, Debug)]
 pub struct Style {
@@ -115,8 +118,13 @@ fn from_finding(sources: &SourceMap, finding: &Finding) -> Rendered {
     let file = finding.primary.span.file;
     let mut labels = vec![labeled(&finding.primary, true)];
     let mut related = Vec::new();
+    let source = sources.get(file);
+    let line = |offset: u32| source.line_col(offset as usize).line;
+    let primary_line = line(finding.primary.span.start);
     for label in &finding.related {
-        if label.span.file == file {
+        // Labels near the primary share its snippet; a far one gets its own,
+        // rather than one snippet printing every line in between.
+        if label.span.file == file && line(label.span.start).abs_diff(primary_line) <= NEAR_LINES {
             labels.push(labeled(label, false));
         } else {
             related.push(Rendered {
@@ -126,7 +134,14 @@ fn from_finding(sources: &SourceMap, finding: &Finding) -> Rendered {
                 help: None,
                 url: None,
                 source: Some(named_source(sources, label.span.file)),
-                labels: vec![labeled(label, true)],
+                // The message already says what the label would.
+                labels: vec![labeled(
+                    &Label {
+                        span: label.span,
+                        text: String::new(),
+                    },
+                    true,
+                )],
                 related: Vec::new(),
             });
         }
