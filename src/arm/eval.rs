@@ -303,7 +303,7 @@ fn join(parts: Vec<Value>) -> Value {
                 None => return Value::Unknown,
             }
         }
-        return extend_id(id, &suffix);
+        return id.with_suffix(&suffix).map_or(Value::Unknown, Value::Id);
     }
     let mut out = String::new();
     for p in &parts {
@@ -313,26 +313,6 @@ fn join(parts: Vec<Value>) -> Value {
         }
     }
     Value::String(out)
-}
-
-fn extend_id(id: &ArmId, suffix: &str) -> Value {
-    if suffix.is_empty() {
-        return Value::Id(id.clone());
-    }
-    let Some(rest) = suffix.strip_prefix('/') else {
-        return Value::Unknown;
-    };
-    let segments: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
-    if !segments.len().is_multiple_of(2) || segments.iter().any(|s| s.is_empty()) {
-        return Value::Unknown;
-    }
-    let mut child = id.clone();
-    child.local = None;
-    for pair in segments.chunks(2) {
-        child.rtype = format!("{}/{}", child.rtype, pair[0]);
-        child.names.push(Part::Known(pair[1].to_string()));
-    }
-    Value::Id(child)
 }
 
 /// `format('{0}-{1}', a, b)`; format specifiers (`{0:N2}`) are not evaluated.
@@ -483,7 +463,6 @@ fn truth(v: &Value) -> Option<bool> {
 /// Every function whose arguments are already evaluated.
 fn function(name: &str, args: Vec<Value>) -> Value {
     use Value as V;
-    let arg = |i: usize| args.get(i).cloned().unwrap_or(V::Unknown);
     match (name, args.as_slice()) {
         ("true", []) => V::Bool(true),
         ("false", []) => V::Bool(false),
@@ -750,7 +729,6 @@ fn function(name: &str, args: Vec<Value>) -> Value {
         _ => {
             // reference(), list*(), uniqueString(), guid(), utcNow(), newGuid(),
             // deployment(), environment(), user functions, and anything else.
-            let _ = arg;
             V::Unknown
         }
     }

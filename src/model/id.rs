@@ -144,6 +144,30 @@ impl ArmId {
         })
     }
 
+    /// The id of a child written as a path after this one: `/subnets/pe`
+    /// after a VNet id. `None` unless the suffix is whole `/type/name` pairs.
+    pub fn with_suffix(&self, suffix: &str) -> Option<ArmId> {
+        if suffix.is_empty() {
+            return Some(self.clone());
+        }
+        let segments: Vec<&str> = suffix
+            .strip_prefix('/')?
+            .trim_end_matches('/')
+            .split('/')
+            .collect();
+        if !segments.len().is_multiple_of(2) || segments.iter().any(|s| s.is_empty()) {
+            return None;
+        }
+        let mut child = self.clone();
+        // The local key named the parent, not this child.
+        child.local = None;
+        for pair in segments.chunks(2) {
+            child.rtype = format!("{}/{}", child.rtype, pair[0]);
+            child.names.push(Part::Known(pair[1].to_string()));
+        }
+        Some(child)
+    }
+
     /// Whether two ids can name the same resource: same type and names, and no
     /// known subscription or resource group that differs.
     pub fn may_equal(&self, other: &ArmId) -> bool {
