@@ -138,7 +138,7 @@ fn enabled(node: Node, invert: bool) -> Node {
 fn exists(module: &Module, decl: &Decl) -> Option<Truth> {
     if let Some(count) = module.attribute(decl, "count") {
         return match count.value {
-            Value::Number(n) if n == 0.0 => None,
+            Value::Number(0.0) => None,
             Value::Number(_) => Some(Truth::True),
             _ => Some(Truth::Unknown),
         };

@@ -501,7 +501,7 @@ fn function(name: &str, args: Vec<Value>) -> Value {
         }
         ("format", [V::String(pattern), rest @ ..]) => format(pattern, rest),
         ("replace", [V::String(s), V::String(old), V::String(new)])
-            if !old.is_empty() && !(old.starts_with('/') && old.ends_with('/')) =>
+            if !old.is_empty() && !is_regex(old) =>
         {
             V::String(s.replace(old.as_str(), new))
         }
@@ -545,4 +545,9 @@ fn format(pattern: &str, args: &[Value]) -> Value {
         }
     }
     Value::String(out)
+}
+
+/// `replace` treats `/…/` as a regular expression, which plinth does not evaluate.
+fn is_regex(pattern: &str) -> bool {
+    pattern.len() > 1 && pattern.starts_with('/') && pattern.ends_with('/')
 }
