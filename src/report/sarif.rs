@@ -13,7 +13,6 @@ use crate::report::{Finding, Problem, Report, RuleInfo, Severity, display_path};
 use crate::source::{SourceMap, Span};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
-const INFORMATION_URI: &str = "https://github.com/plinth-lint/plinth";
 const SRCROOT: &str = "%SRCROOT%";
 
 fn level(severity: Severity) -> &'static str {
@@ -196,7 +195,6 @@ pub fn render(report: &Report, sources: &SourceMap) -> String {
                 "name": "plinth",
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
                 "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": INFORMATION_URI,
                 "rules": report.rules.iter().map(rule).collect::<Vec<_>>(),
             }
         },
@@ -208,6 +206,9 @@ pub fn render(report: &Report, sources: &SourceMap) -> String {
         "results": results,
         "columnKind": "unicodeCodePoints",
     });
+    if let Some(home) = option_env!("CARGO_PKG_REPOSITORY").filter(|r| !r.is_empty()) {
+        run["tool"]["driver"]["informationUri"] = json!(home);
+    }
     if let Some(root) = srcroot() {
         run["originalUriBaseIds"] = json!({ SRCROOT: { "uri": root } });
     }
