@@ -4,7 +4,7 @@
 #
 # Inputs come as environment variables: PLINTH (the binary), INPUT_PATH,
 # INPUT_FAIL_ON, INPUT_FORMAT (what the log shows: github annotations or
-# human reports), INPUT_SARIF_FILE, INPUT_ARGS (extra `plinth check`
+# human reports), INPUT_CONFIG (a config file), INPUT_SARIF_FILE, INPUT_ARGS (extra `plinth check`
 # arguments, split on whitespace). It writes the SARIF file, prints the
 # annotations, appends a Markdown table to $GITHUB_STEP_SUMMARY, sets the
 # outputs findings, errors and sarif-file in $GITHUB_OUTPUT, and exits as
@@ -17,6 +17,9 @@ fail_on=${INPUT_FAIL_ON:-warning}
 format=${INPUT_FORMAT:-github}
 sarif_file=${INPUT_SARIF_FILE:-plinth.sarif}
 read -r -a extra <<<"${INPUT_ARGS:-}"
+if [ -n "${INPUT_CONFIG:-}" ]; then
+    extra+=(--config "$INPUT_CONFIG")
+fi
 
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT

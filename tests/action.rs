@@ -28,6 +28,7 @@ fn run_action(path: &str, fail_on: &str) -> Step {
         .env("INPUT_FORMAT", "github")
         .env("INPUT_SARIF_FILE", &sarif_file)
         .env("INPUT_ARGS", "--exclude nothing-matches-this")
+        .env("INPUT_CONFIG", "")
         .env("GITHUB_OUTPUT", &output_file)
         .env("GITHUB_STEP_SUMMARY", &summary_file)
         .output()
