@@ -77,3 +77,134 @@ pub fn load_json_input(sources: &SourceMap, path: &Path, _explicit: bool) -> Loa
     loaded.units.push(builder.unit);
     loaded
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Part, Resource, Truth, Value};
+
+    fn load(text: &str) -> Loaded {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("main.json");
+        std::fs::write(&path, text).expect("write");
+        load_json_input(&SourceMap::new(), &path, false)
+    }
+
+    fn template(resources: &str) -> String {
+        format!(
+            r#"{{ "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+                 // ARM allows comments
+                 "parameters": {{ "unknown": {{ "type": "string" }}, "flag": {{ "type": "bool", "defaultValue": false }} }},
+                 "resources": {resources} }}"#
+        )
+    }
+
+    fn find<'a>(loaded: &'a Loaded, key: &str) -> &'a Resource {
+        loaded.units[0]
+            .resources
+            .iter()
+            .find(|r| r.key == key)
+            .unwrap_or_else(|| {
+                panic!(
+                    "no {key} in {:?}",
+                    loaded.units[0]
+                        .resources
+                        .iter()
+                        .map(|r| &r.key)
+                        .collect::<Vec<_>>()
+                )
+            })
+    }
+
+    #[test]
+    fn nested_and_inline_children_become_resources() {
+        let loaded = load(&template(
+            r#"[{ "type": "Microsoft.Network/virtualNetworks", "name": "vnet", "apiVersion": "2024-05-01",
+                 "properties": { "subnets": [ { "name": "a", "properties": {} } ] },
+                 "resources": [ { "type": "subnets", "name": "b", "properties": {} } ] }]"#,
+        ));
+        let inline = find(&loaded, "resources[0].properties.subnets[0]");
+        assert_eq!(inline.rtype, "Microsoft.Network/virtualNetworks/subnets");
+        assert_eq!(inline.names, vec![Part::from("vnet"), Part::from("a")]);
+        let nested = find(&loaded, "resources[0].resources[0]");
+        assert_eq!(nested.rtype, "Microsoft.Network/virtualNetworks/subnets");
+        assert_eq!(nested.names, vec![Part::from("vnet"), Part::from("b")]);
+        assert_eq!(nested.api_version, None);
+        assert_eq!(
+            find(&loaded, "resources[0]").api_version.as_deref(),
+            Some("2024-05-01")
+        );
+        assert_eq!(
+            loaded.units[0].parents.get(&nested.key).map(String::as_str),
+            Some("resources[0]")
+        );
+    }
+
+    #[test]
+    fn symbolic_names_existing_conditions_and_copies() {
+        let loaded = load(&template(
+            r#"{ "zone": { "type": "Microsoft.Network/privateDnsZones", "name": "z", "existing": true },
+                 "never": { "condition": "[parameters('flag')]", "type": "Microsoft.Network/privateDnsZones", "name": "n" },
+                 "maybe": { "condition": "[equals(parameters('unknown'), 'x')]", "type": "Microsoft.Network/privateDnsZones", "name": "m" },
+                 "many": { "copy": { "name": "c", "count": 2 }, "type": "Microsoft.Network/privateDnsZones",
+                           "name": "[format('z{0}', copyIndex())]" } }"#,
+        ));
+        assert!(!find(&loaded, "resources.zone").managed);
+        assert!(
+            loaded.units[0]
+                .resources
+                .iter()
+                .all(|r| r.key != "resources.never")
+        );
+        assert_eq!(find(&loaded, "resources.maybe").exists, Truth::Unknown);
+        assert_eq!(
+            find(&loaded, "resources.many[1]").names,
+            vec![Part::from("z1")]
+        );
+    }
+
+    #[test]
+    fn nested_deployments_with_inner_scope_take_their_parameters() {
+        let loaded = load(&template(
+            r#"[{ "type": "Microsoft.Resources/deployments", "name": "mod", "resourceGroup": "rg-dns",
+                 "properties": { "expressionEvaluationOptions": { "scope": "inner" },
+                   "parameters": { "zone": { "value": "privatelink.postgres.database.azure.com" },
+                                   "other": { "value": "[parameters('unknown')]" } },
+                   "template": { "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+                     "parameters": { "zone": { "type": "string" }, "other": { "type": "string" } },
+                     "resources": [ { "type": "Microsoft.Network/privateDnsZones", "name": "[parameters('zone')]" },
+                                    { "type": "Microsoft.Network/privateDnsZones", "name": "[parameters('other')]" } ] } } }]"#,
+        ));
+        let inner = find(&loaded, "resources[0].properties.template.resources[0]");
+        assert_eq!(
+            inner.names,
+            vec![Part::from("privatelink.postgres.database.azure.com")]
+        );
+        assert_eq!(inner.resource_group, Part::from("rg-dns"));
+        let unknown = find(&loaded, "resources[0].properties.template.resources[1]");
+        assert_eq!(unknown.names, vec![Part::Unknown]);
+        assert_eq!(
+            unknown.get_path("name").map(|n| &n.value),
+            Some(&Value::Unknown)
+        );
+    }
+
+    #[test]
+    fn other_json_is_skipped_and_broken_templates_are_problems() {
+        let loaded = load(r#"{ "name": "package", "version": "1.0.0" }"#);
+        assert!(loaded.units.is_empty() && loaded.problems.is_empty());
+        assert_eq!(loaded.files, 0);
+        let broken = load(
+            "{ \"$schema\": \"https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#\",\n  \"resources\": [ { \"type\": } ] }",
+        );
+        assert_eq!(broken.problems.len(), 1);
+        assert_eq!(broken.problems[0].code, "parse-error");
+        assert!(broken.problems[0].span.is_some());
+        let deep = load(&template(&("[".repeat(100_000) + &"]".repeat(100_000))));
+        assert_eq!(
+            deep.problems.len(),
+            1,
+            "nesting is capped, not a stack overflow"
+        );
+    }
+}

@@ -156,3 +156,229 @@ fn too_deep(text: &str) -> Option<usize> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Part, Resource, Value};
+
+    fn load(text: &str) -> Loaded {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("main.tf");
+        std::fs::write(&path, text).expect("write");
+        load_module(&SourceMap::new(), dir.path(), &[path])
+    }
+
+    fn resource<'a>(loaded: &'a Loaded, key: &str) -> &'a Resource {
+        loaded.units[0]
+            .resources
+            .iter()
+            .find(|r| r.key == key)
+            .unwrap_or_else(|| panic!("no {key}"))
+    }
+
+    fn value<'a>(r: &'a Resource, path: &str) -> Option<&'a Value> {
+        r.get_path(path).map(|n| &n.value)
+    }
+
+    #[test]
+    fn all_three_generations_of_the_subnet_policy_attribute() {
+        let loaded = load(
+            r#"
+resource "azurerm_subnet" "a" {
+  name = "a"
+  virtual_network_name = "v"
+  private_endpoint_network_policies = "Disabled"
+}
+resource "azurerm_subnet" "b" {
+  name = "b"
+  virtual_network_name = "v"
+  private_endpoint_network_policies_enabled = true
+}
+resource "azurerm_subnet" "c" {
+  name = "c"
+  virtual_network_name = "v"
+  enforce_private_link_endpoint_network_policies = true
+}
+resource "azurerm_subnet" "d" {
+  name = "d"
+  virtual_network_name = "v"
+}
+"#,
+        );
+        let policy = |key| {
+            value(
+                resource(&loaded, key),
+                "properties.privateEndpointNetworkPolicies",
+            )
+            .cloned()
+        };
+        assert_eq!(
+            policy("azurerm_subnet.a"),
+            Some(Value::String("Disabled".into()))
+        );
+        assert_eq!(
+            policy("azurerm_subnet.b"),
+            Some(Value::String("Enabled".into()))
+        );
+        assert_eq!(
+            policy("azurerm_subnet.c"),
+            Some(Value::String("Disabled".into()))
+        );
+        assert_eq!(policy("azurerm_subnet.d"), None);
+        assert_eq!(
+            resource(&loaded, "azurerm_subnet.a").names,
+            vec![Part::from("v"), Part::from("a")]
+        );
+    }
+
+    #[test]
+    fn references_become_ids_with_the_address_and_unknowns_stay_unknown() {
+        let loaded = load(
+            r#"
+variable "zone" {}
+variable "prefix" { default = "pe" }
+locals { name = "${var.prefix}-db" }
+resource "azurerm_private_dns_zone" "z" { name = var.zone }
+resource "azurerm_subnet" "s" {
+  name = "snet"
+  virtual_network_name = "vnet"
+}
+resource "azurerm_private_endpoint" "pe" {
+  name      = local.name
+  subnet_id = azurerm_subnet.s.id
+  private_dns_zone_group {
+    name                 = "default"
+    private_dns_zone_ids = [azurerm_private_dns_zone.z.id]
+  }
+}
+"#,
+        );
+        let pe = resource(&loaded, "azurerm_private_endpoint.pe");
+        assert_eq!(pe.names, vec![Part::from("pe-db")]);
+        let Some(Value::Id(subnet)) = value(pe, "properties.subnet.id") else {
+            panic!("an id");
+        };
+        assert_eq!(subnet.local.as_deref(), Some("azurerm_subnet.s"));
+        assert_eq!(subnet.names, vec![Part::from("vnet"), Part::from("snet")]);
+
+        let group = resource(
+            &loaded,
+            "azurerm_private_endpoint.pe/private_dns_zone_group",
+        );
+        assert_eq!(
+            group.rtype,
+            "Microsoft.Network/privateEndpoints/privateDnsZoneGroups"
+        );
+        assert_eq!(
+            loaded.units[0].parents.get(&group.key).map(String::as_str),
+            Some("azurerm_private_endpoint.pe")
+        );
+        let Some(Value::Array(configs)) = value(group, "properties.privateDnsZoneConfigs") else {
+            panic!("configs");
+        };
+        let Some(Value::Id(zone)) = configs[0]
+            .get_path("properties.privateDnsZoneId")
+            .map(|n| &n.value)
+        else {
+            panic!("a zone id");
+        };
+        assert_eq!(
+            zone.names,
+            vec![Part::Unknown],
+            "a variable without a default"
+        );
+        assert_eq!(zone.local.as_deref(), Some("azurerm_private_dns_zone.z"));
+    }
+
+    #[test]
+    fn associations_fold_into_their_subnet_or_make_every_subnet_unknown() {
+        let known = load(
+            r#"
+resource "azurerm_subnet" "s" {
+  name = "snet"
+  virtual_network_name = "vnet"
+}
+resource "azurerm_network_security_group" "n" { name = "nsg" }
+resource "azurerm_subnet_network_security_group_association" "a" {
+  subnet_id                 = azurerm_subnet.s.id
+  network_security_group_id = azurerm_network_security_group.n.id
+}
+"#,
+        );
+        let subnet = resource(&known, "azurerm_subnet.s");
+        assert!(
+            matches!(value(subnet, "properties.networkSecurityGroup.id"), Some(Value::Id(id)) if id.names == vec![Part::from("nsg")])
+        );
+
+        let unknown = load(
+            r#"
+variable "subnet_id" {}
+resource "azurerm_subnet" "s" {
+  name = "snet"
+  virtual_network_name = "vnet"
+}
+resource "azurerm_subnet_network_security_group_association" "a" {
+  subnet_id                 = var.subnet_id
+  network_security_group_id = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/nsg"
+}
+"#,
+        );
+        let subnet = resource(&unknown, "azurerm_subnet.s");
+        assert_eq!(
+            value(subnet, "properties.networkSecurityGroup.id"),
+            Some(&Value::Unknown)
+        );
+    }
+
+    #[test]
+    fn count_zero_drops_and_unknown_count_may_not_exist() {
+        let loaded = load(
+            r#"
+variable "n" {}
+resource "azurerm_private_dns_zone" "gone" {
+  count = 0
+  name  = "a"
+}
+resource "azurerm_private_dns_zone" "maybe" {
+  count = var.n
+  name  = "b"
+}
+"#,
+        );
+        assert!(
+            loaded.units[0]
+                .resources
+                .iter()
+                .all(|r| r.key != "azurerm_private_dns_zone.gone")
+        );
+        assert_eq!(
+            resource(&loaded, "azurerm_private_dns_zone.maybe").exists,
+            crate::model::Truth::Unknown
+        );
+    }
+
+    #[test]
+    fn a_broken_file_is_a_problem_and_the_module_still_loads() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let good = dir.path().join("a.tf");
+        let bad = dir.path().join("b.tf");
+        std::fs::write(
+            &good,
+            "resource \"azurerm_private_dns_zone\" \"z\" { name = \"z\" }\n",
+        )
+        .expect("write");
+        std::fs::write(&bad, "resource \"x\" \"y\" {\n  name = \n}\n").expect("write");
+        let deep = dir.path().join("c.tf");
+        std::fs::write(&deep, "x = ".to_string() + &"[".repeat(100_000)).expect("write");
+        let loaded = load_module(&SourceMap::new(), dir.path(), &[good, bad, deep]);
+        assert_eq!(loaded.problems.len(), 2, "{:?}", loaded.problems);
+        assert!(
+            loaded
+                .problems
+                .iter()
+                .all(|p| p.code == "parse-error" && p.span.is_some())
+        );
+        assert_eq!(loaded.units[0].resources.len(), 1);
+    }
+}
