@@ -667,3 +667,26 @@ fn init_writes_a_starter_config_once() {
     let mut again = Command::cargo_bin("plinth").expect("binary");
     again.current_dir(dir.path()).arg("init").assert().code(2);
 }
+
+#[test]
+fn a_bicep_description_on_the_resource_suppresses_in_compiled_json() {
+    // Bicep's `@description('…')` on a resource compiles to its `metadata.description`.
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_case("fixtures/PG001/arm/bad", dir.path());
+    let main = dir.path().join("main.json");
+    let text = std::fs::read_to_string(&main).expect("read");
+    let line = text
+        .lines()
+        .position(|l| l.contains("\"type\": \"Microsoft.Network/privateEndpoints\""))
+        .expect("the endpoint")
+        + 2;
+    insert_line_above(
+        &main,
+        line,
+        "      \"metadata\": { \"description\": \"plinth:ignore PG001 moving to VNet integration\" },",
+    );
+    let path = dir.path().to_string_lossy().into_owned();
+    let (code, report) = json(&[&path]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(rules_fired(&report), Vec::<String>::new());
+}

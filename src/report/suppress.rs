@@ -7,8 +7,11 @@
 //!
 //! A marker in a `#`, `//` or `/*` comment applies to the line it ends, or,
 //! alone on its line, to the next line of code: put it on the offending
-//! attribute's line, above it, or above the whole resource block. The front-
-//! ends need not know about it: markers are found in the source text.
+//! attribute's line, above it, or above the whole resource block. In compiled
+//! Bicep, where comments are gone, a marker in a resource's
+//! `metadata.description` (Bicep's `@description` on the resource) applies to
+//! that whole resource. The front-ends need not know about it: markers are
+//! found in the source text.
 //!
 //! Suppressions are themselves checked (info): one without a reason (it still
 //! applies), one that suppresses nothing, and one past its `until=` date
@@ -125,6 +128,9 @@ struct Marker {
     span: Span,
     /// The 1-based line it applies to.
     target_line: usize,
+    /// Written in a resource's `metadata.description` (Bicep's `@description`
+    /// on a resource compiles to it): applies to the whole enclosing resource.
+    enclosing: bool,
     rules: Vec<String>,
     reason: Option<String>,
     until: Option<Date>,
@@ -133,6 +139,9 @@ struct Marker {
 
 static MARKER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?:#|//|/\*)\s*plinth:ignore\b([^\n]*)").expect("a valid regex"));
+static IN_DESCRIPTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#""description"\s*:\s*"[^"\n]*?plinth:ignore\b([^"\n]*)""#).expect("a valid regex")
+});
 static RULE_ID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z]+[0-9]+$").expect("a valid regex"));
 
@@ -162,41 +171,64 @@ fn scan(id: FileId, file: &SourceFile) -> Vec<Marker> {
         } else {
             line
         };
-        let rest = rest.as_str().trim().trim_end_matches("*/").trim();
-        let mut rules = Vec::new();
-        let mut until = None;
-        let mut reason_words = Vec::new();
-        for word in rest.split_whitespace() {
-            if let Some(date) = word.strip_prefix("until=") {
-                until = Some(Date::parse(date));
-            } else if reason_words.is_empty()
-                && word
-                    .split(',')
-                    .filter(|w| !w.is_empty())
-                    .all(|w| RULE_ID.is_match(w))
-            {
-                rules.extend(
-                    word.split(',')
-                        .filter(|w| !w.is_empty())
-                        .map(str::to_string),
-                );
-            } else {
-                reason_words.push(word);
-            }
-        }
-        let reason = reason_words.join(" ");
-        let reason = reason.trim_start_matches(['-', ':', '—']).trim();
-        markers.push(Marker {
-            span: Span::new(id, whole.start(), whole.end()),
+        markers.push(marker(
+            Span::new(id, whole.start(), whole.end()),
             target_line,
-            rules,
-            reason: (!reason.is_empty()).then(|| reason.to_string()),
-            // An unreadable date never expires silently: treat it as past.
-            until: until.map(|d| d.unwrap_or(Date(0, 1, 1))),
-            used: false,
-        });
+            false,
+            rest.as_str(),
+        ));
+    }
+    for found in IN_DESCRIPTION.captures_iter(text) {
+        let (Some(whole), Some(rest)) = (found.get(0), found.get(1)) else {
+            continue;
+        };
+        let line = file.line_col(whole.start()).line;
+        markers.push(marker(
+            Span::new(id, whole.start(), whole.end()),
+            line,
+            true,
+            rest.as_str(),
+        ));
     }
     markers
+}
+
+/// Reads `RULE[,RULE…] [until=DATE] reason` after the `plinth:ignore` mark.
+fn marker(span: Span, target_line: usize, enclosing: bool, rest: &str) -> Marker {
+    let rest = rest.trim().trim_end_matches("*/").trim();
+    let mut rules = Vec::new();
+    let mut until = None;
+    let mut reason_words = Vec::new();
+    for word in rest.split_whitespace() {
+        if let Some(date) = word.strip_prefix("until=") {
+            until = Some(Date::parse(date));
+        } else if reason_words.is_empty()
+            && word
+                .split(',')
+                .filter(|w| !w.is_empty())
+                .all(|w| RULE_ID.is_match(w))
+        {
+            rules.extend(
+                word.split(',')
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_string),
+            );
+        } else {
+            reason_words.push(word);
+        }
+    }
+    let reason = reason_words.join(" ");
+    let reason = reason.trim_start_matches(['-', ':', '—']).trim();
+    Marker {
+        span,
+        target_line,
+        enclosing,
+        rules,
+        reason: (!reason.is_empty()).then(|| reason.to_string()),
+        // An unreadable date never expires silently: treat it as past.
+        until: until.map(|d| d.unwrap_or(Date(0, 1, 1))),
+        used: false,
+    }
 }
 
 fn line_of(sources: &SourceMap, span: Span) -> usize {
@@ -235,8 +267,15 @@ pub fn apply(
             .map(|s| line_of(sources, s));
         let mut suppressed = false;
         for marker in in_file.iter_mut() {
-            let applies =
-                marker.target_line == finding_line || Some(marker.target_line) == resource_line;
+            let applies = if marker.enclosing {
+                finding.resource.span.is_some_and(|r| {
+                    r.file == marker.span.file
+                        && r.start <= marker.span.start
+                        && marker.span.end <= r.end
+                })
+            } else {
+                marker.target_line == finding_line || Some(marker.target_line) == resource_line
+            };
             let names_rule = marker.rules.iter().any(|r| {
                 r.eq_ignore_ascii_case(&finding.rule) || r.eq_ignore_ascii_case(&finding.name)
             });
