@@ -17,7 +17,15 @@
 //! suppressions:
 //!   inline: true              # false: `plinth:ignore` comments are not honoured
 //!   require_expiry: false     # true: a comment without `until=` is not honoured
+//! terraform:
+//!   var_files:                # module folder → var files, read after
+//!     infra/prod: [infra/prod/prod.tfvars]  # terraform.tfvars and *.auto.tfvars
+//! arm:
+//!   parameter_files:          # template → parameter file (default: X.parameters.json)
+//!     infra/main.json: infra/main.prod.parameters.json
 //! ```
+//!
+//! Paths are relative to the config file's folder.
 //!
 //! Unknown keys are errors, with a "did you mean".
 
@@ -47,6 +55,24 @@ struct ConfigYaml {
     ignore: Vec<IgnoreYaml>,
     #[serde(default)]
     suppressions: SuppressionsYaml,
+    #[serde(default)]
+    terraform: TerraformYaml,
+    #[serde(default)]
+    arm: ArmYaml,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TerraformYaml {
+    #[serde(default)]
+    var_files: BTreeMap<PathBuf, Vec<PathBuf>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArmYaml {
+    #[serde(default)]
+    parameter_files: BTreeMap<PathBuf, PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -121,6 +147,10 @@ pub struct Config {
     pub ignore: Vec<Ignore>,
     pub inline_suppressions: bool,
     pub require_expiry: bool,
+    /// Terraform module folder → extra var files (paths as written, joined to the config's folder).
+    pub var_files: Vec<(PathBuf, Vec<PathBuf>)>,
+    /// ARM template → its parameter file.
+    pub parameter_files: Vec<(PathBuf, PathBuf)>,
 }
 
 impl Default for Config {
@@ -137,6 +167,8 @@ impl Default for Config {
             ignore: Vec::new(),
             inline_suppressions: true,
             require_expiry: false,
+            var_files: Vec::new(),
+            parameter_files: Vec::new(),
         }
     }
 }
@@ -254,6 +286,18 @@ impl Config {
             ignore,
             inline_suppressions: yaml.suppressions.inline,
             require_expiry: yaml.suppressions.require_expiry,
+            var_files: yaml
+                .terraform
+                .var_files
+                .iter()
+                .map(|(dir, files)| (base.join(dir), files.iter().map(|f| base.join(f)).collect()))
+                .collect(),
+            parameter_files: yaml
+                .arm
+                .parameter_files
+                .iter()
+                .map(|(template, parameters)| (base.join(template), base.join(parameters)))
+                .collect(),
         })
     }
 
@@ -309,6 +353,23 @@ impl Config {
         })
     }
 
+    /// The var files configured for the module in `dir`.
+    pub fn var_files_for(&self, dir: &Path) -> Vec<PathBuf> {
+        self.var_files
+            .iter()
+            .filter(|(d, _)| same_file(d, dir))
+            .flat_map(|(_, files)| files.iter().cloned())
+            .collect()
+    }
+
+    /// The parameter file configured for `template`, if any.
+    pub fn parameter_file_for(&self, template: &Path) -> Option<PathBuf> {
+        self.parameter_files
+            .iter()
+            .find(|(t, _)| same_file(t, template))
+            .map(|(_, p)| p.clone())
+    }
+
     /// A path relative to the config file's folder, for matching its globs.
     fn relative(&self, file: &Path) -> PathBuf {
         let Some(base) = self.path.as_ref().and_then(|p| p.parent()) else {
@@ -321,6 +382,14 @@ impl Config {
                 .unwrap_or(file),
             _ => file.to_path_buf(),
         }
+    }
+}
+
+/// Whether two paths name the same existing file or folder.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
     }
 }
 
@@ -386,6 +455,19 @@ pub const STARTER: &str = r#"# plinth configuration. plinth finds this file by w
 # suppressions:
 #   inline: true                # false: comments are not honoured
 #   require_expiry: false       # true: comments without until= are not honoured
+
+# Terraform reads terraform.tfvars and *.auto.tfvars by itself (so does
+# plinth); name the other var files a module is deployed with. Folders and
+# files are relative to this file; --var-file adds one for every module.
+# terraform:
+#   var_files:
+#     infra/prod: [infra/prod/prod.tfvars]
+
+# An ARM template X.json is checked with X.parameters.json when that file
+# exists; name other parameter files here, relative to this file.
+# arm:
+#   parameter_files:
+#     infra/main.json: infra/main.prod.parameters.json
 "#;
 
 #[cfg(test)]

@@ -14,25 +14,52 @@ use crate::report::Problem;
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Input {
     /// A `.json` file; `explicit` when the user named it on the command line.
-    Json { path: PathBuf, explicit: bool },
-    /// A folder with `.tf` files: one Terraform module.
-    TerraformModule { dir: PathBuf, files: Vec<PathBuf> },
+    /// `parameters` is the parameter file that binds its parameters, if any.
+    Json {
+        path: PathBuf,
+        explicit: bool,
+        parameters: Option<PathBuf>,
+    },
+    /// A folder with `.tf` files: one Terraform module. `var_files` are the
+    /// variable files Terraform would read, in order (later ones win).
+    TerraformModule {
+        dir: PathBuf,
+        files: Vec<PathBuf>,
+        var_files: Vec<PathBuf>,
+    },
+}
+
+/// What discovery found.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    pub inputs: Vec<Input>,
+    pub problems: Vec<Problem>,
+    /// Files outside the paths asked whose findings are reported all the
+    /// same: the template of a parameter file named explicitly, the `.tf`
+    /// files of a module whose `.tfvars` file was named.
+    pub also_report: Vec<PathBuf>,
 }
 
 /// Finds the inputs under `paths`. A file given explicitly is always an input,
 /// whatever the ignore files and excludes say.
-pub fn discover(paths: &[PathBuf], exclude: &[String]) -> (Vec<Input>, Vec<Problem>) {
-    let mut problems = Vec::new();
+pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Discovered {
+    let mut found = Discovered::default();
+    let problems = &mut found.problems;
     let excludes = match build_globs(exclude) {
         Ok(set) => set,
-        Err(problem) => return (Vec::new(), vec![problem]),
+        Err(problem) => {
+            problems.push(problem);
+            return found;
+        }
     };
     let mut json = Vec::new();
     let mut tf_dirs: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
 
     for root in paths {
         if root.is_file() {
-            classify(root, true, &mut json, &mut tf_dirs);
+            if let Some(also) = classify(root, true, &mut json, &mut tf_dirs) {
+                found.also_report.push(also);
+            }
             continue;
         }
         if !root.is_dir() {
@@ -67,31 +94,55 @@ pub fn discover(paths: &[PathBuf], exclude: &[String]) -> (Vec<Input>, Vec<Probl
     }
 
     let mut inputs: Vec<Input> = json;
-    inputs.extend(
-        tf_dirs
-            .into_iter()
-            .map(|(dir, files)| Input::TerraformModule { dir, files }),
-    );
+    inputs.extend(tf_dirs.into_iter().map(|(dir, files)| {
+        let var_files = auto_var_files(&dir);
+        Input::TerraformModule {
+            dir,
+            files,
+            var_files,
+        }
+    }));
     inputs.sort();
-    inputs.dedup();
-    (inputs, problems)
+    // A template named explicitly and also found by a walk is one input.
+    inputs.dedup_by(|a, b| match (&*a, &*b) {
+        (Input::Json { path: pa, .. }, Input::Json { path: pb, .. }) => pa == pb,
+        _ => a == b,
+    });
+    found.inputs = inputs;
+    found
 }
 
+/// Sorts one file into `json` or `tf_dirs`. Returns a file to report on
+/// beyond the paths asked, when naming this one stands for another.
 fn classify(
     path: &Path,
     explicit: bool,
     json: &mut Vec<Input>,
     tf_dirs: &mut BTreeMap<PathBuf, Vec<PathBuf>>,
-) {
+) -> Option<PathBuf> {
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
     match extension.as_deref() {
-        Some("json") | Some("jsonc") => json.push(Input::Json {
-            path: path.to_path_buf(),
-            explicit,
-        }),
+        Some("json") | Some("jsonc") => {
+            // `main.parameters.json` named on its own (pre-commit passes only
+            // what changed) stands for its template `main.json`.
+            if explicit && let Some(template) = template_of(path) {
+                json.push(Input::Json {
+                    path: template.clone(),
+                    explicit: true,
+                    parameters: Some(path.to_path_buf()),
+                });
+                return Some(template);
+            }
+            json.push(Input::Json {
+                path: path.to_path_buf(),
+                explicit,
+                parameters: parameter_file_of(path),
+            });
+            None
+        }
         Some("tf") | Some("tfvars") => {
             // A .tf or .tfvars file stands for its whole module folder.
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -101,16 +152,62 @@ fn classify(
                 dir
             };
             let files = tf_dirs.entry(dir.clone()).or_default();
+            let is_tf = path.extension().is_some_and(|e| e == "tf");
             if explicit {
                 files.extend(tf_files_in(&dir));
-            } else if path.extension().is_some_and(|e| e == "tf") {
+            } else if is_tf {
                 files.push(path.to_path_buf());
             }
             files.sort();
             files.dedup();
+            // A changed `.tfvars` file changes what the whole module means.
+            (explicit && !is_tf).then_some(dir)
         }
-        _ => {}
+        _ => None,
     }
+}
+
+/// `X.parameters.json` → `X.json`, when that template file exists.
+fn template_of(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    let stem = name.strip_suffix(".parameters.json")?;
+    let template = path.with_file_name(format!("{stem}.json"));
+    template.is_file().then_some(template)
+}
+
+/// `X.json` → `X.parameters.json`, when that parameter file exists: the
+/// convention of Azure's quickstarts and of `az deployment … --parameters`.
+fn parameter_file_of(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    if name.ends_with(".parameters.json") {
+        return None;
+    }
+    let stem = name.strip_suffix(".json")?;
+    let parameters = path.with_file_name(format!("{stem}.parameters.json"));
+    parameters.is_file().then_some(parameters)
+}
+
+/// The variable files Terraform reads by itself, in its order:
+/// `terraform.tfvars`, then `*.auto.tfvars` in lexical order.
+/// (`terraform.tfvars.json` and `*.auto.tfvars.json` are not read yet.)
+fn auto_var_files(dir: &Path) -> Vec<PathBuf> {
+    let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.ends_with(".auto.tfvars"))
+        })
+        .collect();
+    auto.sort();
+    let main = dir.join("terraform.tfvars");
+    let mut files: Vec<PathBuf> = main.is_file().then_some(main).into_iter().collect();
+    files.extend(auto);
+    files
 }
 
 /// The `.tf` files directly in a folder, sorted.

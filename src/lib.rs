@@ -46,6 +46,9 @@ pub struct Options {
     pub baseline: Option<PathBuf>,
     /// Which `.plinth.yaml` applies.
     pub config: ConfigChoice,
+    /// Terraform var files read for every module, after the module's own
+    /// `terraform.tfvars`, `*.auto.tfvars` and the config's `var_files`.
+    pub var_files: Vec<PathBuf>,
 }
 
 /// Where the configuration comes from.
@@ -67,6 +70,7 @@ impl Default for Options {
             rule_dirs: Vec::new(),
             baseline: None,
             config: ConfigChoice::Find,
+            var_files: Vec::new(),
         }
     }
 }
@@ -121,8 +125,26 @@ pub fn check(options: &Options) -> Run {
         .chain(&config.exclude)
         .cloned()
         .collect();
-    let (inputs, mut discover_problems) = discover::discover(&options.paths, &exclude);
-    problems.append(&mut discover_problems);
+    let mut discovered = discover::discover(&options.paths, &exclude);
+    problems.append(&mut discovered.problems);
+    let mut inputs = discovered.inputs;
+    for input in &mut inputs {
+        match input {
+            Input::Json {
+                path, parameters, ..
+            } => {
+                if let Some(configured) = config.parameter_file_for(path) {
+                    *parameters = Some(configured);
+                }
+            }
+            Input::TerraformModule { dir, var_files, .. } => {
+                var_files.extend(config.var_files_for(dir));
+                var_files.extend(options.var_files.iter().cloned());
+            }
+        }
+    }
+    let mut report_paths = options.paths.clone();
+    report_paths.append(&mut discovered.also_report);
 
     let loaded: Vec<Loaded> = inputs
         .par_iter()
@@ -191,7 +213,7 @@ pub fn check(options: &Options) -> Run {
     // pre-commit hook shows what the commit touched.
     findings.retain(|f| {
         let file = sources.path(f.primary.span.file);
-        options.paths.iter().any(|asked| file.starts_with(asked))
+        report_paths.iter().any(|asked| file.starts_with(asked))
     });
     for finding in &mut findings {
         finding.fingerprint = fingerprint(&sources, finding);
@@ -239,8 +261,14 @@ pub fn all_rules(rules: &RuleSet) -> Vec<RuleInfo> {
 
 fn load_input(sources: &SourceMap, input: &Input) -> Loaded {
     match input {
-        Input::Json { path, explicit } => arm::load_json_input(sources, path, *explicit),
-        Input::TerraformModule { dir, files } => terraform::load_module(sources, dir, files),
+        Input::Json {
+            path, parameters, ..
+        } => arm::load_json_input(sources, path, parameters.as_deref()),
+        Input::TerraformModule {
+            dir,
+            files,
+            var_files,
+        } => terraform::load_module(sources, dir, files, var_files),
     }
 }
 

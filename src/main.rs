@@ -68,6 +68,10 @@ struct CheckArgs {
     /// A folder of your own YAML rules, loaded beside the built-in ones (repeatable).
     #[arg(long = "rules", value_name = "DIR")]
     rule_dirs: Vec<PathBuf>,
+    /// A Terraform variable file read for every module checked, after
+    /// terraform.tfvars and *.auto.tfvars (repeatable; later ones win).
+    #[arg(long, value_name = "FILE")]
+    var_file: Vec<PathBuf>,
     /// Never colour the output (NO_COLOR is honoured too).
     #[arg(long)]
     no_color: bool,
@@ -142,6 +146,7 @@ fn check(args: CheckArgs) -> ExitCode {
         exclude: args.exclude,
         rule_dirs: args.rule_dirs,
         baseline: args.baseline,
+        var_files: args.var_file,
         config: match (args.config, args.no_config) {
             (Some(path), _) => plinth::ConfigChoice::File(path),
             (None, true) => plinth::ConfigChoice::Ignore,

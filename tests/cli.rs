@@ -690,3 +690,122 @@ fn a_bicep_description_on_the_resource_suppresses_in_compiled_json() {
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(rules_fired(&report), Vec::<String>::new());
 }
+
+#[test]
+fn a_parameter_file_beside_the_template_binds_its_parameters() {
+    // The template's default zone name is right; its parameter file sets a wrong one.
+    let (code, report) = json(&["fixtures/PE004/arm/bad-parameter-file"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(rules_fired(&report), ["PE004"]);
+
+    // Without the parameter file, the defaults apply and the template is clean.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        "fixtures/PE004/arm/bad-parameter-file/main.json",
+        dir.path().join("main.json"),
+    )
+    .expect("copy");
+    let path = dir.path().to_string_lossy().into_owned();
+    let (code, report) = json(&[&path]);
+    assert_eq!(code, 0, "{report:#}");
+
+    // Named alone, as pre-commit does when only it changed, the parameter
+    // file stands for its template.
+    let (code, report) = json(&["fixtures/PE004/arm/bad-parameter-file/main.parameters.json"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(rules_fired(&report), ["PE004"]);
+    assert!(
+        report["findings"][0]["file"]
+            .as_str()
+            .expect("path")
+            .ends_with("bad-parameter-file/main.json")
+    );
+}
+
+#[test]
+fn a_broken_parameter_file_is_an_error_and_leaves_the_parameters_unknown() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_case("fixtures/PE004/arm/good-parameter-file", dir.path());
+    std::fs::write(
+        dir.path().join("main.parameters.json"),
+        "{\n  \"parameters\": {\n    \"privateDnsZoneName\": \n",
+    )
+    .expect("write");
+    let path = dir.path().to_string_lossy().into_owned();
+    let (code, report) = json(&[&path]);
+    assert_eq!(code, 2, "{report:#}");
+    let error = &report["errors"][0];
+    assert_eq!(error["code"], "parse-error");
+    assert!(
+        error["file"]
+            .as_str()
+            .expect("path")
+            .ends_with("main.parameters.json")
+    );
+    assert!(error["line"].as_u64().is_some(), "{error:#}");
+    // The template's default (a wrong zone) is not what the file meant to
+    // deploy, so nothing is reported on it.
+    assert_eq!(rules_fired(&report), Vec::<String>::new());
+}
+
+#[test]
+fn terraform_var_files_bind_variables() {
+    // terraform.tfvars sets a wrong zone name over a right default.
+    let (code, report) = json(&["fixtures/PE004/terraform/bad-tfvars"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(rules_fired(&report), ["PE004"]);
+
+    // *.auto.tfvars sets a right zone name over a wrong default.
+    assert_eq!(json(&["fixtures/PE004/terraform/good-tfvars"]).0, 0);
+
+    // --var-file is read last and wins.
+    let (code, report) = json(&[
+        "fixtures/PE004/terraform/good-tfvars",
+        "--var-file",
+        "fixtures/PE004/terraform/bad-tfvars/terraform.tfvars",
+    ]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(rules_fired(&report), ["PE004"]);
+
+    // A changed .tfvars file, named alone, stands for its whole module.
+    let (code, report) = json(&["fixtures/PE004/terraform/bad-tfvars/terraform.tfvars"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(rules_fired(&report), ["PE004"]);
+}
+
+#[test]
+fn the_config_file_names_var_files_and_parameter_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tf = dir.path().join("infra/tf");
+    let arm = dir.path().join("infra/arm");
+    std::fs::create_dir_all(&tf).expect("mkdir");
+    std::fs::create_dir_all(&arm).expect("mkdir");
+    copy_case("fixtures/PE004/terraform/good-tfvars", &tf);
+    // Rename the auto-loaded files so that only the config can bind them.
+    std::fs::rename(tf.join("prod.auto.tfvars"), tf.join("prod.tfvars")).expect("rename");
+    copy_case("fixtures/PE004/arm/good-parameter-file", &arm);
+    std::fs::rename(
+        arm.join("main.parameters.json"),
+        arm.join("main.prod.parameters.json"),
+    )
+    .expect("rename");
+    let path = dir.path().to_string_lossy().into_owned();
+
+    // Alone, both use their (wrong) defaults.
+    let (code, report) = json(&[&path]);
+    assert_eq!(code, 1);
+    assert_eq!(rules_fired(&report), ["PE004", "PE004"]);
+
+    write_config(
+        dir.path(),
+        "terraform:\n  var_files:\n    infra/tf: [infra/tf/prod.tfvars]\n\
+         arm:\n  parameter_files:\n    infra/arm/main.json: infra/arm/main.prod.parameters.json\n",
+    );
+    let (code, report) = json(&[&path]);
+    assert_eq!(code, 0, "{report:#}");
+
+    write_config(dir.path(), "terraform:\n  varfiles: {}\n");
+    let (code, report) = json(&[&path]);
+    assert_eq!(code, 2);
+    assert_eq!(report["errors"][0]["help"], "did you mean `var_files`?");
+}

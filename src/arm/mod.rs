@@ -1,17 +1,20 @@
 //! ARM front-end: JSON templates (hand-written, or compiled from Bicep) → the
 //! neutral model. One template file, with its nested deployments, is one unit.
 //!
-//! It does not read parameter files yet, nor `templateLink`ed templates
-//! (issue #3); what they would decide stays unknown.
+//! A parameter file (`X.parameters.json` beside `X.json`, or the one the
+//! config names) binds the template's parameters. `templateLink`ed templates
+//! are not read (issue #3); what they would decide stays unknown.
 
 pub mod eval;
 pub mod expr;
 pub mod json;
 mod template;
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::Loaded;
+use crate::model::{Node, Object, Value};
 use crate::report::Problem;
 use crate::source::{SourceMap, Span};
 
@@ -24,7 +27,7 @@ const SCHEMA_MARK: &str = "eploymentTemplate.json";
 /// `package.json`, parameter files, broken JSON that is not a template — is
 /// skipped silently, even when named explicitly (pre-commit passes every
 /// changed `.json`).
-pub fn load_json_input(sources: &SourceMap, path: &Path, _explicit: bool) -> Loaded {
+pub fn load_json_input(sources: &SourceMap, path: &Path, parameters: Option<&Path>) -> Loaded {
     let mut loaded = Loaded::default();
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
@@ -73,9 +76,122 @@ pub fn load_json_input(sources: &SourceMap, path: &Path, _explicit: bool) -> Loa
         return loaded;
     }
     let mut builder = template::Builder::new(file, path.to_string_lossy().into_owned());
-    builder.template(&root);
+    let supplied = match parameters {
+        Some(parameters) => {
+            let bound = parameter_file(sources, parameters);
+            loaded.problems.extend(bound.problem);
+            if let Some(file) = bound.file {
+                builder.unit.files.push(file);
+                loaded.files += 1;
+            }
+            bound.values.unwrap_or_else(|| {
+                // A broken parameter file: what it meant to bind is unknown.
+                root.get("parameters")
+                    .map(json::J::members)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|m| (m.key.clone(), Value::Unknown))
+                    .collect()
+            })
+        }
+        None => HashMap::new(),
+    };
+    builder.template_with(&root, supplied);
     loaded.units.push(builder.unit);
     loaded
+}
+
+/// What a parameter file binds.
+struct Bound {
+    file: Option<crate::source::FileId>,
+    /// `None` when the file could not be read as a parameter file.
+    values: Option<HashMap<String, Value>>,
+    problem: Option<Problem>,
+}
+
+/// Reads `{"parameters": {"name": {"value": …}}}`. Values are literal (ARM
+/// does not evaluate expressions in parameter files); a Key Vault
+/// `reference` is unknown, and so is a string that looks like an expression.
+fn parameter_file(sources: &SourceMap, path: &Path) -> Bound {
+    let file = match sources.load(path) {
+        Ok(file) => file,
+        Err(err) => {
+            return Bound {
+                file: None,
+                values: None,
+                problem: Some(
+                    Problem::new("io-error", format!("cannot read parameter file: {err}"))
+                        .at(path, None),
+                ),
+            };
+        }
+    };
+    let source = sources.get(file);
+    let invalid = |message: String, span: Option<Span>| Bound {
+        file: Some(file),
+        values: None,
+        problem: Some(Problem::new("parse-error", message).at(path, span)),
+    };
+    let root = match json::parse(file, &source.text) {
+        Ok(Some(root)) => root,
+        Ok(None) => return invalid("empty parameter file".into(), None),
+        Err(err) => {
+            let end = err.end.max(err.start + 1).min(source.text.len());
+            let span = Span::new(file, err.start.min(end), end);
+            return invalid(
+                format!("invalid JSON in parameter file: {}", err.message),
+                Some(span),
+            );
+        }
+    };
+    let Some(parameters) = root
+        .get("parameters")
+        .filter(|p| matches!(p.kind, json::JKind::Object(_)))
+    else {
+        return invalid(
+            "a parameter file needs a `parameters` object".into(),
+            Some(root.span),
+        );
+    };
+    let values = parameters
+        .members()
+        .iter()
+        .map(|m| {
+            let value = match m.value.get("value") {
+                Some(v) => literal(v).value,
+                None => Value::Unknown,
+            };
+            (m.key.clone(), value)
+        })
+        .collect();
+    Bound {
+        file: Some(file),
+        values: Some(values),
+        problem: None,
+    }
+}
+
+/// A JSON value taken as it is written, keeping its spans.
+fn literal(j: &json::J) -> Node {
+    use json::JKind;
+    let value = match &j.kind {
+        JKind::Null => Value::Null,
+        JKind::Bool(b) => Value::Bool(*b),
+        JKind::Number(n) => Value::Number(*n),
+        JKind::String(s) if s.starts_with('[') && s.ends_with(']') && !s.starts_with("[[") => {
+            Value::Unknown
+        }
+        JKind::String(s) => Value::String(s.clone()),
+        JKind::Array(items) => Value::Array(items.iter().map(literal).collect()),
+        JKind::Object(members) => {
+            let mut object = Object::new();
+            for m in members {
+                object.insert(m.key.clone(), literal(&m.value));
+            }
+            Value::Object(object)
+        }
+    };
+    Node::new(value, Some(j.span))
 }
 
 #[cfg(test)]
@@ -87,7 +203,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("main.json");
         std::fs::write(&path, text).expect("write");
-        load_json_input(&SourceMap::new(), &path, false)
+        load_json_input(&SourceMap::new(), &path, None)
     }
 
     fn template(resources: &str) -> String {

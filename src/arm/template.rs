@@ -55,9 +55,10 @@ impl Builder {
         }
     }
 
-    /// Adds every resource of `template` (the root, or a nested deployment's).
-    pub fn template(&mut self, template: &J) {
-        let scope = Scope::new(template, HashMap::new());
+    /// Adds every resource of the root `template`, its parameters bound to
+    /// `supplied` (from a parameter file) or else to their defaults.
+    pub fn template_with(&mut self, template: &J, supplied: HashMap<String, Value>) {
+        let scope = Scope::new(template, supplied);
         let context = Context {
             exists: Truth::True,
             subscription: Part::Unknown,

@@ -2,8 +2,10 @@
 //! one unit. Parsed with hcl-edit (the hcl-rs project's span-keeping
 //! parser); azurerm resources are mapped onto the neutral model.
 //!
-//! Not yet (issue #4): child modules, `count`/`for_each` instances, tfvars
-//! files, plan JSON. What they would decide stays unknown.
+//! Variables take their values from `terraform.tfvars`, `*.auto.tfvars` and
+//! the var files named in the config or with `--var-file`, else from their
+//! defaults. Not yet (issue #4): child modules, `count`/`for_each`
+//! instances, `.tfvars.json`, plan JSON. What they would decide stays unknown.
 
 pub mod azurerm;
 pub mod eval;
@@ -24,59 +26,27 @@ use eval::{Decl, Module};
 /// input cannot exhaust the parser's stack.
 const MAX_NESTING: usize = 256;
 
-/// Loads one Terraform module folder as a unit.
-pub fn load_module(sources: &SourceMap, dir: &Path, files: &[PathBuf]) -> Loaded {
+/// Loads one Terraform module folder as a unit. `var_files` bind its
+/// variables, in order (later ones win), as `terraform plan` would.
+pub fn load_module(
+    sources: &SourceMap,
+    dir: &Path,
+    files: &[PathBuf],
+    var_files: &[PathBuf],
+) -> Loaded {
     let mut loaded = Loaded::default();
-    let mut parsed: Vec<(FileId, Body)> = Vec::new();
     let mut file_ids = Vec::new();
-    for path in files {
-        let file = match sources.load(path) {
-            Ok(file) => file,
-            Err(err) => {
-                loaded
-                    .problems
-                    .push(Problem::new("io-error", format!("cannot read: {err}")).at(path, None));
-                continue;
-            }
-        };
-        loaded.files += 1;
-        file_ids.push(file);
-        let source = sources.get(file);
-        if let Some(at) = too_deep(&source.text) {
-            loaded.problems.push(
-                Problem::new(
-                    "parse-error",
-                    format!("brackets nested deeper than {MAX_NESTING}"),
-                )
-                .at(path, Some(Span::new(file, at, at + 1))),
-            );
-            continue;
-        }
-        match hcl_edit::parser::parse_body(&source.text) {
-            Ok(body) => parsed.push((file, body)),
-            Err(err) => {
-                let offset = err.location().offset().min(source.text.len());
-                let end = source.text[offset..]
-                    .chars()
-                    .next()
-                    .map_or(offset, |c| offset + c.len_utf8());
-                let message = err
-                    .message()
-                    .lines()
-                    .next()
-                    .unwrap_or("syntax error")
-                    .to_string();
-                loaded.problems.push(
-                    Problem::new("parse-error", format!("invalid HCL: {message}"))
-                        .at(path, Some(Span::new(file, offset, end)))
-                        .with_label(message),
-                );
-            }
-        }
-    }
+    let parsed: Vec<(FileId, Body)> = files
+        .iter()
+        .filter_map(|path| parse_file(sources, path, &mut loaded, &mut file_ids))
+        .collect();
     if parsed.is_empty() {
         return loaded;
     }
+    let values: Vec<(FileId, Body)> = var_files
+        .iter()
+        .filter_map(|path| parse_file(sources, path, &mut loaded, &mut file_ids))
+        .collect();
 
     let mut variables: HashMap<String, (Option<&Expression>, FileId)> = HashMap::new();
     let mut locals: HashMap<String, (&Expression, FileId)> = HashMap::new();
@@ -108,6 +78,16 @@ pub fn load_module(sources: &SourceMap, dir: &Path, files: &[PathBuf]) -> Loaded
             }
         }
     }
+    // A var file binds only variables the module declares; Terraform warns
+    // about the others, and so they change nothing here.
+    for (file, body) in &values {
+        for attribute in body.attributes() {
+            let name = attribute.key.value().as_str();
+            if let Some(slot) = variables.get_mut(name) {
+                *slot = (Some(&attribute.value), *file);
+            }
+        }
+    }
     let module = Module::new(variables, locals, decls);
     let mut unit = Unit {
         label: dir.to_string_lossy().into_owned(),
@@ -120,6 +100,60 @@ pub fn load_module(sources: &SourceMap, dir: &Path, files: &[PathBuf]) -> Loaded
     azurerm::fold_associations(&module, &mut unit);
     loaded.units.push(unit);
     loaded
+}
+
+/// Reads and parses one `.tf` or `.tfvars` file; a problem, and `None`, when
+/// it cannot be read or parsed.
+fn parse_file(
+    sources: &SourceMap,
+    path: &Path,
+    loaded: &mut Loaded,
+    file_ids: &mut Vec<FileId>,
+) -> Option<(FileId, Body)> {
+    let file = match sources.load(path) {
+        Ok(file) => file,
+        Err(err) => {
+            loaded
+                .problems
+                .push(Problem::new("io-error", format!("cannot read: {err}")).at(path, None));
+            return None;
+        }
+    };
+    loaded.files += 1;
+    file_ids.push(file);
+    let source = sources.get(file);
+    if let Some(at) = too_deep(&source.text) {
+        loaded.problems.push(
+            Problem::new(
+                "parse-error",
+                format!("brackets nested deeper than {MAX_NESTING}"),
+            )
+            .at(path, Some(Span::new(file, at, at + 1))),
+        );
+        return None;
+    }
+    match hcl_edit::parser::parse_body(&source.text) {
+        Ok(body) => Some((file, body)),
+        Err(err) => {
+            let offset = err.location().offset().min(source.text.len());
+            let end = source.text[offset..]
+                .chars()
+                .next()
+                .map_or(offset, |c| offset + c.len_utf8());
+            let message = err
+                .message()
+                .lines()
+                .next()
+                .unwrap_or("syntax error")
+                .to_string();
+            loaded.problems.push(
+                Problem::new("parse-error", format!("invalid HCL: {message}"))
+                    .at(path, Some(Span::new(file, offset, end)))
+                    .with_label(message),
+            );
+            None
+        }
+    }
 }
 
 fn declaration(block: &Block, kind: String, name: String, file: FileId) -> Decl<'_> {
@@ -166,7 +200,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("main.tf");
         std::fs::write(&path, text).expect("write");
-        load_module(&SourceMap::new(), dir.path(), &[path])
+        load_module(&SourceMap::new(), dir.path(), &[path], &[])
     }
 
     fn resource<'a>(loaded: &'a Loaded, key: &str) -> &'a Resource {
@@ -371,7 +405,7 @@ resource "azurerm_private_dns_zone" "maybe" {
         std::fs::write(&bad, "resource \"x\" \"y\" {\n  name = \n}\n").expect("write");
         let deep = dir.path().join("c.tf");
         std::fs::write(&deep, "x = ".to_string() + &"[".repeat(100_000)).expect("write");
-        let loaded = load_module(&SourceMap::new(), dir.path(), &[good, bad, deep]);
+        let loaded = load_module(&SourceMap::new(), dir.path(), &[good, bad, deep], &[]);
         assert_eq!(loaded.problems.len(), 2, "{:?}", loaded.problems);
         assert!(
             loaded
