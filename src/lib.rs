@@ -13,6 +13,7 @@ pub mod report;
 pub mod source;
 pub mod terraform;
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
@@ -146,54 +147,33 @@ pub fn check(options: &Options) -> Run {
     let mut report_paths = options.paths.clone();
     report_paths.append(&mut discovered.also_report);
 
-    let loaded: Vec<Loaded> = inputs
+    // Each input is loaded, linked and checked on its own, in parallel, and
+    // its graph dropped before the next: memory holds one unit per thread,
+    // not the whole repository.
+    let suppression_policy = config
+        .inline_suppressions
+        .then(|| report::suppress::Policy {
+            require_expiry: config.require_expiry,
+            today: Date::today(),
+        });
+    let checked: Vec<Checked> = inputs
         .par_iter()
-        .map(|input| load_input(&sources, input))
+        .map(|input| check_input(&sources, &rules, input, suppression_policy))
         .collect();
 
     let mut summary = Summary::default();
-    let mut units = Vec::new();
-    for mut l in loaded {
-        summary.files += l.files;
-        problems.append(&mut l.problems);
-        units.append(&mut l.units);
+    let mut unit_labels = Vec::new();
+    let mut findings = Vec::new();
+    for mut c in checked {
+        summary.files += c.files;
+        summary.resources += c.resources;
+        problems.append(&mut c.problems);
+        unit_labels.append(&mut c.units);
+        findings.append(&mut c.findings);
     }
-    summary.units = units.len();
-    let mut unit_labels: Vec<String> = units.iter().map(|u| u.label.clone()).collect();
+    summary.units = unit_labels.len();
     unit_labels.sort();
-    let unit_files: Vec<(FileId, String)> = units
-        .iter()
-        .flat_map(|u| u.files.iter().map(|f| (*f, u.label.clone())))
-        .collect();
 
-    let mut findings: Vec<Finding> = units
-        .into_par_iter()
-        .map(|unit| {
-            let graph = Graph::link(unit);
-            let resources = graph.resources().iter().filter(|r| r.managed).count();
-            let mut found = rules.check(&graph, &sources);
-            for finding in &mut found {
-                finding.unit.clone_from(&graph.label);
-            }
-            (resources, found)
-        })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .flat_map(|(resources, found)| {
-            summary.resources += resources;
-            found
-        })
-        .collect();
-
-    if config.inline_suppressions {
-        let policy = report::suppress::Policy {
-            require_expiry: config.require_expiry,
-            today: Date::today(),
-        };
-        let mut about_suppressions =
-            report::suppress::apply(&mut findings, &sources, &unit_files, policy);
-        findings.append(&mut about_suppressions);
-    }
     findings.retain(|f| {
         config.rule_enabled(&f.rule)
             && !config.ignores(
@@ -257,6 +237,63 @@ pub fn all_rules(rules: &RuleSet) -> Vec<RuleInfo> {
     all.extend(report::suppress::rules());
     all.sort_by(|a, b| a.id.cmp(&b.id));
     all
+}
+
+/// What checking one input gave.
+struct Checked {
+    files: usize,
+    resources: usize,
+    units: Vec<String>,
+    findings: Vec<Finding>,
+    problems: Vec<Problem>,
+}
+
+fn check_input(
+    sources: &SourceMap,
+    rules: &RuleSet,
+    input: &Input,
+    suppressions: Option<report::suppress::Policy>,
+) -> Checked {
+    let loaded = load_input(sources, input);
+    let mut checked = Checked {
+        files: loaded.files,
+        resources: 0,
+        units: Vec::new(),
+        findings: Vec::new(),
+        problems: loaded.problems,
+    };
+    for unit in loaded.units {
+        let files = unit.files.clone();
+        let graph = Graph::link(unit);
+        checked.resources += graph.resources().iter().filter(|r| r.managed).count();
+        let mut found = rules.check(&graph, sources);
+        for finding in &mut found {
+            finding.unit.clone_from(&graph.label);
+        }
+        if let Some(policy) = suppressions {
+            let unit_files: Vec<(FileId, String)> =
+                files.iter().map(|f| (*f, graph.label.clone())).collect();
+            let mut about = report::suppress::apply(&mut found, sources, &unit_files, policy);
+            found.append(&mut about);
+        }
+        let shown: HashSet<FileId> = found
+            .iter()
+            .flat_map(|f| std::iter::once(&f.primary).chain(&f.related))
+            .map(|label| label.span.file)
+            .chain(
+                checked
+                    .problems
+                    .iter()
+                    .filter_map(|p| p.span.map(|s| s.file)),
+            )
+            .collect();
+        for file in files.iter().filter(|f| !shown.contains(f)) {
+            sources.release(*file);
+        }
+        checked.units.push(graph.label.clone());
+        checked.findings.append(&mut found);
+    }
+    checked
 }
 
 fn load_input(sources: &SourceMap, input: &Input) -> Loaded {

@@ -8,6 +8,8 @@
 
 use std::collections::HashMap;
 
+use std::sync::RwLock;
+
 use regex::Regex;
 
 use crate::model::{ArmId, Graph, Node, ResourceIdx, Truth, Value};
@@ -28,10 +30,39 @@ pub enum V<'g> {
     Unknown,
 }
 
-/// What the evaluator can see: the graph, the data tables, and a regex cache.
+/// Compiled patterns, shared by every unit's evaluation: the same table
+/// patterns recur in every unit, and compiling them dominated a run.
+#[derive(Default)]
+pub struct RegexCache {
+    compiled: RwLock<HashMap<String, Option<Regex>>>,
+}
+
+impl RegexCache {
+    fn get(&self, pattern: &str) -> Option<Regex> {
+        let cached = self
+            .compiled
+            .read()
+            .ok()
+            .and_then(|map| map.get(pattern).cloned());
+        if let Some(regex) = cached {
+            return regex;
+        }
+        let regex = regex::RegexBuilder::new(pattern)
+            .case_insensitive(true)
+            .build()
+            .ok();
+        if let Ok(mut map) = self.compiled.write() {
+            map.insert(pattern.to_string(), regex.clone());
+        }
+        regex
+    }
+}
+
+/// What the evaluator can see: the graph, the data tables, and the regex caches.
 pub struct Context<'g> {
     pub graph: &'g Graph,
     pub tables: &'g HashMap<String, Vec<Node>>,
+    shared: &'g RegexCache,
     regexes: HashMap<String, Option<Regex>>,
 }
 
@@ -39,10 +70,15 @@ pub struct Context<'g> {
 pub type Env<'g> = Vec<(String, V<'g>)>;
 
 impl<'g> Context<'g> {
-    pub fn new(graph: &'g Graph, tables: &'g HashMap<String, Vec<Node>>) -> Context<'g> {
+    pub fn new(
+        graph: &'g Graph,
+        tables: &'g HashMap<String, Vec<Node>>,
+        shared: &'g RegexCache,
+    ) -> Context<'g> {
         Context {
             graph,
             tables,
+            shared,
             regexes: HashMap::new(),
         }
     }
@@ -449,14 +485,10 @@ impl<'g> Context<'g> {
     }
 
     fn regex(&mut self, pattern: &str) -> Option<&Regex> {
+        let shared = self.shared;
         self.regexes
             .entry(pattern.to_string())
-            .or_insert_with(|| {
-                regex::RegexBuilder::new(pattern)
-                    .case_insensitive(true)
-                    .build()
-                    .ok()
-            })
+            .or_insert_with(|| shared.get(pattern))
             .as_ref()
     }
 

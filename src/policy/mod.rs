@@ -26,6 +26,7 @@ mod embedded {
 pub struct RuleSet {
     rules: Vec<Rule>,
     tables: HashMap<String, Vec<Node>>,
+    regexes: eval::RegexCache,
 }
 
 impl RuleSet {
@@ -96,7 +97,11 @@ impl RuleSet {
                 Err(problem) => problems.push(problem),
             }
         }
-        let mut set = RuleSet { rules, tables };
+        let mut set = RuleSet {
+            rules,
+            tables,
+            regexes: eval::RegexCache::default(),
+        };
         set.check_unique(sources, &mut problems);
         (set, problems)
     }
@@ -139,7 +144,7 @@ impl RuleSet {
 
     pub fn check(&self, graph: &Graph, sources: &SourceMap) -> Vec<Finding> {
         let mut findings = Vec::new();
-        let mut ctx = eval::Context::new(graph, &self.tables);
+        let mut ctx = eval::Context::new(graph, &self.tables, &self.regexes);
         for rule in &self.rules {
             rule.check(&mut ctx, sources, &mut findings);
         }
