@@ -23,6 +23,12 @@
 //! arm:
 //!   parameter_files:          # template → parameter file (default: X.parameters.json)
 //!     infra/main.json: infra/main.prod.parameters.json
+//! limits:                     # how far plinth reads; a hit is a limit-exceeded error
+//!   max_file_bytes: 33554432  # larger files are not read (32 MiB)
+//!   max_nesting: 256          # JSON/HCL brackets (at most 512)
+//!   max_expression_depth: 64  # nested calls in one expression (at most 256)
+//!   max_copies: 800           # ARM copy count (ARM's own cap)
+//!   max_deployment_depth: 16  # nested deployments (Bicep modules) in each other
 //! ```
 //!
 //! Paths are relative to the config file's folder.
@@ -35,6 +41,7 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
 
+use crate::limits::Limits;
 use crate::report::{Problem, Severity};
 use crate::source::{FileId, SourceMap, Span};
 
@@ -59,6 +66,8 @@ struct ConfigYaml {
     terraform: TerraformYaml,
     #[serde(default)]
     arm: ArmYaml,
+    #[serde(default)]
+    limits: Limits,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -151,6 +160,7 @@ pub struct Config {
     pub var_files: Vec<(PathBuf, Vec<PathBuf>)>,
     /// ARM template → its parameter file.
     pub parameter_files: Vec<(PathBuf, PathBuf)>,
+    pub limits: Limits,
 }
 
 impl Default for Config {
@@ -169,6 +179,7 @@ impl Default for Config {
             require_expiry: false,
             var_files: Vec::new(),
             parameter_files: Vec::new(),
+            limits: Limits::default(),
         }
     }
 }
@@ -266,6 +277,22 @@ impl Config {
         for pattern in &yaml.exclude {
             glob(pattern)?;
         }
+        let ceilings = [
+            ("max_nesting", yaml.limits.max_nesting, 512),
+            (
+                "max_expression_depth",
+                yaml.limits.max_expression_depth,
+                256,
+            ),
+        ];
+        for (key, value, ceiling) in ceilings {
+            if value > ceiling {
+                return Err(problem(
+                    format!("limits.{key} is {value}; it can be at most {ceiling}"),
+                    at(key),
+                ));
+            }
+        }
         Ok(Config {
             path: Some(path.to_path_buf()),
             file: Some(file),
@@ -298,6 +325,7 @@ impl Config {
                 .iter()
                 .map(|(template, parameters)| (base.join(template), base.join(parameters)))
                 .collect(),
+            limits: yaml.limits,
         })
     }
 
@@ -468,6 +496,15 @@ pub const STARTER: &str = r#"# plinth configuration. plinth finds this file by w
 # arm:
 #   parameter_files:
 #     infra/main.json: infra/main.prod.parameters.json
+
+# How far plinth reads one input. Hitting a limit is a limit-exceeded error
+# (exit 2) at the place that hit it; what lies past it is not checked.
+# limits:
+#   max_file_bytes: 33554432    # larger files are not read (32 MiB)
+#   max_nesting: 256            # JSON and HCL brackets (at most 512)
+#   max_expression_depth: 64    # nested calls in one expression (at most 256)
+#   max_copies: 800             # ARM copy loop count (ARM's own cap)
+#   max_deployment_depth: 16    # nested deployments (Bicep modules) in each other
 "#;
 
 #[cfg(test)]
@@ -505,6 +542,23 @@ mod tests {
         assert!(load("fail_on: sometimes\n").is_err());
         assert!(load("rules:\n  severity:\n    PG001: fatal\n").is_err());
         assert!(load("ignore:\n  - rule: PG001\n    path: \"a[\"\n").is_err());
+    }
+
+    #[test]
+    fn limits_default_and_configured() {
+        assert_eq!(Config::default().limits, Limits::default());
+        let config = load("limits:\n  max_copies: 10\n  max_nesting: 512\n").expect("valid");
+        assert_eq!(config.limits.max_copies, 10);
+        assert_eq!(config.limits.max_nesting, 512);
+        assert_eq!(
+            config.limits.max_deployment_depth,
+            Limits::default().max_deployment_depth
+        );
+        let err = load("limits:\n  max_nesting: 100000\n").expect_err("over the ceiling");
+        assert!(err.message.contains("at most 512"), "{}", err.message);
+        let err = load("limits:\n  max_copy: 3\n").expect_err("unknown key");
+        assert_eq!(err.help.as_deref(), Some("did you mean `max_copies`?"));
+        assert!(load("limits:\n  max_copies: -1\n").is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod arm;
 pub mod config;
 pub mod discover;
+pub mod limits;
 pub mod model;
 pub mod policy;
 pub mod report;
@@ -20,6 +21,7 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::discover::Input;
+use crate::limits::Limits;
 use crate::model::{Graph, Unit};
 use crate::policy::{RuleMeta, RuleSet};
 use crate::report::suppress::Date;
@@ -158,7 +160,7 @@ pub fn check(options: &Options) -> Run {
         });
     let checked: Vec<Checked> = inputs
         .par_iter()
-        .map(|input| check_input(&sources, &rules, input, suppression_policy))
+        .map(|input| check_input(&sources, &rules, input, suppression_policy, config.limits))
         .collect();
 
     let mut summary = Summary::default();
@@ -253,8 +255,9 @@ fn check_input(
     rules: &RuleSet,
     input: &Input,
     suppressions: Option<report::suppress::Policy>,
+    limits: Limits,
 ) -> Checked {
-    let loaded = load_input(sources, input);
+    let loaded = load_input(sources, input, limits);
     let mut checked = Checked {
         files: loaded.files,
         resources: 0,
@@ -296,16 +299,16 @@ fn check_input(
     checked
 }
 
-fn load_input(sources: &SourceMap, input: &Input) -> Loaded {
+fn load_input(sources: &SourceMap, input: &Input, limits: Limits) -> Loaded {
     match input {
         Input::Json {
             path, parameters, ..
-        } => arm::load_json_input(sources, path, parameters.as_deref()),
+        } => arm::load_json_input(sources, path, parameters.as_deref(), limits),
         Input::TerraformModule {
             dir,
             files,
             var_files,
-        } => terraform::load_module(sources, dir, files, var_files),
+        } => terraform::load_module(sources, dir, files, var_files, limits),
     }
 }
 

@@ -8,11 +8,10 @@ use std::collections::{HashMap, HashSet};
 
 use crate::arm::expr::{self, Expr, Template};
 use crate::arm::json::{J, JKind};
+use crate::limits::Guard;
 use crate::model::{ArmId, Node, Object, Part, Value};
 use crate::source::Span;
 
-/// ARM's own cap on copy loops.
-pub const MAX_COPIES: i64 = 800;
 /// `range()` and friends never build more than this many elements.
 const MAX_ELEMENTS: usize = 10_000;
 /// Variables and parameters referring to each other never recurse deeper.
@@ -35,11 +34,12 @@ pub struct Scope<'t> {
     variables: HashMap<String, &'t J>,
     cache: RefCell<HashMap<String, Value>>,
     busy: RefCell<HashSet<String>>,
+    guard: Guard,
 }
 
 impl<'t> Scope<'t> {
     /// `supplied` are parameter values given by an enclosing deployment.
-    pub fn new(template: &'t J, supplied: HashMap<String, Value>) -> Scope<'t> {
+    pub fn new(template: &'t J, supplied: HashMap<String, Value>, guard: Guard) -> Scope<'t> {
         let by_name = |section: &str| {
             template
                 .get(section)
@@ -60,6 +60,23 @@ impl<'t> Scope<'t> {
             variables: by_name("variables"),
             cache: RefCell::new(HashMap::new()),
             busy: RefCell::new(HashSet::new()),
+            guard,
+        }
+    }
+
+    /// Notes a copy count over `max_copies` (its instances are then one
+    /// instance that may not exist: nothing past the cap is guessed).
+    pub fn check_copies(&self, count: &Value, span: Span) {
+        let max = self.guard.limits.max_copies;
+        if let Value::Number(n) = count
+            && *n > max as f64
+        {
+            self.guard.hit(
+                span,
+                "max_copies",
+                max as u64,
+                format!("copy count {n} is over the limit of {max}: instances not checked"),
+            );
         }
     }
 
@@ -110,7 +127,7 @@ impl<'t> Scope<'t> {
             JKind::Null => Value::Null,
             JKind::Bool(b) => Value::Bool(*b),
             JKind::Number(n) => Value::Number(*n),
-            JKind::String(s) => self.string(s, copies),
+            JKind::String(s) => self.string_at(s, span, copies),
             JKind::Array(items) => {
                 Value::Array(items.iter().map(|i| self.node(i, i.span, copies)).collect())
             }
@@ -137,12 +154,15 @@ impl<'t> Scope<'t> {
         let Some(name) = spec.get("name").and_then(J::as_str) else {
             return;
         };
-        let count = spec
-            .get("count")
-            .map(|c| self.node(c, c.span, copies).value);
+        let count = spec.get("count").map(|c| {
+            let value = self.node(c, c.span, copies).value;
+            self.check_copies(&value, c.span);
+            value
+        });
+        let max = self.guard.limits.max_copies as f64;
         let value = match (count, spec.get("input")) {
             (Some(Value::Number(n)), Some(input))
-                if n.fract() == 0.0 && (0.0..=MAX_COPIES as f64).contains(&n) =>
+                if n.fract() == 0.0 && (0.0..=max).contains(&n) =>
             {
                 Value::Array(
                     (0..n as i64)
@@ -163,14 +183,27 @@ impl<'t> Scope<'t> {
         object.insert(name.to_string(), Node::new(value, Some(spec.span)));
     }
 
-    /// A JSON string: a literal, or an expression to evaluate.
-    pub fn string(&self, text: &str, copies: &[Copy]) -> Value {
+    /// A JSON string at `span`: a literal, or an expression to evaluate.
+    /// An expression nested past `max_expression_depth` is unknown, and noted.
+    pub fn string_at(&self, text: &str, span: Span, copies: &[Copy]) -> Value {
         match expr::classify(text) {
             Template::Literal(s) => Value::String(s.to_string()),
-            Template::Expression(e) => match expr::parse(e) {
-                Some(parsed) => self.eval(&parsed, copies),
-                None => Value::Unknown,
-            },
+            Template::Expression(e) => {
+                let max = self.guard.limits.max_expression_depth;
+                match expr::parse_within(e, max) {
+                    Ok(parsed) => self.eval(&parsed, copies),
+                    Err(expr::Unparsed::TooDeep) => {
+                        self.guard.hit(
+                            span,
+                            "max_expression_depth",
+                            max as u64,
+                            format!("expression nested deeper than {max}: its value is not known"),
+                        );
+                        Value::Unknown
+                    }
+                    Err(expr::Unparsed::Invalid) => Value::Unknown,
+                }
+            }
         }
     }
 
@@ -741,14 +774,14 @@ mod tests {
     use crate::source::FileId;
 
     fn template(text: &str) -> J {
-        json::parse(FileId(0), text)
+        json::parse(FileId(0), text, 256)
             .ok()
             .flatten()
             .expect("valid JSON")
     }
 
     fn eval_in(t: &J, expression: &str) -> Value {
-        Scope::new(t, HashMap::new()).string(expression, &[])
+        Scope::new(t, HashMap::new(), Guard::default()).string_at(expression, t.span, &[])
     }
 
     fn eval(expression: &str) -> Value {
@@ -843,7 +876,7 @@ mod tests {
             r#"{"x": {"copy": [{"name": "subnets", "count": 2,
                  "input": {"name": "[format('s{0}', copyIndex('subnets'))]"}}]}}"#,
         );
-        let scope = Scope::new(&t, HashMap::new());
+        let scope = Scope::new(&t, HashMap::new(), Guard::default());
         let x = t.get("x").expect("x");
         let node = scope.node(x, x.span, &[]);
         let names: Vec<String> = match node.get("subnets").map(|n| &n.value) {

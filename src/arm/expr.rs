@@ -6,7 +6,8 @@
 //! integers, `.property` and `[index]` access. Parsing never panics; a string
 //! that does not parse is reported as `None` and evaluates to unknown.
 
-/// Nesting deeper than this is refused rather than risking the stack.
+/// Nesting deeper than this is refused rather than risking the stack (the
+/// default of `limits.max_expression_depth`).
 const MAX_DEPTH: usize = 64;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -117,6 +118,8 @@ struct Parser {
     tokens: Vec<Token>,
     pos: usize,
     depth: usize,
+    max_depth: usize,
+    too_deep: bool,
 }
 
 impl Parser {
@@ -136,7 +139,8 @@ impl Parser {
 
     fn expression(&mut self) -> Option<Expr> {
         self.depth += 1;
-        if self.depth > MAX_DEPTH {
+        if self.depth > self.max_depth {
+            self.too_deep = true;
             return None;
         }
         let mut expr = self.primary()?;
@@ -208,14 +212,33 @@ impl Parser {
 
 /// Parses the text between the outer brackets of an expression.
 pub fn parse(text: &str) -> Option<Expr> {
-    let tokens = lex(text)?;
+    parse_within(text, MAX_DEPTH).ok()
+}
+
+/// Why an expression did not parse.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Unparsed {
+    Invalid,
+    /// Nested deeper than the limit.
+    TooDeep,
+}
+
+/// Parses the text between the outer brackets of an expression, refusing
+/// calls, indexes and accesses nested deeper than `max_depth`.
+pub fn parse_within(text: &str, max_depth: usize) -> Result<Expr, Unparsed> {
+    let tokens = lex(text).ok_or(Unparsed::Invalid)?;
     let mut parser = Parser {
         tokens,
         pos: 0,
         depth: 0,
+        max_depth,
+        too_deep: false,
     };
-    let expr = parser.expression()?;
-    (parser.pos == parser.tokens.len()).then_some(expr)
+    match parser.expression() {
+        Some(expr) if parser.pos == parser.tokens.len() => Ok(expr),
+        _ if parser.too_deep => Err(Unparsed::TooDeep),
+        _ => Err(Unparsed::Invalid),
+    }
 }
 
 #[cfg(test)]

@@ -70,11 +70,15 @@ pub struct SyntaxError {
     pub message: String,
     pub start: usize,
     pub end: usize,
+    /// Nesting past `max_nesting` (or the parser's own cap of 512), not a
+    /// malformed file.
+    pub too_deep: bool,
 }
 
-/// Parses `text` (a whole file). jsonc-parser caps nesting depth itself, so
-/// hostile input cannot overflow the stack here.
-pub fn parse(file: FileId, text: &str) -> Result<Option<J>, SyntaxError> {
+/// Parses `text` (a whole file), refusing arrays and objects nested deeper
+/// than `max_nesting`. jsonc-parser caps nesting at 512 itself, so hostile
+/// input cannot overflow the stack in either.
+pub fn parse(file: FileId, text: &str, max_nesting: usize) -> Result<Option<J>, SyntaxError> {
     let options = jsonc_parser::ParseOptions {
         allow_comments: true,
         allow_loose_object_property_names: false,
@@ -92,14 +96,35 @@ pub fn parse(file: FileId, text: &str) -> Result<Option<J>, SyntaxError> {
                 message: err.kind().to_string(),
                 start: range.start,
                 end: range.end,
+                too_deep: matches!(
+                    err.kind(),
+                    jsonc_parser::errors::ParseErrorKind::NestingDepthExceeded
+                ),
             }
         })?;
-    Ok(result.value.map(|v| convert(file, v)))
+    result
+        .value
+        .map(|v| convert(file, v, max_nesting))
+        .transpose()
 }
 
-fn convert(file: FileId, value: ast::Value<'_>) -> J {
+/// The owned tree of `value`, or an error at the first array or object
+/// nested `depth_left` levels too deep.
+fn convert(file: FileId, value: ast::Value<'_>, depth_left: usize) -> Result<J, SyntaxError> {
     let span = |r: jsonc_parser::common::Range| Span::new(file, r.start, r.end);
-    match value {
+    if let ast::Value::Array(ast::Array { range, .. })
+    | ast::Value::Object(ast::Object { range, .. }) = &value
+        && depth_left == 0
+    {
+        return Err(SyntaxError {
+            message: "arrays and objects nested too deep".to_string(),
+            start: range.start,
+            end: range.start + 1,
+            too_deep: true,
+        });
+    }
+    let inner = depth_left.saturating_sub(1);
+    Ok(match value {
         ast::Value::NullKeyword(n) => J {
             kind: JKind::Null,
             span: span(n.range),
@@ -118,20 +143,27 @@ fn convert(file: FileId, value: ast::Value<'_>) -> J {
         },
         ast::Value::Array(a) => J {
             span: span(a.range),
-            kind: JKind::Array(a.elements.into_iter().map(|v| convert(file, v)).collect()),
+            kind: JKind::Array(
+                a.elements
+                    .into_iter()
+                    .map(|v| convert(file, v, inner))
+                    .collect::<Result<_, _>>()?,
+            ),
         },
         ast::Value::Object(o) => J {
             span: span(o.range),
             kind: JKind::Object(
                 o.properties
                     .into_iter()
-                    .map(|p| Member {
-                        span: span(p.range),
-                        key: p.name.into_string(),
-                        value: convert(file, p.value),
+                    .map(|p| {
+                        Ok(Member {
+                            span: span(p.range),
+                            key: p.name.into_string(),
+                            value: convert(file, p.value, inner)?,
+                        })
                     })
-                    .collect(),
+                    .collect::<Result<_, _>>()?,
             ),
         },
-    }
+    })
 }

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::Loaded;
+use crate::limits::{self, Guard, Limits};
 use crate::model::{Node, Object, Value};
 use crate::report::Problem;
 use crate::source::{SourceMap, Span};
@@ -27,8 +28,22 @@ const SCHEMA_MARK: &str = "eploymentTemplate.json";
 /// `package.json`, parameter files, broken JSON that is not a template — is
 /// skipped silently, even when named explicitly (pre-commit passes every
 /// changed `.json`).
-pub fn load_json_input(sources: &SourceMap, path: &Path, parameters: Option<&Path>) -> Loaded {
+pub fn load_json_input(
+    sources: &SourceMap,
+    path: &Path,
+    parameters: Option<&Path>,
+    limits: Limits,
+) -> Loaded {
     let mut loaded = Loaded::default();
+    if let Some(size) = limits::oversized(path, limits) {
+        // Too big to read whole; report it only when it is a template.
+        if limits::head_contains(path, SCHEMA_MARK) {
+            loaded
+                .problems
+                .push(limits::file_too_big(path, size, limits));
+        }
+        return loaded;
+    }
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(err) => {
@@ -47,7 +62,7 @@ pub fn load_json_input(sources: &SourceMap, path: &Path, parameters: Option<&Pat
     let file = sources.add(path.to_path_buf(), text.trim_start_matches('\u{feff}'));
     let source = sources.get(file);
     loaded.files = 1;
-    let root = match json::parse(file, &source.text) {
+    let root = match json::parse(file, &source.text, limits.max_nesting) {
         Ok(Some(root)) => root,
         Ok(None) => return loaded,
         Err(err) => {
@@ -56,14 +71,17 @@ pub fn load_json_input(sources: &SourceMap, path: &Path, parameters: Option<&Pat
                 .max(err.start + 1)
                 .min(source.text.len())
                 .max(err.start);
-            loaded.problems.push(
+            let span = Span::new(file, err.start, end);
+            loaded.problems.push(if err.too_deep {
+                limits::nested_too_deep(path, span, limits)
+            } else {
                 Problem::new(
                     "parse-error",
                     format!("invalid JSON in template: {}", err.message),
                 )
-                .at(path, Some(Span::new(file, err.start, end)))
-                .with_label(err.message),
-            );
+                .at(path, Some(span))
+                .with_label(err.message)
+            });
             return loaded;
         }
     };
@@ -75,10 +93,12 @@ pub fn load_json_input(sources: &SourceMap, path: &Path, parameters: Option<&Pat
         loaded.files = 0;
         return loaded;
     }
-    let mut builder = template::Builder::new(file, path.to_string_lossy().into_owned());
+    let guard = Guard::new(limits);
+    let mut builder =
+        template::Builder::new(file, path.to_string_lossy().into_owned(), guard.clone());
     let supplied = match parameters {
         Some(parameters) => {
-            let bound = parameter_file(sources, parameters);
+            let bound = parameter_file(sources, parameters, limits);
             loaded.problems.extend(bound.problem);
             if let Some(file) = bound.file {
                 builder.unit.files.push(file);
@@ -98,6 +118,9 @@ pub fn load_json_input(sources: &SourceMap, path: &Path, parameters: Option<&Pat
     };
     builder.template_with(&root, supplied);
     loaded.units.push(builder.unit);
+    for hit in guard.take() {
+        loaded.problems.push(Limits::problem(sources, &hit));
+    }
     loaded
 }
 
@@ -112,7 +135,14 @@ struct Bound {
 /// Reads `{"parameters": {"name": {"value": …}}}`. Values are literal (ARM
 /// does not evaluate expressions in parameter files); a Key Vault
 /// `reference` is unknown, and so is a string that looks like an expression.
-fn parameter_file(sources: &SourceMap, path: &Path) -> Bound {
+fn parameter_file(sources: &SourceMap, path: &Path, limits: Limits) -> Bound {
+    if let Some(size) = limits::oversized(path, limits) {
+        return Bound {
+            file: None,
+            values: None,
+            problem: Some(limits::file_too_big(path, size, limits)),
+        };
+    }
     let file = match sources.load(path) {
         Ok(file) => file,
         Err(err) => {
@@ -132,12 +162,19 @@ fn parameter_file(sources: &SourceMap, path: &Path) -> Bound {
         values: None,
         problem: Some(Problem::new("parse-error", message).at(path, span)),
     };
-    let root = match json::parse(file, &source.text) {
+    let root = match json::parse(file, &source.text, limits.max_nesting) {
         Ok(Some(root)) => root,
         Ok(None) => return invalid("empty parameter file".into(), None),
         Err(err) => {
             let end = err.end.max(err.start + 1).min(source.text.len());
             let span = Span::new(file, err.start.min(end), end);
+            if err.too_deep {
+                return Bound {
+                    file: Some(file),
+                    values: None,
+                    problem: Some(limits::nested_too_deep(path, span, limits)),
+                };
+            }
             return invalid(
                 format!("invalid JSON in parameter file: {}", err.message),
                 Some(span),
@@ -203,7 +240,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("main.json");
         std::fs::write(&path, text).expect("write");
-        load_json_input(&SourceMap::new(), &path, None)
+        load_json_input(&SourceMap::new(), &path, None, Limits::default())
     }
 
     fn template(resources: &str) -> String {

@@ -5,8 +5,9 @@
 
 use std::collections::HashMap;
 
-use crate::arm::eval::{Copy, MAX_COPIES, Scope};
+use crate::arm::eval::{Copy, Scope};
 use crate::arm::json::{J, JKind};
+use crate::limits::Guard;
 use crate::model::{Framework, Node, Object, Origin, Part, Resource, Truth, Unit, Value};
 use crate::source::FileId;
 
@@ -35,18 +36,17 @@ const NOT_BODY: [&str; 6] = [
     "existing",
 ];
 
-/// Nested deployments nest no deeper than this.
-const MAX_NESTING: usize = 16;
-
 pub struct Builder {
     file: FileId,
+    guard: Guard,
     pub unit: Unit,
 }
 
 impl Builder {
-    pub fn new(file: FileId, label: String) -> Builder {
+    pub fn new(file: FileId, label: String, guard: Guard) -> Builder {
         Builder {
             file,
+            guard,
             unit: Unit {
                 label,
                 files: vec![file],
@@ -58,7 +58,7 @@ impl Builder {
     /// Adds every resource of the root `template`, its parameters bound to
     /// `supplied` (from a parameter file) or else to their defaults.
     pub fn template_with(&mut self, template: &J, supplied: HashMap<String, Value>) {
-        let scope = Scope::new(template, supplied);
+        let scope = Scope::new(template, supplied, self.guard.clone());
         let context = Context {
             exists: Truth::True,
             subscription: Part::Unknown,
@@ -116,9 +116,12 @@ impl Builder {
             .and_then(J::as_str)
             .unwrap_or("")
             .to_string();
-        let count = copy
-            .get("count")
-            .map(|c| scope.node(c, c.span, copies).value);
+        let count = copy.get("count").map(|c| {
+            let value = scope.node(c, c.span, copies).value;
+            scope.check_copies(&value, c.span);
+            value
+        });
+        let max = self.guard.limits.max_copies as f64;
         let with = |index: Option<i64>| {
             let mut inner = copies.to_vec();
             inner.push(Copy {
@@ -129,9 +132,7 @@ impl Builder {
             inner
         };
         match count {
-            Some(Value::Number(n))
-                if n.fract() == 0.0 && (0.0..=MAX_COPIES as f64).contains(&n) =>
-            {
+            Some(Value::Number(n)) if n.fract() == 0.0 && (0.0..=max).contains(&n) => {
                 for i in 0..n as i64 {
                     self.instance(
                         scope,
@@ -145,7 +146,7 @@ impl Builder {
                 }
             }
             _ => {
-                // An unknown count (or one over ARM's cap): one instance that may not exist.
+                // An unknown count (or one over the cap): one instance that may not exist.
                 let context = Context {
                     exists: context.exists.and(Truth::Unknown),
                     ..context.clone()
@@ -369,7 +370,14 @@ impl Builder {
         copies: &[Copy],
         depth: usize,
     ) {
-        if depth >= MAX_NESTING {
+        let max = self.guard.limits.max_deployment_depth;
+        if depth >= max {
+            self.guard.hit(
+                r.span,
+                "max_deployment_depth",
+                max as u64,
+                format!("nested deployments more than {max} deep: this one is not checked"),
+            );
             return;
         }
         let Some(properties) = r.get("properties") else {
@@ -412,7 +420,7 @@ impl Builder {
                     (m.key.clone(), value)
                 })
                 .collect();
-            let inner_scope = Scope::new(template, supplied);
+            let inner_scope = Scope::new(template, supplied, self.guard.clone());
             self.resources(
                 &inner_scope,
                 template,

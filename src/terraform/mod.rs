@@ -17,14 +17,11 @@ use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body};
 
 use crate::Loaded;
+use crate::limits::{self, Limits};
 use crate::model::Unit;
 use crate::report::Problem;
 use crate::source::{FileId, SourceMap, Span};
 use eval::{Decl, Module};
-
-/// Brackets nested deeper than this are refused before parsing, so hostile
-/// input cannot exhaust the parser's stack.
-const MAX_NESTING: usize = 256;
 
 /// Loads one Terraform module folder as a unit. `var_files` bind its
 /// variables, in order (later ones win), as `terraform plan` would.
@@ -33,19 +30,20 @@ pub fn load_module(
     dir: &Path,
     files: &[PathBuf],
     var_files: &[PathBuf],
+    limits: Limits,
 ) -> Loaded {
     let mut loaded = Loaded::default();
     let mut file_ids = Vec::new();
     let parsed: Vec<(FileId, Body)> = files
         .iter()
-        .filter_map(|path| parse_file(sources, path, &mut loaded, &mut file_ids))
+        .filter_map(|path| parse_file(sources, path, &mut loaded, &mut file_ids, limits))
         .collect();
     if parsed.is_empty() {
         return loaded;
     }
     let values: Vec<(FileId, Body)> = var_files
         .iter()
-        .filter_map(|path| parse_file(sources, path, &mut loaded, &mut file_ids))
+        .filter_map(|path| parse_file(sources, path, &mut loaded, &mut file_ids, limits))
         .collect();
 
     let mut variables: HashMap<String, (Option<&Expression>, FileId)> = HashMap::new();
@@ -109,7 +107,14 @@ fn parse_file(
     path: &Path,
     loaded: &mut Loaded,
     file_ids: &mut Vec<FileId>,
+    limits: Limits,
 ) -> Option<(FileId, Body)> {
+    if let Some(size) = limits::oversized(path, limits) {
+        loaded
+            .problems
+            .push(limits::file_too_big(path, size, limits));
+        return None;
+    }
     let file = match sources.load(path) {
         Ok(file) => file,
         Err(err) => {
@@ -122,14 +127,12 @@ fn parse_file(
     loaded.files += 1;
     file_ids.push(file);
     let source = sources.get(file);
-    if let Some(at) = too_deep(&source.text) {
-        loaded.problems.push(
-            Problem::new(
-                "parse-error",
-                format!("brackets nested deeper than {MAX_NESTING}"),
-            )
-            .at(path, Some(Span::new(file, at, at + 1))),
-        );
+    if let Some(at) = too_deep(&source.text, limits.max_nesting) {
+        loaded.problems.push(limits::nested_too_deep(
+            path,
+            Span::new(file, at, at + 1),
+            limits,
+        ));
         return None;
     }
     match hcl_edit::parser::parse_body(&source.text) {
@@ -174,13 +177,13 @@ fn declaration(block: &Block, kind: String, name: String, file: FileId) -> Decl<
 
 /// The offset where bracket nesting first exceeds the limit, if it does.
 /// Brackets inside strings and comments count too: a cheap, safe over-estimate.
-fn too_deep(text: &str) -> Option<usize> {
+fn too_deep(text: &str, max_nesting: usize) -> Option<usize> {
     let mut depth = 0usize;
     for (i, b) in text.bytes().enumerate() {
         match b {
             b'(' | b'[' | b'{' => {
                 depth += 1;
-                if depth > MAX_NESTING {
+                if depth > max_nesting {
                     return Some(i);
                 }
             }
@@ -200,7 +203,13 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("main.tf");
         std::fs::write(&path, text).expect("write");
-        load_module(&SourceMap::new(), dir.path(), &[path], &[])
+        load_module(
+            &SourceMap::new(),
+            dir.path(),
+            &[path],
+            &[],
+            Limits::default(),
+        )
     }
 
     fn resource<'a>(loaded: &'a Loaded, key: &str) -> &'a Resource {
@@ -405,14 +414,16 @@ resource "azurerm_private_dns_zone" "maybe" {
         std::fs::write(&bad, "resource \"x\" \"y\" {\n  name = \n}\n").expect("write");
         let deep = dir.path().join("c.tf");
         std::fs::write(&deep, "x = ".to_string() + &"[".repeat(100_000)).expect("write");
-        let loaded = load_module(&SourceMap::new(), dir.path(), &[good, bad, deep], &[]);
-        assert_eq!(loaded.problems.len(), 2, "{:?}", loaded.problems);
-        assert!(
-            loaded
-                .problems
-                .iter()
-                .all(|p| p.code == "parse-error" && p.span.is_some())
+        let loaded = load_module(
+            &SourceMap::new(),
+            dir.path(),
+            &[good, bad, deep],
+            &[],
+            Limits::default(),
         );
+        let codes: Vec<&str> = loaded.problems.iter().map(|p| p.code.as_str()).collect();
+        assert_eq!(codes, ["parse-error", "limit-exceeded"]);
+        assert!(loaded.problems.iter().all(|p| p.span.is_some()));
         assert_eq!(loaded.units[0].resources.len(), 1);
     }
 }
