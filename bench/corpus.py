@@ -45,8 +45,11 @@ def tags(rng):
 # ---------------------------------------------------------------- ARM
 
 
+BAD_SHARE = 0.1
+
+
 def arm_template(rng, name, nested):
-    bad = rng.random() < 0.1
+    bad = rng.random() < BAD_SHARE
     zone = ZONE_BAD if bad else ZONE_OK
     subnets = rng.randint(2, 8)
     params = {
@@ -189,7 +192,7 @@ def arm_template(rng, name, nested):
 
 
 def tf_module(rng, name):
-    bad = rng.random() < 0.1
+    bad = rng.random() < BAD_SHARE
     zone = ZONE_BAD if bad else ZONE_OK
     subnets = rng.randint(2, 8)
     out = [f'''terraform {{
@@ -423,12 +426,16 @@ resource "azurerm_private_endpoint" "db{i}" {{
 
 
 def main():
+    global BAD_SHARE
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True)
     parser.add_argument("--units", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--endpoints", type=int, default=0)
+    parser.add_argument("--bad-share", type=float, default=BAD_SHARE,
+                        help="share of units with a mistake (default 0.1)")
     args = parser.parse_args()
+    BAD_SHARE = args.bad_share
     if args.endpoints:
         many_endpoints(args.out, args.endpoints)
         return
