@@ -3,6 +3,7 @@
 //! nothing more. `bench/run.sh` compares the whole pipeline against it.
 //!
 //!     cargo run --release --example parse_floor -- /tmp/corpus
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a measuring tool, not plinth
 
 use std::path::PathBuf;
 use std::time::Instant;

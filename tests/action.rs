@@ -1,6 +1,7 @@
 //! The GitHub Action's main step (`action/run.sh`), run locally as the runner
 //! would: inputs in `INPUT_*`, and `GITHUB_OUTPUT` / `GITHUB_STEP_SUMMARY`
 //! pointed at temporary files.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
 use std::path::Path;
 use std::process::Command;

@@ -1,5 +1,6 @@
 //! The command line as users meet it: arguments, exit codes, output formats,
 //! and bad input that must be reported, never crash the run.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
 use std::path::Path;
 

@@ -6,6 +6,7 @@
 //! `bad-split` cases in both front-ends. The human and JSON renderings of
 //! every case are snapshots (`tests/snapshots/`), so any change in what a
 //! user sees is a reviewable diff.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

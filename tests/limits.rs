@@ -3,6 +3,7 @@
 //! file, line and column (exit code 2) while the other files are still
 //! checked; nothing hangs, overflows the stack or panics. The inputs are
 //! generated here rather than committed: they are large and repetitive.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
 use std::path::Path;
 

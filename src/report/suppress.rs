@@ -137,11 +137,16 @@ struct Marker {
     used: bool,
 }
 
+// Constant patterns, not input: a typo here fails every test that reads a
+// suppression, never a user's run.
+#[allow(clippy::expect_used)]
 static MARKER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?:#|//|/\*)\s*plinth:ignore\b([^\n]*)").expect("a valid regex"));
+#[allow(clippy::expect_used)]
 static IN_DESCRIPTION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#""description"\s*:\s*"[^"\n]*?plinth:ignore\b([^"\n]*)""#).expect("a valid regex")
 });
+#[allow(clippy::expect_used)]
 static RULE_ID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z]+[0-9]+$").expect("a valid regex"));
 
