@@ -29,6 +29,7 @@
 //!   max_expression_depth: 64  # nested calls in one expression (at most 256)
 //!   max_copies: 800           # ARM copy count (ARM's own cap)
 //!   max_deployment_depth: 16  # nested deployments (Bicep modules) in each other
+//!   max_object_members: 10000 # members of one HCL object expression
 //! ```
 //!
 //! Paths are relative to the config file's folder.
@@ -505,6 +506,7 @@ pub const STARTER: &str = r#"# plinth configuration. plinth finds this file by w
 #   max_expression_depth: 64    # nested calls in one expression (at most 256)
 #   max_copies: 800             # ARM copy loop count (ARM's own cap)
 #   max_deployment_depth: 16    # nested deployments (Bicep modules) in each other
+#   max_object_members: 10000   # members of one HCL object expression (tags = {...})
 "#;
 
 #[cfg(test)]

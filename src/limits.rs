@@ -32,6 +32,9 @@ pub struct Limits {
     pub max_copies: usize,
     /// Nested deployments (Bicep modules) inside each other deeper than this.
     pub max_deployment_depth: usize,
+    /// HCL object expressions (`tags = { … }`) with more members than this:
+    /// hcl-edit's parser takes time quadratic in them.
+    pub max_object_members: usize,
 }
 
 impl Default for Limits {
@@ -42,6 +45,7 @@ impl Default for Limits {
             max_expression_depth: 64,
             max_copies: 800,
             max_deployment_depth: 16,
+            max_object_members: 10_000,
         }
     }
 }
@@ -165,4 +169,19 @@ pub fn nested_too_deep(path: &Path, span: Span, limits: Limits) -> Problem {
     .at(path, Some(span))
     .with_label("nested too deep from here")
     .with_help("raise `limits.max_nesting` in .plinth.yaml (JSON stops at 512 whatever the limit)")
+}
+
+pub fn object_too_large(path: &Path, span: Span, limits: Limits) -> Problem {
+    Problem::new(
+        CODE,
+        format!(
+            "an object expression with more than {} members (max_object_members): file not checked",
+            limits.max_object_members
+        ),
+    )
+    .at(path, Some(span))
+    .with_label("one member too many here")
+    .with_help(
+        "raise `limits.max_object_members` in .plinth.yaml (parsing time grows with its square)",
+    )
 }

@@ -309,3 +309,29 @@ fn reference_cycles_end_unknown() {
     assert!(errors(&report).is_empty(), "{report:#}");
     assert_eq!(report["findings"].as_array().map(Vec::len), Some(1));
 }
+
+#[test]
+fn huge_hcl_objects_are_refused_before_parsing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let module = dir.path().join("tf");
+    std::fs::create_dir(&module).expect("mkdir");
+    let members: String = (0..100_000)
+        .map(|i| format!("    k{i} = \"{i}\"\n"))
+        .collect();
+    write(
+        &module,
+        "main.tf",
+        &format!(
+            "resource \"azurerm_private_dns_zone\" \"z\" {{\n  name = \"z\"\n  tags = {{\n{members}  }}\n}}\n"
+        ),
+    );
+    // A block body as long is fine: only object expressions are limited.
+    let long = dir.path().join("long");
+    std::fs::create_dir(&long).expect("mkdir");
+    write(&long, "main.tf", &format!("locals {{\n{members}}}\n"));
+    let (code, report) = check(dir.path());
+    assert_eq!(code, 2);
+    let error = limit_hit(&report, "tf/main.tf", "max_object_members");
+    assert_eq!(error["line"], 10_004, "{error:#}");
+    assert!(errors(&report).iter().all(|e| e["file"] != "long/main.tf"));
+}

@@ -620,7 +620,7 @@ fn function(name: &str, args: Vec<Value>) -> Value {
             let mut merged = Object::new();
             for a in args {
                 if let V::Object(o) = a {
-                    for (k, v) in o.entries {
+                    for (k, v) in o.into_entries() {
                         merged.insert(k, v);
                     }
                 }

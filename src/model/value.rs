@@ -2,6 +2,8 @@
 //! the source text they came from, plus two things JSON lacks — resource ids
 //! whose parts may be unknown, and `Unknown` itself.
 
+use std::collections::HashMap;
+
 use crate::model::id::ArmId;
 use crate::source::Span;
 
@@ -33,9 +35,22 @@ pub enum Value {
 
 /// An object whose keys keep their source order and compare case-insensitively
 /// (ARM property names are case-insensitive).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct Object {
-    pub entries: Vec<(String, Node)>,
+    entries: Vec<(String, Node)>,
+    /// Lower-cased key → position, built once the object is large enough for
+    /// a scan to matter: a 100,000-member object must not make loading
+    /// quadratic.
+    index: Option<HashMap<String, usize>>,
+}
+
+/// Objects with more members than this are indexed.
+const INDEX_FROM: usize = 16;
+
+impl PartialEq for Object {
+    fn eq(&self, other: &Object) -> bool {
+        self.entries == other.entries
+    }
 }
 
 impl Object {
@@ -43,27 +58,49 @@ impl Object {
         Object::default()
     }
 
+    fn position(&self, key: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(&key.to_ascii_lowercase()).copied(),
+            None => self
+                .entries
+                .iter()
+                .position(|(k, _)| k.eq_ignore_ascii_case(key)),
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<&Node> {
-        self.entries
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
+        self.position(key).map(|i| &self.entries[i].1)
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
-        self.entries
-            .iter_mut()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
+        self.position(key).map(|i| &mut self.entries[i].1)
     }
 
     /// Sets `key`, replacing an existing entry with the same name (any case).
     pub fn insert(&mut self, key: impl Into<String>, node: Node) {
         let key = key.into();
-        match self.get_mut(&key) {
-            Some(slot) => *slot = node,
-            None => self.entries.push((key, node)),
+        if let Some(i) = self.position(&key) {
+            self.entries[i].1 = node;
+            return;
         }
+        if let Some(index) = &mut self.index {
+            index.insert(key.to_ascii_lowercase(), self.entries.len());
+        }
+        self.entries.push((key, node));
+        if self.index.is_none() && self.entries.len() > INDEX_FROM {
+            self.index = Some(
+                self.entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, _))| (k.to_ascii_lowercase(), i))
+                    .collect(),
+            );
+        }
+    }
+
+    /// The members, in order.
+    pub fn into_entries(self) -> Vec<(String, Node)> {
+        self.entries
     }
 
     /// The object at `key`, created empty when missing or not an object.
@@ -198,12 +235,13 @@ impl Value {
                     .map(|v| Node::new(Value::from_json(v), None))
                     .collect(),
             ),
-            serde_json::Value::Object(o) => Value::Object(Object {
-                entries: o
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Node::new(Value::from_json(v), None)))
-                    .collect(),
-            }),
+            serde_json::Value::Object(o) => {
+                let mut object = Object::new();
+                for (k, v) in o {
+                    object.insert(k.clone(), Node::new(Value::from_json(v), None));
+                }
+                Value::Object(object)
+            }
         }
     }
 }

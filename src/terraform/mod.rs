@@ -127,13 +127,22 @@ fn parse_file(
     loaded.files += 1;
     file_ids.push(file);
     let source = sources.get(file);
-    if let Some(at) = too_deep(&source.text, limits.max_nesting) {
-        loaded.problems.push(limits::nested_too_deep(
-            path,
-            Span::new(file, at, at + 1),
-            limits,
-        ));
-        return None;
+    match prescan(&source.text, limits) {
+        Some(Excess::Nesting(at)) => {
+            let span = Span::new(file, at, at + 1);
+            loaded
+                .problems
+                .push(limits::nested_too_deep(path, span, limits));
+            return None;
+        }
+        Some(Excess::ObjectMembers(at)) => {
+            let span = Span::new(file, at, at + 1);
+            loaded
+                .problems
+                .push(limits::object_too_large(path, span, limits));
+            return None;
+        }
+        None => {}
     }
     match hcl_edit::parser::parse_body(&source.text) {
         Ok(body) => Some((file, body)),
@@ -175,20 +184,49 @@ fn declaration(block: &Block, kind: String, name: String, file: FileId) -> Decl<
     }
 }
 
-/// The offset where bracket nesting first exceeds the limit, if it does.
-/// Brackets inside strings and comments count too: a cheap, safe over-estimate.
-fn too_deep(text: &str, max_nesting: usize) -> Option<usize> {
-    let mut depth = 0usize;
+/// What a cheap scan before parsing found over a limit, and where.
+#[derive(Debug, PartialEq)]
+enum Excess {
+    Nesting(usize),
+    ObjectMembers(usize),
+}
+
+/// Scans for what the parser cannot take safely: brackets nested deeper than
+/// `max_nesting` (its stack), and object expressions (`{ k = v, … }`, a `{`
+/// after `=`, `:`, `(`, `[`, `,` or `?`) with more than `max_object_members`
+/// members (hcl-edit's parser is quadratic in them: 100,000 take 23 s).
+/// Brackets, `=` and `:` inside strings and comments count too: a cheap,
+/// safe over-estimate.
+fn prescan(text: &str, limits: Limits) -> Option<Excess> {
+    // One frame per open bracket: whether it opens an object expression,
+    // and how many `=`/`:` it holds directly.
+    let mut frames: Vec<(bool, usize)> = Vec::new();
+    let mut previous = b'\n';
     for (i, b) in text.bytes().enumerate() {
         match b {
             b'(' | b'[' | b'{' => {
-                depth += 1;
-                if depth > max_nesting {
-                    return Some(i);
+                let object =
+                    b == b'{' && matches!(previous, b'=' | b':' | b'(' | b'[' | b',' | b'?');
+                frames.push((object, 0));
+                if frames.len() > limits.max_nesting {
+                    return Some(Excess::Nesting(i));
                 }
             }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b')' | b']' | b'}' => {
+                frames.pop();
+            }
+            b'=' | b':' => {
+                if let Some((true, members)) = frames.last_mut() {
+                    *members += 1;
+                    if *members > limits.max_object_members {
+                        return Some(Excess::ObjectMembers(i));
+                    }
+                }
+            }
             _ => {}
+        }
+        if !b.is_ascii_whitespace() {
+            previous = b;
         }
     }
     None
