@@ -55,17 +55,34 @@ for units in 5000 10000 20000; do
   printf '| %d | %d | %.0f | %.2f | %.0f | %.2f | %.2f | %.0f |\n' "$units" "$files" "$mb" "$t" \
     "$(echo "$mb / $t" | bc -l)" "$f" "$(echo "$t / $f" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
 done
-clean=$(corpus clean-20000 --units 20000 --seed 1 --bad-share 0)
-rss=$(peak_kb "$plinth" check --format compact "$clean")
-printf -- '- 20,000 units with no mistakes (nothing to keep for the report): peak RSS %.0f MB\n' "$(echo "$rss / 1024" | bc -l)"
 echo
-echo "### Private endpoints in one unit (no quadratic join)"
-for n in 2500 5000 10000; do
-  dir=$(corpus "endpoints-$n" --endpoints "$n")
+echo "Without mistakes (bench/corpus.py --bad-share 0): no file's text is kept for the report."
+echo
+echo "| units | MB | plinth s | peak RSS MB |"
+echo "|---|---|---|---|"
+for units in 5000 10000 20000; do
+  dir=$(corpus "clean-$units" --units "$units" --seed 1 --bad-share 0)
   t=$(RUNS=3 mean "$plinth check --format compact $dir")
   rss=$(peak_kb "$plinth" check --format compact "$dir")
-  printf -- '- %d endpoints (ARM + Terraform, %.0f MB): %.2f s, peak RSS %.0f MB\n' "$n" \
-    "$(echo "$(bytes "$dir") / 1000000" | bc -l)" "$t" "$(echo "$rss / 1024" | bc -l)"
+  printf '| %d | %.0f | %.2f | %.0f |\n' "$units" "$(echo "$(bytes "$dir") / 1000000" | bc -l)" "$t" \
+    "$(echo "$rss / 1024" | bc -l)"
+done
+echo
+echo "### Private endpoints in one unit (no quadratic join)"
+echo
+echo "| endpoints | front-end | MB | plinth s | parse floor s | peak RSS MB | floor peak RSS MB |"
+echo "|---|---|---|---|---|---|---|"
+for n in 2500 5000 10000; do
+  for part in arm terraform; do
+    dir=$(corpus "endpoints-$n" --endpoints "$n")/$part
+    t=$(RUNS=3 mean "$plinth check --format compact $dir")
+    f=$(RUNS=3 mean "$floor $dir")
+    rss=$(peak_kb "$plinth" check --format compact "$dir")
+    frss=$(peak_kb "$floor" "$dir")
+    printf '| %d | %s | %.1f | %.2f | %.2f | %.0f | %.0f |\n' "$n" "$part" \
+      "$(echo "$(bytes "$dir") / 1000000" | bc -l)" "$t" "$f" "$(echo "$rss / 1024" | bc -l)" \
+      "$(echo "$frss / 1024" | bc -l)"
+  done
 done
 echo
 echo "### Output whatever the thread count"

@@ -14,7 +14,7 @@ use crate::model::value::{Node, Object, Truth, Value};
 use crate::source::{FileId, Span};
 
 /// What one front-end produced for one unit.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Unit {
     /// How the unit is named to users: a template path or a module folder.
     pub label: String,
