@@ -34,12 +34,8 @@ fuzz_target!(|data: &[u8]| {
     }
     let sources = SourceMap::new();
     let (rules, _) = RuleSet::load(&sources, &[rules_dir]);
-    let loaded = plinth::arm::load_json_input(
-        &sources,
-        &template,
-        None,
-        plinth::limits::Limits::default(),
-    );
+    let loaded =
+        plinth::arm::load_json_input(&sources, &template, None, plinth::limits::Limits::default());
     for unit in loaded.units {
         let graph = Graph::link(unit);
         let _ = rules.check(&graph, &sources);

@@ -38,8 +38,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let (sources, rules) = rules();
-    let loaded =
-        plinth::terraform::load_module(sources, dir, &[main], &[vars], Limits::default());
+    let loaded = plinth::terraform::load_module(sources, dir, &[main], &[vars], Limits::default());
     for unit in loaded.units {
         let files = unit.files.clone();
         let graph = Graph::link(unit);
