@@ -15,7 +15,8 @@ use plinth::model::Graph;
 use plinth::policy::RuleSet;
 use plinth::source::{FileId, SourceMap};
 
-const SCHEMA: &str = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
+const SCHEMA: &str =
+    "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
 const ZONE: &str = "privatelink.postgres.database.azure.com";
 
 fn fixture(path: &str) -> PathBuf {
@@ -68,17 +69,25 @@ fn stages(c: &mut Criterion) {
     group.bench_function("arm_front_end", |b| {
         b.iter(|| plinth::arm::load_json_input(&sources, black_box(&arm), None, Limits::default()))
     });
+    let tf_bytes: u64 = tf_files
+        .iter()
+        .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+        .sum();
+    group.throughput(Throughput::Bytes(tf_bytes));
     group.bench_function("terraform_front_end", |b| {
         b.iter(|| {
             plinth::terraform::load_module(&sources, &tf_dir, &tf_files, &[], Limits::default())
         })
     });
+    group.throughput(Throughput::Bytes(arm_text.len() as u64));
     let unit = plinth::arm::load_json_input(&sources, &arm, None, Limits::default())
         .units
         .remove(0);
     group.bench_function("link", |b| b.iter(|| Graph::link(black_box(unit.clone()))));
     let graph = Graph::link(unit);
-    group.bench_function("rules", |b| b.iter(|| rules.check(black_box(&graph), &sources)));
+    group.bench_function("rules", |b| {
+        b.iter(|| rules.check(black_box(&graph), &sources))
+    });
     group.finish();
 
     // Time per endpoint must not grow with the number of endpoints.
