@@ -810,3 +810,20 @@ fn the_config_file_names_var_files_and_parameter_files() {
     assert_eq!(code, 2);
     assert_eq!(report["errors"][0]["help"], "did you mean `var_files`?");
 }
+
+#[test]
+fn output_is_the_same_whatever_the_thread_count() {
+    let report = |threads: &str| {
+        let output = plinth()
+            .env("RAYON_NUM_THREADS", threads)
+            .args(["check", "--format", "json", "fixtures"])
+            .output()
+            .expect("plinth runs");
+        String::from_utf8(output.stdout).expect("UTF-8")
+    };
+    let one = report("1");
+    assert!(one.contains("\"rule\": \"PG001\""), "{one}");
+    for threads in ["2", "7"] {
+        assert_eq!(report(threads), one, "{threads} threads");
+    }
+}
