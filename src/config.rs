@@ -27,7 +27,7 @@
 //!   max_file_bytes: 33554432  # larger files are not read (32 MiB)
 //!   max_nesting: 256          # JSON/HCL brackets (at most 512)
 //!   max_expression_depth: 64  # nested calls in one expression (at most 256)
-//!   max_copies: 800           # ARM copy count (ARM's own cap)
+//!   max_copies: 800           # ARM copy count, Terraform count/for_each instances
 //!   max_deployment_depth: 16  # nested deployments (Bicep modules) in each other
 //!   max_object_members: 10000 # members of one HCL object expression
 //! ```
@@ -504,7 +504,7 @@ pub const STARTER: &str = r#"# plinth configuration. plinth finds this file by w
 #   max_file_bytes: 33554432    # larger files are not read (32 MiB)
 #   max_nesting: 256            # JSON and HCL brackets (at most 512)
 #   max_expression_depth: 64    # nested calls in one expression (at most 256)
-#   max_copies: 800             # ARM copy loop count (ARM's own cap)
+#   max_copies: 800             # ARM copy count (ARM's own cap), Terraform instances
 #   max_deployment_depth: 16    # nested deployments (Bicep modules) in each other
 #   max_object_members: 10000   # members of one HCL object expression (tags = {...})
 "#;

@@ -28,7 +28,8 @@ pub struct Limits {
     /// ARM template expressions (`[concat(...)]`) nested deeper than this.
     /// (HCL expressions stop at 64 levels in hcl-edit's parser: a parse error.)
     pub max_expression_depth: usize,
-    /// Copy loops with a larger count (ARM itself refuses more than 800).
+    /// ARM copy loops with a larger count (ARM itself refuses more than 800),
+    /// and Terraform `count`/`for_each` with more instances.
     pub max_copies: usize,
     /// Nested deployments (Bicep modules) inside each other deeper than this.
     pub max_deployment_depth: usize,

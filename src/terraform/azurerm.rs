@@ -209,6 +209,10 @@ fn full_name(names: &[Part]) -> Value {
 
 /// Maps one declaration (and its inline children) into `unit`.
 pub fn map(module: &Module, decl: &Decl, unit: &mut Unit) {
+    module.within(decl, || map_within(module, decl, unit));
+}
+
+fn map_within(module: &Module, decl: &Decl, unit: &mut Unit) {
     let Some(rtype) = arm_type(&decl.kind) else {
         return;
     };

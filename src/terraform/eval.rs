@@ -1,6 +1,8 @@
 //! Evaluating Terraform expressions over one module: variables (their
-//! defaults), locals, string templates, a few pure functions, and references
-//! to resources. A reference's `.id` becomes an id that names the resource
+//! defaults), locals, string templates with `%{if}`/`%{for}`, `for`
+//! expressions, a few pure functions, `count` and `for_each` instances
+//! (`count.index`, `each.key`, `each.value`), and references to resources and
+//! their instances. A reference's `.id` becomes an id that names the resource
 //! exactly (its address), so the linker connects it even when the name is
 //! unknown. Whatever Terraform would only know at apply time is `Unknown`.
 
@@ -10,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use hcl_edit::Span as _;
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::structure::{Attribute, Block};
-use hcl_edit::template::{Element, Template};
+use hcl_edit::template::{Directive, Element, Strip, Template};
 
 use crate::model::{ArmId, Node, Object, Part, Value};
 use crate::source::{FileId, Span};
@@ -19,14 +21,53 @@ use crate::terraform::azurerm;
 /// References and locals never nest deeper than this.
 const MAX_DEPTH: usize = 64;
 
-/// A `resource` or `data` block.
+/// A `resource` or `data` block, or one instance of it.
+#[derive(Clone)]
 pub struct Decl<'b> {
-    /// `azurerm_subnet.pe`, or `data.azurerm_subnet.pe`.
+    /// The address: `azurerm_subnet.pe`, `data.azurerm_subnet.pe`, and for an
+    /// instance `azurerm_subnet.pe[0]` or `azurerm_subnet.pe["db"]`.
     pub key: String,
     pub kind: String,
     pub managed: bool,
     pub block: &'b Block,
     pub file: FileId,
+    /// Which instance of a `count` or `for_each` block this is.
+    pub instance: Option<Instance>,
+}
+
+/// One instance of a block with `count` (`count.index`) or `for_each`
+/// (`each.key`, `each.value`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Instance {
+    pub key: InstanceKey,
+    /// `each.value` (null for `count`).
+    pub value: Value,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum InstanceKey {
+    Index(usize),
+    Key(String),
+}
+
+impl InstanceKey {
+    /// As Terraform prints it after the block's address: `[0]`, `["db"]`.
+    pub fn suffix(&self) -> String {
+        match self {
+            InstanceKey::Index(i) => format!("[{i}]"),
+            InstanceKey::Key(k) => format!("[{}]", serde_json::Value::String(k.clone())),
+        }
+    }
+}
+
+/// What `count` or `for_each` makes of a block.
+pub enum Expansion {
+    /// Neither, or a value not known before apply: the block stays one
+    /// declaration that may or may not exist.
+    Whole,
+    Instances(Vec<Instance>),
+    /// More instances than `limits.max_copies`: the block stays whole.
+    OverLimit(Option<Span>, usize),
 }
 
 impl Decl<'_> {
@@ -41,8 +82,14 @@ pub struct Module<'b> {
     pub locals: HashMap<String, (&'b Expression, FileId)>,
     pub decls: Vec<Decl<'b>>,
     by_key: HashMap<String, usize>,
+    /// Addresses of blocks expanded into instances (`azurerm_subnet.pe`).
+    expanded: HashSet<String>,
     cache: RefCell<HashMap<String, Value>>,
     busy: RefCell<HashSet<String>>,
+    /// The instance whose attributes are being evaluated.
+    current: RefCell<Option<Instance>>,
+    /// Variables bound by enclosing `for` expressions and directives, innermost last.
+    bound: RefCell<Vec<(String, Value)>>,
 }
 
 pub fn span_of(file: FileId, range: Option<std::ops::Range<usize>>) -> Option<Span> {
@@ -65,9 +112,137 @@ impl<'b> Module<'b> {
             locals,
             decls,
             by_key,
+            expanded: HashSet::new(),
             cache: RefCell::new(HashMap::new()),
             busy: RefCell::new(HashSet::new()),
+            current: RefCell::new(None),
+            bound: RefCell::new(Vec::new()),
         }
+    }
+
+    /// What `count` or `for_each` makes of `decl`, at most `max` instances.
+    pub fn expansion(&self, decl: &Decl, max: usize) -> Expansion {
+        if decl.instance.is_some() {
+            return Expansion::Whole;
+        }
+        if let Some(count) = self.attribute(decl, "count") {
+            return match count.value {
+                Value::Number(n) if n >= 0.0 && n.fract() == 0.0 && n <= max as f64 => {
+                    Expansion::Instances(
+                        (0..n as usize)
+                            .map(|i| Instance {
+                                key: InstanceKey::Index(i),
+                                value: Value::Null,
+                            })
+                            .collect(),
+                    )
+                }
+                Value::Number(n) if n > max as f64 => Expansion::OverLimit(count.span, max),
+                _ => Expansion::Whole,
+            };
+        }
+        let Some(for_each) = self.attribute(decl, "for_each") else {
+            return Expansion::Whole;
+        };
+        let instances: Option<Vec<Instance>> = match &for_each.value {
+            // A map: its keys, with their values.
+            Value::Object(o) => Some(
+                o.iter()
+                    .map(|(k, v)| Instance {
+                        key: InstanceKey::Key(k.to_string()),
+                        value: v.value.clone(),
+                    })
+                    .collect(),
+            ),
+            // A set of strings: each is its own key and value.
+            Value::Array(items) => items
+                .iter()
+                .map(|item| match &item.value {
+                    Value::String(s) => Some(Instance {
+                        key: InstanceKey::Key(s.clone()),
+                        value: Value::String(s.clone()),
+                    }),
+                    _ => None,
+                })
+                .collect(),
+            _ => None,
+        };
+        match instances {
+            Some(list) if list.len() > max => Expansion::OverLimit(for_each.span, max),
+            Some(list) => Expansion::Instances(list),
+            None => Expansion::Whole,
+        }
+    }
+
+    /// Replaces every block with a known `count` or `for_each` by its
+    /// instances (none when it is zero or empty). Returns the spans of
+    /// `count`/`for_each` values over `max` (those blocks stay whole).
+    pub fn expand(&mut self, max: usize) -> Vec<(Option<Span>, usize)> {
+        let plans: Vec<Expansion> = self.decls.iter().map(|d| self.expansion(d, max)).collect();
+        let mut over = Vec::new();
+        let mut decls = Vec::with_capacity(self.decls.len());
+        for (decl, plan) in self.decls.iter().zip(plans) {
+            match plan {
+                Expansion::Whole => decls.push(decl.clone()),
+                Expansion::OverLimit(span, limit) => {
+                    over.push((span, limit));
+                    decls.push(decl.clone());
+                }
+                Expansion::Instances(instances) => {
+                    self.expanded.insert(decl.key.clone());
+                    for instance in instances {
+                        let mut one = decl.clone();
+                        one.key = format!("{}{}", decl.key, instance.key.suffix());
+                        one.instance = Some(instance);
+                        decls.push(one);
+                    }
+                }
+            }
+        }
+        self.by_key = decls
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.key.clone(), i))
+            .collect();
+        self.decls = decls;
+        self.cache.borrow_mut().clear();
+        over
+    }
+
+    /// Runs `f` with `decl`'s instance current and no `for` variables bound:
+    /// how a declaration's own attributes are evaluated.
+    pub fn within<T>(&self, decl: &Decl, f: impl FnOnce() -> T) -> T {
+        self.in_context(decl.instance.clone(), f)
+    }
+
+    fn in_context<T>(&self, instance: Option<Instance>, f: impl FnOnce() -> T) -> T {
+        let saved = self.current.replace(instance);
+        let saved_bound = std::mem::take(&mut *self.bound.borrow_mut());
+        let out = f();
+        *self.bound.borrow_mut() = saved_bound;
+        self.current.replace(saved);
+        out
+    }
+
+    /// The value bound to `name` by an enclosing `for`, innermost first.
+    fn bound(&self, name: &str) -> Option<Value> {
+        self.bound
+            .borrow()
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Evaluates `f` with `bindings` added to the `for` variables.
+    fn binding<T>(&self, bindings: Vec<(String, Value)>, f: impl FnOnce() -> T) -> T {
+        let n = bindings.len();
+        self.bound.borrow_mut().extend(bindings);
+        let out = f();
+        let mut bound = self.bound.borrow_mut();
+        let keep = bound.len().saturating_sub(n);
+        bound.truncate(keep);
+        out
     }
 
     pub fn decl(&self, key: &str) -> Option<&Decl<'b>> {
@@ -87,16 +262,16 @@ impl<'b> Module<'b> {
         value
     }
 
-    /// An attribute of a declaration, evaluated, with the attribute's span.
+    /// An attribute of a declaration (of its instance), evaluated, with the
+    /// attribute's span.
     pub fn attribute(&self, decl: &Decl, key: &str) -> Option<Node> {
         let attribute = decl.attribute(key)?;
-        Some(Node::new(
-            self.eval(&attribute.value, decl.file),
-            span_of(decl.file, attribute.span()),
-        ))
+        let value = self.within(decl, || self.eval(&attribute.value, decl.file));
+        Some(Node::new(value, span_of(decl.file, attribute.span())))
     }
 
-    /// An attribute of a nested block, evaluated, with the attribute's span.
+    /// An attribute of a nested block, evaluated, with the attribute's span
+    /// (inside [`Module::within`] its declaration, for `each` and `count`).
     pub fn block_attribute(&self, block: &Block, file: FileId, key: &str) -> Option<Node> {
         let attribute = block.body.get_attribute(key)?;
         Some(Node::new(
@@ -217,7 +392,7 @@ impl<'b> Module<'b> {
             Expression::StringTemplate(template) => self.template(template, file, depth),
             Expression::HeredocTemplate(heredoc) => self.template(&heredoc.template, file, depth),
             Expression::Parenthesis(inner) => eval(inner.inner()),
-            Expression::Variable(_) => Value::Unknown,
+            Expression::Variable(v) => self.bound(v.value().as_str()).unwrap_or(Value::Unknown),
             Expression::Conditional(c) => match eval(&c.cond_expr) {
                 Value::Bool(true) => eval(&c.true_expr),
                 Value::Bool(false) => eval(&c.false_expr),
@@ -248,20 +423,149 @@ impl<'b> Module<'b> {
             Expression::BinaryOp(op) => {
                 binary(*op.operator.value(), eval(&op.lhs_expr), eval(&op.rhs_expr))
             }
-            Expression::ForExpr(_) => Value::Unknown,
+            Expression::ForExpr(for_expr) => self.for_expr(for_expr, file, depth),
         }
     }
 
+    /// The (key, value) pairs a `for` iterates: an array's index and element,
+    /// an object's keys and values; `None` when not known.
+    fn pairs(&self, collection: Value) -> Option<Vec<(Value, Value)>> {
+        match collection {
+            Value::Array(items) => Some(
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, n)| (Value::Number(i as f64), n.value))
+                    .collect(),
+            ),
+            Value::Object(o) => Some(
+                o.into_entries()
+                    .into_iter()
+                    .map(|(k, n)| (Value::String(k), n.value))
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// `[for k, v in coll : value if cond]` and `{for k, v in coll : key => value}`.
+    fn for_expr(&self, e: &hcl_edit::expr::ForExpr, file: FileId, depth: usize) -> Value {
+        let eval = |x: &Expression| self.eval_at(x, file, depth + 1);
+        let Some(pairs) = self.pairs(eval(&e.intro.collection_expr)) else {
+            return Value::Unknown;
+        };
+        let key_var = e
+            .intro
+            .key_var
+            .as_ref()
+            .map(|k| k.value().as_str().to_string());
+        let value_var = e.intro.value_var.value().as_str().to_string();
+        let mut items = Vec::new();
+        let mut object = Object::new();
+        for (key, value) in pairs {
+            let mut bindings = vec![(value_var.clone(), value)];
+            if let Some(k) = &key_var {
+                bindings.push((k.clone(), key));
+            }
+            let step = self.binding(bindings, || {
+                let keep = match e.cond.as_ref().map(|c| eval(&c.expr)) {
+                    None | Some(Value::Bool(true)) => true,
+                    Some(Value::Bool(false)) => false,
+                    Some(_) => return None,
+                };
+                let key = e.key_expr.as_ref().map(&eval);
+                Some(keep.then(|| (key, eval(&e.value_expr))))
+            });
+            match step {
+                None => return Value::Unknown,
+                Some(None) => {}
+                Some(Some((None, value))) => {
+                    items.push(Node::new(value, span_of(file, e.value_expr.span())))
+                }
+                Some(Some((Some(Value::String(k)), value))) if !e.grouping => {
+                    if object.get(&k).is_some() {
+                        // Terraform refuses duplicate keys without grouping.
+                        return Value::Unknown;
+                    }
+                    object.insert(k, Node::new(value, span_of(file, e.value_expr.span())));
+                }
+                Some(Some(_)) => return Value::Unknown,
+            }
+        }
+        if e.key_expr.is_some() {
+            Value::Object(object)
+        } else {
+            Value::Array(items)
+        }
+    }
+
+    /// A string template. Whitespace stripping (`~`) is not modelled: a
+    /// template that uses it is unknown.
     fn template(&self, template: &Template, file: FileId, depth: usize) -> Value {
+        if depth > MAX_DEPTH {
+            return Value::Unknown;
+        }
         let mut parts = Vec::new();
         for element in template.iter() {
             match element {
                 Element::Literal(s) => parts.push(Value::String(s.value().clone())),
-                Element::Interpolation(i) => parts.push(self.eval_at(&i.expr, file, depth + 1)),
-                Element::Directive(_) => return Value::Unknown,
+                Element::Interpolation(i) if i.strip == Strip::None => {
+                    parts.push(self.eval_at(&i.expr, file, depth + 1))
+                }
+                Element::Directive(d) => match self.directive(d, file, depth) {
+                    Some(value) => parts.push(value),
+                    None => return Value::Unknown,
+                },
+                Element::Interpolation(_) => return Value::Unknown,
             }
         }
         join(parts)
+    }
+
+    /// `%{if cond}…%{else}…%{endif}` and `%{for v in coll}…%{endfor}`.
+    fn directive(&self, directive: &Directive, file: FileId, depth: usize) -> Option<Value> {
+        match directive {
+            Directive::If(d) => {
+                let stripped = d.if_expr.strip != Strip::None
+                    || d.endif_expr.strip != Strip::None
+                    || d.else_expr.as_ref().is_some_and(|e| e.strip != Strip::None);
+                if stripped {
+                    return None;
+                }
+                match self.eval_at(&d.if_expr.cond_expr, file, depth + 1) {
+                    Value::Bool(true) => Some(self.template(&d.if_expr.template, file, depth + 1)),
+                    Value::Bool(false) => Some(match &d.else_expr {
+                        Some(e) => self.template(&e.template, file, depth + 1),
+                        None => Value::String(String::new()),
+                    }),
+                    _ => None,
+                }
+            }
+            Directive::For(d) => {
+                if d.for_expr.strip != Strip::None || d.endfor_expr.strip != Strip::None {
+                    return None;
+                }
+                let pairs =
+                    self.pairs(self.eval_at(&d.for_expr.collection_expr, file, depth + 1))?;
+                let key_var = d
+                    .for_expr
+                    .key_var
+                    .as_ref()
+                    .map(|k| k.value().as_str().to_string());
+                let value_var = d.for_expr.value_var.value().as_str().to_string();
+                let mut parts = Vec::new();
+                for (key, value) in pairs {
+                    let mut bindings = vec![(value_var.clone(), value)];
+                    if let Some(k) = &key_var {
+                        bindings.push((k.clone(), key));
+                    }
+                    parts.push(self.binding(bindings, || {
+                        self.template(&d.for_expr.template, file, depth + 1)
+                    }));
+                }
+                Some(join(parts))
+            }
+        }
     }
 
     fn traversal(
@@ -279,7 +583,43 @@ impl<'b> Module<'b> {
             Some(TraversalOperator::GetAttr(name)) => Some(name.value().as_str().to_string()),
             _ => None,
         };
+        if let Some(value) = self.bound(root.value().as_str()) {
+            return self.apply(value, operators, file, depth);
+        }
         match root.value().as_str() {
+            "count" => {
+                let current = self.current.borrow().clone();
+                match (attr(0).as_deref(), current) {
+                    (
+                        Some("index"),
+                        Some(Instance {
+                            key: InstanceKey::Index(i),
+                            ..
+                        }),
+                    ) => self.apply(Value::Number(i as f64), &operators[1..], file, depth),
+                    _ => Value::Unknown,
+                }
+            }
+            "each" => {
+                let current = self.current.borrow().clone();
+                match (attr(0).as_deref(), current) {
+                    (
+                        Some("key"),
+                        Some(Instance {
+                            key: InstanceKey::Key(k),
+                            ..
+                        }),
+                    ) => self.apply(Value::String(k), &operators[1..], file, depth),
+                    (
+                        Some("value"),
+                        Some(Instance {
+                            key: InstanceKey::Key(_),
+                            value,
+                        }),
+                    ) => self.apply(value, &operators[1..], file, depth),
+                    _ => Value::Unknown,
+                }
+            }
             "var" => {
                 let Some(name) = attr(0) else {
                     return Value::Unknown;
@@ -288,7 +628,7 @@ impl<'b> Module<'b> {
                     Some((Some(default), f)) => {
                         let (default, f) = (*default, *f);
                         self.memo(format!("var.{name}"), || {
-                            self.eval_at(default, f, depth + 1)
+                            self.in_context(None, || self.eval_at(default, f, depth + 1))
                         })
                     }
                     _ => Value::Unknown,
@@ -302,7 +642,9 @@ impl<'b> Module<'b> {
                 let value = match self.locals.get(&name) {
                     Some((e, f)) => {
                         let (e, f) = (*e, *f);
-                        self.memo(format!("local.{name}"), || self.eval_at(e, f, depth + 1))
+                        self.memo(format!("local.{name}"), || {
+                            self.in_context(None, || self.eval_at(e, f, depth + 1))
+                        })
                     }
                     None => Value::Unknown,
                 };
@@ -320,7 +662,7 @@ impl<'b> Module<'b> {
                 }
                 None => Value::Unknown,
             },
-            // count.index, each.key, path.module, module outputs, self: not known here.
+            // path.module, module outputs, self: not known here.
             _ => Value::Unknown,
         }
     }
@@ -332,10 +674,38 @@ impl<'b> Module<'b> {
         file: FileId,
         depth: usize,
     ) -> Value {
+        if self.expanded.contains(key) {
+            // `azurerm_subnet.pe[0].id`, `azurerm_private_dns_zone.z[each.key].id`.
+            let suffix = match operators.first().map(|o| o.value()) {
+                Some(TraversalOperator::Index(index)) => {
+                    match self.eval_at(index, file, depth + 1) {
+                        Value::Number(n) if n >= 0.0 && n.fract() == 0.0 => {
+                            InstanceKey::Index(n as usize).suffix()
+                        }
+                        Value::String(k) => InstanceKey::Key(k).suffix(),
+                        _ => return Value::Unknown,
+                    }
+                }
+                Some(TraversalOperator::LegacyIndex(i)) => format!("[{}]", i.value()),
+                // The whole collection of instances is not modelled.
+                _ => return Value::Unknown,
+            };
+            let Some(decl) = self.decl(&format!("{key}{suffix}")) else {
+                return Value::Unknown;
+            };
+            return match operators.get(1).map(|o| o.value()) {
+                Some(TraversalOperator::GetAttr(attr)) => {
+                    let value = self.reference(decl, attr.value().as_str());
+                    self.apply(value, &operators[2..], file, depth)
+                }
+                _ => Value::Unknown,
+            };
+        }
         let Some(decl) = self.decl(key) else {
             return Value::Unknown;
         };
-        // `azurerm_subnet.pe[0].id`: every instance shares the attributes plinth knows.
+        // `azurerm_subnet.pe[0].id` of a block whose instances are unknown:
+        // every instance shares the attributes plinth knows.
         let mut rest = operators;
         while let Some(op) = rest.first() {
             match op.value() {
@@ -510,6 +880,103 @@ fn function(name: &str, args: Vec<Value>) -> Value {
                 .map(|p| Node::string(p, None))
                 .collect(),
         ),
+        ("startswith", [V::String(s), V::String(p)]) => V::Bool(s.starts_with(p.as_str())),
+        ("endswith", [V::String(s), V::String(p)]) => V::Bool(s.ends_with(p.as_str())),
+        ("strcontains", [V::String(s), V::String(p)]) => V::Bool(s.contains(p.as_str())),
+        ("trimprefix", [V::String(s), V::String(p)]) => {
+            V::String(s.strip_prefix(p.as_str()).unwrap_or(s).to_string())
+        }
+        ("trimsuffix", [V::String(s), V::String(p)]) => {
+            V::String(s.strip_suffix(p.as_str()).unwrap_or(s).to_string())
+        }
+        ("substr", [V::String(s), V::Number(offset), V::Number(length)])
+            if *offset >= 0.0 && offset.fract() == 0.0 && length.fract() == 0.0 =>
+        {
+            let chars = s.chars().skip(*offset as usize);
+            V::String(if *length < 0.0 {
+                chars.collect()
+            } else {
+                chars.take(*length as usize).collect()
+            })
+        }
+        ("contains", [V::Array(items), needle]) if !matches!(needle, V::Id(_)) => {
+            V::Bool(items.iter().any(|i| i.value == *needle))
+        }
+        // Terraform orders a map's keys lexically, and values by key.
+        ("keys", [V::Object(o)]) => {
+            let mut keys: Vec<&str> = o.iter().map(|(k, _)| k).collect();
+            keys.sort_unstable();
+            V::Array(keys.into_iter().map(|k| Node::string(k, None)).collect())
+        }
+        ("values", [V::Object(o)]) => {
+            let mut entries: Vec<(&str, &Node)> = o.iter().collect();
+            entries.sort_unstable_by_key(|(k, _)| *k);
+            V::Array(entries.into_iter().map(|(_, v)| v.clone()).collect())
+        }
+        ("one", [V::Array(items)]) => match items.as_slice() {
+            [] => V::Null,
+            [only] => only.value.clone(),
+            _ => V::Unknown,
+        },
+        ("distinct", [V::Array(items)]) => {
+            let mut out: Vec<Node> = Vec::new();
+            for item in items {
+                if !out.iter().any(|o| o.value == item.value) {
+                    out.push(item.clone());
+                }
+            }
+            V::Array(out)
+        }
+        ("compact", [V::Array(items)]) => V::Array(
+            items
+                .iter()
+                .filter(|i| !matches!(&i.value, V::Null) && i.value != V::String(String::new()))
+                .cloned()
+                .collect(),
+        ),
+        ("flatten", [V::Array(items)]) => {
+            fn flat(items: &[Node], out: &mut Vec<Node>) {
+                for item in items {
+                    match &item.value {
+                        Value::Array(inner) => flat(inner, out),
+                        _ => out.push(item.clone()),
+                    }
+                }
+            }
+            let mut out = Vec::new();
+            flat(items, &mut out);
+            V::Array(out)
+        }
+        ("zipmap", [V::Array(keys), V::Array(values)]) if keys.len() == values.len() => {
+            let mut object = Object::new();
+            for (k, v) in keys.iter().zip(values) {
+                match &k.value {
+                    V::String(k) => object.insert(k.clone(), v.clone()),
+                    _ => return V::Unknown,
+                }
+            }
+            V::Object(object)
+        }
+        ("tomap", [V::Object(o)]) => V::Object(o.clone()),
+        ("range", _) => range(&args),
+        ("min" | "max", [_, ..]) => {
+            let numbers: Option<Vec<f64>> = args
+                .iter()
+                .map(|a| match a {
+                    V::Number(n) => Some(*n),
+                    _ => None,
+                })
+                .collect();
+            let Some(numbers) = numbers else {
+                return V::Unknown;
+            };
+            let pick = if name == "min" { f64::min } else { f64::max };
+            numbers
+                .into_iter()
+                .reduce(pick)
+                .map_or(V::Unknown, V::Number)
+        }
+        ("abs", [V::Number(n)]) => V::Number(n.abs()),
         ("merge", _) if args.iter().all(|a| matches!(a, V::Object(_))) => {
             let mut merged = Object::new();
             for a in args {
@@ -523,6 +990,37 @@ fn function(name: &str, args: Vec<Value>) -> Value {
         }
         _ => V::Unknown,
     }
+}
+
+/// `range(end)`, `range(start, end)`, `range(start, end, step)`, at most
+/// 1,024 elements (Terraform's own cap).
+fn range(args: &[Value]) -> Value {
+    let numbers: Option<Vec<f64>> = args
+        .iter()
+        .map(|a| match a {
+            Value::Number(n) => Some(*n),
+            _ => None,
+        })
+        .collect();
+    let (start, end, step) = match numbers.as_deref() {
+        Some([end]) => (0.0, *end, 1.0),
+        Some([start, end]) => (*start, *end, if start <= end { 1.0 } else { -1.0 }),
+        Some([start, end, step]) => (*start, *end, *step),
+        _ => return Value::Unknown,
+    };
+    if step == 0.0 || !step.is_finite() || !start.is_finite() || !end.is_finite() {
+        return Value::Unknown;
+    }
+    let mut out = Vec::new();
+    let mut n = start;
+    while (step > 0.0 && n < end) || (step < 0.0 && n > end) {
+        if out.len() >= 1024 {
+            return Value::Unknown;
+        }
+        out.push(Node::new(Value::Number(n), None));
+        n += step;
+    }
+    Value::Array(out)
 }
 
 /// `format("%s-%d", …)` with the plain verbs; anything fancier is unknown.

@@ -86,7 +86,21 @@ pub fn load_module(
             }
         }
     }
-    let module = Module::new(variables, locals, decls);
+    let mut module = Module::new(variables, locals, decls);
+    for (span, max) in module.expand(limits.max_copies) {
+        let Some(span) = span else { continue };
+        loaded.problems.push(Limits::problem(
+            sources,
+            &limits::Hit {
+                span,
+                message: format!(
+                    "more than {max} instances: the block is checked as one that may not exist"
+                ),
+                key: "max_copies",
+                limit: max as u64,
+            },
+        ));
+    }
     let mut unit = Unit {
         label: dir.to_string_lossy().into_owned(),
         files: file_ids,
@@ -181,6 +195,7 @@ fn declaration(block: &Block, kind: String, name: String, file: FileId) -> Decl<
         managed,
         block,
         file,
+        instance: None,
     }
 }
 
@@ -437,6 +452,174 @@ resource "azurerm_private_dns_zone" "maybe" {
             resource(&loaded, "azurerm_private_dns_zone.maybe").exists,
             crate::model::Truth::Unknown
         );
+    }
+
+    #[test]
+    fn count_and_for_each_make_instances_with_their_own_values() {
+        let loaded = load(
+            r#"
+variable "zones" {
+  default = { pg = "privatelink.postgres.database.azure.com", kv = "privatelink.vaultcore.azure.net" }
+}
+resource "azurerm_private_dns_zone" "z" {
+  for_each            = var.zones
+  name                = each.value
+  resource_group_name = "rg-${each.key}"
+}
+resource "azurerm_private_dns_zone" "set" {
+  for_each = toset(["a.example", "b.example"])
+  name     = each.key
+}
+resource "azurerm_private_dns_zone_virtual_network_link" "l" {
+  count                 = 2
+  name                  = "link-${count.index}"
+  private_dns_zone_name = azurerm_private_dns_zone.z[count.index == 0 ? "pg" : "kv"].name
+  resource_group_name   = "rg"
+  virtual_network_id    = "x"
+}
+"#,
+        );
+        let pg = resource(&loaded, r#"azurerm_private_dns_zone.z["pg"]"#);
+        assert_eq!(
+            pg.names,
+            vec![Part::from("privatelink.postgres.database.azure.com")]
+        );
+        assert_eq!(pg.resource_group, Part::from("rg-pg"));
+        assert_eq!(pg.origin.address, r#"azurerm_private_dns_zone.z["pg"]"#);
+        let b = resource(&loaded, r#"azurerm_private_dns_zone.set["b.example"]"#);
+        assert_eq!(b.names, vec![Part::from("b.example")]);
+        let link = resource(
+            &loaded,
+            "azurerm_private_dns_zone_virtual_network_link.l[1]",
+        );
+        assert_eq!(
+            link.names,
+            vec![
+                Part::from("privatelink.vaultcore.azure.net"),
+                Part::from("link-1")
+            ]
+        );
+        assert!(
+            loaded.units[0]
+                .resources
+                .iter()
+                .all(|r| r.key != "azurerm_private_dns_zone.z")
+        );
+    }
+
+    #[test]
+    fn unknown_instances_stay_whole_and_unknown() {
+        let loaded = load(
+            r#"
+variable "zones" {}
+resource "azurerm_private_dns_zone" "z" {
+  for_each = var.zones
+  name     = each.value
+}
+resource "azurerm_private_dns_zone" "mixed" {
+  for_each = toset(["a", var.zones])
+  name     = each.key
+}
+resource "azurerm_private_dns_zone" "plain" {
+  name = "${each.key}-${count.index}"
+}
+"#,
+        );
+        for key in [
+            "azurerm_private_dns_zone.z",
+            "azurerm_private_dns_zone.mixed",
+        ] {
+            let r = resource(&loaded, key);
+            assert_eq!(r.exists, crate::model::Truth::Unknown, "{key}");
+            assert_eq!(r.names, vec![Part::Unknown], "{key}");
+        }
+        assert_eq!(
+            resource(&loaded, "azurerm_private_dns_zone.plain").names,
+            vec![Part::Unknown]
+        );
+    }
+
+    #[test]
+    fn too_many_instances_are_a_limit_hit() {
+        let loaded = load(
+            "resource \"azurerm_private_dns_zone\" \"z\" {\n  count = 100000\n  name  = \"z${count.index}\"\n}\n",
+        );
+        assert_eq!(loaded.problems.len(), 1, "{:?}", loaded.problems);
+        assert_eq!(loaded.problems[0].code, "limit-exceeded");
+        let r = resource(&loaded, "azurerm_private_dns_zone.z");
+        assert_eq!(r.names, vec![Part::Unknown]);
+    }
+
+    #[test]
+    fn for_expressions_and_template_directives() {
+        let loaded = load(
+            r#"
+locals {
+  servers = { audit = "pg", billing = "kv", web = "pg" }
+  pg      = [for name, kind in local.servers : "psql-${name}" if kind == "pg"]
+  upper   = { for name, kind in local.servers : upper(name) => kind }
+  joined  = "%{for n in local.pg}${n};%{endfor}"
+  chosen  = "%{if length(local.pg) == 2}two%{else}other%{endif}"
+  unknown = [for x in var.nothing : x]
+  strip   = "a ${~ "b"}"
+}
+resource "azurerm_private_dns_zone" "a" { name = local.pg[1] }
+resource "azurerm_private_dns_zone" "b" { name = local.upper["BILLING"] }
+resource "azurerm_private_dns_zone" "c" { name = local.joined }
+resource "azurerm_private_dns_zone" "d" { name = local.chosen }
+resource "azurerm_private_dns_zone" "e" { name = local.unknown[0] }
+resource "azurerm_private_dns_zone" "f" { name = local.strip }
+"#,
+        );
+        let name = |key: &str| resource(&loaded, key).names.clone();
+        assert_eq!(
+            name("azurerm_private_dns_zone.a"),
+            vec![Part::from("psql-web")]
+        );
+        assert_eq!(name("azurerm_private_dns_zone.b"), vec![Part::from("kv")]);
+        assert_eq!(
+            name("azurerm_private_dns_zone.c"),
+            vec![Part::from("psql-audit;psql-web;")]
+        );
+        assert_eq!(name("azurerm_private_dns_zone.d"), vec![Part::from("two")]);
+        assert_eq!(name("azurerm_private_dns_zone.e"), vec![Part::Unknown]);
+        assert_eq!(name("azurerm_private_dns_zone.f"), vec![Part::Unknown]);
+    }
+
+    #[test]
+    fn collection_and_string_functions() {
+        let loaded = load(
+            r#"
+locals {
+  m = { b = "2", a = "1" }
+}
+resource "azurerm_private_dns_zone" "a" { name = join(",", keys(local.m)) }
+resource "azurerm_private_dns_zone" "b" { name = join(",", values(local.m)) }
+resource "azurerm_private_dns_zone" "c" { name = startswith("snet-pe", "snet") ? "yes" : "no" }
+resource "azurerm_private_dns_zone" "d" { name = substr("privatelink", 0, 7) }
+resource "azurerm_private_dns_zone" "e" { name = join("", flatten([["a"], [["b"]], "c"])) }
+resource "azurerm_private_dns_zone" "f" { name = zipmap(["k"], ["v"])["k"] }
+resource "azurerm_private_dns_zone" "g" { name = join("-", range(3)) }
+resource "azurerm_private_dns_zone" "h" { name = one(distinct(["x", "x"])) }
+resource "azurerm_private_dns_zone" "i" { name = contains(["a"], var.unknown) ? "y" : "n" }
+resource "azurerm_private_dns_zone" "j" { name = length(range(0, 100000)) }
+"#,
+        );
+        let name = |key: &str| {
+            resource(&loaded, &format!("azurerm_private_dns_zone.{key}"))
+                .names
+                .clone()
+        };
+        assert_eq!(name("a"), vec![Part::from("a,b")]);
+        assert_eq!(name("b"), vec![Part::from("1,2")]);
+        assert_eq!(name("c"), vec![Part::from("yes")]);
+        assert_eq!(name("d"), vec![Part::from("private")]);
+        assert_eq!(name("e"), vec![Part::from("abc")]);
+        assert_eq!(name("f"), vec![Part::from("v")]);
+        assert_eq!(name("g"), vec![Part::from("0-1-2")]);
+        assert_eq!(name("h"), vec![Part::from("x")]);
+        assert_eq!(name("i"), vec![Part::Unknown]);
+        assert_eq!(name("j"), vec![Part::Unknown]);
     }
 
     #[test]
