@@ -378,6 +378,7 @@ impl Builder {
                 max as u64,
                 format!("nested deployments more than {max} deep: this one is not checked"),
             );
+            self.unit.opaque.push(r.span);
             return;
         }
         let Some(properties) = r.get("properties") else {
@@ -388,6 +389,7 @@ impl Builder {
             .filter(|t| matches!(t.kind, JKind::Object(_)))
         else {
             // `templateLink`: the template is elsewhere, its resources unknown.
+            self.unit.opaque.push(r.span);
             return;
         };
         let part = |field: &str| match r.get(field).map(|v| scope.node(v, v.span, copies).value) {

@@ -24,6 +24,10 @@ pub struct Unit {
     /// nested children, Terraform `virtual_network_name = azurerm_virtual_network.x.name`):
     /// child key → parent key.
     pub parents: HashMap<String, String>,
+    /// Where resources may be declared that plinth cannot see: a Terraform
+    /// module call it does not read, a deployment of a linked template.
+    /// Rules that prove something is missing need this empty.
+    pub opaque: Vec<Span>,
 }
 
 pub type ResourceIdx = usize;
@@ -39,6 +43,8 @@ pub struct Referrer {
 pub struct Graph {
     pub label: String,
     pub files: Vec<FileId>,
+    /// See [`Unit::opaque`].
+    pub opaque: Vec<Span>,
     resources: Vec<Resource>,
     by_type: HashMap<String, Vec<ResourceIdx>>,
     by_key: HashMap<String, ResourceIdx>,
@@ -53,6 +59,7 @@ impl Graph {
         let mut graph = Graph {
             label: unit.label,
             files: unit.files,
+            opaque: unit.opaque,
             resources: Vec::new(),
             by_type: HashMap::new(),
             by_key: HashMap::new(),

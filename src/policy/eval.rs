@@ -361,6 +361,7 @@ impl<'g> Context<'g> {
             }),
             "managed" => map_resource(arg(0), |idx| V::Val(Value::Bool(graph.get(idx).managed))),
             "known" => V::Val(Value::Bool(is_known(&arg(0)))),
+            "complete" => V::Val(Value::Bool(graph.opaque.is_empty())),
             "exists" => truth_value(exists(&arg(0))),
             "first" => match elements(&arg(0)) {
                 Some(items) => items.into_iter().next().unwrap_or(V::Missing),

@@ -184,6 +184,7 @@ const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("count", 1, 2),
     ("filter", 2, 2),
     ("if", 3, 3),
+    ("complete", 0, 0),
 ];
 
 /// Loads one rule file already registered in `sources`.

@@ -49,6 +49,7 @@ pub fn load_module(
     let mut variables: HashMap<String, (Option<&Expression>, FileId)> = HashMap::new();
     let mut locals: HashMap<String, (&Expression, FileId)> = HashMap::new();
     let mut decls = Vec::new();
+    let mut opaque = Vec::new();
     for (file, body) in &parsed {
         for block in body.blocks() {
             let label = |i: usize| block.labels.get(i).map(|l| l.as_str().to_string());
@@ -72,6 +73,8 @@ pub fn load_module(
                         decls.push(declaration(block, kind, name, *file));
                     }
                 }
+                // Modules are not read yet: what they declare is unseen.
+                "module" => opaque.extend(eval::span_of(*file, hcl_edit::Span::span(block))),
                 _ => {}
             }
         }
@@ -104,6 +107,7 @@ pub fn load_module(
     let mut unit = Unit {
         label: dir.to_string_lossy().into_owned(),
         files: file_ids,
+        opaque,
         ..Unit::default()
     };
     for decl in &module.decls {
