@@ -28,7 +28,7 @@
 //!   max_nesting: 256          # JSON/HCL brackets (at most 512)
 //!   max_expression_depth: 64  # nested calls in one expression (at most 256)
 //!   max_copies: 800           # ARM copy count, Terraform count/for_each instances
-//!   max_deployment_depth: 16  # nested deployments (Bicep modules) in each other
+//!   max_deployment_depth: 16  # nested deployments (Bicep modules), local Terraform modules
 //!   max_object_members: 10000 # members of one HCL object expression
 //! ```
 //!
@@ -505,7 +505,7 @@ pub const STARTER: &str = r#"# plinth configuration. plinth finds this file by w
 #   max_nesting: 256            # JSON and HCL brackets (at most 512)
 #   max_expression_depth: 64    # nested calls in one expression (at most 256)
 #   max_copies: 800             # ARM copy count (ARM's own cap), Terraform instances
-#   max_deployment_depth: 16    # nested deployments (Bicep modules) in each other
+#   max_deployment_depth: 16    # nested deployments (Bicep modules), local Terraform modules
 #   max_object_members: 10000   # members of one HCL object expression (tags = {...})
 "#;
 

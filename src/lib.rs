@@ -14,8 +14,8 @@ pub mod report;
 pub mod source;
 pub mod terraform;
 
-use std::collections::HashSet;
-use std::path::PathBuf;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
@@ -165,14 +165,17 @@ pub fn check(options: &Options) -> Run {
 
     let mut summary = Summary::default();
     let mut unit_labels = Vec::new();
+    let mut unit_files = HashMap::new();
     let mut findings = Vec::new();
     for mut c in checked {
         summary.files += c.files;
         summary.resources += c.resources;
         problems.append(&mut c.problems);
         unit_labels.append(&mut c.units);
+        unit_files.extend(c.unit_files);
         findings.append(&mut c.findings);
     }
+    drop_subsumed(&sources, &mut findings, &unit_files);
     summary.units = unit_labels.len();
     unit_labels.sort();
 
@@ -192,10 +195,16 @@ pub fn check(options: &Options) -> Run {
 
     // A unit can reach beyond the paths asked for (`plinth check main.tf`
     // loads the whole module); report only findings inside those paths, so a
-    // pre-commit hook shows what the commit touched.
+    // pre-commit hook shows what the commit touched — and the findings of a
+    // unit inside a folder asked for, even in a local module it calls from
+    // elsewhere (`plinth check envs/prod` reports into `modules/db`).
+    let asked_dirs: Vec<&PathBuf> = options.paths.iter().filter(|p| p.is_dir()).collect();
     findings.retain(|f| {
         let file = sources.path(f.primary.span.file);
         report_paths.iter().any(|asked| file.starts_with(asked))
+            || asked_dirs
+                .iter()
+                .any(|dir| Path::new(&f.unit).starts_with(dir))
     });
     for finding in &mut findings {
         finding.fingerprint = fingerprint(&sources, finding);
@@ -246,6 +255,8 @@ struct Checked {
     files: usize,
     resources: usize,
     units: Vec<String>,
+    /// Each unit's files, by unit label.
+    unit_files: Vec<(String, HashSet<PathBuf>)>,
     findings: Vec<Finding>,
     problems: Vec<Problem>,
 }
@@ -262,6 +273,7 @@ fn check_input(
         files: loaded.files,
         resources: 0,
         units: Vec::new(),
+        unit_files: Vec::new(),
         findings: Vec::new(),
         problems: loaded.problems,
     };
@@ -294,6 +306,10 @@ fn check_input(
             sources.release(*file);
         }
         checked.units.push(graph.label.clone());
+        checked.unit_files.push((
+            graph.label.clone(),
+            files.iter().map(|f| sources.path(*f)).collect(),
+        ));
         checked.findings.append(&mut found);
     }
     checked
@@ -310,6 +326,60 @@ fn load_input(sources: &SourceMap, input: &Input, limits: Limits) -> Loaded {
             var_files,
         } => terraform::load_module(sources, dir, files, var_files, limits),
     }
+}
+
+/// A local Terraform module is checked twice: on its own (its inputs
+/// unknown) and inside each caller's unit (with the caller's inputs). Where
+/// the same rule fires at the same place in both, the caller's finding —
+/// which knows more — is the one reported: a unit's findings are dropped at
+/// a place where a unit holding all of its files also reports that rule.
+fn drop_subsumed(
+    sources: &SourceMap,
+    findings: &mut Vec<Finding>,
+    unit_files: &HashMap<String, HashSet<PathBuf>>,
+) {
+    type Place = (String, PathBuf, u32, u32);
+    let mut units_at: HashMap<Place, HashSet<&str>> = HashMap::new();
+    let place = |f: &Finding| -> Place {
+        let span = f.primary.span;
+        (
+            f.rule.clone(),
+            sources.path(span.file),
+            span.start,
+            span.end,
+        )
+    };
+    for f in findings.iter() {
+        units_at
+            .entry(place(f))
+            .or_default()
+            .insert(f.unit.as_str());
+    }
+    let subsumed = |unit: &str, others: &HashSet<&str>| {
+        let Some(mine) = unit_files.get(unit) else {
+            return false;
+        };
+        others.iter().any(|other| {
+            *other != unit
+                && unit_files
+                    .get(*other)
+                    .is_some_and(|theirs| theirs.len() > mine.len() && mine.is_subset(theirs))
+        })
+    };
+    let drop: Vec<bool> = findings
+        .iter()
+        .map(|f| {
+            units_at
+                .get(&place(f))
+                .is_some_and(|units| units.len() > 1 && subsumed(&f.unit, units))
+        })
+        .collect();
+    let mut i = 0;
+    findings.retain(|_| {
+        let keep = !drop[i];
+        i += 1;
+        keep
+    });
 }
 
 /// Sorts findings by file, position and rule, and drops exact repeats (the

@@ -31,7 +31,8 @@ pub struct Limits {
     /// ARM copy loops with a larger count (ARM itself refuses more than 800),
     /// and Terraform `count`/`for_each` with more instances.
     pub max_copies: usize,
-    /// Nested deployments (Bicep modules) inside each other deeper than this.
+    /// Nested deployments (Bicep modules), and local Terraform modules,
+    /// inside each other deeper than this.
     pub max_deployment_depth: usize,
     /// HCL object expressions (`tags = { … }`) with more members than this:
     /// hcl-edit's parser takes time quadratic in them.

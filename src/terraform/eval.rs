@@ -76,11 +76,28 @@ impl Decl<'_> {
     }
 }
 
-/// Everything declared in one module, and the evaluator over it.
+/// What one module folder declares.
+#[derive(Default)]
+pub struct Declared<'b> {
+    /// Each variable's value expression: from a var file, else its default.
+    pub variables: HashMap<String, (Option<&'b Expression>, FileId)>,
+    pub locals: HashMap<String, (&'b Expression, FileId)>,
+    pub outputs: HashMap<String, (&'b Expression, FileId)>,
+    pub decls: Vec<Decl<'b>>,
+}
+
+/// Everything declared in one module (one call of it), and the evaluator over it.
 pub struct Module<'b> {
     pub variables: HashMap<String, (Option<&'b Expression>, FileId)>,
     pub locals: HashMap<String, (&'b Expression, FileId)>,
+    pub outputs: HashMap<String, (&'b Expression, FileId)>,
     pub decls: Vec<Decl<'b>>,
+    /// `module.NAME.` for a called module; empty for the root.
+    pub prefix: String,
+    /// Input values the caller passes (win over var files and defaults).
+    pub supplied: HashMap<String, Value>,
+    /// The local modules this one calls, by call name.
+    pub children: HashMap<String, Module<'b>>,
     by_key: HashMap<String, usize>,
     /// Addresses of blocks expanded into instances (`azurerm_subnet.pe`).
     expanded: HashSet<String>,
@@ -98,10 +115,16 @@ pub fn span_of(file: FileId, range: Option<std::ops::Range<usize>>) -> Option<Sp
 
 impl<'b> Module<'b> {
     pub fn new(
-        variables: HashMap<String, (Option<&'b Expression>, FileId)>,
-        locals: HashMap<String, (&'b Expression, FileId)>,
-        decls: Vec<Decl<'b>>,
+        declared: Declared<'b>,
+        prefix: String,
+        supplied: HashMap<String, Value>,
     ) -> Module<'b> {
+        let Declared {
+            variables,
+            locals,
+            outputs,
+            decls,
+        } = declared;
         let by_key = decls
             .iter()
             .enumerate()
@@ -110,7 +133,11 @@ impl<'b> Module<'b> {
         Module {
             variables,
             locals,
+            outputs,
             decls,
+            prefix,
+            supplied,
+            children: HashMap::new(),
             by_key,
             expanded: HashSet::new(),
             cache: RefCell::new(HashMap::new()),
@@ -207,6 +234,26 @@ impl<'b> Module<'b> {
         self.decls = decls;
         self.cache.borrow_mut().clear();
         over
+    }
+
+    /// Evaluates an expression outside any resource: a module call's input.
+    pub fn eval_outside(&self, expr: &Expression, file: FileId) -> Value {
+        self.in_context(None, || self.eval(expr, file))
+    }
+
+    /// Drops every cached value (after the children are built).
+    pub fn forget(&self) {
+        self.cache.borrow_mut().clear();
+    }
+
+    /// The value of `output "name"`.
+    fn output(&self, name: &str) -> Value {
+        let Some((expr, file)) = self.outputs.get(name).copied() else {
+            return Value::Unknown;
+        };
+        self.memo(format!("output.{name}"), || {
+            self.in_context(None, || self.eval(expr, file))
+        })
     }
 
     /// Runs `f` with `decl`'s instance current and no `for` variables bound:
@@ -624,6 +671,9 @@ impl<'b> Module<'b> {
                 let Some(name) = attr(0) else {
                     return Value::Unknown;
                 };
+                if let Some(value) = self.supplied.get(&name) {
+                    return self.apply(value.clone(), &operators[1..], file, depth);
+                }
                 let value = match self.variables.get(&name) {
                     Some((Some(default), f)) => {
                         let (default, f) = (*default, *f);
@@ -651,18 +701,32 @@ impl<'b> Module<'b> {
                 self.apply(value, &operators[1..], file, depth)
             }
             "data" => match (attr(0), attr(1)) {
-                (Some(kind), Some(name)) => {
-                    self.resource_ref(&format!("data.{kind}.{name}"), &operators[2..], file, depth)
-                }
+                (Some(kind), Some(name)) => self.resource_ref(
+                    &format!("{}data.{kind}.{name}", self.prefix),
+                    &operators[2..],
+                    file,
+                    depth,
+                ),
+                _ => Value::Unknown,
+            },
+            // `module.NAME.OUTPUT` of a local module plinth read.
+            "module" => match (attr(0), attr(1)) {
+                (Some(name), Some(output)) => match self.children.get(&name) {
+                    Some(child) => self.apply(child.output(&output), &operators[2..], file, depth),
+                    None => Value::Unknown,
+                },
                 _ => Value::Unknown,
             },
             kind if kind.contains('_') => match attr(0) {
-                Some(name) => {
-                    self.resource_ref(&format!("{kind}.{name}"), &operators[1..], file, depth)
-                }
+                Some(name) => self.resource_ref(
+                    &format!("{}{kind}.{name}", self.prefix),
+                    &operators[1..],
+                    file,
+                    depth,
+                ),
                 None => Value::Unknown,
             },
-            // path.module, module outputs, self: not known here.
+            // path.module, self: not known here.
             _ => Value::Unknown,
         }
     }

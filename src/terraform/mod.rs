@@ -18,12 +18,38 @@ use hcl_edit::structure::{Block, Body};
 
 use crate::Loaded;
 use crate::limits::{self, Limits};
-use crate::model::Unit;
+use crate::model::{Unit, Value};
 use crate::report::Problem;
 use crate::source::{FileId, SourceMap, Span};
-use eval::{Decl, Module};
+use eval::{Decl, Declared, Module};
 
-/// Loads one Terraform module folder as a unit. `var_files` bind its
+/// One module folder's parsed files. Index 0 of a module tree is the root.
+struct Folder {
+    dir: PathBuf,
+    bodies: Vec<(FileId, Body)>,
+}
+
+/// What building a module tree collects besides the modules.
+struct Build<'s> {
+    sources: &'s SourceMap,
+    limits: Limits,
+    problems: Vec<Problem>,
+    opaque: Vec<Span>,
+}
+
+/// Arguments of a `module` block that are not inputs of the module.
+const META_ARGUMENTS: [&str; 6] = [
+    "source",
+    "version",
+    "providers",
+    "depends_on",
+    "count",
+    "for_each",
+];
+
+/// Loads one Terraform module folder as a unit, with the local modules it
+/// calls (`source = "./…"` or `"../…"`), evaluated with the caller's inputs,
+/// their resources addressed `module.NAME.…`. `var_files` bind the root's
 /// variables, in order (later ones win), as `terraform plan` would.
 pub fn load_module(
     sources: &SourceMap,
@@ -34,66 +60,237 @@ pub fn load_module(
 ) -> Loaded {
     let mut loaded = Loaded::default();
     let mut file_ids = Vec::new();
-    let parsed: Vec<(FileId, Body)> = files
+    let root: Vec<(FileId, Body)> = files
         .iter()
         .filter_map(|path| parse_file(sources, path, &mut loaded, &mut file_ids, limits))
         .collect();
-    if parsed.is_empty() {
+    if root.is_empty() {
         return loaded;
     }
     let values: Vec<(FileId, Body)> = var_files
         .iter()
         .filter_map(|path| parse_file(sources, path, &mut loaded, &mut file_ids, limits))
         .collect();
+    let mut folders = vec![Folder {
+        dir: dir.to_path_buf(),
+        bodies: root,
+    }];
+    let calls = read_local_modules(sources, &mut folders, &mut loaded, &mut file_ids, limits);
 
-    let mut variables: HashMap<String, (Option<&Expression>, FileId)> = HashMap::new();
-    let mut locals: HashMap<String, (&Expression, FileId)> = HashMap::new();
-    let mut decls = Vec::new();
-    let mut opaque = Vec::new();
-    for (file, body) in &parsed {
+    let mut build = Build {
+        sources,
+        limits,
+        problems: Vec::new(),
+        opaque: Vec::new(),
+    };
+    let module = build_module(
+        &folders,
+        &calls,
+        &[0],
+        String::new(),
+        HashMap::new(),
+        &values,
+        &mut build,
+    );
+    loaded.problems.append(&mut build.problems);
+    let mut unit = Unit {
+        label: dir.to_string_lossy().into_owned(),
+        files: file_ids,
+        opaque: build.opaque,
+        ..Unit::default()
+    };
+    // Every module's resources first, then the associations, which may
+    // point from one module into another.
+    let mut all = Vec::new();
+    collect(&module, &mut all);
+    for m in &all {
+        for decl in &m.decls {
+            azurerm::map(m, decl, &mut unit);
+        }
+    }
+    for m in &all {
+        azurerm::fold_associations(m, &mut unit);
+    }
+    loaded.units.push(unit);
+    loaded
+}
+
+fn collect<'m, 'b>(module: &'m Module<'b>, out: &mut Vec<&'m Module<'b>>) {
+    out.push(module);
+    let mut names: Vec<&String> = module.children.keys().collect();
+    names.sort();
+    for name in names {
+        if let Some(child) = module.children.get(name) {
+            collect(child, out);
+        }
+    }
+}
+
+/// The local folder a `module` block's `source` names, when it is one.
+fn local_source(block: &Block, dir: &Path) -> Option<PathBuf> {
+    let source = block.body.get_attribute("source")?;
+    let Expression::String(s) = &source.value else {
+        return None;
+    };
+    let s = s.value().as_str();
+    (s.starts_with("./") || s.starts_with("../")).then(|| normalize(&dir.join(s)))
+}
+
+/// `infra/prod/../modules/db` → `infra/modules/db`, lexically, so a module's
+/// files have the same paths whether reached from a caller or on their own.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+/// Reads every local module folder the tree calls, once each (by canonical
+/// path), breadth first. Returns (caller folder, call name) → callee folder.
+fn read_local_modules(
+    sources: &SourceMap,
+    folders: &mut Vec<Folder>,
+    loaded: &mut Loaded,
+    file_ids: &mut Vec<FileId>,
+    limits: Limits,
+) -> HashMap<(usize, String), usize> {
+    let mut calls = HashMap::new();
+    let mut by_dir: HashMap<PathBuf, usize> = HashMap::new();
+    if let Ok(root) = folders[0].dir.canonicalize() {
+        by_dir.insert(root, 0);
+    }
+    let mut depth = vec![0usize];
+    let mut next = 0;
+    while next < folders.len() {
+        let idx = next;
+        next += 1;
+        if depth[idx] >= limits.max_deployment_depth {
+            continue;
+        }
+        let mut wanted = Vec::new();
+        for (_, body) in &folders[idx].bodies {
+            for block in body.blocks().filter(|b| b.has_ident("module")) {
+                let (Some(name), Some(dir)) = (
+                    block.labels.first().map(|l| l.as_str().to_string()),
+                    local_source(block, &folders[idx].dir),
+                ) else {
+                    continue;
+                };
+                wanted.push((name, dir));
+            }
+        }
+        for (name, dir) in wanted {
+            let Ok(canonical) = dir.canonicalize() else {
+                continue; // a missing folder: `terraform init` would fail; unseen
+            };
+            let child = match by_dir.get(&canonical) {
+                Some(child) => *child,
+                None => {
+                    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+                        .map(|entries| {
+                            entries
+                                .flatten()
+                                .map(|e| e.path())
+                                .filter(|p| p.extension().is_some_and(|e| e == "tf") && p.is_file())
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    paths.sort();
+                    let bodies: Vec<(FileId, Body)> = paths
+                        .iter()
+                        .filter_map(|path| parse_file(sources, path, loaded, file_ids, limits))
+                        .collect();
+                    folders.push(Folder { dir, bodies });
+                    depth.push(depth[idx] + 1);
+                    by_dir.insert(canonical, folders.len() - 1);
+                    folders.len() - 1
+                }
+            };
+            calls.insert((idx, name), child);
+        }
+    }
+    calls
+}
+
+/// Builds the module of `chain`'s last folder (the chain of callers leads to
+/// it) with `supplied` inputs, expands its instances, and builds the local
+/// modules it calls with the inputs it passes them.
+fn build_module<'b>(
+    folders: &'b [Folder],
+    calls: &HashMap<(usize, String), usize>,
+    chain: &[usize],
+    prefix: String,
+    supplied: HashMap<String, Value>,
+    values: &'b [(FileId, Body)],
+    build: &mut Build<'_>,
+) -> Module<'b> {
+    let idx = chain.last().copied().unwrap_or(0);
+    let mut declared = Declared::default();
+    let mut module_blocks = Vec::new();
+    for (file, body) in &folders[idx].bodies {
         for block in body.blocks() {
             let label = |i: usize| block.labels.get(i).map(|l| l.as_str().to_string());
             match block.ident.value().as_str() {
                 "variable" => {
                     if let Some(name) = label(0) {
                         let default = block.body.get_attribute("default").map(|a| &a.value);
-                        variables.insert(name, (default, *file));
+                        declared.variables.insert(name, (default, *file));
                     }
                 }
                 "locals" => {
                     for attribute in block.body.attributes() {
-                        locals.insert(
+                        declared.locals.insert(
                             attribute.key.value().as_str().to_string(),
                             (&attribute.value, *file),
                         );
                     }
                 }
-                "resource" | "data" => {
-                    if let (Some(kind), Some(name)) = (label(0), label(1)) {
-                        decls.push(declaration(block, kind, name, *file));
+                "output" => {
+                    if let (Some(name), Some(value)) = (label(0), block.body.get_attribute("value"))
+                    {
+                        declared.outputs.insert(name, (&value.value, *file));
                     }
                 }
-                // Modules are not read yet: what they declare is unseen.
-                "module" => opaque.extend(eval::span_of(*file, hcl_edit::Span::span(block))),
+                "resource" | "data" => {
+                    if let (Some(kind), Some(name)) = (label(0), label(1)) {
+                        declared
+                            .decls
+                            .push(declaration(block, &prefix, kind, name, *file));
+                    }
+                }
+                "module" => module_blocks.push((block, *file)),
                 _ => {}
             }
         }
     }
     // A var file binds only variables the module declares; Terraform warns
     // about the others, and so they change nothing here.
-    for (file, body) in &values {
+    for (file, body) in values {
         for attribute in body.attributes() {
             let name = attribute.key.value().as_str();
-            if let Some(slot) = variables.get_mut(name) {
+            if let Some(slot) = declared.variables.get_mut(name) {
                 *slot = (Some(&attribute.value), *file);
             }
         }
     }
-    let mut module = Module::new(variables, locals, decls);
-    for (span, max) in module.expand(limits.max_copies) {
+    let mut module = Module::new(declared, prefix.clone(), supplied);
+    for (span, max) in module.expand(build.limits.max_copies) {
         let Some(span) = span else { continue };
-        loaded.problems.push(Limits::problem(
-            sources,
+        build.problems.push(Limits::problem(
+            build.sources,
             &limits::Hit {
                 span,
                 message: format!(
@@ -104,18 +301,77 @@ pub fn load_module(
             },
         ));
     }
-    let mut unit = Unit {
-        label: dir.to_string_lossy().into_owned(),
-        files: file_ids,
-        opaque,
-        ..Unit::default()
-    };
-    for decl in &module.decls {
-        azurerm::map(&module, decl, &mut unit);
+    for (block, file) in module_blocks {
+        let whole = eval::span_of(file, hcl_edit::Span::span(block));
+        let Some(name) = block.labels.first().map(|l| l.as_str().to_string()) else {
+            continue;
+        };
+        let instanced = block.body.get_attribute("count").is_some()
+            || block.body.get_attribute("for_each").is_some();
+        let max = build.limits.max_deployment_depth;
+        if chain.len() > max && local_source(block, &folders[idx].dir).is_some() {
+            build.opaque.extend(whole);
+            if let Some(span) = whole {
+                build.problems.push(Limits::problem(
+                    build.sources,
+                    &limits::Hit {
+                        span,
+                        message: format!(
+                            "modules nested more than {max} deep: this one is not checked"
+                        ),
+                        key: "max_deployment_depth",
+                        limit: max as u64,
+                    },
+                ));
+            }
+            continue;
+        }
+        let callee = calls.get(&(idx, name.clone())).copied();
+        let Some(callee) = callee.filter(|_| !instanced) else {
+            // A registry or git module, a missing folder, or instances of a
+            // module: what it declares is not seen.
+            build.opaque.extend(whole);
+            continue;
+        };
+        if chain.contains(&callee) {
+            build.opaque.extend(whole);
+            build.problems.push(
+                Problem::new(
+                    "module-error",
+                    format!("module \"{name}\" calls a module that calls it: Terraform refuses the cycle"),
+                )
+                .at(build.sources.path(file), whole)
+                .with_label("the cycle closes here"),
+            );
+            continue;
+        }
+        let inputs: HashMap<String, Value> = block
+            .body
+            .attributes()
+            .filter(|a| !META_ARGUMENTS.contains(&a.key.value().as_str()))
+            .map(|a| {
+                (
+                    a.key.value().as_str().to_string(),
+                    module.eval_outside(&a.value, file),
+                )
+            })
+            .collect();
+        let mut inner = chain.to_vec();
+        inner.push(callee);
+        let child = build_module(
+            folders,
+            calls,
+            &inner,
+            format!("{prefix}module.{name}."),
+            inputs,
+            &[],
+            build,
+        );
+        module.children.insert(name, child);
     }
-    azurerm::fold_associations(&module, &mut unit);
-    loaded.units.push(unit);
-    loaded
+    // Values cached before the children existed may have missed their outputs.
+    module.forget();
+    module
 }
 
 /// Reads and parses one `.tf` or `.tfvars` file; a problem, and `None`, when
@@ -186,12 +442,18 @@ fn parse_file(
     }
 }
 
-fn declaration(block: &Block, kind: String, name: String, file: FileId) -> Decl<'_> {
+fn declaration<'b>(
+    block: &'b Block,
+    prefix: &str,
+    kind: String,
+    name: String,
+    file: FileId,
+) -> Decl<'b> {
     let managed = block.ident.value().as_str() == "resource";
     let key = if managed {
-        format!("{kind}.{name}")
+        format!("{prefix}{kind}.{name}")
     } else {
-        format!("data.{kind}.{name}")
+        format!("{prefix}data.{kind}.{name}")
     };
     Decl {
         key,
@@ -624,6 +886,128 @@ resource "azurerm_private_dns_zone" "j" { name = length(range(0, 100000)) }
         assert_eq!(name("h"), vec![Part::from("x")]);
         assert_eq!(name("i"), vec![Part::Unknown]);
         assert_eq!(name("j"), vec![Part::Unknown]);
+    }
+
+    /// Writes `files` (path → text) under a temporary folder and loads `root` in it.
+    fn load_tree(files: &[(&str, &str)], root: &str) -> (tempfile::TempDir, Loaded) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+            std::fs::write(&path, text).expect("write");
+        }
+        let root = dir.path().join(root);
+        let tf: Vec<PathBuf> = std::fs::read_dir(&root)
+            .expect("root")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "tf"))
+            .collect();
+        let loaded = load_module(&SourceMap::new(), &root, &tf, &[], Limits::default());
+        (dir, loaded)
+    }
+
+    #[test]
+    fn local_modules_take_inputs_and_give_outputs() {
+        let (_dir, loaded) = load_tree(
+            &[
+                (
+                    "env/main.tf",
+                    r#"
+module "zone" {
+  source = "../modules/zone"
+  name   = "privatelink.postgres.database.azure.com"
+}
+module "link" {
+  source  = "../modules/link"
+  zone    = module.zone.name
+  network = "hub"
+}
+module "remote" {
+  source = "example/thing/azurerm"
+}
+module "many" {
+  source = "../modules/zone"
+  count  = 2
+  name   = "z${count.index}"
+}
+"#,
+                ),
+                (
+                    "modules/zone/main.tf",
+                    r#"
+variable "name" {}
+resource "azurerm_private_dns_zone" "this" { name = var.name }
+output "name" { value = azurerm_private_dns_zone.this.name }
+"#,
+                ),
+                (
+                    "modules/link/main.tf",
+                    r#"
+variable "zone" {}
+variable "network" { default = "spoke" }
+resource "azurerm_private_dns_zone_virtual_network_link" "this" {
+  name                  = "link-${var.network}"
+  private_dns_zone_name = var.zone
+  resource_group_name   = "rg"
+  virtual_network_id    = "x"
+}
+"#,
+                ),
+            ],
+            "env",
+        );
+        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+        let zone = resource(&loaded, "module.zone.azurerm_private_dns_zone.this");
+        assert_eq!(
+            zone.names,
+            vec![Part::from("privatelink.postgres.database.azure.com")]
+        );
+        let link = resource(
+            &loaded,
+            "module.link.azurerm_private_dns_zone_virtual_network_link.this",
+        );
+        assert_eq!(
+            link.names,
+            vec![
+                Part::from("privatelink.postgres.database.azure.com"),
+                Part::from("link-hub")
+            ]
+        );
+        // The registry module and the module with instances are not read.
+        assert_eq!(loaded.units[0].opaque.len(), 2);
+        assert_eq!(loaded.units[0].resources.len(), 2);
+        assert_eq!(loaded.units[0].files.len(), 3);
+    }
+
+    #[test]
+    fn module_cycles_and_depth_are_reported() {
+        let (_dir, loaded) = load_tree(
+            &[
+                ("a/main.tf", "module \"b\" {\n  source = \"../b\"\n}\n"),
+                ("b/main.tf", "module \"a\" {\n  source = \"../a\"\n}\n"),
+            ],
+            "a",
+        );
+        let codes: Vec<&str> = loaded.problems.iter().map(|p| p.code.as_str()).collect();
+        assert_eq!(codes, ["module-error"]);
+        assert_eq!(loaded.units[0].opaque.len(), 1);
+
+        let mut files = Vec::new();
+        for level in 0..20 {
+            files.push((
+                format!("m{level}/main.tf"),
+                format!("module \"next\" {{\n  source = \"../m{}\"\n}}\n", level + 1),
+            ));
+        }
+        files.push(("m20/main.tf".into(), String::new()));
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
+        let (_dir, loaded) = load_tree(&files, "m0");
+        let codes: Vec<&str> = loaded.problems.iter().map(|p| p.code.as_str()).collect();
+        assert_eq!(codes, ["limit-exceeded"]);
     }
 
     #[test]
