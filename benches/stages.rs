@@ -76,7 +76,14 @@ fn stages(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(tf_bytes));
     group.bench_function("terraform_front_end", |b| {
         b.iter(|| {
-            plinth::terraform::load_module(&sources, &tf_dir, &tf_files, &[], Limits::default())
+            plinth::terraform::load_module(
+                &sources,
+                &tf_dir,
+                &tf_files,
+                &[],
+                &plinth::terraform::Given::default(),
+                Limits::default(),
+            )
         })
     });
     group.throughput(Throughput::Bytes(arm_text.len() as u64));

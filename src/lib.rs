@@ -52,6 +52,9 @@ pub struct Options {
     /// Terraform var files read for every module, after the module's own
     /// `terraform.tfvars`, `*.auto.tfvars` and the config's `var_files`.
     pub var_files: Vec<PathBuf>,
+    /// `--var NAME=VALUE`: Terraform variable values for every module, above
+    /// every var file.
+    pub vars: Vec<(String, String)>,
 }
 
 /// Where the configuration comes from.
@@ -74,6 +77,7 @@ impl Default for Options {
             baseline: None,
             config: ConfigChoice::Find,
             var_files: Vec::new(),
+            vars: Vec::new(),
         }
     }
 }
@@ -158,9 +162,19 @@ pub fn check(options: &Options) -> Run {
             require_expiry: config.require_expiry,
             today: Date::today(),
         });
+    let given = terraform::Given::from_env(options.vars.clone());
     let checked: Vec<Checked> = inputs
         .par_iter()
-        .map(|input| check_input(&sources, &rules, input, suppression_policy, config.limits))
+        .map(|input| {
+            check_input(
+                &sources,
+                &rules,
+                input,
+                &given,
+                suppression_policy,
+                config.limits,
+            )
+        })
         .collect();
 
     let mut summary = Summary::default();
@@ -265,10 +279,11 @@ fn check_input(
     sources: &SourceMap,
     rules: &RuleSet,
     input: &Input,
+    given: &terraform::Given,
     suppressions: Option<report::suppress::Policy>,
     limits: Limits,
 ) -> Checked {
-    let loaded = load_input(sources, input, limits);
+    let loaded = load_input(sources, input, given, limits);
     let mut checked = Checked {
         files: loaded.files,
         resources: 0,
@@ -315,7 +330,12 @@ fn check_input(
     checked
 }
 
-fn load_input(sources: &SourceMap, input: &Input, limits: Limits) -> Loaded {
+fn load_input(
+    sources: &SourceMap,
+    input: &Input,
+    given: &terraform::Given,
+    limits: Limits,
+) -> Loaded {
     match input {
         Input::Json {
             path, parameters, ..
@@ -324,7 +344,7 @@ fn load_input(sources: &SourceMap, input: &Input, limits: Limits) -> Loaded {
             dir,
             files,
             var_files,
-        } => terraform::load_module(sources, dir, files, var_files, limits),
+        } => terraform::load_module(sources, dir, files, var_files, given, limits),
     }
 }
 

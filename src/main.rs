@@ -72,6 +72,11 @@ struct CheckArgs {
     /// terraform.tfvars and *.auto.tfvars (repeatable; later ones win).
     #[arg(long, value_name = "FILE")]
     var_file: Vec<PathBuf>,
+    /// A Terraform variable value for every module checked, above every var
+    /// file; TF_VAR_NAME environment variables are read too, below them
+    /// (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    vars: Vec<(String, String)>,
     /// Never colour the output (NO_COLOR is honoured too).
     #[arg(long)]
     no_color: bool,
@@ -140,6 +145,16 @@ fn main() -> ExitCode {
     }
 }
 
+/// `--var NAME=VALUE`, as Terraform's `-var`.
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("expected NAME=VALUE, got `{text}`")),
+    }
+}
+
 fn check(args: CheckArgs) -> ExitCode {
     let options = plinth::Options {
         paths: args.paths,
@@ -147,6 +162,7 @@ fn check(args: CheckArgs) -> ExitCode {
         rule_dirs: args.rule_dirs,
         baseline: args.baseline,
         var_files: args.var_file,
+        vars: args.vars,
         config: match (args.config, args.no_config) {
             (Some(path), _) => plinth::ConfigChoice::File(path),
             (None, true) => plinth::ConfigChoice::Ignore,

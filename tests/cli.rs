@@ -827,3 +827,54 @@ fn output_is_the_same_whatever_the_thread_count() {
         assert_eq!(report(threads), one, "{threads} threads");
     }
 }
+
+#[test]
+fn terraform_variables_from_the_command_line_and_the_environment() {
+    const WRONG: &str = "private_dns_zone_name=privatelink.postgres.azure.com";
+    const RIGHT: &str = "private_dns_zone_name=privatelink.postgres.database.azure.com";
+    let rules_of = |cmd: &mut Command| {
+        let output = cmd.output().expect("plinth runs");
+        let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        (output.status.code().unwrap_or(-1), rules_fired(&report))
+    };
+    // --var wins over every var file (*.auto.tfvars sets the right zone here).
+    let good = "fixtures/PE004/terraform/good-tfvars";
+    let (code, rules) =
+        rules_of(plinth().args(["check", "--format", "json", "--var", WRONG, good]));
+    assert_eq!((code, rules), (1, vec!["PE004".to_string()]));
+    let bad = "fixtures/PE004/terraform/bad-tfvars";
+    let (code, _) = rules_of(plinth().args(["check", "--format", "json", "--var", RIGHT, bad]));
+    assert_eq!(code, 0, "--var sets the right zone over terraform.tfvars");
+    // A var file wins over TF_VAR_...
+    let (code, _) = rules_of(
+        plinth()
+            .env(
+                "TF_VAR_private_dns_zone_name",
+                "privatelink.postgres.database.azure.com",
+            )
+            .args(["check", "--format", "json", bad]),
+    );
+    assert_eq!(code, 1, "terraform.tfvars still sets the wrong zone");
+    // ...which wins over the default (the right one, without the tfvars file).
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_case(bad, dir.path());
+    std::fs::remove_file(dir.path().join("terraform.tfvars")).expect("remove");
+    let path = dir.path().to_str().expect("UTF-8 path");
+    assert_eq!(
+        rules_of(plinth().args(["check", "--format", "json", path])).0,
+        0
+    );
+    let (code, rules) = rules_of(
+        plinth()
+            .env(
+                "TF_VAR_private_dns_zone_name",
+                "privatelink.postgres.azure.com",
+            )
+            .args(["check", "--format", "json", path]),
+    );
+    assert_eq!((code, rules), (1, vec!["PE004".to_string()]));
+    // A malformed --var is a usage error.
+    let (code, _, stderr) = run(&["check", "--var", "no-equals-sign", bad]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("NAME=VALUE"), "{stderr}");
+}

@@ -38,7 +38,14 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let (sources, rules) = rules();
-    let loaded = plinth::terraform::load_module(sources, dir, &[main], &[vars], Limits::default());
+    let loaded = plinth::terraform::load_module(
+        sources,
+        dir,
+        &[main],
+        &[vars],
+        &plinth::terraform::Given::default(),
+        Limits::default(),
+    );
     for unit in loaded.units {
         let files = unit.files.clone();
         let graph = Graph::link(unit);

@@ -47,6 +47,35 @@ const META_ARGUMENTS: [&str; 6] = [
     "for_each",
 ];
 
+/// Variable values given from outside the module's files: `TF_VAR_name`
+/// environment variables (below every var file, as in Terraform) and
+/// `--var name=value` (above them). Values are strings, as Terraform reads
+/// them for string variables; a value that starts with `[` or `{` is a list
+/// or map plinth does not parse, so unknown.
+#[derive(Clone, Debug, Default)]
+pub struct Given {
+    pub env: Vec<(String, String)>,
+    pub cli: Vec<(String, String)>,
+}
+
+impl Given {
+    /// `TF_VAR_*` from this process's environment.
+    pub fn from_env(cli: Vec<(String, String)>) -> Given {
+        let env = std::env::vars()
+            .filter_map(|(k, v)| k.strip_prefix("TF_VAR_").map(|name| (name.to_string(), v)))
+            .collect();
+        Given { env, cli }
+    }
+
+    fn value(text: &str) -> Value {
+        if text.trim_start().starts_with(['[', '{']) {
+            Value::Unknown
+        } else {
+            Value::String(text.to_string())
+        }
+    }
+}
+
 /// Loads one Terraform module folder as a unit, with the local modules it
 /// calls (`source = "./…"` or `"../…"`), evaluated with the caller's inputs,
 /// their resources addressed `module.NAME.…`. `var_files` bind the root's
@@ -56,6 +85,7 @@ pub fn load_module(
     dir: &Path,
     files: &[PathBuf],
     var_files: &[PathBuf],
+    given: &Given,
     limits: Limits,
 ) -> Loaded {
     let mut loaded = Loaded::default();
@@ -83,12 +113,25 @@ pub fn load_module(
         problems: Vec::new(),
         opaque: Vec::new(),
     };
+    let in_var_files: std::collections::HashSet<&str> = values
+        .iter()
+        .flat_map(|(_, body)| body.attributes().map(|a| a.key.value().as_str()))
+        .collect();
+    let mut supplied = HashMap::new();
+    for (name, text) in &given.env {
+        if !in_var_files.contains(name.as_str()) {
+            supplied.insert(name.clone(), Given::value(text));
+        }
+    }
+    for (name, text) in &given.cli {
+        supplied.insert(name.clone(), Given::value(text));
+    }
     let module = build_module(
         &folders,
         &calls,
         &[0],
         String::new(),
-        HashMap::new(),
+        supplied,
         &values,
         &mut build,
     );
@@ -527,6 +570,7 @@ mod tests {
             dir.path(),
             &[path],
             &[],
+            &Given::default(),
             Limits::default(),
         )
     }
@@ -903,7 +947,14 @@ resource "azurerm_private_dns_zone" "j" { name = length(range(0, 100000)) }
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|e| e == "tf"))
             .collect();
-        let loaded = load_module(&SourceMap::new(), &root, &tf, &[], Limits::default());
+        let loaded = load_module(
+            &SourceMap::new(),
+            &root,
+            &tf,
+            &[],
+            &Given::default(),
+            Limits::default(),
+        );
         (dir, loaded)
     }
 
@@ -1028,6 +1079,7 @@ resource "azurerm_private_dns_zone_virtual_network_link" "this" {
             dir.path(),
             &[good, bad, deep],
             &[],
+            &Given::default(),
             Limits::default(),
         );
         let codes: Vec<&str> = loaded.problems.iter().map(|p| p.code.as_str()).collect();
