@@ -169,6 +169,11 @@ fn network_policies(module: &Module, block: &Block, file: FileId, properties: &m
         (None, Some(flag), _) => enabled(flag, false),
         // `enforce_…_policies = true` meant the policies were *disabled*.
         (None, None, Some(flag)) => enabled(flag, true),
+        // 4.x and later default to `Disabled` (the rule's own default for a
+        // missing value); 3.x left it computed: whatever Azure chose.
+        (None, None, None) if module.azurerm_major == Some(3) => {
+            Node::unknown(block_span(file, block))
+        }
         (None, None, None) => return,
     };
     properties.insert("privateEndpointNetworkPolicies", node);
@@ -243,6 +248,8 @@ fn map_within(module: &Module, decl: &Decl, unit: &mut Unit) {
                 Some(flag) => enabled(flag, false),
                 // A VNet-integrated server has no public access; otherwise it defaults to on.
                 None if delegated.is_some() => Node::string("Disabled", whole),
+                // Computed (read-only) before 3.105: whatever Azure chose.
+                None if module.azurerm_major.is_some_and(|m| m < 4) => Node::unknown(whole),
                 None => Node::string("Enabled", whole),
             };
             if let Some(delegated) = delegated {

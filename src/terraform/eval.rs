@@ -98,6 +98,9 @@ pub struct Module<'b> {
     pub supplied: HashMap<String, Value>,
     /// The local modules this one calls, by call name.
     pub children: HashMap<String, Module<'b>>,
+    /// The azurerm provider's major version when known; defaults that
+    /// changed between majors follow it (unknown: the newest).
+    pub azurerm_major: Option<u64>,
     by_key: HashMap<String, usize>,
     /// Addresses of blocks expanded into instances (`azurerm_subnet.pe`).
     expanded: HashSet<String>,
@@ -138,6 +141,7 @@ impl<'b> Module<'b> {
             prefix,
             supplied,
             children: HashMap::new(),
+            azurerm_major: None,
             by_key,
             expanded: HashSet::new(),
             cache: RefCell::new(HashMap::new()),

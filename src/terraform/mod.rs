@@ -23,6 +23,102 @@ use crate::report::Problem;
 use crate::source::{FileId, SourceMap, Span};
 use eval::{Decl, Declared, Module};
 
+/// The azurerm provider's major version: exact from `.terraform.lock.hcl`
+/// beside the root module, else the highest major its `required_providers`
+/// constraint allows (what `terraform init` would pick), else unknown —
+/// treated as the newest.
+fn azurerm_major(dir: &Path, root: &[(FileId, Body)]) -> Option<u64> {
+    if let Ok(text) = std::fs::read_to_string(dir.join(".terraform.lock.hcl"))
+        && let Ok(body) = hcl_edit::parser::parse_body(&text)
+    {
+        let locked = body
+            .blocks()
+            .filter(|b| b.has_ident("provider"))
+            .filter(|b| {
+                b.labels
+                    .first()
+                    .is_some_and(|l| l.as_str().ends_with("hashicorp/azurerm"))
+            })
+            .find_map(|b| match &b.body.get_attribute("version")?.value {
+                Expression::String(v) => major_of(v.value()),
+                _ => None,
+            });
+        if locked.is_some() {
+            return locked;
+        }
+    }
+    let constraint = root.iter().find_map(|(_, body)| {
+        body.blocks()
+            .filter(|b| b.has_ident("terraform"))
+            .flat_map(|t| {
+                t.body
+                    .blocks()
+                    .filter(|b| b.has_ident("required_providers"))
+            })
+            .find_map(
+                |providers| match &providers.body.get_attribute("azurerm")?.value {
+                    Expression::String(v) => Some(v.value().to_string()),
+                    Expression::Object(o) => o.iter().find_map(|(k, v)| {
+                        let key = match k {
+                            hcl_edit::expr::ObjectKey::Ident(i) => i.value().as_str().to_string(),
+                            hcl_edit::expr::ObjectKey::Expression(Expression::String(s)) => {
+                                s.value().to_string()
+                            }
+                            _ => return None,
+                        };
+                        match (key.as_str(), v.expr()) {
+                            ("version", Expression::String(s)) => Some(s.value().to_string()),
+                            _ => None,
+                        }
+                    }),
+                    _ => None,
+                },
+            )
+    })?;
+    highest_major(&constraint)
+}
+
+fn major_of(version: &str) -> Option<u64> {
+    version
+        .trim()
+        .trim_start_matches('v')
+        .split('.')
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The highest major version a constraint such as `~> 3.0`, `>= 3.50, < 4.0`
+/// or `= 3.117.0` allows; `None` when it has no upper bound.
+fn highest_major(constraint: &str) -> Option<u64> {
+    let mut highest: Option<u64> = None;
+    let mut bound = |major: u64| highest = Some(highest.map_or(major, |h| h.min(major)));
+    for part in constraint.split(',') {
+        let part = part.trim();
+        let (op, version) = ["~>", ">=", "<=", "!=", ">", "<", "="]
+            .iter()
+            .find_map(|op| part.strip_prefix(op).map(|v| (*op, v.trim())))
+            .unwrap_or(("=", part));
+        let components: Vec<u64> = version
+            .trim_start_matches('v')
+            .split('.')
+            .map_while(|c| c.parse().ok())
+            .collect();
+        let Some(&major) = components.first() else {
+            continue;
+        };
+        match op {
+            // `~> 3.0` and `~> 3.1.2` stay within major 3; `~> 3` does not.
+            "~>" if components.len() >= 2 => bound(major),
+            "=" | "<=" => bound(major),
+            "<" if components.iter().skip(1).all(|c| *c == 0) => bound(major.saturating_sub(1)),
+            "<" => bound(major),
+            _ => {}
+        }
+    }
+    highest
+}
+
 /// One module folder's parsed files. Index 0 of a module tree is the root.
 struct Folder {
     dir: PathBuf,
@@ -33,6 +129,8 @@ struct Folder {
 struct Build<'s> {
     sources: &'s SourceMap,
     limits: Limits,
+    /// The azurerm provider's major version, for the whole configuration.
+    major: Option<u64>,
     problems: Vec<Problem>,
     opaque: Vec<Span>,
 }
@@ -101,6 +199,7 @@ pub fn load_module(
         .iter()
         .filter_map(|path| parse_file(sources, path, &mut loaded, &mut file_ids, limits))
         .collect();
+    let major = azurerm_major(dir, &root);
     let mut folders = vec![Folder {
         dir: dir.to_path_buf(),
         bodies: root,
@@ -110,6 +209,7 @@ pub fn load_module(
     let mut build = Build {
         sources,
         limits,
+        major,
         problems: Vec::new(),
         opaque: Vec::new(),
     };
@@ -330,6 +430,7 @@ fn build_module<'b>(
         }
     }
     let mut module = Module::new(declared, prefix.clone(), supplied);
+    module.azurerm_major = build.major;
     for (span, max) in module.expand(build.limits.max_copies) {
         let Some(span) = span else { continue };
         build.problems.push(Limits::problem(
@@ -1059,6 +1160,20 @@ resource "azurerm_private_dns_zone_virtual_network_link" "this" {
         let (_dir, loaded) = load_tree(&files, "m0");
         let codes: Vec<&str> = loaded.problems.iter().map(|p| p.code.as_str()).collect();
         assert_eq!(codes, ["limit-exceeded"]);
+    }
+
+    #[test]
+    fn provider_constraints_give_the_highest_major_allowed() {
+        assert_eq!(highest_major("~> 3.0"), Some(3));
+        assert_eq!(highest_major("~> 3.117.0"), Some(3));
+        assert_eq!(highest_major("~> 3"), None);
+        assert_eq!(highest_major(">= 3.50, < 4.0"), Some(3));
+        assert_eq!(highest_major(">= 3.50, < 4.1"), Some(4));
+        assert_eq!(highest_major("= 3.1.0"), Some(3));
+        assert_eq!(highest_major("3.1.0"), Some(3));
+        assert_eq!(highest_major(">= 3.0"), None);
+        assert_eq!(highest_major("<= 4.2, != 4.1"), Some(4));
+        assert_eq!(highest_major("nonsense"), None);
     }
 
     #[test]
