@@ -24,6 +24,9 @@ use crate::source::{SourceMap, Span};
 /// managementGroupDeploymentTemplate, tenantDeploymentTemplate).
 const SCHEMA_MARK: &str = "eploymentTemplate.json";
 
+/// Cheap test for Terraform plan JSON (`terraform show -json`).
+const PLAN_MARK: &str = "\"planned_values\"";
+
 /// Loads a `.json` input: an ARM template becomes a unit; any other JSON —
 /// `package.json`, parameter files, broken JSON that is not a template — is
 /// skipped silently, even when named explicitly (pre-commit passes every
@@ -56,7 +59,8 @@ pub fn load_json_input(
     let Ok(text) = String::from_utf8(bytes) else {
         return loaded;
     };
-    if !text.contains(SCHEMA_MARK) {
+    let plan = !text.contains(SCHEMA_MARK) && text.contains(PLAN_MARK);
+    if !text.contains(SCHEMA_MARK) && !plan {
         return loaded;
     }
     let file = sources.add(path.to_path_buf(), text.trim_start_matches('\u{feff}'));
@@ -85,6 +89,9 @@ pub fn load_json_input(
             return loaded;
         }
     };
+    if plan && crate::terraform::plan::is_plan(&root) {
+        return crate::terraform::plan::load(sources, path, file, &root);
+    }
     let is_template = root
         .get("$schema")
         .and_then(json::J::as_str)

@@ -98,6 +98,13 @@ impl Object {
         }
     }
 
+    /// Calls `f` on every member's node, in order.
+    pub fn for_each_node_mut(&mut self, mut f: impl FnMut(&mut Node)) {
+        for (_, node) in &mut self.entries {
+            f(node);
+        }
+    }
+
     /// The members, in order.
     pub fn into_entries(self) -> Vec<(String, Node)> {
         self.entries

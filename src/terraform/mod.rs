@@ -2,13 +2,16 @@
 //! one unit. Parsed with hcl-edit (the hcl-rs project's span-keeping
 //! parser); azurerm resources are mapped onto the neutral model.
 //!
-//! Variables take their values from `terraform.tfvars`, `*.auto.tfvars` and
-//! the var files named in the config or with `--var-file`, else from their
-//! defaults. Not yet (issue #4): child modules, `count`/`for_each`
-//! instances, `.tfvars.json`, plan JSON. What they would decide stays unknown.
+//! Variables take their values from `TF_VAR_` variables, `terraform.tfvars`,
+//! `*.auto.tfvars`, the var files named in the config or with `--var-file`,
+//! and `--var`, else from their defaults. Local modules are read with their
+//! caller's inputs; `count`/`for_each` instances are expanded when known;
+//! plan JSON is read by [`plan`]. Not yet (issue #4): `.tfvars.json`,
+//! registry modules. What they would decide stays unknown.
 
 pub mod azurerm;
 pub mod eval;
+pub mod plan;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -586,7 +589,7 @@ fn parse_file(
     }
 }
 
-fn declaration<'b>(
+pub(crate) fn declaration<'b>(
     block: &'b Block,
     prefix: &str,
     kind: String,
