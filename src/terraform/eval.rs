@@ -792,7 +792,7 @@ impl<'b> Module<'b> {
         }
     }
 
-    /// Applies `.attr` and `[index]` to a value.
+    /// Applies `.attr`, `[index]` and the splats `[*]`, `.*` to a value.
     fn apply(
         &self,
         mut value: Value,
@@ -800,7 +800,31 @@ impl<'b> Module<'b> {
         file: FileId,
         depth: usize,
     ) -> Value {
-        for op in operators {
+        for (i, op) in operators.iter().enumerate() {
+            if let TraversalOperator::FullSplat(_) | TraversalOperator::AttrSplat(_) = op.value() {
+                // `list[*].a[0]` applies everything after it to each element;
+                // `list.*.a` only the attribute accesses right after it.
+                let rest = &operators[i + 1..];
+                let split = match op.value() {
+                    TraversalOperator::AttrSplat(_) => rest
+                        .iter()
+                        .position(|o| !matches!(o.value(), TraversalOperator::GetAttr(_)))
+                        .unwrap_or(rest.len()),
+                    _ => rest.len(),
+                };
+                let (each, after) = rest.split_at(split);
+                let items = match value {
+                    Value::Array(items) => items,
+                    Value::Null => Vec::new(),
+                    Value::Unknown => return Value::Unknown,
+                    other => vec![Node::new(other, None)],
+                };
+                let mapped = items
+                    .into_iter()
+                    .map(|n| Node::new(self.apply(n.value, each, file, depth + 1), n.span))
+                    .collect();
+                return self.apply(Value::Array(mapped), after, file, depth + 1);
+            }
             value = match (op.value(), value) {
                 (TraversalOperator::GetAttr(name), Value::Object(o)) => o
                     .get(name.value().as_str())
@@ -1045,6 +1069,39 @@ fn function(name: &str, args: Vec<Value>) -> Value {
                 .map_or(V::Unknown, V::Number)
         }
         ("abs", [V::Number(n)]) => V::Number(n.abs()),
+        // An error and an unknown look alike here: only a known first
+        // argument is certainly what `try` returns.
+        ("try", [first, ..]) if !first.contains_unknown() => first.clone(),
+        ("can", [value]) if !value.contains_unknown() => V::Bool(true),
+        ("tonumber", [V::Number(n)]) => V::Number(*n),
+        ("tonumber", [V::String(s)]) => s.trim().parse().map_or(V::Unknown, V::Number),
+        ("tobool", [V::Bool(b)]) => V::Bool(*b),
+        ("tobool", [V::String(s)]) => match s.as_str() {
+            "true" => V::Bool(true),
+            "false" => V::Bool(false),
+            _ => V::Unknown,
+        },
+        ("coalescelist", _) => args
+            .iter()
+            .find(|a| matches!(a, V::Array(items) if !items.is_empty()))
+            .cloned()
+            .unwrap_or(V::Unknown),
+        ("reverse", [V::Array(items)]) => V::Array(items.iter().rev().cloned().collect()),
+        ("slice", [V::Array(items), V::Number(from), V::Number(to)])
+            if *from >= 0.0 && from <= to && (*to as usize) <= items.len() =>
+        {
+            V::Array(items[*from as usize..*to as usize].to_vec())
+        }
+        ("sort", [V::Array(items)]) => {
+            let texts: Option<Vec<String>> = items.iter().map(|i| text(&i.value)).collect();
+            match texts {
+                Some(mut texts) => {
+                    texts.sort();
+                    V::Array(texts.into_iter().map(|t| Node::string(t, None)).collect())
+                }
+                None => V::Unknown,
+            }
+        }
         ("merge", _) if args.iter().all(|a| matches!(a, V::Object(_))) => {
             let mut merged = Object::new();
             for a in args {

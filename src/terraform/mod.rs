@@ -1005,7 +1005,8 @@ resource "azurerm_private_dns_zone" "f" { name = local.strip }
         let loaded = load(
             r#"
 locals {
-  m = { b = "2", a = "1" }
+  m    = { b = "2", a = "1" }
+  list = [{ n = "x" }, { n = "y" }]
 }
 resource "azurerm_private_dns_zone" "a" { name = join(",", keys(local.m)) }
 resource "azurerm_private_dns_zone" "b" { name = join(",", values(local.m)) }
@@ -1017,6 +1018,12 @@ resource "azurerm_private_dns_zone" "g" { name = join("-", range(3)) }
 resource "azurerm_private_dns_zone" "h" { name = one(distinct(["x", "x"])) }
 resource "azurerm_private_dns_zone" "i" { name = contains(["a"], var.unknown) ? "y" : "n" }
 resource "azurerm_private_dns_zone" "j" { name = length(range(0, 100000)) }
+resource "azurerm_private_dns_zone" "k" { name = join(",", local.list[*].n) }
+resource "azurerm_private_dns_zone" "l" { name = join(",", local.list.*.n) }
+resource "azurerm_private_dns_zone" "m" { name = try(local.list[0].n, "fallback") }
+resource "azurerm_private_dns_zone" "n" { name = try(var.unknown, "fallback") }
+resource "azurerm_private_dns_zone" "o" { name = join(",", sort(reverse(["b", "c", "a"]))) }
+resource "azurerm_private_dns_zone" "p" { name = tostring(tonumber("42") + 1) }
 "#,
         );
         let name = |key: &str| {
@@ -1034,6 +1041,12 @@ resource "azurerm_private_dns_zone" "j" { name = length(range(0, 100000)) }
         assert_eq!(name("h"), vec![Part::from("x")]);
         assert_eq!(name("i"), vec![Part::Unknown]);
         assert_eq!(name("j"), vec![Part::Unknown]);
+        assert_eq!(name("k"), vec![Part::from("x,y")]);
+        assert_eq!(name("l"), vec![Part::from("x,y")]);
+        assert_eq!(name("m"), vec![Part::from("x")]);
+        assert_eq!(name("n"), vec![Part::Unknown]);
+        assert_eq!(name("o"), vec![Part::from("a,b,c")]);
+        assert_eq!(name("p"), vec![Part::from("43")]);
     }
 
     /// Writes `files` (path → text) under a temporary folder and loads `root` in it.
