@@ -1,24 +1,14 @@
 //! The `.plinth.yaml` loader on any file: never a panic.
 #![no_main]
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
+mod common;
 
 use libfuzzer_sys::fuzz_target;
 use plinth::config::Config;
 use plinth::source::SourceMap;
 
-fn scratch() -> &'static PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("plinth-fuzz-config-{}", std::process::id()));
-        let _ = std::fs::create_dir_all(&dir);
-        dir
-    })
-}
-
 fuzz_target!(|data: &[u8]| {
-    let path = scratch().join(".plinth.yaml");
+    let path = common::scratch("config").join(".plinth.yaml");
     if std::fs::write(&path, data).is_err() {
         return;
     }

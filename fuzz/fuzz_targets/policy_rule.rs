@@ -2,28 +2,18 @@
 //! with a private endpoint, a zone and a server: never a panic or a hang.
 #![no_main]
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
+mod common;
 
 use libfuzzer_sys::fuzz_target;
-use plinth::model::Graph;
+use plinth::limits::Limits;
 use plinth::policy::RuleSet;
 use plinth::source::SourceMap;
-
-fn scratch() -> &'static PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("plinth-fuzz-rule-{}", std::process::id()));
-        let _ = std::fs::create_dir_all(&dir);
-        dir
-    })
-}
 
 /// A fixture template for loaded rules to run over.
 const TEMPLATE: &str = include_str!("../../fixtures/PG001/arm/bad/main.json");
 
 fuzz_target!(|data: &[u8]| {
-    let dir = scratch();
+    let dir = common::scratch("rule");
     let rules_dir = dir.join("rules");
     let _ = std::fs::create_dir_all(&rules_dir);
     let template = dir.join("main.json");
@@ -34,10 +24,6 @@ fuzz_target!(|data: &[u8]| {
     }
     let sources = SourceMap::new();
     let (rules, _) = RuleSet::load(&sources, &[rules_dir]);
-    let loaded =
-        plinth::arm::load_json_input(&sources, &template, None, plinth::limits::Limits::default());
-    for unit in loaded.units {
-        let graph = Graph::link(unit);
-        let _ = rules.check(&graph, &sources);
-    }
+    let loaded = plinth::arm::load_json_input(&sources, &template, None, Limits::default());
+    common::check(loaded.units, &sources, &rules);
 });

@@ -1,0 +1,41 @@
+//! What the fuzz targets share: a scratch folder per process, and the
+//! built-in rules loaded once.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use plinth::model::{Graph, Unit};
+use plinth::policy::RuleSet;
+use plinth::source::SourceMap;
+
+/// A folder of this process's own, created once.
+#[allow(dead_code)] // not every target writes files
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("plinth-fuzz-{name}-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+/// The built-in rules and the sources they were read into, loaded once.
+#[allow(dead_code)]
+pub fn rules() -> &'static (SourceMap, RuleSet) {
+    static RULES: OnceLock<(SourceMap, RuleSet)> = OnceLock::new();
+    RULES.get_or_init(|| {
+        let sources = SourceMap::new();
+        let (rules, _) = RuleSet::load(&sources, &[]);
+        (sources, rules)
+    })
+}
+
+/// Links each unit and runs every rule over it, then releases its files.
+#[allow(dead_code)]
+pub fn check(units: Vec<Unit>, sources: &SourceMap, rules: &RuleSet) {
+    for unit in units {
+        let files = unit.files.clone();
+        let graph = Graph::link(unit);
+        let _ = rules.check(&graph, sources);
+        for file in files {
+            sources.release(file);
+        }
+    }
+}
