@@ -101,6 +101,12 @@ pub struct Module<'b> {
     /// The azurerm provider's major version when known; defaults that
     /// changed between majors follow it (unknown: the newest).
     pub azurerm_major: Option<u64>,
+    /// This module's folder (`path.module`) and the root module's, where
+    /// Terraform runs (`path.root`; relative `file()` paths start there).
+    pub dir: Option<std::path::PathBuf>,
+    pub root_dir: Option<std::path::PathBuf>,
+    /// Files larger than this are not read by `file()`.
+    pub max_file_bytes: u64,
     by_key: HashMap<String, usize>,
     /// Addresses of blocks expanded into instances (`azurerm_subnet.pe`).
     expanded: HashSet<String>,
@@ -142,6 +148,9 @@ impl<'b> Module<'b> {
             supplied,
             children: HashMap::new(),
             azurerm_major: None,
+            dir: None,
+            root_dir: None,
+            max_file_bytes: 0,
             by_key,
             expanded: HashSet::new(),
             cache: RefCell::new(HashMap::new()),
@@ -238,6 +247,17 @@ impl<'b> Module<'b> {
         self.decls = decls;
         self.cache.borrow_mut().clear();
         over
+    }
+
+    /// `file(path)`: the text of a file, relative to the root module's
+    /// folder; unknown when it cannot be read or is too large.
+    fn read(&self, path: &str) -> Option<String> {
+        let path = self.root_dir.as_ref()?.join(path);
+        let size = std::fs::metadata(&path).ok()?.len();
+        if size > self.max_file_bytes {
+            return None;
+        }
+        std::fs::read_to_string(path).ok()
     }
 
     /// Evaluates an expression outside any resource: a module call's input.
@@ -461,7 +481,17 @@ impl<'b> Module<'b> {
                     return Value::Unknown;
                 }
                 let args: Vec<Value> = call.args.iter().map(eval).collect();
-                function(call.name.name.value().as_str(), args)
+                let name = call.name.name.value().as_str();
+                match (name, args.as_slice()) {
+                    ("file", [Value::String(path)]) => {
+                        self.read(path).map_or(Value::Unknown, Value::String)
+                    }
+                    ("fileexists", [Value::String(path)]) => match &self.root_dir {
+                        Some(root) => Value::Bool(root.join(path).is_file()),
+                        None => Value::Unknown,
+                    },
+                    _ => function(name, args),
+                }
             }
             Expression::Traversal(traversal) => {
                 self.traversal(&traversal.expr, &traversal.operators, file, depth)
@@ -730,7 +760,23 @@ impl<'b> Module<'b> {
                 ),
                 None => Value::Unknown,
             },
-            // path.module, self: not known here.
+            "path" => {
+                let dir = match attr(0).as_deref() {
+                    Some("module") => self.dir.as_ref(),
+                    Some("root" | "cwd") => self.root_dir.as_ref(),
+                    _ => None,
+                };
+                match dir {
+                    Some(dir) => self.apply(
+                        Value::String(dir.to_string_lossy().into_owned()),
+                        &operators[1..],
+                        file,
+                        depth,
+                    ),
+                    None => Value::Unknown,
+                }
+            }
+            // self: not known here.
             _ => Value::Unknown,
         }
     }
@@ -1069,6 +1115,24 @@ fn function(name: &str, args: Vec<Value>) -> Value {
                 .map_or(V::Unknown, V::Number)
         }
         ("abs", [V::Number(n)]) => V::Number(n.abs()),
+        ("jsondecode", [V::String(s)]) => serde_json::from_str::<serde_json::Value>(s)
+            .map_or(V::Unknown, |json| V::from_json(&json)),
+        ("yamldecode", [V::String(s)]) => serde_yaml::from_str::<serde_json::Value>(s)
+            .map_or(V::Unknown, |json| V::from_json(&json)),
+        ("jsonencode", [v]) => to_json(v).map_or(V::Unknown, |json| V::String(json.to_string())),
+        ("regex", [V::String(pattern), V::String(s)]) => {
+            regex_match(pattern, s, false).unwrap_or(V::Unknown)
+        }
+        ("regexall", [V::String(pattern), V::String(s)]) => {
+            regex_match(pattern, s, true).unwrap_or(V::Unknown)
+        }
+        ("cidrsubnet", [V::String(prefix), V::Number(bits), V::Number(num)]) => {
+            cidr::subnet(prefix, *bits, *num).map_or(V::Unknown, V::String)
+        }
+        ("cidrhost", [V::String(prefix), V::Number(num)]) => {
+            cidr::host(prefix, *num).map_or(V::Unknown, V::String)
+        }
+        ("cidrnetmask", [V::String(prefix)]) => cidr::netmask(prefix).map_or(V::Unknown, V::String),
         // An error and an unknown look alike here: only a known first
         // argument is certainly what `try` returns.
         ("try", [first, ..]) if !first.contains_unknown() => first.clone(),
@@ -1114,6 +1178,128 @@ fn function(name: &str, args: Vec<Value>) -> Value {
             V::Object(merged)
         }
         _ => V::Unknown,
+    }
+}
+
+/// A known, plain value as JSON (what `jsonencode` writes); `None` when
+/// any of it is unknown or an id.
+fn to_json(value: &Value) -> Option<serde_json::Value> {
+    Some(match value {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => {
+            serde_json::Value::Number((*n as i64).into())
+        }
+        Value::Number(n) => serde_json::Number::from_f64(*n).map(serde_json::Value::Number)?,
+        Value::String(s) => serde_json::Value::String(s.clone()),
+        Value::Array(items) => serde_json::Value::Array(
+            items
+                .iter()
+                .map(|i| to_json(&i.value))
+                .collect::<Option<_>>()?,
+        ),
+        Value::Object(o) => serde_json::Value::Object(
+            o.iter()
+                .map(|(k, v)| Some((k.to_string(), to_json(&v.value)?)))
+                .collect::<Option<_>>()?,
+        ),
+        _ => return None,
+    })
+}
+
+/// `regex` (the first match) and `regexall` (every match): the matched text
+/// when the pattern has no groups, a list of the groups when they are
+/// unnamed, an object when they are named. `None`: no match for `regex`
+/// (an error in Terraform), or a pattern the regex crate refuses.
+fn regex_match(pattern: &str, text: &str, all: bool) -> Option<Value> {
+    let re = regex::Regex::new(pattern).ok()?;
+    let named: Vec<Option<&str>> = re.capture_names().skip(1).collect();
+    let one = |caps: regex::Captures| -> Value {
+        let group = |i: usize| {
+            caps.get(i)
+                .map_or(Value::Null, |m| Value::String(m.as_str().to_string()))
+        };
+        if named.is_empty() {
+            group(0)
+        } else if named.iter().all(Option::is_some) {
+            let mut object = Object::new();
+            for (i, name) in named.iter().enumerate() {
+                object.insert(name.unwrap_or_default(), Node::new(group(i + 1), None));
+            }
+            Value::Object(object)
+        } else {
+            Value::Array(
+                (1..=named.len())
+                    .map(|i| Node::new(group(i), None))
+                    .collect(),
+            )
+        }
+    };
+    if all {
+        Some(Value::Array(
+            re.captures_iter(text)
+                .take(1024)
+                .map(|c| Node::new(one(c), None))
+                .collect(),
+        ))
+    } else {
+        re.captures(text).map(one)
+    }
+}
+
+/// IPv4 address arithmetic for `cidrsubnet`, `cidrhost` and `cidrnetmask`
+/// (IPv6 prefixes are left unknown).
+mod cidr {
+    use std::net::Ipv4Addr;
+
+    fn parse(prefix: &str) -> Option<(u32, u32)> {
+        let (addr, len) = prefix.split_once('/')?;
+        let addr: Ipv4Addr = addr.parse().ok()?;
+        let len: u32 = len.parse().ok()?;
+        (len <= 32).then_some((u32::from(addr), len))
+    }
+
+    fn mask(len: u32) -> u32 {
+        if len == 0 { 0 } else { u32::MAX << (32 - len) }
+    }
+
+    pub fn subnet(prefix: &str, bits: f64, num: f64) -> Option<String> {
+        let (addr, len) = parse(prefix)?;
+        if bits < 0.0 || num < 0.0 || bits.fract() != 0.0 || num.fract() != 0.0 || bits > 32.0 {
+            return None;
+        }
+        let (bits, num) = (bits as u32, num as u64);
+        let new_len = len + bits;
+        if new_len > 32 || num >= 1u64 << bits {
+            return None;
+        }
+        let network = u64::from(addr & mask(len));
+        let subnet = network + (num << (32 - new_len));
+        Some(format!("{}/{new_len}", Ipv4Addr::from(subnet as u32)))
+    }
+
+    pub fn host(prefix: &str, num: f64) -> Option<String> {
+        let (addr, len) = parse(prefix)?;
+        let size = if len == 0 {
+            u64::from(u32::MAX) + 1
+        } else {
+            1u64 << (32 - len)
+        };
+        if num.fract() != 0.0 || num.abs() >= size as f64 {
+            return None;
+        }
+        let network = u64::from(addr & mask(len));
+        let host = if num < 0.0 {
+            size - (-num) as u64
+        } else {
+            num as u64
+        };
+        Some(Ipv4Addr::from((network + host) as u32).to_string())
+    }
+
+    pub fn netmask(prefix: &str) -> Option<String> {
+        let (_, len) = parse(prefix)?;
+        Some(Ipv4Addr::from(mask(len)).to_string())
     }
 }
 

@@ -434,6 +434,9 @@ fn build_module<'b>(
     }
     let mut module = Module::new(declared, prefix.clone(), supplied);
     module.azurerm_major = build.major;
+    module.dir = Some(folders[idx].dir.clone());
+    module.root_dir = Some(folders[0].dir.clone());
+    module.max_file_bytes = build.limits.max_file_bytes;
     for (span, max) in module.expand(build.limits.max_copies) {
         let Some(span) = span else { continue };
         build.problems.push(Limits::problem(
@@ -1190,6 +1193,61 @@ resource "azurerm_private_dns_zone_virtual_network_link" "this" {
         assert_eq!(highest_major(">= 3.0"), None);
         assert_eq!(highest_major("<= 4.2, != 4.1"), Some(4));
         assert_eq!(highest_major("nonsense"), None);
+    }
+
+    #[test]
+    fn files_decoders_regex_and_cidr_functions() {
+        let (_dir, loaded) = load_tree(
+            &[
+                (
+                    "env/main.tf",
+                    r#"
+locals {
+  net  = yamldecode(file("${path.module}/network.yaml"))
+  json = jsondecode("{\"zone\": \"privatelink.postgres.database.azure.com\"}")
+}
+resource "azurerm_private_dns_zone" "a" { name = local.net.zone }
+resource "azurerm_private_dns_zone" "b" { name = local.json.zone }
+resource "azurerm_private_dns_zone" "c" { name = cidrsubnet("10.20.0.0/16", 8, 2) }
+resource "azurerm_private_dns_zone" "d" { name = cidrhost("10.20.1.0/24", 5) }
+resource "azurerm_private_dns_zone" "e" { name = cidrnetmask("10.20.0.0/16") }
+resource "azurerm_private_dns_zone" "f" { name = regex("^snet-(.*)$", "snet-pe")[0] }
+resource "azurerm_private_dns_zone" "g" { name = regex("(?P<kind>[a-z]+)-", "pe-1").kind }
+resource "azurerm_private_dns_zone" "h" { name = jsonencode({ a = 1 }) }
+resource "azurerm_private_dns_zone" "i" { name = file("missing.txt") }
+resource "azurerm_private_dns_zone" "j" { name = fileexists("network.yaml") ? "yes" : "no" }
+resource "azurerm_private_dns_zone" "k" { name = cidrsubnet("10.20.0.0/16", 8, 256) }
+"#,
+                ),
+                (
+                    "env/network.yaml",
+                    "zone: privatelink.blob.core.windows.net\n",
+                ),
+            ],
+            "env",
+        );
+        let name = |key: &str| {
+            resource(&loaded, &format!("azurerm_private_dns_zone.{key}"))
+                .names
+                .clone()
+        };
+        assert_eq!(
+            name("a"),
+            vec![Part::from("privatelink.blob.core.windows.net")]
+        );
+        assert_eq!(
+            name("b"),
+            vec![Part::from("privatelink.postgres.database.azure.com")]
+        );
+        assert_eq!(name("c"), vec![Part::from("10.20.2.0/24")]);
+        assert_eq!(name("d"), vec![Part::from("10.20.1.5")]);
+        assert_eq!(name("e"), vec![Part::from("255.255.0.0")]);
+        assert_eq!(name("f"), vec![Part::from("pe")]);
+        assert_eq!(name("g"), vec![Part::from("pe")]);
+        assert_eq!(name("h"), vec![Part::from("{\"a\":1}")]);
+        assert_eq!(name("i"), vec![Part::Unknown]);
+        assert_eq!(name("j"), vec![Part::from("yes")]);
+        assert_eq!(name("k"), vec![Part::Unknown]);
     }
 
     #[test]
