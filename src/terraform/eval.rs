@@ -265,6 +265,12 @@ impl<'b> Module<'b> {
         self.in_context(None, || self.eval(expr, file))
     }
 
+    /// Evaluates an expression as `instance` of a block (a module call's
+    /// input, for each of its instances).
+    pub fn eval_as(&self, instance: Option<Instance>, expr: &Expression, file: FileId) -> Value {
+        self.in_context(instance, || self.eval(expr, file))
+    }
+
     /// Drops every cached value (after the children are built).
     pub fn forget(&self) {
         self.cache.borrow_mut().clear();
@@ -743,14 +749,37 @@ impl<'b> Module<'b> {
                 ),
                 _ => Value::Unknown,
             },
-            // `module.NAME.OUTPUT` of a local module plinth read.
-            "module" => match (attr(0), attr(1)) {
-                (Some(name), Some(output)) => match self.children.get(&name) {
-                    Some(child) => self.apply(child.output(&output), &operators[2..], file, depth),
+            // `module.NAME.OUTPUT` (or `module.NAME[KEY].OUTPUT`) of a local
+            // module plinth read.
+            "module" => {
+                let Some(name) = attr(0) else {
+                    return Value::Unknown;
+                };
+                let (key, rest) = match operators.get(1).map(|o| o.value()) {
+                    Some(TraversalOperator::Index(index)) => {
+                        let suffix = match self.eval_at(index, file, depth + 1) {
+                            Value::Number(n) if n >= 0.0 && n.fract() == 0.0 => {
+                                InstanceKey::Index(n as usize).suffix()
+                            }
+                            Value::String(k) => InstanceKey::Key(k).suffix(),
+                            _ => return Value::Unknown,
+                        };
+                        (format!("{name}{suffix}"), &operators[2..])
+                    }
+                    Some(TraversalOperator::LegacyIndex(i)) => {
+                        (format!("{name}[{}]", i.value()), &operators[2..])
+                    }
+                    _ => (name, &operators[1..]),
+                };
+                let output = match rest.first().map(|o| o.value()) {
+                    Some(TraversalOperator::GetAttr(output)) => output.value().as_str().to_string(),
+                    _ => return Value::Unknown,
+                };
+                match self.children.get(&key) {
+                    Some(child) => self.apply(child.output(&output), &rest[1..], file, depth),
                     None => Value::Unknown,
-                },
-                _ => Value::Unknown,
-            },
+                }
+            }
             kind if kind.contains('_') => match attr(0) {
                 Some(name) => self.resource_ref(
                     &format!("{}{kind}.{name}", self.prefix),

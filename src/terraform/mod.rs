@@ -24,7 +24,7 @@ use crate::limits::{self, Limits};
 use crate::model::{Unit, Value};
 use crate::report::Problem;
 use crate::source::{FileId, SourceMap, Span};
-use eval::{Decl, Declared, Module};
+use eval::{Decl, Declared, Expansion, Instance, Module};
 
 /// The azurerm provider's major version: exact from `.terraform.lock.hcl`
 /// beside the root module, else the highest major its `required_providers`
@@ -477,11 +477,49 @@ fn build_module<'b>(
             continue;
         }
         let callee = calls.get(&(idx, name.clone())).copied();
-        let Some(callee) = callee.filter(|_| !instanced) else {
-            // A registry or git module, a missing folder, or instances of a
-            // module: what it declares is not seen.
+        let Some(callee) = callee else {
+            // A registry or git module, or a missing folder: what it
+            // declares is not seen.
             build.opaque.extend(whole);
             continue;
+        };
+        // `count` and `for_each` make one module instance each; when they
+        // are not known before apply, what the module declares is not seen.
+        let instances: Vec<Option<Instance>> = if instanced {
+            let call = Decl {
+                key: format!("{prefix}module.{name}"),
+                kind: "module".into(),
+                managed: false,
+                block,
+                file,
+                instance: None,
+            };
+            match module.expansion(&call, build.limits.max_copies) {
+                Expansion::Instances(list) => list.into_iter().map(Some).collect(),
+                Expansion::OverLimit(span, max) => {
+                    if let Some(span) = span {
+                        build.problems.push(Limits::problem(
+                            build.sources,
+                            &limits::Hit {
+                                span,
+                                message: format!(
+                                    "more than {max} instances: the module is not checked"
+                                ),
+                                key: "max_copies",
+                                limit: max as u64,
+                            },
+                        ));
+                    }
+                    build.opaque.extend(whole);
+                    continue;
+                }
+                Expansion::Whole => {
+                    build.opaque.extend(whole);
+                    continue;
+                }
+            }
+        } else {
+            vec![None]
         };
         if chain.contains(&callee) {
             build.opaque.extend(whole);
@@ -495,29 +533,35 @@ fn build_module<'b>(
             );
             continue;
         }
-        let inputs: HashMap<String, Value> = block
-            .body
-            .attributes()
-            .filter(|a| !META_ARGUMENTS.contains(&a.key.value().as_str()))
-            .map(|a| {
-                (
-                    a.key.value().as_str().to_string(),
-                    module.eval_outside(&a.value, file),
-                )
-            })
-            .collect();
         let mut inner = chain.to_vec();
         inner.push(callee);
-        let child = build_module(
-            folders,
-            calls,
-            &inner,
-            format!("{prefix}module.{name}."),
-            inputs,
-            &[],
-            build,
-        );
-        module.children.insert(name, child);
+        for instance in instances {
+            let suffix = instance
+                .as_ref()
+                .map(|i| i.key.suffix())
+                .unwrap_or_default();
+            let inputs: HashMap<String, Value> = block
+                .body
+                .attributes()
+                .filter(|a| !META_ARGUMENTS.contains(&a.key.value().as_str()))
+                .map(|a| {
+                    (
+                        a.key.value().as_str().to_string(),
+                        module.eval_as(instance.clone(), &a.value, file),
+                    )
+                })
+                .collect();
+            let child = build_module(
+                folders,
+                calls,
+                &inner,
+                format!("{prefix}module.{name}{suffix}."),
+                inputs,
+                &[],
+                build,
+            );
+            module.children.insert(format!("{name}{suffix}"), child);
+        }
     }
     // Values cached before the children existed may have missed their outputs.
     module.forget();
@@ -1102,6 +1146,7 @@ module "many" {
   count  = 2
   name   = "z${count.index}"
 }
+resource "azurerm_private_dns_zone" "copy" { name = "${module.many[1].name}-copy" }
 "#,
                 ),
                 (
@@ -1145,9 +1190,18 @@ resource "azurerm_private_dns_zone_virtual_network_link" "this" {
                 Part::from("link-hub")
             ]
         );
-        // The registry module and the module with instances are not read.
-        assert_eq!(loaded.units[0].opaque.len(), 2);
-        assert_eq!(loaded.units[0].resources.len(), 2);
+        // The registry module is not read; the module with two instances is,
+        // twice, each instance with its own inputs.
+        assert_eq!(loaded.units[0].opaque.len(), 1);
+        assert_eq!(loaded.units[0].resources.len(), 5);
+        assert_eq!(
+            resource(&loaded, "azurerm_private_dns_zone.copy").names,
+            vec![Part::from("z1-copy")]
+        );
+        assert_eq!(
+            resource(&loaded, "module.many[1].azurerm_private_dns_zone.this").names,
+            vec![Part::from("z1")]
+        );
         assert_eq!(loaded.units[0].files.len(), 3);
     }
 
