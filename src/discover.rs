@@ -120,10 +120,17 @@ fn classify(
     json: &mut Vec<Input>,
     tf_dirs: &mut BTreeMap<PathBuf, Vec<PathBuf>>,
 ) -> Option<PathBuf> {
-    let extension = path
+    let mut extension = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
+    if path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".tfvars.json"))
+    {
+        extension = Some("tfvars".into());
+    }
     match extension.as_deref() {
         Some("json") | Some("jsonc") => {
             // `main.parameters.json` named on its own (pre-commit passes only
@@ -188,8 +195,8 @@ fn parameter_file_of(path: &Path) -> Option<PathBuf> {
 }
 
 /// The variable files Terraform reads by itself, in its order:
-/// `terraform.tfvars`, then `*.auto.tfvars` in lexical order.
-/// (`terraform.tfvars.json` and `*.auto.tfvars.json` are not read yet.)
+/// `terraform.tfvars`, `terraform.tfvars.json`, then `*.auto.tfvars` and
+/// `*.auto.tfvars.json` in lexical order.
 fn auto_var_files(dir: &Path) -> Vec<PathBuf> {
     let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)
         .into_iter()
@@ -198,14 +205,17 @@ fn auto_var_files(dir: &Path) -> Vec<PathBuf> {
         .map(|e| e.path())
         .filter(|p| {
             p.is_file()
-                && p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.ends_with(".auto.tfvars"))
+                && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.json")
+                })
         })
         .collect();
     auto.sort();
-    let main = dir.join("terraform.tfvars");
-    let mut files: Vec<PathBuf> = main.is_file().then_some(main).into_iter().collect();
+    let mut files: Vec<PathBuf> = ["terraform.tfvars", "terraform.tfvars.json"]
+        .iter()
+        .map(|name| dir.join(name))
+        .filter(|p| p.is_file())
+        .collect();
     files.extend(auto);
     files
 }

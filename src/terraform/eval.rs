@@ -96,6 +96,8 @@ pub struct Module<'b> {
     pub prefix: String,
     /// Input values the caller passes (win over var files and defaults).
     pub supplied: HashMap<String, Value>,
+    /// Values from `.tfvars.json` files that no later var file overrode.
+    pub file_values: HashMap<String, Value>,
     /// The local modules this one calls, by call name.
     pub children: HashMap<String, Module<'b>>,
     /// The azurerm provider's major version when known; defaults that
@@ -146,6 +148,7 @@ impl<'b> Module<'b> {
             decls,
             prefix,
             supplied,
+            file_values: HashMap::new(),
             children: HashMap::new(),
             azurerm_major: None,
             dir: None,
@@ -711,7 +714,7 @@ impl<'b> Module<'b> {
                 let Some(name) = attr(0) else {
                     return Value::Unknown;
                 };
-                if let Some(value) = self.supplied.get(&name) {
+                if let Some(value) = self.supplied.get(&name).or(self.file_values.get(&name)) {
                     return self.apply(value.clone(), &operators[1..], file, depth);
                 }
                 let value = match self.variables.get(&name) {

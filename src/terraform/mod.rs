@@ -6,8 +6,8 @@
 //! `*.auto.tfvars`, the var files named in the config or with `--var-file`,
 //! and `--var`, else from their defaults. Local modules are read with their
 //! caller's inputs; `count`/`for_each` instances are expanded when known;
-//! plan JSON is read by [`plan`]. Not yet (issue #4): `.tfvars.json`,
-//! registry modules. What they would decide stays unknown.
+//! plan JSON is read by [`plan`]. Registry and git modules are not read:
+//! what they would decide stays unknown.
 
 pub mod azurerm;
 pub mod eval;
@@ -198,9 +198,16 @@ pub fn load_module(
     if root.is_empty() {
         return loaded;
     }
-    let values: Vec<(FileId, Body)> = var_files
+    let values: Vec<VarFile> = var_files
         .iter()
-        .filter_map(|path| parse_file(sources, path, &mut loaded, &mut file_ids, limits))
+        .filter_map(|path| {
+            if path.to_string_lossy().ends_with(".json") {
+                json_var_file(sources, path, &mut loaded, &mut file_ids, limits).map(VarFile::Json)
+            } else {
+                parse_file(sources, path, &mut loaded, &mut file_ids, limits)
+                    .map(|(file, body)| VarFile::Hcl(file, body))
+            }
+        })
         .collect();
     let major = azurerm_major(dir, &root);
     let mut folders = vec![Folder {
@@ -218,7 +225,14 @@ pub fn load_module(
     };
     let in_var_files: std::collections::HashSet<&str> = values
         .iter()
-        .flat_map(|(_, body)| body.attributes().map(|a| a.key.value().as_str()))
+        .flat_map(|var_file| -> Vec<&str> {
+            match var_file {
+                VarFile::Hcl(_, body) => {
+                    body.attributes().map(|a| a.key.value().as_str()).collect()
+                }
+                VarFile::Json(values) => values.iter().map(|(k, _)| k.as_str()).collect(),
+            }
+        })
         .collect();
     let mut supplied = HashMap::new();
     for (name, text) in &given.env {
@@ -380,7 +394,7 @@ fn build_module<'b>(
     chain: &[usize],
     prefix: String,
     supplied: HashMap<String, Value>,
-    values: &'b [(FileId, Body)],
+    values: &'b [VarFile],
     build: &mut Build<'_>,
 ) -> Module<'b> {
     let idx = chain.last().copied().unwrap_or(0);
@@ -424,15 +438,29 @@ fn build_module<'b>(
     }
     // A var file binds only variables the module declares; Terraform warns
     // about the others, and so they change nothing here.
-    for (file, body) in values {
-        for attribute in body.attributes() {
-            let name = attribute.key.value().as_str();
-            if let Some(slot) = declared.variables.get_mut(name) {
-                *slot = (Some(&attribute.value), *file);
+    let mut file_values = HashMap::new();
+    for var_file in values {
+        match var_file {
+            VarFile::Hcl(file, body) => {
+                for attribute in body.attributes() {
+                    let name = attribute.key.value().as_str();
+                    if let Some(slot) = declared.variables.get_mut(name) {
+                        *slot = (Some(&attribute.value), *file);
+                        file_values.remove(name);
+                    }
+                }
+            }
+            VarFile::Json(bound) => {
+                for (name, value) in bound {
+                    if declared.variables.contains_key(name) {
+                        file_values.insert(name.clone(), value.clone());
+                    }
+                }
             }
         }
     }
     let mut module = Module::new(declared, prefix.clone(), supplied);
+    module.file_values = file_values;
     module.azurerm_major = build.major;
     module.dir = Some(folders[idx].dir.clone());
     module.root_dir = Some(folders[0].dir.clone());
@@ -566,6 +594,87 @@ fn build_module<'b>(
     // Values cached before the children existed may have missed their outputs.
     module.forget();
     module
+}
+
+/// A variable file: HCL (`.tfvars`), or JSON (`.tfvars.json`) whose values
+/// are literal.
+enum VarFile {
+    Hcl(FileId, Body),
+    Json(Vec<(String, Value)>),
+}
+
+/// Reads a `.tfvars.json` file: one object, variable name → value, each
+/// value keeping its span. A problem, and `None`, when it cannot be read.
+fn json_var_file(
+    sources: &SourceMap,
+    path: &Path,
+    loaded: &mut Loaded,
+    file_ids: &mut Vec<FileId>,
+    limits: Limits,
+) -> Option<Vec<(String, Value)>> {
+    if let Some(size) = limits::oversized(path, limits) {
+        loaded
+            .problems
+            .push(limits::file_too_big(path, size, limits));
+        return None;
+    }
+    let file = match sources.load(path) {
+        Ok(file) => file,
+        Err(err) => {
+            loaded
+                .problems
+                .push(Problem::new("io-error", format!("cannot read: {err}")).at(path, None));
+            return None;
+        }
+    };
+    loaded.files += 1;
+    file_ids.push(file);
+    let source = sources.get(file);
+    let root = match crate::arm::json::parse(file, &source.text, limits.max_nesting) {
+        Ok(Some(root)) => root,
+        Ok(None) => return Some(Vec::new()),
+        Err(err) => {
+            let end = err.end.max(err.start + 1).min(source.text.len());
+            let span = Span::new(file, err.start.min(end), end);
+            loaded.problems.push(if err.too_deep {
+                limits::nested_too_deep(path, span, limits)
+            } else {
+                Problem::new(
+                    "parse-error",
+                    format!("invalid JSON in variable file: {}", err.message),
+                )
+                .at(path, Some(span))
+                .with_label(err.message)
+            });
+            return None;
+        }
+    };
+    Some(
+        root.members()
+            .iter()
+            .map(|m| (m.key.clone(), json_value(&m.value).value))
+            .collect(),
+    )
+}
+
+/// A JSON value as it is written, with its spans.
+fn json_value(j: &crate::arm::json::J) -> crate::model::Node {
+    use crate::arm::json::JKind;
+    let value = match &j.kind {
+        JKind::Null => Value::Null,
+        JKind::Bool(b) => Value::Bool(*b),
+        JKind::Number(n) => Value::Number(*n),
+        JKind::String(s) => Value::String(s.clone()),
+        JKind::Array(items) => Value::Array(items.iter().map(json_value).collect()),
+        JKind::Object(members) => {
+            let mut object = crate::model::Object::new();
+            for m in members {
+                object.insert(m.key.clone(), json_value(&m.value));
+            }
+            Value::Object(object)
+        }
+    };
+    crate::model::Node::new(value, Some(j.span))
 }
 
 /// Reads and parses one `.tf` or `.tfvars` file; a problem, and `None`, when
@@ -1302,6 +1411,36 @@ resource "azurerm_private_dns_zone" "k" { name = cidrsubnet("10.20.0.0/16", 8, 2
         assert_eq!(name("i"), vec![Part::Unknown]);
         assert_eq!(name("j"), vec![Part::from("yes")]);
         assert_eq!(name("k"), vec![Part::Unknown]);
+    }
+
+    #[test]
+    fn json_and_hcl_var_files_in_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).expect("write");
+            path
+        };
+        let main = write(
+            "main.tf",
+            "variable \"a\" {}\nvariable \"b\" {}\nresource \"azurerm_private_dns_zone\" \"z\" { name = \"${var.a}-${var.b}\" }\n",
+        );
+        let hcl = write("terraform.tfvars", "a = \"hcl\"\nb = \"hcl\"\n");
+        let json = write("x.auto.tfvars.json", "{ \"a\": \"json\", \"b\": \"json\" }");
+        let last = write("last.tfvars", "b = \"last\"\n");
+        let loaded = load_module(
+            &SourceMap::new(),
+            dir.path(),
+            &[main],
+            &[hcl, json, last],
+            &Given::default(),
+            Limits::default(),
+        );
+        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+        assert_eq!(
+            resource(&loaded, "azurerm_private_dns_zone.z").names,
+            vec![Part::from("json-last")]
+        );
     }
 
     #[test]
