@@ -321,10 +321,14 @@ fn check_input(
             sources.release(*file);
         }
         checked.units.push(graph.label.clone());
-        checked.unit_files.push((
-            graph.label.clone(),
-            files.iter().map(|f| sources.path(*f)).collect(),
-        ));
+        // Only units with findings take part in dropping duplicates
+        // (`drop_subsumed`); a clean unit's file list need not be kept.
+        if !found.is_empty() {
+            checked.unit_files.push((
+                graph.label.clone(),
+                files.iter().map(|f| sources.path(*f)).collect(),
+            ));
+        }
         checked.findings.append(&mut found);
     }
     checked

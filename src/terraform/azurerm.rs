@@ -102,6 +102,81 @@ const TYPES: &[(&str, &str)] = &[
         "azurerm_cognitive_account",
         "Microsoft.CognitiveServices/accounts",
     ),
+    (
+        "azurerm_ai_services",
+        "Microsoft.CognitiveServices/accounts",
+    ),
+    ("azurerm_linux_function_app", "Microsoft.Web/sites"),
+    ("azurerm_windows_function_app", "Microsoft.Web/sites"),
+    ("azurerm_app_service", "Microsoft.Web/sites"),
+    ("azurerm_function_app", "Microsoft.Web/sites"),
+    (
+        "azurerm_app_configuration",
+        "Microsoft.AppConfiguration/configurationStores",
+    ),
+    ("azurerm_eventgrid_topic", "Microsoft.EventGrid/topics"),
+    ("azurerm_eventgrid_domain", "Microsoft.EventGrid/domains"),
+    (
+        "azurerm_eventgrid_namespace",
+        "Microsoft.EventGrid/namespaces",
+    ),
+    ("azurerm_data_factory", "Microsoft.DataFactory/factories"),
+    ("azurerm_synapse_workspace", "Microsoft.Synapse/workspaces"),
+    (
+        "azurerm_synapse_private_link_hub",
+        "Microsoft.Synapse/privateLinkHubs",
+    ),
+    (
+        "azurerm_kubernetes_cluster",
+        "Microsoft.ContainerService/managedClusters",
+    ),
+    (
+        "azurerm_signalr_service",
+        "Microsoft.SignalRService/SignalR",
+    ),
+    ("azurerm_web_pubsub", "Microsoft.SignalRService/WebPubSub"),
+    ("azurerm_batch_account", "Microsoft.Batch/batchAccounts"),
+    (
+        "azurerm_machine_learning_workspace",
+        "Microsoft.MachineLearningServices/workspaces",
+    ),
+    ("azurerm_iothub", "Microsoft.Devices/IotHubs"),
+    ("azurerm_api_management", "Microsoft.ApiManagement/service"),
+    (
+        "azurerm_databricks_workspace",
+        "Microsoft.Databricks/workspaces",
+    ),
+    (
+        "azurerm_postgresql_server",
+        "Microsoft.DBforPostgreSQL/servers",
+    ),
+    ("azurerm_mysql_server", "Microsoft.DBforMySQL/servers"),
+    ("azurerm_mariadb_server", "Microsoft.DBforMariaDB/servers"),
+    (
+        "azurerm_mssql_managed_instance",
+        "Microsoft.Sql/managedInstances",
+    ),
+    (
+        "azurerm_virtual_network_peering",
+        "Microsoft.Network/virtualNetworks/virtualNetworkPeerings",
+    ),
+    (
+        "azurerm_network_security_rule",
+        "Microsoft.Network/networkSecurityGroups/securityRules",
+    ),
+    ("azurerm_route", "Microsoft.Network/routeTables/routes"),
+    (
+        "azurerm_private_dns_aaaa_record",
+        "Microsoft.Network/privateDnsZones/AAAA",
+    ),
+    (
+        "azurerm_private_dns_resolver",
+        "Microsoft.Network/dnsResolvers",
+    ),
+    (
+        "azurerm_private_dns_resolver_dns_forwarding_ruleset",
+        "Microsoft.Network/dnsForwardingRulesets",
+    ),
 ];
 
 pub fn arm_type(kind: &str) -> Option<&'static str> {

@@ -422,9 +422,16 @@ impl<'b> Module<'b> {
                 };
                 vec![zone, own]
             }
-            "azurerm_private_dns_a_record" | "azurerm_private_dns_cname_record" => {
-                vec![self.part(decl, "zone_name"), own]
+            "azurerm_private_dns_a_record"
+            | "azurerm_private_dns_aaaa_record"
+            | "azurerm_private_dns_cname_record" => vec![self.part(decl, "zone_name"), own],
+            "azurerm_virtual_network_peering" => {
+                vec![self.part(decl, "virtual_network_name"), own]
             }
+            "azurerm_network_security_rule" => {
+                vec![self.part(decl, "network_security_group_name"), own]
+            }
+            "azurerm_route" => vec![self.part(decl, "route_table_name"), own],
             "azurerm_postgresql_flexible_server_firewall_rule"
             | "azurerm_postgresql_flexible_server_configuration"
             | "azurerm_postgresql_flexible_server_database" => vec![leaf_of("server_id"), own],

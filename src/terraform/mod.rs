@@ -1444,6 +1444,50 @@ resource "azurerm_private_dns_zone" "k" { name = cidrsubnet("10.20.0.0/16", 8, 2
     }
 
     #[test]
+    fn network_children_and_more_services_are_mapped() {
+        let loaded = load(
+            r#"
+resource "azurerm_virtual_network_peering" "p" {
+  name                 = "hub-to-spoke"
+  virtual_network_name = "vnet-hub"
+}
+resource "azurerm_network_security_rule" "r" {
+  name                        = "deny-all"
+  network_security_group_name = "nsg-pe"
+}
+resource "azurerm_route" "x" {
+  name             = "default"
+  route_table_name = "rt-pe"
+}
+resource "azurerm_app_configuration" "c" { name = "appcs-orders" }
+"#,
+        );
+        let typed = |key: &str| {
+            let r = resource(&loaded, key);
+            (r.rtype.clone(), r.names.clone())
+        };
+        assert_eq!(
+            typed("azurerm_virtual_network_peering.p"),
+            (
+                "Microsoft.Network/virtualNetworks/virtualNetworkPeerings".to_string(),
+                vec![Part::from("vnet-hub"), Part::from("hub-to-spoke")]
+            )
+        );
+        assert_eq!(
+            typed("azurerm_network_security_rule.r").1,
+            vec![Part::from("nsg-pe"), Part::from("deny-all")]
+        );
+        assert_eq!(
+            typed("azurerm_route.x").1,
+            vec![Part::from("rt-pe"), Part::from("default")]
+        );
+        assert_eq!(
+            typed("azurerm_app_configuration.c").0,
+            "Microsoft.AppConfiguration/configurationStores"
+        );
+    }
+
+    #[test]
     fn a_broken_file_is_a_problem_and_the_module_still_loads() {
         let dir = tempfile::tempdir().expect("tempdir");
         let good = dir.path().join("a.tf");
