@@ -26,7 +26,7 @@ use crate::model::{Graph, Unit};
 use crate::policy::{RuleMeta, RuleSet};
 use crate::report::suppress::Date;
 use crate::report::{Finding, Problem, Report, RuleInfo, Severity, Summary};
-use crate::source::{FileId, SourceMap};
+use crate::source::{FileId, SourceMap, Span};
 
 /// What a front-end produced from one input: zero or more units, and the
 /// problems it met (a file that does not parse yields a problem and no unit).
@@ -55,6 +55,8 @@ pub struct Options {
     /// `--var NAME=VALUE`: Terraform variable values for every module, above
     /// every var file.
     pub vars: Vec<(String, String)>,
+    /// Report where units declare what plinth cannot see.
+    pub show_unknown: bool,
 }
 
 /// Where the configuration comes from.
@@ -78,6 +80,7 @@ impl Default for Options {
             config: ConfigChoice::Find,
             var_files: Vec::new(),
             vars: Vec::new(),
+            show_unknown: false,
         }
     }
 }
@@ -166,20 +169,25 @@ pub fn check(options: &Options) -> Run {
     let checked: Vec<Checked> = inputs
         .par_iter()
         .map(|input| {
-            check_input(
+            let mut checked = check_input(
                 &sources,
                 &rules,
                 input,
                 &given,
                 suppression_policy,
                 config.limits,
-            )
+            );
+            if !options.show_unknown {
+                checked.unseen.clear();
+            }
+            checked
         })
         .collect();
 
     let mut summary = Summary::default();
     let mut unit_labels = Vec::new();
     let mut unit_files = HashMap::new();
+    let mut unseen = Vec::new();
     let mut findings = Vec::new();
     for mut c in checked {
         summary.files += c.files;
@@ -187,6 +195,7 @@ pub fn check(options: &Options) -> Run {
         problems.append(&mut c.problems);
         unit_labels.append(&mut c.units);
         unit_files.extend(c.unit_files);
+        unseen.append(&mut c.unseen);
         findings.append(&mut c.findings);
     }
     drop_subsumed(&sources, &mut findings, &unit_files);
@@ -237,6 +246,7 @@ pub fn check(options: &Options) -> Run {
     problems.sort_by(|a, b| (&a.path, a.span, &a.message).cmp(&(&b.path, b.span, &b.message)));
     problems.dedup();
 
+    let unseen = sorted_places(&sources, unseen);
     summary.findings = findings.len();
     summary.errors = problems.len();
     for severity in [Severity::Error, Severity::Warning, Severity::Info] {
@@ -251,6 +261,7 @@ pub fn check(options: &Options) -> Run {
             findings,
             problems,
             summary,
+            unseen,
         },
         config,
     }
@@ -271,6 +282,8 @@ struct Checked {
     units: Vec<String>,
     /// Each unit's files, by unit label.
     unit_files: Vec<(String, HashSet<PathBuf>)>,
+    /// Where units declare what plinth cannot see.
+    unseen: Vec<Span>,
     findings: Vec<Finding>,
     problems: Vec<Problem>,
 }
@@ -289,6 +302,7 @@ fn check_input(
         resources: 0,
         units: Vec::new(),
         unit_files: Vec::new(),
+        unseen: Vec::new(),
         findings: Vec::new(),
         problems: loaded.problems,
     };
@@ -310,6 +324,7 @@ fn check_input(
             .iter()
             .flat_map(|f| std::iter::once(&f.primary).chain(&f.related))
             .map(|label| label.span.file)
+            .chain(graph.opaque.iter().map(|span| span.file))
             .chain(
                 checked
                     .problems
@@ -321,6 +336,7 @@ fn check_input(
             sources.release(*file);
         }
         checked.units.push(graph.label.clone());
+        checked.unseen.extend(graph.opaque.iter().copied());
         // Only units with findings take part in dropping duplicates
         // (`drop_subsumed`); a clean unit's file list need not be kept.
         if !found.is_empty() {
@@ -404,6 +420,16 @@ fn drop_subsumed(
         i += 1;
         keep
     });
+}
+
+/// Places ordered by file and position, each once (a module folder checked
+/// on its own and through its callers names the same place).
+fn sorted_places(sources: &SourceMap, mut spans: Vec<Span>) -> Vec<Span> {
+    spans.sort_by_cached_key(|s| (sources.path(s.file), s.start, s.end));
+    spans.dedup_by(|a, b| {
+        a.start == b.start && a.end == b.end && sources.path(a.file) == sources.path(b.file)
+    });
+    spans
 }
 
 /// Sorts findings by file, position and rule, and drops exact repeats (the

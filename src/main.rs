@@ -77,6 +77,10 @@ struct CheckArgs {
     /// (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     vars: Vec<(String, String)>,
+    /// Also say where a unit declares what plinth cannot see: registry and
+    /// git modules, modules whose instances are unknown, linked templates.
+    #[arg(long)]
+    show_unknown: bool,
     /// Never colour the output (NO_COLOR is honoured too).
     #[arg(long)]
     no_color: bool,
@@ -163,6 +167,7 @@ fn check(args: CheckArgs) -> ExitCode {
         baseline: args.baseline,
         var_files: args.var_file,
         vars: args.vars,
+        show_unknown: args.show_unknown,
         config: match (args.config, args.no_config) {
             (Some(path), _) => plinth::ConfigChoice::File(path),
             (None, true) => plinth::ConfigChoice::Ignore,

@@ -878,3 +878,35 @@ fn terraform_variables_from_the_command_line_and_the_environment() {
     assert_eq!(code, 2);
     assert!(stderr.contains("NAME=VALUE"), "{stderr}");
 }
+
+#[test]
+fn show_unknown_says_where_plinth_cannot_see() {
+    let case = "fixtures/DNS009/terraform/unknown-module";
+    let (code, report) = json(&[case]);
+    assert_eq!(code, 0, "{report:#}");
+    assert!(
+        report.get("unseen").is_none(),
+        "only when asked: {report:#}"
+    );
+
+    let (code, report) = json(&["--show-unknown", case]);
+    assert_eq!(code, 0, "notes do not change the exit code");
+    let unseen = report["unseen"].as_array().expect("unseen");
+    assert_eq!(unseen.len(), 1, "{report:#}");
+    assert_eq!(unseen[0]["file"], format!("{case}/main.tf"));
+    let module_line = std::fs::read_to_string(format!("{case}/main.tf"))
+        .expect("fixture")
+        .lines()
+        .position(|l| l.starts_with("module \"dns_links\""))
+        .expect("the module call")
+        + 1;
+    assert_eq!(unseen[0]["line"], module_line);
+
+    let (_, stdout, _) = run(&["check", "--format", "compact", "--show-unknown", case]);
+    assert!(
+        stdout.contains(&format!(
+            "{case}/main.tf:{module_line}:1: note[unseen] not read by plinth"
+        )),
+        "{stdout}"
+    );
+}

@@ -34,6 +34,13 @@ pub fn render(report: &Report, sources: &SourceMap) -> String {
             one_line(&f.message)
         ));
     }
+    for span in &report.unseen {
+        out.push_str(&format!(
+            "{}: note[unseen] {}\n",
+            location(sources, *span),
+            crate::report::UNSEEN
+        ));
+    }
     out
 }
 

@@ -191,6 +191,20 @@ fn from_problem(sources: &SourceMap, problem: &Problem) -> Rendered {
 /// Renders every problem and finding, then the summary line.
 pub fn render(report: &Report, sources: &SourceMap, style: Style) -> String {
     let mut out = render_diagnostics(report, sources, style);
+    for span in &report.unseen {
+        let file = sources.get(span.file);
+        let at = file.line_col(span.start as usize);
+        out.push_str(&format!(
+            "note: {}:{}:{}: {}\n",
+            crate::report::display_path(&file.path),
+            at.line,
+            at.column,
+            crate::report::UNSEEN
+        ));
+    }
+    if !report.unseen.is_empty() {
+        out.push('\n');
+    }
     out.push_str(&summary_line(report));
     out
 }

@@ -20,6 +20,16 @@ struct JsonReport<'a> {
     findings: Vec<JsonFinding<'a>>,
     errors: Vec<JsonError<'a>>,
     summary: &'a Summary,
+    /// Only with `--show-unknown`, and only when there is something to say.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unseen: Vec<JsonUnseen>,
+}
+
+#[derive(Serialize)]
+struct JsonUnseen {
+    message: &'static str,
+    #[serde(flatten)]
+    position: Position,
 }
 
 #[derive(Serialize)]
@@ -128,6 +138,14 @@ pub fn render(report: &Report, sources: &SourceMap) -> String {
             .collect(),
         errors: report.problems.iter().map(|p| error(sources, p)).collect(),
         summary: &report.summary,
+        unseen: report
+            .unseen
+            .iter()
+            .map(|span| JsonUnseen {
+                message: crate::report::UNSEEN,
+                position: position(sources, *span),
+            })
+            .collect(),
     };
     let mut text = serde_json::to_string_pretty(&json).unwrap_or_else(|err| {
         // Serialising plain strings and numbers cannot fail; say so if it ever does.

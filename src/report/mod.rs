@@ -159,7 +159,14 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub problems: Vec<Problem>,
     pub summary: Summary,
+    /// With `--show-unknown`: where units declare what plinth cannot see
+    /// (a registry or git module, a module whose instances are unknown, a
+    /// linked template), ordered by file and position.
+    pub unseen: Vec<Span>,
 }
+
+/// What `--show-unknown` says at each unseen place.
+pub const UNSEEN: &str = "not read by plinth (a registry or git module, a module whose instances are not known before apply, or a linked template): what it declares is unknown, so rules that prove something missing stay silent in this unit";
 
 /// A path as users should read it in output: as given on the command line,
 /// with `/` separators and without a leading `./`.
