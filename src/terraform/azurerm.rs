@@ -10,7 +10,7 @@ use hcl_edit::structure::Block;
 
 use crate::model::{Framework, Node, Object, Origin, Part, Resource, Truth, Unit, Value};
 use crate::source::{FileId, Span};
-use crate::terraform::eval::{Decl, Module, span_of};
+use crate::terraform::eval::{Decl, Module, Nested, span_of};
 
 /// azurerm resource type → the ARM type it manages. Types not listed here
 /// are not modelled; references to them are unknown.
@@ -230,7 +230,7 @@ fn exists(module: &Module, decl: &Decl) -> Option<Truth> {
 }
 
 /// The three generations of the subnet's private-endpoint policy attribute.
-fn network_policies(module: &Module, block: &Block, file: FileId, properties: &mut Object) {
+fn network_policies(module: &Module, block: &Nested, file: FileId, properties: &mut Object) {
     let current = module.block_attribute(block, file, "private_endpoint_network_policies");
     let enabled_flag =
         module.block_attribute(block, file, "private_endpoint_network_policies_enabled");
@@ -247,34 +247,33 @@ fn network_policies(module: &Module, block: &Block, file: FileId, properties: &m
         // 4.x and later default to `Disabled` (the rule's own default for a
         // missing value); 3.x left it computed: whatever Azure chose.
         (None, None, None) if module.azurerm_major == Some(3) => {
-            Node::unknown(block_span(file, block))
+            Node::unknown(block_span(file, block.block))
         }
         (None, None, None) => return,
     };
     properties.insert("privateEndpointNetworkPolicies", node);
 }
 
-fn delegations(module: &Module, block: &Block, file: FileId, properties: &mut Object) {
+fn delegations(module: &Module, block: &Nested, file: FileId, properties: &mut Object) {
     let mut items = Vec::new();
-    for delegation in block.body.blocks().filter(|b| b.has_ident("delegation")) {
+    for delegation in module.nested(block, file, "delegation") {
         let mut item = Object::new();
-        if let Some(name) = module.block_attribute(delegation, file, "name") {
+        if let Some(name) = module.block_attribute(&delegation, file, "name") {
             item.insert("name", name);
         }
-        if let Some(service) = delegation
-            .body
-            .blocks()
-            .find(|b| b.has_ident("service_delegation"))
+        if let Some(service) = module
+            .nested(&delegation, file, "service_delegation")
+            .first()
             && let Some(service_name) = module.block_attribute(service, file, "name")
         {
             put(&mut item, "properties.serviceName", service_name);
         }
-        items.push(Node::object(item, block_span(file, delegation)));
+        items.push(Node::object(item, block_span(file, delegation.block)));
     }
     if !items.is_empty() {
         properties.insert(
             "delegations",
-            Node::new(Value::Array(items), block_span(file, block)),
+            Node::new(Value::Array(items), block_span(file, block.block)),
         );
     }
 }
@@ -341,12 +340,8 @@ fn map_within(module: &Module, decl: &Decl, unit: &mut Unit) {
             if let Some(version) = attr("version") {
                 properties.insert("version", version);
             }
-            if let Some(auth) = decl
-                .block
-                .body
-                .blocks()
-                .find(|b| b.has_ident("authentication"))
-            {
+            let top = Nested::top(decl.block);
+            if let Some(auth) = module.nested(&top, file, "authentication").first() {
                 for (tf, arm) in [
                     (
                         "active_directory_auth_enabled",
@@ -359,11 +354,7 @@ fn map_within(module: &Module, decl: &Decl, unit: &mut Unit) {
                     }
                 }
             }
-            if let Some(ha) = decl
-                .block
-                .body
-                .blocks()
-                .find(|b| b.has_ident("high_availability"))
+            if let Some(ha) = module.nested(&top, file, "high_availability").first()
                 && let Some(mode) = module.block_attribute(ha, file, "mode")
             {
                 put(&mut properties, "highAvailability.mode", mode);
@@ -400,12 +391,9 @@ fn map_within(module: &Module, decl: &Decl, unit: &mut Unit) {
             }
             let mut automatic = Vec::new();
             let mut manual = Vec::new();
-            for connection in decl
-                .block
-                .body
-                .blocks()
-                .filter(|b| b.has_ident("private_service_connection"))
-            {
+            let top = Nested::top(decl.block);
+            for connection in module.nested(&top, file, "private_service_connection") {
+                let connection = &connection;
                 let mut item = Object::new();
                 if let Some(name) = module.block_attribute(connection, file, "name") {
                     item.insert("name", name);
@@ -419,7 +407,7 @@ fn map_within(module: &Module, decl: &Decl, unit: &mut Unit) {
                 {
                     put(&mut item, "properties.groupIds", groups);
                 }
-                let node = Node::object(item, block_span(file, connection));
+                let node = Node::object(item, block_span(file, connection.block));
                 match module
                     .block_attribute(connection, file, "is_manual_connection")
                     .map(|n| n.value)
@@ -436,12 +424,7 @@ fn map_within(module: &Module, decl: &Decl, unit: &mut Unit) {
                     properties.insert(key, Node::new(Value::Array(list), whole));
                 }
             }
-            if let Some(group) = decl
-                .block
-                .body
-                .blocks()
-                .find(|b| b.has_ident("private_dns_zone_group"))
-            {
+            if let Some(group) = module.nested(&top, file, "private_dns_zone_group").first() {
                 children.push(zone_group(module, decl, group, &names, exists));
             }
         }
@@ -492,18 +475,13 @@ fn map_within(module: &Module, decl: &Decl, unit: &mut Unit) {
             if let Some(dns) = attr("dns_servers") {
                 put(&mut properties, "dhcpOptions.dnsServers", dns);
             }
-            for (i, subnet) in decl
-                .block
-                .body
-                .blocks()
-                .filter(|b| b.has_ident("subnet"))
-                .enumerate()
-            {
+            let top = Nested::top(decl.block);
+            for (i, subnet) in module.nested(&top, file, "subnet").iter().enumerate() {
                 children.push(inline_subnet(module, decl, subnet, i, &names, exists));
             }
         }
         "azurerm_subnet" => {
-            subnet_properties(module, decl.block, file, &mut properties);
+            subnet_properties(module, &Nested::top(decl.block), file, &mut properties);
             parent_by_reference(module, decl, &["virtual_network_name"], unit);
         }
         _ => {}
@@ -533,7 +511,7 @@ fn map_within(module: &Module, decl: &Decl, unit: &mut Unit) {
     }
 }
 
-fn subnet_properties(module: &Module, block: &Block, file: FileId, properties: &mut Object) {
+fn subnet_properties(module: &Module, block: &Nested, file: FileId, properties: &mut Object) {
     for (tf, arm) in [
         ("address_prefixes", "addressPrefixes"),
         ("address_prefix", "addressPrefix"),
@@ -601,12 +579,12 @@ fn referenced_resource(expr: &hcl_edit::expr::Expression) -> Option<String> {
 fn zone_group(
     module: &Module,
     decl: &Decl,
-    group: &Block,
+    group: &Nested,
     pe_names: &[Part],
     exists: Truth,
 ) -> Resource {
     let file = decl.file;
-    let span = block_span(file, group);
+    let span = block_span(file, group.block);
     let group_name = match module.block_attribute(group, file, "name").map(|n| n.value) {
         Some(Value::String(s)) => Part::Known(s),
         _ => Part::Unknown,
@@ -666,13 +644,13 @@ fn zone_group(
 fn inline_subnet(
     module: &Module,
     decl: &Decl,
-    block: &Block,
+    block: &Nested,
     index: usize,
     vnet_names: &[Part],
     exists: Truth,
 ) -> Resource {
     let file = decl.file;
-    let span = block_span(file, block);
+    let span = block_span(file, block.block);
     let name = module.block_attribute(block, file, "name");
     let names = vec![
         vnet_names.first().cloned().unwrap_or(Part::Unknown),

@@ -35,6 +35,24 @@ pub struct Decl<'b> {
     pub instance: Option<Instance>,
 }
 
+/// A nested block of a resource as plinth reads it: written out, or one
+/// instance of a `dynamic` block's `content`, with its iterator bound.
+#[derive(Clone)]
+pub struct Nested<'b> {
+    pub block: &'b Block,
+    bound: Vec<(String, Value)>,
+}
+
+impl<'b> Nested<'b> {
+    /// A resource's own block.
+    pub fn top(block: &'b Block) -> Nested<'b> {
+        Nested {
+            block,
+            bound: Vec::new(),
+        }
+    }
+}
+
 /// One instance of a block with `count` (`count.index`) or `for_each`
 /// (`each.key`, `each.value`).
 #[derive(Clone, Debug, PartialEq)]
@@ -351,13 +369,62 @@ impl<'b> Module<'b> {
     }
 
     /// An attribute of a nested block, evaluated, with the attribute's span
-    /// (inside [`Module::within`] its declaration, for `each` and `count`).
-    pub fn block_attribute(&self, block: &Block, file: FileId, key: &str) -> Option<Node> {
-        let attribute = block.body.get_attribute(key)?;
-        Some(Node::new(
-            self.eval(&attribute.value, file),
-            span_of(file, attribute.span()),
-        ))
+    /// (inside [`Module::within`] its declaration, for `each` and `count`;
+    /// with a `dynamic` block's iterator bound).
+    pub fn block_attribute(&self, nested: &Nested, file: FileId, key: &str) -> Option<Node> {
+        let attribute = nested.block.body.get_attribute(key)?;
+        let value = self.binding(nested.bound.clone(), || self.eval(&attribute.value, file));
+        Some(Node::new(value, span_of(file, attribute.span())))
+    }
+
+    /// The nested blocks named `ident` in `parent`: those written out, and
+    /// one per element of each `dynamic "ident"` block's `for_each`, its
+    /// `content` with the iterator (`ident`, or the `iterator` argument)
+    /// bound to `{ key, value }`. A `dynamic` block whose `for_each` is not
+    /// known yields nothing.
+    pub fn nested(&self, parent: &Nested<'b>, file: FileId, ident: &str) -> Vec<Nested<'b>> {
+        let mut out = Vec::new();
+        for block in parent.block.body.blocks() {
+            if block.has_ident(ident) {
+                out.push(Nested {
+                    block,
+                    bound: parent.bound.clone(),
+                });
+                continue;
+            }
+            let is_dynamic = block.has_ident("dynamic")
+                && block.labels.first().is_some_and(|l| l.as_str() == ident);
+            if !is_dynamic {
+                continue;
+            }
+            let Some(content) = block.body.blocks().find(|b| b.has_ident("content")) else {
+                continue;
+            };
+            let iterator = match block.body.get_attribute("iterator").map(|a| &a.value) {
+                Some(Expression::Variable(v)) => v.value().as_str().to_string(),
+                _ => ident.to_string(),
+            };
+            let Some(for_each) = block.body.get_attribute("for_each") else {
+                continue;
+            };
+            let collection =
+                self.binding(parent.bound.clone(), || self.eval(&for_each.value, file));
+            let Some(pairs) = self.pairs(collection) else {
+                continue;
+            };
+            for (key, value) in pairs {
+                let mut item = Object::new();
+                item.insert("key", Node::new(key, None));
+                item.insert("value", Node::new(value, None));
+                let mut bound = parent.bound.clone();
+                bound.push((iterator.clone(), Value::Object(item)));
+                out.push(Nested {
+                    block: content,
+                    bound,
+                });
+            }
+        }
+        out
     }
 
     /// The value of `decl.attr`, for references from elsewhere.

@@ -1488,6 +1488,81 @@ resource "azurerm_app_configuration" "c" { name = "appcs-orders" }
     }
 
     #[test]
+    fn dynamic_blocks_expand_with_their_iterator() {
+        let loaded = load(
+            r#"
+locals {
+  subnets = { pe = "10.0.1.0/24", app = "10.0.2.0/24" }
+}
+variable "unknown" {}
+resource "azurerm_virtual_network" "v" {
+  name = "vnet"
+  dynamic "subnet" {
+    for_each = local.subnets
+    content {
+      name           = "snet-${subnet.key}"
+      address_prefix = subnet.value
+    }
+  }
+  dynamic "subnet" {
+    for_each = var.unknown
+    content {
+      name = subnet.key
+    }
+  }
+}
+resource "azurerm_subnet" "s" {
+  name                 = "snet-db"
+  virtual_network_name = "vnet"
+  dynamic "delegation" {
+    for_each = ["Microsoft.DBforPostgreSQL/flexibleServers"]
+    iterator = service
+    content {
+      name = "delegation-${service.key}"
+      service_delegation {
+        name = service.value
+      }
+    }
+  }
+}
+"#,
+        );
+        let names: Vec<Vec<Part>> = loaded.units[0]
+            .resources
+            .iter()
+            .filter(|r| r.key.starts_with("azurerm_virtual_network.v/"))
+            .map(|r| r.names.clone())
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                vec![Part::from("vnet"), Part::from("snet-pe")],
+                vec![Part::from("vnet"), Part::from("snet-app")],
+            ]
+        );
+        let subnet = resource(&loaded, "azurerm_subnet.s");
+        let delegation = subnet
+            .get_path("properties.delegations")
+            .and_then(|d| match &d.value {
+                Value::Array(items) => items.first().cloned(),
+                _ => None,
+            })
+            .expect("one delegation");
+        assert_eq!(
+            delegation.get("name").map(|n| &n.value),
+            Some(&Value::String("delegation-0".into()))
+        );
+        assert_eq!(
+            delegation
+                .get_path("properties.serviceName")
+                .map(|n| &n.value),
+            Some(&Value::String(
+                "Microsoft.DBforPostgreSQL/flexibleServers".into()
+            ))
+        );
+    }
+
+    #[test]
     fn a_broken_file_is_a_problem_and_the_module_still_loads() {
         let dir = tempfile::tempdir().expect("tempdir");
         let good = dir.path().join("a.tf");
