@@ -1239,6 +1239,32 @@ fn function(name: &str, args: Vec<Value>) -> Value {
             cidr::host(prefix, *num).map_or(V::Unknown, V::String)
         }
         ("cidrnetmask", [V::String(prefix)]) => cidr::netmask(prefix).map_or(V::Unknown, V::String),
+        ("cidrsubnets", [V::String(prefix), bits @ ..]) => {
+            let bits: Option<Vec<f64>> = bits
+                .iter()
+                .map(|b| match b {
+                    V::Number(n) => Some(*n),
+                    _ => None,
+                })
+                .collect();
+            bits.and_then(|bits| cidr::subnets(prefix, &bits))
+                .map_or(V::Unknown, |list| {
+                    V::Array(list.into_iter().map(|s| Node::string(s, None)).collect())
+                })
+        }
+        ("base64encode", [V::String(s)]) => {
+            use base64::Engine as _;
+            V::String(base64::engine::general_purpose::STANDARD.encode(s))
+        }
+        ("base64decode", [V::String(s)]) => {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD
+                .decode(s)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .map_or(V::Unknown, V::String)
+        }
+        ("formatlist", [V::String(pattern), rest @ ..]) => formatlist(pattern, rest),
         // An error and an unknown look alike here: only a known first
         // argument is certainly what `try` returns.
         ("try", [first, ..]) if !first.contains_unknown() => first.clone(),
@@ -1403,6 +1429,30 @@ mod cidr {
         Some(Ipv4Addr::from((network + host) as u32).to_string())
     }
 
+    /// `cidrsubnets(prefix, newbits...)`: consecutive subnets, each aligned
+    /// to its own size, as Terraform allocates them.
+    pub fn subnets(prefix: &str, bits: &[f64]) -> Option<Vec<String>> {
+        let (addr, len) = parse(prefix)?;
+        let network = u64::from(addr & mask(len));
+        let end = network + (1u64 << (32 - len));
+        let mut next = network;
+        let mut out = Vec::new();
+        for b in bits {
+            if *b < 1.0 || b.fract() != 0.0 || f64::from(len) + b > 32.0 {
+                return None;
+            }
+            let new_len = len + *b as u32;
+            let size = 1u64 << (32 - new_len);
+            let start = next.div_ceil(size) * size;
+            if start + size > end {
+                return None;
+            }
+            out.push(format!("{}/{new_len}", Ipv4Addr::from(start as u32)));
+            next = start + size;
+        }
+        Some(out)
+    }
+
     pub fn netmask(prefix: &str) -> Option<String> {
         let (_, len) = parse(prefix)?;
         Some(Ipv4Addr::from(mask(len)).to_string())
@@ -1436,6 +1486,39 @@ fn range(args: &[Value]) -> Value {
         }
         out.push(Node::new(Value::Number(n), None));
         n += step;
+    }
+    Value::Array(out)
+}
+
+/// `formatlist(spec, …)`: `format` over the elements of the list arguments
+/// (all of one length; other arguments repeat).
+fn formatlist(pattern: &str, args: &[Value]) -> Value {
+    let lengths: Vec<usize> = args
+        .iter()
+        .filter_map(|a| match a {
+            Value::Array(items) => Some(items.len()),
+            _ => None,
+        })
+        .collect();
+    let Some(&n) = lengths.first() else {
+        return Value::Unknown;
+    };
+    if lengths.iter().any(|l| *l != n) {
+        return Value::Unknown;
+    }
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let row: Vec<Value> = args
+            .iter()
+            .map(|a| match a {
+                Value::Array(items) => items[i].value.clone(),
+                other => other.clone(),
+            })
+            .collect();
+        match format(pattern, &row) {
+            Value::String(s) => out.push(Node::string(s, None)),
+            _ => return Value::Unknown,
+        }
     }
     Value::Array(out)
 }

@@ -1380,6 +1380,9 @@ resource "azurerm_private_dns_zone" "h" { name = jsonencode({ a = 1 }) }
 resource "azurerm_private_dns_zone" "i" { name = file("missing.txt") }
 resource "azurerm_private_dns_zone" "j" { name = fileexists("network.yaml") ? "yes" : "no" }
 resource "azurerm_private_dns_zone" "k" { name = cidrsubnet("10.20.0.0/16", 8, 256) }
+resource "azurerm_private_dns_zone" "l" { name = join(",", cidrsubnets("10.1.0.0/16", 4, 4, 8, 4)) }
+resource "azurerm_private_dns_zone" "m" { name = base64decode(base64encode("zone")) }
+resource "azurerm_private_dns_zone" "n" { name = join(",", formatlist("%s-%s", ["a", "b"], "x")) }
 "#,
                 ),
                 (
@@ -1411,6 +1414,14 @@ resource "azurerm_private_dns_zone" "k" { name = cidrsubnet("10.20.0.0/16", 8, 2
         assert_eq!(name("i"), vec![Part::Unknown]);
         assert_eq!(name("j"), vec![Part::from("yes")]);
         assert_eq!(name("k"), vec![Part::Unknown]);
+        assert_eq!(
+            name("l"),
+            vec![Part::from(
+                "10.1.0.0/20,10.1.16.0/20,10.1.32.0/24,10.1.48.0/20"
+            )]
+        );
+        assert_eq!(name("m"), vec![Part::from("zone")]);
+        assert_eq!(name("n"), vec![Part::from("a-x,b-x")]);
     }
 
     #[test]
