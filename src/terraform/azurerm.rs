@@ -278,6 +278,22 @@ fn delegations(module: &Module, block: &Nested, file: FileId, properties: &mut O
     }
 }
 
+/// Gives every node without a span `span` (values decoded from a string).
+fn set_spans(node: &mut Node, span: Option<Span>) {
+    if node.span.is_none() {
+        node.span = span;
+    }
+    match &mut node.value {
+        Value::Array(items) => {
+            for item in items {
+                set_spans(item, span);
+            }
+        }
+        Value::Object(o) => o.for_each_node_mut(|n| set_spans(n, span)),
+        _ => {}
+    }
+}
+
 fn full_name(names: &[Part]) -> Value {
     names
         .iter()
@@ -292,9 +308,15 @@ pub fn map(module: &Module, decl: &Decl, unit: &mut Unit) {
 }
 
 fn map_within(module: &Module, decl: &Decl, unit: &mut Unit) {
-    let Some(rtype) = arm_type(&decl.kind) else {
-        return;
+    // `azapi_resource` names its ARM type itself (`type = "T@apiVersion"`).
+    let (rtype, api_version) = match arm_type(&decl.kind) {
+        Some(rtype) => (rtype.to_string(), None),
+        None => match module.azapi_type(decl) {
+            Some(typed) => typed,
+            None => return,
+        },
     };
+    let rtype = rtype.as_str();
     let Some(exists) = exists(module, decl) else {
         return;
     };
@@ -314,6 +336,8 @@ fn map_within(module: &Module, decl: &Decl, unit: &mut Unit) {
     let attr = |key: &str| module.attribute(decl, key);
     let mut properties = Object::new();
     let mut children = Vec::new();
+    // An azapi body that is not known: so is every property.
+    let mut body_unknown = false;
 
     match decl.kind.as_str() {
         "azurerm_postgresql_flexible_server" => {
@@ -484,16 +508,49 @@ fn map_within(module: &Module, decl: &Decl, unit: &mut Unit) {
             subnet_properties(module, &Nested::top(decl.block), file, &mut properties);
             parent_by_reference(module, decl, &["virtual_network_name"], unit);
         }
+        // The body is the ARM resource's own JSON: its `properties` are
+        // taken as they are (a `jsonencode`d body is decoded first).
+        "azapi_resource" => match attr("body").map(|b| (b.value, b.span)) {
+            Some((Value::Object(o), _)) => {
+                if let Some(Node {
+                    value: Value::Object(p),
+                    ..
+                }) = o.get("properties")
+                {
+                    properties = p.clone();
+                }
+            }
+            Some((Value::String(text), span)) => {
+                if let Ok(json) = serde_json::from_str::<serde_json::Value>(&text)
+                    && let Value::Object(o) = Value::from_json(&json)
+                    && let Some(Node {
+                        value: Value::Object(p),
+                        ..
+                    }) = o.get("properties")
+                {
+                    properties = p.clone();
+                    // Decoded values have no spans of their own: the body's.
+                    properties.for_each_node_mut(|n| set_spans(n, span));
+                }
+            }
+            Some(_) => body_unknown = true,
+            None => {}
+        },
         _ => {}
     }
-    body.insert("properties", Node::object(properties, whole));
+    let properties = if body_unknown {
+        Node::unknown(whole)
+    } else {
+        Node::object(properties, whole)
+    };
+    body.insert("properties", properties);
 
     unit.resources.push(Resource {
         rtype: rtype.to_string(),
         names,
         subscription: Part::Unknown,
         resource_group: module.resource_group(decl),
-        api_version: None,
+        api_version,
         body: Node::object(body, whole),
         origin: Origin {
             file,

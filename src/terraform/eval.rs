@@ -437,13 +437,57 @@ impl<'b> Module<'b> {
         })
     }
 
+    /// An `azapi_resource`'s ARM type and API version, from `type = "T@v"`.
+    pub fn azapi_type(&self, decl: &Decl) -> Option<(String, Option<String>)> {
+        if decl.kind != "azapi_resource" {
+            return None;
+        }
+        match self.reference(decl, "type") {
+            Value::String(t) => Some(match t.split_once('@') {
+                Some((rtype, version)) => (rtype.to_string(), Some(version.to_string())),
+                None => (t, None),
+            }),
+            _ => None,
+        }
+    }
+
+    /// An `azapi_resource`'s `parent_id` as an id: a reference, or a written
+    /// id (a resource group's too).
+    fn azapi_parent(&self, decl: &Decl) -> Option<ArmId> {
+        match self.reference(decl, "parent_id") {
+            Value::Id(id) => Some(id),
+            Value::String(s) => ArmId::parse(&s).or_else(|| {
+                let segments: Vec<&str> = s.trim_matches('/').split('/').collect();
+                match segments.as_slice() {
+                    [subs, subscription, groups, group]
+                        if subs.eq_ignore_ascii_case("subscriptions")
+                            && groups.eq_ignore_ascii_case("resourceGroups") =>
+                    {
+                        Some(ArmId {
+                            subscription: Part::Known(subscription.to_string()),
+                            resource_group: Part::Known(group.to_string()),
+                            rtype: "Microsoft.Resources/resourceGroups".into(),
+                            names: vec![Part::Known(group.to_string())],
+                            local: None,
+                        })
+                    }
+                    _ => None,
+                }
+            }),
+            _ => None,
+        }
+    }
+
     /// The ARM id of a declaration, with its address as the local key.
     pub fn id_of(&self, decl: &Decl) -> Option<ArmId> {
-        let rtype = azurerm::arm_type(&decl.kind)?;
+        let rtype = match azurerm::arm_type(&decl.kind) {
+            Some(rtype) => rtype.to_string(),
+            None => self.azapi_type(decl)?.0,
+        };
         Some(ArmId {
             subscription: Part::Unknown,
             resource_group: self.resource_group(decl),
-            rtype: rtype.to_string(),
+            rtype,
             names: self.names(decl),
             local: Some(decl.key.clone()),
         })
@@ -457,6 +501,19 @@ impl<'b> Module<'b> {
     }
 
     pub fn resource_group(&self, decl: &Decl) -> Part {
+        if decl.kind == "azapi_resource" {
+            return match self.azapi_parent(decl) {
+                Some(parent)
+                    if parent
+                        .rtype
+                        .eq_ignore_ascii_case("Microsoft.Resources/resourceGroups") =>
+                {
+                    parent.names.first().cloned().unwrap_or(Part::Unknown)
+                }
+                Some(parent) => parent.resource_group,
+                None => Part::Unknown,
+            };
+        }
         if decl.attribute("resource_group_name").is_some() {
             return self.part(decl, "resource_group_name");
         }
@@ -480,6 +537,27 @@ impl<'b> Module<'b> {
             _ => Part::Unknown,
         };
         match decl.kind.as_str() {
+            // A child type's leading names are its parent's (`parent_id`).
+            "azapi_resource" => {
+                let Some((rtype, _)) = self.azapi_type(decl) else {
+                    return vec![own];
+                };
+                let segments = rtype.split('/').count().saturating_sub(1).max(1);
+                let mut names = match self.azapi_parent(decl) {
+                    Some(parent)
+                        if parent.names.len() == segments - 1
+                            && rtype.to_ascii_lowercase().starts_with(&format!(
+                                "{}/",
+                                parent.rtype.to_ascii_lowercase()
+                            )) =>
+                    {
+                        parent.names
+                    }
+                    _ => vec![Part::Unknown; segments - 1],
+                };
+                names.push(own);
+                names
+            }
             "azurerm_subnet" => vec![self.part(decl, "virtual_network_name"), own],
             "azurerm_private_dns_zone_virtual_network_link" => {
                 let zone = if decl.attribute("private_dns_zone_name").is_some() {

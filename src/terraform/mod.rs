@@ -1574,6 +1574,52 @@ resource "azurerm_subnet" "s" {
     }
 
     #[test]
+    fn azapi_resources_carry_their_type_parent_and_body() {
+        let loaded = load(
+            r#"
+variable "unknown" {}
+resource "azapi_resource" "zone" {
+  type      = "Microsoft.Network/privateDnsZones@2024-06-01"
+  name      = "privatelink.postgres.database.azure.com"
+  parent_id = "/subscriptions/s/resourceGroups/rg-dns"
+}
+resource "azapi_resource" "link" {
+  type      = "Microsoft.Network/privateDnsZones/virtualNetworkLinks@2024-06-01"
+  name      = "hub"
+  parent_id = azapi_resource.zone.id
+  body = jsonencode({ properties = { registrationEnabled = true } })
+}
+resource "azapi_resource" "opaque" {
+  type      = "Microsoft.Network/privateDnsZones/virtualNetworkLinks@2024-06-01"
+  name      = "spoke"
+  parent_id = var.unknown
+  body      = var.unknown
+}
+"#,
+        );
+        let zone = resource(&loaded, "azapi_resource.zone");
+        assert_eq!(zone.rtype, "Microsoft.Network/privateDnsZones");
+        assert_eq!(zone.api_version.as_deref(), Some("2024-06-01"));
+        assert_eq!(zone.resource_group, Part::from("rg-dns"));
+        let link = resource(&loaded, "azapi_resource.link");
+        assert_eq!(
+            link.names,
+            vec![
+                Part::from("privatelink.postgres.database.azure.com"),
+                Part::from("hub")
+            ]
+        );
+        assert_eq!(link.resource_group, Part::from("rg-dns"));
+        assert_eq!(
+            value(link, "properties.registrationEnabled"),
+            Some(&Value::Bool(true))
+        );
+        let opaque = resource(&loaded, "azapi_resource.opaque");
+        assert_eq!(opaque.names, vec![Part::Unknown, Part::from("spoke")]);
+        assert_eq!(value(opaque, "properties"), Some(&Value::Unknown));
+    }
+
+    #[test]
     fn a_broken_file_is_a_problem_and_the_module_still_loads() {
         let dir = tempfile::tempdir().expect("tempdir");
         let good = dir.path().join("a.tf");
