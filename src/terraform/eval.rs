@@ -281,6 +281,26 @@ impl<'b> Module<'b> {
         std::fs::read_to_string(path).ok()
     }
 
+    /// `templatefile(path, vars)`: the file read as a string template, with
+    /// `vars` as its variables.
+    fn template_file(&self, path: &str, vars: &Object, file: FileId, depth: usize) -> Value {
+        let Some(text) = self.read(path) else {
+            return Value::Unknown;
+        };
+        let Ok(template) = hcl_edit::parser::parse_template(&text) else {
+            return Value::Unknown;
+        };
+        let bindings = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.value.clone()))
+            .collect();
+        // The template's own variables only: not the caller's `for` ones.
+        let current = self.current.borrow().clone();
+        self.in_context(current, || {
+            self.binding(bindings, || self.template(&template, file, depth + 1))
+        })
+    }
+
     /// Evaluates an expression outside any resource: a module call's input.
     pub fn eval_outside(&self, expr: &Expression, file: FileId) -> Value {
         self.in_context(None, || self.eval(expr, file))
@@ -646,6 +666,9 @@ impl<'b> Module<'b> {
                 match (name, args.as_slice()) {
                     ("file", [Value::String(path)]) => {
                         self.read(path).map_or(Value::Unknown, Value::String)
+                    }
+                    ("templatefile", [Value::String(path), Value::Object(vars)]) => {
+                        self.template_file(path, vars, file, depth)
                     }
                     ("fileexists", [Value::String(path)]) => match &self.root_dir {
                         Some(root) => Value::Bool(root.join(path).is_file()),

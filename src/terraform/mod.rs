@@ -1383,11 +1383,16 @@ resource "azurerm_private_dns_zone" "k" { name = cidrsubnet("10.20.0.0/16", 8, 2
 resource "azurerm_private_dns_zone" "l" { name = join(",", cidrsubnets("10.1.0.0/16", 4, 4, 8, 4)) }
 resource "azurerm_private_dns_zone" "m" { name = base64decode(base64encode("zone")) }
 resource "azurerm_private_dns_zone" "n" { name = join(",", formatlist("%s-%s", ["a", "b"], "x")) }
+resource "azurerm_private_dns_zone" "o" { name = templatefile("zone.tftpl", { service = "postgres", parts = ["database", "azure", "com"] }) }
 "#,
                 ),
                 (
                     "env/network.yaml",
                     "zone: privatelink.blob.core.windows.net\n",
+                ),
+                (
+                    "env/zone.tftpl",
+                    "privatelink.${service}%{ for p in parts }.${p}%{ endfor }",
                 ),
             ],
             "env",
@@ -1422,6 +1427,10 @@ resource "azurerm_private_dns_zone" "n" { name = join(",", formatlist("%s-%s", [
         );
         assert_eq!(name("m"), vec![Part::from("zone")]);
         assert_eq!(name("n"), vec![Part::from("a-x,b-x")]);
+        assert_eq!(
+            name("o"),
+            vec![Part::from("privatelink.postgres.database.azure.com")]
+        );
     }
 
     #[test]
