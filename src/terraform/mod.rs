@@ -596,22 +596,15 @@ fn build_module<'b>(
     module
 }
 
-/// A variable file: HCL (`.tfvars`), or JSON (`.tfvars.json`) whose values
-/// are literal.
-enum VarFile {
-    Hcl(FileId, Body),
-    Json(Vec<(String, Value)>),
-}
-
-/// Reads a `.tfvars.json` file: one object, variable name → value, each
-/// value keeping its span. A problem, and `None`, when it cannot be read.
-fn json_var_file(
+/// Registers one file of the unit; a problem, and `None`, when it is too
+/// large or cannot be read.
+fn read_file(
     sources: &SourceMap,
     path: &Path,
     loaded: &mut Loaded,
     file_ids: &mut Vec<FileId>,
     limits: Limits,
-) -> Option<Vec<(String, Value)>> {
+) -> Option<FileId> {
     if let Some(size) = limits::oversized(path, limits) {
         loaded
             .problems
@@ -629,6 +622,26 @@ fn json_var_file(
     };
     loaded.files += 1;
     file_ids.push(file);
+    Some(file)
+}
+
+/// A variable file: HCL (`.tfvars`), or JSON (`.tfvars.json`) whose values
+/// are literal.
+enum VarFile {
+    Hcl(FileId, Body),
+    Json(Vec<(String, Value)>),
+}
+
+/// Reads a `.tfvars.json` file: one object, variable name → value, each
+/// value keeping its span. A problem, and `None`, when it cannot be read.
+fn json_var_file(
+    sources: &SourceMap,
+    path: &Path,
+    loaded: &mut Loaded,
+    file_ids: &mut Vec<FileId>,
+    limits: Limits,
+) -> Option<Vec<(String, Value)>> {
+    let file = read_file(sources, path, loaded, file_ids, limits)?;
     let source = sources.get(file);
     let root = match crate::arm::json::parse(file, &source.text, limits.max_nesting) {
         Ok(Some(root)) => root,
@@ -686,23 +699,7 @@ fn parse_file(
     file_ids: &mut Vec<FileId>,
     limits: Limits,
 ) -> Option<(FileId, Body)> {
-    if let Some(size) = limits::oversized(path, limits) {
-        loaded
-            .problems
-            .push(limits::file_too_big(path, size, limits));
-        return None;
-    }
-    let file = match sources.load(path) {
-        Ok(file) => file,
-        Err(err) => {
-            loaded
-                .problems
-                .push(Problem::new("io-error", format!("cannot read: {err}")).at(path, None));
-            return None;
-        }
-    };
-    loaded.files += 1;
-    file_ids.push(file);
+    let file = read_file(sources, path, loaded, file_ids, limits)?;
     let source = sources.get(file);
     match prescan(&source.text, limits) {
         Some(Excess::Nesting(at)) => {
