@@ -138,6 +138,23 @@ struct Build<'s> {
     opaque: Vec<Span>,
 }
 
+impl Build<'_> {
+    /// A limit hit at `span` (none without a span to point at).
+    fn hit(&mut self, span: Option<Span>, key: &'static str, limit: usize, message: String) {
+        if let Some(span) = span {
+            self.problems.push(Limits::problem(
+                self.sources,
+                &limits::Hit {
+                    span,
+                    message,
+                    key,
+                    limit: limit as u64,
+                },
+            ));
+        }
+    }
+}
+
 /// Arguments of a `module` block that are not inputs of the module.
 const META_ARGUMENTS: [&str; 6] = [
     "source",
@@ -466,18 +483,12 @@ fn build_module<'b>(
     module.root_dir = Some(folders[0].dir.clone());
     module.max_file_bytes = build.limits.max_file_bytes;
     for (span, max) in module.expand(build.limits.max_copies) {
-        let Some(span) = span else { continue };
-        build.problems.push(Limits::problem(
-            build.sources,
-            &limits::Hit {
-                span,
-                message: format!(
-                    "more than {max} instances: the block is checked as one that may not exist"
-                ),
-                key: "max_copies",
-                limit: max as u64,
-            },
-        ));
+        build.hit(
+            span,
+            "max_copies",
+            max,
+            format!("more than {max} instances: the block is checked as one that may not exist"),
+        );
     }
     for (block, file) in module_blocks {
         let whole = eval::span_of(file, hcl_edit::Span::span(block));
@@ -489,19 +500,12 @@ fn build_module<'b>(
         let max = build.limits.max_deployment_depth;
         if chain.len() > max && local_source(block, &folders[idx].dir).is_some() {
             build.opaque.extend(whole);
-            if let Some(span) = whole {
-                build.problems.push(Limits::problem(
-                    build.sources,
-                    &limits::Hit {
-                        span,
-                        message: format!(
-                            "modules nested more than {max} deep: this one is not checked"
-                        ),
-                        key: "max_deployment_depth",
-                        limit: max as u64,
-                    },
-                ));
-            }
+            build.hit(
+                whole,
+                "max_deployment_depth",
+                max,
+                format!("modules nested more than {max} deep: this one is not checked"),
+            );
             continue;
         }
         let callee = calls.get(&(idx, name.clone())).copied();
@@ -525,19 +529,12 @@ fn build_module<'b>(
             match module.expansion(&call, build.limits.max_copies) {
                 Expansion::Instances(list) => list.into_iter().map(Some).collect(),
                 Expansion::OverLimit(span, max) => {
-                    if let Some(span) = span {
-                        build.problems.push(Limits::problem(
-                            build.sources,
-                            &limits::Hit {
-                                span,
-                                message: format!(
-                                    "more than {max} instances: the module is not checked"
-                                ),
-                                key: "max_copies",
-                                limit: max as u64,
-                            },
-                        ));
-                    }
+                    build.hit(
+                        span,
+                        "max_copies",
+                        max,
+                        format!("more than {max} instances: the module is not checked"),
+                    );
                     build.opaque.extend(whole);
                     continue;
                 }
