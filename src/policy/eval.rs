@@ -156,6 +156,14 @@ impl<'g> Context<'g> {
                 let r = self.eval(right, env);
                 add(l, r)
             }
+            BinOp::Sub => {
+                let l = self.eval(left, env);
+                let r = self.eval(right, env);
+                match (scalar(&l), scalar(&r)) {
+                    (S::Num(a), S::Num(b)) => V::Val(Value::Number(a - b)),
+                    _ => V::Unknown,
+                }
+            }
             BinOp::Eq | BinOp::Ne => {
                 let l = self.eval(left, env);
                 let r = self.eval(right, env);
@@ -184,6 +192,16 @@ impl<'g> Context<'g> {
                         BinOp::Gt => a > b,
                         _ => a >= b,
                     })),
+                    // Strings order case-insensitively: API versions are dates.
+                    (S::Str(a), S::Str(b)) => {
+                        let ordering = a.to_lowercase().cmp(&b.to_lowercase());
+                        V::Val(Value::Bool(match op {
+                            BinOp::Lt => ordering.is_lt(),
+                            BinOp::Le => ordering.is_le(),
+                            BinOp::Gt => ordering.is_gt(),
+                            _ => ordering.is_ge(),
+                        }))
+                    }
                     _ => V::Unknown,
                 }
             }
@@ -325,14 +343,20 @@ impl<'g> Context<'g> {
                 })
             }
             "referrers" => {
-                let rtype = scalar(&arg(1));
+                // Without a type: referrers of every type.
+                let rtype = if values.len() < 2 {
+                    S::Str(String::new())
+                } else {
+                    scalar(&arg(1))
+                };
                 map_resource(arg(0), |idx| match &rtype {
                     S::Str(t) => {
                         let mut from: Vec<ResourceIdx> = graph
                             .referrers(idx)
                             .iter()
                             .map(|r| r.from)
-                            .filter(|&f| type_matches(&graph.get(f).rtype, t))
+                            .filter(|&f| f != idx)
+                            .filter(|&f| t.is_empty() || type_matches(&graph.get(f).rtype, t))
                             .collect();
                         from.sort_unstable();
                         from.dedup();
@@ -342,10 +366,23 @@ impl<'g> Context<'g> {
                 })
             }
             "is" => {
-                let rtype = scalar(&arg(1));
-                map_resource(arg(0), |idx| match &rtype {
-                    S::Str(t) => V::Val(Value::Bool(type_matches(&graph.get(idx).rtype, t))),
-                    _ => V::Unknown,
+                // One type, or a list of types (any of them).
+                let types: Option<Vec<String>> = match scalar(&arg(1)) {
+                    S::Str(t) => Some(vec![t]),
+                    S::List(items) => items
+                        .iter()
+                        .map(|i| match scalar(i) {
+                            S::Str(t) => Some(t),
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => None,
+                };
+                map_resource(arg(0), |idx| match &types {
+                    Some(types) => V::Val(Value::Bool(
+                        types.iter().any(|t| type_matches(&graph.get(idx).rtype, t)),
+                    )),
+                    None => V::Unknown,
                 })
             }
             "type" => map_resource(arg(0), |idx| {
@@ -360,6 +397,49 @@ impl<'g> Context<'g> {
                 _ => V::Unknown,
             }),
             "managed" => map_resource(arg(0), |idx| V::Val(Value::Bool(graph.get(idx).managed))),
+            "api_version" => map_resource(arg(0), |idx| match &graph.get(idx).api_version {
+                Some(v) => V::Val(Value::String(v.clone())),
+                None => V::Missing,
+            }),
+            "resource_group" => map_resource(arg(0), |idx| match &graph.get(idx).resource_group {
+                crate::model::Part::Known(rg) => V::Val(Value::String(rg.clone())),
+                _ => V::Unknown,
+            }),
+            "before" => match (&arg(0), &arg(1)) {
+                (V::Res(a), V::Res(b)) => V::Val(Value::Bool(a < b)),
+                _ => V::Unknown,
+            },
+            "ipv4" => match scalar(&arg(0)) {
+                S::Str(s) => match s.parse::<std::net::Ipv4Addr>() {
+                    Ok(ip) => V::Val(Value::Number(f64::from(u32::from(ip)))),
+                    Err(_) => V::Missing,
+                },
+                S::Unknown => V::Unknown,
+                _ => V::Missing,
+            },
+            "region" => match scalar(&arg(0)) {
+                S::Str(s) => V::Val(Value::String(
+                    s.chars()
+                        .filter(|c| !c.is_whitespace())
+                        .collect::<String>()
+                        .to_lowercase(),
+                )),
+                S::Null => V::Missing,
+                _ => V::Unknown,
+            },
+            "prefix_length" => match scalar(&arg(0)) {
+                S::Str(s) => match s.trim().split_once('/') {
+                    Some((ip, len)) if ip.parse::<std::net::Ipv4Addr>().is_ok() => {
+                        match len.parse::<u8>() {
+                            Ok(n) if n <= 32 => V::Val(Value::Number(f64::from(n))),
+                            _ => V::Missing,
+                        }
+                    }
+                    _ => V::Missing,
+                },
+                S::Unknown => V::Unknown,
+                _ => V::Missing,
+            },
             "known" => V::Val(Value::Bool(is_known(&arg(0)))),
             "complete" => V::Val(Value::Bool(graph.opaque.is_empty())),
             "exists" => truth_value(exists(&arg(0))),

@@ -3,7 +3,7 @@
 //! ```text
 //! or   := and ('or' and)*            cmp  := coal (('=='|'!='|'<'|'<='|'>'|'>='|'in') coal)?
 //! and  := not ('and' not)*           coal := sum ('??' sum)*
-//! not  := 'not' not | cmp            sum  := post ('+' post)*
+//! not  := 'not' not | cmp            sum  := post (('+'|'-') post)*
 //! post := atom ('.' ident | '[' '*' ']' | '[' or ']')*
 //! atom := ident | ident '(' args ')' | string | number | true | false | null | '(' or ')' | '[' list ']'
 //! args := (ident '->' or | or) (',' …)*
@@ -46,6 +46,8 @@ pub enum BinOp {
     Default,
     /// `a + b`: list concatenation, string concatenation or addition.
     Add,
+    /// `a - b`: subtraction of numbers.
+    Sub,
 }
 
 /// A syntax error with its byte offset in the expression text.
@@ -70,8 +72,8 @@ enum Tok {
     End,
 }
 
-const PUNCT: [&str; 17] = [
-    "->", "==", "!=", "<=", ">=", "??", "<", ">", "+", ".", ",", "(", ")", "[", "]", "*", "!",
+const PUNCT: [&str; 18] = [
+    "->", "==", "!=", "<=", ">=", "??", "<", ">", "+", "-", ".", ",", "(", ")", "[", "]", "*", "!",
 ];
 
 /// Deep enough for any rule a person writes; bounded so hostile rule files
@@ -296,10 +298,16 @@ impl Parser {
 
     fn sum(&mut self) -> Result<Expr, SyntaxError> {
         let mut left = self.postfix()?;
-        while self.eat_punct("+") {
-            left = Expr::Binary(BinOp::Add, Box::new(left), Box::new(self.postfix()?));
+        loop {
+            let op = if self.eat_punct("+") {
+                BinOp::Add
+            } else if self.eat_punct("-") {
+                BinOp::Sub
+            } else {
+                return Ok(left);
+            };
+            left = Expr::Binary(op, Box::new(left), Box::new(self.postfix()?));
         }
-        Ok(left)
     }
 
     fn postfix(&mut self) -> Result<Expr, SyntaxError> {

@@ -161,7 +161,7 @@ const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("follow", 1, 1),
     ("parent", 1, 1),
     ("children", 2, 2),
-    ("referrers", 2, 2),
+    ("referrers", 1, 2),
     ("is", 2, 2),
     ("type", 1, 1),
     ("name", 1, 1),
@@ -185,6 +185,12 @@ const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("filter", 2, 2),
     ("if", 3, 3),
     ("complete", 0, 0),
+    ("api_version", 1, 1),
+    ("before", 2, 2),
+    ("resource_group", 1, 1),
+    ("ipv4", 1, 1),
+    ("region", 1, 1),
+    ("prefix_length", 1, 1),
 ];
 
 /// Loads one rule file already registered in `sources`.

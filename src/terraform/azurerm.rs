@@ -33,6 +33,10 @@ const TYPES: &[(&str, &str)] = &[
     ),
     ("azurerm_route_table", "Microsoft.Network/routeTables"),
     (
+        "azurerm_network_interface",
+        "Microsoft.Network/networkInterfaces",
+    ),
+    (
         "azurerm_private_endpoint",
         "Microsoft.Network/privateEndpoints",
     ),
@@ -344,12 +348,15 @@ fn map_within(module: &Module, decl: &Decl, unit: &mut Unit) {
             let delegated = attr("delegated_subnet_id");
             let public = match attr("public_network_access_enabled") {
                 Some(flag) => enabled(flag, false),
-                // A VNet-integrated server has no public access; otherwise it defaults to on.
-                None if delegated.is_some() => Node::string("Disabled", whole),
                 // Computed (read-only) before 3.105: whatever Azure chose.
                 None if module.azurerm_major.is_some_and(|m| m < 4) => Node::unknown(whole),
+                // `Default: true` since 3.105, even with a delegated subnet
+                // (where the API then rejects the server: PG007).
                 None => Node::string("Enabled", whole),
             };
+            if let Some(mode) = attr("create_mode") {
+                properties.insert("createMode", mode);
+            }
             if let Some(delegated) = delegated {
                 put(
                     &mut properties,
@@ -502,6 +509,23 @@ fn map_within(module: &Module, decl: &Decl, unit: &mut Unit) {
             let top = Nested::top(decl.block);
             for (i, subnet) in module.nested(&top, file, "subnet").iter().enumerate() {
                 children.push(inline_subnet(module, decl, subnet, i, &names, exists));
+            }
+        }
+        "azurerm_network_interface" => {
+            let top = Nested::top(decl.block);
+            let mut items = Vec::new();
+            for ip in module.nested(&top, file, "ip_configuration") {
+                let mut item = Object::new();
+                if let Some(name) = module.block_attribute(&ip, file, "name") {
+                    item.insert("name", name);
+                }
+                if let Some(subnet) = module.block_attribute(&ip, file, "subnet_id") {
+                    put(&mut item, "properties.subnet.id", subnet);
+                }
+                items.push(Node::object(item, block_span(file, ip.block)));
+            }
+            if !items.is_empty() {
+                properties.insert("ipConfigurations", Node::new(Value::Array(items), whole));
             }
         }
         "azurerm_subnet" => {
