@@ -6,7 +6,7 @@
 //! exclude: ["examples/**"]    # globs, like --exclude
 //! rule_dirs: [policies]       # like --rules, relative to this file
 //! rules:
-//!   select: [PG001, PE004]    # only these (default: all)
+//!   select: [PG, PE004]       # only these: ids, names, prefixes (default: all)
 //!   disable: [PE002]          # all but these
 //!   severity: { PE006: error }
 //! ignore:                     # findings to leave out, by rule, path and address
@@ -43,7 +43,7 @@ use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
 
 use crate::limits::Limits;
-use crate::report::{Problem, Severity};
+use crate::report::{Problem, RuleInfo, Severity};
 use crate::source::{FileId, SourceMap, Span};
 
 /// The file names looked for, in order, in each folder.
@@ -330,8 +330,8 @@ impl Config {
         })
     }
 
-    /// Rule ids the file names that are not among `known`, with where they are written.
-    pub fn unknown_rules(&self, sources: &SourceMap, known: &[String]) -> Vec<Problem> {
+    /// Rule selectors the file writes that name no rule, with where they are written.
+    pub fn unknown_rules(&self, sources: &SourceMap, known: &[RuleInfo]) -> Vec<Problem> {
         let Some(path) = &self.path else {
             return Vec::new();
         };
@@ -345,38 +345,29 @@ impl Config {
         let mut problems = Vec::new();
         let file = self.file;
         for rule in named {
-            if known.iter().any(|k| k.eq_ignore_ascii_case(rule)) {
+            if !crate::select::resolve(rule, known).is_empty() {
                 continue;
             }
             let span = file.and_then(|f| find_span(sources, f, rule));
             let mut p = Problem::new("config-error", format!("unknown rule `{rule}`"))
                 .at(path.clone(), span);
-            if let Some(close) = closest(rule, known.iter().map(String::as_str)) {
-                p = p.with_help(format!("did you mean `{close}`?"));
+            if let Some(help) = crate::select::suggestion(rule, known) {
+                p = p.with_help(help);
             }
             problems.push(p);
         }
         problems
     }
 
-    /// Whether findings of `rule` are reported at all.
-    pub fn rule_enabled(&self, rule: &str) -> bool {
-        let selected = self
-            .select
-            .as_ref()
-            .is_none_or(|s| s.iter().any(|r| r.eq_ignore_ascii_case(rule)));
-        selected && !self.disable.iter().any(|r| r.eq_ignore_ascii_case(rule))
-    }
-
     /// Whether an `ignore` entry covers a finding of `rule` at `file` (as
     /// displayed, relative to the working directory) on resource `address`.
-    pub fn ignores(&self, rule: &str, file: &Path, address: &str) -> bool {
+    pub fn ignores(&self, rule: &str, name: &str, file: &Path, address: &str) -> bool {
         if self.ignore.is_empty() {
             return false;
         }
         let relative = self.relative(file);
         self.ignore.iter().any(|i| {
-            i.rule.eq_ignore_ascii_case(rule)
+            crate::select::matches(&i.rule, rule, name)
                 && i.path.as_ref().is_none_or(|g| g.is_match(&relative))
                 && i.address.as_ref().is_none_or(|g| g.is_match(address))
         })
@@ -430,7 +421,10 @@ fn find_span(sources: &SourceMap, file: FileId, text: &str) -> Option<Span> {
         .map(|at| Span::new(file, at, at + text.len()))
 }
 
-fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    word: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .map(|c| {
             (
@@ -467,7 +461,7 @@ pub const STARTER: &str = r#"# plinth configuration. plinth finds this file by w
 #   - policies
 
 # rules:
-#   select: [PG001, PE004]      # report only these rules (default: all)
+#   select: [PG, PE004]         # report only these rules: ids, names, id prefixes (default: all)
 #   disable: [PE002]            # report all but these
 #   severity:                   # change a rule's severity
 #     PE006: error

@@ -11,6 +11,7 @@ pub mod limits;
 pub mod model;
 pub mod policy;
 pub mod report;
+pub mod select;
 pub mod source;
 pub mod terraform;
 
@@ -57,6 +58,8 @@ pub struct Options {
     pub vars: Vec<(String, String)>,
     /// Report where units declare what plinth cannot see.
     pub show_unknown: bool,
+    /// `--select`, `--ignore`, `--severity`.
+    pub selection: select::Requested,
 }
 
 /// Where the configuration comes from.
@@ -81,6 +84,7 @@ impl Default for Options {
             var_files: Vec::new(),
             vars: Vec::new(),
             show_unknown: false,
+            selection: select::Requested::default(),
         }
     }
 }
@@ -118,13 +122,21 @@ pub fn check(options: &Options) -> Run {
         .chain(&config.rule_dirs)
         .cloned()
         .collect();
-    let (rules, mut rule_problems) = RuleSet::load(&sources, &rule_dirs);
+    let (mut rules, mut rule_problems) = RuleSet::load(&sources, &rule_dirs);
     problems.append(&mut rule_problems);
     let mut rule_infos = all_rules(&rules);
-    let known: Vec<String> = rule_infos.iter().map(|r| r.id.clone()).collect();
-    problems.extend(config.unknown_rules(&sources, &known));
+    problems.extend(config.unknown_rules(&sources, &rule_infos));
+    let (selection, mut selection_problems) = select::select(
+        &rule_infos,
+        config.select.as_deref(),
+        &config.disable,
+        &config.severity,
+        &options.selection,
+    );
+    problems.append(&mut selection_problems);
+    rules.retain(|id| selection.enabled(id));
     for info in &mut rule_infos {
-        if let Some(severity) = config.severity.get(&info.id) {
+        if let Some(severity) = selection.severity.get(&info.id) {
             info.severity = *severity;
         }
     }
@@ -202,16 +214,21 @@ pub fn check(options: &Options) -> Run {
     summary.units = unit_labels.len();
     unit_labels.sort();
 
+    let names: HashMap<&str, &str> = rule_infos
+        .iter()
+        .map(|r| (r.id.as_str(), r.name.as_str()))
+        .collect();
     findings.retain(|f| {
-        config.rule_enabled(&f.rule)
+        selection.enabled(&f.rule)
             && !config.ignores(
                 &f.rule,
+                names.get(f.rule.as_str()).copied().unwrap_or(""),
                 &sources.path(f.primary.span.file),
                 &f.resource.address,
             )
     });
     for finding in &mut findings {
-        if let Some(severity) = config.severity.get(&finding.rule) {
+        if let Some(severity) = selection.severity.get(&finding.rule) {
             finding.severity = *severity;
         }
     }

@@ -81,6 +81,18 @@ struct CheckArgs {
     /// git modules, modules whose instances are unknown, linked templates.
     #[arg(long)]
     show_unknown: bool,
+    /// Report only these rules: ids, names, id prefixes (`PG`, `PE0`) or ALL;
+    /// comma-separated or repeated. Replaces the config's `select`.
+    #[arg(long, value_name = "RULES")]
+    select: Vec<String>,
+    /// Do not report these rules (ids, names or prefixes; comma-separated or
+    /// repeated), on top of the config's `disable`.
+    #[arg(long, value_name = "RULES")]
+    ignore: Vec<String>,
+    /// Change a rule's severity: RULE=error|warning|info (RULE may be a name
+    /// or a prefix; repeatable). Wins over the config's `severity`.
+    #[arg(long, value_name = "RULE=LEVEL", value_parser = parse_severity)]
+    severity: Vec<(String, Severity)>,
     /// Never colour the output (NO_COLOR is honoured too).
     #[arg(long)]
     no_color: bool,
@@ -159,8 +171,25 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
     }
 }
 
+fn parse_severity(text: &str) -> Result<(String, Severity), String> {
+    match text.split_once('=') {
+        Some((rule, level)) if !rule.trim().is_empty() => match Severity::parse(level.trim()) {
+            Some(severity) => Ok((rule.trim().to_string(), severity)),
+            None => Err(format!(
+                "`{level}` is not a severity; expected error, warning or info"
+            )),
+        },
+        _ => Err(format!("expected RULE=LEVEL, got `{text}`")),
+    }
+}
+
 fn check(args: CheckArgs) -> ExitCode {
     let options = plinth::Options {
+        selection: plinth::select::Requested {
+            select: plinth::select::split_list(&args.select),
+            ignore: plinth::select::split_list(&args.ignore),
+            severity: args.severity,
+        },
         paths: args.paths,
         exclude: args.exclude,
         rule_dirs: args.rule_dirs,

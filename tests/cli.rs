@@ -910,3 +910,147 @@ fn show_unknown_says_where_plinth_cannot_see() {
         "{stdout}"
     );
 }
+
+#[test]
+fn select_ignore_and_severity_flags_choose_what_is_reported() {
+    let both = ["fixtures/PG021/arm/bad", "fixtures/PG022/arm/bad"];
+    let with = |flags: &[&str]| {
+        let mut args: Vec<&str> = both.to_vec();
+        args.extend_from_slice(flags);
+        json(&args)
+    };
+    let (_, report) = with(&[]);
+    assert_eq!(rules_fired(&report), ["PG021", "PG022"]);
+    // By id, by prefix, by name, comma-separated.
+    let (_, report) = with(&["--select", "PG022"]);
+    assert_eq!(rules_fired(&report), ["PG022"]);
+    let (_, report) = with(&["--select", "PG02"]);
+    assert_eq!(rules_fired(&report), ["PG021", "PG022"]);
+    let (_, report) = with(&["--select", "DNS,firewall-allows-all-azure"]);
+    assert_eq!(rules_fired(&report), ["PG022"]);
+    let (_, report) = with(&["--ignore", "firewall-allows-internet"]);
+    assert_eq!(rules_fired(&report), ["PG022"]);
+    let (code, report) = with(&["--select", "PG021", "--severity", "PG021=info"]);
+    assert_eq!(report["findings"][0]["severity"], "info");
+    assert_eq!(code, 0, "an info finding does not fail the run");
+}
+
+#[test]
+fn an_unknown_rule_selector_is_an_error_with_a_suggestion() {
+    let (code, report) = json(&["fixtures/PG021/arm/bad", "--select", "PG0211"]);
+    assert_eq!(code, 2);
+    let errors = report["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["code"], "usage-error");
+    let text = errors[0].to_string();
+    assert!(
+        text.contains("PG0211") && text.contains("did you mean `PG021`?"),
+        "{text}"
+    );
+    let (code, _, stderr) = run(&["check", "--severity", "PG021=fatal"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("fatal"), "{stderr}");
+}
+
+#[test]
+fn every_rule_explains_itself_with_examples() {
+    let (_, stdout, _) = run(&["rules", "--format", "json"]);
+    let rules: Value = serde_json::from_str(&stdout).expect("JSON");
+    let mut checked = 0;
+    for rule in rules.as_array().expect("list") {
+        let id = rule["id"].as_str().expect("id");
+        // The suppression pseudo-rules have no policy behind them.
+        if id.starts_with("PLN") {
+            continue;
+        }
+        let (code, text, stderr) = run(&["explain", id]);
+        assert_eq!(code, 0, "{id}: {stderr}");
+        for section in [
+            "What it does:",
+            "Why it matters:",
+            "How to fix:",
+            "Example (bad)",
+            "Use instead",
+            "https://learn.microsoft.com/",
+        ] {
+            assert!(text.contains(section), "{id}: {section} missing:\n{text}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 25, "only {checked} rules explained");
+}
+
+#[test]
+fn the_readme_lists_every_rule_with_its_name_and_severity() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let (_, stdout, _) = run(&["rules", "--format", "json"]);
+    let rules: Value = serde_json::from_str(&stdout).expect("JSON");
+    for rule in rules.as_array().expect("list") {
+        let row = format!(
+            "| {} | {} | {} |",
+            rule["id"].as_str().expect("id"),
+            rule["name"].as_str().expect("name"),
+            rule["severity"].as_str().expect("severity")
+        );
+        assert!(readme.contains(&row), "README.md lacks the row `{row} …`");
+    }
+}
+
+/// The policies of the tutorial in `rules/README.md`, as a user copies them.
+fn tutorial_policies(into: &Path) -> Vec<String> {
+    let guide =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/README.md"))
+            .expect("rules/README.md");
+    let mut ids = Vec::new();
+    let tutorial = guide
+        .split("## Tutorial")
+        .nth(1)
+        .expect("a tutorial section");
+    for block in tutorial.split("```yaml\n").skip(1) {
+        let body = block.split("```").next().expect("a closed block");
+        let Some(id) = body.strip_prefix("id: ") else {
+            continue;
+        };
+        let id = id.lines().next().expect("an id line").to_string();
+        std::fs::write(into.join(format!("{id}.yaml")), body).expect("write the policy");
+        ids.push(id);
+    }
+    ids
+}
+
+#[test]
+fn the_tutorial_policies_load_and_fire() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ids = tutorial_policies(dir.path());
+    assert_eq!(ids, ["ORG001", "PEX001"]);
+    let policies = dir.path().to_string_lossy().into_owned();
+    // A public-access server without Entra authentication, and a private
+    // endpoint subnet without an NSG.
+    let (code, report) = json(&[
+        "fixtures/PG001/terraform/good",
+        "fixtures/PG001/arm/good",
+        "--rules",
+        &policies,
+        "--select",
+        "ORG001,PEX001",
+    ]);
+    assert_eq!(report["errors"], serde_json::json!([]), "{report}");
+    assert_eq!(code, 1);
+    let mut fired = rules_fired(&report);
+    fired.sort();
+    assert_eq!(fired, ["ORG001", "ORG001", "PEX001", "PEX001"]);
+    // The docs of a user policy, like a built-in's.
+    let (code, text, _) = run(&["explain", "ORG001", "--rules", &policies]);
+    assert_eq!(code, 0);
+    assert!(text.contains("Microsoft Entra authentication"), "{text}");
+    // The second subnet of the PE002 fixture has an NSG: silent there.
+    let (_, report) = json(&[
+        "fixtures/PE002/terraform/good",
+        "--rules",
+        &policies,
+        "--select",
+        "PEX001",
+    ]);
+    assert_eq!(rules_fired(&report), Vec::<String>::new(), "{report}");
+}

@@ -136,6 +136,12 @@ impl RuleSet {
         self.rules.iter().map(|r| &r.meta)
     }
 
+    /// Keeps only the rules `keep` accepts (by id): deselected rules are
+    /// not evaluated at all.
+    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        self.rules.retain(|r| keep(&r.meta.id));
+    }
+
     /// A rule by id or name, case-insensitively.
     pub fn find(&self, key: &str) -> Option<&RuleMeta> {
         self.rules()
