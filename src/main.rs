@@ -27,7 +27,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check templates and Terraform modules under PATHs (default: the current folder).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List the rules: id, name, severity, title.
     Rules {
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
@@ -154,7 +154,7 @@ const EXIT_FAILED: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check(args) => check(args),
+        Command::Check(args) => check(*args),
         Command::Rules { format, rule_dirs } => list_rules(format, &rule_dirs),
         Command::Explain { rule, rule_dirs } => explain(&rule, &rule_dirs),
         Command::Init { force } => init(force),
