@@ -77,7 +77,7 @@ fn the_action_passes_when_nothing_reaches_fail_on() {
     assert_eq!(step.code, 0, "{}", step.log);
     assert!(step.outputs.contains("findings=5\n"));
 
-    let clean = run_action("fixtures/PG001/terraform/good", "warning");
+    let clean = run_action("fixtures/PGH003/terraform/good", "warning");
     assert_eq!(clean.code, 0, "{}", clean.log);
     assert!(clean.outputs.contains("findings=0\n"), "{}", clean.outputs);
     assert!(!clean.summary.contains("| severity |"), "{}", clean.summary);

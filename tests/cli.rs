@@ -16,7 +16,18 @@ fn plinth() -> Command {
 }
 
 fn run(args: &[&str]) -> (i32, String, String) {
-    let output = plinth().args(args).output().expect("plinth runs");
+    let mut args = args.to_vec();
+    // These tests are about the command line, not about server settings: the
+    // PostgreSQL hygiene rules (PGH), which judge every server's settings,
+    // are left out unless a test selects rules itself.
+    if args.first() == Some(&"check")
+        && !args
+            .iter()
+            .any(|a| ["--select", "--ignore", "--severity"].contains(a))
+    {
+        args.extend(["--ignore", "PGH"]);
+    }
+    let output = plinth().args(&args).output().expect("plinth runs");
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -839,11 +850,14 @@ fn terraform_variables_from_the_command_line_and_the_environment() {
     };
     // --var wins over every var file (*.auto.tfvars sets the right zone here).
     let good = "fixtures/PE004/terraform/good-tfvars";
-    let (code, rules) =
-        rules_of(plinth().args(["check", "--format", "json", "--var", WRONG, good]));
+    let (code, rules) = rules_of(plinth().args([
+        "check", "--ignore", "PGH", "--format", "json", "--var", WRONG, good,
+    ]));
     assert_eq!((code, rules), (1, vec!["PE004".to_string()]));
     let bad = "fixtures/PE004/terraform/bad-tfvars";
-    let (code, _) = rules_of(plinth().args(["check", "--format", "json", "--var", RIGHT, bad]));
+    let (code, _) = rules_of(plinth().args([
+        "check", "--ignore", "PGH", "--format", "json", "--var", RIGHT, bad,
+    ]));
     assert_eq!(code, 0, "--var sets the right zone over terraform.tfvars");
     // A var file wins over TF_VAR_...
     let (code, _) = rules_of(
@@ -852,7 +866,7 @@ fn terraform_variables_from_the_command_line_and_the_environment() {
                 "TF_VAR_private_dns_zone_name",
                 "privatelink.postgres.database.azure.com",
             )
-            .args(["check", "--format", "json", bad]),
+            .args(["check", "--ignore", "PGH", "--format", "json", bad]),
     );
     assert_eq!(code, 1, "terraform.tfvars still sets the wrong zone");
     // ...which wins over the default (the right one, without the tfvars file).
@@ -861,7 +875,7 @@ fn terraform_variables_from_the_command_line_and_the_environment() {
     std::fs::remove_file(dir.path().join("terraform.tfvars")).expect("remove");
     let path = dir.path().to_str().expect("UTF-8 path");
     assert_eq!(
-        rules_of(plinth().args(["check", "--format", "json", path])).0,
+        rules_of(plinth().args(["check", "--ignore", "PGH", "--format", "json", path])).0,
         0
     );
     let (code, rules) = rules_of(
@@ -870,7 +884,7 @@ fn terraform_variables_from_the_command_line_and_the_environment() {
                 "TF_VAR_private_dns_zone_name",
                 "privatelink.postgres.azure.com",
             )
-            .args(["check", "--format", "json", path]),
+            .args(["check", "--ignore", "PGH", "--format", "json", path]),
     );
     assert_eq!((code, rules), (1, vec!["PE004".to_string()]));
     // A malformed --var is a usage error.
@@ -928,7 +942,7 @@ fn select_ignore_and_severity_flags_choose_what_is_reported() {
     assert_eq!(rules_fired(&report), ["PG021", "PG022"]);
     let (_, report) = with(&["--select", "DNS,firewall-allows-all-azure"]);
     assert_eq!(rules_fired(&report), ["PG022"]);
-    let (_, report) = with(&["--ignore", "firewall-allows-internet"]);
+    let (_, report) = with(&["--ignore", "firewall-allows-internet,PGH"]);
     assert_eq!(rules_fired(&report), ["PG022"]);
     let (code, report) = with(&["--select", "PG021", "--severity", "PG021=info"]);
     assert_eq!(report["findings"][0]["severity"], "info");
@@ -1053,4 +1067,20 @@ fn the_tutorial_policies_load_and_fire() {
         "PEX001",
     ]);
     assert_eq!(rules_fired(&report), Vec::<String>::new(), "{report}");
+}
+
+#[test]
+fn the_readme_shows_what_the_demo_command_prints() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let marker = "The first command prints:\n\n```text\n";
+    let start = readme.find(marker).expect("the demo output block") + marker.len();
+    let end = start + readme[start..].find("```").expect("a closed block");
+    let (code, stdout, _) = run(&["check", "fixtures/demo"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        readme[start..end].trim_end(),
+        stdout.trim_end(),
+        "README.md's demo output is stale"
+    );
 }

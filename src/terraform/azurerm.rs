@@ -357,6 +357,13 @@ fn map_within(module: &Module, decl: &Decl, unit: &mut Unit) {
             if let Some(mode) = attr("create_mode") {
                 properties.insert("createMode", mode);
             }
+            if let Some(flag) = attr("geo_redundant_backup_enabled") {
+                put(
+                    &mut properties,
+                    "backup.geoRedundantBackup",
+                    enabled(flag, false),
+                );
+            }
             if let Some(delegated) = delegated {
                 put(
                     &mut properties,
@@ -507,8 +514,18 @@ fn map_within(module: &Module, decl: &Decl, unit: &mut Unit) {
                 put(&mut properties, "dhcpOptions.dnsServers", dns);
             }
             let top = Nested::top(decl.block);
+            let mut inline = Vec::new();
             for (i, subnet) in module.nested(&top, file, "subnet").iter().enumerate() {
+                // As in ARM: the VNet lists its inline subnets by name.
+                let mut item = Object::new();
+                if let Some(name) = module.block_attribute(subnet, file, "name") {
+                    item.insert("name", name);
+                }
+                inline.push(Node::object(item, block_span(file, subnet.block)));
                 children.push(inline_subnet(module, decl, subnet, i, &names, exists));
+            }
+            if !inline.is_empty() {
+                properties.insert("subnets", Node::new(Value::Array(inline), whole));
             }
         }
         "azurerm_network_interface" => {
