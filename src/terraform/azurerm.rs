@@ -33,6 +33,10 @@ const TYPES: &[(&str, &str)] = &[
     ),
     ("azurerm_route_table", "Microsoft.Network/routeTables"),
     (
+        "azurerm_application_security_group",
+        "Microsoft.Network/applicationSecurityGroups",
+    ),
+    (
         "azurerm_network_interface",
         "Microsoft.Network/networkInterfaces",
     ),
@@ -180,6 +184,10 @@ const TYPES: &[(&str, &str)] = &[
     (
         "azurerm_private_dns_resolver_dns_forwarding_ruleset",
         "Microsoft.Network/dnsForwardingRulesets",
+    ),
+    (
+        "azurerm_private_dns_resolver_virtual_network_link",
+        "Microsoft.Network/dnsForwardingRulesets/virtualNetworkLinks",
     ),
 ];
 
@@ -545,6 +553,59 @@ fn map_within(module: &Module, decl: &Decl, unit: &mut Unit) {
                 properties.insert("ipConfigurations", Node::new(Value::Array(items), whole));
             }
         }
+        "azurerm_network_security_group" => {
+            let top = Nested::top(decl.block);
+            let rules: Vec<Node> = module
+                .nested(&top, file, "security_rule")
+                .iter()
+                .map(|rule| named_item(module, rule, file, SECURITY_RULE))
+                .collect();
+            if !rules.is_empty() {
+                properties.insert("securityRules", Node::new(Value::Array(rules), whole));
+            }
+        }
+        "azurerm_network_security_rule" => {
+            copy_attributes(
+                module,
+                &Nested::top(decl.block),
+                file,
+                SECURITY_RULE,
+                &mut properties,
+            );
+            parent_by_reference(module, decl, &["network_security_group_name"], unit);
+        }
+        "azurerm_route_table" => {
+            let top = Nested::top(decl.block);
+            let routes: Vec<Node> = module
+                .nested(&top, file, "route")
+                .iter()
+                .map(|route| named_item(module, route, file, ROUTE))
+                .collect();
+            if !routes.is_empty() {
+                properties.insert("routes", Node::new(Value::Array(routes), whole));
+            }
+        }
+        "azurerm_route" => {
+            copy_attributes(
+                module,
+                &Nested::top(decl.block),
+                file,
+                ROUTE,
+                &mut properties,
+            );
+            parent_by_reference(module, decl, &["route_table_name"], unit);
+        }
+        "azurerm_virtual_network_peering" => {
+            if let Some(remote) = attr("remote_virtual_network_id") {
+                put(&mut properties, "remoteVirtualNetwork.id", remote);
+            }
+            parent_by_reference(module, decl, &["virtual_network_name"], unit);
+        }
+        "azurerm_private_dns_resolver" | "azurerm_private_dns_resolver_virtual_network_link" => {
+            if let Some(vnet) = attr("virtual_network_id") {
+                put(&mut properties, "virtualNetwork.id", vnet);
+            }
+        }
         "azurerm_subnet" => {
             subnet_properties(module, &Nested::top(decl.block), file, &mut properties);
             parent_by_reference(module, decl, &["virtual_network_name"], unit);
@@ -628,6 +689,88 @@ fn subnet_properties(module: &Module, block: &Nested, file: FileId, properties: 
     }
     delegations(module, block, file, properties);
     network_policies(module, block, file, properties);
+}
+
+/// NSG rule attributes: Terraform name → ARM property (under `properties`).
+const SECURITY_RULE: &[(&str, &str)] = &[
+    ("access", "access"),
+    ("direction", "direction"),
+    ("priority", "priority"),
+    ("protocol", "protocol"),
+    ("source_port_range", "sourcePortRange"),
+    ("source_port_ranges", "sourcePortRanges"),
+    ("destination_port_range", "destinationPortRange"),
+    ("destination_port_ranges", "destinationPortRanges"),
+    ("source_address_prefix", "sourceAddressPrefix"),
+    ("source_address_prefixes", "sourceAddressPrefixes"),
+    ("destination_address_prefix", "destinationAddressPrefix"),
+    ("destination_address_prefixes", "destinationAddressPrefixes"),
+    (
+        "source_application_security_group_ids",
+        "sourceApplicationSecurityGroups",
+    ),
+    (
+        "destination_application_security_group_ids",
+        "destinationApplicationSecurityGroups",
+    ),
+];
+
+/// Route attributes: Terraform name → ARM property (under `properties`).
+const ROUTE: &[(&str, &str)] = &[
+    ("address_prefix", "addressPrefix"),
+    ("next_hop_type", "nextHopType"),
+    ("next_hop_in_ip_address", "nextHopIpAddress"),
+];
+
+/// Copies attributes by the table; ARM lists ids as `[{ id }]`, Terraform as
+/// a list of strings (`…_ids`).
+fn copy_attributes(
+    module: &Module,
+    block: &Nested,
+    file: FileId,
+    table: &[(&str, &str)],
+    properties: &mut Object,
+) {
+    for (tf, arm) in table {
+        let Some(node) = module.block_attribute(block, file, tf) else {
+            continue;
+        };
+        let node = if tf.ends_with("_ids") {
+            match node.value {
+                Value::Array(items) => Node::new(
+                    Value::Array(
+                        items
+                            .into_iter()
+                            .map(|id| {
+                                let span = id.span;
+                                let mut item = Object::new();
+                                item.insert("id", id);
+                                Node::object(item, span)
+                            })
+                            .collect(),
+                    ),
+                    node.span,
+                ),
+                _ => Node::new(Value::Unknown, node.span),
+            }
+        } else {
+            node
+        };
+        properties.insert(*arm, node);
+    }
+}
+
+/// An inline block (`security_rule {}`, `route {}`) as ARM's `{ name, properties }`.
+fn named_item(module: &Module, block: &Nested, file: FileId, table: &[(&str, &str)]) -> Node {
+    let mut item = Object::new();
+    if let Some(name) = module.block_attribute(block, file, "name") {
+        item.insert("name", name);
+    }
+    let mut properties = Object::new();
+    copy_attributes(module, block, file, table, &mut properties);
+    let span = block_span(file, block.block);
+    item.insert("properties", Node::object(properties, span));
+    Node::object(item, span)
 }
 
 /// Records the parent named by a reference such as

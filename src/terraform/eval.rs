@@ -597,6 +597,9 @@ impl<'b> Module<'b> {
                 vec![self.part(decl, "network_security_group_name"), own]
             }
             "azurerm_route" => vec![self.part(decl, "route_table_name"), own],
+            "azurerm_private_dns_resolver_virtual_network_link" => {
+                vec![leaf_of("dns_forwarding_ruleset_id"), own]
+            }
             "azurerm_postgresql_flexible_server_firewall_rule"
             | "azurerm_postgresql_flexible_server_configuration"
             | "azurerm_postgresql_flexible_server_database" => vec![leaf_of("server_id"), own],
