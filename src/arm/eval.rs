@@ -34,6 +34,8 @@ pub struct Scope<'t> {
     variables: HashMap<String, &'t J>,
     cache: RefCell<HashMap<String, Value>>,
     busy: RefCell<HashSet<String>>,
+    /// `lambdaVariables('x')` bindings of the lambdas being applied, innermost last.
+    lambdas: RefCell<Vec<(String, Value)>>,
     guard: Guard,
 }
 
@@ -60,6 +62,7 @@ impl<'t> Scope<'t> {
             variables: by_name("variables"),
             cache: RefCell::new(HashMap::new()),
             busy: RefCell::new(HashSet::new()),
+            lambdas: RefCell::new(Vec::new()),
             guard,
         }
     }
@@ -259,10 +262,177 @@ impl<'t> Scope<'t> {
             "copyindex" => {
                 return copy_index(args.iter().map(|a| self.eval(a, copies)).collect(), copies);
             }
+            "lambdavariables" => {
+                let name = args.first().map(|a| self.eval(a, copies));
+                let bindings = self.lambdas.borrow();
+                return match name {
+                    Some(Value::String(n)) => bindings
+                        .iter()
+                        .rev()
+                        .find(|(b, _)| b.eq_ignore_ascii_case(&n))
+                        .map_or(Value::Unknown, |(_, v)| v.clone()),
+                    _ => Value::Unknown,
+                };
+            }
+            "filter" | "map" | "sort" | "reduce" | "toobject" | "mapvalues" | "groupby" => {
+                return self.higher_order(name, args, copies);
+            }
             _ => {}
         }
         let values: Vec<Value> = args.iter().map(|a| self.eval(a, copies)).collect();
         function(name, values)
+    }
+}
+
+impl Scope<'_> {
+    /// Applies `lambda('a', 'b', body)` to `values` (one per parameter; extra
+    /// values, such as an index the lambda does not name, are ignored).
+    fn apply(&self, lambda: &Expr, values: &[Value], copies: &[Copy]) -> Value {
+        let Expr::Call(name, parts) = lambda else {
+            return Value::Unknown;
+        };
+        let Some((body, params)) = parts.split_last() else {
+            return Value::Unknown;
+        };
+        if name != "lambda" || params.len() > values.len() {
+            return Value::Unknown;
+        }
+        let mut names = Vec::with_capacity(params.len());
+        for p in params {
+            match p {
+                Expr::String(n) => names.push(n.clone()),
+                _ => return Value::Unknown,
+            }
+        }
+        let depth = names.len();
+        {
+            let mut bindings = self.lambdas.borrow_mut();
+            if bindings.len() > MAX_DEPTH {
+                return Value::Unknown;
+            }
+            bindings.extend(names.into_iter().zip(values.iter().cloned()));
+        }
+        let result = self.eval(body, copies);
+        let mut bindings = self.lambdas.borrow_mut();
+        let keep = bindings.len().saturating_sub(depth);
+        bindings.truncate(keep);
+        result
+    }
+
+    /// `filter`, `map`, `sort`, `reduce`, `toObject`, `mapValues`, `groupBy`:
+    /// known only when the collection and every application are.
+    fn higher_order(&self, name: &str, args: &[Expr], copies: &[Copy]) -> Value {
+        use Value as V;
+        let Some(collection) = args.first().map(|a| self.eval(a, copies)) else {
+            return V::Unknown;
+        };
+        let items: Vec<Node> = match (&collection, name) {
+            (V::Object(o), "mapvalues") => {
+                let Some(lambda) = args.get(1) else {
+                    return V::Unknown;
+                };
+                let mut out = Object::new();
+                for (k, v) in o.iter() {
+                    let mapped = self.apply(lambda, &[v.value.clone()], copies);
+                    if mapped.contains_unknown() {
+                        return V::Unknown;
+                    }
+                    out.insert(k, node(mapped));
+                }
+                return V::Object(out);
+            }
+            (V::Array(items), _) if items.len() <= MAX_ELEMENTS => items.clone(),
+            _ => return V::Unknown,
+        };
+        let index = |i: usize| V::Number(i as f64);
+        match (name, args) {
+            ("filter", [_, lambda]) => {
+                let mut out = Vec::new();
+                for (i, item) in items.into_iter().enumerate() {
+                    match self.apply(lambda, &[item.value.clone(), index(i)], copies) {
+                        V::Bool(true) => out.push(item),
+                        V::Bool(false) => {}
+                        _ => return V::Unknown,
+                    }
+                }
+                V::Array(out)
+            }
+            ("map", [_, lambda]) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.into_iter().enumerate() {
+                    out.push(node(self.apply(lambda, &[item.value, index(i)], copies)));
+                }
+                V::Array(out)
+            }
+            ("reduce", [_, initial, lambda]) => {
+                let mut acc = self.eval(initial, copies);
+                for (i, item) in items.into_iter().enumerate() {
+                    acc = self.apply(lambda, &[acc, item.value, index(i)], copies);
+                    if matches!(acc, V::Unknown) {
+                        return V::Unknown;
+                    }
+                }
+                acc
+            }
+            ("sort", [_, lambda]) => {
+                // An insertion sort with the lambda as "a comes before b";
+                // any unknown comparison makes the order unknown.
+                let mut out: Vec<Node> = Vec::with_capacity(items.len());
+                for item in items {
+                    let mut at = out.len();
+                    for (j, placed) in out.iter().enumerate() {
+                        match self.apply(
+                            lambda,
+                            &[item.value.clone(), placed.value.clone()],
+                            copies,
+                        ) {
+                            V::Bool(true) => {
+                                at = j;
+                                break;
+                            }
+                            V::Bool(false) => {}
+                            _ => return V::Unknown,
+                        }
+                    }
+                    out.insert(at, item);
+                }
+                V::Array(out)
+            }
+            ("toobject", [_, key, rest @ ..]) if rest.len() <= 1 => {
+                let mut out = Object::new();
+                for item in items {
+                    let V::String(k) = self.apply(key, std::slice::from_ref(&item.value), copies)
+                    else {
+                        return V::Unknown;
+                    };
+                    let value = match rest.first() {
+                        Some(lambda) => node(self.apply(lambda, &[item.value], copies)),
+                        None => item,
+                    };
+                    out.insert(k, value);
+                }
+                V::Object(out)
+            }
+            ("groupby", [_, key]) => {
+                let mut groups: Vec<(String, Vec<Node>)> = Vec::new();
+                for item in items {
+                    let V::String(k) = self.apply(key, std::slice::from_ref(&item.value), copies)
+                    else {
+                        return V::Unknown;
+                    };
+                    match groups.iter_mut().find(|(g, _)| *g == k) {
+                        Some((_, members)) => members.push(item),
+                        None => groups.push((k, vec![item])),
+                    }
+                }
+                let mut out = Object::new();
+                for (k, members) in groups {
+                    out.insert(k, node(V::Array(members)));
+                }
+                V::Object(out)
+            }
+            _ => V::Unknown,
+        }
     }
 }
 
@@ -291,6 +461,106 @@ fn member(target: &Value, name: &str) -> Value {
     match target {
         Value::Object(o) => o.get(name).map_or(Value::Unknown, |n| n.value.clone()),
         _ => Value::Unknown,
+    }
+}
+
+/// `environment()` in the public cloud (Microsoft Learn, "Deployment
+/// functions for ARM templates"). Only what templates use to build host and
+/// zone names is given; the rest is unknown.
+fn public_cloud() -> Value {
+    let strings = |pairs: &[(&str, &str)]| {
+        let mut o = Object::new();
+        for (k, v) in pairs {
+            o.insert(*k, node(Value::String((*v).to_string())));
+        }
+        o
+    };
+    let mut env = strings(&[
+        ("name", "AzureCloud"),
+        ("portal", "https://portal.azure.com"),
+        ("resourceManager", "https://management.azure.com/"),
+        ("gallery", "https://gallery.azure.com/"),
+        ("graph", "https://graph.windows.net/"),
+        ("graphAudience", "https://graph.windows.net/"),
+        ("batch", "https://batch.core.windows.net/"),
+        ("sqlManagement", "https://management.core.windows.net:8443/"),
+    ]);
+    env.insert(
+        "suffixes",
+        node(Value::Object(strings(&[
+            ("acrLoginServer", ".azurecr.io"),
+            (
+                "azureDatalakeAnalyticsCatalogAndJob",
+                "azuredatalakeanalytics.net",
+            ),
+            ("azureDatalakeStoreFileSystem", "azuredatalakestore.net"),
+            ("azureFrontDoorEndpointSuffix", "azurefd.net"),
+            ("keyvaultDns", ".vault.azure.net"),
+            ("sqlServerHostname", ".database.windows.net"),
+            ("storage", "core.windows.net"),
+        ]))),
+    );
+    env.insert(
+        "authentication",
+        node(Value::Object(strings(&[
+            ("loginEndpoint", "https://login.microsoftonline.com/"),
+            ("tenant", "common"),
+            ("identityProvider", "AAD"),
+        ]))),
+    );
+    Value::Object(env)
+}
+
+/// `uriComponent`: percent-encodes all but RFC 3986's unreserved characters.
+fn escape_data(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for byte in s.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// `uriComponentToString`: undoes percent-encoding (None if malformed).
+fn unescape_data(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `uri(base, relative)` as .NET combines them: an absolute `relative` wins,
+/// `/x` replaces the path, anything else replaces the last path segment.
+fn combine_uri(base: &str, relative: &str) -> String {
+    if relative.contains("://") {
+        return relative.to_string();
+    }
+    let authority_end = base
+        .find("://")
+        .map(|i| i + 3)
+        .and_then(|start| base[start..].find('/').map(|j| start + j));
+    match authority_end {
+        None => format!("{base}/{}", relative.trim_start_matches('/')),
+        Some(path_start) if relative.starts_with('/') => {
+            format!("{}{relative}", &base[..path_start])
+        }
+        Some(_) => {
+            let cut = base.rfind('/').map_or(base.len(), |i| i + 1);
+            format!("{}{relative}", &base[..cut])
+        }
     }
 }
 
@@ -643,6 +913,81 @@ fn function(name: &str, args: Vec<Value>) -> Value {
             }
             V::Array(out)
         }
+        ("intersection", [first, rest @ ..])
+            if !rest.is_empty() && !args.iter().any(Value::contains_unknown) =>
+        {
+            match first {
+                V::Object(o) => {
+                    let mut out = Object::new();
+                    for (k, v) in o.iter() {
+                        let everywhere = rest.iter().all(|other| match other {
+                            V::Object(p) => p.get(k).is_some_and(|w| same_json(&w.value, &v.value)),
+                            _ => false,
+                        });
+                        if everywhere {
+                            out.insert(k, v.clone());
+                        }
+                    }
+                    V::Object(out)
+                }
+                V::Array(items) => {
+                    let mut out: Vec<Node> = Vec::new();
+                    for item in items {
+                        let everywhere = rest.iter().all(|other| match other {
+                            V::Array(p) => p.iter().any(|w| same_json(&w.value, &item.value)),
+                            _ => false,
+                        });
+                        if everywhere && !out.iter().any(|o| same_json(&o.value, &item.value)) {
+                            out.push(item.clone());
+                        }
+                    }
+                    V::Array(out)
+                }
+                _ => V::Unknown,
+            }
+        }
+        ("flatten", [V::Array(items)]) => {
+            let mut out = Vec::new();
+            for item in items {
+                match &item.value {
+                    V::Array(inner) => out.extend(inner.iter().cloned()),
+                    _ => return V::Unknown,
+                }
+            }
+            V::Array(out)
+        }
+        ("shallowmerge", [V::Array(items)]) => {
+            let mut merged = Object::new();
+            for item in items {
+                match &item.value {
+                    V::Object(o) => {
+                        for (k, v) in o.iter() {
+                            merged.insert(k, v.clone());
+                        }
+                    }
+                    _ => return V::Unknown,
+                }
+            }
+            V::Object(merged)
+        }
+        ("base64", [V::String(s)]) => {
+            use base64::Engine as _;
+            V::String(base64::engine::general_purpose::STANDARD.encode(s))
+        }
+        ("base64tostring", [V::String(s)]) => {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD
+                .decode(s)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .map_or(V::Unknown, V::String)
+        }
+        ("uricomponent", [V::String(s)]) => V::String(escape_data(s)),
+        ("uricomponenttostring", [V::String(s)]) => unescape_data(s).map_or(V::Unknown, V::String),
+        ("uri", [V::String(base), V::String(relative)]) => V::String(combine_uri(base, relative)),
+        ("environment", []) => public_cloud(),
+        ("tenant", []) => unknown_object(&["tenantId", "countryCode", "displayName"]),
+        ("deployment", []) => unknown_object(&["name", "properties", "location"]),
         ("objectkeys", [V::Object(o)]) => {
             V::Array(o.iter().map(|(k, _)| node(V::String(k.into()))).collect())
         }
@@ -790,6 +1135,116 @@ mod tests {
 
     fn s(text: &str) -> Value {
         Value::String(text.into())
+    }
+
+    /// Expected values are the examples of Microsoft Learn's "Lambda
+    /// functions", "Array functions", "String functions" and "Deployment
+    /// functions" pages for ARM templates.
+    fn documented(expression: &str, expected: &str) {
+        let expected = Value::from_json(&serde_json::from_str(expected).expect("expected JSON"));
+        let got = eval(expression);
+        assert!(
+            same_json(&got, &expected),
+            "{expression}: got {}, expected {}",
+            got.display(),
+            expected.display()
+        );
+    }
+
+    #[test]
+    fn lambda_functions_evaluate_as_documented() {
+        documented(
+            "[filter(json('[{\"name\":\"Evie\",\"age\":5},{\"name\":\"Casper\",\"age\":3}]'), lambda('dog', greaterOrEquals(lambdaVariables('dog').age, 5)))]",
+            r#"[{"name":"Evie","age":5}]"#,
+        );
+        documented(
+            "[map(createArray(1, 2, 3), lambda('x', mul(lambdaVariables('x'), 2)))]",
+            "[2, 4, 6]",
+        );
+        documented(
+            "[map(createArray('a', 'b'), lambda('x', 'i', concat(lambdaVariables('x'), string(lambdaVariables('i')))))]",
+            r#"["a0", "b1"]"#,
+        );
+        documented(
+            "[reduce(createArray(5, 3, 2), 0, lambda('cur', 'next', add(lambdaVariables('cur'), lambdaVariables('next'))))]",
+            "10",
+        );
+        documented(
+            "[sort(createArray('c', 'a', 'b'), lambda('x', 'y', less(lambdaVariables('x'), lambdaVariables('y'))))]",
+            r#"["a", "b", "c"]"#,
+        );
+        documented(
+            "[toObject(json('[{\"name\":\"Evie\",\"age\":5},{\"name\":\"Casper\",\"age\":3}]'), lambda('d', lambdaVariables('d').name), lambda('d', lambdaVariables('d').age))]",
+            r#"{"Evie": 5, "Casper": 3}"#,
+        );
+        documented(
+            "[groupBy(createArray('foo', 'bar', 'baz'), lambda('x', substring(lambdaVariables('x'), 0, 1)))]",
+            r#"{"f": ["foo"], "b": ["bar", "baz"]}"#,
+        );
+        documented(
+            "[mapValues(createObject('foo', 'foo'), lambda('val', toUpper(lambdaVariables('val'))))]",
+            r#"{"foo": "FOO"}"#,
+        );
+        // Unknown spreads: an unknown element makes the result unknown.
+        assert_eq!(
+            eval(
+                "[filter(createArray(parameters('nope'), 1), lambda('x', equals(lambdaVariables('x'), 1)))]"
+            ),
+            Value::Unknown
+        );
+        assert_eq!(eval("[lambdaVariables('free')]"), Value::Unknown);
+    }
+
+    #[test]
+    fn array_string_and_deployment_functions_evaluate_as_documented() {
+        documented(
+            "[intersection(createArray('one', 'two', 'three'), createArray('two', 'three'))]",
+            r#"["two", "three"]"#,
+        );
+        documented(
+            "[intersection(createObject('one', 'a', 'two', 'b', 'three', 'c'), createObject('one', 'a', 'two', 'z', 'three', 'c'))]",
+            r#"{"one": "a", "three": "c"}"#,
+        );
+        documented(
+            "[flatten(createArray(createArray('one', 'two'), createArray('three'), createArray('four', 'five')))]",
+            r#"["one", "two", "three", "four", "five"]"#,
+        );
+        documented(
+            "[shallowMerge(createArray(createObject('one', 'a'), createObject('two', 'b'), createObject('two', 'c')))]",
+            r#"{"one": "a", "two": "c"}"#,
+        );
+        documented("[base64('one, two, three')]", r#""b25lLCB0d28sIHRocmVl""#);
+        documented(
+            "[base64ToString('b25lLCB0d28sIHRocmVl')]",
+            r#""one, two, three""#,
+        );
+        documented(
+            "[uriComponent('http://contoso.com/resources/nested/azuredeploy.json')]",
+            r#""http%3A%2F%2Fcontoso.com%2Fresources%2Fnested%2Fazuredeploy.json""#,
+        );
+        documented(
+            "[uriComponentToString('http%3A%2F%2Fcontoso.com%2Fresources%2Fnested%2Fazuredeploy.json')]",
+            r#""http://contoso.com/resources/nested/azuredeploy.json""#,
+        );
+        documented(
+            "[uri('http://contoso.org/firstpath', 'myscript.sh')]",
+            r#""http://contoso.org/myscript.sh""#,
+        );
+        documented(
+            "[uri('http://contoso.org/firstpath/', 'myscript.sh')]",
+            r#""http://contoso.org/firstpath/myscript.sh""#,
+        );
+        documented(
+            "[uri('http://contoso.org/firstpath/azuredeploy.json', 'myscript.sh')]",
+            r#""http://contoso.org/firstpath/myscript.sh""#,
+        );
+        documented(
+            "[format('privatelink.blob.{0}', environment().suffixes.storage)]",
+            r#""privatelink.blob.core.windows.net""#,
+        );
+        documented("[environment().name]", r#""AzureCloud""#);
+        assert_eq!(eval("[tenant().tenantId]"), Value::Unknown);
+        assert_eq!(eval("[deployment().name]"), Value::Unknown);
     }
 
     #[test]
