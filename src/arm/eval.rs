@@ -333,7 +333,7 @@ impl Scope<'_> {
                 };
                 let mut out = Object::new();
                 for (k, v) in o.iter() {
-                    let mapped = self.apply(lambda, &[v.value.clone()], copies);
+                    let mapped = self.apply(lambda, std::slice::from_ref(&v.value), copies);
                     if mapped.contains_unknown() {
                         return V::Unknown;
                     }
