@@ -33,7 +33,9 @@ if [ "$status" -eq 0 ]; then
 fi
 grep -q "PG001" "$work/out.txt" || { echo "FAIL: the hook output does not name PG001" >&2; exit 1; }
 
-cp "$root/fixtures/PG001/arm/good/main.json" infra/main.json
+# Fixed: public access with a private endpoint, and a hardened server (the
+# hygiene rules judge the server's settings too).
+cp "$root/fixtures/PGH007/arm/good/main.json" infra/main.json
 git add -A
 "$pre_commit" try-repo "$root" plinth --files infra/main.json package.json >"$work/out.txt" 2>&1 || {
     cat "$work/out.txt"
