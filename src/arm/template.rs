@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use crate::arm::eval::{Copy, Scope};
 use crate::arm::json::{J, JKind};
 use crate::limits::Guard;
-use crate::model::{Framework, Node, Object, Origin, Part, Resource, Truth, Unit, Value};
+use crate::model::{ArmId, Framework, Node, Object, Origin, Part, Resource, Truth, Unit, Value};
 use crate::source::FileId;
 
 /// What an enclosing deployment or parent passes down.
@@ -226,7 +226,17 @@ impl Builder {
             if NOT_BODY.iter().any(|k| m.key.eq_ignore_ascii_case(k)) {
                 continue;
             }
-            body.insert(m.key.clone(), scope.node(&m.value, m.span, copies));
+            let mut value = scope.node(&m.value, m.span, copies);
+            // An extension resource's `scope` as Bicep writes it, a path
+            // relative to the deployment (`Microsoft.Network/privateDnsZones/z`),
+            // is the id of that resource in the deployment's resource group.
+            if m.key.eq_ignore_ascii_case("scope")
+                && let Value::String(path) = &value.value
+                && let Some(id) = relative_scope(path, context)
+            {
+                value.value = Value::Id(id);
+            }
+            body.insert(m.key.clone(), value);
         }
         let name_span = r.member("name").map(|m| m.span);
         body.insert(
@@ -435,4 +445,31 @@ impl Builder {
             self.resources(scope, template, &prefix, &inner_context, copies, depth + 1);
         }
     }
+}
+
+/// `Microsoft.Network/privateDnsZones/z` (namespace, then type and name
+/// pairs) as an id in the deployment's subscription and resource group.
+fn relative_scope(path: &str, context: &Context) -> Option<ArmId> {
+    if path.starts_with('/') {
+        return ArmId::parse(path);
+    }
+    let segments: Vec<&str> = path.split('/').collect();
+    let (namespace, rest) = segments.split_first()?;
+    if !namespace.contains('.') || rest.is_empty() || rest.len() % 2 != 0 {
+        return None;
+    }
+    let types: Vec<&str> = rest.iter().step_by(2).copied().collect();
+    let names = rest
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .map(|n| Part::Known((*n).to_string()))
+        .collect();
+    Some(ArmId {
+        subscription: context.subscription.clone(),
+        resource_group: context.resource_group.clone(),
+        rtype: format!("{namespace}/{}", types.join("/")),
+        names,
+        local: None,
+    })
 }

@@ -10,6 +10,13 @@ pub fn explain(rule: &RuleMeta) -> String {
     let mut out = String::new();
     out.push_str(&format!("{} ({}) — {}\n", rule.id, rule.name, rule.title));
     out.push_str(&format!("Severity: {}\n", rule.severity.as_str()));
+    if rule.inputs.len() == 1 {
+        let only = match rule.inputs[0] {
+            crate::policy::rule::InputKind::Arm => "ARM templates",
+            crate::policy::rule::InputKind::Terraform => "Terraform",
+        };
+        out.push_str(&format!("Applies to: {only} only\n"));
+    }
     section(&mut out, "What it does", &rule.description);
     section(&mut out, "Why it matters", &rule.rationale);
     for (heading, example) in [
@@ -71,9 +78,10 @@ struct RuleJson<'a> {
     severity: &'a str,
     title: &'a str,
     url: Option<&'a str>,
+    inputs: Vec<&'static str>,
 }
 
-/// The rule list as JSON: `[{"id", "name", "severity", "title", "url"}]`.
+/// The rule list as JSON: `[{"id", "name", "severity", "title", "url", "inputs"}]`.
 pub fn table_json<'a>(rules: impl Iterator<Item = &'a RuleMeta>) -> String {
     let rows: Vec<RuleJson> = rules
         .map(|r| RuleJson {
@@ -82,6 +90,7 @@ pub fn table_json<'a>(rules: impl Iterator<Item = &'a RuleMeta>) -> String {
             severity: r.severity.as_str(),
             title: &r.title,
             url: r.links.first().map(String::as_str),
+            inputs: r.inputs.iter().map(|i| i.as_str()).collect(),
         })
         .collect();
     serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".into())

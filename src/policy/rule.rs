@@ -39,8 +39,29 @@ struct RuleYaml {
     links: Vec<String>,
     #[serde(default)]
     examples: Option<Examples>,
+    /// The inputs the rule is about: `[arm, terraform]` (default), or one of
+    /// them for a rule about that language's own syntax.
+    #[serde(default)]
+    inputs: Option<Vec<InputKind>>,
     check: Vec<StepYaml>,
     report: ReportYaml,
+}
+
+/// A kind of input a rule applies to.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum InputKind {
+    Arm,
+    Terraform,
+}
+
+impl InputKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputKind::Arm => "arm",
+            InputKind::Terraform => "terraform",
+        }
+    }
 }
 
 /// Bad and good examples for the docs, per front-end.
@@ -106,6 +127,8 @@ pub struct RuleMeta {
     pub help: Option<String>,
     pub links: Vec<String>,
     pub examples: Examples,
+    /// The inputs the rule is about (both unless the YAML says otherwise).
+    pub inputs: Vec<InputKind>,
     /// Where the rule came from (`rules/PG001.yaml` for built-ins).
     pub file: FileId,
 }
@@ -301,6 +324,10 @@ pub fn load(sources: &SourceMap, file: FileId, tables: &HashSet<String>) -> Resu
             help: yaml.help,
             links: yaml.links,
             examples: yaml.examples.unwrap_or_default(),
+            inputs: yaml
+                .inputs
+                .filter(|i| !i.is_empty())
+                .unwrap_or_else(|| vec![InputKind::Arm, InputKind::Terraform]),
             file,
         },
         steps,

@@ -36,6 +36,7 @@ const TYPES: &[(&str, &str)] = &[
         "azurerm_application_security_group",
         "Microsoft.Network/applicationSecurityGroups",
     ),
+    ("azurerm_management_lock", "Microsoft.Authorization/locks"),
     (
         "azurerm_network_interface",
         "Microsoft.Network/networkInterfaces",
@@ -251,6 +252,27 @@ fn network_policies(module: &Module, block: &Nested, file: FileId, properties: &
         file,
         "enforce_private_link_endpoint_network_policies",
     );
+    // The legacy attribute's own name and span, for NET002 (Terraform-only
+    // facts live under `terraform` in the neutral model).
+    let legacy = [
+        (
+            "private_endpoint_network_policies_enabled",
+            enabled_flag.as_ref(),
+        ),
+        (
+            "enforce_private_link_endpoint_network_policies",
+            enforce.as_ref(),
+        ),
+    ]
+    .into_iter()
+    .find_map(|(name, node)| node.map(|n| Node::string(name, n.span)));
+    if let Some(legacy) = legacy {
+        put(
+            properties,
+            "terraform.privateEndpointNetworkPolicies",
+            legacy,
+        );
+    }
     let node = match (current, enabled_flag, enforce) {
         (Some(node), _, _) => node,
         (None, Some(flag), _) => enabled(flag, false),
@@ -600,6 +622,15 @@ fn map_within(module: &Module, decl: &Decl, unit: &mut Unit) {
                 put(&mut properties, "remoteVirtualNetwork.id", remote);
             }
             parent_by_reference(module, decl, &["virtual_network_name"], unit);
+        }
+        // An extension resource: `scope` names the locked resource, as in ARM.
+        "azurerm_management_lock" => {
+            if let Some(scope) = attr("scope") {
+                body.insert("scope", scope);
+            }
+            if let Some(level) = attr("lock_level") {
+                properties.insert("level", level);
+            }
         }
         "azurerm_private_dns_resolver" | "azurerm_private_dns_resolver_virtual_network_link" => {
             if let Some(vnet) = attr("virtual_network_id") {
