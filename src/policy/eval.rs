@@ -417,6 +417,19 @@ impl<'g> Context<'g> {
                 S::Unknown => V::Unknown,
                 _ => V::Missing,
             },
+            "port_in" => match (scalar(&arg(0)), arg(1)) {
+                (S::Num(port), spec) => port_in(port, &spec),
+                (S::Null, _) => V::Missing,
+                _ => V::Unknown,
+            },
+            "cidr_contains" => match (scalar(&arg(0)), scalar(&arg(1))) {
+                (S::Str(outer), S::Str(inner)) => match (ipv4_range(&outer), ipv4_range(&inner)) {
+                    (Some((a, b)), Some((c, d))) => V::Val(Value::Bool(a <= c && d <= b)),
+                    _ => V::Missing,
+                },
+                (S::Null, _) | (_, S::Null) => V::Missing,
+                _ => V::Unknown,
+            },
             "region" => match scalar(&arg(0)) {
                 S::Str(s) => V::Val(Value::String(
                     s.chars()
@@ -686,6 +699,59 @@ fn add<'g>(l: V<'g>, r: V<'g>) -> V<'g> {
         (S::Str(a), S::Str(b)) => V::Val(Value::String(a + &b)),
         _ => V::Unknown,
     }
+}
+
+/// Whether an NSG port spec (`*`, `5432`, `5000-6000`, or a list of them)
+/// covers `port`; missing when the spec is absent or malformed.
+fn port_in<'g>(port: f64, spec: &V<'g>) -> V<'g> {
+    let one = |text: &str| -> Option<bool> {
+        let text = text.trim();
+        if text == "*" {
+            return Some(true);
+        }
+        match text.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?);
+                Some(a <= port && port <= b)
+            }
+            None => Some(text.parse::<f64>().ok()? == port),
+        }
+    };
+    match scalar(spec) {
+        S::Str(text) => one(&text).map_or(V::Missing, |b| V::Val(Value::Bool(b))),
+        S::Num(n) => V::Val(Value::Bool(n == port)),
+        S::List(items) => {
+            let mut any = false;
+            for item in &items {
+                match scalar(item) {
+                    S::Str(text) => match one(&text) {
+                        Some(b) => any |= b,
+                        None => return V::Missing,
+                    },
+                    S::Num(n) => any |= n == port,
+                    S::Unknown => return V::Unknown,
+                    _ => return V::Missing,
+                }
+            }
+            V::Val(Value::Bool(any))
+        }
+        S::Unknown => V::Unknown,
+        _ => V::Missing,
+    }
+}
+
+/// An IPv4 address or CIDR as its first and last address.
+fn ipv4_range(text: &str) -> Option<(u32, u32)> {
+    let (ip, len) = match text.trim().split_once('/') {
+        Some((ip, len)) => (ip, len.parse::<u32>().ok()?),
+        None => (text.trim(), 32),
+    };
+    if len > 32 {
+        return None;
+    }
+    let ip = u32::from(ip.parse::<std::net::Ipv4Addr>().ok()?);
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    Some((ip & mask, (ip & mask) | !mask))
 }
 
 fn map_resource<'g>(v: V<'g>, mut f: impl FnMut(ResourceIdx) -> V<'g>) -> V<'g> {

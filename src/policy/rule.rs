@@ -214,6 +214,8 @@ const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("ipv4", 1, 1),
     ("region", 1, 1),
     ("prefix_length", 1, 1),
+    ("port_in", 2, 2),
+    ("cidr_contains", 2, 2),
 ];
 
 /// Loads one rule file already registered in `sources`.
