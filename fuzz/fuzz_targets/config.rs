@@ -5,6 +5,7 @@ mod common;
 
 use libfuzzer_sys::fuzz_target;
 use plinth::config::Config;
+use plinth::report::{RuleInfo, Severity};
 use plinth::source::SourceMap;
 
 fuzz_target!(|data: &[u8]| {
@@ -14,8 +15,23 @@ fuzz_target!(|data: &[u8]| {
     }
     let sources = SourceMap::new();
     if let Ok(config) = Config::load(&sources, &path) {
-        let _ = config.unknown_rules(&sources, &["PG001".to_string()]);
-        let _ = config.rule_enabled("PG001");
-        let _ = config.ignores("PG001", &path, "azurerm_subnet.a");
+        let rules = [RuleInfo {
+            id: "PG001".into(),
+            name: "private-endpoint-on-vnet-integrated-server".into(),
+            severity: Severity::Error,
+            title: String::new(),
+            description: String::new(),
+            remediation: String::new(),
+            url: None,
+        }];
+        let _ = config.unknown_rules(&sources, &rules);
+        let _ = plinth::select::select(
+            &rules,
+            config.select.as_deref(),
+            &config.disable,
+            &config.severity,
+            &plinth::select::Requested::default(),
+        );
+        let _ = config.ignores("PG001", &rules[0].name, &path, "azurerm_subnet.a");
     }
 });
