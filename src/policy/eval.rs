@@ -417,6 +417,40 @@ impl<'g> Context<'g> {
                 S::Unknown => V::Unknown,
                 _ => V::Missing,
             },
+            "distinct" => match arg(0) {
+                V::Unknown => V::Unknown,
+                list => {
+                    // Flattens nested lists (what mapping over lists gives),
+                    // then keeps the first of each equal value.
+                    let mut flat = Vec::new();
+                    let mut stack = vec![list];
+                    while let Some(v) = stack.pop() {
+                        match elements(&v) {
+                            Some(items)
+                                if matches!(v, V::List(_)) || matches!(scalar(&v), S::List(_)) =>
+                            {
+                                stack.extend(items.into_iter().rev());
+                            }
+                            _ => flat.push(v),
+                        }
+                    }
+                    let mut out: Vec<V<'g>> = Vec::new();
+                    for v in flat {
+                        if matches!(v, V::Missing) {
+                            continue;
+                        }
+                        match out
+                            .iter()
+                            .fold(Truth::False, |acc, o| acc.or(self.equals(o, &v)))
+                        {
+                            Truth::True => {}
+                            Truth::False => out.push(v),
+                            Truth::Unknown => return V::Unknown,
+                        }
+                    }
+                    V::List(out)
+                }
+            },
             "port_in" => match (scalar(&arg(0)), arg(1)) {
                 (S::Num(port), spec) => port_in(port, &spec),
                 (S::Null, _) => V::Missing,

@@ -215,6 +215,7 @@ const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("region", 1, 1),
     ("prefix_length", 1, 1),
     ("port_in", 2, 2),
+    ("distinct", 1, 1),
     ("cidr_contains", 2, 2),
 ];
 
