@@ -197,6 +197,22 @@ pub fn check(options: &Options) -> Run {
         .collect();
 
     let mut summary = Summary::default();
+    let slashed = |p: &Path| p.to_string_lossy().replace('\\', "/");
+    summary.parameter_files = inputs
+        .iter()
+        .filter_map(|input| match input {
+            Input::Json {
+                path,
+                parameters: Some(parameters),
+                ..
+            } => Some(report::ParameterFile {
+                template: slashed(path),
+                parameters: slashed(parameters),
+            }),
+            _ => None,
+        })
+        .collect();
+    summary.parameter_files.sort();
     let mut unit_labels = Vec::new();
     let mut unit_files = HashMap::new();
     let mut unseen = Vec::new();

@@ -235,6 +235,10 @@ fn other_json_is_skipped_even_when_named() {
     let path = dir.path().to_string_lossy().into_owned();
     let (code, report) = json(&[&path]);
     assert_eq!(code, 0, "{report:#}");
+    assert!(
+        report["summary"].get("parameter_files").is_none(),
+        "{report:#}"
+    );
     assert_eq!(report["errors"], serde_json::json!([]));
 
     // Named files too: pre-commit passes every changed `.json`, and
@@ -709,6 +713,14 @@ fn a_parameter_file_beside_the_template_binds_its_parameters() {
     let (code, report) = json(&["fixtures/PE004/arm/bad-parameter-file"]);
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(rules_fired(&report), ["PE004"]);
+    // The summary says which file fed which template.
+    assert_eq!(
+        report["summary"]["parameter_files"],
+        serde_json::json!([{
+            "template": "fixtures/PE004/arm/bad-parameter-file/main.json",
+            "parameters": "fixtures/PE004/arm/bad-parameter-file/main.parameters.json"
+        }])
+    );
 
     // Without the parameter file, the defaults apply and the template is clean.
     let dir = tempfile::tempdir().expect("tempdir");

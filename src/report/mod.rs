@@ -135,6 +135,16 @@ pub struct Summary {
     /// Findings left out because the baseline lists them.
     pub baselined: usize,
     pub by_severity: std::collections::BTreeMap<String, usize>,
+    /// Which parameter file fed which ARM template (only when some did).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parameter_files: Vec<ParameterFile>,
+}
+
+/// An ARM template checked with the values of a parameter file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+pub struct ParameterFile {
+    pub template: String,
+    pub parameters: String,
 }
 
 /// A rule as printers describe it (SARIF lists every rule that ran).
