@@ -110,6 +110,10 @@ def arm_template(rng, name, nested):
                 "administratorLogin": "[parameters('administratorLogin')]",
                 "administratorLoginPassword": "[parameters('administratorLoginPassword')]",
                 "storage": {"storageSizeGB": rng.choice([32, 64, 128])},
+                "authConfig": {"activeDirectoryAuth": "Enabled", "passwordAuth": "Disabled",
+                               "tenantId": "[subscription().tenantId]"},
+                "backup": {"backupRetentionDays": 14, "geoRedundantBackup": "Enabled"},
+                "highAvailability": {"mode": "ZoneRedundant"},
                 "network": {"publicNetworkAccess": "Disabled"},
             },
         },
@@ -269,10 +273,19 @@ resource "azurerm_postgresql_flexible_server" "db" {{
   version                       = "16"
   sku_name                      = "GP_Standard_D2ds_v5"
   storage_mb                    = {rng.choice([32768, 65536])}
-  administrator_login           = "pgadmin"
-  administrator_password        = var.administrator_password
+  geo_redundant_backup_enabled  = true
   public_network_access_enabled = false
   tags                          = local.tags
+
+  authentication {{
+    active_directory_auth_enabled = true
+    password_auth_enabled         = false
+    tenant_id                     = var.tenant_id
+  }}
+
+  high_availability {{
+    mode = "ZoneRedundant"
+  }}
 }}
 
 resource "azurerm_private_dns_zone" "pg" {{
@@ -325,9 +338,9 @@ resource "azurerm_storage_account" "st{i}" {{
   default     = "{rng.choice(LOCATIONS)}"
 }}
 
-variable "administrator_password" {{
-  type      = string
-  sensitive = true
+variable "tenant_id" {{
+  type        = string
+  description = "Microsoft Entra tenant of the database administrators."
 }}
 '''
     outputs = '''output "server_id" {
@@ -357,7 +370,9 @@ def many_endpoints(out, n):
         resources.append({
             "type": "Microsoft.DBforPostgreSQL/flexibleServers", "apiVersion": "2024-08-01",
             "name": f"psql-{i}", "location": "westeurope",
-            "properties": {"version": "16", "network": {"publicNetworkAccess": "Disabled"}}})
+            "properties": {"version": "16", "network": {"publicNetworkAccess": "Disabled"},
+                           "authConfig": {"activeDirectoryAuth": "Enabled", "passwordAuth": "Disabled"},
+                           "backup": {"geoRedundantBackup": "Enabled"}}})
         resources.append({
             "type": "Microsoft.Network/privateEndpoints", "apiVersion": "2024-05-01",
             "name": f"pe-{i}", "location": "westeurope",
@@ -399,6 +414,12 @@ resource "azurerm_postgresql_flexible_server" "db{i}" {{
   location                      = "westeurope"
   version                       = "16"
   public_network_access_enabled = false
+  geo_redundant_backup_enabled  = true
+
+  authentication {{
+    active_directory_auth_enabled = true
+    password_auth_enabled         = false
+  }}
 }}
 
 resource "azurerm_private_endpoint" "db{i}" {{

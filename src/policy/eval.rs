@@ -58,10 +58,37 @@ impl RegexCache {
     }
 }
 
+/// Per table, per column: lower-cased cell text → the indexes of its rows.
+pub type TableIndexes = HashMap<String, HashMap<String, HashMap<String, Vec<usize>>>>;
+
+/// Indexes every column of every table, for `lookup()`.
+pub fn index_tables(tables: &HashMap<String, Vec<Node>>) -> TableIndexes {
+    let mut indexes = TableIndexes::new();
+    for (name, rows) in tables {
+        let columns = indexes.entry(name.clone()).or_default();
+        for (i, row) in rows.iter().enumerate() {
+            if let Value::Object(o) = &row.value {
+                for (column, cell) in o.iter() {
+                    if let Some(text) = cell.value.as_str() {
+                        columns
+                            .entry(column.to_ascii_lowercase())
+                            .or_default()
+                            .entry(text.to_lowercase())
+                            .or_default()
+                            .push(i);
+                    }
+                }
+            }
+        }
+    }
+    indexes
+}
+
 /// What the evaluator can see: the graph, the data tables, and the regex caches.
 pub struct Context<'g> {
     pub graph: &'g Graph,
     pub tables: &'g HashMap<String, Vec<Node>>,
+    indexes: &'g TableIndexes,
     shared: &'g RegexCache,
     regexes: HashMap<String, Option<Regex>>,
 }
@@ -73,11 +100,13 @@ impl<'g> Context<'g> {
     pub fn new(
         graph: &'g Graph,
         tables: &'g HashMap<String, Vec<Node>>,
+        indexes: &'g TableIndexes,
         shared: &'g RegexCache,
     ) -> Context<'g> {
         Context {
             graph,
             tables,
+            indexes,
             shared,
             regexes: HashMap::new(),
         }
@@ -517,6 +546,11 @@ impl<'g> Context<'g> {
             },
             "matches" | "matches_template" => match (scalar(&arg(0)), scalar(&arg(1))) {
                 (S::Str(s), S::Str(p)) => {
+                    if name == "matches_template"
+                        && let Some(matched) = template_matches(&s, &p)
+                    {
+                        return V::Val(Value::Bool(matched));
+                    }
                     let pattern = if name == "matches" {
                         p
                     } else {
@@ -528,6 +562,29 @@ impl<'g> Context<'g> {
                     }
                 }
                 (S::Null, S::Str(_)) => V::Val(Value::Bool(false)),
+                _ => V::Unknown,
+            },
+            // The rows whose `column` equals `value` (case-insensitively), by index.
+            "lookup" => match (scalar(&arg(0)), scalar(&arg(1)), scalar(&arg(2))) {
+                (S::Str(t), S::Str(column), S::Str(value)) => {
+                    match (self.tables.get(&t), self.indexes.get(&t)) {
+                        (Some(rows), Some(columns)) => V::List(
+                            columns
+                                .get(&column.to_ascii_lowercase())
+                                .and_then(|c| c.get(&value.to_lowercase()))
+                                .into_iter()
+                                .flatten()
+                                .filter_map(|&i| rows.get(i))
+                                .map(|node| V::Node {
+                                    node,
+                                    managed: true,
+                                })
+                                .collect(),
+                        ),
+                        _ => V::Unknown,
+                    }
+                }
+                (S::Str(_), S::Str(_), S::Null) => V::List(Vec::new()),
                 _ => V::Unknown,
             },
             "table" => match scalar(&arg(0)) {
@@ -859,6 +916,44 @@ fn truth_value<'g>(t: Truth) -> V<'g> {
 
 /// `privatelink.{regionName}.azmk8s.io` → an anchored regex where each
 /// placeholder matches one DNS label.
+/// `matches_template` without a regex, for templates whose placeholders are
+/// whole labels (followed by `.` or the end, as every zone template is): a
+/// placeholder matches one label of letters, digits and hyphens. `None` for
+/// other templates, which go through `template_regex`.
+fn template_matches(text: &str, template: &str) -> Option<bool> {
+    let mut rest = text.as_bytes();
+    let mut pattern = template.as_bytes();
+    while !pattern.is_empty() {
+        if pattern[0] == b'{' {
+            let close = pattern.iter().position(|&b| b == b'}')?;
+            pattern = &pattern[close + 1..];
+            if pattern.first().is_some_and(|&b| b != b'.') {
+                return None;
+            }
+            let label = rest
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-')
+                .count();
+            if label == 0 {
+                return Some(false);
+            }
+            rest = &rest[label..];
+        } else {
+            let literal = pattern
+                .iter()
+                .position(|&b| b == b'{')
+                .unwrap_or(pattern.len());
+            let (head, tail) = pattern.split_at(literal);
+            if rest.len() < head.len() || !rest[..head.len()].eq_ignore_ascii_case(head) {
+                return Some(false);
+            }
+            rest = &rest[head.len()..];
+            pattern = tail;
+        }
+    }
+    Some(rest.is_empty())
+}
+
 fn template_regex(template: &str) -> String {
     let mut out = String::from("^");
     let mut rest = template;
@@ -890,6 +985,45 @@ mod tests {
         assert!(re.is_match("privatelink.eastus.azmk8s.io"));
         assert!(!re.is_match("privatelink.east.us.azmk8s.io"));
         assert!(!re.is_match("privatelinkxeastus.azmk8s.io"));
+    }
+
+    #[test]
+    fn the_fast_template_matcher_agrees_with_the_regex() {
+        let templates = [
+            "privatelink.{regionName}.azmk8s.io",
+            "privatelink.postgres.database.azure.com",
+            "{subzone}.privatelink.{regionName}.azmk8s.io",
+            "privatelink.{dnsPrefix}.database.windows.net",
+            "{partitionId}",
+        ];
+        let names = [
+            "privatelink.eastus.azmk8s.io",
+            "PrivateLink.EastUS.azmk8s.io",
+            "privatelink.east.us.azmk8s.io",
+            "privatelinkxeastus.azmk8s.io",
+            "privatelink..azmk8s.io",
+            "a-b.privatelink.westeurope.azmk8s.io",
+            "privatelink.postgres.database.azure.com",
+            "privatelink.postgres.database.azure.com.evil",
+            "privatelink.abc123.database.windows.net",
+            "x",
+            "",
+        ];
+        for template in templates {
+            let re = regex::RegexBuilder::new(&template_regex(template))
+                .case_insensitive(true)
+                .build()
+                .unwrap();
+            for name in names {
+                assert_eq!(
+                    template_matches(name, template),
+                    Some(re.is_match(name)),
+                    "{name} against {template}"
+                );
+            }
+        }
+        // A placeholder inside a label goes to the regex.
+        assert_eq!(template_matches("1-x", "{n}-x"), None);
     }
 
     #[test]

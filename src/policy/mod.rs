@@ -26,6 +26,8 @@ mod embedded {
 pub struct RuleSet {
     rules: Vec<Rule>,
     tables: HashMap<String, Vec<Node>>,
+    /// Per table and column: lower-cased value → row indexes (`lookup()`).
+    indexes: eval::TableIndexes,
     regexes: eval::RegexCache,
 }
 
@@ -99,6 +101,7 @@ impl RuleSet {
         }
         let mut set = RuleSet {
             rules,
+            indexes: eval::index_tables(&tables),
             tables,
             regexes: eval::RegexCache::default(),
         };
@@ -150,7 +153,7 @@ impl RuleSet {
 
     pub fn check(&self, graph: &Graph, sources: &SourceMap) -> Vec<Finding> {
         let mut findings = Vec::new();
-        let mut ctx = eval::Context::new(graph, &self.tables, &self.regexes);
+        let mut ctx = eval::Context::new(graph, &self.tables, &self.indexes, &self.regexes);
         for rule in &self.rules {
             rule.check(&mut ctx, sources, &mut findings);
         }

@@ -216,6 +216,7 @@ const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("prefix_length", 1, 1),
     ("port_in", 2, 2),
     ("distinct", 1, 1),
+    ("lookup", 3, 3),
     ("cidr_contains", 2, 2),
 ];
 
@@ -494,7 +495,8 @@ impl Compiler<'_> {
                 }
                 let takes_lambda =
                     matches!(name.as_str(), "any" | "all" | "none" | "count" | "filter");
-                if let (true, Some(Expr::Str(t))) = (name == "table", args.first())
+                if let (true, Some(Expr::Str(t))) =
+                    (name == "table" || name == "lookup", args.first())
                     && !self.tables.contains(t)
                 {
                     return Err(self.error(text, locate(t), format!("unknown table `{t}`")));
