@@ -436,6 +436,60 @@ impl Scope<'_> {
     }
 }
 
+impl Scope<'_> {
+    /// The resource ids named anywhere in `j`'s expressions (`resourceId()`
+    /// and friends, also inside `reference()`): which resources a web app's
+    /// settings read from (PE007's clients). Only ids that evaluate fully.
+    pub fn referenced_ids(&self, j: &J, copies: &[Copy]) -> Vec<ArmId> {
+        fn walk_expr(scope: &Scope<'_>, e: &Expr, copies: &[Copy], out: &mut Vec<ArmId>) {
+            match e {
+                Expr::Call(name, args) => {
+                    if matches!(
+                        name.as_str(),
+                        "resourceid"
+                            | "subscriptionresourceid"
+                            | "tenantresourceid"
+                            | "extensionresourceid"
+                    ) {
+                        if let Value::Id(id) = scope.eval(e, copies)
+                            && !out.contains(&id)
+                        {
+                            out.push(id);
+                        }
+                        return;
+                    }
+                    for a in args {
+                        walk_expr(scope, a, copies, out);
+                    }
+                }
+                Expr::Member(inner, _) => walk_expr(scope, inner, copies, out),
+                Expr::Index(inner, index) => {
+                    walk_expr(scope, inner, copies, out);
+                    walk_expr(scope, index, copies, out);
+                }
+                Expr::String(_) | Expr::Int(_) => {}
+            }
+        }
+        let mut out = Vec::new();
+        let mut stack = vec![j];
+        while let Some(node) = stack.pop() {
+            match &node.kind {
+                JKind::String(text) => {
+                    if let Template::Expression(inner) = expr::classify(text)
+                        && let Some(e) = expr::parse(inner)
+                    {
+                        walk_expr(self, &e, copies, &mut out);
+                    }
+                }
+                JKind::Array(items) => stack.extend(items.iter()),
+                JKind::Object(members) => stack.extend(members.iter().map(|m| &m.value)),
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
 fn copy_index(args: Vec<Value>, copies: &[Copy]) -> Value {
     let (loop_name, offset) = match args.as_slice() {
         [] => (None, 0.0),

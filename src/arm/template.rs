@@ -238,6 +238,26 @@ impl Builder {
             }
             body.insert(m.key.clone(), value);
         }
+        // A web app's settings name the resources it reads from: its clients'
+        // evidence for PE007 (`referencedResources`, a plinth key).
+        if rtype.eq_ignore_ascii_case("Microsoft.Web/sites")
+            && let Some(site_config) = r.get("properties").and_then(|p| p.get("siteConfig"))
+        {
+            let ids = scope.referenced_ids(site_config, copies);
+            if !ids.is_empty() {
+                body.insert(
+                    "referencedResources",
+                    Node::new(
+                        Value::Array(
+                            ids.into_iter()
+                                .map(|id| Node::new(Value::Id(id), Some(site_config.span)))
+                                .collect(),
+                        ),
+                        Some(site_config.span),
+                    ),
+                );
+            }
+        }
         let name_span = r.member("name").map(|m| m.span);
         body.insert(
             "name",

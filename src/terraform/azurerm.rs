@@ -8,7 +8,7 @@
 use hcl_edit::Span as _;
 use hcl_edit::structure::Block;
 
-use crate::model::{Framework, Node, Object, Origin, Part, Resource, Truth, Unit, Value};
+use crate::model::{ArmId, Framework, Node, Object, Origin, Part, Resource, Truth, Unit, Value};
 use crate::source::{FileId, Span};
 use crate::terraform::eval::{Decl, Module, Nested, span_of};
 
@@ -573,6 +573,37 @@ fn map_within(module: &Module, decl: &Decl, unit: &mut Unit) {
             }
             if !items.is_empty() {
                 properties.insert("ipConfigurations", Node::new(Value::Array(items), whole));
+            }
+        }
+        "azurerm_linux_web_app"
+        | "azurerm_windows_web_app"
+        | "azurerm_linux_function_app"
+        | "azurerm_windows_function_app"
+        | "azurerm_app_service"
+        | "azurerm_function_app" => {
+            if let Some(subnet) = attr("virtual_network_subnet_id") {
+                properties.insert("virtualNetworkSubnetId", subnet);
+            }
+            // What the app's configuration reads from (PE007's clients),
+            // except the subnet and plan it is placed with.
+            let placed: Vec<ArmId> = ["virtual_network_subnet_id", "service_plan_id"]
+                .iter()
+                .filter_map(|a| match attr(a).map(|n| n.value) {
+                    Some(Value::Id(id)) => Some(id),
+                    _ => None,
+                })
+                .collect();
+            let referenced: Vec<Node> = module
+                .referenced_ids(decl.block)
+                .into_iter()
+                .filter(|id| !placed.contains(id))
+                .map(|id| Node::new(Value::Id(id), whole))
+                .collect();
+            if !referenced.is_empty() {
+                body.insert(
+                    "referencedResources",
+                    Node::new(Value::Array(referenced), whole),
+                );
             }
         }
         "azurerm_network_security_group" => {

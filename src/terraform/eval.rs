@@ -363,6 +363,48 @@ impl<'b> Module<'b> {
         out
     }
 
+    /// The resources of this module that `block` refers to anywhere
+    /// (`azurerm_x.y.<anything>`, `data.azurerm_x.y.<anything>`), as ids:
+    /// which resources a web app's settings read from (PE007's clients).
+    pub fn referenced_ids(&self, block: &Block) -> Vec<ArmId> {
+        use hcl_edit::visit::{Visit, visit_traversal};
+        struct Roots(Vec<String>);
+        impl Visit for Roots {
+            fn visit_traversal(&mut self, node: &hcl_edit::expr::Traversal) {
+                if let Expression::Variable(root) = &node.expr {
+                    let names: Vec<&str> = node
+                        .operators
+                        .iter()
+                        .map_while(|o| match o.value() {
+                            TraversalOperator::GetAttr(name) => Some(name.value().as_str()),
+                            _ => None,
+                        })
+                        .collect();
+                    match (root.value().as_str(), names.as_slice()) {
+                        ("data", [kind, name, ..]) => self.0.push(format!("data.{kind}.{name}")),
+                        (kind, [name, ..]) if kind.starts_with("azurerm_") => {
+                            self.0.push(format!("{kind}.{name}"));
+                        }
+                        _ => {}
+                    }
+                }
+                visit_traversal(self, node);
+            }
+        }
+        let mut roots = Roots(Vec::new());
+        roots.visit_body(&block.body);
+        let mut out: Vec<ArmId> = Vec::new();
+        for key in roots.0 {
+            if let Some(decl) = self.decl(&format!("{}{key}", self.prefix))
+                && let Some(id) = self.id_of(decl)
+                && !out.contains(&id)
+            {
+                out.push(id);
+            }
+        }
+        out
+    }
+
     pub fn decl(&self, key: &str) -> Option<&Decl<'b>> {
         self.by_key.get(key).map(|i| &self.decls[*i])
     }
