@@ -9,6 +9,7 @@
 //!   select: [PG, PE004]       # only these: ids, names, prefixes (default: all)
 //!   disable: [PE002]          # all but these
 //!   severity: { PE006: error }
+//!   settings: { PG021: { max_addresses: 65536 } }   # read by setting()
 //! ignore:                     # findings to leave out, by rule, path and address
 //!   - rule: PE006
 //!     path: "legacy/**"       # glob, relative to this file
@@ -93,6 +94,9 @@ struct RulesYaml {
     disable: Vec<String>,
     #[serde(default)]
     severity: BTreeMap<String, String>,
+    /// Per rule: the values its `setting('name', default)` reads.
+    #[serde(default)]
+    settings: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,6 +158,8 @@ pub struct Config {
     pub select: Option<Vec<String>>,
     pub disable: Vec<String>,
     pub severity: BTreeMap<String, Severity>,
+    /// `rules: settings:` — per rule id, setting name → value.
+    pub settings: BTreeMap<String, std::collections::HashMap<String, crate::model::Value>>,
     pub ignore: Vec<Ignore>,
     pub inline_suppressions: bool,
     pub require_expiry: bool,
@@ -175,6 +181,7 @@ impl Default for Config {
             select: None,
             disable: Vec::new(),
             severity: BTreeMap::new(),
+            settings: BTreeMap::new(),
             ignore: Vec::new(),
             inline_suppressions: true,
             require_expiry: false,
@@ -311,6 +318,20 @@ impl Config {
                 .map(|r| r.to_ascii_uppercase())
                 .collect(),
             severity,
+            settings: yaml
+                .rules
+                .settings
+                .iter()
+                .map(|(rule, values)| {
+                    (
+                        rule.to_ascii_uppercase(),
+                        values
+                            .iter()
+                            .map(|(k, v)| (k.clone(), crate::model::Value::from_json(v)))
+                            .collect(),
+                    )
+                })
+                .collect(),
             ignore,
             inline_suppressions: yaml.suppressions.inline,
             require_expiry: yaml.suppressions.require_expiry,
@@ -341,6 +362,7 @@ impl Config {
             .flatten()
             .chain(&self.disable)
             .chain(self.severity.keys())
+            .chain(self.settings.keys())
             .chain(self.ignore.iter().map(|i| &i.rule));
         let mut problems = Vec::new();
         let file = self.file;
@@ -463,6 +485,8 @@ pub const STARTER: &str = r#"# plinth configuration. plinth finds this file by w
 # rules:
 #   select: [PG, PE004]         # report only these rules: ids, names, id prefixes (default: all)
 #   disable: [PE002]            # report all but these
+#   settings:                   # a rule's settings, e.g. PG021's widest range
+#     PG021: { max_addresses: 65536 }
 #   severity:                   # change a rule's severity
 #     PE006: error
 

@@ -135,6 +135,7 @@ pub fn check(options: &Options) -> Run {
     );
     problems.append(&mut selection_problems);
     rules.retain(|id| selection.enabled(id));
+    rules.configure(config.settings.clone().into_iter().collect());
     for info in &mut rule_infos {
         if let Some(severity) = selection.severity.get(&info.id) {
             info.severity = *severity;

@@ -1096,3 +1096,36 @@ fn the_readme_shows_what_the_demo_command_prints() {
         "README.md's demo output is stale"
     );
 }
+
+#[test]
+fn a_rule_setting_in_the_config_changes_what_the_rule_accepts() {
+    // PG021's good fixture allows 256 addresses: fine under the default /8.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        "fixtures/PG021/terraform/good/main.tf",
+        dir.path().join("main.tf"),
+    )
+    .expect("copy");
+    std::fs::copy(
+        "fixtures/PG021/terraform/good/variables.tf",
+        dir.path().join("variables.tf"),
+    )
+    .expect("copy");
+    let path = dir.path().to_string_lossy().into_owned();
+    let (code, report) = json(&[&path, "--select", "PG021"]);
+    assert_eq!((code, rules_fired(&report)), (0, Vec::<String>::new()));
+    write_config(
+        dir.path(),
+        "rules:\n  settings:\n    PG021: { max_addresses: 64 }\n",
+    );
+    let (code, report) = json(&[&path, "--select", "PG021"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(rules_fired(&report), ["PG021"]);
+    // A setting for a rule that does not exist is a config error.
+    write_config(
+        dir.path(),
+        "rules:\n  settings:\n    PG0021: { max_addresses: 64 }\n",
+    );
+    let (code, report) = json(&[&path, "--select", "PG021"]);
+    assert_eq!(code, 2, "{report:#}");
+}

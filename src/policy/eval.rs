@@ -89,6 +89,8 @@ pub struct Context<'g> {
     pub graph: &'g Graph,
     pub tables: &'g HashMap<String, Vec<Node>>,
     indexes: &'g TableIndexes,
+    /// The running rule's settings from `.plinth.yaml`.
+    pub settings: Option<&'g HashMap<String, Value>>,
     shared: &'g RegexCache,
     regexes: HashMap<String, Option<Regex>>,
 }
@@ -107,6 +109,7 @@ impl<'g> Context<'g> {
             graph,
             tables,
             indexes,
+            settings: None,
             shared,
             regexes: HashMap::new(),
         }
@@ -562,6 +565,14 @@ impl<'g> Context<'g> {
                     }
                 }
                 (S::Null, S::Str(_)) => V::Val(Value::Bool(false)),
+                _ => V::Unknown,
+            },
+            // The running rule's setting from `.plinth.yaml`, else the default.
+            "setting" => match scalar(&arg(0)) {
+                S::Str(key) => match self.settings.and_then(|s| s.get(&key)) {
+                    Some(value) => V::Val(value.clone()),
+                    None => arg(1),
+                },
                 _ => V::Unknown,
             },
             // The rows whose `column` equals `value` (case-insensitively), by index.

@@ -28,6 +28,8 @@ pub struct RuleSet {
     tables: HashMap<String, Vec<Node>>,
     /// Per table and column: lower-cased value → row indexes (`lookup()`).
     indexes: eval::TableIndexes,
+    /// Per rule id: the `.plinth.yaml` settings `setting()` reads.
+    settings: HashMap<String, HashMap<String, Value>>,
     regexes: eval::RegexCache,
 }
 
@@ -102,6 +104,7 @@ impl RuleSet {
         let mut set = RuleSet {
             rules,
             indexes: eval::index_tables(&tables),
+            settings: HashMap::new(),
             tables,
             regexes: eval::RegexCache::default(),
         };
@@ -151,10 +154,20 @@ impl RuleSet {
             .find(|m| m.id.eq_ignore_ascii_case(key) || m.name.eq_ignore_ascii_case(key))
     }
 
+    /// Per-rule settings from `.plinth.yaml` (`rules: settings: {PG021: {…}}`),
+    /// read by the rules with `setting('name', default)`.
+    pub fn configure(&mut self, settings: HashMap<String, HashMap<String, Value>>) {
+        self.settings = settings
+            .into_iter()
+            .map(|(rule, values)| (rule.to_ascii_uppercase(), values))
+            .collect();
+    }
+
     pub fn check(&self, graph: &Graph, sources: &SourceMap) -> Vec<Finding> {
         let mut findings = Vec::new();
         let mut ctx = eval::Context::new(graph, &self.tables, &self.indexes, &self.regexes);
         for rule in &self.rules {
+            ctx.settings = self.settings.get(&rule.meta.id);
             rule.check(&mut ctx, sources, &mut findings);
         }
         findings

@@ -217,6 +217,7 @@ const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("port_in", 2, 2),
     ("distinct", 1, 1),
     ("lookup", 3, 3),
+    ("setting", 2, 2),
     ("cidr_contains", 2, 2),
 ];
 
