@@ -488,6 +488,14 @@ impl<'g> Context<'g> {
                 (S::Null, _) => V::Missing,
                 _ => V::Unknown,
             },
+            "address_count" => match scalar(&arg(0)) {
+                S::Str(text) => match ipv4_range(&text) {
+                    Some((first, last)) => V::Val(Value::Number(f64::from(last - first) + 1.0)),
+                    None => V::Missing,
+                },
+                S::Unknown => V::Unknown,
+                _ => V::Missing,
+            },
             "cidr_contains" => match (scalar(&arg(0)), scalar(&arg(1))) {
                 (S::Str(outer), S::Str(inner)) => match (ipv4_range(&outer), ipv4_range(&inner)) {
                     (Some((a, b)), Some((c, d))) => V::Val(Value::Bool(a <= c && d <= b)),

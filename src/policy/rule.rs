@@ -103,6 +103,11 @@ struct ReportYaml {
     #[serde(default)]
     label: Option<String>,
     message: String,
+    /// A template giving this finding's severity (`error`, `warning`,
+    /// `info`) when one rule covers cases of different weight; the rule's own
+    /// severity otherwise.
+    #[serde(default)]
+    severity: Option<String>,
     #[serde(default)]
     related: Vec<RelatedYaml>,
 }
@@ -175,6 +180,7 @@ pub struct Rule {
     at: Expr,
     label: Template,
     message: Template,
+    finding_severity: Option<Template>,
     related: Vec<(Expr, Template)>,
 }
 
@@ -218,6 +224,7 @@ const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("distinct", 1, 1),
     ("lookup", 3, 3),
     ("setting", 2, 2),
+    ("address_count", 1, 1),
     ("cidr_contains", 2, 2),
 ];
 
@@ -312,6 +319,12 @@ pub fn load(sources: &SourceMap, file: FileId, tables: &HashSet<String>) -> Resu
     let at = compiler.expression(&yaml.report.at)?;
     let label = compiler.template(yaml.report.label.as_deref().unwrap_or(""))?;
     let message = compiler.template(&yaml.report.message)?;
+    let finding_severity = yaml
+        .report
+        .severity
+        .as_deref()
+        .map(|t| compiler.template(t))
+        .transpose()?;
     let mut related = Vec::new();
     for r in &yaml.report.related {
         related.push((compiler.expression(&r.at)?, compiler.template(&r.label)?));
@@ -340,6 +353,7 @@ pub fn load(sources: &SourceMap, file: FileId, tables: &HashSet<String>) -> Resu
         at,
         label,
         message,
+        finding_severity,
         related,
     })
 }
@@ -619,6 +633,11 @@ impl Rule {
         let primary_span = spans_of(graph, &at).into_iter().next().unwrap_or(fallback);
         let message = self.render(&self.message, ctx, env);
         let label = self.render(&self.label, ctx, env);
+        let severity = self
+            .finding_severity
+            .as_ref()
+            .and_then(|t| Severity::parse(self.render(t, ctx, env).trim()))
+            .unwrap_or(self.meta.severity);
 
         let mut related = Vec::new();
         for (expr, template) in &self.related {
@@ -637,7 +656,7 @@ impl Rule {
         Some(Finding {
             rule: self.meta.id.clone(),
             name: self.meta.name.clone(),
-            severity: self.meta.severity,
+            severity,
             message,
             primary: Label {
                 span: primary_span,
