@@ -607,15 +607,13 @@ fn map_within(module: &Module, decl: &Decl, unit: &mut Unit) {
             }
         }
         "azurerm_network_security_group" => {
-            let top = Nested::top(decl.block);
-            let rules: Vec<Node> = module
-                .nested(&top, file, "security_rule")
-                .iter()
-                .map(|rule| named_item(module, rule, file, SECURITY_RULE))
-                .collect();
-            if !rules.is_empty() {
-                properties.insert("securityRules", Node::new(Value::Array(rules), whole));
-            }
+            inline_items(
+                module,
+                decl,
+                ("security_rule", "securityRules"),
+                SECURITY_RULE,
+                &mut properties,
+            );
         }
         "azurerm_network_security_rule" => {
             copy_attributes(
@@ -628,15 +626,7 @@ fn map_within(module: &Module, decl: &Decl, unit: &mut Unit) {
             parent_by_reference(module, decl, &["network_security_group_name"], unit);
         }
         "azurerm_route_table" => {
-            let top = Nested::top(decl.block);
-            let routes: Vec<Node> = module
-                .nested(&top, file, "route")
-                .iter()
-                .map(|route| named_item(module, route, file, ROUTE))
-                .collect();
-            if !routes.is_empty() {
-                properties.insert("routes", Node::new(Value::Array(routes), whole));
-            }
+            inline_items(module, decl, ("route", "routes"), ROUTE, &mut properties);
         }
         "azurerm_route" => {
             copy_attributes(
@@ -822,6 +812,27 @@ fn copy_attributes(
     }
 }
 
+/// Inline blocks (`security_rule {}`, `route {}`) as ARM's list of
+/// `{ name, properties }` under `properties.<key>`.
+fn inline_items(
+    module: &Module,
+    decl: &Decl,
+    (block, key): (&str, &str),
+    table: &[(&str, &str)],
+    properties: &mut Object,
+) {
+    let file = decl.file;
+    let items: Vec<Node> = module
+        .nested(&Nested::top(decl.block), file, block)
+        .iter()
+        .map(|item| named_item(module, item, file, table))
+        .collect();
+    if !items.is_empty() {
+        let whole = block_span(file, decl.block);
+        properties.insert(key, Node::new(Value::Array(items), whole));
+    }
+}
+
 /// An inline block (`security_rule {}`, `route {}`) as ARM's `{ name, properties }`.
 fn named_item(module: &Module, block: &Nested, file: FileId, table: &[(&str, &str)]) -> Node {
     let mut item = Object::new();
@@ -857,10 +868,16 @@ fn parent_by_reference(module: &Module, decl: &Decl, attrs: &[&str], unit: &mut 
 
 /// `azurerm_x.y.name` (or `data.azurerm_x.y.name`) → `azurerm_x.y`.
 fn referenced_resource(expr: &hcl_edit::expr::Expression) -> Option<String> {
+    match expr {
+        hcl_edit::expr::Expression::Traversal(t) => traversal_resource(t),
+        _ => None,
+    }
+}
+
+/// The resource a traversal starts from: `azurerm_x.y.…` → `azurerm_x.y`,
+/// `data.azurerm_x.y.…` → `data.azurerm_x.y`.
+pub(crate) fn traversal_resource(t: &hcl_edit::expr::Traversal) -> Option<String> {
     use hcl_edit::expr::{Expression, TraversalOperator};
-    let Expression::Traversal(t) = expr else {
-        return None;
-    };
     let Expression::Variable(root) = &t.expr else {
         return None;
     };

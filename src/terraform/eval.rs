@@ -371,22 +371,8 @@ impl<'b> Module<'b> {
         struct Roots(Vec<String>);
         impl Visit for Roots {
             fn visit_traversal(&mut self, node: &hcl_edit::expr::Traversal) {
-                if let Expression::Variable(root) = &node.expr {
-                    let names: Vec<&str> = node
-                        .operators
-                        .iter()
-                        .map_while(|o| match o.value() {
-                            TraversalOperator::GetAttr(name) => Some(name.value().as_str()),
-                            _ => None,
-                        })
-                        .collect();
-                    match (root.value().as_str(), names.as_slice()) {
-                        ("data", [kind, name, ..]) => self.0.push(format!("data.{kind}.{name}")),
-                        (kind, [name, ..]) if kind.starts_with("azurerm_") => {
-                            self.0.push(format!("{kind}.{name}"));
-                        }
-                        _ => {}
-                    }
+                if let Some(key) = azurerm::traversal_resource(node) {
+                    self.0.push(key);
                 }
                 visit_traversal(self, node);
             }
