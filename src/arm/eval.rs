@@ -36,6 +36,12 @@ pub struct Scope<'t> {
     busy: RefCell<HashSet<String>>,
     /// `lambdaVariables('x')` bindings of the lambdas being applied, innermost last.
     lambdas: RefCell<Vec<(String, Value)>>,
+    /// This template's nested deployments with an inline template and inner
+    /// scope (Bicep modules), with their symbolic names in languageVersion 2.0:
+    /// what `reference(<deployment>).outputs` reads.
+    deployments: Vec<(Option<String>, &'t J)>,
+    /// How many `reference()`s into nested deployments led here.
+    reference_depth: usize,
     guard: Guard,
 }
 
@@ -63,6 +69,8 @@ impl<'t> Scope<'t> {
             cache: RefCell::new(HashMap::new()),
             busy: RefCell::new(HashSet::new()),
             lambdas: RefCell::new(Vec::new()),
+            deployments: nested_deployments(template),
+            reference_depth: 0,
             guard,
         }
     }
@@ -277,6 +285,13 @@ impl<'t> Scope<'t> {
             "filter" | "map" | "sort" | "reduce" | "toobject" | "mapvalues" | "groupby" => {
                 return self.higher_order(name, args, copies);
             }
+            // A nested deployment's outputs; any other reference is unknown.
+            "reference" => {
+                return match args.first().and_then(|a| self.deployment_named(a)) {
+                    Some(deployment) => self.deployment_outputs(deployment),
+                    None => Value::Unknown,
+                };
+            }
             _ => {}
         }
         let values: Vec<Value> = args.iter().map(|a| self.eval(a, copies)).collect();
@@ -487,6 +502,124 @@ impl Scope<'_> {
             }
         }
         out
+    }
+}
+
+/// The nested deployments of `template` whose outputs can be evaluated: an
+/// inline template, inner expression scope, no copy loop.
+fn nested_deployments(template: &J) -> Vec<(Option<String>, &J)> {
+    let Some(resources) = template.get("resources") else {
+        return Vec::new();
+    };
+    let entries: Vec<(Option<String>, &J)> = match &resources.kind {
+        JKind::Array(items) => items.iter().map(|r| (None, r)).collect(),
+        // languageVersion 2.0: resources keyed by symbolic name.
+        JKind::Object(members) => members
+            .iter()
+            .map(|m| (Some(m.key.clone()), &m.value))
+            .collect(),
+        _ => Vec::new(),
+    };
+    entries
+        .into_iter()
+        .filter(|(_, r)| {
+            r.get("type")
+                .and_then(J::as_str)
+                .is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Resources/deployments"))
+                && r.get("copy").is_none()
+                && r.get("properties")
+                    .and_then(|p| p.get("template"))
+                    .is_some_and(|t| matches!(t.kind, JKind::Object(_)))
+                && r.get("properties")
+                    .and_then(|p| p.get("expressionEvaluationOptions"))
+                    .and_then(|o| o.get("scope"))
+                    .and_then(J::as_str)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("inner"))
+        })
+        .collect()
+}
+
+impl<'t> Scope<'t> {
+    /// The nested deployment `reference(arg)` names: a symbolic name
+    /// (languageVersion 2.0), or `resourceId('Microsoft.Resources/deployments',
+    /// NAME)` where NAME is written exactly as the deployment's own name (the
+    /// same literal or the same expression, as Bicep compiles a module
+    /// reference): no evaluation, so an unknown name still matches itself.
+    fn deployment_named(&self, arg: &Expr) -> Option<&'t J> {
+        match arg {
+            Expr::String(symbolic) => self
+                .deployments
+                .iter()
+                .find(|(s, _)| {
+                    s.as_deref()
+                        .is_some_and(|s| s.eq_ignore_ascii_case(symbolic))
+                })
+                .map(|(_, r)| *r),
+            Expr::Call(f, call_args) if f == "resourceid" => match call_args.as_slice() {
+                [Expr::String(t), name]
+                    if t.eq_ignore_ascii_case("Microsoft.Resources/deployments") =>
+                {
+                    self.deployments.iter().map(|(_, r)| *r).find(|r| {
+                        match r.get("name").and_then(J::as_str).map(expr::classify) {
+                            Some(Template::Literal(l)) => {
+                                matches!(name, Expr::String(n) if n.eq_ignore_ascii_case(l))
+                            }
+                            Some(Template::Expression(e)) => {
+                                expr::parse(e).is_some_and(|parsed| parsed == *name)
+                            }
+                            None => false,
+                        }
+                    })
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// `{ outputs: { NAME: { value } } }` of a nested deployment, its
+    /// template evaluated with the parameters this scope gives it.
+    fn deployment_outputs(&self, deployment: &'t J) -> Value {
+        if self.reference_depth >= self.guard.limits.max_deployment_depth {
+            return Value::Unknown;
+        }
+        let key = format!("reference:{}", deployment.span.start);
+        self.memo(key, || {
+            let Some(properties) = deployment.get("properties") else {
+                return Value::Unknown;
+            };
+            let Some(template) = properties.get("template") else {
+                return Value::Unknown;
+            };
+            let supplied: HashMap<String, Value> = properties
+                .get("parameters")
+                .map(J::members)
+                .unwrap_or_default()
+                .iter()
+                .map(|m| {
+                    let value = m
+                        .value
+                        .get("value")
+                        .map_or(Value::Unknown, |v| self.node(v, v.span, &[]).value);
+                    (m.key.clone(), value)
+                })
+                .collect();
+            let mut inner = Scope::new(template, supplied, self.guard.clone());
+            inner.reference_depth = self.reference_depth + 1;
+            let mut outputs = Object::new();
+            for m in template.get("outputs").map(J::members).unwrap_or_default() {
+                let value = m
+                    .value
+                    .get("value")
+                    .map_or(Value::Unknown, |v| inner.node(v, v.span, &[]).value);
+                let mut output = Object::new();
+                output.insert("value", node(value));
+                outputs.insert(m.key.clone(), node(Value::Object(output)));
+            }
+            let mut result = Object::new();
+            result.insert("outputs", node(Value::Object(outputs)));
+            Value::Object(result)
+        })
     }
 }
 
@@ -1299,6 +1432,48 @@ mod tests {
         documented("[environment().name]", r#""AzureCloud""#);
         assert_eq!(eval("[tenant().tenantId]"), Value::Unknown);
         assert_eq!(eval("[deployment().name]"), Value::Unknown);
+    }
+
+    #[test]
+    fn reference_reads_a_nested_deployments_outputs() {
+        let module = r#"{"type": "Microsoft.Resources/deployments", "name": "dns",
+            "properties": {"expressionEvaluationOptions": {"scope": "inner"},
+              "parameters": {"zone": {"value": "[concat('privatelink.', parameters('service'))]"}},
+              "template": {"parameters": {"zone": {"type": "string"}},
+                "outputs": {"zoneName": {"type": "string", "value": "[parameters('zone')]"}}}}}"#;
+        let params = r#""parameters": {"service": {"type": "string", "defaultValue": "blob.core.windows.net"}}"#;
+        // languageVersion 2.0: by symbolic name.
+        let t = template(&format!(
+            r#"{{{params}, "resources": {{"dnsModule": {module}}}}}"#
+        ));
+        assert_eq!(
+            eval_in(&t, "[reference('dnsModule').outputs.zoneName.value]"),
+            s("privatelink.blob.core.windows.net")
+        );
+        // By resourceId, with the name written as the deployment's own.
+        let t = template(&format!(r#"{{{params}, "resources": [{module}]}}"#));
+        assert_eq!(
+            eval_in(
+                &t,
+                "[reference(resourceId('Microsoft.Resources/deployments', 'dns'), '2022-09-01').outputs.zoneName.value]"
+            ),
+            s("privatelink.blob.core.windows.net")
+        );
+        // Anything else stays unknown.
+        assert_eq!(
+            eval_in(
+                &t,
+                "[reference(resourceId('Microsoft.Resources/deployments', 'other')).outputs.zoneName.value]"
+            ),
+            Value::Unknown
+        );
+        assert_eq!(
+            eval_in(
+                &t,
+                "[reference(resourceId('Microsoft.Storage/storageAccounts', 'sa')).primaryEndpoints]"
+            ),
+            Value::Unknown
+        );
     }
 
     #[test]
