@@ -577,6 +577,24 @@ impl<'t> Scope<'t> {
         }
     }
 
+    /// The parameter values a nested deployment's `properties.parameters`
+    /// give its template, evaluated in this (the calling) scope.
+    pub fn supplied_parameters(&self, properties: &J, copies: &[Copy]) -> HashMap<String, Value> {
+        properties
+            .get("parameters")
+            .map(J::members)
+            .unwrap_or_default()
+            .iter()
+            .map(|m| {
+                let value = m
+                    .value
+                    .get("value")
+                    .map_or(Value::Unknown, |v| self.node(v, v.span, copies).value);
+                (m.key.clone(), value)
+            })
+            .collect()
+    }
+
     /// `{ outputs: { NAME: { value } } }` of a nested deployment, its
     /// template evaluated with the parameters this scope gives it.
     fn deployment_outputs(&self, deployment: &'t J) -> Value {
@@ -591,19 +609,7 @@ impl<'t> Scope<'t> {
             let Some(template) = properties.get("template") else {
                 return Value::Unknown;
             };
-            let supplied: HashMap<String, Value> = properties
-                .get("parameters")
-                .map(J::members)
-                .unwrap_or_default()
-                .iter()
-                .map(|m| {
-                    let value = m
-                        .value
-                        .get("value")
-                        .map_or(Value::Unknown, |v| self.node(v, v.span, &[]).value);
-                    (m.key.clone(), value)
-                })
-                .collect();
+            let supplied = self.supplied_parameters(properties, &[]);
             let mut inner = Scope::new(template, supplied, self.guard.clone());
             inner.reference_depth = self.reference_depth + 1;
             let mut outputs = Object::new();

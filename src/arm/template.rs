@@ -439,19 +439,7 @@ impl Builder {
             .and_then(J::as_str)
             .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
         if inner {
-            let supplied: HashMap<String, Value> = properties
-                .get("parameters")
-                .map(J::members)
-                .unwrap_or_default()
-                .iter()
-                .map(|m| {
-                    let value = m
-                        .value
-                        .get("value")
-                        .map_or(Value::Unknown, |v| scope.node(v, v.span, copies).value);
-                    (m.key.clone(), value)
-                })
-                .collect();
+            let supplied = scope.supplied_parameters(properties, copies);
             let inner_scope = Scope::new(template, supplied, self.guard.clone());
             self.resources(
                 &inner_scope,
