@@ -1297,8 +1297,23 @@ fn function(name: &str, args: Vec<Value>) -> Value {
         ("subscription", []) => {
             unknown_object(&["id", "subscriptionId", "tenantId", "displayName"])
         }
+        ("uniquestring" | "guid", [_, ..]) => {
+            // Every argument must be a known string; ARM refuses anything else.
+            let parts: Option<Vec<String>> = args
+                .iter()
+                .map(|a| match a {
+                    V::String(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect();
+            match parts {
+                Some(parts) if name == "guid" => V::String(crate::arm::hash::guid(&parts)),
+                Some(parts) => V::String(crate::arm::hash::unique_string(&parts)),
+                None => V::Unknown,
+            }
+        }
         _ => {
-            // reference(), list*(), uniqueString(), guid(), utcNow(), newGuid(),
+            // reference(), list*(), utcNow(), newGuid(),
             // deployment(), environment(), user functions, and anything else.
             V::Unknown
         }
@@ -1515,6 +1530,13 @@ mod tests {
         assert_eq!(eval("[empty('')]"), Value::Bool(true));
         assert_eq!(eval("[not(true())]"), Value::Bool(false));
         assert_eq!(eval("[uniqueString(resourceGroup().id)]"), Value::Unknown);
+        assert_eq!(eval("[uniqueString('test')]"), s("rbgf3xv4ufgzg"));
+        assert_eq!(
+            eval("[guid('a', 'b', 'c')]"),
+            s("a98fa280-e03f-5afa-8d8e-92d0a9c201e8")
+        );
+        assert_eq!(eval("[guid(subscription().id, 'x')]"), Value::Unknown);
+        assert_eq!(eval("[uniqueString(1)]"), Value::Unknown);
         assert_eq!(eval("[resourceGroup().location]"), Value::Unknown);
         assert_eq!(eval("[[literal]"), s("[literal]"));
         assert_eq!(eval("[concat('a',]"), Value::Unknown);

@@ -7,6 +7,7 @@
 
 pub mod eval;
 pub mod expr;
+mod hash;
 pub mod json;
 mod template;
 
