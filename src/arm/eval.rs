@@ -5,6 +5,7 @@
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use crate::arm::expr::{self, Expr, Template};
 use crate::arm::json::{J, JKind};
@@ -26,11 +27,22 @@ pub struct Copy {
     pub index: Option<i64>,
 }
 
+/// Where values came from: an expression's span → the parameter values and
+/// variables it read (their spans, and a label saying which), transitively.
+pub type Provenance = HashMap<Span, Vec<(Span, String)>>;
+
+/// At most this many sources are kept per expression.
+const MAX_SOURCES: usize = 4;
+
 /// The parameters and variables visible to expressions in one template (a
 /// nested deployment with inner scope has its own).
 pub struct Scope<'t> {
     parameters: HashMap<String, &'t J>,
-    supplied: HashMap<String, Value>,
+    /// Values given from outside: by a parameter file, or by the enclosing
+    /// deployment's `parameters` (spans in that file or template).
+    supplied: HashMap<String, Node>,
+    /// Shared with the scopes of nested deployments.
+    provenance: Rc<RefCell<Provenance>>,
     variables: HashMap<String, &'t J>,
     cache: RefCell<HashMap<String, Value>>,
     busy: RefCell<HashSet<String>>,
@@ -47,7 +59,7 @@ pub struct Scope<'t> {
 
 impl<'t> Scope<'t> {
     /// `supplied` are parameter values given by an enclosing deployment.
-    pub fn new(template: &'t J, supplied: HashMap<String, Value>, guard: Guard) -> Scope<'t> {
+    pub fn new(template: &'t J, supplied: HashMap<String, Node>, guard: Guard) -> Scope<'t> {
         let by_name = |section: &str| {
             template
                 .get(section)
@@ -66,12 +78,81 @@ impl<'t> Scope<'t> {
                 .map(|(k, v)| (k.to_ascii_lowercase(), v))
                 .collect(),
             variables: by_name("variables"),
+            provenance: Rc::default(),
             cache: RefCell::new(HashMap::new()),
             busy: RefCell::new(HashSet::new()),
             lambdas: RefCell::new(Vec::new()),
             deployments: nested_deployments(template),
             reference_depth: 0,
             guard,
+        }
+    }
+
+    /// The scope of a nested deployment's `template`, fed `supplied` by this
+    /// one; it shares the limits and the provenance record.
+    pub fn nested(&self, template: &'t J, supplied: HashMap<String, Node>) -> Scope<'t> {
+        let mut inner = Scope::new(template, supplied, self.guard.clone());
+        inner.provenance = Rc::clone(&self.provenance);
+        inner
+    }
+
+    /// Where the values of this scope's expressions (and its nested
+    /// deployments') came from.
+    pub fn take_provenance(&self) -> Provenance {
+        std::mem::take(&mut *self.provenance.borrow_mut())
+    }
+
+    /// Records which parameters and variables the expression at `span` read.
+    fn note_sources(&self, span: Span, e: &Expr) {
+        let mut sources: Vec<(Span, String)> = Vec::new();
+        let add = |sources: &mut Vec<(Span, String)>, at: Span, label: String| {
+            if at != span && sources.len() < MAX_SOURCES && !sources.iter().any(|(s, _)| *s == at) {
+                sources.push((at, label));
+            }
+        };
+        let mut stack = vec![e];
+        while let Some(e) = stack.pop() {
+            match e {
+                Expr::Call(f, args) if f == "parameters" || f == "variables" => {
+                    if let [Expr::String(name)] = args.as_slice() {
+                        let lower = name.to_ascii_lowercase();
+                        let source = if f == "variables" {
+                            self.variables
+                                .get(&lower)
+                                .map(|v| (v.span, format!("variable `{name}` is defined here")))
+                        } else if let Some(node) = self.supplied.get(&lower) {
+                            node.span
+                                .map(|s| (s, format!("parameter `{name}` is given this value")))
+                        } else {
+                            self.parameters
+                                .get(&lower)
+                                .and_then(|p| p.get("defaultValue"))
+                                .map(|d| {
+                                    (d.span, format!("parameter `{name}` defaults to this value"))
+                                })
+                        };
+                        if let Some((at, label)) = source {
+                            add(&mut sources, at, label);
+                            // And where that value came from in turn.
+                            let further = self.provenance.borrow().get(&at).cloned();
+                            for (s, l) in further.unwrap_or_default() {
+                                add(&mut sources, s, l);
+                            }
+                        }
+                    }
+                    stack.extend(args);
+                }
+                Expr::Call(_, args) => stack.extend(args),
+                Expr::Member(target, _) => stack.push(target),
+                Expr::Index(target, index) => {
+                    stack.push(target);
+                    stack.push(index);
+                }
+                Expr::String(_) | Expr::Int(_) => {}
+            }
+        }
+        if !sources.is_empty() {
+            self.provenance.borrow_mut().insert(span, sources);
         }
     }
 
@@ -108,7 +189,7 @@ impl<'t> Scope<'t> {
     fn parameter(&self, name: &str) -> Value {
         let name = name.to_ascii_lowercase();
         if let Some(v) = self.supplied.get(&name) {
-            return v.clone();
+            return v.value.clone();
         }
         let Some(definition) = self.parameters.get(&name).copied() else {
             return Value::Unknown;
@@ -202,7 +283,13 @@ impl<'t> Scope<'t> {
             Template::Expression(e) => {
                 let max = self.guard.limits.max_expression_depth;
                 match expr::parse_within(e, max) {
-                    Ok(parsed) => self.eval(&parsed, copies),
+                    Ok(parsed) => {
+                        let value = self.eval(&parsed, copies);
+                        if value != Value::Unknown {
+                            self.note_sources(span, &parsed);
+                        }
+                        value
+                    }
                     Err(expr::Unparsed::TooDeep) => {
                         self.guard.hit(
                             span,
@@ -579,7 +666,7 @@ impl<'t> Scope<'t> {
 
     /// The parameter values a nested deployment's `properties.parameters`
     /// give its template, evaluated in this (the calling) scope.
-    pub fn supplied_parameters(&self, properties: &J, copies: &[Copy]) -> HashMap<String, Value> {
+    pub fn supplied_parameters(&self, properties: &J, copies: &[Copy]) -> HashMap<String, Node> {
         properties
             .get("parameters")
             .map(J::members)
@@ -589,7 +676,9 @@ impl<'t> Scope<'t> {
                 let value = m
                     .value
                     .get("value")
-                    .map_or(Value::Unknown, |v| self.node(v, v.span, copies).value);
+                    .map_or(Node::new(Value::Unknown, None), |v| {
+                        self.node(v, v.span, copies)
+                    });
                 (m.key.clone(), value)
             })
             .collect()
@@ -610,7 +699,7 @@ impl<'t> Scope<'t> {
                 return Value::Unknown;
             };
             let supplied = self.supplied_parameters(properties, &[]);
-            let mut inner = Scope::new(template, supplied, self.guard.clone());
+            let mut inner = self.nested(template, supplied);
             inner.reference_depth = self.reference_depth + 1;
             let mut outputs = Object::new();
             for m in template.get("outputs").map(J::members).unwrap_or_default() {

@@ -118,7 +118,7 @@ pub fn load_json_input(
                     .map(json::J::members)
                     .unwrap_or_default()
                     .iter()
-                    .map(|m| (m.key.clone(), Value::Unknown))
+                    .map(|m| (m.key.clone(), Node::new(Value::Unknown, None)))
                     .collect()
             })
         }
@@ -136,7 +136,7 @@ pub fn load_json_input(
 struct Bound {
     file: Option<crate::source::FileId>,
     /// `None` when the file could not be read as a parameter file.
-    values: Option<HashMap<String, Value>>,
+    values: Option<HashMap<String, Node>>,
     problem: Option<Problem>,
 }
 
@@ -203,8 +203,8 @@ fn parameter_file(sources: &SourceMap, path: &Path, limits: Limits) -> Bound {
         .iter()
         .map(|m| {
             let value = match m.value.get("value") {
-                Some(v) => literal(v).value,
-                None => Value::Unknown,
+                Some(v) => literal(v),
+                None => Node::new(Value::Unknown, Some(m.span)),
             };
             (m.key.clone(), value)
         })

@@ -57,7 +57,7 @@ impl Builder {
 
     /// Adds every resource of the root `template`, its parameters bound to
     /// `supplied` (from a parameter file) or else to their defaults.
-    pub fn template_with(&mut self, template: &J, supplied: HashMap<String, Value>) {
+    pub fn template_with(&mut self, template: &J, supplied: HashMap<String, Node>) {
         let scope = Scope::new(template, supplied, self.guard.clone());
         let context = Context {
             exists: Truth::True,
@@ -65,6 +65,7 @@ impl Builder {
             resource_group: Part::Unknown,
         };
         self.resources(&scope, template, "", &context, &[], 0);
+        self.unit.provenance.extend(scope.take_provenance());
     }
 
     fn resources(
@@ -440,7 +441,7 @@ impl Builder {
             .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
         if inner {
             let supplied = scope.supplied_parameters(properties, copies);
-            let inner_scope = Scope::new(template, supplied, self.guard.clone());
+            let inner_scope = scope.nested(template, supplied);
             self.resources(
                 &inner_scope,
                 template,

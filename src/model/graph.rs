@@ -28,6 +28,10 @@ pub struct Unit {
     /// module call it does not read, a deployment of a linked template.
     /// Rules that prove something is missing need this empty.
     pub opaque: Vec<Span>,
+    /// Where computed values came from: a value's span → the spans of the
+    /// parameter values and variables that produced it, with labels. Findings
+    /// on such a value point there too.
+    pub provenance: HashMap<Span, Vec<(Span, String)>>,
 }
 
 pub type ResourceIdx = usize;
@@ -45,6 +49,8 @@ pub struct Graph {
     pub files: Vec<FileId>,
     /// See [`Unit::opaque`].
     pub opaque: Vec<Span>,
+    /// See [`Unit::provenance`].
+    pub provenance: HashMap<Span, Vec<(Span, String)>>,
     resources: Vec<Resource>,
     by_type: HashMap<String, Vec<ResourceIdx>>,
     by_key: HashMap<String, ResourceIdx>,
@@ -60,6 +66,7 @@ impl Graph {
             label: unit.label,
             files: unit.files,
             opaque: unit.opaque,
+            provenance: unit.provenance,
             resources: Vec::new(),
             by_type: HashMap::new(),
             by_key: HashMap::new(),

@@ -652,6 +652,15 @@ impl Rule {
                 }
             }
         }
+        // A value computed from parameters or variables: show where it came from.
+        for (span, text) in graph.provenance.get(&primary_span).into_iter().flatten() {
+            if *span != primary_span && !related.iter().any(|l: &Label| l.span == *span) {
+                related.push(Label {
+                    span: *span,
+                    text: text.clone(),
+                });
+            }
+        }
         let _ = sources;
         Some(Finding {
             rule: self.meta.id.clone(),
