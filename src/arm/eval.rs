@@ -44,6 +44,9 @@ pub struct Scope<'t> {
     /// Shared with the scopes of nested deployments.
     provenance: Rc<RefCell<Provenance>>,
     variables: HashMap<String, &'t J>,
+    /// Variables defined by `"copy": [{ "name", "count", "input" }]` in the
+    /// variables section: name → that loop.
+    variable_copies: HashMap<String, &'t J>,
     cache: RefCell<HashMap<String, Value>>,
     busy: RefCell<HashSet<String>>,
     /// `lambdaVariables('x')` bindings of the lambdas being applied, innermost last.
@@ -78,6 +81,17 @@ impl<'t> Scope<'t> {
                 .map(|(k, v)| (k.to_ascii_lowercase(), v))
                 .collect(),
             variables: by_name("variables"),
+            variable_copies: template
+                .get("variables")
+                .and_then(|v| v.get("copy"))
+                .map(J::items)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|spec| {
+                    let name = spec.get("name").and_then(J::as_str)?;
+                    Some((name.to_ascii_lowercase(), spec))
+                })
+                .collect(),
             provenance: Rc::default(),
             cache: RefCell::new(HashMap::new()),
             busy: RefCell::new(HashSet::new()),
@@ -119,6 +133,7 @@ impl<'t> Scope<'t> {
                         let source = if f == "variables" {
                             self.variables
                                 .get(&lower)
+                                .or_else(|| self.variable_copies.get(&lower))
                                 .map(|v| (v.span, format!("variable `{name}` is defined here")))
                         } else if let Some(node) = self.supplied.get(&lower) {
                             node.span
@@ -204,6 +219,16 @@ impl<'t> Scope<'t> {
 
     fn variable(&self, name: &str) -> Value {
         let name = name.to_ascii_lowercase();
+        if let Some(spec) = self.variable_copies.get(&name).copied() {
+            // A variable copy loop: the array of its evaluated inputs.
+            return self.memo(format!("v:{name}"), || {
+                let mut object = Object::new();
+                self.property_copy(spec, &mut object, &[]);
+                object
+                    .get(&name)
+                    .map_or(Value::Unknown, |n| n.value.clone())
+            });
+        }
         let Some(definition) = self.variables.get(&name).copied() else {
             return Value::Unknown;
         };
@@ -1668,6 +1693,32 @@ mod tests {
         assert_eq!(
             eval("[resourceId('Microsoft.Network/virtualNetworks/subnets', 'only-one')]"),
             Value::Unknown
+        );
+    }
+
+    #[test]
+    fn variable_copy_loops_evaluate_as_documented() {
+        // Microsoft Learn, "Variable iteration in ARM templates".
+        let t = template(
+            r#"{"parameters": {"itemCount": {"type": "int", "defaultValue": 5}},
+                "variables": {"copy": [
+                  {"name": "stringArray", "count": "[parameters('itemCount')]",
+                   "input": "[concat('item', copyIndex('stringArray', 1))]"},
+                  {"name": "objectArray", "count": "[parameters('itemCount')]",
+                   "input": {"name": "[concat('myDataDisk', copyIndex('objectArray', 1))]",
+                             "diskSizeGB": "1", "diskIndex": "[copyIndex('objectArray')]"}}]}}"#,
+        );
+        assert!(same_json(
+            &eval_in(&t, "[variables('stringArray')]"),
+            &eval("[createArray('item1', 'item2', 'item3', 'item4', 'item5')]")
+        ));
+        assert!(same_json(
+            &eval_in(&t, "[variables('objectArray')[4]]"),
+            &eval("[createObject('name', 'myDataDisk5', 'diskSizeGB', '1', 'diskIndex', 4)]")
+        ));
+        assert_eq!(
+            eval_in(&t, "[length(variables('objectArray'))]"),
+            Value::Number(5.0)
         );
     }
 
