@@ -1289,6 +1289,29 @@ fn function(name: &str, args: Vec<Value>) -> Value {
                 .and_then(|bytes| String::from_utf8(bytes).ok())
                 .map_or(V::Unknown, V::String)
         }
+        ("datauri", [V::String(s)]) => {
+            use base64::Engine as _;
+            V::String(format!(
+                "data:text/plain;charset=utf8;base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(s)
+            ))
+        }
+        ("datauritostring", [V::String(s)]) => {
+            use base64::Engine as _;
+            // Only base64 data URIs; any other encoding is not guessed.
+            s.strip_prefix("data:")
+                .and_then(|rest| rest.split_once(','))
+                .filter(|(meta, _)| meta.ends_with(";base64"))
+                .and_then(|(_, data)| base64::engine::general_purpose::STANDARD.decode(data).ok())
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .map_or(V::Unknown, V::String)
+        }
+        ("parsecidr", [V::String(s)]) => crate::arm::cidr::parse_cidr(s),
+        ("cidrsubnet", [V::String(s), V::Number(prefix), V::Number(index)]) => {
+            crate::arm::cidr::cidr_subnet(s, *prefix, *index)
+        }
+        ("cidrhost", [V::String(s), V::Number(index)]) => crate::arm::cidr::cidr_host(s, *index),
+        ("managementgroup", _) => unknown_object(&["id", "name", "properties"]),
         ("uricomponent", [V::String(s)]) => V::String(escape_data(s)),
         ("uricomponenttostring", [V::String(s)]) => unescape_data(s).map_or(V::Unknown, V::String),
         ("uri", [V::String(base), V::String(relative)]) => V::String(combine_uri(base, relative)),
@@ -1645,6 +1668,23 @@ mod tests {
         assert_eq!(eval("[not(true())]"), Value::Bool(false));
         assert_eq!(eval("[uniqueString(resourceGroup().id)]"), Value::Unknown);
         assert_eq!(eval("[uniqueString('test')]"), s("rbgf3xv4ufgzg"));
+        // Microsoft Learn's dataUri / dataUriToString examples.
+        assert_eq!(
+            eval("[dataUri('Hello')]"),
+            s("data:text/plain;charset=utf8;base64,SGVsbG8=")
+        );
+        assert_eq!(
+            eval("[dataUriToString('data:;base64,SGVsbG8sIFdvcmxkIQ==')]"),
+            s("Hello, World!")
+        );
+        assert_eq!(
+            eval("[cidrSubnet('10.144.0.0/20', 24, 3)]"),
+            s("10.144.3.0/24")
+        );
+        assert_eq!(
+            eval("[parseCidr('10.144.0.0/20').broadcast]"),
+            s("10.144.15.255")
+        );
         assert_eq!(
             eval("[guid('a', 'b', 'c')]"),
             s("a98fa280-e03f-5afa-8d8e-92d0a9c201e8")

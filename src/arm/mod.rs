@@ -5,6 +5,7 @@
 //! config names) binds the template's parameters. `templateLink`ed templates
 //! are not read (issue #3); what they would decide stays unknown.
 
+mod cidr;
 pub mod eval;
 pub mod expr;
 mod hash;
