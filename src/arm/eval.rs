@@ -399,9 +399,19 @@ impl<'t> Scope<'t> {
             }
             // A nested deployment's outputs; any other reference is unknown.
             "reference" => {
-                return match args.first().and_then(|a| self.deployment_named(a)) {
-                    Some(deployment) => self.deployment_outputs(deployment),
-                    None => Value::Unknown,
+                let Some(arg) = args.first() else {
+                    return Value::Unknown;
+                };
+                if let Some(deployment) = self.deployment_named(arg) {
+                    return self.deployment_outputs(deployment, None);
+                }
+                // One instance of a deployment copy loop (a Bicep module loop):
+                // `format('name[{0}]', i)` in languageVersion 2.0, or the id of
+                // the instance's evaluated name.
+                return match self.eval(arg, copies) {
+                    Value::String(indexed) => self.copied_deployment(&indexed),
+                    Value::Id(id) => self.copied_deployment_with_id(&id),
+                    _ => Value::Unknown,
                 };
             }
             _ => {}
@@ -618,7 +628,8 @@ impl Scope<'_> {
 }
 
 /// The nested deployments of `template` whose outputs can be evaluated: an
-/// inline template, inner expression scope, no copy loop.
+/// inline template and inner expression scope (copy loops included: their
+/// instances are referred to by index or by evaluated name).
 fn nested_deployments(template: &J) -> Vec<(Option<String>, &J)> {
     let Some(resources) = template.get("resources") else {
         return Vec::new();
@@ -638,7 +649,6 @@ fn nested_deployments(template: &J) -> Vec<(Option<String>, &J)> {
             r.get("type")
                 .and_then(J::as_str)
                 .is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Resources/deployments"))
-                && r.get("copy").is_none()
                 && r.get("properties")
                     .and_then(|p| p.get("template"))
                     .is_some_and(|t| matches!(t.kind, JKind::Object(_)))
@@ -658,7 +668,7 @@ impl<'t> Scope<'t> {
     /// same literal or the same expression, as Bicep compiles a module
     /// reference): no evaluation, so an unknown name still matches itself.
     fn deployment_named(&self, arg: &Expr) -> Option<&'t J> {
-        match arg {
+        let found = match arg {
             Expr::String(symbolic) => self
                 .deployments
                 .iter()
@@ -686,7 +696,9 @@ impl<'t> Scope<'t> {
                 _ => None,
             },
             _ => None,
-        }
+        };
+        // A copy loop's instances are named with an index: see copied_deployment.
+        found.filter(|d| d.get("copy").is_none())
     }
 
     /// The parameter values a nested deployment's `properties.parameters`
@@ -709,13 +721,92 @@ impl<'t> Scope<'t> {
             .collect()
     }
 
-    /// `{ outputs: { NAME: { value } } }` of a nested deployment, its
-    /// template evaluated with the parameters this scope gives it.
-    fn deployment_outputs(&self, deployment: &'t J) -> Value {
+    /// `reference('NAME[i]')`: instance `i` of the copied deployment with
+    /// symbolic name NAME.
+    fn copied_deployment(&self, indexed: &str) -> Value {
+        let Some((name, index)) = indexed
+            .strip_suffix(']')
+            .and_then(|s| s.split_once('['))
+            .and_then(|(n, i)| Some((n, i.parse::<i64>().ok()?)))
+        else {
+            return Value::Unknown;
+        };
+        let found = self.deployments.iter().find(|(symbolic, r)| {
+            r.get("copy").is_some()
+                && symbolic
+                    .as_deref()
+                    .is_some_and(|s| s.eq_ignore_ascii_case(name))
+        });
+        match found {
+            Some((_, deployment)) => self.instance_outputs(deployment, index),
+            None => Value::Unknown,
+        }
+    }
+
+    /// `reference(resourceId('Microsoft.Resources/deployments', NAME))` where
+    /// NAME is the evaluated name of one instance of a copied deployment.
+    fn copied_deployment_with_id(&self, id: &ArmId) -> Value {
+        if !id
+            .rtype
+            .eq_ignore_ascii_case("Microsoft.Resources/deployments")
+        {
+            return Value::Unknown;
+        }
+        let Some(Part::Known(wanted)) = id.names.first() else {
+            return Value::Unknown;
+        };
+        for (_, deployment) in self
+            .deployments
+            .iter()
+            .filter(|(_, r)| r.get("copy").is_some())
+        {
+            let Some(copy) = deployment.get("copy") else {
+                continue;
+            };
+            let Value::Number(count) = copy
+                .get("count")
+                .map_or(Value::Unknown, |c| self.node(c, c.span, &[]).value)
+            else {
+                continue;
+            };
+            if count.fract() != 0.0 || count < 0.0 || count > self.guard.limits.max_copies as f64 {
+                continue;
+            }
+            for index in 0..count as i64 {
+                let copies = instance_copies(deployment, index);
+                let name = deployment
+                    .get("name")
+                    .map_or(Value::Unknown, |n| self.node(n, n.span, &copies).value);
+                if matches!(&name, Value::String(n) if n.eq_ignore_ascii_case(wanted)) {
+                    return self.instance_outputs(deployment, index);
+                }
+            }
+        }
+        Value::Unknown
+    }
+
+    /// The outputs of instance `index` of a copied deployment.
+    fn instance_outputs(&self, deployment: &'t J, index: i64) -> Value {
+        let count = deployment
+            .get("copy")
+            .and_then(|c| c.get("count"))
+            .map_or(Value::Unknown, |c| self.node(c, c.span, &[]).value);
+        match count {
+            Value::Number(n) if index >= 0 && (index as f64) < n => {
+                self.deployment_outputs(deployment, Some(index))
+            }
+            _ => Value::Unknown,
+        }
+    }
+
+    /// `{ outputs: { NAME: { value } } }` of a nested deployment (instance
+    /// `index` of its copy loop, if it has one), its template evaluated with
+    /// the parameters this scope gives it.
+    fn deployment_outputs(&self, deployment: &'t J, index: Option<i64>) -> Value {
         if self.reference_depth >= self.guard.limits.max_deployment_depth {
             return Value::Unknown;
         }
-        let key = format!("reference:{}", deployment.span.start);
+        let key = format!("reference:{}:{index:?}", deployment.span.start);
         self.memo(key, || {
             let Some(properties) = deployment.get("properties") else {
                 return Value::Unknown;
@@ -723,7 +814,8 @@ impl<'t> Scope<'t> {
             let Some(template) = properties.get("template") else {
                 return Value::Unknown;
             };
-            let supplied = self.supplied_parameters(properties, &[]);
+            let copies = index.map_or_else(Vec::new, |i| instance_copies(deployment, i));
+            let supplied = self.supplied_parameters(properties, &copies);
             let mut inner = self.nested(template, supplied);
             inner.reference_depth = self.reference_depth + 1;
             let mut outputs = Object::new();
@@ -741,6 +833,20 @@ impl<'t> Scope<'t> {
             Value::Object(result)
         })
     }
+}
+
+/// The copy context of instance `index` of a resource copy loop.
+fn instance_copies(resource: &J, index: i64) -> Vec<Copy> {
+    let name = resource
+        .get("copy")
+        .and_then(|c| c.get("name"))
+        .and_then(J::as_str)
+        .unwrap_or("");
+    vec![Copy {
+        name: name.to_string(),
+        resource: true,
+        index: Some(index),
+    }]
 }
 
 fn copy_index(args: Vec<Value>, copies: &[Copy]) -> Value {
@@ -1629,6 +1735,52 @@ mod tests {
             eval_in(
                 &t,
                 "[reference(resourceId('Microsoft.Storage/storageAccounts', 'sa')).primaryEndpoints]"
+            ),
+            Value::Unknown
+        );
+    }
+
+    #[test]
+    fn reference_reads_an_instance_of_a_module_loop() {
+        let module = r#"{"type": "Microsoft.Resources/deployments",
+            "name": "[format('dns-{0}', copyIndex())]",
+            "copy": {"name": "zones", "count": "[length(variables('services'))]"},
+            "properties": {"expressionEvaluationOptions": {"scope": "inner"},
+              "parameters": {"zone": {"value": "[concat('privatelink.', variables('services')[copyIndex()])]"}},
+              "template": {"parameters": {"zone": {"type": "string"}},
+                "outputs": {"zoneName": {"type": "string", "value": "[parameters('zone')]"}}}}}"#;
+        let variables = r#""variables": {"services": ["blob.core.windows.net", "postgres.database.azure.com"]}"#;
+        // languageVersion 2.0, as Bicep compiles `dnsModules[1].outputs.zoneName`.
+        let t = template(&format!(
+            r#"{{{variables}, "resources": {{"dnsModules": {module}}}}}"#
+        ));
+        assert_eq!(
+            eval_in(
+                &t,
+                "[reference(format('dnsModules[{0}]', 1)).outputs.zoneName.value]"
+            ),
+            s("privatelink.postgres.database.azure.com")
+        );
+        assert_eq!(
+            eval_in(
+                &t,
+                "[reference(format('dnsModules[{0}]', 2)).outputs.zoneName.value]"
+            ),
+            Value::Unknown
+        );
+        // Classic: by the id of the instance's evaluated name.
+        let t = template(&format!(r#"{{{variables}, "resources": [{module}]}}"#));
+        assert_eq!(
+            eval_in(
+                &t,
+                "[reference(resourceId('Microsoft.Resources/deployments', format('dns-{0}', 0))).outputs.zoneName.value]"
+            ),
+            s("privatelink.blob.core.windows.net")
+        );
+        assert_eq!(
+            eval_in(
+                &t,
+                "[reference(resourceId('Microsoft.Resources/deployments', 'dns-7')).outputs.zoneName.value]"
             ),
             Value::Unknown
         );
