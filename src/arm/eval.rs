@@ -57,6 +57,11 @@ pub struct Scope<'t> {
     deployments: Vec<(Option<String>, &'t J)>,
     /// How many `reference()`s into nested deployments led here.
     reference_depth: usize,
+    /// User-defined functions (`functions[].members`), by lower-cased
+    /// `namespace.name`: Bicep's `func` declarations compile to them.
+    functions: Rc<HashMap<String, &'t J>>,
+    /// How many user-defined function calls are being evaluated.
+    function_depth: usize,
     guard: Guard,
 }
 
@@ -98,8 +103,52 @@ impl<'t> Scope<'t> {
             lambdas: RefCell::new(Vec::new()),
             deployments: nested_deployments(template),
             reference_depth: 0,
+            functions: Rc::new(user_functions(template)),
+            function_depth: 0,
             guard,
         }
+    }
+
+    /// Calls the user-defined function `definition` (a `members` entry):
+    /// its body sees only its own parameters, bound to `args`, and the other
+    /// user functions; an argument count that does not match is unknown.
+    fn user_function(&self, definition: &'t J, args: Vec<Value>) -> Value {
+        if self.function_depth >= MAX_DEPTH {
+            return Value::Unknown;
+        }
+        let declared = definition
+            .get("parameters")
+            .map(J::items)
+            .unwrap_or_default();
+        if declared.len() != args.len() {
+            return Value::Unknown;
+        }
+        let mut supplied = HashMap::new();
+        for (p, value) in declared.iter().zip(args) {
+            let Some(name) = p.get("name").and_then(J::as_str) else {
+                return Value::Unknown;
+            };
+            supplied.insert(name.to_ascii_lowercase(), Node::new(value, None));
+        }
+        let Some(body) = definition.get("output").and_then(|o| o.get("value")) else {
+            return Value::Unknown;
+        };
+        let scope = Scope {
+            parameters: HashMap::new(),
+            supplied,
+            provenance: Rc::clone(&self.provenance),
+            variables: HashMap::new(),
+            variable_copies: HashMap::new(),
+            cache: RefCell::new(HashMap::new()),
+            busy: RefCell::new(HashSet::new()),
+            lambdas: RefCell::new(Vec::new()),
+            deployments: Vec::new(),
+            reference_depth: self.reference_depth,
+            functions: Rc::clone(&self.functions),
+            function_depth: self.function_depth + 1,
+            guard: self.guard.clone(),
+        };
+        scope.node(body, body.span, &[]).value
     }
 
     /// The scope of a nested deployment's `template`, fed `supplied` by this
@@ -417,6 +466,12 @@ impl<'t> Scope<'t> {
             _ => {}
         }
         let values: Vec<Value> = args.iter().map(|a| self.eval(a, copies)).collect();
+        if name.contains('.') {
+            return match self.functions.get(name) {
+                Some(definition) => self.user_function(definition, values),
+                None => Value::Unknown,
+            };
+        }
         function(name, values)
     }
 }
@@ -833,6 +888,23 @@ impl<'t> Scope<'t> {
             Value::Object(result)
         })
     }
+}
+
+/// `"functions": [{ "namespace": "ns", "members": { "name": {…} } }]`.
+fn user_functions(template: &J) -> HashMap<String, &J> {
+    let mut out = HashMap::new();
+    for group in template.get("functions").map(J::items).unwrap_or_default() {
+        let Some(namespace) = group.get("namespace").and_then(J::as_str) else {
+            continue;
+        };
+        for m in group.get("members").map(J::members).unwrap_or_default() {
+            out.insert(
+                format!("{namespace}.{}", m.key).to_ascii_lowercase(),
+                &m.value,
+            );
+        }
+    }
+    out
 }
 
 /// The copy context of instance `index` of a resource copy loop.
@@ -1784,6 +1856,34 @@ mod tests {
             ),
             Value::Unknown
         );
+    }
+
+    #[test]
+    fn user_defined_functions_evaluate_with_their_own_parameters() {
+        let t = template(
+            r#"{"parameters": {"service": {"type": "string", "defaultValue": "outer"}},
+                "functions": [{"namespace": "contoso", "members": {
+                  "zoneName": {"parameters": [{"name": "service", "type": "string"}],
+                    "output": {"type": "string", "value": "[format('privatelink.{0}', parameters('service'))]"}},
+                  "postgresZone": {"parameters": [],
+                    "output": {"type": "string", "value": "[contoso.zoneName('postgres.database.azure.com')]"}},
+                  "leaky": {"parameters": [],
+                    "output": {"type": "string", "value": "[variables('x')]"}}}}],
+                "variables": {"x": "a variable"}}"#,
+        );
+        assert_eq!(
+            eval_in(&t, "[contoso.zoneName('blob.core.windows.net')]"),
+            s("privatelink.blob.core.windows.net")
+        );
+        // One function calling another; names are case-insensitive.
+        assert_eq!(
+            eval_in(&t, "[Contoso.PostgresZone()]"),
+            s("privatelink.postgres.database.azure.com")
+        );
+        // A function sees neither the template's variables nor wrong arity.
+        assert_eq!(eval_in(&t, "[contoso.leaky()]"), Value::Unknown);
+        assert_eq!(eval_in(&t, "[contoso.zoneName()]"), Value::Unknown);
+        assert_eq!(eval_in(&t, "[other.zoneName('x')]"), Value::Unknown);
     }
 
     #[test]
