@@ -55,6 +55,9 @@ pub struct Scope<'t> {
     /// scope (Bicep modules), with their symbolic names in languageVersion 2.0:
     /// what `reference(<deployment>).outputs` reads.
     deployments: Vec<(Option<String>, &'t J)>,
+    /// The other resources declared at the top of this template, for
+    /// `reference()` of what the template itself sets.
+    declared: Vec<(Option<String>, &'t J)>,
     /// How many `reference()`s into nested deployments led here.
     reference_depth: usize,
     /// User-defined functions (`functions[].members`), by lower-cased
@@ -102,6 +105,14 @@ impl<'t> Scope<'t> {
             busy: RefCell::new(HashSet::new()),
             lambdas: RefCell::new(Vec::new()),
             deployments: nested_deployments(template),
+            declared: top_level_resources(template)
+                .into_iter()
+                .filter(|(_, r)| {
+                    r.get("type")
+                        .and_then(J::as_str)
+                        .is_some_and(|t| !t.eq_ignore_ascii_case("Microsoft.Resources/deployments"))
+                })
+                .collect(),
             reference_depth: 0,
             functions: Rc::new(user_functions(template)),
             function_depth: 0,
@@ -143,6 +154,7 @@ impl<'t> Scope<'t> {
             busy: RefCell::new(HashSet::new()),
             lambdas: RefCell::new(Vec::new()),
             deployments: Vec::new(),
+            declared: Vec::new(),
             reference_depth: self.reference_depth,
             functions: Rc::clone(&self.functions),
             function_depth: self.function_depth + 1,
@@ -454,6 +466,13 @@ impl<'t> Scope<'t> {
                 if let Some(deployment) = self.deployment_named(arg) {
                     return self.deployment_outputs(deployment, None);
                 }
+                let full = matches!(
+                    args.get(2).map(|a| self.eval(a, copies)),
+                    Some(Value::String(f)) if f.eq_ignore_ascii_case("full")
+                );
+                if let Some(resource) = self.declared_resource(arg, copies) {
+                    return self.declared_state(resource, full);
+                }
                 // One instance of a deployment copy loop (a Bicep module loop):
                 // `format('name[{0}]', i)` in languageVersion 2.0, or the id of
                 // the instance's evaluated name.
@@ -682,14 +701,13 @@ impl Scope<'_> {
     }
 }
 
-/// The nested deployments of `template` whose outputs can be evaluated: an
-/// inline template and inner expression scope (copy loops included: their
-/// instances are referred to by index or by evaluated name).
-fn nested_deployments(template: &J) -> Vec<(Option<String>, &J)> {
+/// The resources declared at the top of `template`, with their symbolic
+/// names in languageVersion 2.0.
+fn top_level_resources(template: &J) -> Vec<(Option<String>, &J)> {
     let Some(resources) = template.get("resources") else {
         return Vec::new();
     };
-    let entries: Vec<(Option<String>, &J)> = match &resources.kind {
+    match &resources.kind {
         JKind::Array(items) => items.iter().map(|r| (None, r)).collect(),
         // languageVersion 2.0: resources keyed by symbolic name.
         JKind::Object(members) => members
@@ -697,8 +715,14 @@ fn nested_deployments(template: &J) -> Vec<(Option<String>, &J)> {
             .map(|m| (Some(m.key.clone()), &m.value))
             .collect(),
         _ => Vec::new(),
-    };
-    entries
+    }
+}
+
+/// The nested deployments of `template` whose outputs can be evaluated: an
+/// inline template and inner expression scope (copy loops included: their
+/// instances are referred to by index or by evaluated name).
+fn nested_deployments(template: &J) -> Vec<(Option<String>, &J)> {
+    top_level_resources(template)
         .into_iter()
         .filter(|(_, r)| {
             r.get("type")
@@ -774,6 +798,76 @@ impl<'t> Scope<'t> {
                 (m.key.clone(), value)
             })
             .collect()
+    }
+
+    /// The resource declared here that `reference(arg)` names: by symbolic
+    /// name (languageVersion 2.0), or by an id whose type and name are known
+    /// and match one declaration's. Copy loops and `existing` resources are
+    /// left out: what Azure holds for them is not in the template.
+    fn declared_resource(&self, arg: &Expr, copies: &[Copy]) -> Option<&'t J> {
+        let plain = |r: &&'t J| {
+            r.get("copy").is_none()
+                && !matches!(r.get("existing").map(|e| &e.kind), Some(JKind::Bool(true)))
+        };
+        if let Expr::String(symbolic) = arg {
+            if let Some((_, r)) = self.declared.iter().find(|(s, _)| {
+                s.as_deref()
+                    .is_some_and(|s| s.eq_ignore_ascii_case(symbolic))
+            }) {
+                return Some(*r).filter(plain);
+            }
+        }
+        // By id, or (classic templates) by the bare name of a resource here.
+        let (rtype, wanted) = match self.eval(arg, copies) {
+            Value::Id(id) => {
+                let names: Option<Vec<&str>> = id.names.iter().map(Part::known).collect();
+                (Some(id.rtype.clone()), names?.join("/"))
+            }
+            Value::String(name) if !name.starts_with('/') => (None, name),
+            _ => return None,
+        };
+        let mut found = self.declared.iter().map(|(_, r)| *r).filter(|r| {
+            let type_matches = rtype.as_ref().is_none_or(|wanted_type| {
+                r.get("type")
+                    .and_then(J::as_str)
+                    .is_some_and(|t| t.eq_ignore_ascii_case(wanted_type))
+            });
+            type_matches
+                && matches!(
+                    r.get("name").map(|n| self.node(n, n.span, &[]).value),
+                    Some(Value::String(n)) if n.eq_ignore_ascii_case(&wanted)
+                )
+        });
+        let first = found.next()?;
+        // Two declarations of one id: which one Azure keeps is not guessed.
+        match found.next() {
+            Some(_) => None,
+            None => Some(first).filter(plain),
+        }
+    }
+
+    /// What `reference()` returns for a resource declared here: its
+    /// `properties` as the template sets them (or, with `'Full'`, the whole
+    /// declaration). What Azure fills in at deployment is absent, so unknown.
+    /// A resource that may not be deployed is unknown altogether.
+    fn declared_state(&self, resource: &'t J, full: bool) -> Value {
+        let deployed = match resource.get("condition") {
+            None => true,
+            Some(c) => self.node(c, c.span, &[]).value == Value::Bool(true),
+        };
+        if !deployed {
+            return Value::Unknown;
+        }
+        let key = format!("declared:{}:{full}", resource.span.start);
+        self.memo(key, || {
+            if full {
+                self.node(resource, resource.span, &[]).value
+            } else {
+                resource
+                    .get("properties")
+                    .map_or(Value::Unknown, |p| self.node(p, p.span, &[]).value)
+            }
+        })
     }
 
     /// `reference('NAME[i]')`: instance `i` of the copied deployment with
@@ -1884,6 +1978,62 @@ mod tests {
         assert_eq!(eval_in(&t, "[contoso.leaky()]"), Value::Unknown);
         assert_eq!(eval_in(&t, "[contoso.zoneName()]"), Value::Unknown);
         assert_eq!(eval_in(&t, "[other.zoneName('x')]"), Value::Unknown);
+    }
+
+    #[test]
+    fn reference_reads_what_the_template_sets_on_its_own_resources() {
+        let vnet = r#"{"type": "Microsoft.Network/virtualNetworks", "apiVersion": "2024-05-01",
+            "name": "[variables('vnetName')]", "location": "westeurope",
+            "properties": {"addressSpace": {"addressPrefixes": ["10.20.0.0/16"]}}}"#;
+        let existing = r#"{"type": "Microsoft.Network/virtualNetworks", "apiVersion": "2024-05-01",
+            "existing": true, "name": "hub"}"#;
+        let variables = r#""variables": {"vnetName": "vnet-app"}"#;
+        let prefix = "addressSpace.addressPrefixes[0]";
+        // languageVersion 2.0: `vnet.properties.addressSpace` compiles to reference('vnet').
+        let t = template(&format!(
+            r#"{{{variables}, "resources": {{"vnet": {vnet}, "hub": {existing}}}}}"#
+        ));
+        assert_eq!(
+            eval_in(&t, &format!("[reference('vnet').{prefix}]")),
+            s("10.20.0.0/16")
+        );
+        assert_eq!(
+            eval_in(&t, "[reference('vnet', '2024-05-01', 'Full').location]"),
+            s("westeurope")
+        );
+        // What Azure fills in, and resources that exist elsewhere, stay unknown.
+        assert_eq!(
+            eval_in(&t, "[reference('vnet').provisioningState]"),
+            Value::Unknown
+        );
+        assert_eq!(
+            eval_in(&t, "[reference('hub').addressSpace]"),
+            Value::Unknown
+        );
+        // Classic: by id, or by the resource's name.
+        let t = template(&format!(r#"{{{variables}, "resources": [{vnet}]}}"#));
+        assert_eq!(
+            eval_in(
+                &t,
+                &format!(
+                    "[reference(resourceId('Microsoft.Network/virtualNetworks', 'vnet-app')).{prefix}]"
+                )
+            ),
+            s("10.20.0.0/16")
+        );
+        assert_eq!(
+            eval_in(&t, &format!("[reference('vnet-app').{prefix}]")),
+            s("10.20.0.0/16")
+        );
+        assert_eq!(
+            eval_in(
+                &t,
+                &format!(
+                    "[reference(resourceId('Microsoft.Network/virtualNetworks', 'other')).{prefix}]"
+                )
+            ),
+            Value::Unknown
+        );
     }
 
     #[test]
