@@ -809,13 +809,13 @@ impl<'t> Scope<'t> {
             r.get("copy").is_none()
                 && !matches!(r.get("existing").map(|e| &e.kind), Some(JKind::Bool(true)))
         };
-        if let Expr::String(symbolic) = arg {
-            if let Some((_, r)) = self.declared.iter().find(|(s, _)| {
+        if let Expr::String(symbolic) = arg
+            && let Some((_, r)) = self.declared.iter().find(|(s, _)| {
                 s.as_deref()
                     .is_some_and(|s| s.eq_ignore_ascii_case(symbolic))
-            }) {
-                return Some(*r).filter(plain);
-            }
+            })
+        {
+            return Some(*r).filter(plain);
         }
         // By id, or (classic templates) by the bare name of a resource here.
         let (rtype, wanted) = match self.eval(arg, copies) {
