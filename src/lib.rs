@@ -5,6 +5,7 @@
 //! rendering, which lives in [`report`].
 
 pub mod arm;
+pub mod bicep;
 pub mod config;
 pub mod discover;
 pub mod limits;
