@@ -20,7 +20,7 @@ fn main() {
         .inputs
         .iter()
         .flat_map(|input| match input {
-            Input::Json { path, .. } => vec![path.clone()],
+            Input::Json { path, .. } | Input::Bicep { path, .. } => vec![path.clone()],
             Input::TerraformModule { files, .. } => files.clone(),
         })
         .collect();
@@ -32,6 +32,8 @@ fn main() {
             };
             let parsed = if path.extension().is_some_and(|e| e == "tf") {
                 hcl_edit::parser::parse_body(&text).is_ok()
+            } else if path.extension().is_some_and(|e| e == "bicep") {
+                plinth::bicep::syntax::parse(FileId(0), &text).is_ok()
             } else {
                 plinth::arm::json::parse(FileId(0), &text, 512).is_ok()
             };

@@ -20,6 +20,12 @@ pub enum Input {
         explicit: bool,
         parameters: Option<PathBuf>,
     },
+    /// A `.bicep` file, with the `.bicepparam` file that binds it, if any.
+    Bicep {
+        path: PathBuf,
+        explicit: bool,
+        parameters: Option<PathBuf>,
+    },
     /// A folder with `.tf` files: one Terraform module. `var_files` are the
     /// variable files Terraform would read, in order (later ones win).
     TerraformModule {
@@ -38,6 +44,9 @@ pub struct Discovered {
     /// same: the template of a parameter file named explicitly, the `.tf`
     /// files of a module whose `.tfvars` file was named.
     pub also_report: Vec<PathBuf>,
+    /// Compiled templates (`main.json` beside `main.bicep`) not checked:
+    /// their Bicep source is.
+    pub compiled_skipped: Vec<PathBuf>,
 }
 
 /// Finds the inputs under `paths`. A file given explicitly is always an input,
@@ -106,7 +115,28 @@ pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Discovered {
     // A template named explicitly and also found by a walk is one input.
     inputs.dedup_by(|a, b| match (&*a, &*b) {
         (Input::Json { path: pa, .. }, Input::Json { path: pb, .. }) => pa == pb,
+        (Input::Bicep { path: pa, .. }, Input::Bicep { path: pb, .. }) => pa == pb,
         _ => a == b,
+    });
+    // `main.json` compiled from `main.bicep` beside it: the Bicep is checked
+    // (findings on the lines people edit), the JSON not, unless named.
+    let bicep: std::collections::HashSet<PathBuf> = inputs
+        .iter()
+        .filter_map(|i| match i {
+            Input::Bicep { path, .. } => Some(path.with_extension("json")),
+            _ => None,
+        })
+        .collect();
+    inputs.retain(|i| match i {
+        Input::Json {
+            path,
+            explicit: false,
+            ..
+        } if bicep.contains(path) => {
+            found.compiled_skipped.push(path.clone());
+            false
+        }
+        _ => true,
     });
     found.inputs = inputs;
     found
@@ -149,6 +179,26 @@ fn classify(
                 parameters: parameter_file_of(path),
             });
             None
+        }
+        Some("bicep") => {
+            json.push(Input::Bicep {
+                path: path.to_path_buf(),
+                explicit,
+                parameters: crate::bicep::parameter_file_of(path),
+            });
+            None
+        }
+        // A `.bicepparam` file named on its own stands for its template;
+        // found by a walk, it is read with the template it binds.
+        Some("bicepparam") if explicit => {
+            let using = crate::bicep::using_of(path)?;
+            let template = path.parent().unwrap_or(Path::new(".")).join(using);
+            json.push(Input::Bicep {
+                path: template.clone(),
+                explicit: true,
+                parameters: Some(path.to_path_buf()),
+            });
+            Some(template)
         }
         Some("tf") | Some("tfvars") => {
             // A .tf or .tfvars file stands for its whole module folder.

@@ -165,6 +165,7 @@ pub fn check(options: &Options) -> Run {
                 var_files.extend(config.var_files_for(dir));
                 var_files.extend(options.var_files.iter().cloned());
             }
+            Input::Bicep { .. } => {}
         }
     }
     let mut report_paths = options.paths.clone();
@@ -207,6 +208,11 @@ pub fn check(options: &Options) -> Run {
                 path,
                 parameters: Some(parameters),
                 ..
+            }
+            | Input::Bicep {
+                path,
+                parameters: Some(parameters),
+                ..
             } => Some(report::ParameterFile {
                 template: slashed(path),
                 parameters: slashed(parameters),
@@ -215,6 +221,11 @@ pub fn check(options: &Options) -> Run {
         })
         .collect();
     summary.parameter_files.sort();
+    summary.compiled_skipped = discovered
+        .compiled_skipped
+        .iter()
+        .map(|p| slashed(p))
+        .collect();
     let mut unit_labels = Vec::new();
     let mut unit_files = HashMap::new();
     let mut unseen = Vec::new();
@@ -395,6 +406,9 @@ fn load_input(
         Input::Json {
             path, parameters, ..
         } => arm::load_json_input(sources, path, parameters.as_deref(), limits),
+        Input::Bicep {
+            path, parameters, ..
+        } => bicep::load_bicep_input(sources, path, parameters.as_deref(), limits),
         Input::TerraformModule {
             dir,
             files,

@@ -10,7 +10,7 @@ pub mod eval;
 pub mod expr;
 mod hash;
 pub mod json;
-mod template;
+pub(crate) mod template;
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -1,6 +1,188 @@
 //! Bicep front-end: `.bicep` and `.bicepparam` source read natively (issue
-//! #8), lowered into the ARM template a `bicep build` would produce, so that
-//! the ARM evaluator and every rule apply unchanged and findings point at the
-//! Bicep source.
+//! #8), offline, without the Bicep CLI. A file is lowered into the ARM
+//! template `bicep build` would produce (see [`lower`]), so that the ARM
+//! evaluator and every rule apply unchanged, and findings point at the Bicep
+//! source. Local modules are read and become nested deployments; registry
+//! modules are unseen (unknown).
 
+pub mod lower;
 pub mod syntax;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::Loaded;
+use crate::arm::eval::Scope;
+use crate::arm::json::{J, JKind};
+use crate::limits::{self, Guard, Limits};
+use crate::model::{Node, Value};
+use crate::report::Problem;
+use crate::source::{SourceMap, Span};
+
+/// Loads one `.bicep` file as a unit, its parameters bound by `parameters`
+/// (a `.bicepparam` file) when given.
+pub fn load_bicep_input(
+    sources: &SourceMap,
+    path: &Path,
+    parameters: Option<&Path>,
+    limits: Limits,
+) -> Loaded {
+    let mut loaded = Loaded::default();
+    if let Some(size) = limits::oversized(path, limits) {
+        loaded
+            .problems
+            .push(limits::file_too_big(path, size, limits));
+        return loaded;
+    }
+    let file = match sources.load(path) {
+        Ok(file) => file,
+        Err(err) => {
+            loaded
+                .problems
+                .push(Problem::new("io-error", format!("cannot read: {err}")).at(path, None));
+            return loaded;
+        }
+    };
+    loaded.files = 1;
+    let lowered = match lower::lower(sources, path, file) {
+        Ok(lowered) => lowered,
+        Err(problem) => {
+            loaded.problems.push(problem);
+            return loaded;
+        }
+    };
+    loaded.problems.extend(lowered.problems);
+    let guard = Guard::new(limits);
+    let mut builder = crate::arm::template::Builder::new(
+        file,
+        path.to_string_lossy().into_owned(),
+        guard.clone(),
+    );
+    loaded.files += lowered.files.len();
+    builder.unit.files.extend(lowered.files);
+    let supplied = match parameters {
+        Some(parameters) => {
+            let (bound, problem) = parameter_file(sources, parameters, guard.clone());
+            loaded.problems.extend(problem);
+            if let Some((file, values)) = bound {
+                builder.unit.files.push(file);
+                loaded.files += 1;
+                values
+            } else {
+                // A broken parameter file: what it meant to bind is unknown.
+                lowered
+                    .template
+                    .get("parameters")
+                    .map(J::members)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|m| (m.key.clone(), Node::new(Value::Unknown, None)))
+                    .collect()
+            }
+        }
+        None => HashMap::new(),
+    };
+    builder.template_with(&lowered.template, supplied);
+    loaded.units.push(builder.unit);
+    for hit in guard.take() {
+        loaded.problems.push(Limits::problem(sources, &hit));
+    }
+    loaded
+}
+
+/// The values a `.bicepparam` file binds: `param name = value`, each
+/// evaluated on its own (they may call functions, not read the template).
+#[allow(clippy::type_complexity)]
+fn parameter_file(
+    sources: &SourceMap,
+    path: &Path,
+    guard: Guard,
+) -> (
+    Option<(crate::source::FileId, HashMap<String, Node>)>,
+    Option<Problem>,
+) {
+    let file = match sources.load(path) {
+        Ok(file) => file,
+        Err(err) => {
+            return (
+                None,
+                Some(
+                    Problem::new("io-error", format!("cannot read parameter file: {err}"))
+                        .at(path, None),
+                ),
+            );
+        }
+    };
+    let source = sources.get(file);
+    let decls = match syntax::parse(file, &source.text) {
+        Ok(decls) => decls,
+        Err(e) => {
+            return (
+                None,
+                Some(lower::parse_problem(path, file, source.text.len(), &e)),
+            );
+        }
+    };
+    // The parameter file, lowered as a template whose parameters' defaults
+    // are the values it gives, then read back through the ARM evaluator.
+    let template = match lower::lower(sources, path, file) {
+        Ok(lowered) => lowered.template,
+        Err(problem) => return (None, Some(problem)),
+    };
+    let empty = J {
+        kind: JKind::Object(Vec::new()),
+        span: Span::new(file, 0, 0),
+    };
+    let scope = Scope::new(&empty, HashMap::new(), guard);
+    let mut values = HashMap::new();
+    for decl in &decls {
+        if let syntax::DeclKind::Param {
+            default: Some(value),
+            ..
+        } = &decl.kind
+        {
+            let node = template
+                .get("parameters")
+                .and_then(|p| p.get(&decl.name))
+                .and_then(|p| p.get("defaultValue"))
+                .map_or(Node::new(Value::Unknown, Some(value.span)), |d| {
+                    scope.node(d, d.span, &[])
+                });
+            values.insert(decl.name.clone(), node);
+        }
+    }
+    (Some((file, values)), None)
+}
+
+/// The `.bicepparam` file that binds `template` by default: `X.bicepparam`
+/// beside `X.bicep`, else the only `.bicepparam` in the folder whose `using`
+/// names it.
+pub fn parameter_file_of(template: &Path) -> Option<PathBuf> {
+    let same_name = template.with_extension("bicepparam");
+    if same_name.is_file() {
+        return Some(same_name);
+    }
+    let dir = template.parent()?;
+    let name = template.file_name()?.to_str()?;
+    let candidates: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "bicepparam"))
+        .filter(|p| using_of(p).is_some_and(|u| u.ends_with(name)))
+        .collect();
+    match candidates.as_slice() {
+        [only] => Some(only.clone()),
+        _ => None,
+    }
+}
+
+/// The template a `.bicepparam` file's `using` names, as written.
+pub fn using_of(parameters: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(parameters).ok()?;
+    text.lines().find_map(|line| {
+        let rest = line.trim().strip_prefix("using")?.trim();
+        let quoted = rest.strip_prefix('\'')?;
+        Some(quoted.split('\'').next()?.to_string())
+    })
+}

@@ -138,6 +138,10 @@ pub struct Summary {
     /// Which parameter file fed which ARM template (only when some did).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub parameter_files: Vec<ParameterFile>,
+    /// Compiled templates left unchecked because their `.bicep` source was
+    /// checked instead (only when there were some).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub compiled_skipped: Vec<String>,
 }
 
 /// An ARM template checked with the values of a parameter file.
