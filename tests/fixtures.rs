@@ -1,10 +1,10 @@
 //! Runs the real `plinth` binary over every rule fixture.
 //!
-//! Layout: `fixtures/<RULE>/<arm|terraform>/<case>/`. A case named `bad…` must
+//! Layout: `fixtures/<RULE>/<arm|bicep|terraform>/<case>/`. A case named `bad…` must
 //! raise that rule and nothing else; `good…` and `unknown…` cases must raise
 //! nothing at all — except the rules a case's `ALSO` file names, which must
 //! fire too. Every rule must have `bad`, `good`, `unknown` and
-//! `bad-split` cases in both front-ends. The human and JSON renderings of
+//! `bad-split` cases in every front-end it applies to. The human and JSON renderings of
 //! every case are snapshots (`tests/snapshots/`), so any change in what a
 //! user sees is a reviewable diff.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const FRONT_ENDS: [&str; 2] = ["arm", "terraform"];
+const FRONT_ENDS: [&str; 3] = ["arm", "bicep", "terraform"];
 const REQUIRED_CASES: [&str; 4] = ["bad", "good", "unknown", "bad-split"];
 
 fn plinth(args: &[&str]) -> (i32, String, String) {

@@ -37,7 +37,6 @@ const NOT_BODY: [&str; 6] = [
 ];
 
 pub struct Builder {
-    file: FileId,
     guard: Guard,
     pub unit: Unit,
 }
@@ -45,7 +44,6 @@ pub struct Builder {
 impl Builder {
     pub fn new(file: FileId, label: String, guard: Guard) -> Builder {
         Builder {
-            file,
             guard,
             unit: Unit {
                 label,
@@ -287,7 +285,8 @@ impl Builder {
             api_version,
             body: Node::object(body, Some(r.span)),
             origin: Origin {
-                file: self.file,
+                // A Bicep module's resources come from the module's file.
+                file: r.span.file,
                 framework: Framework::Arm,
                 address: key.clone(),
             },
@@ -379,7 +378,7 @@ impl Builder {
                 api_version: vnet.api_version.clone(),
                 body: Node::object(body, Some(span)),
                 origin: Origin {
-                    file: self.file,
+                    file: vnet.origin.file,
                     framework: Framework::Arm,
                     address: key.clone(),
                 },

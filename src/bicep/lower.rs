@@ -522,7 +522,7 @@ impl<'a> Lowerer<'a> {
             self.external_modules += 1;
             return None;
         }
-        let target = file.path.parent().unwrap_or(Path::new(".")).join(path);
+        let target = normalize(&file.path.parent().unwrap_or(Path::new(".")).join(path));
         let is_json = target.extension().is_some_and(|e| e == "json");
         if self.stack.len() >= MAX_MODULE_DEPTH || self.stack.iter().any(|p| same_file(p, &target))
         {
@@ -561,6 +561,25 @@ impl<'a> Lowerer<'a> {
             }
         }
     }
+}
+
+/// `a/./b/../c` → `a/c`, without touching the file system, so that a
+/// module is named the same however it is reached.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -693,12 +712,7 @@ impl<'d> File<'d> {
     ) -> Vec<String> {
         let mut env = env.clone();
         if let (Some(l), Some(i)) = (&r.looped, index) {
-            bind_loop(
-                &mut env,
-                l,
-                self.expr(l.source, &Vec::new()),
-                format!("({i})"),
-            );
+            bind_loop(&mut env, l, self.expr(l.source, &Vec::new()), i.to_string());
         }
         let own = r
             .name
@@ -827,7 +841,7 @@ impl<'d> File<'d> {
                 index: index.clone(),
                 source,
             },
-            format!("({source_text})"),
+            source_text.clone(),
             format!("copyIndex({})", quote(name)),
         );
         let span = value.span;
@@ -1064,7 +1078,7 @@ impl<'d> File<'d> {
                         index: index.clone(),
                         source,
                     },
-                    format!("({source_text})"),
+                    source_text.clone(),
                     i,
                 );
                 let range = format!("range(0, length({source_text}))");

@@ -221,7 +221,19 @@ impl Graph {
                     .collect();
                 match declared.as_slice() {
                     [one] => Lookup::Found(**one),
-                    _ => Lookup::Ambiguous,
+                    _ => {
+                        // An `existing` reference (a Bicep module naming its
+                        // caller's zone) and the declaration that deploys the
+                        // resource are one resource: the deployed one holds it.
+                        let deployed: Vec<_> = declared
+                            .iter()
+                            .filter(|&&&i| self.resources[i].managed)
+                            .collect();
+                        match deployed.as_slice() {
+                            [one] => Lookup::Found(***one),
+                            _ => Lookup::Ambiguous,
+                        }
+                    }
                 }
             }
         }

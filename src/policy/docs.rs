@@ -13,6 +13,7 @@ pub fn explain(rule: &RuleMeta) -> String {
     if rule.inputs.len() == 1 {
         let only = match rule.inputs[0] {
             crate::policy::rule::InputKind::Arm => "ARM templates",
+            crate::policy::rule::InputKind::Bicep => "Bicep",
             crate::policy::rule::InputKind::Terraform => "Terraform",
         };
         out.push_str(&format!("Applies to: {only} only\n"));

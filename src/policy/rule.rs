@@ -39,8 +39,8 @@ struct RuleYaml {
     links: Vec<String>,
     #[serde(default)]
     examples: Option<Examples>,
-    /// The inputs the rule is about: `[arm, terraform]` (default), or one of
-    /// them for a rule about that language's own syntax.
+    /// The inputs the rule is about: `[arm, bicep, terraform]` (default), or
+    /// one of them for a rule about that language's own syntax.
     #[serde(default)]
     inputs: Option<Vec<InputKind>>,
     check: Vec<StepYaml>,
@@ -52,6 +52,7 @@ struct RuleYaml {
 #[serde(rename_all = "lowercase")]
 pub enum InputKind {
     Arm,
+    Bicep,
     Terraform,
 }
 
@@ -59,6 +60,7 @@ impl InputKind {
     pub fn as_str(self) -> &'static str {
         match self {
             InputKind::Arm => "arm",
+            InputKind::Bicep => "bicep",
             InputKind::Terraform => "terraform",
         }
     }
@@ -132,7 +134,7 @@ pub struct RuleMeta {
     pub help: Option<String>,
     pub links: Vec<String>,
     pub examples: Examples,
-    /// The inputs the rule is about (both unless the YAML says otherwise).
+    /// The inputs the rule is about (all unless the YAML says otherwise).
     pub inputs: Vec<InputKind>,
     /// Where the rule came from (`rules/PG001.yaml` for built-ins).
     pub file: FileId,
@@ -345,7 +347,7 @@ pub fn load(sources: &SourceMap, file: FileId, tables: &HashSet<String>) -> Resu
             inputs: yaml
                 .inputs
                 .filter(|i| !i.is_empty())
-                .unwrap_or_else(|| vec![InputKind::Arm, InputKind::Terraform]),
+                .unwrap_or_else(|| vec![InputKind::Arm, InputKind::Bicep, InputKind::Terraform]),
             file,
         },
         steps,
