@@ -13,7 +13,7 @@ cd "$(dirname "$0")"
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(arm_expression arm_template terraform_module policy_rule config)
+[ ${#targets[@]} -gt 0 ] || targets=(arm_expression arm_template bicep_source terraform_module policy_rule config)
 export RUSTC_BOOTSTRAP=1
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 
@@ -23,6 +23,7 @@ seed() { # TARGET → seed corpus folder, filled from the fixtures once
   if [ -z "$(ls -A "$dir")" ]; then
     case $1 in
       arm_template) find ../fixtures -name '*.json' -exec cp --backup=numbered -t "$dir" {} + ;;
+      bicep_source) find ../fixtures -name '*.bicep' -exec cp --backup=numbered -t "$dir" {} + ;;
       terraform_module) find ../fixtures -name '*.tf' -exec cp --backup=numbered -t "$dir" {} + ;;
       policy_rule) find ../rules -maxdepth 1 -name '*.yaml' -exec cp -t "$dir" {} + ;;
       config) printf '%s\n' 'fail_on: warning' 'exclude: ["a/**"]' 'rules:' '  select: [PG001]' \

@@ -1,0 +1,238 @@
+//! Bicep through the real command line: what a user sees when plinth meets
+//! `.bicep` files, their parameter files, their compiled twins, their
+//! modules, suppression comments and broken source.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn check_json(args: &[&str]) -> (i32, Value) {
+    let output = Command::cargo_bin("plinth")
+        .expect("the plinth binary")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .args(["check", "--format", "json", "--ignore", "PGH"])
+        .args(args)
+        .output()
+        .expect("plinth runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"));
+    (output.status.code().unwrap_or(-1), report)
+}
+
+fn fired(report: &Value) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let file = f["file"]
+                .as_str()
+                .unwrap_or("")
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .to_string();
+            (f["rule"].as_str().unwrap_or("").to_string(), file)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn copy_dir(from: &str, to: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join(from);
+    for entry in walk(&from) {
+        let target = to.join(entry.strip_prefix(&from).expect("inside"));
+        std::fs::create_dir_all(target.parent().expect("a parent")).expect("mkdir");
+        std::fs::copy(&entry, target).expect("copy");
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("a folder").flatten() {
+        if entry.path().is_dir() {
+            out.extend(walk(&entry.path()));
+        } else {
+            out.push(entry.path());
+        }
+    }
+    out
+}
+
+fn text(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).expect("read")
+}
+
+#[test]
+fn a_finding_in_bicep_points_at_the_bicep_line() {
+    let (code, report) = check_json(&["fixtures/PE004/bicep/bad"]);
+    assert_eq!(code, 1, "{report:#}");
+    let finding = &report["findings"][0];
+    assert_eq!(finding["rule"], "PE004");
+    assert_eq!(finding["file"], "fixtures/PE004/bicep/bad/main.bicep");
+    let source = text(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        "fixtures/PE004/bicep/bad/main.bicep",
+    );
+    let line = source
+        .lines()
+        .nth(finding["line"].as_u64().expect("a line") as usize - 1)
+        .expect("the line");
+    assert!(line.contains("privateDnsZoneId"), "{line}");
+    // The zone's declaration and the variable that named it are related labels.
+    let related: Vec<&str> = finding["related"]
+        .as_array()
+        .expect("related")
+        .iter()
+        .filter_map(|r| r["message"].as_str())
+        .collect();
+    assert!(
+        related.iter().any(|m| m.contains("privateDnsZoneName")),
+        "{related:?}"
+    );
+}
+
+#[test]
+fn the_compiled_json_beside_the_bicep_is_skipped_and_said_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir("fixtures/PE004/bicep/bad", dir.path());
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/PE004/arm/bad/main.json"),
+        dir.path().join("main.json"),
+    )
+    .expect("copy");
+    let path = dir.path().to_string_lossy().into_owned();
+    let (_, report) = check_json(&[&path]);
+    assert_eq!(
+        fired(&report),
+        [("PE004".to_string(), "main.bicep".to_string())]
+    );
+    let skipped = report["summary"]["compiled_skipped"]
+        .as_array()
+        .expect("listed");
+    assert!(
+        skipped[0]
+            .as_str()
+            .is_some_and(|s| s.ends_with("main.json")),
+        "{skipped:?}"
+    );
+    // Named explicitly, the JSON is checked all the same.
+    let json = dir.path().join("main.json").to_string_lossy().into_owned();
+    let (_, report) = check_json(&[&json]);
+    assert_eq!(
+        fired(&report),
+        [("PE004".to_string(), "main.json".to_string())]
+    );
+}
+
+#[test]
+fn a_suppression_comment_in_bicep_is_honoured() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir("fixtures/PE004/bicep/bad", dir.path());
+    let source = text(dir.path(), "main.bicep").replace(
+        "privateDnsZoneId: resourceId",
+        "// plinth:ignore PE004 the legacy zone is migrated in Q3\n          privateDnsZoneId: resourceId",
+    );
+    std::fs::write(dir.path().join("main.bicep"), source).expect("write");
+    let path = dir.path().to_string_lossy().into_owned();
+    let (code, report) = check_json(&[&path]);
+    assert_eq!(fired(&report), Vec::<(String, String)>::new(), "{report:#}");
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn a_bicepparam_file_binds_the_parameters_and_can_be_named_for_its_template() {
+    // The zone name comes from the parameter file: wrong there, silent without.
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir("fixtures/PE004/bicep/bad-parameter-file", dir.path());
+    let path = dir.path().to_string_lossy().into_owned();
+    let (_, report) = check_json(&[&path]);
+    assert_eq!(
+        fired(&report),
+        [("PE004".to_string(), "main.bicep".to_string())]
+    );
+    assert!(
+        report["summary"]["parameter_files"][0]["parameters"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("main.bicepparam"))
+    );
+    // pre-commit passes only the changed file: the parameter file stands for its template.
+    let params = dir
+        .path()
+        .join("main.bicepparam")
+        .to_string_lossy()
+        .into_owned();
+    let (_, report) = check_json(&[&params]);
+    assert_eq!(
+        fired(&report),
+        [("PE004".to_string(), "main.bicep".to_string())]
+    );
+    std::fs::remove_file(dir.path().join("main.bicepparam")).expect("remove");
+    let (_, report) = check_json(&[&path]);
+    assert_eq!(fired(&report), Vec::<(String, String)>::new());
+}
+
+#[test]
+fn broken_bicep_is_an_error_with_line_and_column_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir("fixtures/PE004/bicep/bad", dir.path());
+    std::fs::write(
+        dir.path().join("broken.bicep"),
+        "param location string = 'westeurope'\nresource zone 'Microsoft.Network/privateDnsZones@2024-06-01' = {\n  name: 'x' 'y'\n}\n",
+    )
+    .expect("write");
+    let path = dir.path().to_string_lossy().into_owned();
+    let (code, report) = check_json(&[&path]);
+    assert_eq!(code, 2, "{report:#}");
+    let error = &report["errors"][0];
+    assert_eq!(error["code"], "parse-error");
+    assert!(
+        error["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("broken.bicep"))
+    );
+    assert_eq!(error["line"], 3, "{error:#}");
+    assert_eq!(error["column"], 13, "{error:#}");
+    assert_eq!(
+        fired(&report),
+        [("PE004".to_string(), "main.bicep".to_string())]
+    );
+}
+
+#[test]
+fn a_module_that_includes_itself_is_an_error_not_a_hang() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("main.bicep"),
+        "module again './main.bicep' = {\n  name: 'again'\n}\n",
+    )
+    .expect("write");
+    let path = dir.path().to_string_lossy().into_owned();
+    let (code, report) = check_json(&[&path]);
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(report["errors"][0]["code"], "module-error");
+}
+
+#[test]
+fn what_a_registry_module_may_deploy_is_not_assumed_missing() {
+    // DNS009: a zone without virtual network links. A registry module (not
+    // fetched) might link it, so plinth stays silent; without it, it fires.
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir("fixtures/DNS009/bicep/bad", dir.path());
+    let path = dir.path().to_string_lossy().into_owned();
+    let (_, report) = check_json(&[&path]);
+    assert_eq!(
+        fired(&report),
+        [("DNS009".to_string(), "main.bicep".to_string())]
+    );
+    let source = text(dir.path(), "main.bicep")
+        + "\nmodule links 'br/public:avm/res/network/private-dns-zone:0.7.0' = {\n  name: 'links'\n  params: {\n    name: privateDnsZoneName\n  }\n}\n";
+    std::fs::write(dir.path().join("main.bicep"), source).expect("write");
+    let (_, report) = check_json(&[&path]);
+    assert_eq!(fired(&report), Vec::<(String, String)>::new(), "{report:#}");
+}
