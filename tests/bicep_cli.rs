@@ -236,3 +236,38 @@ fn what_a_registry_module_may_deploy_is_not_assumed_missing() {
     let (_, report) = check_json(&[&path]);
     assert_eq!(fired(&report), Vec::<(String, String)>::new(), "{report:#}");
 }
+
+#[test]
+fn a_symbolic_reference_links_even_when_the_name_is_unknown() {
+    // PG001: a private endpoint on a VNet-integrated server. The server's name
+    // is a parameter without a value; the endpoint names it by symbol
+    // (`flexibleServer.id`), so Bicep still says which server it is.
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir("fixtures/PG001/bicep/bad", dir.path());
+    let source = text(dir.path(), "main.bicep")
+        .replace(
+            "param serverName string = 'psql-orders-prod'",
+            "param serverName string",
+        )
+        .replace(
+            "privateLinkServiceId: resourceId('Microsoft.DBforPostgreSQL/flexibleServers', serverName)",
+            "privateLinkServiceId: flexibleServer.id",
+        );
+    std::fs::write(dir.path().join("main.bicep"), &source).expect("write");
+    let path = dir.path().to_string_lossy().into_owned();
+    let (_, report) = check_json(&[&path]);
+    assert_eq!(
+        fired(&report),
+        [("PG001".to_string(), "main.bicep".to_string())],
+        "{report:#}"
+    );
+    // Through resourceId() with the unknown name, which server is meant is
+    // not known: silent.
+    let by_id = source.replace(
+        "privateLinkServiceId: flexibleServer.id",
+        "privateLinkServiceId: resourceId('Microsoft.DBforPostgreSQL/flexibleServers', serverName)",
+    );
+    std::fs::write(dir.path().join("main.bicep"), by_id).expect("write");
+    let (_, report) = check_json(&[&path]);
+    assert_eq!(fired(&report), Vec::<(String, String)>::new(), "{report:#}");
+}

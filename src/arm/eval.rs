@@ -65,6 +65,10 @@ pub struct Scope<'t> {
     functions: Rc<HashMap<String, &'t J>>,
     /// How many user-defined function calls are being evaluated.
     function_depth: usize,
+    /// The key prefix of this template's resources in the unit (empty at
+    /// the root; `resources.db.properties.template.` in a nested deployment):
+    /// what `plinthResourceId()` ties an id to.
+    pub key_prefix: String,
     guard: Guard,
 }
 
@@ -116,6 +120,7 @@ impl<'t> Scope<'t> {
             reference_depth: 0,
             functions: Rc::new(user_functions(template)),
             function_depth: 0,
+            key_prefix: String::new(),
             guard,
         }
     }
@@ -158,6 +163,7 @@ impl<'t> Scope<'t> {
             reference_depth: self.reference_depth,
             functions: Rc::clone(&self.functions),
             function_depth: self.function_depth + 1,
+            key_prefix: self.key_prefix.clone(),
             guard: self.guard.clone(),
         };
         scope.node(body, body.span, &[]).value
@@ -459,6 +465,21 @@ impl<'t> Scope<'t> {
                 return self.higher_order(name, args, copies);
             }
             // A nested deployment's outputs; any other reference is unknown.
+            // `plinthResourceId(key, id)`: the Bicep front-end's `r.id`, the
+            // id tied to the declaration with that key here, so that the
+            // reference links to it even when its name is unknown.
+            "plinthresourceid" => {
+                let [key, id] = args else {
+                    return Value::Unknown;
+                };
+                return match (self.eval(key, copies), self.eval(id, copies)) {
+                    (Value::String(key), Value::Id(mut id)) => {
+                        id.local = Some(format!("{}{key}", self.key_prefix));
+                        Value::Id(id)
+                    }
+                    (_, id) => id,
+                };
+            }
             "reference" => {
                 let Some(arg) = args.first() else {
                     return Value::Unknown;

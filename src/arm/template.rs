@@ -440,7 +440,8 @@ impl Builder {
             .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
         if inner {
             let supplied = scope.supplied_parameters(properties, copies);
-            let inner_scope = scope.nested(template, supplied);
+            let mut inner_scope = scope.nested(template, supplied);
+            inner_scope.key_prefix = prefix.clone();
             self.resources(
                 &inner_scope,
                 template,

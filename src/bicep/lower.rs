@@ -38,6 +38,10 @@ pub struct Lowered {
 /// What a resource symbol stands for.
 #[derive(Clone)]
 struct Resource<'d> {
+    /// The symbolic name the template keys it by (`vnet`, `vnet::snet`).
+    symbolic: String,
+    /// `existing`: declared elsewhere, only named here.
+    existing: bool,
     rtype: String,
     api: String,
     /// Parent symbol (`parent:` or nesting).
@@ -627,7 +631,9 @@ fn collect<'d>(
             );
         }
         DeclKind::Resource {
-            type_string, body, ..
+            type_string,
+            body,
+            existing,
         } => {
             let (object, looped, _) = unwrap_body(body);
             let props = props(object);
@@ -675,6 +681,8 @@ fn collect<'d>(
                 _ => None,
             };
             let info = Resource {
+                symbolic: symbolic.clone(),
+                existing: *existing,
                 rtype,
                 api,
                 parent: parent_symbol,
@@ -780,11 +788,25 @@ impl<'d> File<'d> {
             .as_ref()
             .map(|g| format!("{}, ", quote(g)))
             .unwrap_or_default();
-        format!(
+        let id = format!(
             "resourceId({group}{}, {})",
             quote(&r.rtype),
             segments.join(", ")
-        )
+        );
+        // A resource declared here: the id is tied to the declaration, so the
+        // reference links even when the name is not known.
+        let key = match (&r.looped, index) {
+            _ if r.existing => return id,
+            (None, _) => quote(&format!("resources.{}", r.symbolic)),
+            (Some(_), Some(i)) => {
+                format!(
+                    "format({}, {i})",
+                    quote(&format!("resources.{}[{{0}}]", r.symbolic))
+                )
+            }
+            (Some(_), None) => return id,
+        };
+        format!("plinthResourceId({key}, {id})")
     }
 
     /// `scope: zone` on an extension resource: the path Bicep writes,
