@@ -36,7 +36,7 @@ peak_kb() { # COMMAND... → peak resident set in KB (plinth exits 1 on findings
 echo "## $(date -u +%F) on $(nproc) cores, $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo
 echo "### One small file, whole process (pre-commit)"
-for file in fixtures/PG001/arm/bad/main.json fixtures/PG001/terraform/bad/main.tf; do
+for file in fixtures/PG001/arm/bad/main.json fixtures/PG001/bicep/bad/main.bicep fixtures/PG001/terraform/bad/main.tf; do
   t=$(WARMUP=20 RUNS=200 mean -N "$plinth check --format compact $file")
   printf -- '- `plinth check %s`: %.1f ms\n' "$file" "$(echo "$t * 1000" | bc -l)"
 done

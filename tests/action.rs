@@ -50,13 +50,13 @@ fn the_action_annotates_summarises_and_fails_on_findings() {
     let step = run_action("fixtures/demo", "warning");
     assert_eq!(step.code, 1, "{}", step.log);
     let annotations: Vec<&str> = step.log.lines().filter(|l| l.starts_with("::")).collect();
-    assert_eq!(annotations.len(), 5, "{}", step.log);
+    assert_eq!(annotations.len(), 6, "{}", step.log);
     assert!(
         annotations
             .iter()
             .any(|a| a.starts_with("::error file=fixtures/demo/"))
     );
-    assert!(step.outputs.contains("findings=5\n"), "{}", step.outputs);
+    assert!(step.outputs.contains("findings=6\n"), "{}", step.outputs);
     assert!(step.outputs.contains("errors=0\n"), "{}", step.outputs);
     assert!(step.outputs.contains("sarif-file="), "{}", step.outputs);
     assert!(step.summary.starts_with("## plinth"), "{}", step.summary);
@@ -68,14 +68,14 @@ fn the_action_annotates_summarises_and_fails_on_findings() {
         );
     }
     let results = step.sarif["runs"][0]["results"].as_array().map(Vec::len);
-    assert_eq!(results, Some(5));
+    assert_eq!(results, Some(6));
 }
 
 #[test]
 fn the_action_passes_when_nothing_reaches_fail_on() {
     let step = run_action("fixtures/demo", "never");
     assert_eq!(step.code, 0, "{}", step.log);
-    assert!(step.outputs.contains("findings=5\n"));
+    assert!(step.outputs.contains("findings=6\n"));
 
     let clean = run_action("fixtures/PGH003/terraform/good", "warning");
     assert_eq!(clean.code, 0, "{}", clean.log);
