@@ -397,7 +397,7 @@ fn sarif_output_has_rules_results_and_stable_fingerprints() {
         assert!(uri.is_some_and(|u| u.starts_with("https://")), "{rule:#}");
     }
     let results = run["results"].as_array().expect("results");
-    assert_eq!(results.len(), 5, "{stdout}");
+    assert_eq!(results.len(), 6, "{stdout}");
     for result in results {
         let index = result["ruleIndex"].as_u64().expect("ruleIndex") as usize;
         assert_eq!(rules[index]["id"], result["ruleId"]);
@@ -423,7 +423,7 @@ fn github_output_is_one_annotation_per_finding() {
     )
     .expect("regex");
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 5, "{stdout}");
+    assert_eq!(lines.len(), 6, "{stdout}");
     assert!(lines.iter().all(|l| re.is_match(l)), "{stdout}");
 }
 
@@ -432,7 +432,8 @@ fn junit_output_has_a_suite_per_unit_and_a_case_per_rule() {
     let (code, stdout, _) = run(&["check", "--format", "junit", "fixtures/demo"]);
     assert_eq!(code, 1);
     assert!(stdout.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"));
-    assert_eq!(stdout.matches("<testsuite ").count(), 2, "{stdout}");
+    // One per unit: the template, the Bicep file, its module on its own, the Terraform module.
+    assert_eq!(stdout.matches("<testsuite ").count(), 4, "{stdout}");
     assert!(
         stdout.contains("<testsuite name=\"fixtures/demo/arm/main.json\""),
         "{stdout}"
@@ -441,7 +442,7 @@ fn junit_output_has_a_suite_per_unit_and_a_case_per_rule() {
         stdout.contains("<testsuite name=\"fixtures/demo/terraform\""),
         "{stdout}"
     );
-    assert_eq!(stdout.matches("<failure ").count(), 5, "{stdout}");
+    assert_eq!(stdout.matches("<failure ").count(), 6, "{stdout}");
     assert!(stdout.contains("name=\"PG001 private-endpoint-on-vnet-integrated-server\""));
 }
 
