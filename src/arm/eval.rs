@@ -1330,7 +1330,7 @@ fn equals(a: &Value, b: &Value) -> Value {
 }
 
 /// Equality ignoring spans.
-fn same_json(a: &Value, b: &Value) -> bool {
+pub(crate) fn same_json(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Array(x), Value::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_json(&p.value, &q.value))

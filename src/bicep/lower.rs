@@ -1266,3 +1266,107 @@ fn nested_symbol(e: &Expr) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arm::eval::Scope;
+    use crate::limits::Guard;
+    use crate::model::Value;
+
+    /// Lowers `text` and evaluates each `(variable, expected JSON)` through
+    /// the ARM evaluator, comparing JSON values.
+    fn evaluates(text: &str, expected: &[(&str, serde_json::Value)]) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("main.bicep");
+        std::fs::write(&path, text).expect("write");
+        let sources = SourceMap::new();
+        let file = sources.load(&path).expect("load");
+        let lowered = lower(&sources, &path, file).unwrap_or_else(|p| panic!("{}", p.message));
+        let scope = Scope::new(&lowered.template, HashMap::new(), Guard::default());
+        for (name, want) in expected {
+            let got = scope.string_at(
+                &format!("[variables('{name}')]"),
+                lowered.template.span,
+                &[],
+            );
+            let want = Value::from_json(want);
+            assert!(
+                crate::arm::eval::same_json(&got, &want),
+                "{name}: got {got:?}, want {want:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn expressions_evaluate_as_bicep_defines_them() {
+        evaluates(
+            r#"
+var negative = -5
+var difference = 10 - negative
+var interpolated = 'x${1 + 2}y'
+var braces = 'a{0}${1}'
+var escaped = 'it\'s'
+var bracketed = '[not an expression]'
+var ternary = contains(['a'], 'a') ? 'yes' : 'no'
+var safe = {a: 1}.?b ?? 'none'
+var doubled = [for i in range(0, 3): i * 2]
+var indexed = [for (x, i) in ['a', 'b']: '${i}-${x}']
+var filtered = [for x in [1, 2, 3]: if (x > 1) x]
+var mapped = map([1, 2], x => x + 1)
+var merged = {...{a: 1}, b: 2}
+var spread = [...[1], 2]
+var nested = {
+  items: [for i in range(0, 2): {
+    v: i
+  }]
+}
+var caseless = 'ABC' =~ 'abc'
+func double(n int) int => n * 2
+var called = double(21)
+"#,
+            &[
+                ("negative", serde_json::json!(-5)),
+                ("difference", serde_json::json!(15)),
+                ("interpolated", serde_json::json!("x3y")),
+                ("braces", serde_json::json!("a{0}1")),
+                ("escaped", serde_json::json!("it's")),
+                ("bracketed", serde_json::json!("[not an expression]")),
+                ("ternary", serde_json::json!("yes")),
+                ("safe", serde_json::json!("none")),
+                ("doubled", serde_json::json!([0, 2, 4])),
+                ("indexed", serde_json::json!(["0-a", "1-b"])),
+                ("filtered", serde_json::json!([2, 3])),
+                ("mapped", serde_json::json!([2, 3])),
+                ("merged", serde_json::json!({"a": 1, "b": 2})),
+                ("spread", serde_json::json!([1, 2])),
+                ("nested", serde_json::json!({"items": [{"v": 0}, {"v": 1}]})),
+                ("caseless", serde_json::json!(true)),
+                ("called", serde_json::json!(42)),
+            ],
+        );
+    }
+
+    #[test]
+    fn what_bicep_cannot_know_offline_is_unknown() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("main.bicep");
+        std::fs::write(
+            &path,
+            "var text = loadTextContent('x.txt')\nvar env = readEnvironmentVariable('X')\nimport { y } from 'types.bicep'\nvar imported = y\n",
+        )
+        .expect("write");
+        let sources = SourceMap::new();
+        let file = sources.load(&path).expect("load");
+        let lowered = lower(&sources, &path, file).unwrap_or_else(|p| panic!("{}", p.message));
+        let scope = Scope::new(&lowered.template, HashMap::new(), Guard::default());
+        for name in ["text", "env", "imported"] {
+            let got = scope.string_at(
+                &format!("[variables('{name}')]"),
+                lowered.template.span,
+                &[],
+            );
+            assert_eq!(got, Value::Unknown, "{name}");
+        }
+    }
+}
