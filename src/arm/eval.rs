@@ -855,7 +855,7 @@ impl<'t> Scope<'t> {
             });
             type_matches
                 && matches!(
-                    r.get("name").map(|n| self.node(n, n.span, &[]).value),
+                    r.get("name").map(|n| self.declared_name(n)),
                     Some(Value::String(n)) if n.eq_ignore_ascii_case(&wanted)
                 )
         });
@@ -865,6 +865,14 @@ impl<'t> Scope<'t> {
             Some(_) => None,
             None => Some(first).filter(plain),
         }
+    }
+
+    /// A declaration's evaluated name, once, and unknown when evaluating it
+    /// leads back to itself (a name that reads a `reference()`).
+    fn declared_name(&self, name: &J) -> Value {
+        self.memo(format!("name:{}", name.span.start), || {
+            self.node(name, name.span, &[]).value
+        })
     }
 
     /// What `reference()` returns for a resource declared here: its
@@ -944,9 +952,13 @@ impl<'t> Scope<'t> {
             }
             for index in 0..count as i64 {
                 let copies = instance_copies(deployment, index);
-                let name = deployment
-                    .get("name")
-                    .map_or(Value::Unknown, |n| self.node(n, n.span, &copies).value);
+                let name = deployment.get("name").map_or(Value::Unknown, |n| {
+                    // Memoised and cycle-guarded: a name may itself read
+                    // a reference().
+                    self.memo(format!("name:{}:{index}", n.span.start), || {
+                        self.node(n, n.span, &copies).value
+                    })
+                });
                 if matches!(&name, Value::String(n) if n.eq_ignore_ascii_case(wanted)) {
                     return self.instance_outputs(deployment, index);
                 }
@@ -2052,6 +2064,22 @@ mod tests {
                 &format!(
                     "[reference(resourceId('Microsoft.Network/virtualNetworks', 'other')).{prefix}]"
                 )
+            ),
+            Value::Unknown
+        );
+    }
+
+    #[test]
+    fn a_name_that_reads_itself_through_reference_is_unknown_not_a_stack_overflow() {
+        let t = template(
+            r#"{"resources": [{"type": "Microsoft.Network/virtualNetworks", "apiVersion": "2024-05-01",
+                "name": "[reference(resourceId('Microsoft.Network/virtualNetworks', 'x')).name]",
+                "properties": {}}]}"#,
+        );
+        assert_eq!(
+            eval_in(
+                &t,
+                "[reference(resourceId('Microsoft.Network/virtualNetworks', 'x')).name]"
             ),
             Value::Unknown
         );

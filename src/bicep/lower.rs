@@ -439,7 +439,9 @@ impl<'a> Lowerer<'a> {
         ];
         let name = match pair(props, "name") {
             Some((n, s)) => (file.expr(n, &env), s),
-            None => (quote(&decl.name), span),
+            // Bicep names an unnamed module from the deployment's own name
+            // (a uniqueString of deployment values): unknown offline.
+            None => (UNKNOWN.to_string(), span),
         };
         members.push(member("name", expression(name.0, name.1), name.1));
         if let Some(c) = condition {
@@ -1193,7 +1195,7 @@ impl<'d> File<'d> {
                         ),
                         _ => format!("reference({}).outputs", quote(s)),
                     },
-                    "name" => deployment_name.map_or_else(|| quote(s), |n| self.expr(n, env)),
+                    "name" => deployment_name.map_or_else(|| UNKNOWN.into(), |n| self.expr(n, env)),
                     _ => UNKNOWN.into(),
                 };
             }

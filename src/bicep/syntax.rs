@@ -659,10 +659,18 @@ impl<'t> Parser<'t> {
                 self.parens -= 1;
                 self.type_expression()?;
                 self.expect("=>")?;
+                // The body may start on the next line.
+                self.skip_newlines();
                 kind = DeclKind::Func {
                     params,
                     body: self.expression()?,
                 };
+            }
+            "type" if matches!(self.peek_at(1).map(|t| &t.tok), Some(Tok::Sym("="))) => {
+                (name, name_span) = self.ident()?;
+                self.expect("=")?;
+                self.type_expression()?;
+                kind = DeclKind::Other;
             }
             "type" | "import" | "metadata" | "extension" | "provider" | "assert" => {
                 return other(self, keyword, keyword_span);
@@ -730,6 +738,11 @@ impl<'t> Parser<'t> {
     fn type_expression(&mut self) -> R<bool> {
         self.deeper()?;
         let mut nullable = false;
+        // A union may start on the next line, each member after a `|`.
+        if self.newlines_then("|") {
+            self.skip_newlines();
+            self.pos += 1;
+        }
         loop {
             nullable |= self.type_primary()?;
             loop {
@@ -757,12 +770,23 @@ impl<'t> Parser<'t> {
                     break;
                 }
             }
-            if !self.eat("|") {
+            if !self.newlines_then("|") {
                 break;
             }
+            self.skip_newlines();
+            self.pos += 1;
         }
         self.depth -= 1;
         Ok(nullable)
+    }
+
+    /// Whether the next token after any newlines is the symbol `s`.
+    fn newlines_then(&self, s: &str) -> bool {
+        let mut i = self.pos;
+        while matches!(self.tokens.get(i).map(|t| &t.tok), Some(Tok::Newline)) {
+            i += 1;
+        }
+        matches!(self.tokens.get(i).map(|t| &t.tok), Some(Tok::Sym(x)) if *x == s)
     }
 
     fn type_primary(&mut self) -> R<bool> {
@@ -839,6 +863,7 @@ impl<'t> Parser<'t> {
         let start = self.peek().map_or(self.end, |t| t.start);
         // A lambda: `x => …` or `(a, b) => …`.
         if let Some(params) = self.lambda_params() {
+            self.skip_newlines();
             let body = self.expression()?;
             self.depth -= 1;
             return Ok(Expr {
