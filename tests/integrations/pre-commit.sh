@@ -42,4 +42,15 @@ git add -A
     echo "FAIL: the hook failed on a fixed template" >&2
     exit 1
 }
-echo "pre-commit hook: fails on the bad template, passes on the fixed one"
+
+# Bicep source is checked too, by the same hook.
+cp "$root/fixtures/PG001/bicep/bad/main.bicep" infra/db.bicep
+git add -A
+status=0
+"$pre_commit" try-repo "$root" plinth --files infra/db.bicep >"$work/out.txt" 2>&1 || status=$?
+cat "$work/out.txt"
+if [ "$status" -eq 0 ] || ! grep -q "db.bicep.*PG001" "$work/out.txt"; then
+    echo "FAIL: the hook did not report PG001 in the Bicep file" >&2
+    exit 1
+fi
+echo "pre-commit hook: fails on the bad template, passes on the fixed one, reads Bicep"
