@@ -317,17 +317,36 @@ impl<'t> Scope<'t> {
             }
             JKind::Object(members) => {
                 let mut object = Object::new();
+                let mut keys_known = true;
                 for m in members {
                     if m.key.eq_ignore_ascii_case("copy") && matches!(m.value.kind, JKind::Array(_))
                     {
                         for spec in m.value.items() {
                             self.property_copy(spec, &mut object, copies);
                         }
-                    } else {
-                        object.insert(m.key.clone(), self.node(&m.value, m.span, copies));
+                        continue;
                     }
+                    // ARM evaluates expressions in property names too
+                    // (`"[format('privatelink.blob.{0}', …)]": "blob"`).
+                    let key = match expr::classify(&m.key) {
+                        Template::Literal(k) => k.to_string(),
+                        Template::Expression(_) => match self.string_at(&m.key, m.span, copies) {
+                            Value::String(k) => k,
+                            _ => {
+                                keys_known = false;
+                                continue;
+                            }
+                        },
+                    };
+                    object.insert(key, self.node(&m.value, m.span, copies));
                 }
-                Value::Object(object)
+                // An object with a name not known is not known as a whole:
+                // its keys cannot be listed, nor a member looked up.
+                if keys_known {
+                    Value::Object(object)
+                } else {
+                    Value::Unknown
+                }
             }
         };
         Node::new(value, Some(span))
@@ -2083,6 +2102,26 @@ mod tests {
             ),
             Value::Unknown
         );
+    }
+
+    #[test]
+    fn expressions_in_property_names_are_evaluated() {
+        let t = template(
+            r#"{"variables": {
+                "zones": {"[format('privatelink.blob.{0}', environment().suffixes.storage)]": "blob",
+                          "[[literal]": "escaped"},
+                "unknownKey": {"[parameters('missing')]": 1}},
+                "parameters": {"missing": {"type": "string"}}}"#,
+        );
+        assert_eq!(
+            eval_in(&t, "[objectKeys(variables('zones'))[0]]"),
+            s("privatelink.blob.core.windows.net")
+        );
+        assert_eq!(
+            eval_in(&t, "[objectKeys(variables('zones'))[1]]"),
+            s("[literal]")
+        );
+        assert_eq!(eval_in(&t, "[variables('unknownKey')]"), Value::Unknown);
     }
 
     #[test]

@@ -915,7 +915,15 @@ impl<'d> File<'d> {
                     if let Prop::Pair { key, value, span } = p {
                         match self.property_loop(key, value, env) {
                             Some(copy) => copies.push(copy),
-                            None => members.push(member(key, self.value(value, env), *span)),
+                            None => {
+                                // A name ARM would read as an expression is escaped.
+                                let key = if key.starts_with('[') {
+                                    format!("[{key}")
+                                } else {
+                                    key.clone()
+                                };
+                                members.push(member(&key, self.value(value, env), *span))
+                            }
                         }
                     }
                 }
