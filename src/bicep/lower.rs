@@ -405,7 +405,7 @@ impl<'a> Lowerer<'a> {
                             members.push(member("scope", expression(scope, *span), *span));
                         }
                     }
-                    _ => members.push(file.member_value(key, value, *span, &env)),
+                    _ => members.push(member(key, file.value(value, &env), *span)),
                 },
                 Prop::Resource(child) => self.resource(file, child, Some(&symbolic), out),
                 Prop::Spread(_) | Prop::Computed { .. } => {}
@@ -459,23 +459,23 @@ impl<'a> Lowerer<'a> {
             ];
             members.push(member("copy", j(JKind::Object(copy), span), span));
         }
+        // `scope: resourceGroup('rg')` / `subscription('id')`: where the
+        // module deploys, as a nested deployment says it.
         if let Some((scope, scope_span)) = pair(props, "scope")
             && let ExprKind::Call(_, f, args) = &scope.kind
         {
-            {
-                match (f.to_ascii_lowercase().as_str(), args.as_slice()) {
-                    ("resourcegroup", [rg]) => {
-                        members.push(member("resourceGroup", file.value(rg, &env), scope_span))
-                    }
-                    ("resourcegroup", [sub, rg]) => {
-                        members.push(member("subscriptionId", file.value(sub, &env), scope_span));
-                        members.push(member("resourceGroup", file.value(rg, &env), scope_span));
-                    }
-                    ("subscription", [sub]) => {
-                        members.push(member("subscriptionId", file.value(sub, &env), scope_span))
-                    }
-                    _ => {}
+            match (f.to_ascii_lowercase().as_str(), args.as_slice()) {
+                ("resourcegroup", [rg]) => {
+                    members.push(member("resourceGroup", file.value(rg, &env), scope_span))
                 }
+                ("resourcegroup", [sub, rg]) => {
+                    members.push(member("subscriptionId", file.value(sub, &env), scope_span));
+                    members.push(member("resourceGroup", file.value(rg, &env), scope_span));
+                }
+                ("subscription", [sub]) => {
+                    members.push(member("subscriptionId", file.value(sub, &env), scope_span))
+                }
+                _ => {}
             }
         }
         let mut properties = vec![
@@ -833,12 +833,6 @@ impl<'d> File<'d> {
             );
         }
         Some(format!("format({}, {})", quote(&path), args.join(", ")))
-    }
-
-    /// `key: value` of an object as a template member; a loop becomes the
-    /// object's `copy` only through [`File::object`].
-    fn member_value(&self, key: &str, value: &Expr, span: Span, env: &Env) -> Member {
-        member(key, self.value(value, env), span)
     }
 
     /// `[for … in source: body]` as a property `copy` (or variable `copy`)

@@ -1114,7 +1114,7 @@ impl<'t> Parser<'t> {
                     kind: e.kind,
                 });
             }
-            Tok::Sym("[") => self.array(t.start)?,
+            Tok::Sym("[") => self.array()?,
             Tok::Sym("{") => self.object()?,
             _ => return error("expected a value", t.start, t.end),
         };
@@ -1126,7 +1126,7 @@ impl<'t> Parser<'t> {
     }
 
     /// After `[`: a loop or a list of items.
-    fn array(&mut self, start: usize) -> R<ExprKind> {
+    fn array(&mut self) -> R<ExprKind> {
         let outer_parens = self.parens;
         self.parens = 0;
         self.skip_newlines();
@@ -1196,7 +1196,6 @@ impl<'t> Parser<'t> {
                 }
             }
         }
-        let _ = start;
         self.parens = outer_parens;
         Ok(ExprKind::Array(items))
     }
