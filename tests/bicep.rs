@@ -152,3 +152,30 @@ fn bicep_and_its_arm_twin_raise_the_same_findings() {
     }
     assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
+
+#[test]
+fn the_bicep_examples_in_the_rule_docs_parse() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(root().join("rules")).unwrap().flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "yaml") {
+            continue;
+        }
+        let yaml: serde_yaml::Value =
+            serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for kind in ["bad", "good"] {
+            if let Some(code) = yaml["examples"][kind]["bicep"].as_str() {
+                if let Err(e) = plinth::bicep::syntax::parse(plinth::source::FileId(0), code) {
+                    panic!(
+                        "{} ({kind}): {} at {:?}",
+                        path.display(),
+                        e.message,
+                        &code[e.start..]
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 10, "only {checked} Bicep examples found");
+}

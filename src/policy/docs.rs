@@ -24,7 +24,11 @@ pub fn explain(rule: &RuleMeta) -> String {
         ("Example (bad)", &rule.examples.bad),
         ("Use instead", &rule.examples.good),
     ] {
-        for (language, code) in [("ARM", &example.arm), ("Terraform", &example.terraform)] {
+        for (language, code) in [
+            ("ARM", &example.arm),
+            ("Bicep", &example.bicep),
+            ("Terraform", &example.terraform),
+        ] {
             if let Some(code) = code {
                 out.push_str(&format!("\n{heading}, {language}:\n"));
                 for line in code.trim_end().lines() {

@@ -82,6 +82,8 @@ pub struct Example {
     #[serde(default)]
     pub arm: Option<String>,
     #[serde(default)]
+    pub bicep: Option<String>,
+    #[serde(default)]
     pub terraform: Option<String>,
 }
 
