@@ -753,7 +753,9 @@ impl<'d> File<'d> {
 
     /// The resource's full name, `parent/child`, as ARM expression text.
     fn full_name(&self, r: &Resource<'d>, env: &Env) -> String {
-        let segments = self.segments_with_env(r, env);
+        // The resource's own name sees `env` (its loop bindings); its
+        // parents' names do not.
+        let segments = self.segments(r, None, env, 0);
         if segments.len() == 1 {
             return segments.into_iter().next().unwrap_or_default();
         }
@@ -763,24 +765,6 @@ impl<'d> File<'d> {
             quote(&holes.join("/")),
             segments.join(", ")
         )
-    }
-
-    /// Segments where the resource's own name sees `env` (its loop bindings).
-    fn segments_with_env(&self, r: &Resource<'d>, env: &Env) -> Vec<String> {
-        let own = r
-            .name
-            .map_or_else(|| UNKNOWN.to_string(), |n| self.expr(n, env));
-        let mut segments = self.segments(r, None, &Vec::new(), 0);
-        if r.parent.is_some() || segments.len() == 1 {
-            if let Some(last) = segments.last_mut() {
-                *last = own;
-            }
-            segments
-        } else {
-            (0..segments.len())
-                .map(|k| format!("split({own}, '/')[{k}]"))
-                .collect()
-        }
     }
 
     fn resource_id(&self, r: &Resource<'d>, index: Option<&str>, env: &Env) -> String {
