@@ -31,8 +31,6 @@ pub struct Lowered {
     /// Module files read on the way.
     pub files: Vec<FileId>,
     pub problems: Vec<Problem>,
-    /// Registry and template-spec modules, whose templates are not here.
-    pub external_modules: usize,
 }
 
 /// What a resource symbol stands for.
@@ -82,7 +80,6 @@ pub struct Lowerer<'a> {
     stack: Vec<PathBuf>,
     files: Vec<FileId>,
     problems: Vec<Problem>,
-    external_modules: usize,
 }
 
 struct File<'d> {
@@ -99,14 +96,12 @@ pub fn lower(sources: &SourceMap, path: &Path, file: FileId) -> Result<Lowered, 
         stack: Vec::new(),
         files: Vec::new(),
         problems: Vec::new(),
-        external_modules: 0,
     };
     let template = lowerer.file(path, file)?;
     Ok(Lowered {
         template,
         files: lowerer.files,
         problems: lowerer.problems,
-        external_modules: lowerer.external_modules,
     })
 }
 
@@ -525,7 +520,8 @@ impl<'a> Lowerer<'a> {
             || path.starts_with("ts:")
             || path.starts_with("ts/")
         {
-            self.external_modules += 1;
+            // Not fetched: the deployment has no template, and the unit
+            // records it as a place plinth cannot see (--show-unknown).
             return None;
         }
         let target = normalize(&file.path.parent().unwrap_or(Path::new(".")).join(path));
