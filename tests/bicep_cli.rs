@@ -271,3 +271,79 @@ fn a_symbolic_reference_links_even_when_the_name_is_unknown() {
     let (_, report) = check_json(&[&path]);
     assert_eq!(fired(&report), Vec::<(String, String)>::new(), "{report:#}");
 }
+
+#[test]
+fn an_id_out_of_a_module_ties_to_the_module_declaration_not_a_namesake_in_the_caller() {
+    // Both files declare a zone with the symbolic name `zone`; the endpoint
+    // uses the module's (through its output). Only the module's zone name
+    // decides PE004.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("modules")).expect("mkdir");
+    let main = |caller_zone: &str| {
+        format!(
+            r#"resource zone 'Microsoft.Network/privateDnsZones@2024-06-01' = {{
+  name: '{caller_zone}'
+  location: 'global'
+}}
+
+module dns './modules/dns.bicep' = {{
+  name: 'dns'
+}}
+
+resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {{
+  name: 'psql-a'
+  location: 'westeurope'
+  properties: {{ network: {{ publicNetworkAccess: 'Disabled' }} }}
+}}
+
+resource pe 'Microsoft.Network/privateEndpoints@2024-05-01' = {{
+  name: 'pe-a'
+  location: 'westeurope'
+  properties: {{
+    subnet: {{ id: '/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s' }}
+    privateLinkServiceConnections: [
+      {{
+        name: 'c'
+        properties: {{
+          privateLinkServiceId: server.id
+          groupIds: ['postgresqlServer']
+        }}
+      }}
+    ]
+  }}
+  resource group 'privateDnsZoneGroups' = {{
+    name: 'default'
+    properties: {{
+      privateDnsZoneConfigs: [
+        {{
+          name: 'pg'
+          properties: {{ privateDnsZoneId: dns.outputs.zoneId }}
+        }}
+      ]
+    }}
+  }}
+}}
+"#
+        )
+    };
+    let module = |zone: &str| {
+        format!(
+            "resource zone 'Microsoft.Network/privateDnsZones@2024-06-01' = {{\n  name: '{zone}'\n  location: 'global'\n}}\n\noutput zoneId string = zone.id\n"
+        )
+    };
+    let path = dir.path().join("main.bicep").to_string_lossy().into_owned();
+    let (right, wrong) = (
+        "privatelink.postgres.database.azure.com",
+        "privatelink.postgres.azure.com",
+    );
+    for (caller, callee, expected) in [(wrong, right, 0), (right, wrong, 1)] {
+        std::fs::write(dir.path().join("main.bicep"), main(caller)).expect("write");
+        std::fs::write(dir.path().join("modules/dns.bicep"), module(callee)).expect("write");
+        let (_, report) = check_json(&["--select", "PE004", &path]);
+        assert_eq!(
+            report["findings"].as_array().map(Vec::len),
+            Some(expected),
+            "caller {caller}, module {callee}: {report:#}"
+        );
+    }
+}

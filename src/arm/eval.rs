@@ -1019,6 +1019,23 @@ impl<'t> Scope<'t> {
             let supplied = self.supplied_parameters(properties, &copies);
             let mut inner = self.nested(template, supplied);
             inner.reference_depth = self.reference_depth + 1;
+            // The keys the deployment's resources have in the unit, so that
+            // an output id ties to the module's declaration, not to one of
+            // the same symbolic name here. Without a symbolic name the keys
+            // are not known: ids then link by name only.
+            let symbolic = self
+                .deployments
+                .iter()
+                .find(|(_, d)| std::ptr::eq(*d, deployment))
+                .and_then(|(s, _)| s.as_deref());
+            inner.key_prefix = match symbolic {
+                Some(s) => format!(
+                    "{}resources.{s}{}.properties.template.",
+                    self.key_prefix,
+                    index.map(|i| format!("[{i}]")).unwrap_or_default()
+                ),
+                None => "\u{0}".to_string(),
+            };
             let mut outputs = Object::new();
             for m in template.get("outputs").map(J::members).unwrap_or_default() {
                 let value = m
