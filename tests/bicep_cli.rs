@@ -347,3 +347,52 @@ resource pe 'Microsoft.Network/privateEndpoints@2024-05-01' = {{
         );
     }
 }
+
+#[test]
+fn a_nested_child_is_deployed_only_with_its_parent() {
+    // DNS001: autoregistration on a privatelink zone's link. The link is
+    // nested in a zone deployed only if a parameter says so.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("main.bicep");
+    let template = |parameter: &str, parent: &str| {
+        format!(
+            r#"{parameter}
+
+resource zone 'Microsoft.Network/privateDnsZones@2024-06-01' = {parent}
+  name: 'privatelink.postgres.database.azure.com'
+  location: 'global'
+
+  resource link 'virtualNetworkLinks' = {{
+    name: 'link-app'
+    location: 'global'
+    properties: {{
+      registrationEnabled: true
+      virtualNetwork: {{
+        id: '/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet-app'
+      }}
+    }}
+  }}
+}}{close}
+"#,
+            close = if parent.starts_with('[') { "]" } else { "" }
+        )
+    };
+    let cases = [
+        ("param deployDns bool = true", "if (deployDns) {", 1),
+        ("param deployDns bool = false", "if (deployDns) {", 0),
+        ("param deployDns bool", "if (deployDns) {", 0),
+        ("param names array", "[for n in names: {", 0),
+        ("param unused string = ''", "{", 1),
+    ];
+    for (parameter, parent, expected) in cases {
+        std::fs::write(&path, template(parameter, parent)).expect("write");
+        let file = path.to_string_lossy().into_owned();
+        let (_, report) = check_json(&["--select", "DNS001", &file]);
+        assert_eq!(
+            report["findings"].as_array().map(Vec::len),
+            Some(expected),
+            "{parameter} / {parent}: {report:#}"
+        );
+        assert_eq!(report["errors"], serde_json::json!([]), "{report:#}");
+    }
+}

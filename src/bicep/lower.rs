@@ -282,7 +282,7 @@ impl<'a> Lowerer<'a> {
                     functions.push(member(&decl.name, j(JKind::Object(f), span), span));
                 }
                 DeclKind::Resource { .. } => {
-                    self.resource(&file, decl, None, &mut resources);
+                    self.resource(&file, decl, None, None, &mut resources);
                 }
                 DeclKind::Module { path, body } => {
                     let lowered = self.module(&file, decl, path, body);
@@ -332,7 +332,16 @@ impl<'a> Lowerer<'a> {
     }
 
     /// A resource declaration (and its nested children) as template resources.
-    fn resource(&mut self, file: &File, decl: &Decl, parent: Option<&str>, out: &mut Vec<Member>) {
+    /// `inherited` is the condition (ARM expression text) under which the
+    /// enclosing parent is deployed: a nested child is deployed only with it.
+    fn resource(
+        &mut self,
+        file: &File,
+        decl: &Decl,
+        parent: Option<&str>,
+        inherited: Option<&str>,
+        out: &mut Vec<Member>,
+    ) {
         let DeclKind::Resource { existing, body, .. } = &decl.kind else {
             return;
         };
@@ -369,9 +378,24 @@ impl<'a> Lowerer<'a> {
         if *existing {
             members.push(member("existing", j(JKind::Bool(true), span), span));
         }
-        if let Some(c) = condition {
-            members.push(member("condition", file.value(c, &env), c.span));
+        let own = condition.map(|c| file.expr(c, &env));
+        let deployed_if = match (inherited, own.as_deref()) {
+            (Some(p), Some(c)) => Some(format!("and({p}, {c})")),
+            (Some(p), None) => Some(p.to_string()),
+            (None, Some(c)) => Some(c.to_string()),
+            (None, None) => None,
+        };
+        if let Some(text) = &deployed_if {
+            let at = condition.map_or(span, |c| c.span);
+            members.push(member("condition", expression(text.clone(), at), at));
         }
+        // A child nested in a loop's body exists once per instance: which
+        // of them, and how many, is not followed.
+        let for_children = if looped.is_some() {
+            Some(UNKNOWN.to_string())
+        } else {
+            deployed_if.clone()
+        };
         if let Some(l) = &looped {
             let source = file.expr(l.source, &Vec::new());
             let copy = vec![
@@ -402,7 +426,9 @@ impl<'a> Lowerer<'a> {
                     }
                     _ => members.push(member(key, file.value(value, &env), *span)),
                 },
-                Prop::Resource(child) => self.resource(file, child, Some(&symbolic), out),
+                Prop::Resource(child) => {
+                    self.resource(file, child, Some(&symbolic), for_children.as_deref(), out)
+                }
                 Prop::Spread(_) | Prop::Computed { .. } => {}
             }
         }
