@@ -3,8 +3,16 @@
 //! `limit-exceeded` error at the place that hit it (exit code 2), never a
 //! hang, a stack overflow or a silent guess. What lies past a limit is
 //! unknown to the rules, so they stay silent about it.
+//!
+//! Besides the limits on one construct (a copy count, a nesting depth), a
+//! [`Guard`] carries the work budget of one unit: the values its evaluators
+//! build, the instances its loops expand and the module calls it makes, each
+//! counted over the whole unit. Limits on one loop multiply through nesting
+//! (800 copies of 800 copies of 800); the budget does not, so it is what
+//! bounds the memory and time one unit can take. It does not count what the
+//! parsers hold (bounded by `max_file_bytes` and the nesting limits).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::Read;
 use std::path::Path;
 use std::rc::Rc;
@@ -37,7 +45,24 @@ pub struct Limits {
     /// HCL object expressions (`tags = { … }`) with more members than this:
     /// hcl-edit's parser takes time quadratic in them.
     pub max_object_members: usize,
+    /// Bytes of values the evaluators may build for one unit, counted as they
+    /// are built and never given back: every scalar, array element and object
+    /// member counts [`VALUE_BYTES`], a string its length besides. Doubling a
+    /// variable sixty times, a self-calling function, nested `for`
+    /// expressions all stop here.
+    pub max_value_bytes: u64,
+    /// Resource and module instances the copy loops and `count`/`for_each`
+    /// of one unit may expand, over all its nested deployments and modules.
+    pub max_instances: u64,
+    /// Nested deployments (Bicep modules) and local Terraform module calls
+    /// one unit may make in all (one per instance), however they nest.
+    pub max_module_calls: u64,
 }
+
+/// What one value (a scalar, an array element, an object member) counts
+/// against `max_value_bytes` besides the bytes of its strings: about what
+/// it takes in memory with its share of the containers holding it.
+pub const VALUE_BYTES: u64 = 64;
 
 impl Default for Limits {
     fn default() -> Limits {
@@ -48,6 +73,9 @@ impl Default for Limits {
             max_copies: 800,
             max_deployment_depth: 16,
             max_object_members: 10_000,
+            max_value_bytes: 256 * 1024 * 1024,
+            max_instances: 20_000,
+            max_module_calls: 2_000,
         }
     }
 }
@@ -83,6 +111,19 @@ pub struct Hit {
 pub struct Guard {
     pub limits: Limits,
     hits: Rc<RefCell<Vec<Hit>>>,
+    spent: Rc<Spent>,
+}
+
+/// What one unit has used of its work budget so far.
+#[derive(Debug, Default)]
+struct Spent {
+    value_bytes: Cell<u64>,
+    instances: Cell<u64>,
+    module_calls: Cell<u64>,
+    /// Set by the first budget hit: from then on the evaluators build
+    /// nothing more for the unit (the rest is unknown), so the hit is
+    /// reported once, where the budget ran out.
+    exhausted: Cell<bool>,
 }
 
 impl Guard {
@@ -90,7 +131,76 @@ impl Guard {
         Guard {
             limits,
             hits: Rc::default(),
+            spent: Rc::default(),
         }
+    }
+
+    /// Whether the unit's work budget has run out: evaluators then give
+    /// unknown at once instead of building.
+    pub fn exhausted(&self) -> bool {
+        self.spent.exhausted.get()
+    }
+
+    /// Counts `bytes` of values built at `span` against `max_value_bytes`;
+    /// false (and the hit noted, once) when the budget is spent.
+    pub fn spend_values(&self, bytes: u64, span: Span) -> bool {
+        let limit = self.limits.max_value_bytes;
+        self.spend(&self.spent.value_bytes, bytes, limit, span, || {
+            (
+                "max_value_bytes",
+                format!(
+                    "values built for this input pass {limit} bytes (max_value_bytes): what is built from here on is not known"
+                ),
+            )
+        })
+    }
+
+    /// Counts `count` instances expanded at `span` against `max_instances`.
+    pub fn spend_instances(&self, count: u64, span: Span) -> bool {
+        let limit = self.limits.max_instances;
+        self.spend(&self.spent.instances, count, limit, span, || {
+            (
+                "max_instances",
+                format!(
+                    "loops of this input expand more than {limit} instances in all (max_instances): these and what follows are not checked"
+                ),
+            )
+        })
+    }
+
+    /// Counts one module call (or nested deployment) made at `span`.
+    pub fn spend_module_call(&self, span: Span) -> bool {
+        let limit = self.limits.max_module_calls;
+        self.spend(&self.spent.module_calls, 1, limit, span, || {
+            (
+                "max_module_calls",
+                format!(
+                    "this input makes more than {limit} module calls in all (max_module_calls): this one and what follows are not checked"
+                ),
+            )
+        })
+    }
+
+    fn spend(
+        &self,
+        counter: &Cell<u64>,
+        amount: u64,
+        limit: u64,
+        span: Span,
+        hit: impl FnOnce() -> (&'static str, String),
+    ) -> bool {
+        if self.exhausted() {
+            return false;
+        }
+        let total = counter.get().saturating_add(amount);
+        counter.set(total);
+        if total <= limit {
+            return true;
+        }
+        self.spent.exhausted.set(true);
+        let (key, message) = hit();
+        self.hit(span, key, limit, message);
+        false
     }
 
     pub fn hit(&self, span: Span, key: &'static str, limit: u64, message: impl Into<String>) {

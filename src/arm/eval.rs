@@ -3,13 +3,13 @@
 //! without a default, `reference()`, `utcNow()`, a function not implemented
 //! here — is `Unknown`, and unknown spreads: nothing is ever guessed.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use crate::arm::expr::{self, Expr, Template};
 use crate::arm::json::{J, JKind};
-use crate::limits::Guard;
+use crate::limits::{Guard, VALUE_BYTES};
 use crate::model::{ArmId, Node, Object, Part, Value};
 use crate::source::Span;
 
@@ -70,6 +70,8 @@ pub struct Scope<'t> {
     /// what `plinthResourceId()` ties an id to.
     pub key_prefix: String,
     guard: Guard,
+    /// The template string being evaluated: where a work budget hit points.
+    at: Cell<Span>,
 }
 
 impl<'t> Scope<'t> {
@@ -122,6 +124,7 @@ impl<'t> Scope<'t> {
             function_depth: 0,
             key_prefix: String::new(),
             guard,
+            at: Cell::new(template.span),
         }
     }
 
@@ -165,6 +168,7 @@ impl<'t> Scope<'t> {
             function_depth: self.function_depth + 1,
             key_prefix: self.key_prefix.clone(),
             guard: self.guard.clone(),
+            at: Cell::new(body.span),
         };
         scope.node(body, body.span, &[]).value
     }
@@ -307,6 +311,11 @@ impl<'t> Scope<'t> {
     /// A template value with its span; `span` is the member's span when the
     /// value is an object member. Property `copy` loops are expanded.
     pub fn node(&self, j: &J, span: Span, copies: &[Copy]) -> Node {
+        // Every value built counts against the unit's budget; strings are
+        // counted by `string_at`.
+        if !matches!(j.kind, JKind::String(_)) && !self.guard.spend_values(VALUE_BYTES, span) {
+            return Node::new(Value::Unknown, Some(span));
+        }
         let value = match &j.kind {
             JKind::Null => Value::Null,
             JKind::Bool(b) => Value::Bool(*b),
@@ -390,12 +399,20 @@ impl<'t> Scope<'t> {
     /// An expression nested past `max_expression_depth` is unknown, and noted.
     pub fn string_at(&self, text: &str, span: Span, copies: &[Copy]) -> Value {
         match expr::classify(text) {
-            Template::Literal(s) => Value::String(s.to_string()),
+            Template::Literal(s) => {
+                if self.guard.spend_values(VALUE_BYTES + s.len() as u64, span) {
+                    Value::String(s.to_string())
+                } else {
+                    Value::Unknown
+                }
+            }
             Template::Expression(e) => {
                 let max = self.guard.limits.max_expression_depth;
                 match expr::parse_within(e, max) {
                     Ok(parsed) => {
+                        let outer = self.at.replace(span);
                         let value = self.eval(&parsed, copies);
+                        self.at.set(outer);
                         if value != Value::Unknown {
                             self.note_sources(span, &parsed);
                         }
@@ -416,7 +433,25 @@ impl<'t> Scope<'t> {
         }
     }
 
+    /// The value of `e`; each value it builds (every call's result, every
+    /// copy of a variable read) counts against the unit's budget, and once
+    /// that is spent every value is unknown.
     pub fn eval(&self, e: &Expr, copies: &[Copy]) -> Value {
+        if self.guard.exhausted() {
+            return Value::Unknown;
+        }
+        let value = self.eval_unbudgeted(e, copies);
+        if self
+            .guard
+            .spend_values(value.weight(VALUE_BYTES), self.at.get())
+        {
+            value
+        } else {
+            Value::Unknown
+        }
+    }
+
+    fn eval_unbudgeted(&self, e: &Expr, copies: &[Copy]) -> Value {
         match e {
             Expr::String(s) => Value::String(s.clone()),
             Expr::Int(n) => Value::Number(*n as f64),
@@ -479,6 +514,21 @@ impl<'t> Scope<'t> {
                         .map_or(Value::Unknown, |(_, v)| v.clone()),
                     _ => Value::Unknown,
                 };
+            }
+            // A Bicep loop over `range(start, count)` becomes a copy of
+            // `length(range(…))`: its count is known without building the
+            // range, so a count past `max_copies` is a located hit rather
+            // than a range too large to build, silently unknown.
+            "length" => {
+                if let [Expr::Call(inner, range_args)] = args
+                    && inner == "range"
+                    && let [_, count] = range_args.as_slice()
+                    && let Value::Number(n) = self.eval(count, copies)
+                    && n >= 0.0
+                    && n.fract() == 0.0
+                {
+                    return Value::Number(n);
+                }
             }
             "filter" | "map" | "sort" | "reduce" | "toobject" | "mapvalues" | "groupby" => {
                 return self.higher_order(name, args, copies);

@@ -132,6 +132,12 @@ impl Builder {
         };
         match count {
             Some(Value::Number(n)) if n.fract() == 0.0 && (0.0..=max).contains(&n) => {
+                // Counted over the unit: copies of copies multiply.
+                let at = copy.get("count").map_or(r.span, |c| c.span);
+                if !self.guard.spend_instances(n as u64, at) {
+                    self.unit.opaque.push(r.span);
+                    return;
+                }
                 for i in 0..n as i64 {
                     self.instance(
                         scope,
@@ -167,6 +173,12 @@ impl Builder {
         depth: usize,
     ) {
         if !matches!(r.kind, JKind::Object(_)) {
+            return;
+        }
+        if self.guard.exhausted() {
+            // Past the work budget nothing is evaluated: this resource is
+            // a place plinth cannot see, not one that is absent.
+            self.unit.opaque.push(r.span);
             return;
         }
         let condition = match r
@@ -408,6 +420,10 @@ impl Builder {
                 max as u64,
                 format!("nested deployments more than {max} deep: this one is not checked"),
             );
+            self.unit.opaque.push(r.span);
+            return;
+        }
+        if !self.guard.spend_module_call(r.span) {
             self.unit.opaque.push(r.span);
             return;
         }

@@ -193,6 +193,39 @@ impl Value {
         }
     }
 
+    /// What building this value counts against the work budget
+    /// (`limits.max_value_bytes`): `per_value` for each value in it, plus the
+    /// bytes of its strings, keys and ids. Walked without recursion, so a
+    /// deep value cannot overflow the stack here.
+    pub fn weight(&self, per_value: u64) -> u64 {
+        let mut total: u64 = 0;
+        let mut stack = vec![self];
+        while let Some(value) = stack.pop() {
+            let own = match value {
+                Value::String(s) => s.len() as u64,
+                Value::Id(id) => {
+                    id.rtype.len() as u64
+                        + id.names.len() as u64 * per_value
+                        + id.local.as_ref().map_or(0, |l| l.len() as u64)
+                }
+                Value::Array(items) => {
+                    stack.extend(items.iter().map(|n| &n.value));
+                    0
+                }
+                Value::Object(o) => o
+                    .iter()
+                    .map(|(k, n)| {
+                        stack.push(&n.value);
+                        k.len() as u64
+                    })
+                    .sum(),
+                Value::Null | Value::Bool(_) | Value::Number(_) | Value::Unknown => 0,
+            };
+            total = total.saturating_add(per_value).saturating_add(own);
+        }
+        total
+    }
+
     /// True when this value or anything inside it is unknown.
     pub fn contains_unknown(&self) -> bool {
         match self {

@@ -1,0 +1,189 @@
+//! The work budget through the real binary, under a memory cap: inputs of a
+//! few kilobytes whose loops, fan-out or doubling would need more memory
+//! than any machine has stop with a `limit-exceeded` error naming the
+//! budget's key, at the place it ran out (exit code 2), and the other files
+//! of the run are still checked. Each per-loop limit holds in these inputs;
+//! only the budget, counted over the whole unit, stops them. The inputs are
+//! generated here: they are hostile and repetitive.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const SCHEMA: &str =
+    "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
+
+/// The address space the binary may use: far below what any of these
+/// inputs would take without the budget, well above what the defaults
+/// allow a unit.
+const MEMORY_CAP: u64 = 2 * 1024 * 1024 * 1024;
+
+/// Every case must also end quickly: the budget bounds time too.
+const TIME_CAP: Duration = Duration::from_secs(60);
+
+/// `plinth check --format json` in `dir` under `MEMORY_CAP` (through
+/// `prlimit --as`), with the PG001 bad case copied beside the hostile files
+/// so the test sees that the run goes on.
+fn check(dir: &Path) -> (i32, Value) {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/PG001/arm/bad/main.json");
+    std::fs::copy(case, dir.join("good-but-findings.json")).expect("copy");
+    let plinth = assert_cmd::cargo::cargo_bin("plinth");
+    let started = Instant::now();
+    let output = Command::new("prlimit")
+        .arg(format!("--as={MEMORY_CAP}"))
+        .arg(plinth)
+        .current_dir(dir)
+        .args(["check", "--ignore", "PGH", "--format", "json", "."])
+        .output()
+        .expect("prlimit runs plinth");
+    let took = started.elapsed();
+    assert!(took < TIME_CAP, "took {took:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|err| {
+        panic!(
+            "not JSON ({err}), exit {:?}: {stdout}\nstderr: {}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    assert!(
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["rule"] == "PG001" && f["file"] == "good-but-findings.json"),
+        "the other file is still checked: {report:#}"
+    );
+    (output.status.code().unwrap_or(-1), report)
+}
+
+/// The one error about `file`: a limit hit naming `key`.
+fn budget_hit<'a>(report: &'a Value, file: &str, key: &str) -> &'a Value {
+    let about: Vec<&Value> = report["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter(|e| e["file"] == file)
+        .collect();
+    assert_eq!(about.len(), 1, "one error about {file}: {report:#}");
+    let error = about[0];
+    assert_eq!(error["code"], "limit-exceeded", "{error:#}");
+    let text = format!("{} {}", error["message"], error["help"]);
+    assert!(text.contains(key), "names {key}: {error:#}");
+    assert!(error["line"].as_u64().is_some(), "located: {error:#}");
+    error
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("mkdir");
+    }
+    std::fs::write(path, text).expect("write");
+}
+
+fn template(sections: &str) -> String {
+    format!(r#"{{ "$schema": "{SCHEMA}", "contentVersion": "1.0.0.0", {sections} }}"#)
+}
+
+/// A resource whose property reads `expression`: what makes it evaluated.
+fn zone_reading(expression: &str) -> String {
+    format!(
+        r#""resources": [ {{ "type": "Microsoft.Network/privateDnsZones", "apiVersion": "2020-06-01",
+             "name": "z", "location": "global", "properties": {{ "x": "{expression}" }} }} ]"#
+    )
+}
+
+#[test]
+fn arm_variables_doubling_each_other_stop_at_the_value_budget() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut variables = vec![r#""v0": [1, 2, 3, 4]"#.to_string()];
+    for i in 1..=60 {
+        let previous = i - 1;
+        variables.push(format!(
+            r#""v{i}": "[concat(variables('v{previous}'), variables('v{previous}'))]""#
+        ));
+    }
+    let text = template(&format!(
+        "\"variables\": {{\n{}\n}},\n{}",
+        variables.join(",\n"),
+        zone_reading("[variables('v60')]")
+    ));
+    write(dir.path(), "doubling.json", &text);
+    let (code, report) = check(dir.path());
+    assert_eq!(code, 2);
+    let error = budget_hit(&report, "doubling.json", "max_value_bytes");
+    // Where it ran out: one of the doubling variables, not the first.
+    let line = error["line"].as_u64().expect("line");
+    assert!((3..=63).contains(&line), "{error:#}");
+}
+
+#[test]
+fn arm_doubling_through_reduce_stops_at_the_value_budget() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let doubling = "[reduce(range(0, 60), createArray(1, 2), lambda('acc', 'i', \
+                    concat(lambdaVariables('acc'), lambdaVariables('acc'))))]";
+    write(
+        dir.path(),
+        "reduce.json",
+        &template(&zone_reading(doubling)),
+    );
+    let (code, report) = check(dir.path());
+    assert_eq!(code, 2);
+    budget_hit(&report, "reduce.json", "max_value_bytes");
+}
+
+#[test]
+fn arm_self_calling_user_function_stops_at_the_value_budget() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // `x.grow(n)` calls itself twice with n - 1, down to 0: 2^60 calls, and
+    // a result of 2^60 elements, within the call depth of 64.
+    let body = "[if(equals(parameters('n'), 0), createArray(1), \
+                concat(x.grow(sub(parameters('n'), 1)), x.grow(sub(parameters('n'), 1))))]";
+    let functions = format!(
+        r#""functions": [ {{ "namespace": "x", "members": {{ "grow": {{
+             "parameters": [ {{ "name": "n", "type": "int" }} ],
+             "output": {{ "type": "array", "value": "{body}" }} }} }} }} ]"#
+    );
+    write(
+        dir.path(),
+        "function.json",
+        &template(&format!("{functions},\n{}", zone_reading("[x.grow(60)]"))),
+    );
+    let (code, report) = check(dir.path());
+    assert_eq!(code, 2);
+    budget_hit(&report, "function.json", "max_value_bytes");
+}
+
+/// A nested deployment copied `count` times, whose inner template holds
+/// `inner`.
+fn copied_deployment(count: usize, inner: &str) -> String {
+    format!(
+        r#"{{ "type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01",
+             "name": "[concat('d', copyIndex())]",
+             "copy": {{ "name": "d", "count": {count} }},
+             "properties": {{ "mode": "Incremental",
+               "expressionEvaluationOptions": {{ "scope": "inner" }},
+               "template": {{ "$schema": "{SCHEMA}", "contentVersion": "1.0.0.0",
+                 "resources": [ {inner} ] }} }} }}"#
+    )
+}
+
+#[test]
+fn arm_copies_800_by_800_by_800_through_nested_deployments_stop_at_the_instance_budget() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let zones = r#"{ "type": "Microsoft.Network/privateDnsZones", "apiVersion": "2020-06-01",
+                     "name": "[concat('z', copyIndex())]", "location": "global",
+                     "copy": { "name": "z", "count": 800 } }"#;
+    let text = template(&format!(
+        "\"resources\": [ {} ]",
+        copied_deployment(800, &copied_deployment(800, zones))
+    ));
+    write(dir.path(), "copies.json", &text);
+    let (code, report) = check(dir.path());
+    assert_eq!(code, 2);
+    budget_hit(&report, "copies.json", "max_instances");
+}
