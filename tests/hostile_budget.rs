@@ -77,6 +77,29 @@ fn budget_hit<'a>(report: &'a Value, file: &str, key: &str) -> &'a Value {
     error
 }
 
+/// The errors of the run: each a located limit hit naming `key`, in one of
+/// `files` (a module folder is checked as its own unit too, and each unit
+/// has its own budget), at least one.
+fn budget_hits<'a>(report: &'a Value, files: &[&str], key: &str) -> Vec<&'a Value> {
+    let errors: Vec<&Value> = report["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .collect();
+    assert!(!errors.is_empty(), "{report:#}");
+    for error in &errors {
+        assert_eq!(error["code"], "limit-exceeded", "{error:#}");
+        assert!(
+            files.iter().any(|f| error["file"] == *f),
+            "in {files:?}: {error:#}"
+        );
+        let text = format!("{} {}", error["message"], error["help"]);
+        assert!(text.contains(key), "names {key}: {error:#}");
+        assert!(error["line"].as_u64().is_some(), "located: {error:#}");
+    }
+    errors
+}
+
 fn write(dir: &Path, name: &str, text: &str) {
     let path = dir.join(name);
     if let Some(parent) = path.parent() {
@@ -186,4 +209,66 @@ fn arm_copies_800_by_800_by_800_through_nested_deployments_stop_at_the_instance_
     let (code, report) = check(dir.path());
     assert_eq!(code, 2);
     budget_hit(&report, "copies.json", "max_instances");
+}
+
+const ZONE_TF: &str = "resource \"azurerm_private_dns_zone\" \"z\" {\n  name = \"privatelink.postgres.database.azure.com\"\n  resource_group_name = \"rg\"\n}\n";
+
+#[test]
+fn terraform_nested_for_1000_cubed_stops_at_the_value_budget() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "tf/main.tf",
+        "locals {\n  r = range(1000)\n  cube = [for a in local.r : [for b in local.r : [for c in local.r : c]]]\n}\n\
+         resource \"azurerm_private_dns_zone\" \"z\" {\n  name = length(local.cube) > 0 ? \"a\" : \"b\"\n  resource_group_name = \"rg\"\n}\n",
+    );
+    let (code, report) = check(dir.path());
+    assert_eq!(code, 2);
+    let error = budget_hit(&report, "tf/main.tf", "max_value_bytes");
+    assert_eq!(error["line"], 3, "{error:#}");
+}
+
+#[test]
+fn terraform_module_count_800_by_800_by_800_stops_at_the_instance_budget() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "tf/main.tf",
+        "module \"a\" {\n  source = \"./a\"\n  count = 800\n}\n",
+    );
+    write(
+        dir.path(),
+        "tf/a/main.tf",
+        "module \"b\" {\n  source = \"../b\"\n  count = 800\n}\n",
+    );
+    write(
+        dir.path(),
+        "tf/b/main.tf",
+        &ZONE_TF.replace("{\n", "{\n  count = 800\n"),
+    );
+    let (code, report) = check(dir.path());
+    assert_eq!(code, 2);
+    // The hit is where the count ran out: b's, in the units of the root
+    // and of a (b alone makes 800).
+    for error in budget_hits(&report, &["tf/b/main.tf"], "max_instances") {
+        assert_eq!(error["line"], 2, "{error:#}");
+    }
+}
+
+#[test]
+fn terraform_module_diamond_stops_at_the_module_call_budget() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Nine folders, each calling the next ten times: 10^8 calls, no count.
+    for level in 0..8 {
+        let calls: String = (0..10)
+            .map(|i| format!("module \"m{i}\" {{\n  source = \"../m{}\"\n}}\n", level + 1))
+            .collect();
+        write(dir.path(), &format!("tf/m{level}/main.tf"), &calls);
+    }
+    write(dir.path(), "tf/m8/main.tf", ZONE_TF);
+    let (code, report) = check(dir.path());
+    assert_eq!(code, 2);
+    let files: Vec<String> = (0..9).map(|l| format!("tf/m{l}/main.tf")).collect();
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    budget_hits(&report, &files, "max_module_calls");
 }

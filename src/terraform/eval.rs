@@ -14,6 +14,7 @@ use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, U
 use hcl_edit::structure::{Attribute, Block};
 use hcl_edit::template::{Directive, Element, Strip, Template};
 
+use crate::limits::{Guard, VALUE_BYTES};
 use crate::model::{ArmId, Node, Object, Part, Value};
 use crate::source::{FileId, Span};
 use crate::terraform::azurerm;
@@ -136,6 +137,8 @@ pub struct Module<'b> {
     current: RefCell<Option<Instance>>,
     /// Variables bound by enclosing `for` expressions and directives, innermost last.
     bound: RefCell<Vec<(String, Value)>>,
+    /// The limits, and the work budget of the unit (shared by its modules).
+    pub guard: Guard,
 }
 
 pub fn span_of(file: FileId, range: Option<std::ops::Range<usize>>) -> Option<Span> {
@@ -178,6 +181,7 @@ impl<'b> Module<'b> {
             busy: RefCell::new(HashSet::new()),
             current: RefCell::new(None),
             bound: RefCell::new(Vec::new()),
+            guard: Guard::default(),
         }
     }
 
@@ -250,6 +254,17 @@ impl<'b> Module<'b> {
                     decls.push(decl.clone());
                 }
                 Expansion::Instances(instances) => {
+                    // Counted over the unit: instances of every module
+                    // instance add up.
+                    let at = ["count", "for_each"]
+                        .iter()
+                        .find_map(|k| decl.attribute(k))
+                        .and_then(|a| span_of(decl.file, a.span()))
+                        .unwrap_or(Span::new(decl.file, 0, 0));
+                    if !self.guard.spend_instances(instances.len() as u64, at) {
+                        decls.push(decl.clone());
+                        continue;
+                    }
                     self.expanded.insert(decl.key.clone());
                     for instance in instances {
                         let mut one = decl.clone();
@@ -639,10 +654,22 @@ impl<'b> Module<'b> {
         self.eval_at(expr, file, 0)
     }
 
+    /// The value of `expr`; each value it builds counts against the unit's
+    /// work budget, and once that is spent every value is unknown.
     fn eval_at(&self, expr: &Expression, file: FileId, depth: usize) -> Value {
-        if depth > MAX_DEPTH {
+        if depth > MAX_DEPTH || self.guard.exhausted() {
             return Value::Unknown;
         }
+        let value = self.eval_unbudgeted(expr, file, depth);
+        let at = span_of(file, expr.span()).unwrap_or(Span::new(file, 0, 0));
+        if self.guard.spend_values(value.weight(VALUE_BYTES), at) {
+            value
+        } else {
+            Value::Unknown
+        }
+    }
+
+    fn eval_unbudgeted(&self, expr: &Expression, file: FileId, depth: usize) -> Value {
         let eval = |e: &Expression| self.eval_at(e, file, depth + 1);
         match expr {
             Expression::Null(_) => Value::Null,

@@ -136,6 +136,8 @@ struct Build<'s> {
     major: Option<u64>,
     problems: Vec<Problem>,
     opaque: Vec<Span>,
+    /// The work budget of the unit, shared by all its modules.
+    guard: limits::Guard,
 }
 
 impl Build<'_> {
@@ -239,6 +241,7 @@ pub fn load_module(
         major,
         problems: Vec::new(),
         opaque: Vec::new(),
+        guard: limits::Guard::new(limits),
     };
     let in_var_files: std::collections::HashSet<&str> = values
         .iter()
@@ -287,6 +290,9 @@ pub fn load_module(
     }
     for m in &all {
         azurerm::fold_associations(m, &mut unit);
+    }
+    for hit in build.guard.take() {
+        loaded.problems.push(Limits::problem(sources, &hit));
     }
     loaded.units.push(unit);
     loaded
@@ -482,6 +488,7 @@ fn build_module<'b>(
     module.dir = Some(folders[idx].dir.clone());
     module.root_dir = Some(folders[0].dir.clone());
     module.max_file_bytes = build.limits.max_file_bytes;
+    module.guard = build.guard.clone();
     for (span, max) in module.expand(build.limits.max_copies) {
         build.hit(
             span,
@@ -560,7 +567,18 @@ fn build_module<'b>(
         }
         let mut inner = chain.to_vec();
         inner.push(callee);
+        // Module calls and their instances count over the unit: a diamond
+        // of modules each calling the next ten times makes 10^n calls.
+        let at = whole.unwrap_or(Span::new(file, 0, 0));
+        if instanced && !build.guard.spend_instances(instances.len() as u64, at) {
+            build.opaque.extend(whole);
+            continue;
+        }
         for instance in instances {
+            if !build.guard.spend_module_call(at) {
+                build.opaque.extend(whole);
+                break;
+            }
             let suffix = instance
                 .as_ref()
                 .map(|i| i.key.suffix())
