@@ -272,3 +272,67 @@ fn terraform_module_diamond_stops_at_the_module_call_budget() {
     let files: Vec<&str> = files.iter().map(String::as_str).collect();
     budget_hits(&report, &files, "max_module_calls");
 }
+
+#[test]
+fn bicep_strings_doubling_through_interpolation_stop_at_the_value_budget() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = String::from("var s0 = 'abcdefgh'\n");
+    for i in 1..=60 {
+        let previous = i - 1;
+        text.push_str(&format!("var s{i} = '${{s{previous}}}${{s{previous}}}'\n"));
+    }
+    text.push_str(
+        "resource z 'Microsoft.Network/privateDnsZones@2020-06-01' = {\n  name: 'z'\n  location: 'global'\n  tags: {\n    x: s60\n  }\n}\n",
+    );
+    write(dir.path(), "strings.bicep", &text);
+    let (code, report) = check(dir.path());
+    assert_eq!(code, 2);
+    let error = budget_hit(&report, "strings.bicep", "max_value_bytes");
+    let line = error["line"].as_u64().expect("line");
+    assert!((2..=61).contains(&line), "{error:#}");
+}
+
+#[test]
+fn bicep_module_loops_fanning_out_stop_at_the_instance_budget() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let module_loop = |file: &str| {
+        format!("module m '{file}' = [for i in range(0, 800): {{\n  name: 'm${{i}}'\n}}]\n")
+    };
+    write(dir.path(), "main.bicep", &module_loop("one.bicep"));
+    write(dir.path(), "one.bicep", &module_loop("two.bicep"));
+    write(
+        dir.path(),
+        "two.bicep",
+        "resource z 'Microsoft.Network/privateDnsZones@2020-06-01' = [for i in range(0, 800): {\n  name: 'z${i}'\n  location: 'global'\n}]\n",
+    );
+    let (code, report) = check(dir.path());
+    assert_eq!(code, 2);
+    budget_hits(
+        &report,
+        &["main.bicep", "one.bicep", "two.bicep"],
+        "max_instances",
+    );
+    // Where the count ran out: the resource loop of the innermost module.
+    assert!(
+        report["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .all(|e| e["file"] == "two.bicep" && e["line"] == 1),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn bicep_loop_over_a_hundred_million_hits_the_copy_limit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "range.bicep",
+        "resource z 'Microsoft.Network/privateDnsZones@2020-06-01' = [for i in range(0, 100000000): {\n  name: 'z${i}'\n  location: 'global'\n}]\n",
+    );
+    let (code, report) = check(dir.path());
+    assert_eq!(code, 2);
+    let error = budget_hit(&report, "range.bicep", "max_copies");
+    assert_eq!(error["line"], 1, "{error:#}");
+}

@@ -455,10 +455,16 @@ impl<'t> Scope<'t> {
         match e {
             Expr::String(s) => Value::String(s.clone()),
             Expr::Int(n) => Value::Number(*n as f64),
-            Expr::Member(target, name) => member(&self.eval(target, copies), name),
+            Expr::Member(target, name) => self
+                .read_in_place(target, copies, |v| member(v, name))
+                .unwrap_or_else(|| member(&self.eval(target, copies), name)),
             Expr::Index(target, index) => {
+                let index = self.eval(index, copies);
+                if let Some(picked) = self.element_in_place(target, &index, copies) {
+                    return picked;
+                }
                 let target = self.eval(target, copies);
-                match self.eval(index, copies) {
+                match index {
                     Value::Number(n) => match target {
                         Value::Array(items) if n >= 0.0 && n.fract() == 0.0 => items
                             .get(n as usize)
@@ -471,6 +477,77 @@ impl<'t> Scope<'t> {
             }
             Expr::Call(name, args) => self.call(name, args, copies),
         }
+    }
+
+    /// `target[index]` without building `target` when it is a `range()` or
+    /// a variable or parameter (read where it is kept): a loop's
+    /// `range(0, n)[copyIndex()]` or `variables('list')[copyIndex()]` would
+    /// otherwise copy the whole array for each instance, quadratic work
+    /// that the budget would count.
+    fn element_in_place(&self, target: &Expr, index: &Value, copies: &[Copy]) -> Option<Value> {
+        let pick = |v: &Value| match (v, index) {
+            (Value::Array(items), Value::Number(n)) if *n >= 0.0 && n.fract() == 0.0 => items
+                .get(*n as usize)
+                .map_or(Value::Unknown, |node| node.value.clone()),
+            (_, Value::String(key)) => member(v, key),
+            _ => Value::Unknown,
+        };
+        if let Expr::Call(f, args) = target
+            && f == "range"
+            && let [start, count] = args.as_slice()
+        {
+            let (Value::Number(start), Value::Number(count), Value::Number(n)) =
+                (self.eval(start, copies), self.eval(count, copies), index)
+            else {
+                return None;
+            };
+            let valid = |x: f64| x.fract() == 0.0 && x >= 0.0;
+            return Some(if valid(*n) && valid(count) && *n < count {
+                Value::Number(start + n)
+            } else {
+                Value::Unknown
+            });
+        }
+        self.read_in_place(target, copies, pick)
+    }
+
+    /// `pick` applied to the value of `target` where it is kept, when
+    /// `target` is `variables('x')` or `parameters('x')`: no copy of the
+    /// whole value.
+    fn read_in_place(
+        &self,
+        target: &Expr,
+        copies: &[Copy],
+        pick: impl FnOnce(&Value) -> Value,
+    ) -> Option<Value> {
+        let Expr::Call(f, args) = target else {
+            return None;
+        };
+        let [arg] = args.as_slice() else {
+            return None;
+        };
+        let is_parameter = match f.as_str() {
+            "parameters" => true,
+            "variables" => false,
+            _ => return None,
+        };
+        let Value::String(name) = self.eval(arg, copies) else {
+            return None;
+        };
+        let lower = name.to_ascii_lowercase();
+        if is_parameter && let Some(node) = self.supplied.get(&lower) {
+            return Some(pick(&node.value));
+        }
+        let key = format!("{}:{lower}", if is_parameter { "p" } else { "v" });
+        if !self.cache.borrow().contains_key(&key) {
+            // Evaluated once and kept; read in place from then on.
+            let _ = if is_parameter {
+                self.parameter(&name)
+            } else {
+                self.variable(&name)
+            };
+        }
+        self.cache.borrow().get(&key).map(pick)
     }
 
     fn call(&self, name: &str, args: &[Expr], copies: &[Copy]) -> Value {
