@@ -31,6 +31,9 @@
 //!   max_copies: 800           # ARM copy count, Terraform count/for_each instances
 //!   max_deployment_depth: 16  # nested deployments (Bicep modules), local Terraform modules
 //!   max_object_members: 10000 # members of one HCL object expression
+//!   max_value_bytes: 268435456 # values one unit may build in all (256 MiB)
+//!   max_instances: 20000      # copy/count/for_each instances of one unit in all
+//!   max_module_calls: 2000    # nested deployments and local module calls of one unit
 //! ```
 //!
 //! Paths are relative to the config file's folder.
@@ -525,6 +528,9 @@ pub const STARTER: &str = r#"# plinth configuration. plinth finds this file by w
 #   max_copies: 800             # ARM copy count (ARM's own cap), Terraform instances
 #   max_deployment_depth: 16    # nested deployments (Bicep modules), local Terraform modules
 #   max_object_members: 10000   # members of one HCL object expression (tags = {...})
+#   max_value_bytes: 268435456  # values one unit may build in all (256 MiB)
+#   max_instances: 20000        # copy/count/for_each instances of one unit in all
+#   max_module_calls: 2000      # nested deployments and local module calls of one unit
 "#;
 
 #[cfg(test)]

@@ -336,3 +336,59 @@ fn bicep_loop_over_a_hundred_million_hits_the_copy_limit() {
     let error = budget_hit(&report, "range.bicep", "max_copies");
     assert_eq!(error["line"], 1, "{error:#}");
 }
+
+#[test]
+fn a_full_copy_loop_over_a_long_parameter_stays_within_the_default_budget() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // ARM's largest loop (800) over an 800-element array of objects, each
+    // element read three times: far more than real templates do.
+    let items: Vec<String> = (0..800)
+        .map(|i| format!(r#"{{ "name": "zone{i}.example.com", "tag": "t{i}", "n": {i} }}"#))
+        .collect();
+    let text = template(&format!(
+        r#""parameters": {{ "zones": {{ "type": "array", "defaultValue": [ {} ] }} }},
+           "resources": [ {{ "type": "Microsoft.Network/privateDnsZones", "apiVersion": "2020-06-01",
+             "name": "[parameters('zones')[copyIndex()].name]", "location": "global",
+             "copy": {{ "name": "z", "count": "[length(parameters('zones'))]" }},
+             "tags": {{ "t": "[parameters('zones')[copyIndex()].tag]",
+                        "n": "[string(parameters('zones')[copyIndex()].n)]" }} }} ]"#,
+        items.join(",\n")
+    ));
+    write(dir.path(), "zones.json", &text);
+    let (code, report) = check(dir.path());
+    assert_eq!(report["errors"], serde_json::json!([]), "{report:#}");
+    assert_eq!(code, 1, "findings only in the other file");
+    assert!(report["summary"]["resources"].as_u64().expect("resources") >= 800);
+}
+
+#[test]
+fn the_budget_follows_the_configured_limits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        ".plinth.yaml",
+        "limits:\n  max_module_calls: 5\n  max_instances: 100\n",
+    );
+    // Six calls of a module, each with 10 zones: the sixth call is one too
+    // many; 101 zones in another module are one instance too many.
+    let calls: String = (0..6)
+        .map(|i| format!("module \"m{i}\" {{\n  source = \"../zones\"\n}}\n"))
+        .collect();
+    write(dir.path(), "tf/calls/main.tf", &calls);
+    write(
+        dir.path(),
+        "tf/zones/main.tf",
+        &ZONE_TF.replace("{\n", "{\n  count = 10\n"),
+    );
+    write(
+        dir.path(),
+        "tf/many/main.tf",
+        &ZONE_TF.replace("{\n", "{\n  count = 101\n"),
+    );
+    let (code, report) = check(dir.path());
+    assert_eq!(code, 2);
+    let error = budget_hit(&report, "tf/calls/main.tf", "max_module_calls");
+    assert_eq!(error["line"], 16, "the sixth call: {error:#}");
+    let error = budget_hit(&report, "tf/many/main.tf", "max_instances");
+    assert_eq!(error["line"], 2, "{error:#}");
+}
