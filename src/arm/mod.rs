@@ -37,6 +37,7 @@ pub fn load_json_input(
     sources: &SourceMap,
     path: &Path,
     parameters: Option<&Path>,
+    explicit: bool,
     limits: Limits,
 ) -> Loaded {
     let mut loaded = Loaded::default();
@@ -49,23 +50,39 @@ pub fn load_json_input(
         }
         return loaded;
     }
-    let bytes = match std::fs::read(path) {
+    let bytes = match sources.confinement().read(path) {
         Ok(bytes) => bytes,
-        Err(err) => {
+        Err(refusal) => {
             loaded
                 .problems
-                .push(Problem::new("io-error", format!("cannot read: {err}")).at(path, None));
+                .push(refusal.problem(path, "file", (path, None)));
             return loaded;
         }
     };
-    let Ok(text) = String::from_utf8(bytes) else {
-        return loaded;
+    let text = match crate::paths::decode(bytes) {
+        Ok(text) => text,
+        // Bytes that are not text are a silent skip only for a file that
+        // neither was named nor looks like a template or a plan.
+        Err(bad) => {
+            if explicit || bad.text.contains(SCHEMA_MARK) || bad.text.contains(PLAN_MARK) {
+                let file = sources.add(path.to_path_buf(), bad.text);
+                let error = crate::source::LoadError::Undecodable {
+                    file,
+                    offset: bad.offset,
+                    message: bad.message,
+                };
+                loaded
+                    .problems
+                    .push(error.problem(path, "file", (path, None)));
+            }
+            return loaded;
+        }
     };
     let plan = !text.contains(SCHEMA_MARK) && text.contains(PLAN_MARK);
     if !text.contains(SCHEMA_MARK) && !plan {
         return loaded;
     }
-    let file = sources.add(path.to_path_buf(), text.trim_start_matches('\u{feff}'));
+    let file = sources.add(path.to_path_buf(), text);
     let source = sources.get(file);
     loaded.files = 1;
     let root = match json::parse(file, &source.text, limits.max_nesting) {
@@ -158,10 +175,7 @@ fn parameter_file(sources: &SourceMap, path: &Path, limits: Limits) -> Bound {
             return Bound {
                 file: None,
                 values: None,
-                problem: Some(
-                    Problem::new("io-error", format!("cannot read parameter file: {err}"))
-                        .at(path, None),
-                ),
+                problem: Some(err.problem(path, "parameter file", (path, None))),
             };
         }
     };
@@ -249,7 +263,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("main.json");
         std::fs::write(&path, text).expect("write");
-        load_json_input(&SourceMap::new(), &path, None, Limits::default())
+        load_json_input(&SourceMap::new(), &path, None, false, Limits::default())
     }
 
     fn template(resources: &str) -> String {
