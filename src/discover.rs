@@ -164,12 +164,15 @@ pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Discovered {
         }
     }));
     inputs.sort();
-    // A template named explicitly and also found by a walk is one input.
+    // A template named explicitly and also found by a walk is one input,
+    // the named one (`dedup_by` keeps the first: false sorts before true).
+    inputs.reverse();
     inputs.dedup_by(|a, b| match (&*a, &*b) {
         (Input::Json { path: pa, .. }, Input::Json { path: pb, .. }) => pa == pb,
         (Input::Bicep { path: pa, .. }, Input::Bicep { path: pb, .. }) => pa == pb,
         _ => a == b,
     });
+    inputs.reverse();
     // `main.json` compiled from `main.bicep` beside it: the Bicep is checked
     // (findings on the lines people edit), the JSON not, unless named.
     let bicep: std::collections::HashSet<PathBuf> = inputs

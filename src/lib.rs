@@ -308,10 +308,12 @@ pub fn check(options: &Options) -> Run {
     let asked_dirs: Vec<&PathBuf> = options.paths.iter().filter(|p| p.is_dir()).collect();
     findings.retain(|f| {
         let file = sources.path(f.primary.span.file);
-        report_paths.iter().any(|asked| file.starts_with(asked))
+        report_paths
+            .iter()
+            .any(|asked| paths::is_within(&file, asked))
             || asked_dirs
                 .iter()
-                .any(|dir| Path::new(&f.unit).starts_with(dir))
+                .any(|dir| paths::is_within(Path::new(&f.unit), dir))
     });
     for finding in &mut findings {
         finding.fingerprint = fingerprint(&sources, finding);
@@ -452,7 +454,7 @@ fn load_input(
             path,
             parameters,
             explicit,
-        } => arm::load_json_input(sources, path, parameters.as_deref(), *explicit, limits),
+        } => arm::load_json_file(sources, path, parameters.as_deref(), *explicit, limits),
         Input::Bicep {
             path, parameters, ..
         } => bicep::load_bicep_input(sources, path, parameters.as_deref(), limits),

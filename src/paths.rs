@@ -136,6 +136,16 @@ pub fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// Whether `path` names something at or below `folder`, both normalized
+/// (`.` holds every relative path that does not climb out of it).
+pub fn is_within(path: &Path, folder: &Path) -> bool {
+    let (path, folder) = (normalize(path), normalize(folder));
+    if folder == Path::new(".") {
+        return path.is_relative() && !path.starts_with("..");
+    }
+    path.starts_with(folder)
+}
+
 /// The absolute, normalized form of `path` (from the working directory),
 /// without touching the file system.
 fn absolute(path: &Path) -> PathBuf {
@@ -291,10 +301,10 @@ impl Confinement {
             .iter()
             .map(|root| {
                 let is_dir = std::fs::metadata(root).is_ok_and(|m| m.is_dir());
-                let folder = if is_dir {
-                    root.clone()
-                } else {
-                    root.parent().map(Path::to_path_buf).unwrap_or_default()
+                let folder = match root.parent() {
+                    _ if is_dir => root.as_path(),
+                    Some(parent) if !parent.as_os_str().is_empty() => parent,
+                    _ => Path::new("."),
                 };
                 absolute(&folder)
             })

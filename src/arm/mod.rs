@@ -37,6 +37,18 @@ pub fn load_json_input(
     sources: &SourceMap,
     path: &Path,
     parameters: Option<&Path>,
+    limits: Limits,
+) -> Loaded {
+    load_json_file(sources, path, parameters, false, limits)
+}
+
+/// [`load_json_input`] for a file that may have been named on the command
+/// line (`explicit`): a named file whose bytes are not text is an error even
+/// when it does not look like a template.
+pub fn load_json_file(
+    sources: &SourceMap,
+    path: &Path,
+    parameters: Option<&Path>,
     explicit: bool,
     limits: Limits,
 ) -> Loaded {
@@ -263,7 +275,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("main.json");
         std::fs::write(&path, text).expect("write");
-        load_json_input(&SourceMap::new(), &path, None, false, Limits::default())
+        load_json_input(&SourceMap::new(), &path, None, Limits::default())
     }
 
     fn template(resources: &str) -> String {

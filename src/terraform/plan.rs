@@ -478,7 +478,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("plan.json");
         std::fs::write(&path, text).expect("write");
-        crate::arm::load_json_input(&SourceMap::new(), &path, None, false, Limits::default())
+        crate::arm::load_json_input(&SourceMap::new(), &path, None, Limits::default())
     }
 
     const PLAN: &str = r#"{
