@@ -306,7 +306,7 @@ impl Confinement {
                     Some(parent) if !parent.as_os_str().is_empty() => parent,
                     _ => Path::new("."),
                 };
-                absolute(&folder)
+                absolute(folder)
             })
             .collect();
         Confinement {
@@ -337,7 +337,7 @@ impl Confinement {
     /// The bool says whether the user named it (a link to it is followed).
     pub fn resolve(&self, path: &Path) -> Result<(PathBuf, bool), Refusal> {
         let full = absolute(path);
-        if self.named.iter().any(|n| *n == full) {
+        if self.named.contains(&full) {
             return Ok((full, true));
         }
         let Some(roots) = &self.roots else {
