@@ -48,6 +48,7 @@ use serde::Deserialize;
 
 use crate::limits::Limits;
 use crate::report::{Problem, RuleInfo, Severity};
+use crate::source::LoadError;
 use crate::source::{FileId, SourceMap, Span};
 
 /// The file names looked for, in order, in each folder.
@@ -224,7 +225,11 @@ impl Config {
     /// Reads and checks a config file. Every mistake is a `config-error` with its position.
     pub fn load(sources: &SourceMap, path: &Path) -> Result<Config, Problem> {
         let file = sources.load(path).map_err(|err| {
-            Problem::new("config-error", format!("cannot read config: {err}")).at(path, None)
+            let mut problem = err.problem(path, "config", (path, None));
+            if let LoadError::Refused(_) = err {
+                problem.code = "config-error".into();
+            }
+            problem
         })?;
         let source = sources.get(file);
         let problem = |message: String, span: Option<Span>| {
@@ -290,6 +295,11 @@ impl Config {
         }
         let ceilings = [
             ("max_nesting", yaml.limits.max_nesting, 512),
+            (
+                "max_file_bytes",
+                usize::try_from(yaml.limits.max_file_bytes).unwrap_or(usize::MAX),
+                crate::paths::MAX_FILE_BYTES_CAP as usize,
+            ),
             (
                 "max_expression_depth",
                 yaml.limits.max_expression_depth,

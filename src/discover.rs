@@ -65,22 +65,68 @@ pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Discovered {
     let mut tf_dirs: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
 
     for root in paths {
-        if root.is_file() {
-            if let Some(also) = classify(root, true, &mut json, &mut tf_dirs) {
-                found.also_report.push(also);
+        let root = &crate::paths::normalize(root);
+        match std::fs::metadata(root) {
+            Ok(meta) if meta.is_file() => {
+                if let Some(also) = classify(root, true, &mut json, &mut tf_dirs) {
+                    found.also_report.push(also);
+                }
+                continue;
             }
+            Ok(meta) if meta.is_dir() => {}
+            // A FIFO or a device is never opened, not even to say what it is.
+            Ok(meta) => {
+                let kind = crate::paths::special_kind(&meta).unwrap_or("not a file");
+                problems.push(
+                    Problem::new(
+                        crate::paths::NOT_REGULAR,
+                        format!("not a regular file ({kind}): not checked"),
+                    )
+                    .at(root.clone(), None),
+                );
+                continue;
+            }
+            Err(err) => {
+                let message = match err.kind() {
+                    std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+                    _ => format!("cannot read: {err}"),
+                };
+                problems.push(Problem::new("io-error", message).at(root.clone(), None));
+                continue;
+            }
+        }
+        // The walker opens `.gitignore` and `.ignore` files itself, blocking
+        // on a FIFO and reading a device to its end: a folder (or the root,
+        // or a folder above it) with such an ignore file is refused first.
+        if let Some(bad) = std::path::absolute(root)
+            .ok()
+            .and_then(|full| full.ancestors().find_map(unsafe_ignore_file))
+        {
+            problems.push(ignore_file_refused(&bad));
             continue;
         }
-        if !root.is_dir() {
-            problems
-                .push(Problem::new("io-error", "no such file or directory").at(root.clone(), None));
-            continue;
-        }
+        let refused = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let refused_in_walk = refused.clone();
         let walker = ignore::WalkBuilder::new(root)
             .hidden(true)
             .require_git(false)
             .follow_links(false)
+            // `.git/info/exclude` may live wherever a `.git` file points.
+            .git_exclude(false)
             .sort_by_file_name(|a, b| a.cmp(b))
+            .filter_entry(move |entry| {
+                let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                match is_dir.then(|| unsafe_ignore_file(entry.path())).flatten() {
+                    Some(bad) => {
+                        refused_in_walk
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push(ignore_file_refused(&bad));
+                        false
+                    }
+                    None => true,
+                }
+            })
             .build();
         for entry in walker {
             let entry = match entry {
@@ -98,8 +144,14 @@ pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Discovered {
             if excludes.is_match(relative) || excludes.is_match(path) {
                 continue;
             }
-            classify(path, false, &mut json, &mut tf_dirs);
+            classify(
+                &crate::paths::normalize(path),
+                false,
+                &mut json,
+                &mut tf_dirs,
+            );
         }
+        problems.append(&mut refused.lock().unwrap_or_else(|e| e.into_inner()));
     }
 
     let mut inputs: Vec<Input> = json;
@@ -112,12 +164,15 @@ pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Discovered {
         }
     }));
     inputs.sort();
-    // A template named explicitly and also found by a walk is one input.
+    // A template named explicitly and also found by a walk is one input,
+    // the named one (`dedup_by` keeps the first: false sorts before true).
+    inputs.reverse();
     inputs.dedup_by(|a, b| match (&*a, &*b) {
         (Input::Json { path: pa, .. }, Input::Json { path: pb, .. }) => pa == pb,
         (Input::Bicep { path: pa, .. }, Input::Bicep { path: pb, .. }) => pa == pb,
         _ => a == b,
     });
+    inputs.reverse();
     // `main.json` compiled from `main.bicep` beside it: the Bicep is checked
     // (findings on the lines people edit), the JSON not, unless named.
     let bicep: std::collections::HashSet<PathBuf> = inputs
@@ -224,6 +279,35 @@ fn classify(
     }
 }
 
+/// An ignore file in `dir` the walker would open that is not a regular
+/// file (a FIFO, a device, a link).
+fn unsafe_ignore_file(dir: &Path) -> Option<PathBuf> {
+    [".gitignore", ".ignore"].iter().find_map(|name| {
+        let path = dir.join(name);
+        let meta = std::fs::symlink_metadata(&path).ok()?;
+        (!meta.is_file()).then_some(path)
+    })
+}
+
+fn ignore_file_refused(path: &Path) -> Problem {
+    let kind = std::fs::symlink_metadata(path)
+        .ok()
+        .and_then(|m| crate::paths::special_kind(&m))
+        .unwrap_or("not a file");
+    Problem::new(
+        crate::paths::NOT_REGULAR,
+        format!("ignore file is not a regular file ({kind}): its folder is not checked"),
+    )
+    .at(path, None)
+    .with_help("plinth never opens links, FIFOs or devices; make it a regular file or remove it")
+}
+
+/// Whether there is something at `path` (a link or a FIFO too): found here,
+/// it is refused with a reason when read.
+fn present(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_dir())
+}
+
 /// `X.parameters.json` → `X.json`, when that template file exists.
 fn template_of(path: &Path) -> Option<PathBuf> {
     let name = path.file_name()?.to_str()?;
@@ -241,7 +325,7 @@ fn parameter_file_of(path: &Path) -> Option<PathBuf> {
     }
     let stem = name.strip_suffix(".json")?;
     let parameters = path.with_file_name(format!("{stem}.parameters.json"));
-    parameters.is_file().then_some(parameters)
+    present(&parameters).then_some(parameters)
 }
 
 /// The variable files Terraform reads by itself, in its order:
@@ -254,7 +338,7 @@ fn auto_var_files(dir: &Path) -> Vec<PathBuf> {
         .flatten()
         .map(|e| e.path())
         .filter(|p| {
-            p.is_file()
+            present(p)
                 && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
                     n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.json")
                 })
@@ -264,7 +348,7 @@ fn auto_var_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = ["terraform.tfvars", "terraform.tfvars.json"]
         .iter()
         .map(|name| dir.join(name))
-        .filter(|p| p.is_file())
+        .filter(|p| present(p))
         .collect();
     files.extend(auto);
     files
@@ -277,7 +361,10 @@ fn tf_files_in(dir: &Path) -> Vec<PathBuf> {
         .flatten()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "tf"))
+        .filter(|p| {
+            std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file())
+                && p.extension().is_some_and(|e| e == "tf")
+        })
         .collect();
     files.sort();
     files

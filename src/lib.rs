@@ -10,6 +10,7 @@ pub mod config;
 pub mod discover;
 pub mod limits;
 pub mod model;
+pub mod paths;
 pub mod policy;
 pub mod report;
 pub mod select;
@@ -100,6 +101,12 @@ pub struct Run {
 
 /// Runs the whole pipeline over `options.paths`.
 pub fn check(options: &Options) -> Run {
+    // One name per file however the paths are spelled (`./x`, `a/../x`).
+    let normalized = Options {
+        paths: options.paths.iter().map(|p| paths::normalize(p)).collect(),
+        ..options.clone()
+    };
+    let options = &normalized;
     let sources = SourceMap::new();
     let mut problems = Vec::new();
 
@@ -108,7 +115,37 @@ pub fn check(options: &Options) -> Run {
         ConfigChoice::File(path) => Some(path.clone()),
         ConfigChoice::Ignore => None,
     };
-    let config = match config_path.map(|path| Config::load(&sources, &path)) {
+    // The files the user named are read wherever they are (a link to one is
+    // followed); everything else only under the roots (see `paths`).
+    let mut named: Vec<PathBuf> = options
+        .var_files
+        .iter()
+        .chain(&options.rule_dirs)
+        .chain(&options.baseline)
+        .cloned()
+        .collect();
+    if let ConfigChoice::File(path) = &options.config {
+        named.push(path.clone());
+    }
+    let roots_of = |config: &Config| {
+        let mut confinement =
+            paths::Confinement::new(&options.paths, &named, config.limits.max_file_bytes);
+        // Files the config names (parameter files, var files, rule
+        // folders) are read relative to its folder.
+        if let Some(folder) = config_path.as_deref().and_then(Path::parent) {
+            confinement.add_root(if folder.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                folder
+            });
+        }
+        confinement
+    };
+    sources.set_confinement(roots_of(&Config::default()));
+    let config = match config_path
+        .as_deref()
+        .map(|path| Config::load(&sources, path))
+    {
         Some(Ok(config)) => config,
         Some(Err(problem)) => {
             problems.push(problem);
@@ -116,6 +153,7 @@ pub fn check(options: &Options) -> Run {
         }
         None => Config::default(),
     };
+    sources.set_confinement(roots_of(&config));
 
     let rule_dirs: Vec<PathBuf> = options
         .rule_dirs
@@ -270,10 +308,12 @@ pub fn check(options: &Options) -> Run {
     let asked_dirs: Vec<&PathBuf> = options.paths.iter().filter(|p| p.is_dir()).collect();
     findings.retain(|f| {
         let file = sources.path(f.primary.span.file);
-        report_paths.iter().any(|asked| file.starts_with(asked))
+        report_paths
+            .iter()
+            .any(|asked| paths::is_within(&file, asked))
             || asked_dirs
                 .iter()
-                .any(|dir| Path::new(&f.unit).starts_with(dir))
+                .any(|dir| paths::is_within(Path::new(&f.unit), dir))
     });
     for finding in &mut findings {
         finding.fingerprint = fingerprint(&sources, finding);
@@ -288,6 +328,13 @@ pub fn check(options: &Options) -> Run {
             }
             Err(problem) => problems.push(problem),
         }
+    }
+    // A refusal noted inside an evaluator knows its span, not its file's path.
+    for mut note in sources.confinement().take_notes() {
+        if let Some(span) = note.span {
+            note.path = Some(sources.path(span.file));
+        }
+        problems.push(note);
     }
     problems.sort_by(|a, b| (&a.path, a.span, &a.message).cmp(&(&b.path, b.span, &b.message)));
     problems.dedup();
@@ -404,8 +451,10 @@ fn load_input(
 ) -> Loaded {
     match input {
         Input::Json {
-            path, parameters, ..
-        } => arm::load_json_input(sources, path, parameters.as_deref(), limits),
+            path,
+            parameters,
+            explicit,
+        } => arm::load_json_file(sources, path, parameters.as_deref(), *explicit, limits),
         Input::Bicep {
             path, parameters, ..
         } => bicep::load_bicep_input(sources, path, parameters.as_deref(), limits),

@@ -241,7 +241,12 @@ impl Guard {
 /// The file's size when it is over `max_file_bytes` (a file that cannot be
 /// measured is left to the reader, which reports why).
 pub fn oversized(path: &Path, limits: Limits) -> Option<u64> {
-    let size = std::fs::metadata(path).ok()?.len();
+    // A link is not measured: it is not read at all (see `paths`).
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let size = meta.len();
     (size > limits.max_file_bytes).then_some(size)
 }
 
@@ -256,6 +261,7 @@ pub fn head_contains(path: &Path, needle: &str) -> bool {
         return false;
     }
     String::from_utf8_lossy(&head).contains(needle)
+        || crate::paths::decode(head).is_ok_and(|text| text.contains(needle))
 }
 
 pub fn file_too_big(path: &Path, size: u64, limits: Limits) -> Problem {

@@ -206,10 +206,12 @@ fn check(args: CheckArgs) -> ExitCode {
     let mut run = plinth::check(&options);
     if let Some(path) = &args.write_baseline {
         let text = baseline::render(&run.report, &run.sources);
-        if let Err(err) = std::fs::write(path, text) {
-            let problem =
-                plinth::report::Problem::new("io-error", format!("cannot write baseline: {err}"))
-                    .at(path, None);
+        if let Err(refusal) = plinth::paths::write_replacing(path, &text) {
+            let problem = plinth::report::Problem::new(
+                refusal.code(),
+                format!("cannot write baseline: {refusal}"),
+            )
+            .at(path, None);
             run.report.problems.push(problem);
             run.report.summary.errors += 1;
         }

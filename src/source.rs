@@ -7,6 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
+use crate::paths::{Confinement, Refusal};
+use crate::report::Problem;
+
 /// Index of a file in the [`SourceMap`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FileId(pub u32);
@@ -98,9 +101,65 @@ impl SourceFile {
 /// Every file read in one run. Append-only and shareable across threads:
 /// front-ends that discover more files (Terraform child modules, ARM parameter
 /// files) register them while other units are being loaded.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SourceMap {
     files: RwLock<Vec<Arc<SourceFile>>>,
+    /// Which files may be read (see [`crate::paths`]).
+    confinement: RwLock<Arc<Confinement>>,
+}
+
+impl Default for SourceMap {
+    fn default() -> SourceMap {
+        SourceMap {
+            files: RwLock::default(),
+            confinement: RwLock::new(Arc::new(Confinement::unconfined(
+                crate::limits::Limits::default().max_file_bytes,
+            ))),
+        }
+    }
+}
+
+/// Why [`SourceMap::load`] gave no usable file.
+#[derive(Debug)]
+pub enum LoadError {
+    Refused(Refusal),
+    /// Read, but not text: registered (decoded lossily) so that the first
+    /// bad byte has a line and column.
+    Undecodable {
+        file: FileId,
+        offset: usize,
+        message: String,
+    },
+}
+
+impl LoadError {
+    /// The problem for a file not loaded, asked for by `what` at `at`; a
+    /// file that cannot be decoded is reported at its first bad byte.
+    pub fn problem(&self, path: &Path, what: &str, at: (&Path, Option<Span>)) -> Problem {
+        match self {
+            LoadError::Refused(refusal) => refusal.problem(path, what, at),
+            LoadError::Undecodable {
+                file,
+                offset,
+                message,
+            } => Problem::new(
+                crate::paths::UNDECODABLE,
+                format!("{what} cannot be decoded: {message}: not checked"),
+            )
+            .at(path, Some(Span::new(*file, *offset, offset + 1)))
+            .with_label("first byte that is not text")
+            .with_help("plinth reads UTF-8, and UTF-16 with a byte-order mark"),
+        }
+    }
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Refused(refusal) => write!(f, "{refusal}"),
+            LoadError::Undecodable { message, .. } => write!(f, "{message}"),
+        }
+    }
 }
 
 impl SourceMap {
@@ -115,17 +174,30 @@ impl SourceMap {
         FileId((files.len() - 1) as u32)
     }
 
-    /// Reads a file from disk and registers it.
-    pub fn load(&self, path: &Path) -> std::io::Result<FileId> {
-        let bytes = std::fs::read(path)?;
-        let text = String::from_utf8(bytes)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-        // A UTF-8 byte-order mark is not part of the document.
-        let text = text
-            .strip_prefix('\u{feff}')
-            .map(str::to_owned)
-            .unwrap_or(text);
-        Ok(self.add(path.to_path_buf(), text))
+    /// Reads a file from disk, when the run's confinement allows it, and
+    /// registers it under the path as given.
+    pub fn load(&self, path: &Path) -> Result<FileId, LoadError> {
+        let bytes = self.confinement().read(path).map_err(LoadError::Refused)?;
+        match crate::paths::decode(bytes) {
+            Ok(text) => Ok(self.add(path.to_path_buf(), text)),
+            Err(bad) => Err(LoadError::Undecodable {
+                file: self.add(path.to_path_buf(), bad.text),
+                offset: bad.offset,
+                message: bad.message,
+            }),
+        }
+    }
+
+    /// Which files this run may read.
+    pub fn confinement(&self) -> Arc<Confinement> {
+        self.confinement
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn set_confinement(&self, confinement: Confinement) {
+        *self.confinement.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(confinement);
     }
 
     pub fn get(&self, id: FileId) -> Arc<SourceFile> {

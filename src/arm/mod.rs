@@ -39,6 +39,19 @@ pub fn load_json_input(
     parameters: Option<&Path>,
     limits: Limits,
 ) -> Loaded {
+    load_json_file(sources, path, parameters, false, limits)
+}
+
+/// [`load_json_input`] for a file that may have been named on the command
+/// line (`explicit`): a named file whose bytes are not text is an error even
+/// when it does not look like a template.
+pub fn load_json_file(
+    sources: &SourceMap,
+    path: &Path,
+    parameters: Option<&Path>,
+    explicit: bool,
+    limits: Limits,
+) -> Loaded {
     let mut loaded = Loaded::default();
     if let Some(size) = limits::oversized(path, limits) {
         // Too big to read whole; report it only when it is a template.
@@ -49,23 +62,39 @@ pub fn load_json_input(
         }
         return loaded;
     }
-    let bytes = match std::fs::read(path) {
+    let bytes = match sources.confinement().read(path) {
         Ok(bytes) => bytes,
-        Err(err) => {
+        Err(refusal) => {
             loaded
                 .problems
-                .push(Problem::new("io-error", format!("cannot read: {err}")).at(path, None));
+                .push(refusal.problem(path, "file", (path, None)));
             return loaded;
         }
     };
-    let Ok(text) = String::from_utf8(bytes) else {
-        return loaded;
+    let text = match crate::paths::decode(bytes) {
+        Ok(text) => text,
+        // Bytes that are not text are a silent skip only for a file that
+        // neither was named nor looks like a template or a plan.
+        Err(bad) => {
+            if explicit || bad.text.contains(SCHEMA_MARK) || bad.text.contains(PLAN_MARK) {
+                let file = sources.add(path.to_path_buf(), bad.text);
+                let error = crate::source::LoadError::Undecodable {
+                    file,
+                    offset: bad.offset,
+                    message: bad.message,
+                };
+                loaded
+                    .problems
+                    .push(error.problem(path, "file", (path, None)));
+            }
+            return loaded;
+        }
     };
     let plan = !text.contains(SCHEMA_MARK) && text.contains(PLAN_MARK);
     if !text.contains(SCHEMA_MARK) && !plan {
         return loaded;
     }
-    let file = sources.add(path.to_path_buf(), text.trim_start_matches('\u{feff}'));
+    let file = sources.add(path.to_path_buf(), text);
     let source = sources.get(file);
     loaded.files = 1;
     let root = match json::parse(file, &source.text, limits.max_nesting) {
@@ -158,10 +187,7 @@ fn parameter_file(sources: &SourceMap, path: &Path, limits: Limits) -> Bound {
             return Bound {
                 file: None,
                 values: None,
-                problem: Some(
-                    Problem::new("io-error", format!("cannot read parameter file: {err}"))
-                        .at(path, None),
-                ),
+                problem: Some(err.problem(path, "parameter file", (path, None))),
             };
         }
     };

@@ -550,7 +550,8 @@ impl<'a> Lowerer<'a> {
             // records it as a place plinth cannot see (--show-unknown).
             return None;
         }
-        let target = normalize(&file.path.parent().unwrap_or(Path::new(".")).join(path));
+        let target =
+            crate::paths::normalize(&file.path.parent().unwrap_or(Path::new(".")).join(path));
         let is_json = target.extension().is_some_and(|e| e == "json");
         if self.stack.len() >= MAX_MODULE_DEPTH || self.stack.iter().any(|p| same_file(p, &target))
         {
@@ -566,10 +567,8 @@ impl<'a> Lowerer<'a> {
         let id = match self.sources.load(&target) {
             Ok(id) => id,
             Err(err) => {
-                self.problems.push(
-                    Problem::new("io-error", format!("cannot read module `{path}`: {err}"))
-                        .at(&file.path, Some(span)),
-                );
+                self.problems
+                    .push(err.problem(&target, "module", (&file.path, Some(span))));
                 return None;
             }
         };
@@ -589,25 +588,6 @@ impl<'a> Lowerer<'a> {
             }
         }
     }
-}
-
-/// `a/./b/../c` → `a/c`, without touching the file system, so that a
-/// module is named the same however it is reached.
-fn normalize(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

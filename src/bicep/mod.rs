@@ -39,7 +39,7 @@ pub fn load_bicep_input(
         Err(err) => {
             loaded
                 .problems
-                .push(Problem::new("io-error", format!("cannot read: {err}")).at(path, None));
+                .push(err.problem(path, "file", (path, None)));
             return loaded;
         }
     };
@@ -106,10 +106,7 @@ fn parameter_file(
         Err(err) => {
             return (
                 None,
-                Some(
-                    Problem::new("io-error", format!("cannot read parameter file: {err}"))
-                        .at(path, None),
-                ),
+                Some(err.problem(path, "parameter file", (path, None))),
             );
         }
     };
@@ -158,8 +155,10 @@ fn parameter_file(
 /// beside `X.bicep`, else the only `.bicepparam` in the folder whose `using`
 /// names it.
 pub fn parameter_file_of(template: &Path) -> Option<PathBuf> {
+    // A link or a FIFO under the name is found here and refused with a
+    // reason when the template's unit reads it.
     let same_name = template.with_extension("bicepparam");
-    if same_name.is_file() {
+    if std::fs::symlink_metadata(&same_name).is_ok() {
         return Some(same_name);
     }
     let dir = template.parent()?;
@@ -179,7 +178,15 @@ pub fn parameter_file_of(template: &Path) -> Option<PathBuf> {
 
 /// The template a `.bicepparam` file's `using` names, as written.
 pub fn using_of(parameters: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(parameters).ok()?;
+    // Read before any unit is built, so only a regular file, no link, and
+    // no more than a `using` line needs (the default max_file_bytes).
+    let bytes = crate::paths::read_regular(
+        parameters,
+        crate::limits::Limits::default().max_file_bytes,
+        false,
+    )
+    .ok()?;
+    let text = crate::paths::decode(bytes).ok()?;
     text.lines().find_map(|line| {
         let rest = line.trim().strip_prefix("using")?.trim();
         let quoted = rest.strip_prefix('\'')?;

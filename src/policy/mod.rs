@@ -75,8 +75,16 @@ impl RuleSet {
             }
             if let Ok(files) = yaml_files(&dir.join("data")) {
                 for path in files {
-                    match std::fs::read_to_string(&path) {
-                        Ok(text) => table_texts.push((path.display().to_string(), text)),
+                    let read = sources.confinement().read(&path).map(crate::paths::decode);
+                    match read {
+                        Ok(Ok(text)) => table_texts.push((path.display().to_string(), text)),
+                        Ok(Err(bad)) => problems.push(
+                            Problem::new(
+                                "rule-error",
+                                format!("cannot read data table: {}", bad.message),
+                            )
+                            .at(path, None),
+                        ),
                         Err(err) => problems.push(
                             Problem::new("rule-error", format!("cannot read data table: {err}"))
                                 .at(path, None),

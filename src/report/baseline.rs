@@ -55,9 +55,9 @@ pub fn render(report: &Report, sources: &SourceMap) -> String {
 /// Reads a baseline's fingerprints; a file that cannot be read or parsed is a
 /// problem with its position.
 pub fn read(sources: &SourceMap, path: &Path) -> Result<BTreeSet<String>, Problem> {
-    let file = sources.load(path).map_err(|err| {
-        Problem::new("usage-error", format!("cannot read baseline: {err}")).at(path, None)
-    })?;
+    let file = sources
+        .load(path)
+        .map_err(|err| err.problem(path, "baseline", (path, None)))?;
     let source = sources.get(file);
     let parsed: BaselineFile = serde_json::from_str(&source.text).map_err(|err| {
         let offset = offset_of(&source.text, err.line(), err.column());

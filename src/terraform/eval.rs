@@ -126,8 +126,8 @@ pub struct Module<'b> {
     /// Terraform runs (`path.root`; relative `file()` paths start there).
     pub dir: Option<std::path::PathBuf>,
     pub root_dir: Option<std::path::PathBuf>,
-    /// Files larger than this are not read by `file()`.
-    pub max_file_bytes: u64,
+    /// Which files `file()` and `templatefile()` may read, and how much.
+    pub confinement: crate::paths::SharedConfinement,
     by_key: HashMap<String, usize>,
     /// Addresses of blocks expanded into instances (`azurerm_subnet.pe`).
     expanded: HashSet<String>,
@@ -174,7 +174,7 @@ impl<'b> Module<'b> {
             azurerm_major: None,
             dir: None,
             root_dir: None,
-            max_file_bytes: 0,
+            confinement: std::sync::Arc::new(crate::paths::Confinement::unconfined(0)),
             by_key,
             expanded: HashSet::new(),
             cache: RefCell::new(HashMap::new()),
@@ -286,20 +286,37 @@ impl<'b> Module<'b> {
     }
 
     /// `file(path)`: the text of a file, relative to the root module's
-    /// folder; unknown when it cannot be read or is too large.
-    fn read(&self, path: &str) -> Option<String> {
-        let path = self.root_dir.as_ref()?.join(path);
-        let size = std::fs::metadata(&path).ok()?.len();
-        if size > self.max_file_bytes {
-            return None;
+    /// folder; unknown when it cannot be read or is too large, and noted
+    /// (at the calling file) when it lies outside the paths checked or is
+    /// not a regular file — its text never reaches a message.
+    fn read(&self, path: &str, at: Option<Span>) -> Option<String> {
+        let full = self.root_dir.as_ref()?.join(path);
+        match self.confinement.read(&full) {
+            Ok(bytes) => crate::paths::decode(bytes).ok(),
+            Err(crate::paths::Refusal::Missing) => None,
+            Err(refusal) => {
+                // The pipeline names the calling file from the span.
+                self.confinement.note(refusal.problem(
+                    &full,
+                    "file read by an expression",
+                    (&full, at),
+                ));
+                None
+            }
         }
-        std::fs::read_to_string(path).ok()
     }
 
     /// `templatefile(path, vars)`: the file read as a string template, with
     /// `vars` as its variables.
-    fn template_file(&self, path: &str, vars: &Object, file: FileId, depth: usize) -> Value {
-        let Some(text) = self.read(path) else {
+    fn template_file(
+        &self,
+        path: &str,
+        vars: &Object,
+        file: FileId,
+        depth: usize,
+        at: Option<Span>,
+    ) -> Value {
+        let Some(text) = self.read(path, at) else {
             return Value::Unknown;
         };
         let Ok(template) = hcl_edit::parser::parse_template(&text) else {
@@ -721,15 +738,21 @@ impl<'b> Module<'b> {
                 }
                 let args: Vec<Value> = call.args.iter().map(eval).collect();
                 let name = call.name.name.value().as_str();
+                let at = span_of(file, hcl_edit::Span::span(call.as_ref()));
                 match (name, args.as_slice()) {
                     ("file", [Value::String(path)]) => {
-                        self.read(path).map_or(Value::Unknown, Value::String)
+                        self.read(path, at).map_or(Value::Unknown, Value::String)
                     }
                     ("templatefile", [Value::String(path), Value::Object(vars)]) => {
-                        self.template_file(path, vars, file, depth)
+                        self.template_file(path, vars, file, depth, at)
                     }
+                    // Whether a file outside the paths checked exists is
+                    // not plinth's to tell.
                     ("fileexists", [Value::String(path)]) => match &self.root_dir {
-                        Some(root) => Value::Bool(root.join(path).is_file()),
+                        Some(root) if self.confinement.resolve(&root.join(path)).is_ok() => {
+                            Value::Bool(self.confinement.is_readable_file(&root.join(path)))
+                        }
+                        Some(_) => Value::Unknown,
                         None => Value::Unknown,
                     },
                     _ => function(name, args),

@@ -30,8 +30,8 @@ use eval::{Decl, Declared, Expansion, Instance, Module};
 /// beside the root module, else the highest major its `required_providers`
 /// constraint allows (what `terraform init` would pick), else unknown —
 /// treated as the newest.
-fn azurerm_major(dir: &Path, root: &[(FileId, Body)]) -> Option<u64> {
-    if let Ok(text) = std::fs::read_to_string(dir.join(".terraform.lock.hcl"))
+fn azurerm_major(sources: &SourceMap, dir: &Path, root: &[(FileId, Body)]) -> Option<u64> {
+    if let Some(text) = lock_file(sources, dir)
         && let Ok(body) = hcl_edit::parser::parse_body(&text)
     {
         let locked = body
@@ -228,7 +228,7 @@ pub fn load_module(
             }
         })
         .collect();
-    let major = azurerm_major(dir, &root);
+    let major = azurerm_major(sources, dir, &root);
     let mut folders = vec![Folder {
         dir: dir.to_path_buf(),
         bodies: root,
@@ -309,36 +309,35 @@ fn collect<'m, 'b>(module: &'m Module<'b>, out: &mut Vec<&'m Module<'b>>) {
     }
 }
 
-/// The local folder a `module` block's `source` names, when it is one.
-fn local_source(block: &Block, dir: &Path) -> Option<PathBuf> {
+/// The text of `.terraform.lock.hcl` beside the root module, when there is
+/// one plinth may read; a link, FIFO or device under that name is noted
+/// and not read.
+fn lock_file(sources: &SourceMap, dir: &Path) -> Option<String> {
+    let path = dir.join(".terraform.lock.hcl");
+    let confinement = sources.confinement();
+    match confinement.read(&path) {
+        Ok(bytes) => crate::paths::decode(bytes).ok(),
+        Err(crate::paths::Refusal::Missing) => None,
+        Err(refusal) => {
+            confinement.note(refusal.problem(&path, "lock file", (&path, None)));
+            None
+        }
+    }
+}
+
+/// The local folder a `module` block's `source` names, when it is one, with
+/// the span of the `source` value. Its path is normalized lexically
+/// (`infra/prod/../modules/db` → `infra/modules/db`), so a module's files
+/// have the same paths whether reached from a caller or on their own.
+fn local_source(block: &Block, dir: &Path) -> Option<(PathBuf, Option<std::ops::Range<usize>>)> {
     let source = block.body.get_attribute("source")?;
     let Expression::String(s) = &source.value else {
         return None;
     };
+    let range = hcl_edit::Span::span(&source.value);
     let s = s.value().as_str();
-    (s.starts_with("./") || s.starts_with("../")).then(|| normalize(&dir.join(s)))
-}
-
-/// `infra/prod/../modules/db` → `infra/modules/db`, lexically, so a module's
-/// files have the same paths whether reached from a caller or on their own.
-fn normalize(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir
-                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
-            {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    if out.as_os_str().is_empty() {
-        out.push(".");
-    }
-    out
+    (s.starts_with("./") || s.starts_with("../"))
+        .then(|| (crate::paths::normalize(&dir.join(s)), range))
 }
 
 /// Reads every local module folder the tree calls, once each (by canonical
@@ -364,21 +363,28 @@ fn read_local_modules(
             continue;
         }
         let mut wanted = Vec::new();
-        for (_, body) in &folders[idx].bodies {
+        for (file, body) in &folders[idx].bodies {
             for block in body.blocks().filter(|b| b.has_ident("module")) {
-                let (Some(name), Some(dir)) = (
+                let (Some(name), Some((dir, range))) = (
                     block.labels.first().map(|l| l.as_str().to_string()),
                     local_source(block, &folders[idx].dir),
                 ) else {
                     continue;
                 };
-                wanted.push((name, dir));
+                wanted.push((name, dir, eval::span_of(*file, range)));
             }
         }
-        for (name, dir) in wanted {
+        for (name, dir, span) in wanted {
             let Ok(canonical) = dir.canonicalize() else {
                 continue; // a missing folder: `terraform init` would fail; unseen
             };
+            if let Err(refusal) = sources.confinement().check_folder(&dir) {
+                let at = span.map(|s| sources.path(s.file)).unwrap_or(dir.clone());
+                loaded
+                    .problems
+                    .push(refusal.problem(&dir, "module folder", (&at, span)));
+                continue;
+            }
             let child = match by_dir.get(&canonical) {
                 Some(child) => *child,
                 None => {
@@ -387,7 +393,10 @@ fn read_local_modules(
                             entries
                                 .flatten()
                                 .map(|e| e.path())
-                                .filter(|p| p.extension().is_some_and(|e| e == "tf") && p.is_file())
+                                .filter(|p| {
+                                    p.extension().is_some_and(|e| e == "tf")
+                                        && std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file())
+                                })
                                 .collect()
                         })
                         .unwrap_or_default();
@@ -487,8 +496,8 @@ fn build_module<'b>(
     module.azurerm_major = build.major;
     module.dir = Some(folders[idx].dir.clone());
     module.root_dir = Some(folders[0].dir.clone());
-    module.max_file_bytes = build.limits.max_file_bytes;
     module.guard = build.guard.clone();
+    module.confinement = build.sources.confinement();
     for (span, max) in module.expand(build.limits.max_copies) {
         build.hit(
             span,
@@ -631,7 +640,7 @@ fn read_file(
         Err(err) => {
             loaded
                 .problems
-                .push(Problem::new("io-error", format!("cannot read: {err}")).at(path, None));
+                .push(err.problem(path, "file", (path, None)));
             return None;
         }
     };
