@@ -3,8 +3,9 @@
 //!
 //! plinth runs on pull requests, so the tree it checks may be hostile. A
 //! file is read only when it is a regular file under one of the run's roots
-//! (the folders of the paths given on the command line, and the folder of
-//! the config that applies), with no symbolic link on the way below the
+//! (the folders of the paths given on the command line — widened to the git
+//! work tree that holds them, if any — and the folder of the config that
+//! applies), with no symbolic link on the way below the
 //! root, or when the user named it (`--config`, `--var-file`, `--baseline`,
 //! `--rules`). FIFOs, devices and sockets are never opened; sizes are
 //! checked from metadata before a read and again by a bounded read.
@@ -148,6 +149,19 @@ pub fn is_within(path: &Path, folder: &Path) -> bool {
 
 /// The absolute, normalized form of `path` (from the working directory),
 /// without touching the file system.
+/// The work tree of the git repository that holds `folder` (the nearest
+/// folder at or above it with a `.git` entry), if any. A path checked inside
+/// a repository reaches the whole repository: `source = "../../modules/net"`
+/// from `envs/prod` is the common Terraform layout, and pre-commit names
+/// single files. What a repository holds is what the pull request wrote,
+/// never the runner's own files, so widening the root to it leaks nothing.
+fn repository_of(folder: &Path) -> Option<PathBuf> {
+    folder
+        .ancestors()
+        .find(|dir| std::fs::symlink_metadata(dir.join(".git")).is_ok())
+        .map(Path::to_path_buf)
+}
+
 fn absolute(path: &Path) -> PathBuf {
     normalize(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
 }
@@ -306,7 +320,8 @@ impl Confinement {
                     Some(parent) if !parent.as_os_str().is_empty() => parent,
                     _ => Path::new("."),
                 };
-                absolute(folder)
+                let folder = absolute(folder);
+                repository_of(&folder).unwrap_or(folder)
             })
             .collect();
         Confinement {

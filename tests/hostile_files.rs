@@ -583,3 +583,61 @@ fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The common Terraform layout `envs/prod` → `../../modules/x`: checked inside
+/// a git repository, the root reaches the whole work tree, so the module is
+/// read and its finding reported; outside any repository the same call
+/// leaves the checked folder and is refused. Files beside the repository are
+/// never read either way.
+#[test]
+fn a_module_elsewhere_in_the_same_repository_is_read() {
+    let t = tree();
+    let case = fixture("PE004/terraform/bad-local-module");
+    let prod = t.repo.join("envs/prod");
+    std::fs::create_dir_all(&prod).expect("prod");
+    let main = std::fs::read_to_string(case.join("main.tf"))
+        .expect("main.tf")
+        .replace("./modules/database", "../../modules/database");
+    std::fs::write(prod.join("main.tf"), main).expect("write");
+    std::fs::create_dir_all(t.repo.join("modules/database")).expect("modules");
+    std::fs::copy(
+        case.join("modules/database/main.tf"),
+        t.repo.join("modules/database/main.tf"),
+    )
+    .expect("copy");
+    std::fs::write(
+        t.repo.join("envs/prod/leak.tf"),
+        "module \"up\" {\n  source = \"../../../secret/module\"\n}\n",
+    )
+    .expect("write");
+
+    let check = |t: &Tree| {
+        let run = plinth(&t.repo, &["check", "--format", "json", "envs/prod"]);
+        assert!(!run.output.contains(MARKER), "leaked:\n{}", run.output);
+        let report: Value = serde_json::from_str(&run.output)
+            .unwrap_or_else(|err| panic!("not JSON ({err}): {}", run.output));
+        (run.code, report)
+    };
+    // No repository: the module is outside the checked folder.
+    let (code, report) = check(&t);
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(errors_with(&report, "path-outside").len(), 2, "{report:#}");
+
+    std::fs::create_dir_all(t.repo.join(".git")).expect(".git");
+    let (code, report) = check(&t);
+    assert_eq!(code, 2, "{report:#}");
+    let outside = errors_with(&report, "path-outside");
+    assert_eq!(
+        outside.len(),
+        1,
+        "only the call out of the repository: {report:#}"
+    );
+    assert_eq!(outside[0]["file"], "envs/prod/leak.tf", "{report:#}");
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert!(rules.contains(&"PE004"), "{report:#}");
+}
