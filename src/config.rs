@@ -456,28 +456,12 @@ fn find_span(sources: &SourceMap, file: FileId, text: &str) -> Option<Span> {
         .map(|at| Span::new(file, at, at + text.len()))
 }
 
-pub(crate) fn closest<'a>(
-    word: &str,
-    candidates: impl Iterator<Item = &'a str>,
-) -> Option<&'a str> {
-    candidates
-        .map(|c| {
-            (
-                strsim::jaro_winkler(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()),
-                c,
-            )
-        })
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
-}
-
 /// For serde's "unknown field `x`, expected one of `a`, `b`": the nearest expected field.
 fn did_you_mean(message: &str) -> Option<String> {
     let rest = message.split("unknown field `").nth(1)?;
     let (field, expected) = rest.split_once('`')?;
     let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-    closest(field, candidates.into_iter()).map(|c| format!("did you mean `{c}`?"))
+    crate::select::closest(field, candidates.into_iter()).map(|c| format!("did you mean `{c}`?"))
 }
 
 /// A starter `.plinth.yaml`, every setting commented out at its default.

@@ -1,6 +1,6 @@
 //! plinth: a policy-as-code linter for Azure infrastructure as code.
 //!
-//! The pipeline (see `design.md`): discover → load → front-end → neutral model
+//! The pipeline (see ARCHITECTURE.md): discover → load → front-end → neutral model
 //! → link → rules → findings → render. [`check`] runs all of it but the
 //! rendering, which lives in [`report`].
 

@@ -1,5 +1,5 @@
 //! The `plinth` command line: parse arguments, call the library, print, set
-//! the exit code. Exit codes (design.md): 0 nothing at or above `--fail-on`,
+//! the exit code. Exit codes (README, Usage): 0 nothing at or above `--fail-on`,
 //! 1 findings, 2 the run itself failed.
 
 use std::io::{IsTerminal, Write};

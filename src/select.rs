@@ -35,7 +35,26 @@ pub fn resolve<'r>(selector: &str, rules: &'r [RuleInfo]) -> Vec<&'r str> {
 /// "did you mean …?" for a selector that names nothing.
 pub fn suggestion(selector: &str, rules: &[RuleInfo]) -> Option<String> {
     let candidates = rules.iter().flat_map(|r| [r.id.as_str(), r.name.as_str()]);
-    crate::config::closest(selector, candidates).map(|c| format!("did you mean `{c}`?"))
+    closest(selector, candidates).map(|c| format!("did you mean `{c}`?"))
+}
+
+/// The candidate nearest to `word` (case-insensitively), if one is near
+/// enough to be the word meant: the "did you mean" of selectors and of
+/// `.plinth.yaml` keys.
+pub(crate) fn closest<'a>(
+    word: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .map(|c| {
+            (
+                strsim::jaro_winkler(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()),
+                c,
+            )
+        })
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
 }
 
 /// What the command line asks for, on top of the config file.

@@ -5,6 +5,9 @@
 //! a resource declared here is `Missing`; absent from a resource not managed
 //! here (existing, data source, external id) it is `Unknown`: we only know
 //! what its id tells.
+//!
+//! Operators, member access and truth live here; the functions a rule calls
+//! by name are in `functions.rs`.
 
 use std::collections::HashMap;
 
@@ -14,6 +17,7 @@ use regex::Regex;
 
 use crate::model::{ArmId, Graph, Node, ResourceIdx, Truth, Value};
 use crate::policy::expr::{BinOp, Expr};
+use crate::policy::functions::{self, Implementation};
 
 #[derive(Clone, Debug)]
 pub enum V<'g> {
@@ -88,7 +92,7 @@ pub fn index_tables(tables: &HashMap<String, Vec<Node>>) -> TableIndexes {
 pub struct Context<'g> {
     pub graph: &'g Graph,
     pub tables: &'g HashMap<String, Vec<Node>>,
-    indexes: &'g TableIndexes,
+    pub(super) indexes: &'g TableIndexes,
     /// The running rule's settings from `.plinth.yaml`.
     pub settings: Option<&'g HashMap<String, Value>>,
     shared: &'g RegexCache,
@@ -328,367 +332,23 @@ impl<'g> Context<'g> {
         }
     }
 
+    /// A built-in function, through the registry in `functions.rs`.
     fn call(&mut self, name: &str, args: &[Expr], env: &mut Env<'g>) -> V<'g> {
-        match name {
-            "any" | "all" | "none" | "count" | "filter" => return self.quantifier(name, args, env),
-            "if" => {
-                return match args.first().map(|c| self.truth(c, env)) {
-                    Some(Truth::True) => {
-                        args.get(1).map(|e| self.eval(e, env)).unwrap_or(V::Missing)
-                    }
-                    Some(Truth::False) => {
-                        args.get(2).map(|e| self.eval(e, env)).unwrap_or(V::Missing)
-                    }
-                    _ => V::Unknown,
-                };
-            }
-            _ => {}
-        }
-        let values: Vec<V<'g>> = args.iter().map(|a| self.eval(a, env)).collect();
-        let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
-        let graph = self.graph;
-        match name {
-            "resources" => match scalar(&arg(0)) {
-                S::Str(t) => V::List(graph.of_type(&t).iter().map(|&i| V::Res(i)).collect()),
-                _ => V::Unknown,
-            },
-            "follow" => self.follow(arg(0)),
-            "parent" => map_resource(arg(0), |idx| {
-                if graph.get(idx).names.len() < 2 {
-                    V::Missing
-                } else {
-                    graph.parent(idx).map(V::Res).unwrap_or(V::Unknown)
-                }
-            }),
-            "children" => {
-                let rtype = scalar(&arg(1));
-                map_resource(arg(0), |idx| match &rtype {
-                    S::Str(t) => V::List(
-                        graph
-                            .children(idx)
-                            .iter()
-                            .filter(|&&c| type_matches(&graph.get(c).rtype, t))
-                            .map(|&c| V::Res(c))
-                            .collect(),
-                    ),
-                    _ => V::Unknown,
-                })
-            }
-            "referrers" => {
-                // Without a type: referrers of every type.
-                let rtype = if values.len() < 2 {
-                    S::Str(String::new())
-                } else {
-                    scalar(&arg(1))
-                };
-                map_resource(arg(0), |idx| match &rtype {
-                    S::Str(t) => {
-                        let mut from: Vec<ResourceIdx> = graph
-                            .referrers(idx)
-                            .iter()
-                            .map(|r| r.from)
-                            .filter(|&f| f != idx)
-                            .filter(|&f| t.is_empty() || type_matches(&graph.get(f).rtype, t))
-                            .collect();
-                        from.sort_unstable();
-                        from.dedup();
-                        V::List(from.into_iter().map(V::Res).collect())
-                    }
-                    _ => V::Unknown,
-                })
-            }
-            "is" => {
-                // One type, or a list of types (any of them).
-                let types: Option<Vec<String>> = match scalar(&arg(1)) {
-                    S::Str(t) => Some(vec![t]),
-                    S::List(items) => items
-                        .iter()
-                        .map(|i| match scalar(i) {
-                            S::Str(t) => Some(t),
-                            _ => None,
-                        })
-                        .collect(),
-                    _ => None,
-                };
-                map_resource(arg(0), |idx| match &types {
-                    Some(types) => V::Val(Value::Bool(
-                        types.iter().any(|t| type_matches(&graph.get(idx).rtype, t)),
-                    )),
-                    None => V::Unknown,
-                })
-            }
-            "type" => map_resource(arg(0), |idx| {
-                V::Val(Value::String(graph.get(idx).rtype.clone()))
-            }),
-            "name" => map_resource(arg(0), |idx| match graph.get(idx).full_name() {
-                Some(n) => V::Val(Value::String(n)),
-                None => V::Unknown,
-            }),
-            "leaf" => map_resource(arg(0), |idx| match graph.get(idx).names.last() {
-                Some(crate::model::Part::Known(n)) => V::Val(Value::String(n.clone())),
-                _ => V::Unknown,
-            }),
-            "managed" => map_resource(arg(0), |idx| V::Val(Value::Bool(graph.get(idx).managed))),
-            "api_version" => map_resource(arg(0), |idx| match &graph.get(idx).api_version {
-                Some(v) => V::Val(Value::String(v.clone())),
-                None => V::Missing,
-            }),
-            "resource_group" => map_resource(arg(0), |idx| match &graph.get(idx).resource_group {
-                crate::model::Part::Known(rg) => V::Val(Value::String(rg.clone())),
-                _ => V::Unknown,
-            }),
-            "before" => match (&arg(0), &arg(1)) {
-                (V::Res(a), V::Res(b)) => V::Val(Value::Bool(a < b)),
-                _ => V::Unknown,
-            },
-            "ipv4" => match scalar(&arg(0)) {
-                S::Str(s) => match s.parse::<std::net::Ipv4Addr>() {
-                    Ok(ip) => V::Val(Value::Number(f64::from(u32::from(ip)))),
-                    Err(_) => V::Missing,
-                },
-                S::Unknown => V::Unknown,
-                _ => V::Missing,
-            },
-            "distinct" => match arg(0) {
-                V::Unknown => V::Unknown,
-                list => {
-                    // Flattens nested lists (what mapping over lists gives),
-                    // then keeps the first of each equal value.
-                    let mut flat = Vec::new();
-                    let mut stack = vec![list];
-                    while let Some(v) = stack.pop() {
-                        match elements(&v) {
-                            Some(items)
-                                if matches!(v, V::List(_)) || matches!(scalar(&v), S::List(_)) =>
-                            {
-                                stack.extend(items.into_iter().rev());
-                            }
-                            _ => flat.push(v),
-                        }
-                    }
-                    let mut out: Vec<V<'g>> = Vec::new();
-                    for v in flat {
-                        if matches!(v, V::Missing) {
-                            continue;
-                        }
-                        match out
-                            .iter()
-                            .fold(Truth::False, |acc, o| acc.or(self.equals(o, &v)))
-                        {
-                            Truth::True => {}
-                            Truth::False => out.push(v),
-                            Truth::Unknown => return V::Unknown,
-                        }
-                    }
-                    V::List(out)
-                }
-            },
-            "port_in" => match (scalar(&arg(0)), arg(1)) {
-                (S::Num(port), spec) => port_in(port, &spec),
-                (S::Null, _) => V::Missing,
-                _ => V::Unknown,
-            },
-            "address_count" => match scalar(&arg(0)) {
-                S::Str(text) => match ipv4_range(&text) {
-                    Some((first, last)) => V::Val(Value::Number(f64::from(last - first) + 1.0)),
-                    None => V::Missing,
-                },
-                S::Unknown => V::Unknown,
-                _ => V::Missing,
-            },
-            "cidr_contains" => match (scalar(&arg(0)), scalar(&arg(1))) {
-                (S::Str(outer), S::Str(inner)) => match (ipv4_range(&outer), ipv4_range(&inner)) {
-                    (Some((a, b)), Some((c, d))) => V::Val(Value::Bool(a <= c && d <= b)),
-                    _ => V::Missing,
-                },
-                (S::Null, _) | (_, S::Null) => V::Missing,
-                _ => V::Unknown,
-            },
-            "region" => match scalar(&arg(0)) {
-                S::Str(s) => V::Val(Value::String(
-                    s.chars()
-                        .filter(|c| !c.is_whitespace())
-                        .collect::<String>()
-                        .to_lowercase(),
-                )),
-                S::Null => V::Missing,
-                _ => V::Unknown,
-            },
-            "prefix_length" => match scalar(&arg(0)) {
-                S::Str(s) => match s.trim().split_once('/') {
-                    Some((ip, len)) if ip.parse::<std::net::Ipv4Addr>().is_ok() => {
-                        match len.parse::<u8>() {
-                            Ok(n) if n <= 32 => V::Val(Value::Number(f64::from(n))),
-                            _ => V::Missing,
-                        }
-                    }
-                    _ => V::Missing,
-                },
-                S::Unknown => V::Unknown,
-                _ => V::Missing,
-            },
-            "known" => V::Val(Value::Bool(is_known(&arg(0)))),
-            "complete" => V::Val(Value::Bool(graph.opaque.is_empty())),
-            "exists" => truth_value(exists(&arg(0))),
-            "first" => match elements(&arg(0)) {
-                Some(items) => items.into_iter().next().unwrap_or(V::Missing),
-                None => V::Unknown,
-            },
-            "lower" | "upper" => match scalar(&arg(0)) {
-                S::Str(s) => V::Val(Value::String(if name == "lower" {
-                    s.to_lowercase()
-                } else {
-                    s.to_uppercase()
-                })),
-                S::Null => V::Missing,
-                _ => V::Unknown,
-            },
-            "starts_with" | "ends_with" | "contains" => match (scalar(&arg(0)), scalar(&arg(1))) {
-                (S::Str(s), S::Str(p)) => {
-                    let (s, p) = (s.to_lowercase(), p.to_lowercase());
-                    V::Val(Value::Bool(match name {
-                        "starts_with" => s.starts_with(&p),
-                        "ends_with" => s.ends_with(&p),
-                        _ => s.contains(&p),
-                    }))
-                }
-                (S::Null, S::Str(_)) => V::Val(Value::Bool(false)),
-                _ => V::Unknown,
-            },
-            "matches" | "matches_template" => match (scalar(&arg(0)), scalar(&arg(1))) {
-                (S::Str(s), S::Str(p)) => {
-                    if name == "matches_template"
-                        && let Some(matched) = template_matches(&s, &p)
-                    {
-                        return V::Val(Value::Bool(matched));
-                    }
-                    let pattern = if name == "matches" {
-                        p
-                    } else {
-                        template_regex(&p)
-                    };
-                    match self.regex(&pattern) {
-                        Some(re) => V::Val(Value::Bool(re.is_match(&s))),
-                        None => V::Unknown,
-                    }
-                }
-                (S::Null, S::Str(_)) => V::Val(Value::Bool(false)),
-                _ => V::Unknown,
-            },
-            // The running rule's setting from `.plinth.yaml`, else the default.
-            "setting" => match scalar(&arg(0)) {
-                S::Str(key) => match self.settings.and_then(|s| s.get(&key)) {
-                    Some(value) => V::Val(value.clone()),
-                    None => arg(1),
-                },
-                _ => V::Unknown,
-            },
-            // The rows whose `column` equals `value` (case-insensitively), by index.
-            "lookup" => match (scalar(&arg(0)), scalar(&arg(1)), scalar(&arg(2))) {
-                (S::Str(t), S::Str(column), S::Str(value)) => {
-                    match (self.tables.get(&t), self.indexes.get(&t)) {
-                        (Some(rows), Some(columns)) => V::List(
-                            columns
-                                .get(&column.to_ascii_lowercase())
-                                .and_then(|c| c.get(&value.to_lowercase()))
-                                .into_iter()
-                                .flatten()
-                                .filter_map(|&i| rows.get(i))
-                                .map(|node| V::Node {
-                                    node,
-                                    managed: true,
-                                })
-                                .collect(),
-                        ),
-                        _ => V::Unknown,
-                    }
-                }
-                (S::Str(_), S::Str(_), S::Null) => V::List(Vec::new()),
-                _ => V::Unknown,
-            },
-            "table" => match scalar(&arg(0)) {
-                S::Str(t) => match self.tables.get(&t) {
-                    Some(rows) => V::List(
-                        rows.iter()
-                            .map(|node| V::Node {
-                                node,
-                                managed: true,
-                            })
-                            .collect(),
-                    ),
-                    None => V::Unknown,
-                },
-                _ => V::Unknown,
-            },
-            _ => V::Unknown,
-        }
-    }
-
-    fn follow(&mut self, v: V<'g>) -> V<'g> {
-        match v {
-            V::Res(_) | V::Missing | V::Unknown => v,
-            V::List(items) => V::List(items.into_iter().map(|i| self.follow(i)).collect()),
-            other => match scalar(&other) {
-                S::Null => V::Missing,
-                S::Id(id) => self.graph.resolve(&id).map(V::Res).unwrap_or(V::Unknown),
-                _ => V::Unknown,
-            },
-        }
-    }
-
-    /// `any`, `all`, `none`, `count` and `filter` over a list, with an
-    /// optional `x -> condition`; Kleene logic throughout.
-    fn quantifier(&mut self, name: &str, args: &[Expr], env: &mut Env<'g>) -> V<'g> {
-        let Some(list) = args.first().map(|a| self.eval(a, env)) else {
+        let Some(function) = functions::find(name) else {
+            // The rule checker refuses unknown functions; a rule never gets here.
             return V::Unknown;
         };
-        let Some(items) = elements(&list) else {
-            return V::Unknown;
-        };
-        let mut truths = Vec::with_capacity(items.len());
-        for item in &items {
-            let t = match args.get(1) {
-                Some(Expr::Lambda(param, body)) => {
-                    env.push((param.clone(), item.clone()));
-                    let t = self.truth(body, env);
-                    env.pop();
-                    t
-                }
-                _ if is_known(item) => Truth::True,
-                _ => Truth::Unknown,
-            };
-            truths.push(t);
-        }
-        match name {
-            "any" => truth_value(truths.iter().fold(Truth::False, |a, t| a.or(*t))),
-            "all" => truth_value(truths.iter().fold(Truth::True, |a, t| a.and(*t))),
-            "none" => truth_value(truths.iter().fold(Truth::False, |a, t| a.or(*t)).negate()),
-            "count" => {
-                if truths.contains(&Truth::Unknown) {
-                    V::Unknown
-                } else {
-                    let n = truths.iter().filter(|t| **t == Truth::True).count();
-                    V::Val(Value::Number(n as f64))
-                }
-            }
-            _ => {
-                if truths.contains(&Truth::Unknown) {
-                    V::Unknown
-                } else {
-                    V::List(
-                        items
-                            .into_iter()
-                            .zip(truths)
-                            .filter(|(_, t)| *t == Truth::True)
-                            .map(|(i, _)| i)
-                            .collect(),
-                    )
-                }
+        match function.implementation {
+            Implementation::Lazy(call) => call(self, name, args, env),
+            Implementation::Quantifier => functions::quantifier(self, name, args, env),
+            Implementation::Strict(call) => {
+                let values: Vec<V<'g>> = args.iter().map(|a| self.eval(a, env)).collect();
+                call(self, name, &values)
             }
         }
     }
 
-    fn regex(&mut self, pattern: &str) -> Option<&Regex> {
+    pub(super) fn regex(&mut self, pattern: &str) -> Option<&Regex> {
         let shared = self.shared;
         self.regexes
             .entry(pattern.to_string())
@@ -714,7 +374,7 @@ impl<'g> Context<'g> {
 }
 
 /// A scalar view of a value, for comparisons.
-enum S<'g> {
+pub(super) enum S<'g> {
     Str(String),
     Num(f64),
     Bool(bool),
@@ -726,7 +386,7 @@ enum S<'g> {
     Other,
 }
 
-fn scalar<'g>(v: &V<'g>) -> S<'g> {
+pub(super) fn scalar<'g>(v: &V<'g>) -> S<'g> {
     let value = match v {
         V::Res(idx) => return S::Res(*idx),
         V::Missing => return S::Null,
@@ -751,7 +411,7 @@ fn scalar<'g>(v: &V<'g>) -> S<'g> {
 }
 
 /// The elements of a list-like value; `None` when that is unknown.
-fn elements<'g>(v: &V<'g>) -> Option<Vec<V<'g>>> {
+pub(super) fn elements<'g>(v: &V<'g>) -> Option<Vec<V<'g>>> {
     match v {
         V::List(items) => {
             let mut out = Vec::with_capacity(items.len());
@@ -811,108 +471,13 @@ fn add<'g>(l: V<'g>, r: V<'g>) -> V<'g> {
     }
 }
 
-/// Whether an NSG port spec (`*`, `5432`, `5000-6000`, or a list of them)
-/// covers `port`; missing when the spec is absent or malformed.
-fn port_in<'g>(port: f64, spec: &V<'g>) -> V<'g> {
-    let one = |text: &str| -> Option<bool> {
-        let text = text.trim();
-        if text == "*" {
-            return Some(true);
-        }
-        match text.split_once('-') {
-            Some((a, b)) => {
-                let (a, b) = (a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?);
-                Some(a <= port && port <= b)
-            }
-            None => Some(text.parse::<f64>().ok()? == port),
-        }
-    };
-    match scalar(spec) {
-        S::Str(text) => one(&text).map_or(V::Missing, |b| V::Val(Value::Bool(b))),
-        S::Num(n) => V::Val(Value::Bool(n == port)),
-        S::List(items) => {
-            let mut any = false;
-            for item in &items {
-                match scalar(item) {
-                    S::Str(text) => match one(&text) {
-                        Some(b) => any |= b,
-                        None => return V::Missing,
-                    },
-                    S::Num(n) => any |= n == port,
-                    S::Unknown => return V::Unknown,
-                    _ => return V::Missing,
-                }
-            }
-            V::Val(Value::Bool(any))
-        }
-        S::Unknown => V::Unknown,
-        _ => V::Missing,
-    }
-}
-
-/// An IPv4 address or CIDR as its first and last address.
-fn ipv4_range(text: &str) -> Option<(u32, u32)> {
-    let (ip, len) = match text.trim().split_once('/') {
-        Some((ip, len)) => (ip, len.parse::<u32>().ok()?),
-        None => (text.trim(), 32),
-    };
-    if len > 32 {
-        return None;
-    }
-    let ip = u32::from(ip.parse::<std::net::Ipv4Addr>().ok()?);
-    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
-    Some((ip & mask, (ip & mask) | !mask))
-}
-
-fn map_resource<'g>(v: V<'g>, mut f: impl FnMut(ResourceIdx) -> V<'g>) -> V<'g> {
-    map_resource_dyn(v, &mut f)
-}
-
-fn map_resource_dyn<'g>(v: V<'g>, f: &mut dyn FnMut(ResourceIdx) -> V<'g>) -> V<'g> {
-    match v {
-        V::Res(idx) => f(idx),
-        V::Missing => V::Missing,
-        V::List(items) => V::List(items.into_iter().map(|i| map_resource_dyn(i, f)).collect()),
-        _ => V::Unknown,
-    }
-}
-
-/// `Microsoft.Network/privateDnsZones/virtualNetworkLinks` matches itself
-/// and its last segments (`virtualNetworkLinks`), case-insensitively.
-fn type_matches(rtype: &str, wanted: &str) -> bool {
-    if rtype.eq_ignore_ascii_case(wanted) {
-        return true;
-    }
-    let (r, w) = (rtype.to_ascii_lowercase(), wanted.to_ascii_lowercase());
-    !w.contains('.') && r.ends_with(&format!("/{w}"))
-}
-
-fn is_known(v: &V) -> bool {
+pub(super) fn is_known(v: &V) -> bool {
     match v {
         V::Unknown => false,
         V::Node { node, .. } => !node.value.contains_unknown(),
         V::Val(value) => !value.contains_unknown(),
         V::List(items) => items.iter().all(is_known),
         _ => true,
-    }
-}
-
-/// Present and not null, empty string or empty list.
-fn exists(v: &V) -> Truth {
-    match scalar(v) {
-        S::Unknown => Truth::Unknown,
-        S::Null => Truth::False,
-        S::Str(s) => Truth::from_bool(!s.is_empty()),
-        S::List(items) => {
-            if items.iter().any(is_known) {
-                Truth::True
-            } else if items.is_empty() {
-                Truth::False
-            } else {
-                Truth::Unknown
-            }
-        }
-        _ => Truth::True,
     }
 }
 
@@ -925,135 +490,10 @@ pub fn truth_of(v: &V) -> Truth {
     }
 }
 
-fn truth_value<'g>(t: Truth) -> V<'g> {
+pub(super) fn truth_value<'g>(t: Truth) -> V<'g> {
     match t {
         Truth::True => V::Val(Value::Bool(true)),
         Truth::False => V::Val(Value::Bool(false)),
         Truth::Unknown => V::Unknown,
-    }
-}
-
-/// `privatelink.{regionName}.azmk8s.io` → an anchored regex where each
-/// placeholder matches one DNS label.
-/// `matches_template` without a regex, for templates whose placeholders are
-/// whole labels (followed by `.` or the end, as every zone template is): a
-/// placeholder matches one label of letters, digits and hyphens. `None` for
-/// other templates, which go through `template_regex`.
-fn template_matches(text: &str, template: &str) -> Option<bool> {
-    let mut rest = text.as_bytes();
-    let mut pattern = template.as_bytes();
-    while !pattern.is_empty() {
-        if pattern[0] == b'{' {
-            let close = pattern.iter().position(|&b| b == b'}')?;
-            pattern = &pattern[close + 1..];
-            if pattern.first().is_some_and(|&b| b != b'.') {
-                return None;
-            }
-            let label = rest
-                .iter()
-                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-')
-                .count();
-            if label == 0 {
-                return Some(false);
-            }
-            rest = &rest[label..];
-        } else {
-            let literal = pattern
-                .iter()
-                .position(|&b| b == b'{')
-                .unwrap_or(pattern.len());
-            let (head, tail) = pattern.split_at(literal);
-            if rest.len() < head.len() || !rest[..head.len()].eq_ignore_ascii_case(head) {
-                return Some(false);
-            }
-            rest = &rest[head.len()..];
-            pattern = tail;
-        }
-    }
-    Some(rest.is_empty())
-}
-
-fn template_regex(template: &str) -> String {
-    let mut out = String::from("^");
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&regex::escape(&rest[..open]));
-        match rest[open..].find('}') {
-            Some(close) => {
-                out.push_str("[a-z0-9-]+");
-                rest = &rest[open + close + 1..];
-            }
-            None => {
-                out.push_str(&regex::escape(&rest[open..]));
-                rest = "";
-            }
-        }
-    }
-    out.push_str(&regex::escape(rest));
-    out.push('$');
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn templates_match_one_label_per_placeholder() {
-        let re = Regex::new(&template_regex("privatelink.{regionName}.azmk8s.io")).unwrap();
-        assert!(re.is_match("privatelink.eastus.azmk8s.io"));
-        assert!(!re.is_match("privatelink.east.us.azmk8s.io"));
-        assert!(!re.is_match("privatelinkxeastus.azmk8s.io"));
-    }
-
-    #[test]
-    fn the_fast_template_matcher_agrees_with_the_regex() {
-        let templates = [
-            "privatelink.{regionName}.azmk8s.io",
-            "privatelink.postgres.database.azure.com",
-            "{subzone}.privatelink.{regionName}.azmk8s.io",
-            "privatelink.{dnsPrefix}.database.windows.net",
-            "{partitionId}",
-        ];
-        let names = [
-            "privatelink.eastus.azmk8s.io",
-            "PrivateLink.EastUS.azmk8s.io",
-            "privatelink.east.us.azmk8s.io",
-            "privatelinkxeastus.azmk8s.io",
-            "privatelink..azmk8s.io",
-            "a-b.privatelink.westeurope.azmk8s.io",
-            "privatelink.postgres.database.azure.com",
-            "privatelink.postgres.database.azure.com.evil",
-            "privatelink.abc123.database.windows.net",
-            "x",
-            "",
-        ];
-        for template in templates {
-            let re = regex::RegexBuilder::new(&template_regex(template))
-                .case_insensitive(true)
-                .build()
-                .unwrap();
-            for name in names {
-                assert_eq!(
-                    template_matches(name, template),
-                    Some(re.is_match(name)),
-                    "{name} against {template}"
-                );
-            }
-        }
-        // A placeholder inside a label goes to the regex.
-        assert_eq!(template_matches("1-x", "{n}-x"), None);
-    }
-
-    #[test]
-    fn relative_types_match_their_last_segments() {
-        assert!(type_matches(
-            "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
-            "virtualNetworkLinks"
-        ));
-        assert!(!type_matches(
-            "Microsoft.Network/privateDnsZones",
-            "virtualNetworkLinks"
-        ));
     }
 }

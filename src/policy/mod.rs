@@ -8,6 +8,7 @@
 pub mod docs;
 pub mod eval;
 pub mod expr;
+pub mod functions;
 pub mod rule;
 
 use std::collections::{HashMap, HashSet};

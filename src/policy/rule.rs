@@ -19,6 +19,7 @@ use serde::Deserialize;
 use crate::model::{Graph, Truth};
 use crate::policy::eval::{Context, Env, V};
 use crate::policy::expr::{self, Expr};
+use crate::policy::functions;
 use crate::report::{Finding, Label, Problem, ResourceSummary, RuleInfo, Severity};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 
@@ -187,50 +188,6 @@ pub struct Rule {
     finding_severity: Option<Template>,
     related: Vec<(Expr, Template)>,
 }
-
-/// Functions the language offers, with their arities.
-const FUNCTIONS: &[(&str, usize, usize)] = &[
-    ("resources", 1, 1),
-    ("follow", 1, 1),
-    ("parent", 1, 1),
-    ("children", 2, 2),
-    ("referrers", 1, 2),
-    ("is", 2, 2),
-    ("type", 1, 1),
-    ("name", 1, 1),
-    ("leaf", 1, 1),
-    ("managed", 1, 1),
-    ("known", 1, 1),
-    ("exists", 1, 1),
-    ("first", 1, 1),
-    ("lower", 1, 1),
-    ("upper", 1, 1),
-    ("starts_with", 2, 2),
-    ("ends_with", 2, 2),
-    ("contains", 2, 2),
-    ("matches", 2, 2),
-    ("matches_template", 2, 2),
-    ("table", 1, 1),
-    ("any", 2, 2),
-    ("all", 2, 2),
-    ("none", 2, 2),
-    ("count", 1, 2),
-    ("filter", 2, 2),
-    ("if", 3, 3),
-    ("complete", 0, 0),
-    ("api_version", 1, 1),
-    ("before", 2, 2),
-    ("resource_group", 1, 1),
-    ("ipv4", 1, 1),
-    ("region", 1, 1),
-    ("prefix_length", 1, 1),
-    ("port_in", 2, 2),
-    ("distinct", 1, 1),
-    ("lookup", 3, 3),
-    ("setting", 2, 2),
-    ("address_count", 1, 1),
-    ("cidr_contains", 2, 2),
-];
 
 /// Loads one rule file already registered in `sources`.
 pub fn load(sources: &SourceMap, file: FileId, tables: &HashSet<String>) -> Result<Rule, Problem> {
@@ -486,8 +443,8 @@ impl Compiler<'_> {
                 ),
             )),
             Expr::Call(name, args) => {
-                let Some((_, min, max)) = FUNCTIONS.iter().find(|(f, _, _)| f == name) else {
-                    let known: Vec<&str> = FUNCTIONS.iter().map(|(f, _, _)| *f).collect();
+                let Some(function) = functions::find(name) else {
+                    let known: Vec<&str> = functions::FUNCTIONS.iter().map(|f| f.name).collect();
                     return Err(self.error(
                         text,
                         locate(name),
@@ -497,7 +454,8 @@ impl Compiler<'_> {
                         ),
                     ));
                 };
-                if args.len() < *min || args.len() > *max {
+                let (min, max) = function.arity;
+                if args.len() < min || args.len() > max {
                     return Err(self.error(
                         text,
                         locate(name),
@@ -512,8 +470,7 @@ impl Compiler<'_> {
                         ),
                     ));
                 }
-                let takes_lambda =
-                    matches!(name.as_str(), "any" | "all" | "none" | "count" | "filter");
+                let takes_lambda = functions::takes_lambda(name);
                 if let (true, Some(Expr::Str(t))) =
                     (name == "table" || name == "lookup", args.first())
                     && !self.tables.contains(t)

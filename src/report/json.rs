@@ -1,4 +1,4 @@
-//! JSON output: the versioned contract in `design.md`, documented in the README.
+//! JSON output: a versioned contract, documented in the README's "Output formats".
 //!
 //! Lines and columns are 1-based and count characters; `end_line` and
 //! `end_column` point just past the last character (as SARIF does). Paths are

@@ -1,0 +1,864 @@
+//! The rule language's built-in functions, in one registry: each entry has
+//! the function's name, its arity, a one-line description, and its
+//! implementation. The rule checker (`rule.rs`) takes names and arities from
+//! here, the evaluator (`eval.rs`) dispatches through it, and a test holds
+//! `rules/README.md`'s function reference to the same list.
+//!
+//! Operators, member access and three-valued logic are the evaluator's; this
+//! file holds only what a rule calls by name.
+
+use crate::model::{ResourceIdx, Truth, Value};
+use crate::policy::eval::{Context, Env, S, V, elements, is_known, scalar, truth_value};
+use crate::policy::expr::Expr;
+
+/// One built-in function of the rule language.
+pub struct Function {
+    pub name: &'static str,
+    /// Fewest and most arguments.
+    pub arity: (usize, usize),
+    /// What it returns, in one line (the reference is `rules/README.md`).
+    pub doc: &'static str,
+    pub(crate) implementation: Implementation,
+}
+
+/// How a function receives its arguments.
+#[derive(Clone, Copy)]
+pub(crate) enum Implementation {
+    /// Given the expressions, to evaluate only what it needs (`if`: the
+    /// branch it takes).
+    Lazy(for<'g> fn(&mut Context<'g>, &str, &[Expr], &mut Env<'g>) -> V<'g>),
+    /// A quantifier over a list: its second argument may be `x -> condition`,
+    /// bound to each element in turn.
+    Quantifier,
+    /// Given the values of its arguments.
+    Strict(for<'g> fn(&mut Context<'g>, &str, &[V<'g>]) -> V<'g>),
+}
+
+use Implementation::{Lazy, Quantifier, Strict};
+
+const fn function(
+    name: &'static str,
+    arity: (usize, usize),
+    doc: &'static str,
+    implementation: Implementation,
+) -> Function {
+    Function {
+        name,
+        arity,
+        doc,
+        implementation,
+    }
+}
+
+/// Every function a rule may call: one line each, as a table.
+#[rustfmt::skip]
+pub const FUNCTIONS: &[Function] = &[
+    // In the order `unknown function` lists them.
+    function("resources", (1, 1), "every resource of an ARM type in the unit", Strict(resources)),
+    function("follow", (1, 1), "the resource an id names (maps over lists)", Strict(follow)),
+    function("parent", (1, 1), "the parent resource; missing for a top-level one", Strict(parent)),
+    function("children", (2, 2), "child resources of a (full or last-segment) type", Strict(children)),
+    function("referrers", (1, 2), "resources (of a type) that refer to a resource", Strict(referrers)),
+    function("is", (2, 2), "whether a resource is of a type, or of any of a list of types", Strict(is)),
+    function("type", (1, 1), "a resource's full ARM type", Strict(type_of)),
+    function("name", (1, 1), "a resource's full ARM name (`vnet/snet`)", Strict(name)),
+    function("leaf", (1, 1), "the last segment of a resource's name", Strict(leaf)),
+    function("managed", (1, 1), "whether a resource is declared here", Strict(managed)),
+    function("known", (1, 1), "true unless the value (or anything in it) is unknown", Strict(known)),
+    function("exists", (1, 1), "true if present and not null, `''` or `[]`", Strict(exists)),
+    function("first", (1, 1), "the first element of a list, or missing", Strict(first)),
+    function("lower", (1, 1), "a string in lower case", Strict(change_case)),
+    function("upper", (1, 1), "a string in upper case", Strict(change_case)),
+    function("starts_with", (2, 2), "case-insensitive prefix test", Strict(text_test)),
+    function("ends_with", (2, 2), "case-insensitive suffix test", Strict(text_test)),
+    function("contains", (2, 2), "case-insensitive substring test", Strict(text_test)),
+    function("matches", (2, 2), "case-insensitive regular expression search", Strict(pattern_match)),
+    function("matches_template", (2, 2), "whole-string match, each `{placeholder}` one DNS label", Strict(pattern_match)),
+    function("table", (1, 1), "the rows of a data table", Strict(table)),
+    function("any", (2, 2), "whether a condition holds for some element", Quantifier),
+    function("all", (2, 2), "whether a condition holds for every element", Quantifier),
+    function("none", (2, 2), "whether a condition holds for no element", Quantifier),
+    function("count", (1, 2), "the number of elements (where a condition holds)", Quantifier),
+    function("filter", (2, 2), "the elements where a condition holds", Quantifier),
+    function("if", (3, 3), "the second or third argument, by the first", Lazy(choose)),
+    function("complete", (0, 0), "false when the unit may declare resources plinth cannot see", Strict(complete)),
+    function("api_version", (1, 1), "the API version a resource is declared with", Strict(api_version)),
+    function("before", (2, 2), "whether one resource is declared before another", Strict(before)),
+    function("resource_group", (1, 1), "a resource's resource group name", Strict(resource_group)),
+    function("ipv4", (1, 1), "a dotted-quad IPv4 address as a number", Strict(ipv4)),
+    function("region", (1, 1), "a location normalised for comparison (`westeurope`)", Strict(region)),
+    function("prefix_length", (1, 1), "the prefix length of an IPv4 CIDR", Strict(prefix_length)),
+    function("port_in", (2, 2), "whether an NSG port spec covers a port", Strict(port_in)),
+    function("distinct", (1, 1), "the different values of a list, nested lists flattened", Strict(distinct)),
+    function("lookup", (3, 3), "the rows of a table whose column equals a value, by index", Strict(lookup)),
+    function("setting", (2, 2), "the running rule's setting from `.plinth.yaml`, else a default", Strict(setting)),
+    function("address_count", (1, 1), "the number of addresses of an IPv4 CIDR", Strict(address_count)),
+    function("cidr_contains", (2, 2), "whether one IPv4 CIDR (or address) contains another", Strict(cidr_contains)),
+];
+
+/// The function called `name`, if the language has one.
+pub fn find(name: &str) -> Option<&'static Function> {
+    FUNCTIONS.iter().find(|f| f.name == name)
+}
+
+/// Whether `name` takes `x -> condition` as its second argument.
+pub fn takes_lambda(name: &str) -> bool {
+    find(name).is_some_and(|f| matches!(f.implementation, Quantifier))
+}
+
+/// `if(cond, a, b)`: only the branch taken is evaluated.
+fn choose<'g>(cx: &mut Context<'g>, _name: &str, args: &[Expr], env: &mut Env<'g>) -> V<'g> {
+    match args.first().map(|c| cx.truth(c, env)) {
+        Some(Truth::True) => args.get(1).map(|e| cx.eval(e, env)).unwrap_or(V::Missing),
+        Some(Truth::False) => args.get(2).map(|e| cx.eval(e, env)).unwrap_or(V::Missing),
+        _ => V::Unknown,
+    }
+}
+
+fn follow_id<'g>(cx: &mut Context<'g>, v: V<'g>) -> V<'g> {
+    match v {
+        V::Res(_) | V::Missing | V::Unknown => v,
+        V::List(items) => V::List(items.into_iter().map(|i| follow_id(cx, i)).collect()),
+        other => match scalar(&other) {
+            S::Null => V::Missing,
+            S::Id(id) => cx.graph.resolve(&id).map(V::Res).unwrap_or(V::Unknown),
+            _ => V::Unknown,
+        },
+    }
+}
+
+/// `any`, `all`, `none`, `count` and `filter` over a list, with an
+/// optional `x -> condition`; Kleene logic throughout.
+pub(crate) fn quantifier<'g>(
+    cx: &mut Context<'g>,
+    name: &str,
+    args: &[Expr],
+    env: &mut Env<'g>,
+) -> V<'g> {
+    let Some(list) = args.first().map(|a| cx.eval(a, env)) else {
+        return V::Unknown;
+    };
+    let Some(items) = elements(&list) else {
+        return V::Unknown;
+    };
+    let mut truths = Vec::with_capacity(items.len());
+    for item in &items {
+        let t = match args.get(1) {
+            Some(Expr::Lambda(param, body)) => {
+                env.push((param.clone(), item.clone()));
+                let t = cx.truth(body, env);
+                env.pop();
+                t
+            }
+            _ if is_known(item) => Truth::True,
+            _ => Truth::Unknown,
+        };
+        truths.push(t);
+    }
+    match name {
+        "any" => truth_value(truths.iter().fold(Truth::False, |a, t| a.or(*t))),
+        "all" => truth_value(truths.iter().fold(Truth::True, |a, t| a.and(*t))),
+        "none" => truth_value(truths.iter().fold(Truth::False, |a, t| a.or(*t)).negate()),
+        "count" => {
+            if truths.contains(&Truth::Unknown) {
+                V::Unknown
+            } else {
+                let n = truths.iter().filter(|t| **t == Truth::True).count();
+                V::Val(Value::Number(n as f64))
+            }
+        }
+        _ => {
+            if truths.contains(&Truth::Unknown) {
+                V::Unknown
+            } else {
+                V::List(
+                    items
+                        .into_iter()
+                        .zip(truths)
+                        .filter(|(_, t)| *t == Truth::True)
+                        .map(|(i, _)| i)
+                        .collect(),
+                )
+            }
+        }
+    }
+}
+
+fn resources<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let graph = cx.graph;
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    match scalar(&arg(0)) {
+        S::Str(t) => V::List(graph.of_type(&t).iter().map(|&i| V::Res(i)).collect()),
+        _ => V::Unknown,
+    }
+}
+
+fn follow<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    follow_id(cx, arg(0))
+}
+
+fn parent<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let graph = cx.graph;
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    map_resource(arg(0), |idx| {
+        if graph.get(idx).names.len() < 2 {
+            V::Missing
+        } else {
+            graph.parent(idx).map(V::Res).unwrap_or(V::Unknown)
+        }
+    })
+}
+
+fn children<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let graph = cx.graph;
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    let rtype = scalar(&arg(1));
+    map_resource(arg(0), |idx| match &rtype {
+        S::Str(t) => V::List(
+            graph
+                .children(idx)
+                .iter()
+                .filter(|&&c| type_matches(&graph.get(c).rtype, t))
+                .map(|&c| V::Res(c))
+                .collect(),
+        ),
+        _ => V::Unknown,
+    })
+}
+
+fn referrers<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let graph = cx.graph;
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    // Without a type: referrers of every type.
+    let rtype = if values.len() < 2 {
+        S::Str(String::new())
+    } else {
+        scalar(&arg(1))
+    };
+    map_resource(arg(0), |idx| match &rtype {
+        S::Str(t) => {
+            let mut from: Vec<ResourceIdx> = graph
+                .referrers(idx)
+                .iter()
+                .map(|r| r.from)
+                .filter(|&f| f != idx)
+                .filter(|&f| t.is_empty() || type_matches(&graph.get(f).rtype, t))
+                .collect();
+            from.sort_unstable();
+            from.dedup();
+            V::List(from.into_iter().map(V::Res).collect())
+        }
+        _ => V::Unknown,
+    })
+}
+
+fn is<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let graph = cx.graph;
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    // One type, or a list of types (any of them).
+    let types: Option<Vec<String>> = match scalar(&arg(1)) {
+        S::Str(t) => Some(vec![t]),
+        S::List(items) => items
+            .iter()
+            .map(|i| match scalar(i) {
+                S::Str(t) => Some(t),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    };
+    map_resource(arg(0), |idx| match &types {
+        Some(types) => V::Val(Value::Bool(
+            types.iter().any(|t| type_matches(&graph.get(idx).rtype, t)),
+        )),
+        None => V::Unknown,
+    })
+}
+
+fn type_of<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let graph = cx.graph;
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    map_resource(arg(0), |idx| {
+        V::Val(Value::String(graph.get(idx).rtype.clone()))
+    })
+}
+
+fn name<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let graph = cx.graph;
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    map_resource(arg(0), |idx| match graph.get(idx).full_name() {
+        Some(n) => V::Val(Value::String(n)),
+        None => V::Unknown,
+    })
+}
+
+fn leaf<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let graph = cx.graph;
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    map_resource(arg(0), |idx| match graph.get(idx).names.last() {
+        Some(crate::model::Part::Known(n)) => V::Val(Value::String(n.clone())),
+        _ => V::Unknown,
+    })
+}
+
+fn managed<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let graph = cx.graph;
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    map_resource(arg(0), |idx| V::Val(Value::Bool(graph.get(idx).managed)))
+}
+
+fn api_version<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let graph = cx.graph;
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    map_resource(arg(0), |idx| match &graph.get(idx).api_version {
+        Some(v) => V::Val(Value::String(v.clone())),
+        None => V::Missing,
+    })
+}
+
+fn resource_group<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let graph = cx.graph;
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    map_resource(arg(0), |idx| match &graph.get(idx).resource_group {
+        crate::model::Part::Known(rg) => V::Val(Value::String(rg.clone())),
+        _ => V::Unknown,
+    })
+}
+
+fn before<'g>(_cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    match (&arg(0), &arg(1)) {
+        (V::Res(a), V::Res(b)) => V::Val(Value::Bool(a < b)),
+        _ => V::Unknown,
+    }
+}
+
+fn ipv4<'g>(_cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    match scalar(&arg(0)) {
+        S::Str(s) => match s.parse::<std::net::Ipv4Addr>() {
+            Ok(ip) => V::Val(Value::Number(f64::from(u32::from(ip)))),
+            Err(_) => V::Missing,
+        },
+        S::Unknown => V::Unknown,
+        _ => V::Missing,
+    }
+}
+
+fn distinct<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    match arg(0) {
+        V::Unknown => V::Unknown,
+        list => {
+            // Flattens nested lists (what mapping over lists gives),
+            // then keeps the first of each equal value.
+            let mut flat = Vec::new();
+            let mut stack = vec![list];
+            while let Some(v) = stack.pop() {
+                match elements(&v) {
+                    Some(items) if matches!(v, V::List(_)) || matches!(scalar(&v), S::List(_)) => {
+                        stack.extend(items.into_iter().rev());
+                    }
+                    _ => flat.push(v),
+                }
+            }
+            let mut out: Vec<V<'g>> = Vec::new();
+            for v in flat {
+                if matches!(v, V::Missing) {
+                    continue;
+                }
+                match out
+                    .iter()
+                    .fold(Truth::False, |acc, o| acc.or(cx.equals(o, &v)))
+                {
+                    Truth::True => {}
+                    Truth::False => out.push(v),
+                    Truth::Unknown => return V::Unknown,
+                }
+            }
+            V::List(out)
+        }
+    }
+}
+
+fn port_in<'g>(_cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    match (scalar(&arg(0)), arg(1)) {
+        (S::Num(port), spec) => port_spec_covers(port, &spec),
+        (S::Null, _) => V::Missing,
+        _ => V::Unknown,
+    }
+}
+
+fn address_count<'g>(_cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    match scalar(&arg(0)) {
+        S::Str(text) => match ipv4_range(&text) {
+            Some((first, last)) => V::Val(Value::Number(f64::from(last - first) + 1.0)),
+            None => V::Missing,
+        },
+        S::Unknown => V::Unknown,
+        _ => V::Missing,
+    }
+}
+
+fn cidr_contains<'g>(_cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    match (scalar(&arg(0)), scalar(&arg(1))) {
+        (S::Str(outer), S::Str(inner)) => match (ipv4_range(&outer), ipv4_range(&inner)) {
+            (Some((a, b)), Some((c, d))) => V::Val(Value::Bool(a <= c && d <= b)),
+            _ => V::Missing,
+        },
+        (S::Null, _) | (_, S::Null) => V::Missing,
+        _ => V::Unknown,
+    }
+}
+
+fn region<'g>(_cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    match scalar(&arg(0)) {
+        S::Str(s) => V::Val(Value::String(
+            s.chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .to_lowercase(),
+        )),
+        S::Null => V::Missing,
+        _ => V::Unknown,
+    }
+}
+
+fn prefix_length<'g>(_cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    match scalar(&arg(0)) {
+        S::Str(s) => match s.trim().split_once('/') {
+            Some((ip, len)) if ip.parse::<std::net::Ipv4Addr>().is_ok() => {
+                match len.parse::<u8>() {
+                    Ok(n) if n <= 32 => V::Val(Value::Number(f64::from(n))),
+                    _ => V::Missing,
+                }
+            }
+            _ => V::Missing,
+        },
+        S::Unknown => V::Unknown,
+        _ => V::Missing,
+    }
+}
+
+fn known<'g>(_cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    V::Val(Value::Bool(is_known(&arg(0))))
+}
+
+fn complete<'g>(cx: &mut Context<'g>, _name: &str, _values: &[V<'g>]) -> V<'g> {
+    let graph = cx.graph;
+    V::Val(Value::Bool(graph.opaque.is_empty()))
+}
+
+fn exists<'g>(_cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    truth_value(presence(&arg(0)))
+}
+
+fn first<'g>(_cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    match elements(&arg(0)) {
+        Some(items) => items.into_iter().next().unwrap_or(V::Missing),
+        None => V::Unknown,
+    }
+}
+
+fn change_case<'g>(_cx: &mut Context<'g>, name: &str, values: &[V<'g>]) -> V<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    match scalar(&arg(0)) {
+        S::Str(s) => V::Val(Value::String(if name == "lower" {
+            s.to_lowercase()
+        } else {
+            s.to_uppercase()
+        })),
+        S::Null => V::Missing,
+        _ => V::Unknown,
+    }
+}
+
+fn text_test<'g>(_cx: &mut Context<'g>, name: &str, values: &[V<'g>]) -> V<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    match (scalar(&arg(0)), scalar(&arg(1))) {
+        (S::Str(s), S::Str(p)) => {
+            let (s, p) = (s.to_lowercase(), p.to_lowercase());
+            V::Val(Value::Bool(match name {
+                "starts_with" => s.starts_with(&p),
+                "ends_with" => s.ends_with(&p),
+                _ => s.contains(&p),
+            }))
+        }
+        (S::Null, S::Str(_)) => V::Val(Value::Bool(false)),
+        _ => V::Unknown,
+    }
+}
+
+fn pattern_match<'g>(cx: &mut Context<'g>, name: &str, values: &[V<'g>]) -> V<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    match (scalar(&arg(0)), scalar(&arg(1))) {
+        (S::Str(s), S::Str(p)) => {
+            if name == "matches_template"
+                && let Some(matched) = template_matches(&s, &p)
+            {
+                return V::Val(Value::Bool(matched));
+            }
+            let pattern = if name == "matches" {
+                p
+            } else {
+                template_regex(&p)
+            };
+            match cx.regex(&pattern) {
+                Some(re) => V::Val(Value::Bool(re.is_match(&s))),
+                None => V::Unknown,
+            }
+        }
+        (S::Null, S::Str(_)) => V::Val(Value::Bool(false)),
+        _ => V::Unknown,
+    }
+}
+
+// The running rule's setting from `.plinth.yaml`, else the default.
+fn setting<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    match scalar(&arg(0)) {
+        S::Str(key) => match cx.settings.and_then(|s| s.get(&key)) {
+            Some(value) => V::Val(value.clone()),
+            None => arg(1),
+        },
+        _ => V::Unknown,
+    }
+}
+
+// The rows whose `column` equals `value` (case-insensitively), by index.
+fn lookup<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    match (scalar(&arg(0)), scalar(&arg(1)), scalar(&arg(2))) {
+        (S::Str(t), S::Str(column), S::Str(value)) => {
+            match (cx.tables.get(&t), cx.indexes.get(&t)) {
+                (Some(rows), Some(columns)) => V::List(
+                    columns
+                        .get(&column.to_ascii_lowercase())
+                        .and_then(|c| c.get(&value.to_lowercase()))
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|&i| rows.get(i))
+                        .map(|node| V::Node {
+                            node,
+                            managed: true,
+                        })
+                        .collect(),
+                ),
+                _ => V::Unknown,
+            }
+        }
+        (S::Str(_), S::Str(_), S::Null) => V::List(Vec::new()),
+        _ => V::Unknown,
+    }
+}
+
+fn table<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    match scalar(&arg(0)) {
+        S::Str(t) => match cx.tables.get(&t) {
+            Some(rows) => V::List(
+                rows.iter()
+                    .map(|node| V::Node {
+                        node,
+                        managed: true,
+                    })
+                    .collect(),
+            ),
+            None => V::Unknown,
+        },
+        _ => V::Unknown,
+    }
+}
+
+/// Whether an NSG port spec (`*`, `5432`, `5000-6000`, or a list of them)
+/// covers `port`; missing when the spec is absent or malformed.
+fn port_spec_covers<'g>(port: f64, spec: &V<'g>) -> V<'g> {
+    let one = |text: &str| -> Option<bool> {
+        let text = text.trim();
+        if text == "*" {
+            return Some(true);
+        }
+        match text.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?);
+                Some(a <= port && port <= b)
+            }
+            None => Some(text.parse::<f64>().ok()? == port),
+        }
+    };
+    match scalar(spec) {
+        S::Str(text) => one(&text).map_or(V::Missing, |b| V::Val(Value::Bool(b))),
+        S::Num(n) => V::Val(Value::Bool(n == port)),
+        S::List(items) => {
+            let mut any = false;
+            for item in &items {
+                match scalar(item) {
+                    S::Str(text) => match one(&text) {
+                        Some(b) => any |= b,
+                        None => return V::Missing,
+                    },
+                    S::Num(n) => any |= n == port,
+                    S::Unknown => return V::Unknown,
+                    _ => return V::Missing,
+                }
+            }
+            V::Val(Value::Bool(any))
+        }
+        S::Unknown => V::Unknown,
+        _ => V::Missing,
+    }
+}
+
+/// An IPv4 address or CIDR as its first and last address.
+fn ipv4_range(text: &str) -> Option<(u32, u32)> {
+    let (ip, len) = match text.trim().split_once('/') {
+        Some((ip, len)) => (ip, len.parse::<u32>().ok()?),
+        None => (text.trim(), 32),
+    };
+    if len > 32 {
+        return None;
+    }
+    let ip = u32::from(ip.parse::<std::net::Ipv4Addr>().ok()?);
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    Some((ip & mask, (ip & mask) | !mask))
+}
+
+fn map_resource<'g>(v: V<'g>, mut f: impl FnMut(ResourceIdx) -> V<'g>) -> V<'g> {
+    map_resource_dyn(v, &mut f)
+}
+
+fn map_resource_dyn<'g>(v: V<'g>, f: &mut dyn FnMut(ResourceIdx) -> V<'g>) -> V<'g> {
+    match v {
+        V::Res(idx) => f(idx),
+        V::Missing => V::Missing,
+        V::List(items) => V::List(items.into_iter().map(|i| map_resource_dyn(i, f)).collect()),
+        _ => V::Unknown,
+    }
+}
+
+/// `Microsoft.Network/privateDnsZones/virtualNetworkLinks` matches itself
+/// and its last segments (`virtualNetworkLinks`), case-insensitively.
+fn type_matches(rtype: &str, wanted: &str) -> bool {
+    if rtype.eq_ignore_ascii_case(wanted) {
+        return true;
+    }
+    let (r, w) = (rtype.to_ascii_lowercase(), wanted.to_ascii_lowercase());
+    !w.contains('.') && r.ends_with(&format!("/{w}"))
+}
+
+/// Present and not null, empty string or empty list.
+fn presence(v: &V) -> Truth {
+    match scalar(v) {
+        S::Unknown => Truth::Unknown,
+        S::Null => Truth::False,
+        S::Str(s) => Truth::from_bool(!s.is_empty()),
+        S::List(items) => {
+            if items.iter().any(is_known) {
+                Truth::True
+            } else if items.is_empty() {
+                Truth::False
+            } else {
+                Truth::Unknown
+            }
+        }
+        _ => Truth::True,
+    }
+}
+
+/// `privatelink.{regionName}.azmk8s.io` → an anchored regex where each
+/// placeholder matches one DNS label.
+/// `matches_template` without a regex, for templates whose placeholders are
+/// whole labels (followed by `.` or the end, as every zone template is): a
+/// placeholder matches one label of letters, digits and hyphens. `None` for
+/// other templates, which go through `template_regex`.
+fn template_matches(text: &str, template: &str) -> Option<bool> {
+    let mut rest = text.as_bytes();
+    let mut pattern = template.as_bytes();
+    while !pattern.is_empty() {
+        if pattern[0] == b'{' {
+            let close = pattern.iter().position(|&b| b == b'}')?;
+            pattern = &pattern[close + 1..];
+            if pattern.first().is_some_and(|&b| b != b'.') {
+                return None;
+            }
+            let label = rest
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-')
+                .count();
+            if label == 0 {
+                return Some(false);
+            }
+            rest = &rest[label..];
+        } else {
+            let literal = pattern
+                .iter()
+                .position(|&b| b == b'{')
+                .unwrap_or(pattern.len());
+            let (head, tail) = pattern.split_at(literal);
+            if rest.len() < head.len() || !rest[..head.len()].eq_ignore_ascii_case(head) {
+                return Some(false);
+            }
+            rest = &rest[head.len()..];
+            pattern = tail;
+        }
+    }
+    Some(rest.is_empty())
+}
+
+fn template_regex(template: &str) -> String {
+    let mut out = String::from("^");
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&regex::escape(&rest[..open]));
+        match rest[open..].find('}') {
+            Some(close) => {
+                out.push_str("[a-z0-9-]+");
+                rest = &rest[open + close + 1..];
+            }
+            None => {
+                out.push_str(&regex::escape(&rest[open..]));
+                rest = "";
+            }
+        }
+    }
+    out.push_str(&regex::escape(rest));
+    out.push('$');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use regex::Regex;
+
+    /// The functions `rules/README.md` documents: each `name(` in the first
+    /// column of the table under `## Functions`.
+    fn documented() -> Vec<String> {
+        let readme = include_str!("../../rules/README.md");
+        let section = readme
+            .split("\n## Functions\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("rules/README.md has a `## Functions` section");
+        let call = Regex::new(r"`([a-z_0-9]+)\(").unwrap();
+        section
+            .lines()
+            .filter_map(|line| line.strip_prefix("| "))
+            .filter_map(|row| row.split(" | ").next())
+            .flat_map(|cell| {
+                call.captures_iter(cell)
+                    .map(|c| c[1].to_string())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_readme_documents_exactly_the_registry() {
+        let documented = documented();
+        for f in FUNCTIONS {
+            assert!(
+                documented.iter().any(|d| d == f.name),
+                "`{}` is in the registry but not in rules/README.md's function table",
+                f.name
+            );
+        }
+        for d in &documented {
+            assert!(
+                find(d).is_some(),
+                "rules/README.md documents `{d}`, which the registry does not have"
+            );
+        }
+    }
+
+    #[test]
+    fn every_function_is_registered_once_with_a_doc_and_a_sane_arity() {
+        for (i, f) in FUNCTIONS.iter().enumerate() {
+            assert!(
+                FUNCTIONS[..i].iter().all(|g| g.name != f.name),
+                "`{}` is registered twice",
+                f.name
+            );
+            assert!(!f.doc.is_empty(), "`{}` has no doc", f.name);
+            assert!(f.arity.0 <= f.arity.1, "`{}`: min above max", f.name);
+        }
+    }
+
+    #[test]
+    fn only_the_quantifiers_take_a_lambda() {
+        let lambdas: Vec<&str> = FUNCTIONS
+            .iter()
+            .map(|f| f.name)
+            .filter(|name| takes_lambda(name))
+            .collect();
+        assert_eq!(lambdas, ["any", "all", "none", "count", "filter"]);
+    }
+
+    #[test]
+    fn templates_match_one_label_per_placeholder() {
+        let re = Regex::new(&template_regex("privatelink.{regionName}.azmk8s.io")).unwrap();
+        assert!(re.is_match("privatelink.eastus.azmk8s.io"));
+        assert!(!re.is_match("privatelink.east.us.azmk8s.io"));
+        assert!(!re.is_match("privatelinkxeastus.azmk8s.io"));
+    }
+
+    #[test]
+    fn the_fast_template_matcher_agrees_with_the_regex() {
+        let templates = [
+            "privatelink.{regionName}.azmk8s.io",
+            "privatelink.postgres.database.azure.com",
+            "{subzone}.privatelink.{regionName}.azmk8s.io",
+            "privatelink.{dnsPrefix}.database.windows.net",
+            "{partitionId}",
+        ];
+        let names = [
+            "privatelink.eastus.azmk8s.io",
+            "PrivateLink.EastUS.azmk8s.io",
+            "privatelink.east.us.azmk8s.io",
+            "privatelinkxeastus.azmk8s.io",
+            "privatelink..azmk8s.io",
+            "a-b.privatelink.westeurope.azmk8s.io",
+            "privatelink.postgres.database.azure.com",
+            "privatelink.postgres.database.azure.com.evil",
+            "privatelink.abc123.database.windows.net",
+            "x",
+            "",
+        ];
+        for template in templates {
+            let re = regex::RegexBuilder::new(&template_regex(template))
+                .case_insensitive(true)
+                .build()
+                .unwrap();
+            for name in names {
+                assert_eq!(
+                    template_matches(name, template),
+                    Some(re.is_match(name)),
+                    "{name} against {template}"
+                );
+            }
+        }
+        // A placeholder inside a label goes to the regex.
+        assert_eq!(template_matches("1-x", "{n}-x"), None);
+    }
+
+    #[test]
+    fn relative_types_match_their_last_segments() {
+        assert!(type_matches(
+            "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+            "virtualNetworkLinks"
+        ));
+        assert!(!type_matches(
+            "Microsoft.Network/privateDnsZones",
+            "virtualNetworkLinks"
+        ));
+    }
+}
