@@ -64,10 +64,12 @@ fn stages(c: &mut Criterion) {
     let mut group = c.benchmark_group("stages");
     group.throughput(Throughput::Bytes(arm_text.len() as u64));
     group.bench_function("json_parse", |b| {
-        b.iter(|| plinth::arm::json::parse(FileId(0), black_box(&arm_text), 256).is_ok())
+        b.iter(|| plinth::json::parse(FileId(0), black_box(&arm_text), 256).is_ok())
     });
     group.bench_function("arm_front_end", |b| {
-        b.iter(|| plinth::arm::load_json_input(&sources, black_box(&arm), None, Limits::default()))
+        b.iter(|| {
+            plinth::frontend::load_json_input(&sources, black_box(&arm), None, Limits::default())
+        })
     });
     let tf_bytes: u64 = tf_files
         .iter()
@@ -87,7 +89,7 @@ fn stages(c: &mut Criterion) {
         })
     });
     group.throughput(Throughput::Bytes(arm_text.len() as u64));
-    let unit = plinth::arm::load_json_input(&sources, &arm, None, Limits::default())
+    let unit = plinth::frontend::load_json_input(&sources, &arm, None, Limits::default())
         .units
         .remove(0);
     group.bench_function("link", |b| b.iter(|| Graph::link(black_box(unit.clone()))));
@@ -107,7 +109,8 @@ fn stages(c: &mut Criterion) {
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &path, |b, path| {
             b.iter(|| {
-                let loaded = plinth::arm::load_json_input(&sources, path, None, Limits::default());
+                let loaded =
+                    plinth::frontend::load_json_input(&sources, path, None, Limits::default());
                 let graph = Graph::link(loaded.units.into_iter().next().unwrap());
                 rules.check(&graph, &sources).len()
             })

@@ -158,5 +158,5 @@ fn filled_template(text: &str) -> Option<String> {
 }
 
 fn load(path: &Path) -> plinth::Loaded {
-    plinth::arm::load_json_input(&SourceMap::new(), path, None, Limits::default())
+    plinth::frontend::load_json_input(&SourceMap::new(), path, None, Limits::default())
 }

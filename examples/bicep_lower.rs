@@ -1,7 +1,7 @@
 //! Prints the ARM template plinth lowers a `.bicep` file into (for debugging
 //! the Bicep front-end): `cargo run --example bicep_lower -- main.bicep`.
 
-use plinth::arm::json::{J, JKind};
+use plinth::json::{J, JKind};
 use plinth::source::SourceMap;
 
 fn json(j: &J) -> serde_json::Value {

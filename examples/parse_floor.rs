@@ -35,7 +35,7 @@ fn main() {
             } else if path.extension().is_some_and(|e| e == "bicep") {
                 plinth::bicep::syntax::parse(FileId(0), &text).is_ok()
             } else {
-                plinth::arm::json::parse(FileId(0), &text, 512).is_ok()
+                plinth::json::parse(FileId(0), &text, 512).is_ok()
             };
             (text.len(), usize::from(!parsed))
         })

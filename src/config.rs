@@ -46,8 +46,8 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
 
+use crate::diagnostic::{Problem, RuleInfo, Severity};
 use crate::limits::Limits;
-use crate::report::{Problem, RuleInfo, Severity};
 use crate::source::LoadError;
 use crate::source::{FileId, SourceMap, Span};
 

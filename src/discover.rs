@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use crate::report::Problem;
+use crate::diagnostic::Problem;
 
 /// One thing to load.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

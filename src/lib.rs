@@ -7,7 +7,10 @@
 pub mod arm;
 pub mod bicep;
 pub mod config;
+pub mod diagnostic;
 pub mod discover;
+pub mod frontend;
+pub mod json;
 pub mod limits;
 pub mod model;
 pub mod paths;
@@ -15,6 +18,7 @@ pub mod policy;
 pub mod report;
 pub mod select;
 pub mod source;
+pub mod span;
 pub mod terraform;
 
 use std::collections::{HashMap, HashSet};
@@ -24,22 +28,14 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::discover::Input;
+pub use crate::frontend::Loaded;
+use crate::frontend::load_input;
 use crate::limits::Limits;
-use crate::model::{Graph, Unit};
+use crate::model::Graph;
 use crate::policy::{RuleMeta, RuleSet};
 use crate::report::suppress::Date;
 use crate::report::{Finding, Problem, Report, RuleInfo, Severity, Summary};
 use crate::source::{FileId, SourceMap, Span};
-
-/// What a front-end produced from one input: zero or more units, and the
-/// problems it met (a file that does not parse yields a problem and no unit).
-#[derive(Debug, Default)]
-pub struct Loaded {
-    pub units: Vec<Unit>,
-    pub problems: Vec<Problem>,
-    /// Files read (including parameter files, child modules).
-    pub files: usize,
-}
 
 /// What a run is asked to do.
 #[derive(Clone, Debug)]
@@ -441,29 +437,6 @@ fn check_input(
         checked.findings.append(&mut found);
     }
     checked
-}
-
-fn load_input(
-    sources: &SourceMap,
-    input: &Input,
-    given: &terraform::Given,
-    limits: Limits,
-) -> Loaded {
-    match input {
-        Input::Json {
-            path,
-            parameters,
-            explicit,
-        } => arm::load_json_file(sources, path, parameters.as_deref(), *explicit, limits),
-        Input::Bicep {
-            path, parameters, ..
-        } => bicep::load_bicep_input(sources, path, parameters.as_deref(), limits),
-        Input::TerraformModule {
-            dir,
-            files,
-            var_files,
-        } => terraform::load_module(sources, dir, files, var_files, given, limits),
-    }
 }
 
 /// A local Terraform module is checked twice: on its own (its inputs

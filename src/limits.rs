@@ -19,11 +19,11 @@ use std::rc::Rc;
 
 use serde::Deserialize;
 
-use crate::report::Problem;
+use crate::diagnostic::Problem;
 use crate::source::{SourceMap, Span};
 
 /// The problem code of every limit hit.
-pub const CODE: &str = "limit-exceeded";
+pub const CODE: &str = crate::diagnostic::LIMIT_EXCEEDED;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -67,7 +67,7 @@ pub const VALUE_BYTES: u64 = 64;
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
-            max_file_bytes: 32 * 1024 * 1024,
+            max_file_bytes: crate::paths::DEFAULT_MAX_FILE_BYTES,
             max_nesting: 256,
             max_expression_depth: 64,
             max_copies: 800,

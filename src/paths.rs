@@ -20,12 +20,15 @@ use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::report::Problem;
-use crate::source::Span;
+use crate::diagnostic::{Problem, display_path};
+use crate::span::Span;
 
 /// No config may raise `max_file_bytes` above this (1 GiB): a larger value
 /// is a config error, so no single read can take more memory than this.
 pub const MAX_FILE_BYTES_CAP: u64 = 1 << 30;
+
+/// `limits.max_file_bytes` when the config says nothing (32 MiB).
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// The problem code of a file refused because it lies outside the roots.
 pub const OUTSIDE: &str = "path-outside";
@@ -56,7 +59,7 @@ impl Refusal {
         match self {
             Refusal::Outside(_) => OUTSIDE,
             Refusal::Link(_) | Refusal::Special(_) => NOT_REGULAR,
-            Refusal::TooBig(_) => crate::limits::CODE,
+            Refusal::TooBig(_) => crate::diagnostic::LIMIT_EXCEEDED,
             Refusal::Missing | Refusal::Io(_) => "io-error",
         }
     }
@@ -65,7 +68,7 @@ impl Refusal {
     /// ("module `x`", "parameter file") at `at` (the asking file and span;
     /// the refused file itself when nothing asked).
     pub fn problem(&self, path: &Path, what: &str, at: (&Path, Option<Span>)) -> Problem {
-        let shown = crate::report::display_path(path);
+        let shown = display_path(path);
         let mut problem =
             Problem::new(self.code(), format!("{what} `{shown}` not read: {self}")).at(at.0, at.1);
         match self {
@@ -91,7 +94,7 @@ impl fmt::Display for Refusal {
             Refusal::Link(link) => write!(
                 f,
                 "`{}` is a symbolic link, and links are not followed",
-                crate::report::display_path(link)
+                display_path(link)
             ),
             Refusal::Special(kind) => write!(f, "not a regular file ({kind})"),
             Refusal::TooBig(size) => write!(f, "it is larger than max_file_bytes ({size} bytes)"),

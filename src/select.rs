@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::report::{Problem, RuleInfo, Severity};
+use crate::diagnostic::{Problem, RuleInfo, Severity};
 
 /// Whether `selector` names the rule `id` / `name`.
 pub fn matches(selector: &str, id: &str, name: &str) -> bool {

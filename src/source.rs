@@ -7,38 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
+use crate::diagnostic::Problem;
 use crate::paths::{Confinement, Refusal};
-use crate::report::Problem;
-
-/// Index of a file in the [`SourceMap`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FileId(pub u32);
-
-/// A byte range in one source file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Span {
-    pub file: FileId,
-    pub start: u32,
-    pub end: u32,
-}
-
-impl Span {
-    pub fn new(file: FileId, start: usize, end: usize) -> Span {
-        Span {
-            file,
-            start: start as u32,
-            end: end.max(start) as u32,
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        (self.end - self.start) as usize
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.end == self.start
-    }
-}
+pub use crate::span::{FileId, Span};
 
 /// One file's text, with the path as the user gave it (relative paths stay relative).
 #[derive(Debug)]
@@ -113,7 +84,7 @@ impl Default for SourceMap {
         SourceMap {
             files: RwLock::default(),
             confinement: RwLock::new(Arc::new(Confinement::unconfined(
-                crate::limits::Limits::default().max_file_bytes,
+                crate::paths::DEFAULT_MAX_FILE_BYTES,
             ))),
         }
     }

@@ -16,62 +16,96 @@ use std::path::{Path, PathBuf};
 /// Each top-level module and the modules it may import. `lib` (the crate
 /// root: the pipeline) and `main` (the CLI) sit on top and may import all.
 const RULES: &[(&str, &[&str])] = &[
+    // Byte spans into files: the one type every stage shares.
+    ("span", &[]),
+    // The shared vocabulary: Problem, Finding, Label, Severity, RuleInfo.
+    ("diagnostic", &["span"]),
     // The one door to the file system: which files may be read, how.
-    ("paths", &["source"]),
-    // Shared by every stage: files, spans, line/column maps.
-    ("source", &["paths"]),
+    ("paths", &["span", "diagnostic"]),
+    // Files, spans, line/column maps.
+    ("source", &["span", "diagnostic", "paths"]),
     // How far plinth reads, and the `limit-exceeded` diagnostic.
-    ("limits", &["source", "paths"]),
-    // The neutral model: resources, values, ids, the graph.
-    ("model", &["source"]),
+    ("limits", &["span", "diagnostic", "paths", "source"]),
+    // The neutral model: resources, values, ids, the graph, `Loaded`.
+    ("model", &["span", "diagnostic", "source"]),
+    // JSON with byte spans (ARM templates, parameter files, plan JSON).
+    ("json", &["span", "source"]),
     // Front-ends: input files → the neutral model. They know nothing of
     // rules or of each other, except that Bicep is lowered onto ARM's
     // template builder and expression evaluator.
-    ("arm", &["source", "limits", "model", "paths"]),
-    ("bicep", &["source", "limits", "model", "arm", "paths"]),
-    ("terraform", &["source", "limits", "model", "paths"]),
+    ("arm", FRONT_END),
+    (
+        "bicep",
+        &[
+            "span",
+            "diagnostic",
+            "paths",
+            "source",
+            "limits",
+            "model",
+            "json",
+            "arm",
+        ],
+    ),
+    ("terraform", FRONT_END),
+    // Which front-end reads an input (and JSON sniffing: template or plan).
+    (
+        "frontend",
+        &[
+            "span",
+            "diagnostic",
+            "paths",
+            "source",
+            "limits",
+            "model",
+            "json",
+            "discover",
+            "arm",
+            "bicep",
+            "terraform",
+        ],
+    ),
     // The rule language: knows the model, not HCL or JSON.
-    ("policy", &["source", "model", "paths"]),
+    (
+        "policy",
+        &["span", "diagnostic", "paths", "source", "model"],
+    ),
     // Findings, suppressions, baseline, output formats: know nothing of Azure.
-    ("report", &["source"]),
-    // Which rules run, and the `.plinth.yaml` settings.
-    ("select", &[]),
-    ("config", &["source", "limits", "model", "select", "paths"]),
+    ("report", &["span", "diagnostic", "paths", "source"]),
+    // Which rules run.
+    ("select", &["diagnostic"]),
+    // The `.plinth.yaml` settings.
+    (
+        "config",
+        &[
+            "span",
+            "diagnostic",
+            "paths",
+            "source",
+            "limits",
+            "model",
+            "select",
+        ],
+    ),
     // Which files to read: paths and ignores, never file contents.
-    ("discover", &["source", "paths"]),
+    ("discover", &["span", "diagnostic", "paths", "source"]),
+];
+
+/// What a front-end may import: the floor, the model and the JSON reader.
+const FRONT_END: &[&str] = &[
+    "span",
+    "diagnostic",
+    "paths",
+    "source",
+    "limits",
+    "model",
+    "json",
 ];
 
 /// Imports against the rules that are known and being removed (issue #16).
 /// Each is `(from, to, why)`.
 #[rustfmt::skip]
 const KNOWN_VIOLATIONS: &[(&str, &str, &str)] = &[
-    // Plan JSON is detected and loaded from the ARM front-end, and Terraform
-    // reads JSON with ARM's span-keeping reader: both go once the JSON reader
-    // has its own module and front-end dispatch (with plan detection) moves
-    // to a front-end module.
-    ("arm", "terraform", "plan JSON detected in arm::load_json_input"),
-    ("terraform", "arm", "arm::json used for plan JSON and .tf.json"),
-    // `Loaded` (what a front-end returns) is declared in lib.rs, which calls
-    // the front-ends; it moves to the front-end module.
-    ("arm", "lib", "Loaded"),
-    ("bicep", "lib", "Loaded"),
-    ("terraform", "lib", "Loaded"),
-    // The shared vocabulary (Problem, Finding, Label, Severity, RuleInfo)
-    // lives in `report`, the last stage, beside the printers; it moves to
-    // its own module under the model.
-    ("limits", "report", "Problem"),
-    ("arm", "report", "Problem"),
-    ("bicep", "report", "Problem"),
-    ("terraform", "report", "Problem"),
-    ("policy", "report", "Problem, Finding, Label, Severity, RuleInfo"),
-    ("select", "report", "Problem, RuleInfo, Severity"),
-    ("config", "report", "Problem, RuleInfo, Severity"),
-    ("discover", "report", "Problem"),
-    ("paths", "report", "Problem"),
-    ("source", "report", "Problem"),
-    // paths names limits' problem code for a file over max_file_bytes.
-    ("paths", "limits", "limits::CODE"),
-    ("source", "limits", "Limits::default().max_file_bytes"),
     // Discovery reads a `.bicepparam` file to find the template it `using`s;
     // that belongs to the Bicep front-end's loading, not to discovery.
     ("discover", "bicep", "bicep::using_of reads file contents"),

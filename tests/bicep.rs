@@ -89,7 +89,7 @@ fn bicep_and_its_arm_twin_read_the_same_resources() {
             with_extension(bicep, "main.bicepparam").as_deref(),
             Limits::default(),
         );
-        let a = plinth::arm::load_json_input(
+        let a = plinth::frontend::load_json_input(
             &sources,
             &arm.join("main.json"),
             with_extension(arm, "main.parameters.json").as_deref(),

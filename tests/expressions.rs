@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use plinth::arm::eval::Scope;
 use plinth::arm::expr::{self, Expr};
-use plinth::arm::json::{self, J};
+use plinth::json::{self, J};
 use plinth::limits::Guard;
 use plinth::model::Value;
 use plinth::source::FileId;

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use plinth::arm::eval::Scope;
 use plinth::arm::expr;
-use plinth::arm::json::{self, J};
+use plinth::json::{self, J};
 use plinth::limits::Guard;
 use plinth::source::FileId;
 

@@ -14,6 +14,6 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let (sources, rules) = common::rules();
-    let loaded = plinth::arm::load_json_input(sources, &path, None, Limits::default());
+    let loaded = plinth::frontend::load_json_input(sources, &path, None, Limits::default());
     common::check(loaded.units, sources, rules);
 });

@@ -24,6 +24,6 @@ fuzz_target!(|data: &[u8]| {
     }
     let sources = SourceMap::new();
     let (rules, _) = RuleSet::load(&sources, &[rules_dir]);
-    let loaded = plinth::arm::load_json_input(&sources, &template, None, Limits::default());
+    let loaded = plinth::frontend::load_json_input(&sources, &template, None, Limits::default());
     common::check(loaded.units, &sources, &rules);
 });

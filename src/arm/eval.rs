@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use crate::arm::expr::{self, Expr, Template};
-use crate::arm::json::{J, JKind};
+use crate::json::{J, JKind};
 use crate::limits::{Guard, VALUE_BYTES};
 use crate::model::{ArmId, Node, Object, Part, Value};
 use crate::source::Span;
@@ -1928,7 +1928,7 @@ fn function(name: &str, args: Vec<Value>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::arm::json;
+    use crate::json;
     use crate::source::FileId;
 
     fn template(text: &str) -> J {

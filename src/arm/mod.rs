@@ -9,120 +9,39 @@ mod cidr;
 pub mod eval;
 pub mod expr;
 mod hash;
-pub mod json;
+use crate::json;
 pub(crate) mod template;
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::Loaded;
+use crate::diagnostic::Problem;
 use crate::limits::{self, Guard, Limits};
+use crate::model::Loaded;
 use crate::model::{Node, Object, Value};
-use crate::report::Problem;
 use crate::source::{SourceMap, Span};
 
 /// Cheap test before parsing: a template's `$schema` names a deployment
 /// template (any scope: deploymentTemplate, subscriptionDeploymentTemplate,
 /// managementGroupDeploymentTemplate, tenantDeploymentTemplate).
-const SCHEMA_MARK: &str = "eploymentTemplate.json";
+pub const SCHEMA_MARK: &str = "eploymentTemplate.json";
 
-/// Cheap test for Terraform plan JSON (`terraform show -json`).
-const PLAN_MARK: &str = "\"planned_values\"";
-
-/// Loads a `.json` input: an ARM template becomes a unit; any other JSON —
-/// `package.json`, parameter files, broken JSON that is not a template — is
-/// skipped silently, even when named explicitly (pre-commit passes every
-/// changed `.json`).
-pub fn load_json_input(
+/// Builds the unit of an ARM template already read and parsed (the
+/// front-end dispatch in `frontend` has told it from other JSON), with the
+/// values of its parameter file, if any. JSON whose `$schema` names no
+/// deployment template is no unit.
+pub fn load_template(
     sources: &SourceMap,
     path: &Path,
+    file: crate::source::FileId,
+    root: &json::J,
     parameters: Option<&Path>,
     limits: Limits,
 ) -> Loaded {
-    load_json_file(sources, path, parameters, false, limits)
-}
-
-/// [`load_json_input`] for a file that may have been named on the command
-/// line (`explicit`): a named file whose bytes are not text is an error even
-/// when it does not look like a template.
-pub fn load_json_file(
-    sources: &SourceMap,
-    path: &Path,
-    parameters: Option<&Path>,
-    explicit: bool,
-    limits: Limits,
-) -> Loaded {
-    let mut loaded = Loaded::default();
-    if let Some(size) = limits::oversized(path, limits) {
-        // Too big to read whole; report it only when it is a template.
-        if limits::head_contains(path, SCHEMA_MARK) {
-            loaded
-                .problems
-                .push(limits::file_too_big(path, size, limits));
-        }
-        return loaded;
-    }
-    let bytes = match sources.confinement().read(path) {
-        Ok(bytes) => bytes,
-        Err(refusal) => {
-            loaded
-                .problems
-                .push(refusal.problem(path, "file", (path, None)));
-            return loaded;
-        }
+    let mut loaded = Loaded {
+        files: 1,
+        ..Loaded::default()
     };
-    let text = match crate::paths::decode(bytes) {
-        Ok(text) => text,
-        // Bytes that are not text are a silent skip only for a file that
-        // neither was named nor looks like a template or a plan.
-        Err(bad) => {
-            if explicit || bad.text.contains(SCHEMA_MARK) || bad.text.contains(PLAN_MARK) {
-                let file = sources.add(path.to_path_buf(), bad.text);
-                let error = crate::source::LoadError::Undecodable {
-                    file,
-                    offset: bad.offset,
-                    message: bad.message,
-                };
-                loaded
-                    .problems
-                    .push(error.problem(path, "file", (path, None)));
-            }
-            return loaded;
-        }
-    };
-    let plan = !text.contains(SCHEMA_MARK) && text.contains(PLAN_MARK);
-    if !text.contains(SCHEMA_MARK) && !plan {
-        return loaded;
-    }
-    let file = sources.add(path.to_path_buf(), text);
-    let source = sources.get(file);
-    loaded.files = 1;
-    let root = match json::parse(file, &source.text, limits.max_nesting) {
-        Ok(Some(root)) => root,
-        Ok(None) => return loaded,
-        Err(err) => {
-            let end = err
-                .end
-                .max(err.start + 1)
-                .min(source.text.len())
-                .max(err.start);
-            let span = Span::new(file, err.start, end);
-            loaded.problems.push(if err.too_deep {
-                limits::nested_too_deep(path, span, limits)
-            } else {
-                Problem::new(
-                    "parse-error",
-                    format!("invalid JSON in template: {}", err.message),
-                )
-                .at(path, Some(span))
-                .with_label(err.message)
-            });
-            return loaded;
-        }
-    };
-    if plan && crate::terraform::plan::is_plan(&root) {
-        return crate::terraform::plan::load(sources, path, file, &root);
-    }
     let is_template = root
         .get("$schema")
         .and_then(json::J::as_str)
@@ -154,7 +73,7 @@ pub fn load_json_file(
         }
         None => HashMap::new(),
     };
-    builder.template_with(&root, supplied);
+    builder.template_with(root, supplied);
     loaded.units.push(builder.unit);
     for hit in guard.take() {
         loaded.problems.push(Limits::problem(sources, &hit));
@@ -271,11 +190,16 @@ mod tests {
     use super::*;
     use crate::model::{Part, Resource, Truth, Value};
 
+    /// The template's unit, as the front-end dispatch (`frontend`) hands a
+    /// parsed template over.
     fn load(text: &str) -> Loaded {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("main.json");
-        std::fs::write(&path, text).expect("write");
-        load_json_input(&SourceMap::new(), &path, None, Limits::default())
+        let sources = SourceMap::new();
+        let path = Path::new("main.json");
+        let file = sources.add(path.to_path_buf(), text);
+        let root = json::parse(file, text, 256)
+            .expect("JSON")
+            .expect("a value");
+        load_template(&sources, path, file, &root, None, Limits::default())
     }
 
     fn template(resources: &str) -> String {
@@ -374,25 +298,6 @@ mod tests {
         assert_eq!(
             unknown.get_path("name").map(|n| &n.value),
             Some(&Value::Unknown)
-        );
-    }
-
-    #[test]
-    fn other_json_is_skipped_and_broken_templates_are_problems() {
-        let loaded = load(r#"{ "name": "package", "version": "1.0.0" }"#);
-        assert!(loaded.units.is_empty() && loaded.problems.is_empty());
-        assert_eq!(loaded.files, 0);
-        let broken = load(
-            "{ \"$schema\": \"https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#\",\n  \"resources\": [ { \"type\": } ] }",
-        );
-        assert_eq!(broken.problems.len(), 1);
-        assert_eq!(broken.problems[0].code, "parse-error");
-        assert!(broken.problems[0].span.is_some());
-        let deep = load(&template(&("[".repeat(100_000) + &"]".repeat(100_000))));
-        assert_eq!(
-            deep.problems.len(),
-            1,
-            "nesting is capped, not a stack overflow"
         );
     }
 }

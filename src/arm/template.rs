@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use crate::arm::eval::{Copy, Scope};
-use crate::arm::json::{J, JKind};
+use crate::json::{J, JKind};
 use crate::limits::Guard;
 use crate::model::{ArmId, Framework, Node, Object, Origin, Part, Resource, Truth, Unit, Value};
 use crate::source::FileId;

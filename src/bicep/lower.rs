@@ -15,9 +15,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::arm::json::{J, JKind, Member};
 use crate::bicep::syntax::{self, Decl, DeclKind, Expr, ExprKind, Interp, Item, Prop};
-use crate::report::Problem;
+use crate::diagnostic::Problem;
+use crate::json::{J, JKind, Member};
 use crate::source::{FileId, SourceMap, Span};
 
 /// Modules nested deeper than this are not read (a cycle, or hostile input).
@@ -576,9 +576,7 @@ impl<'a> Lowerer<'a> {
         if is_json {
             // A compiled ARM template used as a module.
             let source = self.sources.get(id);
-            return crate::arm::json::parse(id, &source.text, 512)
-                .ok()
-                .flatten();
+            return crate::json::parse(id, &source.text, 512).ok().flatten();
         }
         match self.file(&target, id) {
             Ok(template) => Some(template),

@@ -11,12 +11,12 @@ pub mod syntax;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::Loaded;
 use crate::arm::eval::Scope;
-use crate::arm::json::{J, JKind};
+use crate::diagnostic::Problem;
+use crate::json::{J, JKind};
 use crate::limits::{self, Guard, Limits};
+use crate::model::Loaded;
 use crate::model::{Node, Value};
-use crate::report::Problem;
 use crate::source::{SourceMap, Span};
 
 /// Loads one `.bicep` file as a unit, its parameters bound by `parameters`

@@ -13,3 +13,13 @@ pub use graph::{Graph, Referrer, ResourceIdx, Unit};
 pub use id::{ArmId, Part};
 pub use resource::{Framework, Origin, Resource};
 pub use value::{Node, Object, Truth, Value};
+
+/// What a front-end produced from one input: zero or more units, and the
+/// problems it met (a file that does not parse yields a problem and no unit).
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub units: Vec<Unit>,
+    pub problems: Vec<crate::diagnostic::Problem>,
+    /// Files read (including parameter files, child modules).
+    pub files: usize,
+}

@@ -14,8 +14,8 @@ pub mod rule;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use crate::diagnostic::{Finding, Problem};
 use crate::model::{Graph, Node, Value};
-use crate::report::{Finding, Problem};
 use crate::source::{FileId, SourceMap, Span};
 
 pub use rule::{Rule, RuleMeta};

@@ -16,11 +16,11 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 
+use crate::diagnostic::{Finding, Label, Problem, ResourceSummary, RuleInfo, Severity};
 use crate::model::{Graph, Truth};
 use crate::policy::eval::{Context, Env, V};
 use crate::policy::expr::{self, Expr};
 use crate::policy::functions;
-use crate::report::{Finding, Label, Problem, ResourceSummary, RuleInfo, Severity};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 
 /// The YAML shape of a rule file. Unknown keys are errors.

@@ -19,10 +19,10 @@ use std::path::{Path, PathBuf};
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body};
 
-use crate::Loaded;
+use crate::diagnostic::Problem;
 use crate::limits::{self, Limits};
+use crate::model::Loaded;
 use crate::model::{Unit, Value};
-use crate::report::Problem;
 use crate::source::{FileId, SourceMap, Span};
 use eval::{Decl, Declared, Expansion, Instance, Module};
 
@@ -667,7 +667,7 @@ fn json_var_file(
 ) -> Option<Vec<(String, Value)>> {
     let file = read_file(sources, path, loaded, file_ids, limits)?;
     let source = sources.get(file);
-    let root = match crate::arm::json::parse(file, &source.text, limits.max_nesting) {
+    let root = match crate::json::parse(file, &source.text, limits.max_nesting) {
         Ok(Some(root)) => root,
         Ok(None) => return Some(Vec::new()),
         Err(err) => {
@@ -695,8 +695,8 @@ fn json_var_file(
 }
 
 /// A JSON value as it is written, with its spans.
-fn json_value(j: &crate::arm::json::J) -> crate::model::Node {
-    use crate::arm::json::JKind;
+fn json_value(j: &crate::json::J) -> crate::model::Node {
+    use crate::json::JKind;
     let value = match &j.kind {
         JKind::Null => Value::Null,
         JKind::Bool(b) => Value::Bool(*b),

@@ -15,8 +15,8 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::Loaded;
-use crate::arm::json::{J, JKind};
+use crate::json::{J, JKind};
+use crate::model::Loaded;
 use crate::model::{Node, Unit, Value};
 use crate::source::{FileId, SourceMap, Span};
 use crate::terraform::azurerm;
@@ -474,11 +474,16 @@ mod tests {
     use crate::limits::Limits;
     use crate::model::Part;
 
+    /// The plan's unit, as the front-end dispatch (`frontend`) hands a
+    /// parsed plan over.
     fn load_plan(text: &str) -> Loaded {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("plan.json");
-        std::fs::write(&path, text).expect("write");
-        crate::arm::load_json_input(&SourceMap::new(), &path, None, Limits::default())
+        let sources = SourceMap::new();
+        let path = std::path::Path::new("plan.json");
+        let file = sources.add(path.to_path_buf(), text);
+        let root = crate::json::parse(file, text, Limits::default().max_nesting)
+            .expect("JSON")
+            .expect("a value");
+        load(&sources, path, file, &root)
     }
 
     const PLAN: &str = r#"{
@@ -540,7 +545,7 @@ mod tests {
                 .map(|s| serde_json::Value::String(s.to_string()).to_string())
                 .collect();
             let text = format!("{{ \"references\": [{}] }}", list.join(","));
-            crate::arm::json::parse(FileId(0), &text, 16)
+            crate::json::parse(FileId(0), &text, 16)
                 .ok()
                 .flatten()
                 .expect("JSON")

@@ -320,8 +320,8 @@ pub(crate) fn traversal_resource(t: &hcl_edit::expr::Traversal) -> Option<String
 /// mapped resources looked up by address and by path.
 #[cfg(test)]
 mod testing {
-    use crate::Loaded;
     use crate::limits::Limits;
+    use crate::model::Loaded;
     use crate::model::{Node, Resource, Value};
     use crate::source::SourceMap;
     use crate::terraform::{Given, load_module};

@@ -66,6 +66,7 @@ impl J {
 }
 
 /// An error from parsing, with the byte range it concerns.
+#[derive(Debug)]
 pub struct SyntaxError {
     pub message: String,
     pub start: usize,

@@ -1,0 +1,175 @@
+//! Front-end dispatch: what one input is and which front-end reads it.
+//! A `.json` file is sniffed here — an ARM template, Terraform plan JSON, or
+//! other JSON that is skipped — so that neither front-end knows the other;
+//! `.bicep` files and Terraform module folders go to their own front-ends.
+//! Every front-end returns a [`Loaded`] (declared in `model`, below them).
+
+use std::path::Path;
+
+use crate::diagnostic::Problem;
+use crate::discover::Input;
+use crate::json;
+use crate::limits::{self, Limits};
+pub use crate::model::Loaded;
+use crate::source::{SourceMap, Span};
+
+/// Loads one input with the front-end its kind calls for.
+pub fn load_input(
+    sources: &SourceMap,
+    input: &Input,
+    given: &crate::terraform::Given,
+    limits: Limits,
+) -> Loaded {
+    match input {
+        Input::Json {
+            path,
+            parameters,
+            explicit,
+        } => load_json_file(sources, path, parameters.as_deref(), *explicit, limits),
+        Input::Bicep {
+            path, parameters, ..
+        } => crate::bicep::load_bicep_input(sources, path, parameters.as_deref(), limits),
+        Input::TerraformModule {
+            dir,
+            files,
+            var_files,
+        } => crate::terraform::load_module(sources, dir, files, var_files, given, limits),
+    }
+}
+
+/// Cheap test for Terraform plan JSON (`terraform show -json`).
+pub(crate) const PLAN_MARK: &str = "\"planned_values\"";
+
+/// Loads a `.json` input: an ARM template becomes a unit; any other JSON —
+/// `package.json`, parameter files, broken JSON that is not a template — is
+/// skipped silently, even when named explicitly (pre-commit passes every
+/// changed `.json`).
+pub fn load_json_input(
+    sources: &SourceMap,
+    path: &Path,
+    parameters: Option<&Path>,
+    limits: Limits,
+) -> Loaded {
+    load_json_file(sources, path, parameters, false, limits)
+}
+
+/// [`load_json_input`] for a file that may have been named on the command
+/// line (`explicit`): a named file whose bytes are not text is an error even
+/// when it does not look like a template.
+pub fn load_json_file(
+    sources: &SourceMap,
+    path: &Path,
+    parameters: Option<&Path>,
+    explicit: bool,
+    limits: Limits,
+) -> Loaded {
+    let mut loaded = Loaded::default();
+    if let Some(size) = limits::oversized(path, limits) {
+        // Too big to read whole; report it only when it is a template.
+        if limits::head_contains(path, crate::arm::SCHEMA_MARK) {
+            loaded
+                .problems
+                .push(limits::file_too_big(path, size, limits));
+        }
+        return loaded;
+    }
+    let bytes = match sources.confinement().read(path) {
+        Ok(bytes) => bytes,
+        Err(refusal) => {
+            loaded
+                .problems
+                .push(refusal.problem(path, "file", (path, None)));
+            return loaded;
+        }
+    };
+    let text = match crate::paths::decode(bytes) {
+        Ok(text) => text,
+        // Bytes that are not text are a silent skip only for a file that
+        // neither was named nor looks like a template or a plan.
+        Err(bad) => {
+            if explicit
+                || bad.text.contains(crate::arm::SCHEMA_MARK)
+                || bad.text.contains(PLAN_MARK)
+            {
+                let file = sources.add(path.to_path_buf(), bad.text);
+                let error = crate::source::LoadError::Undecodable {
+                    file,
+                    offset: bad.offset,
+                    message: bad.message,
+                };
+                loaded
+                    .problems
+                    .push(error.problem(path, "file", (path, None)));
+            }
+            return loaded;
+        }
+    };
+    let plan = !text.contains(crate::arm::SCHEMA_MARK) && text.contains(PLAN_MARK);
+    if !text.contains(crate::arm::SCHEMA_MARK) && !plan {
+        return loaded;
+    }
+    let file = sources.add(path.to_path_buf(), text);
+    let source = sources.get(file);
+    loaded.files = 1;
+    let root = match json::parse(file, &source.text, limits.max_nesting) {
+        Ok(Some(root)) => root,
+        Ok(None) => return loaded,
+        Err(err) => {
+            let end = err
+                .end
+                .max(err.start + 1)
+                .min(source.text.len())
+                .max(err.start);
+            let span = Span::new(file, err.start, end);
+            loaded.problems.push(if err.too_deep {
+                limits::nested_too_deep(path, span, limits)
+            } else {
+                Problem::new(
+                    "parse-error",
+                    format!("invalid JSON in template: {}", err.message),
+                )
+                .at(path, Some(span))
+                .with_label(err.message)
+            });
+            return loaded;
+        }
+    };
+    if plan && crate::terraform::plan::is_plan(&root) {
+        return crate::terraform::plan::load(sources, path, file, &root);
+    }
+    crate::arm::load_template(sources, path, file, &root, parameters, limits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Loaded {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("main.json");
+        std::fs::write(&path, text).expect("write");
+        load_json_input(&SourceMap::new(), &path, None, Limits::default())
+    }
+
+    #[test]
+    fn other_json_is_skipped_and_broken_templates_are_problems() {
+        let loaded = load(r#"{ "name": "package", "version": "1.0.0" }"#);
+        assert!(loaded.units.is_empty() && loaded.problems.is_empty());
+        assert_eq!(loaded.files, 0);
+        let broken = load(
+            "{ \"$schema\": \"https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#\",\n  \"resources\": [ { \"type\": } ] }",
+        );
+        assert_eq!(broken.problems.len(), 1);
+        assert_eq!(broken.problems[0].code, "parse-error");
+        assert!(broken.problems[0].span.is_some());
+        let deep = load(&format!(
+            r#"{{ "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "resources": {} }}"#,
+            "[".repeat(100_000) + &"]".repeat(100_000)
+        ));
+        assert_eq!(
+            deep.problems.len(),
+            1,
+            "nesting is capped, not a stack overflow"
+        );
+    }
+}
