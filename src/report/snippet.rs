@@ -177,7 +177,10 @@ impl SourceCode for Snippet {
         };
         let at = self.file.line_col(from);
         let data = &text.as_bytes()[from..to];
-        let line_count = data.iter().filter(|b| **b == b'\n').count();
+        // Like miette's own sources: the lines up to the snippet's end, so
+        // miette merges the snippets of labels close to each other (plinth
+        // already keeps far labels and long lines apart).
+        let line_count = self.file.line_col(to).line;
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.clone(),
             data,
