@@ -17,24 +17,114 @@ use plinth::limits::Guard;
 
 /// Functions plinth evaluates (and a few it does not).
 const FUNCTIONS: &[&str] = &[
-    "add", "and", "array", "base64", "base64ToString", "bool", "cidrHost", "cidrSubnet",
-    "coalesce", "concat", "contains", "copyIndex", "createArray", "createObject", "dataUri",
-    "dataUriToString", "div", "empty", "endsWith", "equals", "extensionResourceId", "filter",
-    "first", "flatten", "float", "format", "greater", "greaterOrEquals", "groupBy", "guid", "if",
-    "indexOf", "int", "intersection", "join", "json", "last", "lastIndexOf", "length", "less",
-    "lessOrEquals", "managementGroupResourceId", "map", "mapValues", "max", "min", "mod", "mul",
-    "not", "null", "objectKeys", "or", "padLeft", "parseCidr", "range", "reduce", "reference",
-    "replace", "resourceGroup", "resourceId", "shallowMerge", "skip", "sort", "split",
-    "startsWith", "string", "sub", "subscription", "subscriptionResourceId", "substring", "take",
-    "tenantResourceId", "toLower", "toObject", "toUpper", "trim", "tryGet", "union",
-    "uniqueString", "uri", "uriComponent", "uriComponentToString", "utcNow", "deployment",
-    "environment", "true", "false", "noSuchFunction",
+    "add",
+    "and",
+    "array",
+    "base64",
+    "base64ToString",
+    "bool",
+    "cidrHost",
+    "cidrSubnet",
+    "coalesce",
+    "concat",
+    "contains",
+    "copyIndex",
+    "createArray",
+    "createObject",
+    "dataUri",
+    "dataUriToString",
+    "div",
+    "empty",
+    "endsWith",
+    "equals",
+    "extensionResourceId",
+    "filter",
+    "first",
+    "flatten",
+    "float",
+    "format",
+    "greater",
+    "greaterOrEquals",
+    "groupBy",
+    "guid",
+    "if",
+    "indexOf",
+    "int",
+    "intersection",
+    "join",
+    "json",
+    "last",
+    "lastIndexOf",
+    "length",
+    "less",
+    "lessOrEquals",
+    "managementGroupResourceId",
+    "map",
+    "mapValues",
+    "max",
+    "min",
+    "mod",
+    "mul",
+    "not",
+    "null",
+    "objectKeys",
+    "or",
+    "padLeft",
+    "parseCidr",
+    "range",
+    "reduce",
+    "reference",
+    "replace",
+    "resourceGroup",
+    "resourceId",
+    "shallowMerge",
+    "skip",
+    "sort",
+    "split",
+    "startsWith",
+    "string",
+    "sub",
+    "subscription",
+    "subscriptionResourceId",
+    "substring",
+    "take",
+    "tenantResourceId",
+    "toLower",
+    "toObject",
+    "toUpper",
+    "trim",
+    "tryGet",
+    "union",
+    "uniqueString",
+    "uri",
+    "uriComponent",
+    "uriComponentToString",
+    "utcNow",
+    "deployment",
+    "environment",
+    "true",
+    "false",
+    "noSuchFunction",
 ];
 const STRINGS: &[&str] = &[
-    "", "a", "pg-prod", "10.0.0.0/16", "{0}-{1}", "privatelink.postgres.database.azure.com",
-    "Microsoft.Network/privateDnsZones", "x", "name", "properties", "[", "'", "ü", "1",
+    "",
+    "a",
+    "pg-prod",
+    "10.0.0.0/16",
+    "{0}-{1}",
+    "privatelink.postgres.database.azure.com",
+    "Microsoft.Network/privateDnsZones",
+    "x",
+    "name",
+    "properties",
+    "[",
+    "'",
+    "ü",
+    "1",
 ];
-const NAMES: &[&str] = &["name", "count", "unknown", "list", "zone", "self", "object", "missing"];
+const NAMES: &[&str] = &[
+    "name", "count", "unknown", "list", "zone", "self", "object", "missing",
+];
 const LAMBDA_VARS: &[&str] = &["x", "y", "acc"];
 
 #[derive(Arbitrary, Debug)]
@@ -109,7 +199,10 @@ fn print(e: &E, depth: usize, out: &mut String) {
 fuzz_target!(|e: E| {
     let mut text = String::new();
     print(&e, 0, &mut text);
-    assert!(expr::parse(&text).is_some(), "generated ARM syntax parses: {text}");
+    assert!(
+        expr::parse(&text).is_some(),
+        "generated ARM syntax parses: {text}"
+    );
     let template = common::template();
     let expression = format!("[{text}]");
     let eval = || {
@@ -120,5 +213,9 @@ fuzz_target!(|e: E| {
         )
     };
     let (first, again) = (eval(), eval());
-    assert_eq!(format!("{first:?}"), format!("{again:?}"), "deterministic: {text}");
+    assert_eq!(
+        format!("{first:?}"),
+        format!("{again:?}"),
+        "deterministic: {text}"
+    );
 });
