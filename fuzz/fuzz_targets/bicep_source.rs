@@ -12,7 +12,8 @@ fuzz_target!(|data: &[u8]| {
     let dir = common::scratch("bicep");
     let path = dir.join("main.bicep");
     // The same text serves as a module `./mod.bicep` the file may name.
-    if std::fs::write(&path, data).is_err() || std::fs::write(dir.join("mod.bicep"), data).is_err() {
+    if std::fs::write(&path, data).is_err() || std::fs::write(dir.join("mod.bicep"), data).is_err()
+    {
         return;
     }
     let (sources, rules) = common::rules();

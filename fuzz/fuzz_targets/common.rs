@@ -1,12 +1,14 @@
 //! What the fuzz targets share: a scratch folder per process, and the
-//! built-in rules loaded once.
+//! built-in rules and a template for expressions, built once per process
+//! (not per input: a run's setup would dwarf the work under test).
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use plinth::json::{self, J};
 use plinth::model::{Graph, Unit};
 use plinth::policy::RuleSet;
-use plinth::source::SourceMap;
+use plinth::source::{FileId, SourceMap};
 
 /// A folder of this process's own, created once.
 #[allow(dead_code)] // not every target writes files
@@ -38,4 +40,29 @@ pub fn check(units: Vec<Unit>, sources: &SourceMap, rules: &RuleSet) {
             sources.release(file);
         }
     }
+}
+
+/// A template with parameters and variables for expressions to reach.
+const TEMPLATE: &str = r#"{
+  "parameters": {
+    "name": { "type": "string", "defaultValue": "pg-prod" },
+    "count": { "type": "int", "defaultValue": 3 },
+    "unknown": { "type": "string" },
+    "list": { "type": "array", "defaultValue": [1, "two", { "three": 3 }] }
+  },
+  "variables": {
+    "zone": "privatelink.postgres.database.azure.com",
+    "self": "[variables('self')]",
+    "object": { "a": "[parameters('name')]", "b": [true, null] }
+  }
+}"#;
+
+/// [`TEMPLATE`], parsed once.
+#[allow(dead_code)]
+pub fn template() -> &'static J {
+    static TEMPLATE_J: OnceLock<J> = OnceLock::new();
+    TEMPLATE_J.get_or_init(|| match json::parse(FileId(0), TEMPLATE, 64) {
+        Ok(Some(j)) => j,
+        _ => panic!("the fuzz template is valid JSON"),
+    })
 }

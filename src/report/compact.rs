@@ -1,14 +1,23 @@
 //! Compact output: `path:line:col: severity[RULE] message`, one line each, for
 //! editors' problem matchers and grep. Run problems use their code in place
 //! of a rule id.
+//!
+//! Text from the checked tree is escaped (see [`super::escape`]), so a path
+//! or name holding a newline cannot start a line of its own.
 
+use crate::report::escape::visible;
 use crate::report::{Report, display_path};
 use crate::source::{SourceMap, Span};
 
 fn location(sources: &SourceMap, span: Span) -> String {
     let file = sources.get(span.file);
     let at = file.line_col(span.start as usize);
-    format!("{}:{}:{}", display_path(&file.path), at.line, at.column)
+    format!(
+        "{}:{}:{}",
+        visible(&display_path(&file.path)),
+        at.line,
+        at.column
+    )
 }
 
 pub fn render(report: &Report, sources: &SourceMap) -> String {
@@ -16,12 +25,12 @@ pub fn render(report: &Report, sources: &SourceMap) -> String {
     for p in &report.problems {
         let at = match (p.span, &p.path) {
             (Some(span), _) => location(sources, span),
-            (None, Some(path)) => display_path(path),
+            (None, Some(path)) => visible(&display_path(path)).into_owned(),
             (None, None) => "plinth".to_string(),
         };
         out.push_str(&format!(
             "{at}: error[{}] {}\n",
-            p.code,
+            visible(&p.code),
             one_line(&p.message)
         ));
     }
@@ -30,7 +39,7 @@ pub fn render(report: &Report, sources: &SourceMap) -> String {
             "{}: {}[{}] {}\n",
             location(sources, f.primary.span),
             f.severity.as_str(),
-            f.rule,
+            visible(&f.rule),
             one_line(&f.message)
         ));
     }
@@ -44,7 +53,8 @@ pub fn render(report: &Report, sources: &SourceMap) -> String {
     out
 }
 
-/// Messages are one line in this format, whatever a rule author wrote.
+/// Messages are one line in this format, whatever a rule author wrote; the
+/// control characters left after joining the lines are escaped.
 fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    visible(&text.split_whitespace().collect::<Vec<_>>().join(" ")).into_owned()
 }

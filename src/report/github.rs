@@ -2,15 +2,19 @@
 //! line per finding, which GitHub shows as annotations on the diff.
 //!
 //! Escaping follows the runner's rules: in the message `%`, `\r` and `\n`; in
-//! properties also `:` and `,`.
+//! properties also `:` and `,`. Other control characters from the checked
+//! tree (ESC, BEL, NUL) would reach the log as they are, so they are written
+//! as the escapes of [`super::escape`].
 
 use crate::report::{Report, Severity, display_path};
 use crate::source::{SourceMap, Span};
 
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
+    let encoded = text
+        .replace('%', "%25")
         .replace('\r', "%0D")
-        .replace('\n', "%0A")
+        .replace('\n', "%0A");
+    crate::report::escape::visible(&encoded).into_owned()
 }
 
 fn escape_property(text: &str) -> String {
@@ -73,5 +77,6 @@ mod tests {
     fn escapes_per_the_runner_rules() {
         assert_eq!(escape_data("50% a\r\nb: c, d"), "50%25 a%0D%0Ab: c, d");
         assert_eq!(escape_property("a:b,c%"), "a%3Ab%2Cc%25");
+        assert_eq!(escape_data("x\u{1b}[31m\u{7}"), "x\\u{1b}[31m\\u{7}");
     }
 }

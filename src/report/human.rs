@@ -4,15 +4,21 @@
 //! A finding's labels in the primary file are drawn on one snippet; labels in
 //! other files (a zone declared in `dns.tf`, a server in `database.tf`) become
 //! related reports with their own snippet, since a miette report shows one
-//! source.
+//! source. A label on a line too long for a terminal (a minified template)
+//! also gets a report of its own, with a window into that line (see
+//! [`super::snippet`]).
+//!
+//! Text from the checked tree (paths, names and values in messages and
+//! labels) is escaped with [`super::escape`], so it cannot forge a line or
+//! reach the terminal as control characters; the colours are plinth's own.
 
 use std::fmt;
 use std::sync::Arc;
 
-use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
-};
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
 
+use crate::report::escape::{visible, visible_keeping_lines};
+use crate::report::snippet::{self, Snippet};
 use crate::report::{Finding, Label, Problem, Report, Severity, display_path};
 use crate::source::{FileId, SourceMap};
 
@@ -34,7 +40,7 @@ struct Rendered {
     severity: miette::Severity,
     help: Option<String>,
     url: Option<String>,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<Snippet>,
     labels: Vec<LabeledSpan>,
     related: Vec<Rendered>,
 }
@@ -99,59 +105,73 @@ fn miette_severity(severity: Severity) -> miette::Severity {
     }
 }
 
-fn named_source(sources: &SourceMap, file: FileId) -> NamedSource<Arc<str>> {
-    let file = sources.get(file);
-    NamedSource::new(display_path(&file.path), file.text.clone())
+fn named_source(sources: &SourceMap, file: FileId) -> Snippet {
+    let file: Arc<_> = sources.get(file);
+    Snippet::new(visible(&display_path(&file.path)).into_owned(), file)
 }
 
-fn labeled(label: &Label, primary: bool) -> LabeledSpan {
-    let span = (label.span.start as usize, label.span.len());
-    let text = (!label.text.is_empty()).then(|| label.text.clone());
-    if primary {
+/// The label as drawn, and whether it lies on a long line (and so needs a
+/// snippet of its own).
+fn labeled(sources: &SourceMap, label: &Label, primary: bool) -> (LabeledSpan, bool) {
+    let (span, long) = snippet::fit(&sources.get(label.span.file), label.span);
+    let text = (!label.text.is_empty()).then(|| visible(&label.text).into_owned());
+    let labeled = if primary {
         LabeledSpan::new_primary_with_span(text, span)
     } else {
         LabeledSpan::new_with_span(text, span)
-    }
+    };
+    (labeled, long)
 }
 
 fn from_finding(sources: &SourceMap, finding: &Finding) -> Rendered {
     let file = finding.primary.span.file;
-    let mut labels = vec![labeled(&finding.primary, true)];
+    let (primary, primary_long) = labeled(sources, &finding.primary, true);
+    let mut labels = vec![primary];
     let mut related = Vec::new();
     let source = sources.get(file);
     let line = |offset: u32| source.line_col(offset as usize).line;
     let primary_line = line(finding.primary.span.start);
     for label in &finding.related {
         // Labels near the primary share its snippet; a far one gets its own,
-        // rather than one snippet printing every line in between.
-        if label.span.file == file && line(label.span.start).abs_diff(primary_line) <= NEAR_LINES {
-            labels.push(labeled(label, false));
+        // rather than one snippet printing every line in between, and so
+        // does one where either is on a long line (one window, one label).
+        let (shared, long) = labeled(sources, label, false);
+        if label.span.file == file
+            && !long
+            && !primary_long
+            && line(label.span.start).abs_diff(primary_line) <= NEAR_LINES
+        {
+            labels.push(shared);
         } else {
             related.push(Rendered {
-                message: label.text.clone(),
+                message: visible(&label.text).into_owned(),
                 code: None,
                 severity: miette::Severity::Advice,
                 help: None,
                 url: None,
                 source: Some(named_source(sources, label.span.file)),
                 // The message already says what the label would.
-                labels: vec![labeled(
-                    &Label {
-                        span: label.span,
-                        text: String::new(),
-                    },
-                    true,
-                )],
+                labels: vec![
+                    labeled(
+                        sources,
+                        &Label {
+                            span: label.span,
+                            text: String::new(),
+                        },
+                        true,
+                    )
+                    .0,
+                ],
                 related: Vec::new(),
             });
         }
     }
     Rendered {
-        message: finding.message.clone(),
-        code: Some(format!("{} ({})", finding.rule, finding.name)),
+        message: visible(&finding.message).into_owned(),
+        code: Some(visible(&format!("{} ({})", finding.rule, finding.name)).into_owned()),
         severity: miette_severity(finding.severity),
-        help: finding.help.clone(),
-        url: finding.url.clone(),
+        help: finding.help.as_deref().map(visible_keeping_lines),
+        url: finding.url.as_deref().map(|u| visible(u).into_owned()),
         source: Some(named_source(sources, file)),
         labels,
         related,
@@ -162,13 +182,17 @@ fn from_problem(sources: &SourceMap, problem: &Problem) -> Rendered {
     let (source, labels) = match problem.span {
         Some(span) => (
             Some(named_source(sources, span.file)),
-            vec![labeled(
-                &Label {
-                    span,
-                    text: problem.label.clone().unwrap_or_default(),
-                },
-                true,
-            )],
+            vec![
+                labeled(
+                    sources,
+                    &Label {
+                        span,
+                        text: problem.label.clone().unwrap_or_default(),
+                    },
+                    true,
+                )
+                .0,
+            ],
         ),
         None => (None, Vec::new()),
     };
@@ -177,10 +201,10 @@ fn from_problem(sources: &SourceMap, problem: &Problem) -> Rendered {
         _ => problem.message.clone(),
     };
     Rendered {
-        message,
-        code: Some(problem.code.clone()),
+        message: visible(&message).into_owned(),
+        code: Some(visible(&problem.code).into_owned()),
         severity: miette::Severity::Error,
-        help: problem.help.clone(),
+        help: problem.help.as_deref().map(visible_keeping_lines),
         url: None,
         source,
         labels,
@@ -196,7 +220,7 @@ pub fn render(report: &Report, sources: &SourceMap, style: Style) -> String {
         let at = file.line_col(span.start as usize);
         out.push_str(&format!(
             "note: {}:{}:{}: {}\n",
-            crate::report::display_path(&file.path),
+            visible(&crate::report::display_path(&file.path)),
             at.line,
             at.column,
             crate::report::UNSEEN

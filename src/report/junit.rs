@@ -8,7 +8,10 @@ use std::path::Path;
 use crate::report::{Report, display_path};
 use crate::source::SourceMap;
 
-/// Escapes text for XML attributes and content, dropping characters XML 1.0 forbids.
+/// Escapes text for XML attributes and content, dropping characters XML 1.0
+/// forbids. Line breaks are character references, so no text from the
+/// checked tree starts a line of its own (a CI log reading `::error` lines
+/// as workflow commands would take it for one).
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -18,7 +21,9 @@ fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' => out.push(c),
             c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {}
             c => out.push(c),
         }
@@ -73,7 +78,10 @@ pub fn render(report: &Report, sources: &SourceMap) -> String {
                 ">\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>\n",
                 escape(found[0].severity.as_str()),
                 escape(&format!("{} finding(s): {}", found.len(), found[0].message)),
-                escape(&body.join("\n"))
+                body.iter()
+                    .map(|line| escape(line))
+                    .collect::<Vec<_>>()
+                    .join("\n")
             ));
         }
         total_tests += report.rules.len();

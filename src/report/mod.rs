@@ -3,11 +3,13 @@
 
 pub mod baseline;
 pub mod compact;
+pub mod escape;
 pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
 pub mod sarif;
+pub mod snippet;
 pub mod suppress;
 
 use serde::Serialize;
