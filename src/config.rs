@@ -31,6 +31,7 @@
 //!   max_copies: 800           # ARM copy count, Terraform count/for_each instances
 //!   max_deployment_depth: 16  # nested deployments (Bicep modules), local Terraform modules
 //!   max_object_members: 10000 # members of one HCL object expression
+//!   max_evaluation_depth: 2048 # ARM evaluation across variables and functions (at most 4096)
 //! ```
 //!
 //! Paths are relative to the config file's folder.
@@ -292,6 +293,12 @@ impl Config {
                 yaml.limits.max_expression_depth,
                 256,
             ),
+            // Past this a debug build's evaluator nears its 64 MiB stack.
+            (
+                "max_evaluation_depth",
+                yaml.limits.max_evaluation_depth,
+                4_096,
+            ),
         ];
         for (key, value, ceiling) in ceilings {
             if value > ceiling {
@@ -525,6 +532,7 @@ pub const STARTER: &str = r#"# plinth configuration. plinth finds this file by w
 #   max_copies: 800             # ARM copy count (ARM's own cap), Terraform instances
 #   max_deployment_depth: 16    # nested deployments (Bicep modules), local Terraform modules
 #   max_object_members: 10000   # members of one HCL object expression (tags = {...})
+#   max_evaluation_depth: 2048  # ARM evaluation across variables and functions (at most 4096)
 "#;
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! hang, a stack overflow or a silent guess. What lies past a limit is
 //! unknown to the rules, so they stay silent about it.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::Read;
 use std::path::Path;
 use std::rc::Rc;
@@ -16,6 +16,12 @@ use crate::source::{SourceMap, Span};
 
 /// The problem code of every limit hit.
 pub const CODE: &str = "limit-exceeded";
+
+/// The stack of each thread that loads and checks units. Parsers and
+/// evaluators recurse only within the depth limits, whose ceilings (a debug
+/// build's frames are the largest) stay well inside it; it is reserved
+/// address space, touched only as deep as a unit goes.
+pub const UNIT_STACK_BYTES: usize = 64 * 1024 * 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -37,6 +43,10 @@ pub struct Limits {
     /// HCL object expressions (`tags = { … }`) with more members than this:
     /// hcl-edit's parser takes time quadratic in them.
     pub max_object_members: usize,
+    /// ARM expressions evaluated inside each other across variables,
+    /// parameters, user functions and lambdas, and values nested deeper than
+    /// this (each of those may be within its own limit and yet multiply).
+    pub max_evaluation_depth: usize,
 }
 
 impl Default for Limits {
@@ -48,6 +58,7 @@ impl Default for Limits {
             max_copies: 800,
             max_deployment_depth: 16,
             max_object_members: 10_000,
+            max_evaluation_depth: 2_048,
         }
     }
 }
@@ -83,6 +94,17 @@ pub struct Hit {
 pub struct Guard {
     pub limits: Limits,
     hits: Rc<RefCell<Vec<Hit>>>,
+    depth: Rc<Cell<Depth>>,
+}
+
+/// How deep the evaluation of a unit is, across all its scopes.
+#[derive(Clone, Copy, Debug, Default)]
+struct Depth {
+    active: usize,
+    /// Something was refused for being too deep, not reported yet.
+    refused: bool,
+    /// The unit's one report of it was made.
+    reported: bool,
 }
 
 impl Guard {
@@ -90,7 +112,47 @@ impl Guard {
         Guard {
             limits,
             hits: Rc::default(),
+            depth: Rc::default(),
         }
+    }
+
+    /// One evaluation level deeper; false (and noted as refused) past
+    /// `max_evaluation_depth`. Each `true` is paired with `ascend()`.
+    pub fn descend(&self) -> bool {
+        let mut depth = self.depth.get();
+        let ok = depth.active < self.limits.max_evaluation_depth;
+        if ok {
+            depth.active += 1;
+        } else {
+            depth.refused = true;
+        }
+        self.depth.set(depth);
+        ok
+    }
+
+    pub fn ascend(&self) {
+        let mut depth = self.depth.get();
+        depth.active = depth.active.saturating_sub(1);
+        self.depth.set(depth);
+    }
+
+    /// Notes a value refused for being nested deeper than the limit.
+    pub fn refuse_depth(&self) {
+        let mut depth = self.depth.get();
+        depth.refused = true;
+        self.depth.set(depth);
+    }
+
+    /// Whether something was refused for depth and not reported yet: true
+    /// once per unit (one located error says enough; the innermost place
+    /// that asks reports it).
+    pub fn depth_refused(&self) -> bool {
+        let mut depth = self.depth.get();
+        let report = depth.refused && !depth.reported;
+        depth.refused = false;
+        depth.reported |= report;
+        self.depth.set(depth);
+        report
     }
 
     pub fn hit(&self, span: Span, key: &'static str, limit: u64, message: impl Into<String>) {

@@ -204,3 +204,160 @@ fn bicep_chains_within_the_limit_still_lower() {
     );
     assert_eq!(code, 1, "{report:#}");
 }
+
+/// A template with `variables`, `functions` and one zone named `name`.
+fn template_with(variables: &Value, functions: &Value, name: &str) -> String {
+    serde_json::json!({
+        "$schema": SCHEMA,
+        "contentVersion": "1.0.0.0",
+        "functions": [{ "namespace": "f", "members": functions }],
+        "variables": variables,
+        "resources": [{ "type": "Microsoft.Network/privateDnsZones", "name": name }]
+    })
+    .to_string()
+}
+
+/// `[f(f(…x…))]`, `depth` calls of `f` around `x`.
+fn wrapped(f: &str, x: &str, depth: usize) -> String {
+    format!(
+        "[{}{x}{}]",
+        format!("{f}(").repeat(depth),
+        ")".repeat(depth)
+    )
+}
+
+/// The error about `file` is a `max_evaluation_depth` hit.
+fn evaluation_depth_hit(report: &Value, file: &str) {
+    let error = error_about(report, file);
+    assert_eq!(error["code"], "limit-exceeded", "{error:#}");
+    assert!(
+        error["help"]
+            .as_str()
+            .expect("help")
+            .contains("max_evaluation_depth"),
+        "{error:#}"
+    );
+    assert_eq!(error["line"], 1, "{error:#}");
+    assert!(error["column"].as_u64().is_some(), "{error:#}");
+}
+
+#[test]
+fn arm_evaluation_across_variables_and_functions_is_bounded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 64 variables, each 60 calls around the previous one: every expression
+    // and every chain of references is within its own limit (64), but they
+    // nest to 3,840 levels when the last one is evaluated.
+    let mut variables = serde_json::Map::new();
+    variables.insert("v0".into(), Value::from("z"));
+    for i in 1..64 {
+        let previous = format!("variables('v{}')", i - 1);
+        variables.insert(
+            format!("v{i}"),
+            wrapped("createArray", &previous, 60).into(),
+        );
+    }
+    write(
+        dir.path(),
+        "variables.json",
+        &template_with(
+            &Value::Object(variables),
+            &serde_json::json!({}),
+            "[string(variables('v63'))]",
+        ),
+    );
+    // 60 user functions, each calling the next inside 60 calls.
+    let mut functions = serde_json::Map::new();
+    for i in 0..60 {
+        let inner = if i == 59 {
+            "'z'".to_string()
+        } else {
+            format!("f.g{}()", i + 1)
+        };
+        functions.insert(
+            format!("g{i}"),
+            serde_json::json!({ "parameters": [],
+                                "output": { "type": "string", "value": wrapped("concat", &inner, 60) } }),
+        );
+    }
+    write(
+        dir.path(),
+        "functions.json",
+        &template_with(
+            &serde_json::json!({}),
+            &Value::Object(functions),
+            "[f.g0()]",
+        ),
+    );
+    let (code, report) = check(dir.path());
+    assert_eq!(code, 2, "{report:#}");
+    evaluation_depth_hit(&report, "variables.json");
+    evaluation_depth_hit(&report, "functions.json");
+}
+
+#[test]
+fn arm_values_cannot_grow_deep_one_step_at_a_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Each variable wraps the previous one 60 times, and each is evaluated
+    // on its own first (a resource names each in turn), so no evaluation is
+    // deep, but the values would be 60,000 deep.
+    let n = 1_000;
+    let mut variables = serde_json::Map::new();
+    variables.insert("v0".into(), Value::from("z"));
+    for i in 1..n {
+        let previous = format!("variables('v{}')", i - 1);
+        variables.insert(
+            format!("v{i}"),
+            wrapped("createArray", &previous, 60).into(),
+        );
+    }
+    let resources: Vec<Value> = (0..n)
+        .map(|i| {
+            serde_json::json!({ "type": "Microsoft.Network/privateDnsZones", "name": format!("z{i}"),
+                                "properties": { "x": format!("[variables('v{i}')]") } })
+        })
+        .collect();
+    let text = serde_json::json!({ "$schema": SCHEMA, "contentVersion": "1.0.0.0",
+                                   "variables": variables, "resources": resources })
+    .to_string();
+    write(dir.path(), "variables.json", &text);
+    // A `reduce` wrapping its accumulator 9,000 times.
+    write(
+        dir.path(),
+        "reduce.json",
+        &template_with(
+            &serde_json::json!({ "r": "[reduce(range(0, 9000), createArray(), lambda('a', 'i', createArray(lambdaVariables('a'))))]" }),
+            &serde_json::json!({}),
+            "[string(variables('r'))]",
+        ),
+    );
+    let (code, report) = check(dir.path());
+    assert_eq!(code, 2, "{report:#}");
+    evaluation_depth_hit(&report, "variables.json");
+    evaluation_depth_hit(&report, "reduce.json");
+}
+
+#[test]
+fn the_evaluation_depth_has_a_ceiling_in_the_config() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        ".plinth.yaml",
+        "limits:\n  max_evaluation_depth: 1000000\n",
+    );
+    let output = Command::cargo_bin("plinth")
+        .expect("the plinth binary")
+        .current_dir(dir.path())
+        .args(["check", "."])
+        .output()
+        .expect("plinth runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("limits.max_evaluation_depth is 1000000; it can be at most 4096"),
+        "{text}"
+    );
+}

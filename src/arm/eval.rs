@@ -166,7 +166,7 @@ impl<'t> Scope<'t> {
             key_prefix: self.key_prefix.clone(),
             guard: self.guard.clone(),
         };
-        scope.node(body, body.span, &[]).value
+        self.shallow(scope.node(body, body.span, &[]).value)
     }
 
     /// The scope of a nested deployment's `template`, fed `supplied` by this
@@ -262,7 +262,7 @@ impl<'t> Scope<'t> {
         if self.busy.borrow().len() > MAX_DEPTH || !self.busy.borrow_mut().insert(key.clone()) {
             return Value::Unknown;
         }
-        let value = compute();
+        let value = self.shallow(compute());
         self.busy.borrow_mut().remove(&key);
         self.cache.borrow_mut().insert(key, value.clone());
         value
@@ -399,6 +399,17 @@ impl<'t> Scope<'t> {
                         if value != Value::Unknown {
                             self.note_sources(span, &parsed);
                         }
+                        if self.guard.depth_refused() {
+                            let max = self.guard.limits.max_evaluation_depth;
+                            self.guard.hit(
+                                span,
+                                "max_evaluation_depth",
+                                max as u64,
+                                format!(
+                                    "evaluation nested deeper than {max} (expressions within variables, functions and lambdas that use each other): its value is not known"
+                                ),
+                            );
+                        }
                         value
                     }
                     Err(expr::Unparsed::TooDeep) => {
@@ -416,7 +427,34 @@ impl<'t> Scope<'t> {
         }
     }
 
+    /// One expression's value. Every level counts towards the unit's
+    /// `max_evaluation_depth`: an expression is within `max_expression_depth`
+    /// on its own, but variables, functions and lambdas evaluate each other
+    /// inside it, and the stack holds them all.
     pub fn eval(&self, e: &Expr, copies: &[Copy]) -> Value {
+        if !self.guard.descend() {
+            return Value::Unknown;
+        }
+        let value = self.eval_within(e, copies);
+        self.guard.ascend();
+        value
+    }
+
+    /// `value`, or unknown (noted) when it is nested deeper than
+    /// `max_evaluation_depth`: what a variable, function or lambda returns
+    /// is checked, so that values cannot grow deeper one call at a time
+    /// (`v2` wrapping `v1`, a `reduce` wrapping its accumulator) until
+    /// dropping or reading them overflows the stack.
+    fn shallow(&self, value: Value) -> Value {
+        if nested_deeper(&value, self.guard.limits.max_evaluation_depth) {
+            self.guard.refuse_depth();
+            Value::Unknown
+        } else {
+            value
+        }
+    }
+
+    fn eval_within(&self, e: &Expr, copies: &[Copy]) -> Value {
         match e {
             Expr::String(s) => Value::String(s.clone()),
             Expr::Int(n) => Value::Number(*n as f64),
@@ -563,7 +601,7 @@ impl Scope<'_> {
             }
             bindings.extend(names.into_iter().zip(values.iter().cloned()));
         }
-        let result = self.eval(body, copies);
+        let result = self.shallow(self.eval(body, copies));
         let mut bindings = self.lambdas.borrow_mut();
         let keep = bindings.len().saturating_sub(depth);
         bindings.truncate(keep);
@@ -1103,6 +1141,24 @@ fn copy_index(args: Vec<Value>, copies: &[Copy]) -> Value {
         Some(i) => Value::Number(i as f64 + offset),
         None => Value::Unknown,
     }
+}
+
+/// Whether `value` has arrays and objects nested more than `max` deep;
+/// iterative, so that it cannot overflow on the value it measures.
+fn nested_deeper(value: &Value, max: usize) -> bool {
+    let mut pending = vec![(value, 0usize)];
+    while let Some((value, depth)) = pending.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Array(items) => Box::new(items.iter().map(|n| &n.value)),
+            Value::Object(object) => Box::new(object.iter().map(|(_, n)| &n.value)),
+            _ => continue,
+        };
+        if depth >= max {
+            return true;
+        }
+        pending.extend(children.map(|child| (child, depth + 1)));
+    }
+    false
 }
 
 fn member(target: &Value, name: &str) -> Value {
