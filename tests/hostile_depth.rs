@@ -361,3 +361,69 @@ fn the_evaluation_depth_has_a_ceiling_in_the_config() {
         "{text}"
     );
 }
+
+#[test]
+fn policy_chains_in_user_rules_are_located_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases = [
+        ("and", vec!["true"; LINKS].join(" and ")),
+        ("or", vec!["false"; LINKS].join(" or ")),
+        ("plus", format!("1{} > 0", " + 1".repeat(LINKS))),
+        (
+            "coalesce",
+            format!("{} == null", vec!["null"; LINKS].join(" ?? ")),
+        ),
+        ("field", format!("r{} == null", ".a".repeat(LINKS))),
+        ("index", format!("r{} == null", "[0]".repeat(LINKS))),
+    ];
+    for (name, chain) in &cases {
+        write(
+            dir.path(),
+            &format!("rules-{name}/ORG900.yaml"),
+            &format!(
+                "id: ORG900\nname: deep-{name}\nseverity: error\ntitle: Deep\n\
+                 description: Deep.\nrationale: Deep.\nremediation: Deep.\nhelp: Deep.\n\
+                 check:\n  - for: r in resources('Microsoft.Network/privateDnsZones')\n  - where: {chain}\n\
+                 report:\n  resource: r\n  at: r.name\n  label: deep\n  message: deep\n"
+            ),
+        );
+    }
+    let bad = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/PG001/arm/bad");
+    for (name, _) in &cases {
+        let output = Command::cargo_bin("plinth")
+            .expect("the plinth binary")
+            .current_dir(dir.path())
+            .args([
+                "check",
+                "--format",
+                "json",
+                "--rules",
+                &format!("rules-{name}"),
+            ])
+            .arg(&bad)
+            .output()
+            .expect("plinth runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        let error = error_about(&report, &format!("rules-{name}/ORG900.yaml"));
+        assert_eq!(error["code"], "rule-error", "{error:#}");
+        assert!(
+            error["message"]
+                .as_str()
+                .expect("message")
+                .contains("nests too deeply"),
+            "{error:#}"
+        );
+        assert_eq!(error["line"], 11, "{error:#}");
+        // The built-in rules still ran.
+        assert!(
+            report["findings"]
+                .as_array()
+                .expect("findings")
+                .iter()
+                .any(|f| f["rule"] == "PG001"),
+            "{report:#}"
+        );
+    }
+}
