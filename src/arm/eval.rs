@@ -446,7 +446,7 @@ impl<'t> Scope<'t> {
     /// (`v2` wrapping `v1`, a `reduce` wrapping its accumulator) until
     /// dropping or reading them overflows the stack.
     fn shallow(&self, value: Value) -> Value {
-        if nested_deeper(&value, self.guard.limits.max_evaluation_depth) {
+        if value.nested_deeper(self.guard.limits.max_evaluation_depth) {
             self.guard.refuse_depth();
             Value::Unknown
         } else {
@@ -1141,24 +1141,6 @@ fn copy_index(args: Vec<Value>, copies: &[Copy]) -> Value {
         Some(i) => Value::Number(i as f64 + offset),
         None => Value::Unknown,
     }
-}
-
-/// Whether `value` has arrays and objects nested more than `max` deep;
-/// iterative, so that it cannot overflow on the value it measures.
-fn nested_deeper(value: &Value, max: usize) -> bool {
-    let mut pending = vec![(value, 0usize)];
-    while let Some((value, depth)) = pending.pop() {
-        let children: Box<dyn Iterator<Item = &Value>> = match value {
-            Value::Array(items) => Box::new(items.iter().map(|n| &n.value)),
-            Value::Object(object) => Box::new(object.iter().map(|(_, n)| &n.value)),
-            _ => continue,
-        };
-        if depth >= max {
-            return true;
-        }
-        pending.extend(children.map(|child| (child, depth + 1)));
-    }
-    false
 }
 
 fn member(target: &Value, name: &str) -> Value {
