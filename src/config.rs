@@ -34,6 +34,7 @@
 //!   max_value_bytes: 268435456 # values one unit may build in all (256 MiB)
 //!   max_instances: 20000      # copy/count/for_each instances of one unit in all
 //!   max_module_calls: 2000    # nested deployments and local module calls of one unit
+//!   max_evaluation_depth: 2048 # ARM evaluation across variables and functions (at most 4096)
 //! ```
 //!
 //! Paths are relative to the config file's folder.
@@ -305,6 +306,12 @@ impl Config {
                 yaml.limits.max_expression_depth,
                 256,
             ),
+            // Past this a debug build's evaluator nears its 64 MiB stack.
+            (
+                "max_evaluation_depth",
+                yaml.limits.max_evaluation_depth,
+                4_096,
+            ),
         ];
         for (key, value, ceiling) in ceilings {
             if value > ceiling {
@@ -525,6 +532,7 @@ pub const STARTER: &str = r#"# plinth configuration. plinth finds this file by w
 #   max_value_bytes: 268435456  # values one unit may build in all (256 MiB)
 #   max_instances: 20000        # copy/count/for_each instances of one unit in all
 #   max_module_calls: 2000      # nested deployments and local module calls of one unit
+#   max_evaluation_depth: 2048  # ARM evaluation across variables and functions (at most 4096)
 "#;
 
 #[cfg(test)]

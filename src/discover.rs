@@ -3,7 +3,7 @@
 //! It reads no file contents; deciding whether a JSON file is a template is
 //! the loader's job.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -63,12 +63,14 @@ pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Discovered {
     };
     let mut json = Vec::new();
     let mut tf_dirs: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+    // Module folders whose files were all listed (a file of it was named).
+    let mut listed: HashSet<PathBuf> = HashSet::new();
 
     for root in paths {
         let root = &crate::paths::normalize(root);
         match std::fs::metadata(root) {
             Ok(meta) if meta.is_file() => {
-                if let Some(also) = classify(root, true, &mut json, &mut tf_dirs) {
+                if let Some(also) = classify(root, true, &mut json, &mut tf_dirs, &mut listed) {
                     found.also_report.push(also);
                 }
                 continue;
@@ -149,13 +151,16 @@ pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Discovered {
                 false,
                 &mut json,
                 &mut tf_dirs,
+                &mut listed,
             );
         }
         problems.append(&mut refused.lock().unwrap_or_else(|e| e.into_inner()));
     }
 
     let mut inputs: Vec<Input> = json;
-    inputs.extend(tf_dirs.into_iter().map(|(dir, files)| {
+    inputs.extend(tf_dirs.into_iter().map(|(dir, mut files)| {
+        files.sort();
+        files.dedup();
         let var_files = auto_var_files(&dir);
         Input::TerraformModule {
             dir,
@@ -204,6 +209,7 @@ fn classify(
     explicit: bool,
     json: &mut Vec<Input>,
     tf_dirs: &mut BTreeMap<PathBuf, Vec<PathBuf>>,
+    listed: &mut HashSet<PathBuf>,
 ) -> Option<PathBuf> {
     let mut extension = path
         .extension()
@@ -265,13 +271,17 @@ fn classify(
             };
             let files = tf_dirs.entry(dir.clone()).or_default();
             let is_tf = path.extension().is_some_and(|e| e == "tf");
+            // Sorted and deduplicated once, when discovery ends: doing it at
+            // every file made a module of n files take time in n².
             if explicit {
-                files.extend(tf_files_in(&dir));
+                // Many files of one module named at once (pre-commit passes
+                // each changed file) list the folder once, not once each.
+                if listed.insert(dir.clone()) {
+                    files.extend(tf_files_in(&dir));
+                }
             } else if is_tf {
                 files.push(path.to_path_buf());
             }
-            files.sort();
-            files.dedup();
             // A changed `.tfvars` file changes what the whole module means.
             (explicit && !is_tf).then_some(dir)
         }

@@ -215,23 +215,35 @@ pub fn check(options: &Options) -> Run {
             today: Date::today(),
         });
     let given = terraform::Given::from_env(options.vars.clone());
-    let checked: Vec<Checked> = inputs
-        .par_iter()
-        .map(|input| {
-            let mut checked = check_input(
-                &sources,
-                &rules,
-                input,
-                &given,
-                suppression_policy,
-                config.limits,
-            );
-            if !options.show_unknown {
-                checked.unseen.clear();
-            }
-            checked
-        })
-        .collect();
+    let check_all = || -> Vec<Checked> {
+        inputs
+            .par_iter()
+            .map(|input| {
+                let mut checked = check_input(
+                    &sources,
+                    &rules,
+                    input,
+                    &given,
+                    suppression_policy,
+                    config.limits,
+                );
+                if !options.show_unknown {
+                    checked.unseen.clear();
+                }
+                checked
+            })
+            .collect()
+    };
+    // Units are checked on threads with stacks of a known size (rayon's
+    // default is 2 MiB, the main thread's 8 MiB, and a lone input runs on the
+    // caller's), which the depth limits are measured against.
+    let checked: Vec<Checked> = match rayon::ThreadPoolBuilder::new()
+        .stack_size(limits::UNIT_STACK_BYTES)
+        .build()
+    {
+        Ok(pool) => pool.install(check_all),
+        Err(_) => check_all(),
+    };
 
     let mut summary = Summary::default();
     let slashed = |p: &Path| p.to_string_lossy().replace('\\', "/");

@@ -25,6 +25,12 @@ use crate::source::{SourceMap, Span};
 /// The problem code of every limit hit.
 pub const CODE: &str = crate::diagnostic::LIMIT_EXCEEDED;
 
+/// The stack of each thread that loads and checks units. Parsers and
+/// evaluators recurse only within the depth limits, whose ceilings (a debug
+/// build's frames are the largest) stay well inside it; it is reserved
+/// address space, touched only as deep as a unit goes.
+pub const UNIT_STACK_BYTES: usize = 64 * 1024 * 1024;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
@@ -57,6 +63,10 @@ pub struct Limits {
     /// Nested deployments (Bicep modules) and local Terraform module calls
     /// one unit may make in all (one per instance), however they nest.
     pub max_module_calls: u64,
+    /// ARM expressions evaluated inside each other across variables,
+    /// parameters, user functions and lambdas, and values nested deeper than
+    /// this (each of those may be within its own limit and yet multiply).
+    pub max_evaluation_depth: usize,
 }
 
 /// What one value (a scalar, an array element, an object member) counts
@@ -76,6 +86,7 @@ impl Default for Limits {
             max_value_bytes: 256 * 1024 * 1024,
             max_instances: 20_000,
             max_module_calls: 2_000,
+            max_evaluation_depth: 2_048,
         }
     }
 }
@@ -112,6 +123,7 @@ pub struct Guard {
     pub limits: Limits,
     hits: Rc<RefCell<Vec<Hit>>>,
     spent: Rc<Spent>,
+    depth: Rc<Cell<Depth>>,
 }
 
 /// What one unit has used of its work budget so far.
@@ -126,12 +138,23 @@ struct Spent {
     exhausted: Cell<bool>,
 }
 
+/// How deep the evaluation of a unit is, across all its scopes.
+#[derive(Clone, Copy, Debug, Default)]
+struct Depth {
+    active: usize,
+    /// Something was refused for being too deep, not reported yet.
+    refused: bool,
+    /// The unit's one report of it was made.
+    reported: bool,
+}
+
 impl Guard {
     pub fn new(limits: Limits) -> Guard {
         Guard {
             limits,
             hits: Rc::default(),
             spent: Rc::default(),
+            depth: Rc::default(),
         }
     }
 
@@ -201,6 +224,45 @@ impl Guard {
         let (key, message) = hit();
         self.hit(span, key, limit, message);
         false
+    }
+
+    /// One evaluation level deeper; false (and noted as refused) past
+    /// `max_evaluation_depth`. Each `true` is paired with `ascend()`.
+    pub fn descend(&self) -> bool {
+        let mut depth = self.depth.get();
+        let ok = depth.active < self.limits.max_evaluation_depth;
+        if ok {
+            depth.active += 1;
+        } else {
+            depth.refused = true;
+        }
+        self.depth.set(depth);
+        ok
+    }
+
+    pub fn ascend(&self) {
+        let mut depth = self.depth.get();
+        depth.active = depth.active.saturating_sub(1);
+        self.depth.set(depth);
+    }
+
+    /// Notes a value refused for being nested deeper than the limit.
+    pub fn refuse_depth(&self) {
+        let mut depth = self.depth.get();
+        depth.refused = true;
+        self.depth.set(depth);
+    }
+
+    /// Whether something was refused for depth and not reported yet: true
+    /// once per unit (one located error says enough; the innermost place
+    /// that asks reports it).
+    pub fn depth_refused(&self) -> bool {
+        let mut depth = self.depth.get();
+        let report = depth.refused && !depth.reported;
+        depth.refused = false;
+        depth.reported |= report;
+        self.depth.set(depth);
+        report
     }
 
     pub fn hit(&self, span: Span, key: &'static str, limit: u64, message: impl Into<String>) {

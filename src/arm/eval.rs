@@ -170,7 +170,7 @@ impl<'t> Scope<'t> {
             guard: self.guard.clone(),
             at: Cell::new(body.span),
         };
-        scope.node(body, body.span, &[]).value
+        self.shallow(scope.node(body, body.span, &[]).value)
     }
 
     /// The scope of a nested deployment's `template`, fed `supplied` by this
@@ -266,7 +266,7 @@ impl<'t> Scope<'t> {
         if self.busy.borrow().len() > MAX_DEPTH || !self.busy.borrow_mut().insert(key.clone()) {
             return Value::Unknown;
         }
-        let value = compute();
+        let value = self.shallow(compute());
         self.busy.borrow_mut().remove(&key);
         self.cache.borrow_mut().insert(key, value.clone());
         value
@@ -416,6 +416,17 @@ impl<'t> Scope<'t> {
                         if value != Value::Unknown {
                             self.note_sources(span, &parsed);
                         }
+                        if self.guard.depth_refused() {
+                            let max = self.guard.limits.max_evaluation_depth;
+                            self.guard.hit(
+                                span,
+                                "max_evaluation_depth",
+                                max as u64,
+                                format!(
+                                    "evaluation nested deeper than {max} (expressions within variables, functions and lambdas that use each other): its value is not known"
+                                ),
+                            );
+                        }
                         value
                     }
                     Err(expr::Unparsed::TooDeep) => {
@@ -433,14 +444,18 @@ impl<'t> Scope<'t> {
         }
     }
 
-    /// The value of `e`; each value it builds (every call's result, every
-    /// copy of a variable read) counts against the unit's budget, and once
-    /// that is spent every value is unknown.
+    /// The value of `e`. Every level counts towards the unit's
+    /// `max_evaluation_depth`: an expression is within `max_expression_depth`
+    /// on its own, but variables, functions and lambdas evaluate each other
+    /// inside it, and the stack holds them all. Each value it builds (every
+    /// call's result, every copy of a variable read) counts against the
+    /// unit's budget, and once that is spent every value is unknown.
     pub fn eval(&self, e: &Expr, copies: &[Copy]) -> Value {
-        if self.guard.exhausted() {
+        if self.guard.exhausted() || !self.guard.descend() {
             return Value::Unknown;
         }
-        let value = self.eval_unbudgeted(e, copies);
+        let value = self.eval_within(e, copies);
+        self.guard.ascend();
         if self
             .guard
             .spend_values(value.weight(VALUE_BYTES), self.at.get())
@@ -451,7 +466,21 @@ impl<'t> Scope<'t> {
         }
     }
 
-    fn eval_unbudgeted(&self, e: &Expr, copies: &[Copy]) -> Value {
+    /// `value`, or unknown (noted) when it is nested deeper than
+    /// `max_evaluation_depth`: what a variable, function or lambda returns
+    /// is checked, so that values cannot grow deeper one call at a time
+    /// (`v2` wrapping `v1`, a `reduce` wrapping its accumulator) until
+    /// dropping or reading them overflows the stack.
+    fn shallow(&self, value: Value) -> Value {
+        if value.nested_deeper(self.guard.limits.max_evaluation_depth) {
+            self.guard.refuse_depth();
+            Value::Unknown
+        } else {
+            value
+        }
+    }
+
+    fn eval_within(&self, e: &Expr, copies: &[Copy]) -> Value {
         match e {
             Expr::String(s) => Value::String(s.clone()),
             Expr::Int(n) => Value::Number(*n as f64),
@@ -690,7 +719,7 @@ impl Scope<'_> {
             }
             bindings.extend(names.into_iter().zip(values.iter().cloned()));
         }
-        let result = self.eval(body, copies);
+        let result = self.shallow(self.eval(body, copies));
         let mut bindings = self.lambdas.borrow_mut();
         let keep = bindings.len().saturating_sub(depth);
         bindings.truncate(keep);

@@ -144,7 +144,19 @@ impl Parser {
             return None;
         }
         let mut expr = self.primary()?;
+        // Each `.name` or `[index]` wraps the tree one level deeper, and the
+        // evaluator (and dropping the tree) recurse through every level: a
+        // chain counts towards the depth as nesting does.
+        let mut links = 0;
         loop {
+            if matches!(self.peek(), Some(Token::Dot | Token::LBracket)) {
+                links += 1;
+                self.depth += 1;
+                if self.depth > self.max_depth {
+                    self.too_deep = true;
+                    return None;
+                }
+            }
             match self.peek() {
                 Some(Token::Dot) => {
                     self.pos += 1;
@@ -162,7 +174,7 @@ impl Parser {
                 _ => break,
             }
         }
-        self.depth -= 1;
+        self.depth -= 1 + links;
         Some(expr)
     }
 

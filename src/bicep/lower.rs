@@ -1247,11 +1247,29 @@ impl<'d> File<'d> {
 }
 
 /// `a::b::c` written as nested `::` members → `a::b` for target `a::b`.
+/// Walks down the chain first and builds the name only when it ends in an
+/// identifier: member() asks this at every link of a chain, so building the
+/// text of every prefix on the way (as a recursion would) made a chain of
+/// accesses take time quadratic in its length, and cubic in bytes copied.
 fn nested_symbol(e: &Expr) -> Option<String> {
-    match &e.kind {
-        ExprKind::Ident(s) => Some(s.clone()),
-        ExprKind::Member(t, n, _) => nested_symbol(t).map(|s| format!("{s}::{n}")),
-        _ => None,
+    let mut names: Vec<&str> = Vec::new();
+    let mut at = e;
+    loop {
+        match &at.kind {
+            ExprKind::Ident(root) => {
+                let mut symbol = root.clone();
+                for name in names.iter().rev() {
+                    symbol.push_str("::");
+                    symbol.push_str(name);
+                }
+                return Some(symbol);
+            }
+            ExprKind::Member(target, name, _) => {
+                names.push(name.as_str());
+                at = target;
+            }
+            _ => return None,
+        }
     }
 }
 

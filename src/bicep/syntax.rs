@@ -954,6 +954,10 @@ impl<'t> Parser<'t> {
     fn binary(&mut self, min: u8) -> R<Expr> {
         let start = self.peek().map_or(self.end, |t| t.start);
         let mut left = self.unary()?;
+        // Each operator wraps the tree one level deeper (`1 + 1 + 1` is
+        // `(1 + 1) + 1`), and lowering and dropping the tree recurse through
+        // every level: a chain counts towards the depth as nesting does.
+        let mut links = 0;
         while let Some(Token {
             tok: Tok::Sym(op), ..
         }) = self.peek()
@@ -972,12 +976,15 @@ impl<'t> Parser<'t> {
                 break;
             }
             self.pos += 1;
+            links += 1;
+            self.deeper()?;
             let right = self.binary(precedence + 1)?;
             left = Expr {
                 span: self.span(start, self.last_end()),
                 kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
             };
         }
+        self.depth -= links;
         Ok(left)
     }
 
@@ -1000,8 +1007,14 @@ impl<'t> Parser<'t> {
     fn postfix(&mut self) -> R<Expr> {
         let start = self.peek().map_or(self.end, |t| t.start);
         let mut e = self.primary()?;
+        // Like an operator chain, each access is one level deeper.
+        let mut links = 0;
         // A newline ends a postfix chain: `.member` cannot start a line.
         while let Some(t) = self.tokens.get(self.pos) {
+            if matches!(t.tok, Tok::Sym("." | ".?" | "::" | "[" | "!")) {
+                links += 1;
+                self.deeper()?;
+            }
             let kind = match &t.tok {
                 Tok::Sym(op @ ("." | ".?" | "::")) => {
                     self.pos += 1;
@@ -1034,6 +1047,7 @@ impl<'t> Parser<'t> {
                 kind,
             };
         }
+        self.depth -= links;
         Ok(e)
     }
 

@@ -53,6 +53,29 @@ impl PartialEq for Object {
     }
 }
 
+impl Value {
+    /// Whether arrays and objects nest in this value more than `max` deep;
+    /// iterative, so that it cannot overflow on the value it measures.
+    /// Evaluators refuse values past their depth limit with it: values that
+    /// grow one variable or call at a time would otherwise be deep enough to
+    /// overflow the stack when dropped or read.
+    pub fn nested_deeper(&self, max: usize) -> bool {
+        let mut pending = vec![(self, 0usize)];
+        while let Some((value, depth)) = pending.pop() {
+            let children: Box<dyn Iterator<Item = &Value>> = match value {
+                Value::Array(items) => Box::new(items.iter().map(|n| &n.value)),
+                Value::Object(object) => Box::new(object.iter().map(|(_, n)| &n.value)),
+                _ => continue,
+            };
+            if depth >= max {
+                return true;
+            }
+            pending.extend(children.map(|child| (child, depth + 1)));
+        }
+        false
+    }
+}
+
 impl Object {
     pub fn new() -> Object {
         Object::default()

@@ -246,22 +246,44 @@ impl Parser {
         result
     }
 
+    /// One more link of a chain (`a and b and c`, `a.b.c`): each wraps the
+    /// tree one level deeper, and evaluating and dropping it recurse through
+    /// every level, so a chain counts towards the depth as nesting does.
+    /// The caller gives the links back with `unlink` when the chain ends.
+    fn link(&mut self, links: &mut usize) -> Result<(), SyntaxError> {
+        *links += 1;
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error("expression nests too deeply".into()));
+        }
+        Ok(())
+    }
+
+    fn unlink<T>(&mut self, links: usize, value: T) -> Result<T, SyntaxError> {
+        self.depth -= links;
+        Ok(value)
+    }
+
     fn or(&mut self) -> Result<Expr, SyntaxError> {
         self.nested(|p| {
             let mut left = p.and()?;
+            let mut links = 0;
             while p.eat_keyword("or") {
+                p.link(&mut links)?;
                 left = Expr::Binary(BinOp::Or, Box::new(left), Box::new(p.and()?));
             }
-            Ok(left)
+            p.unlink(links, left)
         })
     }
 
     fn and(&mut self) -> Result<Expr, SyntaxError> {
         let mut left = self.not()?;
+        let mut links = 0;
         while self.eat_keyword("and") {
+            self.link(&mut links)?;
             left = Expr::Binary(BinOp::And, Box::new(left), Box::new(self.not()?));
         }
-        Ok(left)
+        self.unlink(links, left)
     }
 
     fn not(&mut self) -> Result<Expr, SyntaxError> {
@@ -290,29 +312,37 @@ impl Parser {
 
     fn coalesce(&mut self) -> Result<Expr, SyntaxError> {
         let mut left = self.sum()?;
+        let mut links = 0;
         while self.eat_punct("??") {
+            self.link(&mut links)?;
             left = Expr::Binary(BinOp::Default, Box::new(left), Box::new(self.sum()?));
         }
-        Ok(left)
+        self.unlink(links, left)
     }
 
     fn sum(&mut self) -> Result<Expr, SyntaxError> {
         let mut left = self.postfix()?;
+        let mut links = 0;
         loop {
             let op = if self.eat_punct("+") {
                 BinOp::Add
             } else if self.eat_punct("-") {
                 BinOp::Sub
             } else {
-                return Ok(left);
+                return self.unlink(links, left);
             };
+            self.link(&mut links)?;
             left = Expr::Binary(op, Box::new(left), Box::new(self.postfix()?));
         }
     }
 
     fn postfix(&mut self) -> Result<Expr, SyntaxError> {
         let mut expr = self.atom()?;
+        let mut links = 0;
         loop {
+            if matches!(self.peek(), Tok::Punct("." | "[")) {
+                self.link(&mut links)?;
+            }
             if self.eat_punct(".") {
                 match self.next() {
                     Tok::Ident(name) => expr = Expr::Field(Box::new(expr), name),
@@ -333,7 +363,7 @@ impl Parser {
                     expr = Expr::Index(Box::new(expr), Box::new(index));
                 }
             } else {
-                return Ok(expr);
+                return self.unlink(links, expr);
             }
         }
     }

@@ -434,7 +434,14 @@ impl<'b> Module<'b> {
         if self.busy.borrow().len() > MAX_DEPTH || !self.busy.borrow_mut().insert(key.clone()) {
             return Value::Unknown;
         }
+        // A value nested past the evaluation depth (locals wrapping each
+        // other one at a time) is unknown, as ARM's are.
         let value = compute();
+        let value = if value.nested_deeper(crate::limits::Limits::default().max_evaluation_depth) {
+            Value::Unknown
+        } else {
+            value
+        };
         self.busy.borrow_mut().remove(&key);
         self.cache.borrow_mut().insert(key, value.clone());
         value
