@@ -1,26 +1,28 @@
-//! Evaluating Terraform expressions over one module: variables (their
-//! defaults), locals, string templates with `%{if}`/`%{for}`, `for`
-//! expressions, a few pure functions, `count` and `for_each` instances
-//! (`count.index`, `each.key`, `each.value`), and references to resources and
-//! their instances. A reference's `.id` becomes an id that names the resource
-//! exactly (its address), so the linker connects it even when the name is
-//! unknown. Whatever Terraform would only know at apply time is `Unknown`.
+//! The evaluator's state over one module: what the module declares
+//! (variables with their defaults, locals, outputs, `resource` and `data`
+//! blocks), `count` and `for_each` instances (`count.index`, `each.key`,
+//! `each.value`), `dynamic` blocks, and what the azurerm mapping asks of a
+//! declaration: its attributes, nested blocks, id, names and resource group.
+//! Whatever Terraform would only know at apply time is `Unknown`.
+//!
+//! Evaluating an expression (references, `for`, templates, operators) is in
+//! `expr.rs`; the built-in functions are in `functions.rs`;
+//! reading the module's files is in `load.rs`.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use hcl_edit::Span as _;
-use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
+use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Attribute, Block};
-use hcl_edit::template::{Directive, Element, Strip, Template};
 
-use crate::limits::{Guard, VALUE_BYTES};
+use crate::limits::Guard;
 use crate::model::{ArmId, Node, Object, Part, Value};
 use crate::source::{FileId, Span};
 use crate::terraform::azurerm;
 
 /// References and locals never nest deeper than this.
-const MAX_DEPTH: usize = 64;
+pub(super) const MAX_DEPTH: usize = 64;
 
 /// A `resource` or `data` block, or one instance of it.
 #[derive(Clone)]
@@ -130,11 +132,11 @@ pub struct Module<'b> {
     pub confinement: crate::paths::SharedConfinement,
     by_key: HashMap<String, usize>,
     /// Addresses of blocks expanded into instances (`azurerm_subnet.pe`).
-    expanded: HashSet<String>,
+    pub(super) expanded: HashSet<String>,
     cache: RefCell<HashMap<String, Value>>,
     busy: RefCell<HashSet<String>>,
     /// The instance whose attributes are being evaluated.
-    current: RefCell<Option<Instance>>,
+    pub(super) current: RefCell<Option<Instance>>,
     /// Variables bound by enclosing `for` expressions and directives, innermost last.
     bound: RefCell<Vec<(String, Value)>>,
     /// The limits, and the work budget of the unit (shared by its modules).
@@ -285,54 +287,6 @@ impl<'b> Module<'b> {
         over
     }
 
-    /// `file(path)`: the text of a file, relative to the root module's
-    /// folder; unknown when it cannot be read or is too large, and noted
-    /// (at the calling file) when it lies outside the paths checked or is
-    /// not a regular file — its text never reaches a message.
-    fn read(&self, path: &str, at: Option<Span>) -> Option<String> {
-        let full = self.root_dir.as_ref()?.join(path);
-        match self.confinement.read(&full) {
-            Ok(bytes) => crate::paths::decode(bytes).ok(),
-            Err(crate::paths::Refusal::Missing) => None,
-            Err(refusal) => {
-                // The pipeline names the calling file from the span.
-                self.confinement.note(refusal.problem(
-                    &full,
-                    "file read by an expression",
-                    (&full, at),
-                ));
-                None
-            }
-        }
-    }
-
-    /// `templatefile(path, vars)`: the file read as a string template, with
-    /// `vars` as its variables.
-    fn template_file(
-        &self,
-        path: &str,
-        vars: &Object,
-        file: FileId,
-        depth: usize,
-        at: Option<Span>,
-    ) -> Value {
-        let Some(text) = self.read(path, at) else {
-            return Value::Unknown;
-        };
-        let Ok(template) = hcl_edit::parser::parse_template(&text) else {
-            return Value::Unknown;
-        };
-        let bindings = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.value.clone()))
-            .collect();
-        // The template's own variables only: not the caller's `for` ones.
-        let current = self.current.borrow().clone();
-        self.in_context(current, || {
-            self.binding(bindings, || self.template(&template, file, depth + 1))
-        })
-    }
-
     /// Evaluates an expression outside any resource: a module call's input.
     pub fn eval_outside(&self, expr: &Expression, file: FileId) -> Value {
         self.in_context(None, || self.eval(expr, file))
@@ -350,7 +304,7 @@ impl<'b> Module<'b> {
     }
 
     /// The value of `output "name"`.
-    fn output(&self, name: &str) -> Value {
+    pub(super) fn output(&self, name: &str) -> Value {
         let Some((expr, file)) = self.outputs.get(name).copied() else {
             return Value::Unknown;
         };
@@ -365,7 +319,7 @@ impl<'b> Module<'b> {
         self.in_context(decl.instance.clone(), f)
     }
 
-    fn in_context<T>(&self, instance: Option<Instance>, f: impl FnOnce() -> T) -> T {
+    pub(super) fn in_context<T>(&self, instance: Option<Instance>, f: impl FnOnce() -> T) -> T {
         let saved = self.current.replace(instance);
         let saved_bound = std::mem::take(&mut *self.bound.borrow_mut());
         let out = f();
@@ -375,7 +329,7 @@ impl<'b> Module<'b> {
     }
 
     /// The value bound to `name` by an enclosing `for`, innermost first.
-    fn bound(&self, name: &str) -> Option<Value> {
+    pub(super) fn bound(&self, name: &str) -> Option<Value> {
         self.bound
             .borrow()
             .iter()
@@ -385,7 +339,7 @@ impl<'b> Module<'b> {
     }
 
     /// Evaluates `f` with `bindings` added to the `for` variables.
-    fn binding<T>(&self, bindings: Vec<(String, Value)>, f: impl FnOnce() -> T) -> T {
+    pub(super) fn binding<T>(&self, bindings: Vec<(String, Value)>, f: impl FnOnce() -> T) -> T {
         let n = bindings.len();
         self.bound.borrow_mut().extend(bindings);
         let out = f();
@@ -427,7 +381,7 @@ impl<'b> Module<'b> {
         self.by_key.get(key).map(|i| &self.decls[*i])
     }
 
-    fn memo(&self, key: String, compute: impl FnOnce() -> Value) -> Value {
+    pub(super) fn memo(&self, key: String, compute: impl FnOnce() -> Value) -> Value {
         if let Some(v) = self.cache.borrow().get(&key) {
             return v.clone();
         }
@@ -673,1068 +627,254 @@ impl<'b> Module<'b> {
             _ => vec![own],
         }
     }
-
-    pub fn eval(&self, expr: &Expression, file: FileId) -> Value {
-        self.eval_at(expr, file, 0)
-    }
-
-    /// The value of `expr`; each value it builds counts against the unit's
-    /// work budget, and once that is spent every value is unknown.
-    fn eval_at(&self, expr: &Expression, file: FileId, depth: usize) -> Value {
-        if depth > MAX_DEPTH || self.guard.exhausted() {
-            return Value::Unknown;
-        }
-        let value = self.eval_unbudgeted(expr, file, depth);
-        let at = span_of(file, expr.span()).unwrap_or(Span::new(file, 0, 0));
-        if self.guard.spend_values(value.weight(VALUE_BYTES), at) {
-            value
-        } else {
-            Value::Unknown
-        }
-    }
-
-    fn eval_unbudgeted(&self, expr: &Expression, file: FileId, depth: usize) -> Value {
-        let eval = |e: &Expression| self.eval_at(e, file, depth + 1);
-        match expr {
-            Expression::Null(_) => Value::Null,
-            Expression::Bool(b) => Value::Bool(*b.value()),
-            Expression::Number(n) => n.value().as_f64().map_or(Value::Unknown, Value::Number),
-            Expression::String(s) => Value::String(s.value().clone()),
-            Expression::Array(items) => Value::Array(
-                items
-                    .iter()
-                    .map(|e| Node::new(eval(e), span_of(file, e.span())))
-                    .collect(),
-            ),
-            Expression::Object(object) => {
-                let mut out = Object::new();
-                for (key, value) in object.iter() {
-                    let key = match key {
-                        ObjectKey::Ident(ident) => ident.value().as_str().to_string(),
-                        ObjectKey::Expression(e) => match eval(e) {
-                            Value::String(s) => s,
-                            _ => return Value::Unknown,
-                        },
-                    };
-                    out.insert(
-                        key,
-                        Node::new(eval(value.expr()), span_of(file, value.expr().span())),
-                    );
-                }
-                Value::Object(out)
-            }
-            Expression::StringTemplate(template) => self.template(template, file, depth),
-            Expression::HeredocTemplate(heredoc) => self.template(&heredoc.template, file, depth),
-            Expression::Parenthesis(inner) => eval(inner.inner()),
-            Expression::Variable(v) => self.bound(v.value().as_str()).unwrap_or(Value::Unknown),
-            Expression::Conditional(c) => match eval(&c.cond_expr) {
-                Value::Bool(true) => eval(&c.true_expr),
-                Value::Bool(false) => eval(&c.false_expr),
-                _ => {
-                    let (a, b) = (eval(&c.true_expr), eval(&c.false_expr));
-                    if a == b && !a.contains_unknown() {
-                        a
-                    } else {
-                        Value::Unknown
-                    }
-                }
-            },
-            Expression::FuncCall(call) => {
-                if !call.name.namespace.is_empty() {
-                    return Value::Unknown;
-                }
-                let args: Vec<Value> = call.args.iter().map(eval).collect();
-                let name = call.name.name.value().as_str();
-                let at = span_of(file, hcl_edit::Span::span(call.as_ref()));
-                match (name, args.as_slice()) {
-                    ("file", [Value::String(path)]) => {
-                        self.read(path, at).map_or(Value::Unknown, Value::String)
-                    }
-                    ("templatefile", [Value::String(path), Value::Object(vars)]) => {
-                        self.template_file(path, vars, file, depth, at)
-                    }
-                    // Whether a file outside the paths checked exists is
-                    // not plinth's to tell.
-                    ("fileexists", [Value::String(path)]) => match &self.root_dir {
-                        Some(root) if self.confinement.resolve(&root.join(path)).is_ok() => {
-                            Value::Bool(self.confinement.is_readable_file(&root.join(path)))
-                        }
-                        Some(_) => Value::Unknown,
-                        None => Value::Unknown,
-                    },
-                    _ => function(name, args),
-                }
-            }
-            Expression::Traversal(traversal) => {
-                self.traversal(&traversal.expr, &traversal.operators, file, depth)
-            }
-            Expression::UnaryOp(op) => match (op.operator.value(), eval(&op.expr)) {
-                (UnaryOperator::Not, Value::Bool(b)) => Value::Bool(!b),
-                (UnaryOperator::Neg, Value::Number(n)) => Value::Number(-n),
-                _ => Value::Unknown,
-            },
-            Expression::BinaryOp(op) => {
-                binary(*op.operator.value(), eval(&op.lhs_expr), eval(&op.rhs_expr))
-            }
-            Expression::ForExpr(for_expr) => self.for_expr(for_expr, file, depth),
-        }
-    }
-
-    /// The (key, value) pairs a `for` iterates: an array's index and element,
-    /// an object's keys and values; `None` when not known.
-    fn pairs(&self, collection: Value) -> Option<Vec<(Value, Value)>> {
-        match collection {
-            Value::Array(items) => Some(
-                items
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, n)| (Value::Number(i as f64), n.value))
-                    .collect(),
-            ),
-            Value::Object(o) => Some(
-                o.into_entries()
-                    .into_iter()
-                    .map(|(k, n)| (Value::String(k), n.value))
-                    .collect(),
-            ),
-            _ => None,
-        }
-    }
-
-    /// `[for k, v in coll : value if cond]` and `{for k, v in coll : key => value}`.
-    fn for_expr(&self, e: &hcl_edit::expr::ForExpr, file: FileId, depth: usize) -> Value {
-        let eval = |x: &Expression| self.eval_at(x, file, depth + 1);
-        let Some(pairs) = self.pairs(eval(&e.intro.collection_expr)) else {
-            return Value::Unknown;
-        };
-        let key_var = e
-            .intro
-            .key_var
-            .as_ref()
-            .map(|k| k.value().as_str().to_string());
-        let value_var = e.intro.value_var.value().as_str().to_string();
-        let mut items = Vec::new();
-        let mut object = Object::new();
-        for (key, value) in pairs {
-            let mut bindings = vec![(value_var.clone(), value)];
-            if let Some(k) = &key_var {
-                bindings.push((k.clone(), key));
-            }
-            let step = self.binding(bindings, || {
-                let keep = match e.cond.as_ref().map(|c| eval(&c.expr)) {
-                    None | Some(Value::Bool(true)) => true,
-                    Some(Value::Bool(false)) => false,
-                    Some(_) => return None,
-                };
-                let key = e.key_expr.as_ref().map(&eval);
-                Some(keep.then(|| (key, eval(&e.value_expr))))
-            });
-            match step {
-                None => return Value::Unknown,
-                Some(None) => {}
-                Some(Some((None, value))) => {
-                    items.push(Node::new(value, span_of(file, e.value_expr.span())))
-                }
-                Some(Some((Some(Value::String(k)), value))) if !e.grouping => {
-                    if object.get(&k).is_some() {
-                        // Terraform refuses duplicate keys without grouping.
-                        return Value::Unknown;
-                    }
-                    object.insert(k, Node::new(value, span_of(file, e.value_expr.span())));
-                }
-                Some(Some(_)) => return Value::Unknown,
-            }
-        }
-        if e.key_expr.is_some() {
-            Value::Object(object)
-        } else {
-            Value::Array(items)
-        }
-    }
-
-    /// A string template. Whitespace stripping (`~`) is not modelled: a
-    /// template that uses it is unknown.
-    fn template(&self, template: &Template, file: FileId, depth: usize) -> Value {
-        if depth > MAX_DEPTH {
-            return Value::Unknown;
-        }
-        let mut parts = Vec::new();
-        for element in template.iter() {
-            match element {
-                Element::Literal(s) => parts.push(Value::String(s.value().clone())),
-                Element::Interpolation(i) if i.strip == Strip::None => {
-                    parts.push(self.eval_at(&i.expr, file, depth + 1))
-                }
-                Element::Directive(d) => match self.directive(d, file, depth) {
-                    Some(value) => parts.push(value),
-                    None => return Value::Unknown,
-                },
-                Element::Interpolation(_) => return Value::Unknown,
-            }
-        }
-        join(parts)
-    }
-
-    /// `%{if cond}…%{else}…%{endif}` and `%{for v in coll}…%{endfor}`.
-    fn directive(&self, directive: &Directive, file: FileId, depth: usize) -> Option<Value> {
-        match directive {
-            Directive::If(d) => {
-                let stripped = d.if_expr.strip != Strip::None
-                    || d.endif_expr.strip != Strip::None
-                    || d.else_expr.as_ref().is_some_and(|e| e.strip != Strip::None);
-                if stripped {
-                    return None;
-                }
-                match self.eval_at(&d.if_expr.cond_expr, file, depth + 1) {
-                    Value::Bool(true) => Some(self.template(&d.if_expr.template, file, depth + 1)),
-                    Value::Bool(false) => Some(match &d.else_expr {
-                        Some(e) => self.template(&e.template, file, depth + 1),
-                        None => Value::String(String::new()),
-                    }),
-                    _ => None,
-                }
-            }
-            Directive::For(d) => {
-                if d.for_expr.strip != Strip::None || d.endfor_expr.strip != Strip::None {
-                    return None;
-                }
-                let pairs =
-                    self.pairs(self.eval_at(&d.for_expr.collection_expr, file, depth + 1))?;
-                let key_var = d
-                    .for_expr
-                    .key_var
-                    .as_ref()
-                    .map(|k| k.value().as_str().to_string());
-                let value_var = d.for_expr.value_var.value().as_str().to_string();
-                let mut parts = Vec::new();
-                for (key, value) in pairs {
-                    let mut bindings = vec![(value_var.clone(), value)];
-                    if let Some(k) = &key_var {
-                        bindings.push((k.clone(), key));
-                    }
-                    parts.push(self.binding(bindings, || {
-                        self.template(&d.for_expr.template, file, depth + 1)
-                    }));
-                }
-                Some(join(parts))
-            }
-        }
-    }
-
-    fn traversal(
-        &self,
-        root: &Expression,
-        operators: &[hcl_edit::Decorated<TraversalOperator>],
-        file: FileId,
-        depth: usize,
-    ) -> Value {
-        let Expression::Variable(root) = root else {
-            let value = self.eval_at(root, file, depth + 1);
-            return self.apply(value, operators, file, depth);
-        };
-        let attr = |i: usize| match operators.get(i).map(|o| o.value()) {
-            Some(TraversalOperator::GetAttr(name)) => Some(name.value().as_str().to_string()),
-            _ => None,
-        };
-        if let Some(value) = self.bound(root.value().as_str()) {
-            return self.apply(value, operators, file, depth);
-        }
-        match root.value().as_str() {
-            "count" => {
-                let current = self.current.borrow().clone();
-                match (attr(0).as_deref(), current) {
-                    (
-                        Some("index"),
-                        Some(Instance {
-                            key: InstanceKey::Index(i),
-                            ..
-                        }),
-                    ) => self.apply(Value::Number(i as f64), &operators[1..], file, depth),
-                    _ => Value::Unknown,
-                }
-            }
-            "each" => {
-                let current = self.current.borrow().clone();
-                match (attr(0).as_deref(), current) {
-                    (
-                        Some("key"),
-                        Some(Instance {
-                            key: InstanceKey::Key(k),
-                            ..
-                        }),
-                    ) => self.apply(Value::String(k), &operators[1..], file, depth),
-                    (
-                        Some("value"),
-                        Some(Instance {
-                            key: InstanceKey::Key(_),
-                            value,
-                        }),
-                    ) => self.apply(value, &operators[1..], file, depth),
-                    _ => Value::Unknown,
-                }
-            }
-            "var" => {
-                let Some(name) = attr(0) else {
-                    return Value::Unknown;
-                };
-                if let Some(value) = self.supplied.get(&name).or(self.file_values.get(&name)) {
-                    return self.apply(value.clone(), &operators[1..], file, depth);
-                }
-                let value = match self.variables.get(&name) {
-                    Some((Some(default), f)) => {
-                        let (default, f) = (*default, *f);
-                        self.memo(format!("var.{name}"), || {
-                            self.in_context(None, || self.eval_at(default, f, depth + 1))
-                        })
-                    }
-                    _ => Value::Unknown,
-                };
-                self.apply(value, &operators[1..], file, depth)
-            }
-            "local" => {
-                let Some(name) = attr(0) else {
-                    return Value::Unknown;
-                };
-                let value = match self.locals.get(&name) {
-                    Some((e, f)) => {
-                        let (e, f) = (*e, *f);
-                        self.memo(format!("local.{name}"), || {
-                            self.in_context(None, || self.eval_at(e, f, depth + 1))
-                        })
-                    }
-                    None => Value::Unknown,
-                };
-                self.apply(value, &operators[1..], file, depth)
-            }
-            "data" => match (attr(0), attr(1)) {
-                (Some(kind), Some(name)) => self.resource_ref(
-                    &format!("{}data.{kind}.{name}", self.prefix),
-                    &operators[2..],
-                    file,
-                    depth,
-                ),
-                _ => Value::Unknown,
-            },
-            // `module.NAME.OUTPUT` (or `module.NAME[KEY].OUTPUT`) of a local
-            // module plinth read.
-            "module" => {
-                let Some(name) = attr(0) else {
-                    return Value::Unknown;
-                };
-                let (key, rest) = match operators.get(1).map(|o| o.value()) {
-                    Some(TraversalOperator::Index(index)) => {
-                        let suffix = match self.eval_at(index, file, depth + 1) {
-                            Value::Number(n) if n >= 0.0 && n.fract() == 0.0 => {
-                                InstanceKey::Index(n as usize).suffix()
-                            }
-                            Value::String(k) => InstanceKey::Key(k).suffix(),
-                            _ => return Value::Unknown,
-                        };
-                        (format!("{name}{suffix}"), &operators[2..])
-                    }
-                    Some(TraversalOperator::LegacyIndex(i)) => {
-                        (format!("{name}[{}]", i.value()), &operators[2..])
-                    }
-                    _ => (name, &operators[1..]),
-                };
-                let output = match rest.first().map(|o| o.value()) {
-                    Some(TraversalOperator::GetAttr(output)) => output.value().as_str().to_string(),
-                    _ => return Value::Unknown,
-                };
-                match self.children.get(&key) {
-                    Some(child) => self.apply(child.output(&output), &rest[1..], file, depth),
-                    None => Value::Unknown,
-                }
-            }
-            kind if kind.contains('_') => match attr(0) {
-                Some(name) => self.resource_ref(
-                    &format!("{}{kind}.{name}", self.prefix),
-                    &operators[1..],
-                    file,
-                    depth,
-                ),
-                None => Value::Unknown,
-            },
-            "path" => {
-                let dir = match attr(0).as_deref() {
-                    Some("module") => self.dir.as_ref(),
-                    Some("root" | "cwd") => self.root_dir.as_ref(),
-                    _ => None,
-                };
-                match dir {
-                    Some(dir) => self.apply(
-                        Value::String(dir.to_string_lossy().into_owned()),
-                        &operators[1..],
-                        file,
-                        depth,
-                    ),
-                    None => Value::Unknown,
-                }
-            }
-            // self: not known here.
-            _ => Value::Unknown,
-        }
-    }
-
-    fn resource_ref(
-        &self,
-        key: &str,
-        operators: &[hcl_edit::Decorated<TraversalOperator>],
-        file: FileId,
-        depth: usize,
-    ) -> Value {
-        if self.expanded.contains(key) {
-            // `azurerm_subnet.pe[0].id`, `azurerm_private_dns_zone.z[each.key].id`.
-            let suffix = match operators.first().map(|o| o.value()) {
-                Some(TraversalOperator::Index(index)) => {
-                    match self.eval_at(index, file, depth + 1) {
-                        Value::Number(n) if n >= 0.0 && n.fract() == 0.0 => {
-                            InstanceKey::Index(n as usize).suffix()
-                        }
-                        Value::String(k) => InstanceKey::Key(k).suffix(),
-                        _ => return Value::Unknown,
-                    }
-                }
-                Some(TraversalOperator::LegacyIndex(i)) => format!("[{}]", i.value()),
-                // The whole collection of instances is not modelled.
-                _ => return Value::Unknown,
-            };
-            let Some(decl) = self.decl(&format!("{key}{suffix}")) else {
-                return Value::Unknown;
-            };
-            return match operators.get(1).map(|o| o.value()) {
-                Some(TraversalOperator::GetAttr(attr)) => {
-                    let value = self.reference(decl, attr.value().as_str());
-                    self.apply(value, &operators[2..], file, depth)
-                }
-                _ => Value::Unknown,
-            };
-        }
-        let Some(decl) = self.decl(key) else {
-            return Value::Unknown;
-        };
-        // `azurerm_subnet.pe[0].id` of a block whose instances are unknown:
-        // every instance shares the attributes plinth knows.
-        let mut rest = operators;
-        while let Some(op) = rest.first() {
-            match op.value() {
-                TraversalOperator::Index(_) | TraversalOperator::LegacyIndex(_) => {
-                    rest = &rest[1..]
-                }
-                _ => break,
-            }
-        }
-        match rest.first().map(|o| o.value()) {
-            Some(TraversalOperator::GetAttr(attr)) => {
-                let value = self.reference(decl, attr.value().as_str());
-                self.apply(value, &rest[1..], file, depth)
-            }
-            _ => Value::Unknown,
-        }
-    }
-
-    /// Applies `.attr`, `[index]` and the splats `[*]`, `.*` to a value.
-    fn apply(
-        &self,
-        mut value: Value,
-        operators: &[hcl_edit::Decorated<TraversalOperator>],
-        file: FileId,
-        depth: usize,
-    ) -> Value {
-        for (i, op) in operators.iter().enumerate() {
-            if let TraversalOperator::FullSplat(_) | TraversalOperator::AttrSplat(_) = op.value() {
-                // `list[*].a[0]` applies everything after it to each element;
-                // `list.*.a` only the attribute accesses right after it.
-                let rest = &operators[i + 1..];
-                let split = match op.value() {
-                    TraversalOperator::AttrSplat(_) => rest
-                        .iter()
-                        .position(|o| !matches!(o.value(), TraversalOperator::GetAttr(_)))
-                        .unwrap_or(rest.len()),
-                    _ => rest.len(),
-                };
-                let (each, after) = rest.split_at(split);
-                let items = match value {
-                    Value::Array(items) => items,
-                    Value::Null => Vec::new(),
-                    Value::Unknown => return Value::Unknown,
-                    other => vec![Node::new(other, None)],
-                };
-                let mapped = items
-                    .into_iter()
-                    .map(|n| Node::new(self.apply(n.value, each, file, depth + 1), n.span))
-                    .collect();
-                return self.apply(Value::Array(mapped), after, file, depth + 1);
-            }
-            value = match (op.value(), value) {
-                (TraversalOperator::GetAttr(name), Value::Object(o)) => o
-                    .get(name.value().as_str())
-                    .map_or(Value::Unknown, |n| n.value.clone()),
-                (TraversalOperator::Index(index), target) => {
-                    match (self.eval_at(index, file, depth + 1), target) {
-                        (Value::Number(i), Value::Array(items)) if i >= 0.0 && i.fract() == 0.0 => {
-                            items
-                                .get(i as usize)
-                                .map_or(Value::Unknown, |n| n.value.clone())
-                        }
-                        (Value::String(k), Value::Object(o)) => {
-                            o.get(&k).map_or(Value::Unknown, |n| n.value.clone())
-                        }
-                        _ => Value::Unknown,
-                    }
-                }
-                (TraversalOperator::LegacyIndex(i), Value::Array(items)) => items
-                    .get(*i.value() as usize)
-                    .map_or(Value::Unknown, |n| n.value.clone()),
-                _ => Value::Unknown,
-            };
-        }
-        value
-    }
 }
 
-fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => Some(format!("{}", *n as i64)),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
+#[cfg(test)]
+mod tests {
+    use crate::model::{Part, Value};
+    use crate::terraform::testing::{load, resource, value};
 
-/// Joins template pieces; an id followed by `/type/name` stays an id.
-fn join(parts: Vec<Value>) -> Value {
-    if parts.iter().any(Value::contains_unknown) {
-        return Value::Unknown;
-    }
-    let mut parts = parts
-        .into_iter()
-        .filter(|p| !matches!(p, Value::String(s) if s.is_empty()));
-    let Some(first) = parts.next() else {
-        return Value::String(String::new());
-    };
-    let rest: Option<String> = parts.map(|p| text(&p)).collect();
-    let Some(rest) = rest else {
-        return Value::Unknown;
-    };
-    match first {
-        Value::Id(id) => id.with_suffix(&rest).map_or(Value::Unknown, Value::Id),
-        other => text(&other).map_or(Value::Unknown, |t| Value::String(t + &rest)),
-    }
+    #[test]
+    fn count_zero_drops_and_unknown_count_may_not_exist() {
+        let loaded = load(
+            r#"
+variable "n" {}
+resource "azurerm_private_dns_zone" "gone" {
+  count = 0
+  name  = "a"
 }
-
-fn binary(op: BinaryOperator, a: Value, b: Value) -> Value {
-    use BinaryOperator as B;
-    if a.contains_unknown() || b.contains_unknown() {
-        return match (op, &a, &b) {
-            (B::And, Value::Bool(false), _) | (B::And, _, Value::Bool(false)) => Value::Bool(false),
-            (B::Or, Value::Bool(true), _) | (B::Or, _, Value::Bool(true)) => Value::Bool(true),
-            _ => Value::Unknown,
-        };
-    }
-    match (op, &a, &b) {
-        (B::Eq, _, _) if !matches!(a, Value::Id(_)) && !matches!(b, Value::Id(_)) => {
-            Value::Bool(a == b)
-        }
-        (B::NotEq, _, _) if !matches!(a, Value::Id(_)) && !matches!(b, Value::Id(_)) => {
-            Value::Bool(a != b)
-        }
-        (B::And, Value::Bool(x), Value::Bool(y)) => Value::Bool(*x && *y),
-        (B::Or, Value::Bool(x), Value::Bool(y)) => Value::Bool(*x || *y),
-        (B::Plus, Value::Number(x), Value::Number(y)) => Value::Number(x + y),
-        (B::Minus, Value::Number(x), Value::Number(y)) => Value::Number(x - y),
-        (B::Mul, Value::Number(x), Value::Number(y)) => Value::Number(x * y),
-        (B::Div, Value::Number(x), Value::Number(y)) if *y != 0.0 => Value::Number(x / y),
-        (B::Mod, Value::Number(x), Value::Number(y)) if *y != 0.0 => Value::Number(x % y),
-        (B::Less, Value::Number(x), Value::Number(y)) => Value::Bool(x < y),
-        (B::LessEq, Value::Number(x), Value::Number(y)) => Value::Bool(x <= y),
-        (B::Greater, Value::Number(x), Value::Number(y)) => Value::Bool(x > y),
-        (B::GreaterEq, Value::Number(x), Value::Number(y)) => Value::Bool(x >= y),
-        _ => Value::Unknown,
-    }
+resource "azurerm_private_dns_zone" "maybe" {
+  count = var.n
+  name  = "b"
 }
-
-/// The pure built-in functions plinth evaluates; every other one is unknown.
-fn function(name: &str, args: Vec<Value>) -> Value {
-    use Value as V;
-    if args.iter().any(Value::contains_unknown) && name != "coalesce" && name != "try" {
-        return V::Unknown;
-    }
-    match (name, args.as_slice()) {
-        ("lower", [V::String(s)]) => V::String(s.to_lowercase()),
-        ("upper", [V::String(s)]) => V::String(s.to_uppercase()),
-        ("lower" | "upper", [V::Id(id)]) => V::Id(id.clone()),
-        ("trimspace", [V::String(s)]) => V::String(s.trim().to_string()),
-        ("tostring", [V::Id(id)]) => V::Id(id.clone()),
-        ("tostring", [v]) => text(v).map_or(V::Unknown, V::String),
-        ("tolist" | "toset", [V::Array(items)]) => V::Array(items.clone()),
-        ("length", [V::Array(items)]) => V::Number(items.len() as f64),
-        ("length", [V::Object(o)]) => V::Number(o.len() as f64),
-        ("length", [V::String(s)]) => V::Number(s.chars().count() as f64),
-        ("join", [V::String(sep), V::Array(items)]) => {
-            let parts: Option<Vec<String>> = items.iter().map(|i| text(&i.value)).collect();
-            parts.map_or(V::Unknown, |p| V::String(p.join(sep)))
-        }
-        ("concat", _) if args.iter().all(|a| matches!(a, V::Array(_))) => V::Array(
-            args.into_iter()
-                .flat_map(|a| match a {
-                    V::Array(items) => items,
-                    _ => Vec::new(),
-                })
-                .collect(),
-        ),
-        ("element", [V::Array(items), V::Number(i)]) if !items.is_empty() && *i >= 0.0 => {
-            items[(*i as usize) % items.len()].value.clone()
-        }
-        ("lookup", [V::Object(o), V::String(k), rest @ ..]) => match (o.get(k), rest) {
-            (Some(n), _) => n.value.clone(),
-            (None, [default]) => default.clone(),
-            _ => V::Unknown,
-        },
-        ("coalesce", _) => {
-            for a in args {
-                match a {
-                    V::Null => continue,
-                    V::String(s) if s.is_empty() => continue,
-                    other => return other,
-                }
-            }
-            V::Unknown
-        }
-        ("format", [V::String(pattern), rest @ ..]) => format(pattern, rest),
-        ("replace", [V::String(s), V::String(old), V::String(new)])
-            if !old.is_empty() && !is_regex(old) =>
-        {
-            V::String(s.replace(old.as_str(), new))
-        }
-        ("split", [V::String(sep), V::String(s)]) if !sep.is_empty() => V::Array(
-            s.split(sep.as_str())
-                .map(|p| Node::string(p, None))
-                .collect(),
-        ),
-        ("startswith", [V::String(s), V::String(p)]) => V::Bool(s.starts_with(p.as_str())),
-        ("endswith", [V::String(s), V::String(p)]) => V::Bool(s.ends_with(p.as_str())),
-        ("strcontains", [V::String(s), V::String(p)]) => V::Bool(s.contains(p.as_str())),
-        ("trimprefix", [V::String(s), V::String(p)]) => {
-            V::String(s.strip_prefix(p.as_str()).unwrap_or(s).to_string())
-        }
-        ("trimsuffix", [V::String(s), V::String(p)]) => {
-            V::String(s.strip_suffix(p.as_str()).unwrap_or(s).to_string())
-        }
-        ("substr", [V::String(s), V::Number(offset), V::Number(length)])
-            if *offset >= 0.0 && offset.fract() == 0.0 && length.fract() == 0.0 =>
-        {
-            let chars = s.chars().skip(*offset as usize);
-            V::String(if *length < 0.0 {
-                chars.collect()
-            } else {
-                chars.take(*length as usize).collect()
-            })
-        }
-        ("contains", [V::Array(items), needle]) if !matches!(needle, V::Id(_)) => {
-            V::Bool(items.iter().any(|i| i.value == *needle))
-        }
-        // Terraform orders a map's keys lexically, and values by key.
-        ("keys", [V::Object(o)]) => {
-            let mut keys: Vec<&str> = o.iter().map(|(k, _)| k).collect();
-            keys.sort_unstable();
-            V::Array(keys.into_iter().map(|k| Node::string(k, None)).collect())
-        }
-        ("values", [V::Object(o)]) => {
-            let mut entries: Vec<(&str, &Node)> = o.iter().collect();
-            entries.sort_unstable_by_key(|(k, _)| *k);
-            V::Array(entries.into_iter().map(|(_, v)| v.clone()).collect())
-        }
-        ("one", [V::Array(items)]) => match items.as_slice() {
-            [] => V::Null,
-            [only] => only.value.clone(),
-            _ => V::Unknown,
-        },
-        ("distinct", [V::Array(items)]) => {
-            let mut out: Vec<Node> = Vec::new();
-            for item in items {
-                if !out.iter().any(|o| o.value == item.value) {
-                    out.push(item.clone());
-                }
-            }
-            V::Array(out)
-        }
-        ("compact", [V::Array(items)]) => V::Array(
-            items
+"#,
+        );
+        assert!(
+            loaded.units[0]
+                .resources
                 .iter()
-                .filter(|i| !matches!(&i.value, V::Null) && i.value != V::String(String::new()))
-                .cloned()
-                .collect(),
-        ),
-        ("flatten", [V::Array(items)]) => {
-            fn flat(items: &[Node], out: &mut Vec<Node>) {
-                for item in items {
-                    match &item.value {
-                        Value::Array(inner) => flat(inner, out),
-                        _ => out.push(item.clone()),
-                    }
-                }
-            }
-            let mut out = Vec::new();
-            flat(items, &mut out);
-            V::Array(out)
-        }
-        ("zipmap", [V::Array(keys), V::Array(values)]) if keys.len() == values.len() => {
-            let mut object = Object::new();
-            for (k, v) in keys.iter().zip(values) {
-                match &k.value {
-                    V::String(k) => object.insert(k.clone(), v.clone()),
-                    _ => return V::Unknown,
-                }
-            }
-            V::Object(object)
-        }
-        ("tomap", [V::Object(o)]) => V::Object(o.clone()),
-        ("range", _) => range(&args),
-        ("min" | "max", [_, ..]) => {
-            let numbers: Option<Vec<f64>> = args
+                .all(|r| r.key != "azurerm_private_dns_zone.gone")
+        );
+        assert_eq!(
+            resource(&loaded, "azurerm_private_dns_zone.maybe").exists,
+            crate::model::Truth::Unknown
+        );
+    }
+
+    #[test]
+    fn count_and_for_each_make_instances_with_their_own_values() {
+        let loaded = load(
+            r#"
+variable "zones" {
+  default = { pg = "privatelink.postgres.database.azure.com", kv = "privatelink.vaultcore.azure.net" }
+}
+resource "azurerm_private_dns_zone" "z" {
+  for_each            = var.zones
+  name                = each.value
+  resource_group_name = "rg-${each.key}"
+}
+resource "azurerm_private_dns_zone" "set" {
+  for_each = toset(["a.example", "b.example"])
+  name     = each.key
+}
+resource "azurerm_private_dns_zone_virtual_network_link" "l" {
+  count                 = 2
+  name                  = "link-${count.index}"
+  private_dns_zone_name = azurerm_private_dns_zone.z[count.index == 0 ? "pg" : "kv"].name
+  resource_group_name   = "rg"
+  virtual_network_id    = "x"
+}
+"#,
+        );
+        let pg = resource(&loaded, r#"azurerm_private_dns_zone.z["pg"]"#);
+        assert_eq!(
+            pg.names,
+            vec![Part::from("privatelink.postgres.database.azure.com")]
+        );
+        assert_eq!(pg.resource_group, Part::from("rg-pg"));
+        assert_eq!(pg.origin.address, r#"azurerm_private_dns_zone.z["pg"]"#);
+        let b = resource(&loaded, r#"azurerm_private_dns_zone.set["b.example"]"#);
+        assert_eq!(b.names, vec![Part::from("b.example")]);
+        let link = resource(
+            &loaded,
+            "azurerm_private_dns_zone_virtual_network_link.l[1]",
+        );
+        assert_eq!(
+            link.names,
+            vec![
+                Part::from("privatelink.vaultcore.azure.net"),
+                Part::from("link-1")
+            ]
+        );
+        assert!(
+            loaded.units[0]
+                .resources
                 .iter()
-                .map(|a| match a {
-                    V::Number(n) => Some(*n),
-                    _ => None,
-                })
-                .collect();
-            let Some(numbers) = numbers else {
-                return V::Unknown;
-            };
-            let pick = if name == "min" { f64::min } else { f64::max };
-            numbers
-                .into_iter()
-                .reduce(pick)
-                .map_or(V::Unknown, V::Number)
+                .all(|r| r.key != "azurerm_private_dns_zone.z")
+        );
+    }
+
+    #[test]
+    fn unknown_instances_stay_whole_and_unknown() {
+        let loaded = load(
+            r#"
+variable "zones" {}
+resource "azurerm_private_dns_zone" "z" {
+  for_each = var.zones
+  name     = each.value
+}
+resource "azurerm_private_dns_zone" "mixed" {
+  for_each = toset(["a", var.zones])
+  name     = each.key
+}
+resource "azurerm_private_dns_zone" "plain" {
+  name = "${each.key}-${count.index}"
+}
+"#,
+        );
+        for key in [
+            "azurerm_private_dns_zone.z",
+            "azurerm_private_dns_zone.mixed",
+        ] {
+            let r = resource(&loaded, key);
+            assert_eq!(r.exists, crate::model::Truth::Unknown, "{key}");
+            assert_eq!(r.names, vec![Part::Unknown], "{key}");
         }
-        ("abs", [V::Number(n)]) => V::Number(n.abs()),
-        ("jsondecode", [V::String(s)]) => serde_json::from_str::<serde_json::Value>(s)
-            .map_or(V::Unknown, |json| V::from_json(&json)),
-        ("yamldecode", [V::String(s)]) => serde_yaml::from_str::<serde_json::Value>(s)
-            .map_or(V::Unknown, |json| V::from_json(&json)),
-        ("jsonencode", [v]) => to_json(v).map_or(V::Unknown, |json| V::String(json.to_string())),
-        ("regex", [V::String(pattern), V::String(s)]) => {
-            regex_match(pattern, s, false).unwrap_or(V::Unknown)
-        }
-        ("regexall", [V::String(pattern), V::String(s)]) => {
-            regex_match(pattern, s, true).unwrap_or(V::Unknown)
-        }
-        ("cidrsubnet", [V::String(prefix), V::Number(bits), V::Number(num)]) => {
-            cidr::subnet(prefix, *bits, *num).map_or(V::Unknown, V::String)
-        }
-        ("cidrhost", [V::String(prefix), V::Number(num)]) => {
-            cidr::host(prefix, *num).map_or(V::Unknown, V::String)
-        }
-        ("cidrnetmask", [V::String(prefix)]) => cidr::netmask(prefix).map_or(V::Unknown, V::String),
-        ("cidrsubnets", [V::String(prefix), bits @ ..]) => {
-            let bits: Option<Vec<f64>> = bits
-                .iter()
-                .map(|b| match b {
-                    V::Number(n) => Some(*n),
-                    _ => None,
-                })
-                .collect();
-            bits.and_then(|bits| cidr::subnets(prefix, &bits))
-                .map_or(V::Unknown, |list| {
-                    V::Array(list.into_iter().map(|s| Node::string(s, None)).collect())
-                })
-        }
-        ("base64encode", [V::String(s)]) => {
-            use base64::Engine as _;
-            V::String(base64::engine::general_purpose::STANDARD.encode(s))
-        }
-        ("base64decode", [V::String(s)]) => {
-            use base64::Engine as _;
-            base64::engine::general_purpose::STANDARD
-                .decode(s)
-                .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .map_or(V::Unknown, V::String)
-        }
-        ("formatlist", [V::String(pattern), rest @ ..]) => formatlist(pattern, rest),
-        // An error and an unknown look alike here: only a known first
-        // argument is certainly what `try` returns.
-        ("try", [first, ..]) if !first.contains_unknown() => first.clone(),
-        ("can", [value]) if !value.contains_unknown() => V::Bool(true),
-        ("tonumber", [V::Number(n)]) => V::Number(*n),
-        ("tonumber", [V::String(s)]) => s.trim().parse().map_or(V::Unknown, V::Number),
-        ("tobool", [V::Bool(b)]) => V::Bool(*b),
-        ("tobool", [V::String(s)]) => match s.as_str() {
-            "true" => V::Bool(true),
-            "false" => V::Bool(false),
-            _ => V::Unknown,
-        },
-        ("coalescelist", _) => args
+        assert_eq!(
+            resource(&loaded, "azurerm_private_dns_zone.plain").names,
+            vec![Part::Unknown]
+        );
+    }
+
+    #[test]
+    fn too_many_instances_are_a_limit_hit() {
+        let loaded = load(
+            "resource \"azurerm_private_dns_zone\" \"z\" {\n  count = 100000\n  name  = \"z${count.index}\"\n}\n",
+        );
+        assert_eq!(loaded.problems.len(), 1, "{:?}", loaded.problems);
+        assert_eq!(loaded.problems[0].code, "limit-exceeded");
+        let r = resource(&loaded, "azurerm_private_dns_zone.z");
+        assert_eq!(r.names, vec![Part::Unknown]);
+    }
+
+    #[test]
+    fn dynamic_blocks_expand_with_their_iterator() {
+        let loaded = load(
+            r#"
+locals {
+  subnets = { pe = "10.0.1.0/24", app = "10.0.2.0/24" }
+}
+variable "unknown" {}
+resource "azurerm_virtual_network" "v" {
+  name = "vnet"
+  dynamic "subnet" {
+    for_each = local.subnets
+    content {
+      name           = "snet-${subnet.key}"
+      address_prefix = subnet.value
+    }
+  }
+  dynamic "subnet" {
+    for_each = var.unknown
+    content {
+      name = subnet.key
+    }
+  }
+}
+resource "azurerm_subnet" "s" {
+  name                 = "snet-db"
+  virtual_network_name = "vnet"
+  dynamic "delegation" {
+    for_each = ["Microsoft.DBforPostgreSQL/flexibleServers"]
+    iterator = service
+    content {
+      name = "delegation-${service.key}"
+      service_delegation {
+        name = service.value
+      }
+    }
+  }
+}
+"#,
+        );
+        let names: Vec<Vec<Part>> = loaded.units[0]
+            .resources
             .iter()
-            .find(|a| matches!(a, V::Array(items) if !items.is_empty()))
-            .cloned()
-            .unwrap_or(V::Unknown),
-        ("reverse", [V::Array(items)]) => V::Array(items.iter().rev().cloned().collect()),
-        ("slice", [V::Array(items), V::Number(from), V::Number(to)])
-            if *from >= 0.0 && from <= to && (*to as usize) <= items.len() =>
-        {
-            V::Array(items[*from as usize..*to as usize].to_vec())
-        }
-        ("sort", [V::Array(items)]) => {
-            let texts: Option<Vec<String>> = items.iter().map(|i| text(&i.value)).collect();
-            match texts {
-                Some(mut texts) => {
-                    texts.sort();
-                    V::Array(texts.into_iter().map(|t| Node::string(t, None)).collect())
-                }
-                None => V::Unknown,
-            }
-        }
-        ("merge", _) if args.iter().all(|a| matches!(a, V::Object(_))) => {
-            let mut merged = Object::new();
-            for a in args {
-                if let V::Object(o) = a {
-                    for (k, v) in o.into_entries() {
-                        merged.insert(k, v);
-                    }
-                }
-            }
-            V::Object(merged)
-        }
-        _ => V::Unknown,
-    }
-}
-
-/// A known, plain value as JSON (what `jsonencode` writes); `None` when
-/// any of it is unknown or an id.
-fn to_json(value: &Value) -> Option<serde_json::Value> {
-    Some(match value {
-        Value::Null => serde_json::Value::Null,
-        Value::Bool(b) => serde_json::Value::Bool(*b),
-        Value::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => {
-            serde_json::Value::Number((*n as i64).into())
-        }
-        Value::Number(n) => serde_json::Number::from_f64(*n).map(serde_json::Value::Number)?,
-        Value::String(s) => serde_json::Value::String(s.clone()),
-        Value::Array(items) => serde_json::Value::Array(
-            items
-                .iter()
-                .map(|i| to_json(&i.value))
-                .collect::<Option<_>>()?,
-        ),
-        Value::Object(o) => serde_json::Value::Object(
-            o.iter()
-                .map(|(k, v)| Some((k.to_string(), to_json(&v.value)?)))
-                .collect::<Option<_>>()?,
-        ),
-        _ => return None,
-    })
-}
-
-/// `regex` (the first match) and `regexall` (every match): the matched text
-/// when the pattern has no groups, a list of the groups when they are
-/// unnamed, an object when they are named. `None`: no match for `regex`
-/// (an error in Terraform), or a pattern the regex crate refuses.
-fn regex_match(pattern: &str, text: &str, all: bool) -> Option<Value> {
-    let re = regex::Regex::new(pattern).ok()?;
-    let named: Vec<Option<&str>> = re.capture_names().skip(1).collect();
-    let one = |caps: regex::Captures| -> Value {
-        let group = |i: usize| {
-            caps.get(i)
-                .map_or(Value::Null, |m| Value::String(m.as_str().to_string()))
-        };
-        if named.is_empty() {
-            group(0)
-        } else if named.iter().all(Option::is_some) {
-            let mut object = Object::new();
-            for (i, name) in named.iter().enumerate() {
-                object.insert(name.unwrap_or_default(), Node::new(group(i + 1), None));
-            }
-            Value::Object(object)
-        } else {
-            Value::Array(
-                (1..=named.len())
-                    .map(|i| Node::new(group(i), None))
-                    .collect(),
-            )
-        }
-    };
-    if all {
-        Some(Value::Array(
-            re.captures_iter(text)
-                .take(1024)
-                .map(|c| Node::new(one(c), None))
-                .collect(),
-        ))
-    } else {
-        re.captures(text).map(one)
-    }
-}
-
-/// IPv4 address arithmetic for `cidrsubnet`, `cidrhost` and `cidrnetmask`
-/// (IPv6 prefixes are left unknown).
-mod cidr {
-    use std::net::Ipv4Addr;
-
-    fn parse(prefix: &str) -> Option<(u32, u32)> {
-        let (addr, len) = prefix.split_once('/')?;
-        let addr: Ipv4Addr = addr.parse().ok()?;
-        let len: u32 = len.parse().ok()?;
-        (len <= 32).then_some((u32::from(addr), len))
-    }
-
-    fn mask(len: u32) -> u32 {
-        if len == 0 { 0 } else { u32::MAX << (32 - len) }
-    }
-
-    pub fn subnet(prefix: &str, bits: f64, num: f64) -> Option<String> {
-        let (addr, len) = parse(prefix)?;
-        if bits < 0.0 || num < 0.0 || bits.fract() != 0.0 || num.fract() != 0.0 || bits > 32.0 {
-            return None;
-        }
-        let (bits, num) = (bits as u32, num as u64);
-        let new_len = len + bits;
-        if new_len > 32 || num >= 1u64 << bits {
-            return None;
-        }
-        let network = u64::from(addr & mask(len));
-        let subnet = network + (num << (32 - new_len));
-        Some(format!("{}/{new_len}", Ipv4Addr::from(subnet as u32)))
-    }
-
-    pub fn host(prefix: &str, num: f64) -> Option<String> {
-        let (addr, len) = parse(prefix)?;
-        let size = if len == 0 {
-            u64::from(u32::MAX) + 1
-        } else {
-            1u64 << (32 - len)
-        };
-        if num.fract() != 0.0 || num.abs() >= size as f64 {
-            return None;
-        }
-        let network = u64::from(addr & mask(len));
-        let host = if num < 0.0 {
-            size - (-num) as u64
-        } else {
-            num as u64
-        };
-        Some(Ipv4Addr::from((network + host) as u32).to_string())
-    }
-
-    /// `cidrsubnets(prefix, newbits...)`: consecutive subnets, each aligned
-    /// to its own size, as Terraform allocates them.
-    pub fn subnets(prefix: &str, bits: &[f64]) -> Option<Vec<String>> {
-        let (addr, len) = parse(prefix)?;
-        let network = u64::from(addr & mask(len));
-        let end = network + (1u64 << (32 - len));
-        let mut next = network;
-        let mut out = Vec::new();
-        for b in bits {
-            if *b < 1.0 || b.fract() != 0.0 || f64::from(len) + b > 32.0 {
-                return None;
-            }
-            let new_len = len + *b as u32;
-            let size = 1u64 << (32 - new_len);
-            let start = next.div_ceil(size) * size;
-            if start + size > end {
-                return None;
-            }
-            out.push(format!("{}/{new_len}", Ipv4Addr::from(start as u32)));
-            next = start + size;
-        }
-        Some(out)
-    }
-
-    pub fn netmask(prefix: &str) -> Option<String> {
-        let (_, len) = parse(prefix)?;
-        Some(Ipv4Addr::from(mask(len)).to_string())
-    }
-}
-
-/// `range(end)`, `range(start, end)`, `range(start, end, step)`, at most
-/// 1,024 elements (Terraform's own cap).
-fn range(args: &[Value]) -> Value {
-    let numbers: Option<Vec<f64>> = args
-        .iter()
-        .map(|a| match a {
-            Value::Number(n) => Some(*n),
-            _ => None,
-        })
-        .collect();
-    let (start, end, step) = match numbers.as_deref() {
-        Some([end]) => (0.0, *end, 1.0),
-        Some([start, end]) => (*start, *end, if start <= end { 1.0 } else { -1.0 }),
-        Some([start, end, step]) => (*start, *end, *step),
-        _ => return Value::Unknown,
-    };
-    if step == 0.0 || !step.is_finite() || !start.is_finite() || !end.is_finite() {
-        return Value::Unknown;
-    }
-    let mut out = Vec::new();
-    let mut n = start;
-    while (step > 0.0 && n < end) || (step < 0.0 && n > end) {
-        if out.len() >= 1024 {
-            return Value::Unknown;
-        }
-        out.push(Node::new(Value::Number(n), None));
-        n += step;
-    }
-    Value::Array(out)
-}
-
-/// `formatlist(spec, …)`: `format` over the elements of the list arguments
-/// (all of one length; other arguments repeat).
-fn formatlist(pattern: &str, args: &[Value]) -> Value {
-    let lengths: Vec<usize> = args
-        .iter()
-        .filter_map(|a| match a {
-            Value::Array(items) => Some(items.len()),
-            _ => None,
-        })
-        .collect();
-    let Some(&n) = lengths.first() else {
-        return Value::Unknown;
-    };
-    if lengths.iter().any(|l| *l != n) {
-        return Value::Unknown;
-    }
-    let mut out = Vec::with_capacity(n);
-    for i in 0..n {
-        let row: Vec<Value> = args
-            .iter()
-            .map(|a| match a {
-                Value::Array(items) => items[i].value.clone(),
-                other => other.clone(),
-            })
+            .filter(|r| r.key.starts_with("azurerm_virtual_network.v/"))
+            .map(|r| r.names.clone())
             .collect();
-        match format(pattern, &row) {
-            Value::String(s) => out.push(Node::string(s, None)),
-            _ => return Value::Unknown,
-        }
+        assert_eq!(
+            names,
+            vec![
+                vec![Part::from("vnet"), Part::from("snet-pe")],
+                vec![Part::from("vnet"), Part::from("snet-app")],
+            ]
+        );
+        let subnet = resource(&loaded, "azurerm_subnet.s");
+        let delegation = subnet
+            .get_path("properties.delegations")
+            .and_then(|d| match &d.value {
+                Value::Array(items) => items.first().cloned(),
+                _ => None,
+            })
+            .expect("one delegation");
+        assert_eq!(
+            delegation.get("name").map(|n| &n.value),
+            Some(&Value::String("delegation-0".into()))
+        );
+        assert_eq!(
+            delegation
+                .get_path("properties.serviceName")
+                .map(|n| &n.value),
+            Some(&Value::String(
+                "Microsoft.DBforPostgreSQL/flexibleServers".into()
+            ))
+        );
     }
-    Value::Array(out)
-}
 
-/// `format("%s-%d", …)` with the plain verbs; anything fancier is unknown.
-fn format(pattern: &str, args: &[Value]) -> Value {
-    let mut out = String::new();
-    let mut args = args.iter();
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('%') => out.push('%'),
-            Some('s' | 'd' | 'v') => match args.next().and_then(text) {
-                Some(t) => out.push_str(&t),
-                None => return Value::Unknown,
-            },
-            _ => return Value::Unknown,
-        }
+    #[test]
+    fn azapi_resources_carry_their_type_parent_and_body() {
+        let loaded = load(
+            r#"
+variable "unknown" {}
+resource "azapi_resource" "zone" {
+  type      = "Microsoft.Network/privateDnsZones@2024-06-01"
+  name      = "privatelink.postgres.database.azure.com"
+  parent_id = "/subscriptions/s/resourceGroups/rg-dns"
+}
+resource "azapi_resource" "link" {
+  type      = "Microsoft.Network/privateDnsZones/virtualNetworkLinks@2024-06-01"
+  name      = "hub"
+  parent_id = azapi_resource.zone.id
+  body = jsonencode({ properties = { registrationEnabled = true } })
+}
+resource "azapi_resource" "opaque" {
+  type      = "Microsoft.Network/privateDnsZones/virtualNetworkLinks@2024-06-01"
+  name      = "spoke"
+  parent_id = var.unknown
+  body      = var.unknown
+}
+"#,
+        );
+        let zone = resource(&loaded, "azapi_resource.zone");
+        assert_eq!(zone.rtype, "Microsoft.Network/privateDnsZones");
+        assert_eq!(zone.api_version.as_deref(), Some("2024-06-01"));
+        assert_eq!(zone.resource_group, Part::from("rg-dns"));
+        let link = resource(&loaded, "azapi_resource.link");
+        assert_eq!(
+            link.names,
+            vec![
+                Part::from("privatelink.postgres.database.azure.com"),
+                Part::from("hub")
+            ]
+        );
+        assert_eq!(link.resource_group, Part::from("rg-dns"));
+        assert_eq!(
+            value(link, "properties.registrationEnabled"),
+            Some(&Value::Bool(true))
+        );
+        let opaque = resource(&loaded, "azapi_resource.opaque");
+        assert_eq!(opaque.names, vec![Part::Unknown, Part::from("spoke")]);
+        assert_eq!(value(opaque, "properties"), Some(&Value::Unknown));
     }
-    Value::String(out)
-}
-
-/// `replace` treats `/…/` as a regular expression, which plinth does not evaluate.
-fn is_regex(pattern: &str) -> bool {
-    pattern.len() > 1 && pattern.starts_with('/') && pattern.ends_with('/')
 }
