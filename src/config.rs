@@ -29,7 +29,7 @@
 //!   max_nesting: 256          # JSON/HCL brackets (at most 512)
 //!   max_expression_depth: 64  # nested calls in one expression (at most 256)
 //!   max_copies: 800           # ARM copy count, Terraform count/for_each instances
-//!   max_deployment_depth: 16  # nested deployments (Bicep modules), local Terraform modules
+//!   max_deployment_depth: 16  # nested deployments (Bicep modules), local Terraform modules (at most 256)
 //!   max_object_members: 10000 # members of one HCL object expression
 //!   max_value_bytes: 268435456 # values one unit may build in all (256 MiB)
 //!   max_instances: 20000      # copy/count/for_each instances of one unit in all
@@ -306,6 +306,13 @@ impl Config {
                 yaml.limits.max_expression_depth,
                 256,
             ),
+            // Local Terraform modules load inside each other: a chain of
+            // 3,000 fits a debug build's 64 MiB stack; real ones stay under 16.
+            (
+                "max_deployment_depth",
+                yaml.limits.max_deployment_depth,
+                256,
+            ),
             // Past this a debug build's evaluator nears its 64 MiB stack.
             (
                 "max_evaluation_depth",
@@ -527,7 +534,7 @@ pub const STARTER: &str = r#"# plinth configuration. plinth finds this file by w
 #   max_nesting: 256            # JSON and HCL brackets (at most 512)
 #   max_expression_depth: 64    # nested calls in one expression (at most 256)
 #   max_copies: 800             # ARM copy count (ARM's own cap), Terraform instances
-#   max_deployment_depth: 16    # nested deployments (Bicep modules), local Terraform modules
+#   max_deployment_depth: 16    # nested deployments (Bicep modules), local Terraform modules (at most 256)
 #   max_object_members: 10000   # members of one HCL object expression (tags = {...})
 #   max_value_bytes: 268435456  # values one unit may build in all (256 MiB)
 #   max_instances: 20000        # copy/count/for_each instances of one unit in all

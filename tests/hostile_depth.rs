@@ -359,17 +359,31 @@ fn depth_or_budget_hit(report: &Value, file: &str) {
     }
 }
 
+/// A `.plinth.yaml` in the checked tree may be the attacker's: the depth
+/// limits it sets have ceilings, measured against the units' stacks.
 #[test]
-fn the_evaluation_depth_has_a_ceiling_in_the_config() {
+fn depth_limits_have_a_ceiling_in_the_config() {
     let dir = tempfile::tempdir().expect("tempdir");
-    write(
-        dir.path(),
-        ".plinth.yaml",
-        "limits:\n  max_evaluation_depth: 1000000\n",
-    );
+    for (key, ceiling) in [
+        ("max_evaluation_depth", 4096),
+        ("max_deployment_depth", 256),
+    ] {
+        write(
+            dir.path(),
+            ".plinth.yaml",
+            &format!("limits:\n  {key}: 1000000\n"),
+        );
+        config_refused(
+            dir.path(),
+            &format!("limits.{key} is 1000000; it can be at most {ceiling}"),
+        );
+    }
+}
+
+fn config_refused(dir: &Path, expected: &str) {
     let output = Command::cargo_bin("plinth")
         .expect("the plinth binary")
-        .current_dir(dir.path())
+        .current_dir(dir)
         .args(["check", "."])
         .output()
         .expect("plinth runs");
@@ -379,10 +393,7 @@ fn the_evaluation_depth_has_a_ceiling_in_the_config() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert_eq!(output.status.code(), Some(2), "{text}");
-    assert!(
-        text.contains("limits.max_evaluation_depth is 1000000; it can be at most 4096"),
-        "{text}"
-    );
+    assert!(text.contains(expected), "{text}");
 }
 
 #[test]
