@@ -74,7 +74,7 @@ pub struct Scope<'t> {
     /// `namespace.name`: Bicep's `func` declarations compile to them.
     pub(super) functions: Rc<HashMap<String, &'t J>>,
     /// How many user-defined function calls are being evaluated.
-    pub(super) function_depth: usize,
+    function_depth: usize,
     /// The key prefix of this template's resources in the unit (empty at
     /// the root; `resources.db.properties.template.` in a nested deployment):
     /// what `plinthResourceId()` ties an id to.
