@@ -2,21 +2,31 @@
 //! values. Whatever the template alone does not determine — a parameter
 //! without a default, `reference()`, `utcNow()`, a function not implemented
 //! here — is `Unknown`, and unknown spreads: nothing is ever guessed.
+//!
+//! This file is the evaluator: a template's `Scope` (its parameters,
+//! variables, user-defined functions and nested deployments), the memo that
+//! evaluates each once and guards against cycles, copy loops, provenance,
+//! and the budgets every value counts against. Not here: the functions a
+//! call reaches, which are in `functions/` (one dispatch, one file per
+//! family), nor parsing (`expr.rs`).
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use crate::arm::expr::{self, Expr, Template};
+use crate::arm::functions;
 use crate::json::{J, JKind};
 use crate::limits::{Guard, VALUE_BYTES};
-use crate::model::{ArmId, Node, Object, Part, Value};
+use crate::model::{ArmId, Node, Object, Value};
 use crate::source::Span;
 
-/// `range()` and friends never build more than this many elements.
-const MAX_ELEMENTS: usize = 10_000;
+/// Equality ignoring spans (the Bicep lowering's tests compare with it).
+#[cfg(test)]
+pub(crate) use crate::arm::functions::same_json;
+
 /// Variables and parameters referring to each other never recurse deeper.
-const MAX_DEPTH: usize = 64;
+pub(super) const MAX_DEPTH: usize = 64;
 
 /// One active copy loop: its name, whether it is a resource loop (what a bare
 /// `copyIndex()` means), and the index when known.
@@ -50,26 +60,26 @@ pub struct Scope<'t> {
     cache: RefCell<HashMap<String, Value>>,
     busy: RefCell<HashSet<String>>,
     /// `lambdaVariables('x')` bindings of the lambdas being applied, innermost last.
-    lambdas: RefCell<Vec<(String, Value)>>,
+    pub(super) lambdas: RefCell<Vec<(String, Value)>>,
     /// This template's nested deployments with an inline template and inner
     /// scope (Bicep modules), with their symbolic names in languageVersion 2.0:
     /// what `reference(<deployment>).outputs` reads.
-    deployments: Vec<(Option<String>, &'t J)>,
+    pub(super) deployments: Vec<(Option<String>, &'t J)>,
     /// The other resources declared at the top of this template, for
     /// `reference()` of what the template itself sets.
-    declared: Vec<(Option<String>, &'t J)>,
+    pub(super) declared: Vec<(Option<String>, &'t J)>,
     /// How many `reference()`s into nested deployments led here.
-    reference_depth: usize,
+    pub(super) reference_depth: usize,
     /// User-defined functions (`functions[].members`), by lower-cased
     /// `namespace.name`: Bicep's `func` declarations compile to them.
-    functions: Rc<HashMap<String, &'t J>>,
+    pub(super) functions: Rc<HashMap<String, &'t J>>,
     /// How many user-defined function calls are being evaluated.
     function_depth: usize,
     /// The key prefix of this template's resources in the unit (empty at
     /// the root; `resources.db.properties.template.` in a nested deployment):
     /// what `plinthResourceId()` ties an id to.
     pub key_prefix: String,
-    guard: Guard,
+    pub(super) guard: Guard,
     /// The template string being evaluated: where a work budget hit points.
     at: Cell<Span>,
 }
@@ -131,7 +141,7 @@ impl<'t> Scope<'t> {
     /// Calls the user-defined function `definition` (a `members` entry):
     /// its body sees only its own parameters, bound to `args`, and the other
     /// user functions; an argument count that does not match is unknown.
-    fn user_function(&self, definition: &'t J, args: Vec<Value>) -> Value {
+    pub(super) fn user_function(&self, definition: &'t J, args: Vec<Value>) -> Value {
         if self.function_depth >= MAX_DEPTH {
             return Value::Unknown;
         }
@@ -259,7 +269,7 @@ impl<'t> Scope<'t> {
     }
 
     /// Evaluates `key` once, guarding against cycles and runaway depth.
-    fn memo(&self, key: String, compute: impl FnOnce() -> Value) -> Value {
+    pub(super) fn memo(&self, key: String, compute: impl FnOnce() -> Value) -> Value {
         if let Some(v) = self.cache.borrow().get(&key) {
             return v.clone();
         }
@@ -272,7 +282,7 @@ impl<'t> Scope<'t> {
         value
     }
 
-    fn parameter(&self, name: &str) -> Value {
+    pub(super) fn parameter(&self, name: &str) -> Value {
         let name = name.to_ascii_lowercase();
         if let Some(v) = self.supplied.get(&name) {
             return v.value.clone();
@@ -288,7 +298,7 @@ impl<'t> Scope<'t> {
         })
     }
 
-    fn variable(&self, name: &str) -> Value {
+    pub(super) fn variable(&self, name: &str) -> Value {
         let name = name.to_ascii_lowercase();
         if let Some(spec) = self.variable_copies.get(&name).copied() {
             // A variable copy loop: the array of its evaluated inputs.
@@ -471,7 +481,7 @@ impl<'t> Scope<'t> {
     /// is checked, so that values cannot grow deeper one call at a time
     /// (`v2` wrapping `v1`, a `reduce` wrapping its accumulator) until
     /// dropping or reading them overflows the stack.
-    fn shallow(&self, value: Value) -> Value {
+    pub(super) fn shallow(&self, value: Value) -> Value {
         if value.nested_deeper(self.guard.limits.max_evaluation_depth) {
             self.guard.refuse_depth();
             Value::Unknown
@@ -504,7 +514,7 @@ impl<'t> Scope<'t> {
                     _ => Value::Unknown,
                 }
             }
-            Expr::Call(name, args) => self.call(name, args, copies),
+            Expr::Call(name, args) => functions::call(self, name, args, copies),
         }
     }
 
@@ -577,269 +587,6 @@ impl<'t> Scope<'t> {
             };
         }
         self.cache.borrow().get(&key).map(pick)
-    }
-
-    fn call(&self, name: &str, args: &[Expr], copies: &[Copy]) -> Value {
-        // Lazily evaluated: only the branch taken may be evaluated.
-        match name {
-            "if" => {
-                return match args {
-                    [c, a, b] => match self.eval(c, copies) {
-                        Value::Bool(true) => self.eval(a, copies),
-                        Value::Bool(false) => self.eval(b, copies),
-                        _ => {
-                            let (a, b) = (self.eval(a, copies), self.eval(b, copies));
-                            if a == b && !a.contains_unknown() {
-                                a
-                            } else {
-                                Value::Unknown
-                            }
-                        }
-                    },
-                    _ => Value::Unknown,
-                };
-            }
-            "parameters" | "variables" => {
-                return match args.first().map(|a| self.eval(a, copies)) {
-                    Some(Value::String(n)) if name == "parameters" => self.parameter(&n),
-                    Some(Value::String(n)) => self.variable(&n),
-                    _ => Value::Unknown,
-                };
-            }
-            "copyindex" => {
-                return copy_index(args.iter().map(|a| self.eval(a, copies)).collect(), copies);
-            }
-            "lambdavariables" => {
-                let name = args.first().map(|a| self.eval(a, copies));
-                let bindings = self.lambdas.borrow();
-                return match name {
-                    Some(Value::String(n)) => bindings
-                        .iter()
-                        .rev()
-                        .find(|(b, _)| b.eq_ignore_ascii_case(&n))
-                        .map_or(Value::Unknown, |(_, v)| v.clone()),
-                    _ => Value::Unknown,
-                };
-            }
-            // A Bicep loop over `range(start, count)` becomes a copy of
-            // `length(range(…))`: its count is known without building the
-            // range, so a count past `max_copies` is a located hit rather
-            // than a range too large to build, silently unknown.
-            "length" => {
-                if let [Expr::Call(inner, range_args)] = args
-                    && inner == "range"
-                    && let [_, count] = range_args.as_slice()
-                    && let Value::Number(n) = self.eval(count, copies)
-                    && n >= 0.0
-                    && n.fract() == 0.0
-                {
-                    return Value::Number(n);
-                }
-            }
-            "filter" | "map" | "sort" | "reduce" | "toobject" | "mapvalues" | "groupby" => {
-                return self.higher_order(name, args, copies);
-            }
-            // A nested deployment's outputs; any other reference is unknown.
-            // `plinthResourceId(key, id)`: the Bicep front-end's `r.id`, the
-            // id tied to the declaration with that key here, so that the
-            // reference links to it even when its name is unknown.
-            "plinthresourceid" => {
-                let [key, id] = args else {
-                    return Value::Unknown;
-                };
-                return match (self.eval(key, copies), self.eval(id, copies)) {
-                    (Value::String(key), Value::Id(mut id)) => {
-                        id.local = Some(format!("{}{key}", self.key_prefix));
-                        Value::Id(id)
-                    }
-                    (_, id) => id,
-                };
-            }
-            "reference" => {
-                let Some(arg) = args.first() else {
-                    return Value::Unknown;
-                };
-                if let Some(deployment) = self.deployment_named(arg) {
-                    return self.deployment_outputs(deployment, None);
-                }
-                let full = matches!(
-                    args.get(2).map(|a| self.eval(a, copies)),
-                    Some(Value::String(f)) if f.eq_ignore_ascii_case("full")
-                );
-                if let Some(resource) = self.declared_resource(arg, copies) {
-                    return self.declared_state(resource, full);
-                }
-                // One instance of a deployment copy loop (a Bicep module loop):
-                // `format('name[{0}]', i)` in languageVersion 2.0, or the id of
-                // the instance's evaluated name.
-                return match self.eval(arg, copies) {
-                    Value::String(indexed) => self.copied_deployment(&indexed),
-                    Value::Id(id) => self.copied_deployment_with_id(&id),
-                    _ => Value::Unknown,
-                };
-            }
-            _ => {}
-        }
-        let values: Vec<Value> = args.iter().map(|a| self.eval(a, copies)).collect();
-        if name.contains('.') {
-            return match self.functions.get(name) {
-                Some(definition) => self.user_function(definition, values),
-                None => Value::Unknown,
-            };
-        }
-        function(name, values)
-    }
-}
-
-impl Scope<'_> {
-    /// Applies `lambda('a', 'b', body)` to `values` (one per parameter; extra
-    /// values, such as an index the lambda does not name, are ignored).
-    fn apply(&self, lambda: &Expr, values: &[Value], copies: &[Copy]) -> Value {
-        let Expr::Call(name, parts) = lambda else {
-            return Value::Unknown;
-        };
-        let Some((body, params)) = parts.split_last() else {
-            return Value::Unknown;
-        };
-        if name != "lambda" || params.len() > values.len() {
-            return Value::Unknown;
-        }
-        let mut names = Vec::with_capacity(params.len());
-        for p in params {
-            match p {
-                Expr::String(n) => names.push(n.clone()),
-                _ => return Value::Unknown,
-            }
-        }
-        let depth = names.len();
-        {
-            let mut bindings = self.lambdas.borrow_mut();
-            if bindings.len() > MAX_DEPTH {
-                return Value::Unknown;
-            }
-            bindings.extend(names.into_iter().zip(values.iter().cloned()));
-        }
-        let result = self.shallow(self.eval(body, copies));
-        let mut bindings = self.lambdas.borrow_mut();
-        let keep = bindings.len().saturating_sub(depth);
-        bindings.truncate(keep);
-        result
-    }
-
-    /// `filter`, `map`, `sort`, `reduce`, `toObject`, `mapValues`, `groupBy`:
-    /// known only when the collection and every application are.
-    fn higher_order(&self, name: &str, args: &[Expr], copies: &[Copy]) -> Value {
-        use Value as V;
-        let Some(collection) = args.first().map(|a| self.eval(a, copies)) else {
-            return V::Unknown;
-        };
-        let items: Vec<Node> = match (&collection, name) {
-            (V::Object(o), "mapvalues") => {
-                let Some(lambda) = args.get(1) else {
-                    return V::Unknown;
-                };
-                let mut out = Object::new();
-                for (k, v) in o.iter() {
-                    let mapped = self.apply(lambda, std::slice::from_ref(&v.value), copies);
-                    if mapped.contains_unknown() {
-                        return V::Unknown;
-                    }
-                    out.insert(k, node(mapped));
-                }
-                return V::Object(out);
-            }
-            (V::Array(items), _) if items.len() <= MAX_ELEMENTS => items.clone(),
-            _ => return V::Unknown,
-        };
-        let index = |i: usize| V::Number(i as f64);
-        match (name, args) {
-            ("filter", [_, lambda]) => {
-                let mut out = Vec::new();
-                for (i, item) in items.into_iter().enumerate() {
-                    match self.apply(lambda, &[item.value.clone(), index(i)], copies) {
-                        V::Bool(true) => out.push(item),
-                        V::Bool(false) => {}
-                        _ => return V::Unknown,
-                    }
-                }
-                V::Array(out)
-            }
-            ("map", [_, lambda]) => {
-                let mut out = Vec::with_capacity(items.len());
-                for (i, item) in items.into_iter().enumerate() {
-                    out.push(node(self.apply(lambda, &[item.value, index(i)], copies)));
-                }
-                V::Array(out)
-            }
-            ("reduce", [_, initial, lambda]) => {
-                let mut acc = self.eval(initial, copies);
-                for (i, item) in items.into_iter().enumerate() {
-                    acc = self.apply(lambda, &[acc, item.value, index(i)], copies);
-                    if matches!(acc, V::Unknown) {
-                        return V::Unknown;
-                    }
-                }
-                acc
-            }
-            ("sort", [_, lambda]) => {
-                // An insertion sort with the lambda as "a comes before b";
-                // any unknown comparison makes the order unknown.
-                let mut out: Vec<Node> = Vec::with_capacity(items.len());
-                for item in items {
-                    let mut at = out.len();
-                    for (j, placed) in out.iter().enumerate() {
-                        match self.apply(
-                            lambda,
-                            &[item.value.clone(), placed.value.clone()],
-                            copies,
-                        ) {
-                            V::Bool(true) => {
-                                at = j;
-                                break;
-                            }
-                            V::Bool(false) => {}
-                            _ => return V::Unknown,
-                        }
-                    }
-                    out.insert(at, item);
-                }
-                V::Array(out)
-            }
-            ("toobject", [_, key, rest @ ..]) if rest.len() <= 1 => {
-                let mut out = Object::new();
-                for item in items {
-                    let V::String(k) = self.apply(key, std::slice::from_ref(&item.value), copies)
-                    else {
-                        return V::Unknown;
-                    };
-                    let value = match rest.first() {
-                        Some(lambda) => node(self.apply(lambda, &[item.value], copies)),
-                        None => item,
-                    };
-                    out.insert(k, value);
-                }
-                V::Object(out)
-            }
-            ("groupby", [_, key]) => {
-                let mut groups: Vec<(String, Vec<Node>)> = Vec::new();
-                for item in items {
-                    let V::String(k) = self.apply(key, std::slice::from_ref(&item.value), copies)
-                    else {
-                        return V::Unknown;
-                    };
-                    match groups.iter_mut().find(|(g, _)| *g == k) {
-                        Some((_, members)) => members.push(item),
-                        None => groups.push((k, vec![item])),
-                    }
-                }
-                let mut out = Object::new();
-                for (k, members) in groups {
-                    out.insert(k, node(V::Array(members)));
-                }
-                V::Object(out)
-            }
-            _ => V::Unknown,
-        }
     }
 }
 
@@ -936,46 +683,7 @@ fn nested_deployments(template: &J) -> Vec<(Option<String>, &J)> {
         .collect()
 }
 
-impl<'t> Scope<'t> {
-    /// The nested deployment `reference(arg)` names: a symbolic name
-    /// (languageVersion 2.0), or `resourceId('Microsoft.Resources/deployments',
-    /// NAME)` where NAME is written exactly as the deployment's own name (the
-    /// same literal or the same expression, as Bicep compiles a module
-    /// reference): no evaluation, so an unknown name still matches itself.
-    fn deployment_named(&self, arg: &Expr) -> Option<&'t J> {
-        let found = match arg {
-            Expr::String(symbolic) => self
-                .deployments
-                .iter()
-                .find(|(s, _)| {
-                    s.as_deref()
-                        .is_some_and(|s| s.eq_ignore_ascii_case(symbolic))
-                })
-                .map(|(_, r)| *r),
-            Expr::Call(f, call_args) if f == "resourceid" => match call_args.as_slice() {
-                [Expr::String(t), name]
-                    if t.eq_ignore_ascii_case("Microsoft.Resources/deployments") =>
-                {
-                    self.deployments.iter().map(|(_, r)| *r).find(|r| {
-                        match r.get("name").and_then(J::as_str).map(expr::classify) {
-                            Some(Template::Literal(l)) => {
-                                matches!(name, Expr::String(n) if n.eq_ignore_ascii_case(l))
-                            }
-                            Some(Template::Expression(e)) => {
-                                expr::parse(e).is_some_and(|parsed| parsed == *name)
-                            }
-                            None => false,
-                        }
-                    })
-                }
-                _ => None,
-            },
-            _ => None,
-        };
-        // A copy loop's instances are named with an index: see copied_deployment.
-        found.filter(|d| d.get("copy").is_none())
-    }
-
+impl Scope<'_> {
     /// The parameter values a nested deployment's `properties.parameters`
     /// give its template, evaluated in this (the calling) scope.
     pub fn supplied_parameters(&self, properties: &J, copies: &[Copy]) -> HashMap<String, Node> {
@@ -994,218 +702,6 @@ impl<'t> Scope<'t> {
                 (m.key.clone(), value)
             })
             .collect()
-    }
-
-    /// The resource declared here that `reference(arg)` names: by symbolic
-    /// name (languageVersion 2.0), or by an id whose type and name are known
-    /// and match one declaration's. Copy loops and `existing` resources are
-    /// left out: what Azure holds for them is not in the template.
-    fn declared_resource(&self, arg: &Expr, copies: &[Copy]) -> Option<&'t J> {
-        let plain = |r: &&'t J| {
-            r.get("copy").is_none()
-                && !matches!(r.get("existing").map(|e| &e.kind), Some(JKind::Bool(true)))
-        };
-        if let Expr::String(symbolic) = arg
-            && let Some((_, r)) = self.declared.iter().find(|(s, _)| {
-                s.as_deref()
-                    .is_some_and(|s| s.eq_ignore_ascii_case(symbolic))
-            })
-        {
-            return Some(*r).filter(plain);
-        }
-        // By id, or (classic templates) by the bare name of a resource here.
-        let (rtype, wanted) = match self.eval(arg, copies) {
-            Value::Id(id) => {
-                let names: Option<Vec<&str>> = id.names.iter().map(Part::known).collect();
-                (Some(id.rtype.clone()), names?.join("/"))
-            }
-            Value::String(name) if !name.starts_with('/') => (None, name),
-            _ => return None,
-        };
-        let mut found = self.declared.iter().map(|(_, r)| *r).filter(|r| {
-            let type_matches = rtype.as_ref().is_none_or(|wanted_type| {
-                r.get("type")
-                    .and_then(J::as_str)
-                    .is_some_and(|t| t.eq_ignore_ascii_case(wanted_type))
-            });
-            type_matches
-                && matches!(
-                    r.get("name").map(|n| self.declared_name(n)),
-                    Some(Value::String(n)) if n.eq_ignore_ascii_case(&wanted)
-                )
-        });
-        let first = found.next()?;
-        // Two declarations of one id: which one Azure keeps is not guessed.
-        match found.next() {
-            Some(_) => None,
-            None => Some(first).filter(plain),
-        }
-    }
-
-    /// A declaration's evaluated name, once, and unknown when evaluating it
-    /// leads back to itself (a name that reads a `reference()`).
-    fn declared_name(&self, name: &J) -> Value {
-        self.memo(format!("name:{}", name.span.start), || {
-            self.node(name, name.span, &[]).value
-        })
-    }
-
-    /// What `reference()` returns for a resource declared here: its
-    /// `properties` as the template sets them (or, with `'Full'`, the whole
-    /// declaration). What Azure fills in at deployment is absent, so unknown.
-    /// A resource that may not be deployed is unknown altogether.
-    fn declared_state(&self, resource: &'t J, full: bool) -> Value {
-        let deployed = match resource.get("condition") {
-            None => true,
-            Some(c) => self.node(c, c.span, &[]).value == Value::Bool(true),
-        };
-        if !deployed {
-            return Value::Unknown;
-        }
-        let key = format!("declared:{}:{full}", resource.span.start);
-        self.memo(key, || {
-            if full {
-                self.node(resource, resource.span, &[]).value
-            } else {
-                resource
-                    .get("properties")
-                    .map_or(Value::Unknown, |p| self.node(p, p.span, &[]).value)
-            }
-        })
-    }
-
-    /// `reference('NAME[i]')`: instance `i` of the copied deployment with
-    /// symbolic name NAME.
-    fn copied_deployment(&self, indexed: &str) -> Value {
-        let Some((name, index)) = indexed
-            .strip_suffix(']')
-            .and_then(|s| s.split_once('['))
-            .and_then(|(n, i)| Some((n, i.parse::<i64>().ok()?)))
-        else {
-            return Value::Unknown;
-        };
-        let found = self.deployments.iter().find(|(symbolic, r)| {
-            r.get("copy").is_some()
-                && symbolic
-                    .as_deref()
-                    .is_some_and(|s| s.eq_ignore_ascii_case(name))
-        });
-        match found {
-            Some((_, deployment)) => self.instance_outputs(deployment, index),
-            None => Value::Unknown,
-        }
-    }
-
-    /// `reference(resourceId('Microsoft.Resources/deployments', NAME))` where
-    /// NAME is the evaluated name of one instance of a copied deployment.
-    fn copied_deployment_with_id(&self, id: &ArmId) -> Value {
-        if !id
-            .rtype
-            .eq_ignore_ascii_case("Microsoft.Resources/deployments")
-        {
-            return Value::Unknown;
-        }
-        let Some(Part::Known(wanted)) = id.names.first() else {
-            return Value::Unknown;
-        };
-        for (_, deployment) in self
-            .deployments
-            .iter()
-            .filter(|(_, r)| r.get("copy").is_some())
-        {
-            let Some(copy) = deployment.get("copy") else {
-                continue;
-            };
-            let Value::Number(count) = copy
-                .get("count")
-                .map_or(Value::Unknown, |c| self.node(c, c.span, &[]).value)
-            else {
-                continue;
-            };
-            if count.fract() != 0.0 || count < 0.0 || count > self.guard.limits.max_copies as f64 {
-                continue;
-            }
-            for index in 0..count as i64 {
-                let copies = instance_copies(deployment, index);
-                let name = deployment.get("name").map_or(Value::Unknown, |n| {
-                    // Memoised and cycle-guarded: a name may itself read
-                    // a reference().
-                    self.memo(format!("name:{}:{index}", n.span.start), || {
-                        self.node(n, n.span, &copies).value
-                    })
-                });
-                if matches!(&name, Value::String(n) if n.eq_ignore_ascii_case(wanted)) {
-                    return self.instance_outputs(deployment, index);
-                }
-            }
-        }
-        Value::Unknown
-    }
-
-    /// The outputs of instance `index` of a copied deployment.
-    fn instance_outputs(&self, deployment: &'t J, index: i64) -> Value {
-        let count = deployment
-            .get("copy")
-            .and_then(|c| c.get("count"))
-            .map_or(Value::Unknown, |c| self.node(c, c.span, &[]).value);
-        match count {
-            Value::Number(n) if index >= 0 && (index as f64) < n => {
-                self.deployment_outputs(deployment, Some(index))
-            }
-            _ => Value::Unknown,
-        }
-    }
-
-    /// `{ outputs: { NAME: { value } } }` of a nested deployment (instance
-    /// `index` of its copy loop, if it has one), its template evaluated with
-    /// the parameters this scope gives it.
-    fn deployment_outputs(&self, deployment: &'t J, index: Option<i64>) -> Value {
-        if self.reference_depth >= self.guard.limits.max_deployment_depth {
-            return Value::Unknown;
-        }
-        let key = format!("reference:{}:{index:?}", deployment.span.start);
-        self.memo(key, || {
-            let Some(properties) = deployment.get("properties") else {
-                return Value::Unknown;
-            };
-            let Some(template) = properties.get("template") else {
-                return Value::Unknown;
-            };
-            let copies = index.map_or_else(Vec::new, |i| instance_copies(deployment, i));
-            let supplied = self.supplied_parameters(properties, &copies);
-            let mut inner = self.nested(template, supplied);
-            inner.reference_depth = self.reference_depth + 1;
-            // The keys the deployment's resources have in the unit, so that
-            // an output id ties to the module's declaration, not to one of
-            // the same symbolic name here. Without a symbolic name the keys
-            // are not known: ids then link by name only.
-            let symbolic = self
-                .deployments
-                .iter()
-                .find(|(_, d)| std::ptr::eq(*d, deployment))
-                .and_then(|(s, _)| s.as_deref());
-            inner.key_prefix = match symbolic {
-                Some(s) => format!(
-                    "{}resources.{s}{}.properties.template.",
-                    self.key_prefix,
-                    index.map(|i| format!("[{i}]")).unwrap_or_default()
-                ),
-                None => "\u{0}".to_string(),
-            };
-            let mut outputs = Object::new();
-            for m in template.get("outputs").map(J::members).unwrap_or_default() {
-                let value = m
-                    .value
-                    .get("value")
-                    .map_or(Value::Unknown, |v| inner.node(v, v.span, &[]).value);
-                let mut output = Object::new();
-                output.insert("value", node(value));
-                outputs.insert(m.key.clone(), node(Value::Object(output)));
-            }
-            let mut result = Object::new();
-            result.insert("outputs", node(Value::Object(outputs)));
-            Value::Object(result)
-        })
     }
 }
 
@@ -1226,41 +722,6 @@ fn user_functions(template: &J) -> HashMap<String, &J> {
     out
 }
 
-/// The copy context of instance `index` of a resource copy loop.
-fn instance_copies(resource: &J, index: i64) -> Vec<Copy> {
-    let name = resource
-        .get("copy")
-        .and_then(|c| c.get("name"))
-        .and_then(J::as_str)
-        .unwrap_or("");
-    vec![Copy {
-        name: name.to_string(),
-        resource: true,
-        index: Some(index),
-    }]
-}
-
-fn copy_index(args: Vec<Value>, copies: &[Copy]) -> Value {
-    let (loop_name, offset) = match args.as_slice() {
-        [] => (None, 0.0),
-        [Value::Number(o)] => (None, *o),
-        [Value::String(n)] => (Some(n.clone()), 0.0),
-        [Value::String(n), Value::Number(o)] => (Some(n.clone()), *o),
-        _ => return Value::Unknown,
-    };
-    let current = match loop_name {
-        Some(n) => copies
-            .iter()
-            .rev()
-            .find(|c| c.name.eq_ignore_ascii_case(&n)),
-        None => copies.iter().rev().find(|c| c.resource),
-    };
-    match current.and_then(|c| c.index) {
-        Some(i) => Value::Number(i as f64 + offset),
-        None => Value::Unknown,
-    }
-}
-
 fn member(target: &Value, name: &str) -> Value {
     match target {
         Value::Object(o) => o.get(name).map_or(Value::Unknown, |n| n.value.clone()),
@@ -1268,721 +729,40 @@ fn member(target: &Value, name: &str) -> Value {
     }
 }
 
-/// `environment()` in the public cloud (Microsoft Learn, "Deployment
-/// functions for ARM templates"). Only what templates use to build host and
-/// zone names is given; the rest is unknown.
-fn public_cloud() -> Value {
-    let strings = |pairs: &[(&str, &str)]| {
-        let mut o = Object::new();
-        for (k, v) in pairs {
-            o.insert(*k, node(Value::String((*v).to_string())));
-        }
-        o
-    };
-    let mut env = strings(&[
-        ("name", "AzureCloud"),
-        ("portal", "https://portal.azure.com"),
-        ("resourceManager", "https://management.azure.com/"),
-        ("gallery", "https://gallery.azure.com/"),
-        ("graph", "https://graph.windows.net/"),
-        ("graphAudience", "https://graph.windows.net/"),
-        ("batch", "https://batch.core.windows.net/"),
-        ("sqlManagement", "https://management.core.windows.net:8443/"),
-    ]);
-    env.insert(
-        "suffixes",
-        node(Value::Object(strings(&[
-            ("acrLoginServer", ".azurecr.io"),
-            (
-                "azureDatalakeAnalyticsCatalogAndJob",
-                "azuredatalakeanalytics.net",
-            ),
-            ("azureDatalakeStoreFileSystem", "azuredatalakestore.net"),
-            ("azureFrontDoorEndpointSuffix", "azurefd.net"),
-            ("keyvaultDns", ".vault.azure.net"),
-            ("sqlServerHostname", ".database.windows.net"),
-            ("storage", "core.windows.net"),
-        ]))),
-    );
-    env.insert(
-        "authentication",
-        node(Value::Object(strings(&[
-            ("loginEndpoint", "https://login.microsoftonline.com/"),
-            ("tenant", "common"),
-            ("identityProvider", "AAD"),
-        ]))),
-    );
-    Value::Object(env)
-}
-
-/// `uriComponent`: percent-encodes all but RFC 3986's unreserved characters.
-fn escape_data(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for byte in s.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-/// `uriComponentToString`: undoes percent-encoding (None if malformed).
-fn unescape_data(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// `uri(base, relative)` as .NET combines them: an absolute `relative` wins,
-/// `/x` replaces the path, anything else replaces the last path segment.
-fn combine_uri(base: &str, relative: &str) -> String {
-    if relative.contains("://") {
-        return relative.to_string();
-    }
-    let authority_end = base
-        .find("://")
-        .map(|i| i + 3)
-        .and_then(|start| base[start..].find('/').map(|j| start + j));
-    match authority_end {
-        None => format!("{base}/{}", relative.trim_start_matches('/')),
-        Some(path_start) if relative.starts_with('/') => {
-            format!("{}{relative}", &base[..path_start])
-        }
-        Some(_) => {
-            let cut = base.rfind('/').map_or(base.len(), |i| i + 1);
-            format!("{}{relative}", &base[..cut])
-        }
-    }
-}
-
-fn unknown_object(keys: &[&str]) -> Value {
-    let mut object = Object::new();
-    for key in keys {
-        object.insert(*key, Node::unknown(None));
-    }
-    Value::Object(object)
-}
-
-fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => Some(format!("{}", *n as i64)),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(true) => Some("True".into()),
-        Value::Bool(false) => Some("False".into()),
-        Value::Id(id) if fully_known(id) => Some(id.to_string()),
-        _ => None,
-    }
-}
-
-fn fully_known(id: &ArmId) -> bool {
-    id.subscription.known().is_some()
-        && id.resource_group.known().is_some()
-        && id.names.iter().all(|n| n.known().is_some())
-}
-
-/// Joins string pieces. An id followed by `/type/name` pairs stays an id (of
-/// the child), so `concat(resourceId(...vnet), '/subnets/pe')` still links.
-fn join(parts: Vec<Value>) -> Value {
-    if parts.iter().any(Value::contains_unknown) {
-        return Value::Unknown;
-    }
-    if let Some(Value::Id(id)) = parts.first()
-        && !fully_known(id)
-    {
-        let mut suffix = String::new();
-        for p in &parts[1..] {
-            match text(p) {
-                Some(t) => suffix.push_str(&t),
-                None => return Value::Unknown,
-            }
-        }
-        return id.with_suffix(&suffix).map_or(Value::Unknown, Value::Id);
-    }
-    let mut out = String::new();
-    for p in &parts {
-        match text(p) {
-            Some(t) => out.push_str(&t),
-            None => return Value::Unknown,
-        }
-    }
-    Value::String(out)
-}
-
-/// `format('{0}-{1}', a, b)`; format specifiers (`{0:N2}`) are not evaluated.
-fn format(args: Vec<Value>) -> Value {
-    let Some(Value::String(pattern)) = args.first() else {
-        return Value::Unknown;
-    };
-    let mut parts = Vec::new();
-    let mut literal = String::new();
-    let mut chars = pattern.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '{' if chars.peek() == Some(&'{') => {
-                chars.next();
-                literal.push('{');
-            }
-            '}' if chars.peek() == Some(&'}') => {
-                chars.next();
-                literal.push('}');
-            }
-            '{' => {
-                let mut hole = String::new();
-                for c in chars.by_ref() {
-                    if c == '}' {
-                        break;
-                    }
-                    hole.push(c);
-                }
-                let Ok(index) = hole.trim().parse::<usize>() else {
-                    return Value::Unknown;
-                };
-                let Some(arg) = args.get(index + 1) else {
-                    return Value::Unknown;
-                };
-                parts.push(Value::String(std::mem::take(&mut literal)));
-                parts.push(arg.clone());
-            }
-            c => literal.push(c),
-        }
-    }
-    parts.push(Value::String(literal));
-    // Drop empty literal pieces so an id in front stays in front.
-    parts.retain(|p| !matches!(p, Value::String(s) if s.is_empty()));
-    if parts.is_empty() {
-        return Value::String(String::new());
-    }
-    join(parts)
-}
-
-/// `resourceId([subscriptionId], [resourceGroupName], type, name1, name2…)`
-/// and its siblings; `scoped` is how many leading scope arguments are allowed.
-fn resource_id(args: Vec<Value>, scoped: usize, allows_group: bool) -> Value {
-    let type_at = args
-        .iter()
-        .position(|a| matches!(a, Value::String(s) if s.contains('/')));
-    let Some(type_at) = type_at.filter(|t| *t <= scoped) else {
-        return Value::Unknown;
-    };
-    let Some(rtype) = args[type_at].as_str().map(str::to_string) else {
-        return Value::Unknown;
-    };
-    let part = |v: &Value| match v {
-        Value::String(s) => Part::Known(s.clone()),
-        _ => Part::Unknown,
-    };
-    let (subscription, resource_group) = match (&args[..type_at], allows_group) {
-        ([], _) => (Part::Unknown, Part::Unknown),
-        ([g], true) => (Part::Unknown, part(g)),
-        ([s], false) => (part(s), Part::Unknown),
-        ([s, g], true) => (part(s), part(g)),
-        _ => return Value::Unknown,
-    };
-    let mut names = Vec::new();
-    for v in &args[type_at + 1..] {
-        match v {
-            Value::String(s) => names.extend(s.split('/').map(|n| Part::Known(n.to_string()))),
-            _ => names.push(Part::Unknown),
-        }
-    }
-    if names.len() + 1 != rtype.split('/').count() {
-        return Value::Unknown;
-    }
-    Value::Id(ArmId {
-        subscription,
-        resource_group,
-        rtype,
-        names,
-        local: None,
-    })
-}
-
-fn number(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => Some(*n),
-        _ => None,
-    }
-}
-
-/// ARM's `equals`: deep equality. Strings that differ only in case are not
-/// decided, since ARM's comparison rules differ between functions.
-fn equals(a: &Value, b: &Value) -> Value {
-    if a.contains_unknown() || b.contains_unknown() {
-        return Value::Unknown;
-    }
-    match (a, b) {
-        (Value::String(x), Value::String(y)) if x != y && x.eq_ignore_ascii_case(y) => {
-            Value::Unknown
-        }
-        (Value::Id(_), _) | (_, Value::Id(_)) => Value::Unknown,
-        _ => Value::Bool(a == b || same_json(a, b)),
-    }
-}
-
-/// Equality ignoring spans.
-pub(crate) fn same_json(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_json(&p.value, &q.value))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(&v.value, &w.value)))
-        }
-        _ => a == b,
-    }
-}
-
-fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.partial_cmp(y),
-        (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
-        _ => None,
-    }
-}
-
-fn node(value: Value) -> Node {
-    Node::new(value, None)
-}
-
-fn truth(v: &Value) -> Option<bool> {
-    match v {
-        Value::Bool(b) => Some(*b),
-        _ => None,
-    }
-}
-
-/// Every function whose arguments are already evaluated.
-fn function(name: &str, args: Vec<Value>) -> Value {
-    use Value as V;
-    match (name, args.as_slice()) {
-        ("true", []) => V::Bool(true),
-        ("false", []) => V::Bool(false),
-        ("null", []) => V::Null,
-        ("concat", _) if !args.is_empty() && args.iter().all(|a| matches!(a, V::Array(_))) => {
-            V::Array(
-                args.into_iter()
-                    .flat_map(|a| match a {
-                        V::Array(items) => items,
-                        _ => Vec::new(),
-                    })
-                    .collect(),
-            )
-        }
-        ("concat", _) => join(args),
-        ("format", _) => format(args),
-        ("tolower", [V::String(s)]) => V::String(s.to_lowercase()),
-        ("toupper", [V::String(s)]) => V::String(s.to_uppercase()),
-        // Ids compare case-insensitively anyway.
-        ("tolower" | "toupper", [V::Id(id)]) => V::Id(id.clone()),
-        ("trim", [V::String(s)]) => V::String(s.trim().to_string()),
-        ("replace", [V::String(s), V::String(old), V::String(new)]) if !old.is_empty() => {
-            V::String(s.replace(old.as_str(), new))
-        }
-        ("split", [V::String(s), V::String(d)]) if !d.is_empty() => V::Array(
-            s.split(d.as_str())
-                .map(|p| node(V::String(p.into())))
-                .collect(),
-        ),
-        ("substring", [V::String(s), V::Number(start), rest @ ..]) => {
-            let chars: Vec<char> = s.chars().collect();
-            let start = *start as usize;
-            let len = match rest {
-                [] => chars.len().saturating_sub(start),
-                [V::Number(l)] => *l as usize,
-                _ => return V::Unknown,
-            };
-            match chars.get(start..start.saturating_add(len)) {
-                Some(slice) => V::String(slice.iter().collect()),
-                None => V::Unknown,
-            }
-        }
-        ("startswith", [V::String(s), V::String(p)]) => {
-            V::Bool(s.to_lowercase().starts_with(&p.to_lowercase()))
-        }
-        ("endswith", [V::String(s), V::String(p)]) => {
-            V::Bool(s.to_lowercase().ends_with(&p.to_lowercase()))
-        }
-        ("indexof", [V::String(s), V::String(p)]) => {
-            let (s, p) = (s.to_lowercase(), p.to_lowercase());
-            V::Number(s.find(&p).map_or(-1.0, |i| s[..i].chars().count() as f64))
-        }
-        ("lastindexof", [V::String(s), V::String(p)]) => {
-            let (s, p) = (s.to_lowercase(), p.to_lowercase());
-            V::Number(s.rfind(&p).map_or(-1.0, |i| s[..i].chars().count() as f64))
-        }
-        ("contains", [V::String(s), V::String(p)]) => V::Bool(s.contains(p.as_str())),
-        ("contains", [V::Object(o), V::String(k)]) => V::Bool(o.get(k).is_some()),
-        ("contains", [V::Array(items), x])
-            if !x.contains_unknown() && !items.iter().any(|i| i.value.contains_unknown()) =>
-        {
-            V::Bool(items.iter().any(|i| same_json(&i.value, x)))
-        }
-        ("padleft", [v, V::Number(width), rest @ ..]) => {
-            let Some(s) = text(v) else { return V::Unknown };
-            let pad = match rest {
-                [] => ' ',
-                [V::String(c)] if c.chars().count() == 1 => c.chars().next().unwrap_or(' '),
-                _ => return V::Unknown,
-            };
-            let missing = (*width as usize)
-                .saturating_sub(s.chars().count())
-                .min(MAX_ELEMENTS);
-            V::String(std::iter::repeat_n(pad, missing).collect::<String>() + &s)
-        }
-        ("string", [v]) => text(v).map_or(V::Unknown, V::String),
-        ("empty", [v]) => match v {
-            V::Null => V::Bool(true),
-            V::String(s) => V::Bool(s.is_empty()),
-            V::Array(a) => V::Bool(a.is_empty()),
-            V::Object(o) => V::Bool(o.is_empty()),
-            _ => V::Unknown,
-        },
-        ("length", [v]) => match v {
-            V::String(s) => V::Number(s.chars().count() as f64),
-            V::Array(a) => V::Number(a.len() as f64),
-            V::Object(o) => V::Number(o.len() as f64),
-            _ => V::Unknown,
-        },
-        ("first", [V::String(s)]) => V::String(s.chars().take(1).collect()),
-        ("last", [V::String(s)]) => {
-            V::String(s.chars().last().map(String::from).unwrap_or_default())
-        }
-        ("first", [V::Array(a)]) => a.first().map_or(V::Null, |n| n.value.clone()),
-        ("last", [V::Array(a)]) => a.last().map_or(V::Null, |n| n.value.clone()),
-        ("take", [V::Array(a), V::Number(n)]) => {
-            V::Array(a.iter().take(n.max(0.0) as usize).cloned().collect())
-        }
-        ("skip", [V::Array(a), V::Number(n)]) => {
-            V::Array(a.iter().skip(n.max(0.0) as usize).cloned().collect())
-        }
-        ("take", [V::String(s), V::Number(n)]) => {
-            V::String(s.chars().take(n.max(0.0) as usize).collect())
-        }
-        ("skip", [V::String(s), V::Number(n)]) => {
-            V::String(s.chars().skip(n.max(0.0) as usize).collect())
-        }
-        ("createarray", _) => V::Array(args.into_iter().map(node).collect()),
-        ("array", [V::Array(a)]) => V::Array(a.clone()),
-        ("array", [v]) => V::Array(vec![node(v.clone())]),
-        ("createobject" | "object", _) if args.len().is_multiple_of(2) => {
-            let mut object = Object::new();
-            for pair in args.chunks(2) {
-                match &pair[0] {
-                    V::String(k) => object.insert(k.clone(), node(pair[1].clone())),
-                    _ => return V::Unknown,
-                }
-            }
-            V::Object(object)
-        }
-        ("union", _) if !args.is_empty() && args.iter().all(|a| matches!(a, V::Object(_))) => {
-            let mut merged = Object::new();
-            for a in args {
-                if let V::Object(o) = a {
-                    for (k, v) in o.into_entries() {
-                        merged.insert(k, v);
-                    }
-                }
-            }
-            V::Object(merged)
-        }
-        ("union", _) if !args.is_empty() && args.iter().all(|a| matches!(a, V::Array(_))) => {
-            if args.iter().any(Value::contains_unknown) {
-                return V::Unknown;
-            }
-            let mut out: Vec<Node> = Vec::new();
-            for a in args {
-                if let V::Array(items) = a {
-                    for item in items {
-                        if !out.iter().any(|o| same_json(&o.value, &item.value)) {
-                            out.push(item);
-                        }
-                    }
-                }
-            }
-            V::Array(out)
-        }
-        ("intersection", [first, rest @ ..])
-            if !rest.is_empty() && !args.iter().any(Value::contains_unknown) =>
-        {
-            match first {
-                V::Object(o) => {
-                    let mut out = Object::new();
-                    for (k, v) in o.iter() {
-                        let everywhere = rest.iter().all(|other| match other {
-                            V::Object(p) => p.get(k).is_some_and(|w| same_json(&w.value, &v.value)),
-                            _ => false,
-                        });
-                        if everywhere {
-                            out.insert(k, v.clone());
-                        }
-                    }
-                    V::Object(out)
-                }
-                V::Array(items) => {
-                    let mut out: Vec<Node> = Vec::new();
-                    for item in items {
-                        let everywhere = rest.iter().all(|other| match other {
-                            V::Array(p) => p.iter().any(|w| same_json(&w.value, &item.value)),
-                            _ => false,
-                        });
-                        if everywhere && !out.iter().any(|o| same_json(&o.value, &item.value)) {
-                            out.push(item.clone());
-                        }
-                    }
-                    V::Array(out)
-                }
-                _ => V::Unknown,
-            }
-        }
-        ("flatten", [V::Array(items)]) => {
-            let mut out = Vec::new();
-            for item in items {
-                match &item.value {
-                    V::Array(inner) => out.extend(inner.iter().cloned()),
-                    _ => return V::Unknown,
-                }
-            }
-            V::Array(out)
-        }
-        ("shallowmerge", [V::Array(items)]) => {
-            let mut merged = Object::new();
-            for item in items {
-                match &item.value {
-                    V::Object(o) => {
-                        for (k, v) in o.iter() {
-                            merged.insert(k, v.clone());
-                        }
-                    }
-                    _ => return V::Unknown,
-                }
-            }
-            V::Object(merged)
-        }
-        ("base64", [V::String(s)]) => {
-            use base64::Engine as _;
-            V::String(base64::engine::general_purpose::STANDARD.encode(s))
-        }
-        ("base64tostring", [V::String(s)]) => {
-            use base64::Engine as _;
-            base64::engine::general_purpose::STANDARD
-                .decode(s)
-                .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .map_or(V::Unknown, V::String)
-        }
-        ("datauri", [V::String(s)]) => {
-            use base64::Engine as _;
-            V::String(format!(
-                "data:text/plain;charset=utf8;base64,{}",
-                base64::engine::general_purpose::STANDARD.encode(s)
-            ))
-        }
-        ("datauritostring", [V::String(s)]) => {
-            use base64::Engine as _;
-            // Only base64 data URIs; any other encoding is not guessed.
-            s.strip_prefix("data:")
-                .and_then(|rest| rest.split_once(','))
-                .filter(|(meta, _)| meta.ends_with(";base64"))
-                .and_then(|(_, data)| base64::engine::general_purpose::STANDARD.decode(data).ok())
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .map_or(V::Unknown, V::String)
-        }
-        ("parsecidr", [V::String(s)]) => crate::arm::cidr::parse_cidr(s),
-        ("cidrsubnet", [V::String(s), V::Number(prefix), V::Number(index)]) => {
-            crate::arm::cidr::cidr_subnet(s, *prefix, *index)
-        }
-        ("cidrhost", [V::String(s), V::Number(index)]) => crate::arm::cidr::cidr_host(s, *index),
-        ("managementgroup", _) => unknown_object(&["id", "name", "properties"]),
-        ("uricomponent", [V::String(s)]) => V::String(escape_data(s)),
-        ("uricomponenttostring", [V::String(s)]) => unescape_data(s).map_or(V::Unknown, V::String),
-        ("uri", [V::String(base), V::String(relative)]) => V::String(combine_uri(base, relative)),
-        ("environment", []) => public_cloud(),
-        ("tenant", []) => unknown_object(&["tenantId", "countryCode", "displayName"]),
-        ("deployment", []) => unknown_object(&["name", "properties", "location"]),
-        ("objectkeys", [V::Object(o)]) => {
-            V::Array(o.iter().map(|(k, _)| node(V::String(k.into()))).collect())
-        }
-        ("items", [V::Object(o)]) => V::Array(
-            o.iter()
-                .map(|(k, v)| {
-                    let mut item = Object::new();
-                    item.insert("key", node(V::String(k.into())));
-                    item.insert("value", v.clone());
-                    node(V::Object(item))
-                })
-                .collect(),
-        ),
-        ("tryget", [target, keys @ ..]) if !keys.is_empty() => {
-            let mut current = target.clone();
-            for key in keys {
-                current = match (&current, key) {
-                    (V::Object(o), V::String(k)) => o.get(k).map_or(V::Null, |n| n.value.clone()),
-                    (V::Array(a), V::Number(i)) if *i >= 0.0 => {
-                        a.get(*i as usize).map_or(V::Null, |n| n.value.clone())
-                    }
-                    (V::Null, _) => V::Null,
-                    _ => return V::Unknown,
-                };
-            }
-            current
-        }
-        ("join", [V::Array(items), V::String(d)]) => {
-            let parts: Option<Vec<String>> = items.iter().map(|i| text(&i.value)).collect();
-            parts.map_or(V::Unknown, |p| V::String(p.join(d)))
-        }
-        ("range", [V::Number(start), V::Number(count)])
-            if *count >= 0.0 && (*count as usize) <= MAX_ELEMENTS =>
-        {
-            V::Array(
-                (0..*count as i64)
-                    .map(|i| node(V::Number(start + i as f64)))
-                    .collect(),
-            )
-        }
-        ("coalesce", _) => {
-            for a in args {
-                match a {
-                    V::Null => continue,
-                    other => return other,
-                }
-            }
-            V::Null
-        }
-        ("equals", [a, b]) => equals(a, b),
-        ("not", [v]) => truth(v).map_or(V::Unknown, |b| V::Bool(!b)),
-        ("and", _) if args.len() >= 2 => {
-            if args.iter().any(|a| truth(a) == Some(false)) {
-                V::Bool(false)
-            } else if args.iter().all(|a| truth(a) == Some(true)) {
-                V::Bool(true)
-            } else {
-                V::Unknown
-            }
-        }
-        ("or", _) if args.len() >= 2 => {
-            if args.iter().any(|a| truth(a) == Some(true)) {
-                V::Bool(true)
-            } else if args.iter().all(|a| truth(a) == Some(false)) {
-                V::Bool(false)
-            } else {
-                V::Unknown
-            }
-        }
-        ("bool", [V::Bool(b)]) => V::Bool(*b),
-        ("bool", [V::String(s)]) if s.eq_ignore_ascii_case("true") => V::Bool(true),
-        ("bool", [V::String(s)]) if s.eq_ignore_ascii_case("false") => V::Bool(false),
-        ("bool", [V::Number(n)]) => V::Bool(*n != 0.0),
-        ("int", [V::Number(n)]) => V::Number(n.trunc()),
-        ("int", [V::String(s)]) => s
-            .trim()
-            .parse::<i64>()
-            .map_or(V::Unknown, |n| V::Number(n as f64)),
-        ("float", [V::Number(n)]) => V::Number(*n),
-        ("float", [V::String(s)]) => s.trim().parse::<f64>().map_or(V::Unknown, V::Number),
-        ("add", [V::Number(a), V::Number(b)]) => V::Number(a + b),
-        ("sub", [V::Number(a), V::Number(b)]) => V::Number(a - b),
-        ("mul", [V::Number(a), V::Number(b)]) => V::Number(a * b),
-        ("div", [V::Number(a), V::Number(b)]) if *b != 0.0 => V::Number((a / b).trunc()),
-        ("mod", [V::Number(a), V::Number(b)]) if *b != 0.0 => V::Number(a % b),
-        ("min" | "max", _) => {
-            let numbers: Option<Vec<f64>> = match args.as_slice() {
-                [V::Array(items)] => items.iter().map(|i| number(&i.value)).collect(),
-                _ => args.iter().map(number).collect(),
-            };
-            match numbers.filter(|n| !n.is_empty()) {
-                Some(n) if name == "min" => V::Number(n.into_iter().fold(f64::INFINITY, f64::min)),
-                Some(n) => V::Number(n.into_iter().fold(f64::NEG_INFINITY, f64::max)),
-                None => V::Unknown,
-            }
-        }
-        ("less" | "lessorequals" | "greater" | "greaterorequals", [a, b]) => match compare(a, b) {
-            Some(order) => V::Bool(match name {
-                "less" => order.is_lt(),
-                "lessorequals" => order.is_le(),
-                "greater" => order.is_gt(),
-                _ => order.is_ge(),
-            }),
-            None => V::Unknown,
-        },
-        ("json", [V::String(s)]) => {
-            serde_json::from_str::<serde_json::Value>(s).map_or(V::Unknown, |j| V::from_json(&j))
-        }
-        ("resourceid", _) => resource_id(args, 2, true),
-        ("subscriptionresourceid", _) => resource_id(args, 1, false),
-        ("tenantresourceid" | "managementgroupresourceid", _) => resource_id(args, 1, false),
-        ("extensionresourceid", [_, rest @ ..]) => resource_id(rest.to_vec(), 0, false),
-        ("resourcegroup", []) => unknown_object(&["id", "name", "location", "properties", "tags"]),
-        ("subscription", []) => {
-            unknown_object(&["id", "subscriptionId", "tenantId", "displayName"])
-        }
-        ("uniquestring" | "guid", [_, ..]) => {
-            // Every argument must be a known string; ARM refuses anything else.
-            let parts: Option<Vec<String>> = args
-                .iter()
-                .map(|a| match a {
-                    V::String(s) => Some(s.clone()),
-                    _ => None,
-                })
-                .collect();
-            match parts {
-                Some(parts) if name == "guid" => V::String(crate::arm::hash::guid(&parts)),
-                Some(parts) => V::String(crate::arm::hash::unique_string(&parts)),
-                None => V::Unknown,
-            }
-        }
-        _ => {
-            // reference(), list*(), utcNow(), newGuid(),
-            // deployment(), environment(), user functions, and anything else.
-            V::Unknown
-        }
-    }
-}
-
+/// What the tests of the evaluator and of the function library share.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::json;
+pub(super) mod testing {
+    use std::collections::HashMap;
+
+    use super::{Scope, same_json};
+    use crate::json::{self, J};
+    use crate::limits::Guard;
+    use crate::model::Value;
     use crate::source::FileId;
 
-    fn template(text: &str) -> J {
+    pub(crate) fn template(text: &str) -> J {
         json::parse(FileId(0), text, 256)
             .ok()
             .flatten()
             .expect("valid JSON")
     }
 
-    fn eval_in(t: &J, expression: &str) -> Value {
+    pub(crate) fn eval_in(t: &J, expression: &str) -> Value {
         Scope::new(t, HashMap::new(), Guard::default()).string_at(expression, t.span, &[])
     }
 
-    fn eval(expression: &str) -> Value {
+    pub(crate) fn eval(expression: &str) -> Value {
         eval_in(&template("{}"), expression)
     }
 
-    fn s(text: &str) -> Value {
+    pub(crate) fn s(text: &str) -> Value {
         Value::String(text.into())
     }
 
     /// Expected values are the examples of Microsoft Learn's "Lambda
     /// functions", "Array functions", "String functions" and "Deployment
     /// functions" pages for ARM templates.
-    fn documented(expression: &str, expected: &str) {
+    pub(crate) fn documented(expression: &str, expected: &str) {
         let expected = Value::from_json(&serde_json::from_str(expected).expect("expected JSON"));
         let got = eval(expression);
         assert!(
@@ -1992,190 +772,12 @@ mod tests {
             expected.display()
         );
     }
+}
 
-    #[test]
-    fn lambda_functions_evaluate_as_documented() {
-        documented(
-            "[filter(json('[{\"name\":\"Evie\",\"age\":5},{\"name\":\"Casper\",\"age\":3}]'), lambda('dog', greaterOrEquals(lambdaVariables('dog').age, 5)))]",
-            r#"[{"name":"Evie","age":5}]"#,
-        );
-        documented(
-            "[map(createArray(1, 2, 3), lambda('x', mul(lambdaVariables('x'), 2)))]",
-            "[2, 4, 6]",
-        );
-        documented(
-            "[map(createArray('a', 'b'), lambda('x', 'i', concat(lambdaVariables('x'), string(lambdaVariables('i')))))]",
-            r#"["a0", "b1"]"#,
-        );
-        documented(
-            "[reduce(createArray(5, 3, 2), 0, lambda('cur', 'next', add(lambdaVariables('cur'), lambdaVariables('next'))))]",
-            "10",
-        );
-        documented(
-            "[sort(createArray('c', 'a', 'b'), lambda('x', 'y', less(lambdaVariables('x'), lambdaVariables('y'))))]",
-            r#"["a", "b", "c"]"#,
-        );
-        documented(
-            "[toObject(json('[{\"name\":\"Evie\",\"age\":5},{\"name\":\"Casper\",\"age\":3}]'), lambda('d', lambdaVariables('d').name), lambda('d', lambdaVariables('d').age))]",
-            r#"{"Evie": 5, "Casper": 3}"#,
-        );
-        documented(
-            "[groupBy(createArray('foo', 'bar', 'baz'), lambda('x', substring(lambdaVariables('x'), 0, 1)))]",
-            r#"{"f": ["foo"], "b": ["bar", "baz"]}"#,
-        );
-        documented(
-            "[mapValues(createObject('foo', 'foo'), lambda('val', toUpper(lambdaVariables('val'))))]",
-            r#"{"foo": "FOO"}"#,
-        );
-        // Unknown spreads: an unknown element makes the result unknown.
-        assert_eq!(
-            eval(
-                "[filter(createArray(parameters('nope'), 1), lambda('x', equals(lambdaVariables('x'), 1)))]"
-            ),
-            Value::Unknown
-        );
-        assert_eq!(eval("[lambdaVariables('free')]"), Value::Unknown);
-    }
-
-    #[test]
-    fn array_string_and_deployment_functions_evaluate_as_documented() {
-        documented(
-            "[intersection(createArray('one', 'two', 'three'), createArray('two', 'three'))]",
-            r#"["two", "three"]"#,
-        );
-        documented(
-            "[intersection(createObject('one', 'a', 'two', 'b', 'three', 'c'), createObject('one', 'a', 'two', 'z', 'three', 'c'))]",
-            r#"{"one": "a", "three": "c"}"#,
-        );
-        documented(
-            "[flatten(createArray(createArray('one', 'two'), createArray('three'), createArray('four', 'five')))]",
-            r#"["one", "two", "three", "four", "five"]"#,
-        );
-        documented(
-            "[shallowMerge(createArray(createObject('one', 'a'), createObject('two', 'b'), createObject('two', 'c')))]",
-            r#"{"one": "a", "two": "c"}"#,
-        );
-        documented("[base64('one, two, three')]", r#""b25lLCB0d28sIHRocmVl""#);
-        documented(
-            "[base64ToString('b25lLCB0d28sIHRocmVl')]",
-            r#""one, two, three""#,
-        );
-        documented(
-            "[uriComponent('http://contoso.com/resources/nested/azuredeploy.json')]",
-            r#""http%3A%2F%2Fcontoso.com%2Fresources%2Fnested%2Fazuredeploy.json""#,
-        );
-        documented(
-            "[uriComponentToString('http%3A%2F%2Fcontoso.com%2Fresources%2Fnested%2Fazuredeploy.json')]",
-            r#""http://contoso.com/resources/nested/azuredeploy.json""#,
-        );
-        documented(
-            "[uri('http://contoso.org/firstpath', 'myscript.sh')]",
-            r#""http://contoso.org/myscript.sh""#,
-        );
-        documented(
-            "[uri('http://contoso.org/firstpath/', 'myscript.sh')]",
-            r#""http://contoso.org/firstpath/myscript.sh""#,
-        );
-        documented(
-            "[uri('http://contoso.org/firstpath/azuredeploy.json', 'myscript.sh')]",
-            r#""http://contoso.org/firstpath/myscript.sh""#,
-        );
-        documented(
-            "[format('privatelink.blob.{0}', environment().suffixes.storage)]",
-            r#""privatelink.blob.core.windows.net""#,
-        );
-        documented("[environment().name]", r#""AzureCloud""#);
-        assert_eq!(eval("[tenant().tenantId]"), Value::Unknown);
-        assert_eq!(eval("[deployment().name]"), Value::Unknown);
-    }
-
-    #[test]
-    fn reference_reads_a_nested_deployments_outputs() {
-        let module = r#"{"type": "Microsoft.Resources/deployments", "name": "dns",
-            "properties": {"expressionEvaluationOptions": {"scope": "inner"},
-              "parameters": {"zone": {"value": "[concat('privatelink.', parameters('service'))]"}},
-              "template": {"parameters": {"zone": {"type": "string"}},
-                "outputs": {"zoneName": {"type": "string", "value": "[parameters('zone')]"}}}}}"#;
-        let params = r#""parameters": {"service": {"type": "string", "defaultValue": "blob.core.windows.net"}}"#;
-        // languageVersion 2.0: by symbolic name.
-        let t = template(&format!(
-            r#"{{{params}, "resources": {{"dnsModule": {module}}}}}"#
-        ));
-        assert_eq!(
-            eval_in(&t, "[reference('dnsModule').outputs.zoneName.value]"),
-            s("privatelink.blob.core.windows.net")
-        );
-        // By resourceId, with the name written as the deployment's own.
-        let t = template(&format!(r#"{{{params}, "resources": [{module}]}}"#));
-        assert_eq!(
-            eval_in(
-                &t,
-                "[reference(resourceId('Microsoft.Resources/deployments', 'dns'), '2022-09-01').outputs.zoneName.value]"
-            ),
-            s("privatelink.blob.core.windows.net")
-        );
-        // Anything else stays unknown.
-        assert_eq!(
-            eval_in(
-                &t,
-                "[reference(resourceId('Microsoft.Resources/deployments', 'other')).outputs.zoneName.value]"
-            ),
-            Value::Unknown
-        );
-        assert_eq!(
-            eval_in(
-                &t,
-                "[reference(resourceId('Microsoft.Storage/storageAccounts', 'sa')).primaryEndpoints]"
-            ),
-            Value::Unknown
-        );
-    }
-
-    #[test]
-    fn reference_reads_an_instance_of_a_module_loop() {
-        let module = r#"{"type": "Microsoft.Resources/deployments",
-            "name": "[format('dns-{0}', copyIndex())]",
-            "copy": {"name": "zones", "count": "[length(variables('services'))]"},
-            "properties": {"expressionEvaluationOptions": {"scope": "inner"},
-              "parameters": {"zone": {"value": "[concat('privatelink.', variables('services')[copyIndex()])]"}},
-              "template": {"parameters": {"zone": {"type": "string"}},
-                "outputs": {"zoneName": {"type": "string", "value": "[parameters('zone')]"}}}}}"#;
-        let variables = r#""variables": {"services": ["blob.core.windows.net", "postgres.database.azure.com"]}"#;
-        // languageVersion 2.0, as Bicep compiles `dnsModules[1].outputs.zoneName`.
-        let t = template(&format!(
-            r#"{{{variables}, "resources": {{"dnsModules": {module}}}}}"#
-        ));
-        assert_eq!(
-            eval_in(
-                &t,
-                "[reference(format('dnsModules[{0}]', 1)).outputs.zoneName.value]"
-            ),
-            s("privatelink.postgres.database.azure.com")
-        );
-        assert_eq!(
-            eval_in(
-                &t,
-                "[reference(format('dnsModules[{0}]', 2)).outputs.zoneName.value]"
-            ),
-            Value::Unknown
-        );
-        // Classic: by the id of the instance's evaluated name.
-        let t = template(&format!(r#"{{{variables}, "resources": [{module}]}}"#));
-        assert_eq!(
-            eval_in(
-                &t,
-                "[reference(resourceId('Microsoft.Resources/deployments', format('dns-{0}', 0))).outputs.zoneName.value]"
-            ),
-            s("privatelink.blob.core.windows.net")
-        );
-        assert_eq!(
-            eval_in(
-                &t,
-                "[reference(resourceId('Microsoft.Resources/deployments', 'dns-7')).outputs.zoneName.value]"
-            ),
-            Value::Unknown
-        );
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arm::eval::testing::*;
 
     #[test]
     fn user_defined_functions_evaluate_with_their_own_parameters() {
@@ -2203,78 +805,6 @@ mod tests {
         assert_eq!(eval_in(&t, "[contoso.leaky()]"), Value::Unknown);
         assert_eq!(eval_in(&t, "[contoso.zoneName()]"), Value::Unknown);
         assert_eq!(eval_in(&t, "[other.zoneName('x')]"), Value::Unknown);
-    }
-
-    #[test]
-    fn reference_reads_what_the_template_sets_on_its_own_resources() {
-        let vnet = r#"{"type": "Microsoft.Network/virtualNetworks", "apiVersion": "2024-05-01",
-            "name": "[variables('vnetName')]", "location": "westeurope",
-            "properties": {"addressSpace": {"addressPrefixes": ["10.20.0.0/16"]}}}"#;
-        let existing = r#"{"type": "Microsoft.Network/virtualNetworks", "apiVersion": "2024-05-01",
-            "existing": true, "name": "hub"}"#;
-        let variables = r#""variables": {"vnetName": "vnet-app"}"#;
-        let prefix = "addressSpace.addressPrefixes[0]";
-        // languageVersion 2.0: `vnet.properties.addressSpace` compiles to reference('vnet').
-        let t = template(&format!(
-            r#"{{{variables}, "resources": {{"vnet": {vnet}, "hub": {existing}}}}}"#
-        ));
-        assert_eq!(
-            eval_in(&t, &format!("[reference('vnet').{prefix}]")),
-            s("10.20.0.0/16")
-        );
-        assert_eq!(
-            eval_in(&t, "[reference('vnet', '2024-05-01', 'Full').location]"),
-            s("westeurope")
-        );
-        // What Azure fills in, and resources that exist elsewhere, stay unknown.
-        assert_eq!(
-            eval_in(&t, "[reference('vnet').provisioningState]"),
-            Value::Unknown
-        );
-        assert_eq!(
-            eval_in(&t, "[reference('hub').addressSpace]"),
-            Value::Unknown
-        );
-        // Classic: by id, or by the resource's name.
-        let t = template(&format!(r#"{{{variables}, "resources": [{vnet}]}}"#));
-        assert_eq!(
-            eval_in(
-                &t,
-                &format!(
-                    "[reference(resourceId('Microsoft.Network/virtualNetworks', 'vnet-app')).{prefix}]"
-                )
-            ),
-            s("10.20.0.0/16")
-        );
-        assert_eq!(
-            eval_in(&t, &format!("[reference('vnet-app').{prefix}]")),
-            s("10.20.0.0/16")
-        );
-        assert_eq!(
-            eval_in(
-                &t,
-                &format!(
-                    "[reference(resourceId('Microsoft.Network/virtualNetworks', 'other')).{prefix}]"
-                )
-            ),
-            Value::Unknown
-        );
-    }
-
-    #[test]
-    fn a_name_that_reads_itself_through_reference_is_unknown_not_a_stack_overflow() {
-        let t = template(
-            r#"{"resources": [{"type": "Microsoft.Network/virtualNetworks", "apiVersion": "2024-05-01",
-                "name": "[reference(resourceId('Microsoft.Network/virtualNetworks', 'x')).name]",
-                "properties": {}}]}"#,
-        );
-        assert_eq!(
-            eval_in(
-                &t,
-                "[reference(resourceId('Microsoft.Network/virtualNetworks', 'x')).name]"
-            ),
-            Value::Unknown
-        );
     }
 
     #[test]
@@ -2311,90 +841,6 @@ mod tests {
         assert_eq!(eval_in(&t, "[variables('loop')]"), Value::Unknown);
         assert_eq!(
             eval_in(&t, "[concat(parameters('b'), 'x')]"),
-            Value::Unknown
-        );
-    }
-
-    #[test]
-    fn string_functions() {
-        assert_eq!(eval("[concat('a', 'b', 'c')]"), s("abc"));
-        assert_eq!(eval("[format('{0}-{1}', 'pe', 2)]"), s("pe-2"));
-        assert_eq!(eval("[format('{{x}} {0}', 'y')]"), s("{x} y"));
-        assert_eq!(eval("[toLower('ABC')]"), s("abc"));
-        assert_eq!(eval("[replace('a.b', '.', '-')]"), s("a-b"));
-        assert_eq!(eval("[substring('abcdef', 1, 3)]"), s("bcd"));
-        assert_eq!(eval("[substring('abc', 5, 3)]"), Value::Unknown);
-        assert_eq!(eval("[if(equals(1, 1), 'yes', 'no')]"), s("yes"));
-        assert_eq!(eval("[if(equals('A', 'a'), 'yes', 'no')]"), Value::Unknown);
-        assert_eq!(eval("[length(createArray(1, 2, 3))]"), Value::Number(3.0));
-        assert_eq!(eval("[empty('')]"), Value::Bool(true));
-        assert_eq!(eval("[not(true())]"), Value::Bool(false));
-        assert_eq!(eval("[uniqueString(resourceGroup().id)]"), Value::Unknown);
-        assert_eq!(eval("[uniqueString('test')]"), s("rbgf3xv4ufgzg"));
-        // Microsoft Learn's dataUri / dataUriToString examples.
-        assert_eq!(
-            eval("[dataUri('Hello')]"),
-            s("data:text/plain;charset=utf8;base64,SGVsbG8=")
-        );
-        assert_eq!(
-            eval("[dataUriToString('data:;base64,SGVsbG8sIFdvcmxkIQ==')]"),
-            s("Hello, World!")
-        );
-        assert_eq!(
-            eval("[cidrSubnet('10.144.0.0/20', 24, 3)]"),
-            s("10.144.3.0/24")
-        );
-        assert_eq!(
-            eval("[parseCidr('10.144.0.0/20').broadcast]"),
-            s("10.144.15.255")
-        );
-        assert_eq!(
-            eval("[guid('a', 'b', 'c')]"),
-            s("a98fa280-e03f-5afa-8d8e-92d0a9c201e8")
-        );
-        assert_eq!(eval("[guid(subscription().id, 'x')]"), Value::Unknown);
-        assert_eq!(eval("[uniqueString(1)]"), Value::Unknown);
-        assert_eq!(eval("[resourceGroup().location]"), Value::Unknown);
-        assert_eq!(eval("[[literal]"), s("[literal]"));
-        assert_eq!(eval("[concat('a',]"), Value::Unknown);
-    }
-
-    #[test]
-    fn resource_ids() {
-        let Value::Id(id) =
-            eval("[resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet', 'pe')]")
-        else {
-            panic!("an id");
-        };
-        assert_eq!(id.rtype, "Microsoft.Network/virtualNetworks/subnets");
-        assert_eq!(id.names, vec![Part::from("vnet"), Part::from("pe")]);
-        assert_eq!(id.resource_group, Part::Unknown);
-
-        let Value::Id(id) =
-            eval("[resourceId('rg-dns', 'Microsoft.Network/privateDnsZones', 'z')]")
-        else {
-            panic!("an id");
-        };
-        assert_eq!(id.resource_group, Part::from("rg-dns"));
-
-        let Value::Id(child) = eval(
-            "[concat(resourceId('Microsoft.Network/virtualNetworks', 'vnet'), '/subnets/', 'pe')]",
-        ) else {
-            panic!("an id");
-        };
-        assert_eq!(child.rtype, "Microsoft.Network/virtualNetworks/subnets");
-        assert_eq!(child.names, vec![Part::from("vnet"), Part::from("pe")]);
-
-        let t = template(r#"{"parameters": {"n": {"type": "string"}}}"#);
-        let Value::Id(id) = eval_in(
-            &t,
-            "[resourceId('Microsoft.Network/privateDnsZones', parameters('n'))]",
-        ) else {
-            panic!("an id");
-        };
-        assert_eq!(id.names, vec![Part::Unknown]);
-        assert_eq!(
-            eval("[resourceId('Microsoft.Network/virtualNetworks/subnets', 'only-one')]"),
             Value::Unknown
         );
     }

@@ -5,10 +5,9 @@
 //! config names) binds the template's parameters. `templateLink`ed templates
 //! are not read (issue #3); what they would decide stays unknown.
 
-mod cidr;
 pub mod eval;
 pub mod expr;
-mod hash;
+mod functions;
 use crate::json;
 pub(crate) mod template;
 

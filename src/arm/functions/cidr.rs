@@ -1,11 +1,14 @@
 //! The CIDR functions of ARM templates: `parseCidr`, `cidrSubnet` and
 //! `cidrHost`, for IPv4 and IPv6, as Microsoft Learn documents them. Bicep
 //! templates lay out their subnets with them, so the rules that judge address
-//! ranges need them known. Input Azure would refuse is unknown here.
+//! ranges need them known. Input Azure would refuse is unknown here; no
+//! other address arithmetic is done.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::model::{Node, Object, Value};
+
+use super::Answer;
 
 /// A parsed range: the masked network as a number, its prefix length, and
 /// the address width (32 or 128).
@@ -154,6 +157,19 @@ pub fn cidr_host(text: &str, index: f64) -> Value {
         return Value::Unknown;
     }
     Value::String(range.address(host))
+}
+
+/// The CIDR functions.
+pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
+    use Value as V;
+    Ok(match (name, args.as_slice()) {
+        ("parsecidr", [V::String(s)]) => parse_cidr(s),
+        ("cidrsubnet", [V::String(s), V::Number(prefix), V::Number(index)]) => {
+            cidr_subnet(s, *prefix, *index)
+        }
+        ("cidrhost", [V::String(s), V::Number(index)]) => cidr_host(s, *index),
+        _ => return Err(args),
+    })
 }
 
 #[cfg(test)]

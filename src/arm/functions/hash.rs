@@ -7,6 +7,8 @@
 //! work). `uniqueString()` is 13 lowercase base-32 characters of a 64-bit
 //! MurmurHash variant (two 32-bit lanes over 8-byte blocks of the UTF-8
 //! bytes, seed 0), which no crate provides.
+//!
+//! Not here: when they are called, with which arguments (`string.rs`).
 
 /// The namespace of every ARM `guid()`.
 const GUID_NAMESPACE: uuid::Uuid = uuid::uuid!("11fb06fb-712d-4ddd-98c7-e71bbd588830");

@@ -1,0 +1,172 @@
+//! Array functions, and the functions ARM shares between arrays, strings
+//! and objects (`concat`, `contains`, `empty`, `length`, `first`, `last`,
+//! `take`, `skip`, `union`, `intersection`): each name lives in one family.
+//! Also `createArray`, `array`, `flatten`, `range`. Not here: the lambda
+//! functions over arrays (`filter`, `map`, … in `lambda.rs`), string joining
+//! (`join`, and `concat` of strings, in `string.rs`).
+
+use crate::arm::eval::{Copy, Scope};
+use crate::arm::expr::Expr;
+use crate::model::{Node, Object, Value};
+
+use super::logical::same_json;
+use super::string::join;
+use super::{Answer, MAX_ELEMENTS, node};
+
+/// `length(range(start, count))`, known without building the range.
+pub(super) fn lazy(scope: &Scope<'_>, name: &str, args: &[Expr], copies: &[Copy]) -> Option<Value> {
+    // A Bicep loop over `range(start, count)` becomes a copy of
+    // `length(range(…))`: its count is known without building the
+    // range, so a count past `max_copies` is a located hit rather
+    // than a range too large to build, silently unknown.
+    if name == "length"
+        && let [Expr::Call(inner, range_args)] = args
+        && inner == "range"
+        && let [_, count] = range_args.as_slice()
+        && let Value::Number(n) = scope.eval(count, copies)
+        && n >= 0.0
+        && n.fract() == 0.0
+    {
+        return Some(Value::Number(n));
+    }
+    None
+}
+
+/// The array functions of evaluated arguments.
+pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
+    use Value as V;
+    Ok(match (name, args.as_slice()) {
+        ("concat", _) if !args.is_empty() && args.iter().all(|a| matches!(a, V::Array(_))) => {
+            V::Array(
+                args.into_iter()
+                    .flat_map(|a| match a {
+                        V::Array(items) => items,
+                        _ => Vec::new(),
+                    })
+                    .collect(),
+            )
+        }
+        ("concat", _) => join(args),
+        ("contains", [V::String(s), V::String(p)]) => V::Bool(s.contains(p.as_str())),
+        ("contains", [V::Object(o), V::String(k)]) => V::Bool(o.get(k).is_some()),
+        ("contains", [V::Array(items), x])
+            if !x.contains_unknown() && !items.iter().any(|i| i.value.contains_unknown()) =>
+        {
+            V::Bool(items.iter().any(|i| same_json(&i.value, x)))
+        }
+        ("empty", [v]) => match v {
+            V::Null => V::Bool(true),
+            V::String(s) => V::Bool(s.is_empty()),
+            V::Array(a) => V::Bool(a.is_empty()),
+            V::Object(o) => V::Bool(o.is_empty()),
+            _ => V::Unknown,
+        },
+        ("length", [v]) => match v {
+            V::String(s) => V::Number(s.chars().count() as f64),
+            V::Array(a) => V::Number(a.len() as f64),
+            V::Object(o) => V::Number(o.len() as f64),
+            _ => V::Unknown,
+        },
+        ("first", [V::String(s)]) => V::String(s.chars().take(1).collect()),
+        ("last", [V::String(s)]) => {
+            V::String(s.chars().last().map(String::from).unwrap_or_default())
+        }
+        ("first", [V::Array(a)]) => a.first().map_or(V::Null, |n| n.value.clone()),
+        ("last", [V::Array(a)]) => a.last().map_or(V::Null, |n| n.value.clone()),
+        ("take", [V::Array(a), V::Number(n)]) => {
+            V::Array(a.iter().take(n.max(0.0) as usize).cloned().collect())
+        }
+        ("skip", [V::Array(a), V::Number(n)]) => {
+            V::Array(a.iter().skip(n.max(0.0) as usize).cloned().collect())
+        }
+        ("take", [V::String(s), V::Number(n)]) => {
+            V::String(s.chars().take(n.max(0.0) as usize).collect())
+        }
+        ("skip", [V::String(s), V::Number(n)]) => {
+            V::String(s.chars().skip(n.max(0.0) as usize).collect())
+        }
+        ("createarray", _) => V::Array(args.into_iter().map(node).collect()),
+        ("array", [V::Array(a)]) => V::Array(a.clone()),
+        ("array", [v]) => V::Array(vec![node(v.clone())]),
+        ("union", _) if !args.is_empty() && args.iter().all(|a| matches!(a, V::Object(_))) => {
+            let mut merged = Object::new();
+            for a in args {
+                if let V::Object(o) = a {
+                    for (k, v) in o.into_entries() {
+                        merged.insert(k, v);
+                    }
+                }
+            }
+            V::Object(merged)
+        }
+        ("union", _) if !args.is_empty() && args.iter().all(|a| matches!(a, V::Array(_))) => {
+            if args.iter().any(Value::contains_unknown) {
+                return Ok(V::Unknown);
+            }
+            let mut out: Vec<Node> = Vec::new();
+            for a in args {
+                if let V::Array(items) = a {
+                    for item in items {
+                        if !out.iter().any(|o| same_json(&o.value, &item.value)) {
+                            out.push(item);
+                        }
+                    }
+                }
+            }
+            V::Array(out)
+        }
+        ("intersection", [first, rest @ ..])
+            if !rest.is_empty() && !args.iter().any(Value::contains_unknown) =>
+        {
+            match first {
+                V::Object(o) => {
+                    let mut out = Object::new();
+                    for (k, v) in o.iter() {
+                        let everywhere = rest.iter().all(|other| match other {
+                            V::Object(p) => p.get(k).is_some_and(|w| same_json(&w.value, &v.value)),
+                            _ => false,
+                        });
+                        if everywhere {
+                            out.insert(k, v.clone());
+                        }
+                    }
+                    V::Object(out)
+                }
+                V::Array(items) => {
+                    let mut out: Vec<Node> = Vec::new();
+                    for item in items {
+                        let everywhere = rest.iter().all(|other| match other {
+                            V::Array(p) => p.iter().any(|w| same_json(&w.value, &item.value)),
+                            _ => false,
+                        });
+                        if everywhere && !out.iter().any(|o| same_json(&o.value, &item.value)) {
+                            out.push(item.clone());
+                        }
+                    }
+                    V::Array(out)
+                }
+                _ => V::Unknown,
+            }
+        }
+        ("flatten", [V::Array(items)]) => {
+            let mut out = Vec::new();
+            for item in items {
+                match &item.value {
+                    V::Array(inner) => out.extend(inner.iter().cloned()),
+                    _ => return Ok(V::Unknown),
+                }
+            }
+            V::Array(out)
+        }
+        ("range", [V::Number(start), V::Number(count)])
+            if *count >= 0.0 && (*count as usize) <= MAX_ELEMENTS =>
+        {
+            V::Array(
+                (0..*count as i64)
+                    .map(|i| node(V::Number(start + i as f64)))
+                    .collect(),
+            )
+        }
+        _ => return Err(args),
+    })
+}

@@ -1,0 +1,120 @@
+//! Deployment, environment and scope functions: `parameters`, `variables`
+//! and `copyIndex` (which read the template and its copy loops),
+//! `environment()` (the public cloud), and `deployment`, `tenant`,
+//! `managementGroup`, `resourceGroup`, `subscription`, whose values the
+//! template alone does not determine (objects of unknown members). Not here:
+//! how parameters and variables are stored and evaluated once (`eval.rs`),
+//! nor other clouds than the public one.
+
+use crate::arm::eval::{Copy, Scope};
+use crate::arm::expr::Expr;
+use crate::model::{Node, Object, Value};
+
+use super::{Answer, node};
+
+/// `parameters`, `variables` and `copyIndex`, which read the template.
+pub(super) fn lazy(scope: &Scope<'_>, name: &str, args: &[Expr], copies: &[Copy]) -> Option<Value> {
+    match name {
+        "parameters" | "variables" => Some(match args.first().map(|a| scope.eval(a, copies)) {
+            Some(Value::String(n)) if name == "parameters" => scope.parameter(&n),
+            Some(Value::String(n)) => scope.variable(&n),
+            _ => Value::Unknown,
+        }),
+        "copyindex" => Some(copy_index(
+            args.iter().map(|a| scope.eval(a, copies)).collect(),
+            copies,
+        )),
+        _ => None,
+    }
+}
+
+/// The environment and scope functions.
+pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
+    Ok(match (name, args.as_slice()) {
+        ("managementgroup", _) => unknown_object(&["id", "name", "properties"]),
+        ("environment", []) => public_cloud(),
+        ("tenant", []) => unknown_object(&["tenantId", "countryCode", "displayName"]),
+        ("deployment", []) => unknown_object(&["name", "properties", "location"]),
+        ("resourcegroup", []) => unknown_object(&["id", "name", "location", "properties", "tags"]),
+        ("subscription", []) => {
+            unknown_object(&["id", "subscriptionId", "tenantId", "displayName"])
+        }
+        _ => return Err(args),
+    })
+}
+
+fn copy_index(args: Vec<Value>, copies: &[Copy]) -> Value {
+    let (loop_name, offset) = match args.as_slice() {
+        [] => (None, 0.0),
+        [Value::Number(o)] => (None, *o),
+        [Value::String(n)] => (Some(n.clone()), 0.0),
+        [Value::String(n), Value::Number(o)] => (Some(n.clone()), *o),
+        _ => return Value::Unknown,
+    };
+    let current = match loop_name {
+        Some(n) => copies
+            .iter()
+            .rev()
+            .find(|c| c.name.eq_ignore_ascii_case(&n)),
+        None => copies.iter().rev().find(|c| c.resource),
+    };
+    match current.and_then(|c| c.index) {
+        Some(i) => Value::Number(i as f64 + offset),
+        None => Value::Unknown,
+    }
+}
+
+/// `environment()` in the public cloud (Microsoft Learn, "Deployment
+/// functions for ARM templates"). Only what templates use to build host and
+/// zone names is given; the rest is unknown.
+fn public_cloud() -> Value {
+    let strings = |pairs: &[(&str, &str)]| {
+        let mut o = Object::new();
+        for (k, v) in pairs {
+            o.insert(*k, node(Value::String((*v).to_string())));
+        }
+        o
+    };
+    let mut env = strings(&[
+        ("name", "AzureCloud"),
+        ("portal", "https://portal.azure.com"),
+        ("resourceManager", "https://management.azure.com/"),
+        ("gallery", "https://gallery.azure.com/"),
+        ("graph", "https://graph.windows.net/"),
+        ("graphAudience", "https://graph.windows.net/"),
+        ("batch", "https://batch.core.windows.net/"),
+        ("sqlManagement", "https://management.core.windows.net:8443/"),
+    ]);
+    env.insert(
+        "suffixes",
+        node(Value::Object(strings(&[
+            ("acrLoginServer", ".azurecr.io"),
+            (
+                "azureDatalakeAnalyticsCatalogAndJob",
+                "azuredatalakeanalytics.net",
+            ),
+            ("azureDatalakeStoreFileSystem", "azuredatalakestore.net"),
+            ("azureFrontDoorEndpointSuffix", "azurefd.net"),
+            ("keyvaultDns", ".vault.azure.net"),
+            ("sqlServerHostname", ".database.windows.net"),
+            ("storage", "core.windows.net"),
+        ]))),
+    );
+    env.insert(
+        "authentication",
+        node(Value::Object(strings(&[
+            ("loginEndpoint", "https://login.microsoftonline.com/"),
+            ("tenant", "common"),
+            ("identityProvider", "AAD"),
+        ]))),
+    );
+    Value::Object(env)
+}
+
+fn unknown_object(keys: &[&str]) -> Value {
+    let mut object = Object::new();
+    for key in keys {
+        object.insert(*key, Node::unknown(None));
+    }
+    Value::Object(object)
+}

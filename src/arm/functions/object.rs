@@ -1,0 +1,72 @@
+//! Object functions: `null`, `createObject`/`object`, `shallowMerge`,
+//! `objectKeys`, `items`, `tryGet`, `json`. Not here: the functions ARM
+//! shares between objects, arrays and strings (`contains`, `empty`,
+//! `length`, `union`, `intersection`: see `array.rs`), and member access
+//! (`a.b`, `a['b']`), which is the evaluator's (`eval.rs`).
+
+use crate::model::{Object, Value};
+
+use super::{Answer, node};
+
+/// The object functions.
+pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
+    use Value as V;
+    Ok(match (name, args.as_slice()) {
+        ("null", []) => V::Null,
+        ("createobject" | "object", _) if args.len().is_multiple_of(2) => {
+            let mut object = Object::new();
+            for pair in args.chunks(2) {
+                match &pair[0] {
+                    V::String(k) => object.insert(k.clone(), node(pair[1].clone())),
+                    _ => return Ok(V::Unknown),
+                }
+            }
+            V::Object(object)
+        }
+        ("shallowmerge", [V::Array(items)]) => {
+            let mut merged = Object::new();
+            for item in items {
+                match &item.value {
+                    V::Object(o) => {
+                        for (k, v) in o.iter() {
+                            merged.insert(k, v.clone());
+                        }
+                    }
+                    _ => return Ok(V::Unknown),
+                }
+            }
+            V::Object(merged)
+        }
+        ("objectkeys", [V::Object(o)]) => {
+            V::Array(o.iter().map(|(k, _)| node(V::String(k.into()))).collect())
+        }
+        ("items", [V::Object(o)]) => V::Array(
+            o.iter()
+                .map(|(k, v)| {
+                    let mut item = Object::new();
+                    item.insert("key", node(V::String(k.into())));
+                    item.insert("value", v.clone());
+                    node(V::Object(item))
+                })
+                .collect(),
+        ),
+        ("tryget", [target, keys @ ..]) if !keys.is_empty() => {
+            let mut current = target.clone();
+            for key in keys {
+                current = match (&current, key) {
+                    (V::Object(o), V::String(k)) => o.get(k).map_or(V::Null, |n| n.value.clone()),
+                    (V::Array(a), V::Number(i)) if *i >= 0.0 => {
+                        a.get(*i as usize).map_or(V::Null, |n| n.value.clone())
+                    }
+                    (V::Null, _) => V::Null,
+                    _ => return Ok(V::Unknown),
+                };
+            }
+            current
+        }
+        ("json", [V::String(s)]) => {
+            serde_json::from_str::<serde_json::Value>(s).map_or(V::Unknown, |j| V::from_json(&j))
+        }
+        _ => return Err(args),
+    })
+}

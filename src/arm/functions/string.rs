@@ -1,0 +1,322 @@
+//! String functions: `format`, `concat` of strings (through `join`, which
+//! keeps an id followed by `/type/name` pairs an id), case, trimming,
+//! searching, `padLeft`, `string`, base64 and data URIs, `uri` and its
+//! percent-encoding, `join`, and `uniqueString`/`guid` (computed in
+//! `hash.rs`). Not here: the functions ARM shares with arrays (`contains`,
+//! `length`, `first`, … in `array.rs`); format specifiers such as `{0:N2}`
+//! are not evaluated.
+
+use crate::model::{ArmId, Value};
+
+use super::{Answer, MAX_ELEMENTS, node};
+
+/// The string functions.
+pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
+    use Value as V;
+    Ok(match (name, args.as_slice()) {
+        ("format", _) => format(args),
+        ("tolower", [V::String(s)]) => V::String(s.to_lowercase()),
+        ("toupper", [V::String(s)]) => V::String(s.to_uppercase()),
+        // Ids compare case-insensitively anyway.
+        ("tolower" | "toupper", [V::Id(id)]) => V::Id(id.clone()),
+        ("trim", [V::String(s)]) => V::String(s.trim().to_string()),
+        ("replace", [V::String(s), V::String(old), V::String(new)]) if !old.is_empty() => {
+            V::String(s.replace(old.as_str(), new))
+        }
+        ("split", [V::String(s), V::String(d)]) if !d.is_empty() => V::Array(
+            s.split(d.as_str())
+                .map(|p| node(V::String(p.into())))
+                .collect(),
+        ),
+        ("substring", [V::String(s), V::Number(start), rest @ ..]) => {
+            let chars: Vec<char> = s.chars().collect();
+            let start = *start as usize;
+            let len = match rest {
+                [] => chars.len().saturating_sub(start),
+                [V::Number(l)] => *l as usize,
+                _ => return Ok(V::Unknown),
+            };
+            match chars.get(start..start.saturating_add(len)) {
+                Some(slice) => V::String(slice.iter().collect()),
+                None => V::Unknown,
+            }
+        }
+        ("startswith", [V::String(s), V::String(p)]) => {
+            V::Bool(s.to_lowercase().starts_with(&p.to_lowercase()))
+        }
+        ("endswith", [V::String(s), V::String(p)]) => {
+            V::Bool(s.to_lowercase().ends_with(&p.to_lowercase()))
+        }
+        ("indexof", [V::String(s), V::String(p)]) => {
+            let (s, p) = (s.to_lowercase(), p.to_lowercase());
+            V::Number(s.find(&p).map_or(-1.0, |i| s[..i].chars().count() as f64))
+        }
+        ("lastindexof", [V::String(s), V::String(p)]) => {
+            let (s, p) = (s.to_lowercase(), p.to_lowercase());
+            V::Number(s.rfind(&p).map_or(-1.0, |i| s[..i].chars().count() as f64))
+        }
+        ("padleft", [v, V::Number(width), rest @ ..]) => {
+            let Some(s) = text(v) else {
+                return Ok(V::Unknown);
+            };
+            let pad = match rest {
+                [] => ' ',
+                [V::String(c)] if c.chars().count() == 1 => c.chars().next().unwrap_or(' '),
+                _ => return Ok(V::Unknown),
+            };
+            let missing = (*width as usize)
+                .saturating_sub(s.chars().count())
+                .min(MAX_ELEMENTS);
+            V::String(std::iter::repeat_n(pad, missing).collect::<String>() + &s)
+        }
+        ("string", [v]) => text(v).map_or(V::Unknown, V::String),
+        ("base64", [V::String(s)]) => {
+            use base64::Engine as _;
+            V::String(base64::engine::general_purpose::STANDARD.encode(s))
+        }
+        ("base64tostring", [V::String(s)]) => {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD
+                .decode(s)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .map_or(V::Unknown, V::String)
+        }
+        ("datauri", [V::String(s)]) => {
+            use base64::Engine as _;
+            V::String(format!(
+                "data:text/plain;charset=utf8;base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(s)
+            ))
+        }
+        ("datauritostring", [V::String(s)]) => {
+            use base64::Engine as _;
+            // Only base64 data URIs; any other encoding is not guessed.
+            s.strip_prefix("data:")
+                .and_then(|rest| rest.split_once(','))
+                .filter(|(meta, _)| meta.ends_with(";base64"))
+                .and_then(|(_, data)| base64::engine::general_purpose::STANDARD.decode(data).ok())
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .map_or(V::Unknown, V::String)
+        }
+        ("uricomponent", [V::String(s)]) => V::String(escape_data(s)),
+        ("uricomponenttostring", [V::String(s)]) => unescape_data(s).map_or(V::Unknown, V::String),
+        ("uri", [V::String(base), V::String(relative)]) => V::String(combine_uri(base, relative)),
+        ("join", [V::Array(items), V::String(d)]) => {
+            let parts: Option<Vec<String>> = items.iter().map(|i| text(&i.value)).collect();
+            parts.map_or(V::Unknown, |p| V::String(p.join(d)))
+        }
+        ("uniquestring" | "guid", [_, ..]) => {
+            // Every argument must be a known string; ARM refuses anything else.
+            let parts: Option<Vec<String>> = args
+                .iter()
+                .map(|a| match a {
+                    V::String(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect();
+            match parts {
+                Some(parts) if name == "guid" => V::String(super::hash::guid(&parts)),
+                Some(parts) => V::String(super::hash::unique_string(&parts)),
+                None => V::Unknown,
+            }
+        }
+        _ => return Err(args),
+    })
+}
+
+/// `uriComponent`: percent-encodes all but RFC 3986's unreserved characters.
+fn escape_data(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for byte in s.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// `uriComponentToString`: undoes percent-encoding (None if malformed).
+fn unescape_data(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `uri(base, relative)` as .NET combines them: an absolute `relative` wins,
+/// `/x` replaces the path, anything else replaces the last path segment.
+fn combine_uri(base: &str, relative: &str) -> String {
+    if relative.contains("://") {
+        return relative.to_string();
+    }
+    let authority_end = base
+        .find("://")
+        .map(|i| i + 3)
+        .and_then(|start| base[start..].find('/').map(|j| start + j));
+    match authority_end {
+        None => format!("{base}/{}", relative.trim_start_matches('/')),
+        Some(path_start) if relative.starts_with('/') => {
+            format!("{}{relative}", &base[..path_start])
+        }
+        Some(_) => {
+            let cut = base.rfind('/').map_or(base.len(), |i| i + 1);
+            format!("{}{relative}", &base[..cut])
+        }
+    }
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => Some(format!("{}", *n as i64)),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(true) => Some("True".into()),
+        Value::Bool(false) => Some("False".into()),
+        Value::Id(id) if fully_known(id) => Some(id.to_string()),
+        _ => None,
+    }
+}
+
+fn fully_known(id: &ArmId) -> bool {
+    id.subscription.known().is_some()
+        && id.resource_group.known().is_some()
+        && id.names.iter().all(|n| n.known().is_some())
+}
+
+/// Joins string pieces. An id followed by `/type/name` pairs stays an id (of
+/// the child), so `concat(resourceId(...vnet), '/subnets/pe')` still links.
+pub(super) fn join(parts: Vec<Value>) -> Value {
+    if parts.iter().any(Value::contains_unknown) {
+        return Value::Unknown;
+    }
+    if let Some(Value::Id(id)) = parts.first()
+        && !fully_known(id)
+    {
+        let mut suffix = String::new();
+        for p in &parts[1..] {
+            match text(p) {
+                Some(t) => suffix.push_str(&t),
+                None => return Value::Unknown,
+            }
+        }
+        return id.with_suffix(&suffix).map_or(Value::Unknown, Value::Id);
+    }
+    let mut out = String::new();
+    for p in &parts {
+        match text(p) {
+            Some(t) => out.push_str(&t),
+            None => return Value::Unknown,
+        }
+    }
+    Value::String(out)
+}
+
+/// `format('{0}-{1}', a, b)`; format specifiers (`{0:N2}`) are not evaluated.
+fn format(args: Vec<Value>) -> Value {
+    let Some(Value::String(pattern)) = args.first() else {
+        return Value::Unknown;
+    };
+    let mut parts = Vec::new();
+    let mut literal = String::new();
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                literal.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                literal.push('}');
+            }
+            '{' => {
+                let mut hole = String::new();
+                for c in chars.by_ref() {
+                    if c == '}' {
+                        break;
+                    }
+                    hole.push(c);
+                }
+                let Ok(index) = hole.trim().parse::<usize>() else {
+                    return Value::Unknown;
+                };
+                let Some(arg) = args.get(index + 1) else {
+                    return Value::Unknown;
+                };
+                parts.push(Value::String(std::mem::take(&mut literal)));
+                parts.push(arg.clone());
+            }
+            c => literal.push(c),
+        }
+    }
+    parts.push(Value::String(literal));
+    // Drop empty literal pieces so an id in front stays in front.
+    parts.retain(|p| !matches!(p, Value::String(s) if s.is_empty()));
+    if parts.is_empty() {
+        return Value::String(String::new());
+    }
+    join(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::arm::eval::testing::*;
+    use crate::model::Value;
+
+    #[test]
+    fn string_functions() {
+        assert_eq!(eval("[concat('a', 'b', 'c')]"), s("abc"));
+        assert_eq!(eval("[format('{0}-{1}', 'pe', 2)]"), s("pe-2"));
+        assert_eq!(eval("[format('{{x}} {0}', 'y')]"), s("{x} y"));
+        assert_eq!(eval("[toLower('ABC')]"), s("abc"));
+        assert_eq!(eval("[replace('a.b', '.', '-')]"), s("a-b"));
+        assert_eq!(eval("[substring('abcdef', 1, 3)]"), s("bcd"));
+        assert_eq!(eval("[substring('abc', 5, 3)]"), Value::Unknown);
+        assert_eq!(eval("[if(equals(1, 1), 'yes', 'no')]"), s("yes"));
+        assert_eq!(eval("[if(equals('A', 'a'), 'yes', 'no')]"), Value::Unknown);
+        assert_eq!(eval("[length(createArray(1, 2, 3))]"), Value::Number(3.0));
+        assert_eq!(eval("[empty('')]"), Value::Bool(true));
+        assert_eq!(eval("[not(true())]"), Value::Bool(false));
+        assert_eq!(eval("[uniqueString(resourceGroup().id)]"), Value::Unknown);
+        assert_eq!(eval("[uniqueString('test')]"), s("rbgf3xv4ufgzg"));
+        // Microsoft Learn's dataUri / dataUriToString examples.
+        assert_eq!(
+            eval("[dataUri('Hello')]"),
+            s("data:text/plain;charset=utf8;base64,SGVsbG8=")
+        );
+        assert_eq!(
+            eval("[dataUriToString('data:;base64,SGVsbG8sIFdvcmxkIQ==')]"),
+            s("Hello, World!")
+        );
+        assert_eq!(
+            eval("[cidrSubnet('10.144.0.0/20', 24, 3)]"),
+            s("10.144.3.0/24")
+        );
+        assert_eq!(
+            eval("[parseCidr('10.144.0.0/20').broadcast]"),
+            s("10.144.15.255")
+        );
+        assert_eq!(
+            eval("[guid('a', 'b', 'c')]"),
+            s("a98fa280-e03f-5afa-8d8e-92d0a9c201e8")
+        );
+        assert_eq!(eval("[guid(subscription().id, 'x')]"), Value::Unknown);
+        assert_eq!(eval("[uniqueString(1)]"), Value::Unknown);
+        assert_eq!(eval("[resourceGroup().location]"), Value::Unknown);
+        assert_eq!(eval("[[literal]"), s("[literal]"));
+        assert_eq!(eval("[concat('a',]"), Value::Unknown);
+    }
+}
