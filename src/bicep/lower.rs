@@ -15,7 +15,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::bicep::syntax::{self, Decl, DeclKind, Expr, ExprKind, Interp, Item, Prop};
+use crate::bicep::lexer::SyntaxError;
+use crate::bicep::parser;
+use crate::bicep::tree::{Decl, DeclKind, Expr, ExprKind, Interp, Item, Prop};
 use crate::diagnostic::Problem;
 use crate::json::{J, JKind, Member};
 use crate::source::{FileId, SourceMap, Span};
@@ -106,7 +108,7 @@ pub fn lower(sources: &SourceMap, path: &Path, file: FileId) -> Result<Lowered, 
 }
 
 /// A parse error as a problem at its place in the file.
-pub fn parse_problem(path: &Path, file: FileId, len: usize, e: &syntax::SyntaxError) -> Problem {
+pub fn parse_problem(path: &Path, file: FileId, len: usize, e: &SyntaxError) -> Problem {
     let end = e.end.max(e.start + 1).min(len).max(e.start.min(len));
     let span = Span::new(file, e.start.min(len), end);
     Problem::new("parse-error", format!("invalid Bicep: {}", e.message))
@@ -200,7 +202,7 @@ fn props(body: Option<&Expr>) -> &[Prop] {
 impl<'a> Lowerer<'a> {
     fn file(&mut self, path: &Path, id: FileId) -> Result<J, Problem> {
         let source = self.sources.get(id);
-        let decls = syntax::parse(id, &source.text)
+        let decls = parser::parse(id, &source.text)
             .map_err(|e| parse_problem(path, id, source.text.len(), &e))?;
         self.stack.push(path.to_path_buf());
         let template = self.template(path, id, &decls);
