@@ -1,5 +1,5 @@
 //! Bicep tokens → syntax tree: declarations, decorators and types here,
-//! expressions in [`expression`].
+//! expressions in `parser/expression.rs`.
 //!
 //! Hand-written rather than a grammar crate: the language is small, the
 //! parser must never panic on any input, and it must say where a file stops

@@ -14,9 +14,9 @@
 //!
 //! This file holds the entry points ([`lower`], [`parse_problem`]), the
 //! lowering state and symbol types, and the small JSON helpers the others
-//! share. A file's declarations are lowered in [`declarations`], modules in
-//! [`modules`], resource names and ids in [`resource_ids`], expressions in
-//! [`expression`]. Parsing is [`crate::bicep::parser`]; evaluating the
+//! share. A file's declarations are lowered in `declarations.rs`, modules in
+//! `modules.rs`, resource names and ids in `resource_ids.rs`, expressions in
+//! `expression.rs`. Parsing is [`crate::bicep::parser`]; evaluating the
 //! template is the ARM front-end's.
 
 mod declarations;
