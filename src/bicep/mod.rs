@@ -5,8 +5,11 @@
 //! source. Local modules are read and become nested deployments; registry
 //! modules are unseen (unknown).
 
+pub mod lexer;
 pub mod lower;
+pub mod parser;
 pub mod syntax;
+pub mod tree;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -111,7 +114,7 @@ fn parameter_file(
         }
     };
     let source = sources.get(file);
-    let decls = match syntax::parse(file, &source.text) {
+    let decls = match parser::parse(file, &source.text) {
         Ok(decls) => decls,
         Err(e) => {
             return (
@@ -133,7 +136,7 @@ fn parameter_file(
     let scope = Scope::new(&empty, HashMap::new(), guard);
     let mut values = HashMap::new();
     for decl in &decls {
-        if let syntax::DeclKind::Param {
+        if let tree::DeclKind::Param {
             default: Some(value),
             ..
         } = &decl.kind

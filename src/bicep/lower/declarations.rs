@@ -1,0 +1,358 @@
+//! The template of one Bicep file: its declarations in order (parameters,
+//! variables, functions, resources, modules, outputs, target scope) as the
+//! members of a languageVersion 2.0 template, and the symbol table
+//! ([`collect`]) that expressions resolve names against.
+//!
+//! A resource's name, id and scope text are in [`super::resource_ids`], a
+//! module's nested deployment in [`super::modules`], expressions in
+//! [`super::expression`]. Parsing is [`crate::bicep::parser`].
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::{
+    Env, File, Lowerer, Resource, Symbol, UNKNOWN, bind_loop, expression, j, member, pair,
+    parse_problem, props, quote, split_type, string, unwrap_body,
+};
+use crate::bicep::parser;
+use crate::bicep::tree::{Decl, DeclKind, Expr, ExprKind, Interp, Prop};
+use crate::diagnostic::Problem;
+use crate::json::{J, JKind, Member};
+use crate::source::{FileId, Span};
+
+impl<'a> Lowerer<'a> {
+    pub(super) fn file(&mut self, path: &Path, id: FileId) -> Result<J, Problem> {
+        let source = self.sources.get(id);
+        let decls = parser::parse(id, &source.text)
+            .map_err(|e| parse_problem(path, id, source.text.len(), &e))?;
+        self.stack.push(path.to_path_buf());
+        let template = self.template(path, id, &decls);
+        self.stack.pop();
+        Ok(template)
+    }
+
+    fn template(&mut self, path: &Path, id: FileId, decls: &[Decl]) -> J {
+        let whole = Span::new(id, 0, 0);
+        let mut file = File {
+            path: path.to_path_buf(),
+            symbols: HashMap::new(),
+            fresh: std::cell::Cell::new(0),
+        };
+        for decl in decls {
+            collect(&mut file.symbols, decl, None);
+        }
+        let mut parameters = Vec::new();
+        let mut variables = Vec::new();
+        let mut variable_copies = Vec::new();
+        let mut functions = Vec::new();
+        let mut resources = Vec::new();
+        let mut outputs = Vec::new();
+        for decl in decls {
+            let span = decl.span;
+            match &decl.kind {
+                DeclKind::Param { nullable, default } => {
+                    let mut p = vec![member("type", string("any", span), span)];
+                    if *nullable {
+                        p.push(member("nullable", j(JKind::Bool(true), span), span));
+                    }
+                    if let Some(d) = default {
+                        p.push(member("defaultValue", file.value(d, &Vec::new()), d.span));
+                    }
+                    parameters.push(member(&decl.name, j(JKind::Object(p), span), span));
+                }
+                DeclKind::Var(value) => match file.property_loop(&decl.name, value, &Vec::new()) {
+                    Some(copy) => variable_copies.push(copy),
+                    None => {
+                        variables.push(member(&decl.name, file.value(value, &Vec::new()), span))
+                    }
+                },
+                DeclKind::Output(value) => {
+                    let body = vec![
+                        member("type", string("any", span), span),
+                        member("value", file.value(value, &Vec::new()), value.span),
+                    ];
+                    outputs.push(member(&decl.name, j(JKind::Object(body), span), span));
+                }
+                DeclKind::Func { params, body } => {
+                    let env: Env = params
+                        .iter()
+                        .map(|p| (p.clone(), format!("parameters({})", quote(p))))
+                        .collect();
+                    let declared = params
+                        .iter()
+                        .map(|p| {
+                            j(
+                                JKind::Object(vec![
+                                    member("name", string(p.clone(), span), span),
+                                    member("type", string("any", span), span),
+                                ]),
+                                span,
+                            )
+                        })
+                        .collect();
+                    let output = vec![
+                        member("type", string("any", span), span),
+                        member(
+                            "value",
+                            expression(file.expr(body, &env), body.span),
+                            body.span,
+                        ),
+                    ];
+                    let f = vec![
+                        member("parameters", j(JKind::Array(declared), span), span),
+                        member("output", j(JKind::Object(output), span), span),
+                    ];
+                    functions.push(member(&decl.name, j(JKind::Object(f), span), span));
+                }
+                DeclKind::Resource { .. } => {
+                    self.resource(&file, decl, None, None, &mut resources);
+                }
+                DeclKind::Module { path, body } => {
+                    let lowered = self.module(&file, decl, path, body);
+                    resources.push(member(&decl.name, lowered, span));
+                }
+                DeclKind::TargetScope(_) | DeclKind::Using(_) | DeclKind::Other => {}
+            }
+        }
+        if !variable_copies.is_empty() {
+            variables.push(member(
+                "copy",
+                j(JKind::Array(variable_copies), whole),
+                whole,
+            ));
+        }
+        let mut root = vec![
+            member(
+                "$schema",
+                string(
+                    "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+                    whole,
+                ),
+                whole,
+            ),
+            member("languageVersion", string("2.0", whole), whole),
+            member("contentVersion", string("1.0.0.0", whole), whole),
+            member("parameters", j(JKind::Object(parameters), whole), whole),
+            member("variables", j(JKind::Object(variables), whole), whole),
+            member("resources", j(JKind::Object(resources), whole), whole),
+            member("outputs", j(JKind::Object(outputs), whole), whole),
+        ];
+        if !functions.is_empty() {
+            let namespace = j(
+                JKind::Object(vec![
+                    member("namespace", string("__bicep", whole), whole),
+                    member("members", j(JKind::Object(functions), whole), whole),
+                ]),
+                whole,
+            );
+            root.push(member(
+                "functions",
+                j(JKind::Array(vec![namespace]), whole),
+                whole,
+            ));
+        }
+        j(JKind::Object(root), whole)
+    }
+
+    /// A resource declaration (and its nested children) as template resources.
+    /// `inherited` is the condition (ARM expression text) under which the
+    /// enclosing parent is deployed: a nested child is deployed only with it.
+    fn resource(
+        &mut self,
+        file: &File,
+        decl: &Decl,
+        parent: Option<&str>,
+        inherited: Option<&str>,
+        out: &mut Vec<Member>,
+    ) {
+        let DeclKind::Resource { existing, body, .. } = &decl.kind else {
+            return;
+        };
+        let symbolic = match parent {
+            Some(p) => format!("{p}::{}", decl.name),
+            None => decl.name.clone(),
+        };
+        let Some(Symbol::Resource(info)) = file.symbols.get(&symbolic) else {
+            return;
+        };
+        let (object, looped, condition) = unwrap_body(body);
+        let mut env: Env = Vec::new();
+        if let Some(l) = &looped {
+            bind_loop(
+                &mut env,
+                l,
+                file.expr(l.source, &Vec::new()),
+                "copyIndex()".into(),
+            );
+        }
+        let span = decl.span;
+        let mut members = vec![
+            member(
+                "type",
+                string(info.rtype.clone(), decl.name_span),
+                decl.name_span,
+            ),
+            member(
+                "apiVersion",
+                string(info.api.clone(), decl.name_span),
+                decl.name_span,
+            ),
+        ];
+        if *existing {
+            members.push(member("existing", j(JKind::Bool(true), span), span));
+        }
+        let own = condition.map(|c| file.expr(c, &env));
+        let deployed_if = match (inherited, own.as_deref()) {
+            (Some(p), Some(c)) => Some(format!("and({p}, {c})")),
+            (Some(p), None) => Some(p.to_string()),
+            (None, Some(c)) => Some(c.to_string()),
+            (None, None) => None,
+        };
+        if let Some(text) = &deployed_if {
+            let at = condition.map_or(span, |c| c.span);
+            members.push(member("condition", expression(text.clone(), at), at));
+        }
+        // A child nested in a loop's body exists once per instance: which
+        // of them, and how many, is not followed.
+        let for_children = if looped.is_some() {
+            Some(UNKNOWN.to_string())
+        } else {
+            deployed_if.clone()
+        };
+        if let Some(l) = &looped {
+            let source = file.expr(l.source, &Vec::new());
+            let copy = vec![
+                member("name", string(symbolic.clone(), span), span),
+                member(
+                    "count",
+                    expression(format!("length({source})"), l.source.span),
+                    l.source.span,
+                ),
+            ];
+            members.push(member("copy", j(JKind::Object(copy), span), span));
+        }
+        let props = props(object);
+        let name_span = pair(props, "name").map_or(span, |(_, s)| s);
+        members.push(member(
+            "name",
+            expression(file.full_name(info, &env), name_span),
+            name_span,
+        ));
+        for p in props {
+            match p {
+                Prop::Pair { key, value, span } => match key.to_ascii_lowercase().as_str() {
+                    "name" | "parent" | "dependson" => {}
+                    "scope" => {
+                        if let Some(scope) = file.relative_scope(value, &env) {
+                            members.push(member("scope", expression(scope, *span), *span));
+                        }
+                    }
+                    _ => members.push(member(key, file.value(value, &env), *span)),
+                },
+                Prop::Resource(child) => {
+                    self.resource(file, child, Some(&symbolic), for_children.as_deref(), out)
+                }
+                Prop::Spread(_) | Prop::Computed { .. } => {}
+            }
+        }
+        out.push(member(&symbolic, j(JKind::Object(members), span), span));
+    }
+}
+
+/// Registers the symbols a declaration introduces (resources with their
+/// nested children, as `parent::child`).
+fn collect<'d>(
+    symbols: &mut HashMap<String, Symbol<'d>>,
+    decl: &'d Decl,
+    parent: Option<(&str, &Resource<'d>)>,
+) {
+    match &decl.kind {
+        DeclKind::Param { .. } => {
+            symbols.insert(decl.name.clone(), Symbol::Param);
+        }
+        DeclKind::Var(_) => {
+            symbols.insert(decl.name.clone(), Symbol::Var);
+        }
+        DeclKind::Func { .. } => {
+            symbols.insert(decl.name.clone(), Symbol::Func);
+        }
+        DeclKind::Module { body, .. } => {
+            let (object, looped, _) = unwrap_body(body);
+            symbols.insert(
+                decl.name.clone(),
+                Symbol::Module {
+                    looped: looped.is_some(),
+                    name: pair(props(object), "name").map(|(e, _)| e),
+                },
+            );
+        }
+        DeclKind::Resource {
+            type_string,
+            body,
+            existing,
+        } => {
+            let (object, looped, _) = unwrap_body(body);
+            let props = props(object);
+            let (mut rtype, mut api) = split_type(type_string);
+            let symbolic = match parent {
+                Some((p, _)) => format!("{p}::{}", decl.name),
+                None => decl.name.clone(),
+            };
+            let mut parent_symbol = parent.map(|(p, _)| p.to_string());
+            if let Some((_, p)) = parent {
+                // A nested child's type is relative to its parent's.
+                if !rtype.contains('.') {
+                    rtype = format!("{}/{rtype}", p.rtype);
+                }
+                if api.is_empty() {
+                    api = p.api.clone();
+                }
+            }
+            if let Some((ExprKind::Ident(p), _)) = pair(props, "parent").map(|(e, s)| (&e.kind, s))
+            {
+                parent_symbol = Some(p.clone());
+            }
+            let group = match pair(props, "scope").map(|(e, _)| &e.kind) {
+                Some(ExprKind::Call(_, f, args)) if f.eq_ignore_ascii_case("resourceGroup") => {
+                    match args.as_slice() {
+                        [
+                            Expr {
+                                kind: ExprKind::Str(parts),
+                                ..
+                            },
+                        ]
+                        | [
+                            _,
+                            Expr {
+                                kind: ExprKind::Str(parts),
+                                ..
+                            },
+                        ] => match parts.as_slice() {
+                            [Interp::Text(t)] => Some(t.clone()),
+                            _ => None,
+                        },
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+            let info = Resource {
+                symbolic: symbolic.clone(),
+                existing: *existing,
+                rtype,
+                api,
+                parent: parent_symbol,
+                name: pair(props, "name").map(|(e, _)| e),
+                looped,
+                group,
+            };
+            for p in props {
+                if let Prop::Resource(child) = p {
+                    collect(symbols, child, Some((&symbolic, &info)));
+                }
+            }
+            symbols.insert(symbolic, Symbol::Resource(Box::new(info)));
+        }
+        DeclKind::Output(_) | DeclKind::TargetScope(_) | DeclKind::Using(_) | DeclKind::Other => {}
+    }
+}

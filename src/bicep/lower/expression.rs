@@ -1,0 +1,577 @@
+//! Bicep expressions → ARM expression text (or template JSON, where a value
+//! stays structured): literals, interpolated strings as `format(…)`,
+//! operators as functions, names of parameters, variables, loop items and
+//! lambda parameters, members of resources and modules (`reference(…)`),
+//! calls, and loops as a property `copy` or `map()` over `range()`.
+//!
+//! What cannot be known offline becomes `plinthUnknown()`. Resource names
+//! and ids are [`super::resource_ids`]; declarations, [`super::declarations`].
+
+use super::{
+    Env, File, Loop, Symbol, UNKNOWN, bind_loop, expression, is_identifier, j, member, quote,
+    string,
+};
+use crate::bicep::tree::{Expr, ExprKind, Interp, Item, Prop};
+use crate::json::{J, JKind};
+
+impl<'d> File<'d> {
+    /// `[for … in source: body]` as a property `copy` (or variable `copy`)
+    /// entry named `name`; `None` for anything else, or a filtered loop.
+    pub(super) fn property_loop(&self, name: &str, value: &Expr, env: &Env) -> Option<J> {
+        let ExprKind::For {
+            item,
+            index,
+            source,
+            body,
+        } = &value.kind
+        else {
+            return None;
+        };
+        if matches!(body.kind, ExprKind::If(..)) {
+            return None;
+        }
+        let source_text = self.expr(source, env);
+        let mut inner = env.clone();
+        bind_loop(
+            &mut inner,
+            &Loop {
+                item: item.clone(),
+                index: index.clone(),
+                source,
+            },
+            source_text.clone(),
+            format!("copyIndex({})", quote(name)),
+        );
+        let span = value.span;
+        Some(j(
+            JKind::Object(vec![
+                member("name", string(name, span), span),
+                member(
+                    "count",
+                    expression(format!("length({source_text})"), source.span),
+                    source.span,
+                ),
+                member("input", self.value(body, &inner), body.span),
+            ]),
+            span,
+        ))
+    }
+
+    /// A value as template JSON: literals stay literal, objects and arrays
+    /// stay structured (so findings point inside them), the rest becomes an
+    /// expression string.
+    pub(super) fn value(&self, e: &Expr, env: &Env) -> J {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Null => j(JKind::Null, span),
+            ExprKind::Bool(b) => j(JKind::Bool(*b), span),
+            ExprKind::Int(n) => j(JKind::Number(*n as f64), span),
+            ExprKind::Str(parts) => match parts.as_slice() {
+                [Interp::Text(t)] => {
+                    // A literal that looks like an expression is escaped.
+                    let t = if t.starts_with('[') {
+                        format!("[{t}")
+                    } else {
+                        t.clone()
+                    };
+                    string(t, span)
+                }
+                _ => expression(self.expr(e, env), span),
+            },
+            ExprKind::Object(props)
+                if props
+                    .iter()
+                    .all(|p| matches!(p, Prop::Pair { .. } | Prop::Resource(_))) =>
+            {
+                let mut members = Vec::new();
+                let mut copies = Vec::new();
+                for p in props {
+                    if let Prop::Pair { key, value, span } = p {
+                        match self.property_loop(key, value, env) {
+                            Some(copy) => copies.push(copy),
+                            None => {
+                                // A name ARM would read as an expression is escaped.
+                                let key = if key.starts_with('[') {
+                                    format!("[{key}")
+                                } else {
+                                    key.clone()
+                                };
+                                members.push(member(&key, self.value(value, env), *span))
+                            }
+                        }
+                    }
+                }
+                if !copies.is_empty() {
+                    members.push(member("copy", j(JKind::Array(copies), span), span));
+                }
+                j(JKind::Object(members), span)
+            }
+            ExprKind::Array(items) if items.iter().all(|i| matches!(i, Item::Value(_))) => j(
+                JKind::Array(
+                    items
+                        .iter()
+                        .filter_map(|i| match i {
+                            Item::Value(v) => Some(self.value(v, env)),
+                            Item::Spread(_) => None,
+                        })
+                        .collect(),
+                ),
+                span,
+            ),
+            _ => expression(self.expr(e, env), span),
+        }
+    }
+
+    /// An expression as ARM expression text.
+    pub(super) fn expr(&self, e: &Expr, env: &Env) -> String {
+        match &e.kind {
+            ExprKind::Null => "null()".into(),
+            ExprKind::Bool(b) => format!("{b}()"),
+            ExprKind::Int(n) if *n < 0 => format!("int('{n}')"),
+            ExprKind::Int(n) => n.to_string(),
+            ExprKind::Str(parts) => {
+                let mut text = String::new();
+                let mut args = Vec::new();
+                for part in parts {
+                    match part {
+                        Interp::Text(t) => text.push_str(&t.replace('{', "{{").replace('}', "}}")),
+                        Interp::Expr(x) => {
+                            text.push_str(&format!("{{{}}}", args.len()));
+                            args.push(self.expr(x, env));
+                        }
+                    }
+                }
+                if args.is_empty() {
+                    let plain: String = parts
+                        .iter()
+                        .map(|p| match p {
+                            Interp::Text(t) => t.as_str(),
+                            Interp::Expr(_) => "",
+                        })
+                        .collect();
+                    quote(&plain)
+                } else {
+                    format!("format({}, {})", quote(&text), args.join(", "))
+                }
+            }
+            ExprKind::Array(items) => {
+                let plain = items.iter().all(|i| matches!(i, Item::Value(_)));
+                let parts: Vec<String> = items
+                    .iter()
+                    .map(|i| match i {
+                        Item::Value(v) if plain => self.expr(v, env),
+                        Item::Value(v) => format!("createArray({})", self.expr(v, env)),
+                        Item::Spread(s) => self.expr(s, env),
+                    })
+                    .collect();
+                if plain {
+                    format!("createArray({})", parts.join(", "))
+                } else {
+                    format!("flatten(createArray({}))", parts.join(", "))
+                }
+            }
+            ExprKind::Object(props) => {
+                let mut groups: Vec<String> = Vec::new();
+                let mut current: Vec<String> = Vec::new();
+                for p in props {
+                    match p {
+                        Prop::Pair { key, value, .. } => {
+                            current.push(quote(key));
+                            current.push(self.expr(value, env));
+                        }
+                        Prop::Computed { key, value, .. } => {
+                            current.push(self.expr(key, env));
+                            current.push(self.expr(value, env));
+                        }
+                        Prop::Spread(s) => {
+                            if !current.is_empty() {
+                                groups.push(format!("createObject({})", current.join(", ")));
+                                current.clear();
+                            }
+                            groups.push(self.expr(s, env));
+                        }
+                        Prop::Resource(_) => {}
+                    }
+                }
+                let last = format!("createObject({})", current.join(", "));
+                if groups.is_empty() {
+                    return last;
+                }
+                if !current.is_empty() {
+                    groups.push(last);
+                }
+                format!("shallowMerge(createArray({}))", groups.join(", "))
+            }
+            ExprKind::Ident(name) => self.ident(name, env),
+            ExprKind::Member(target, name, safe) => self.member(target, name, *safe, env),
+            ExprKind::Index(target, index, safe) => {
+                // `r[i].id`, `m[i].outputs` are handled by member(); a bare
+                // index into a looped resource is its id.
+                if let ExprKind::Ident(sym) = &target.kind
+                    && let Some(r) = self.resource(sym)
+                {
+                    return self.resource_id(r, Some(&self.expr(index, env)), env);
+                }
+                let t = self.expr(target, env);
+                let i = self.expr(index, env);
+                if *safe {
+                    format!("tryGet({t}, {i})")
+                } else {
+                    format!("{t}[{i}]")
+                }
+            }
+            ExprKind::Call(target, name, args) => self.call(target.as_deref(), name, args, env),
+            ExprKind::Unary(op, x) => {
+                let x = self.expr(x, env);
+                if *op == "!" {
+                    format!("not({x})")
+                } else {
+                    format!("sub(0, {x})")
+                }
+            }
+            ExprKind::Binary(op, a, b) => {
+                let (a, b) = (self.expr(a, env), self.expr(b, env));
+                match *op {
+                    "==" => format!("equals({a}, {b})"),
+                    "!=" => format!("not(equals({a}, {b}))"),
+                    "=~" => format!("equals(toLower({a}), toLower({b}))"),
+                    "!~" => format!("not(equals(toLower({a}), toLower({b})))"),
+                    "<" => format!("less({a}, {b})"),
+                    "<=" => format!("lessOrEquals({a}, {b})"),
+                    ">" => format!("greater({a}, {b})"),
+                    ">=" => format!("greaterOrEquals({a}, {b})"),
+                    "&&" => format!("and({a}, {b})"),
+                    "||" => format!("or({a}, {b})"),
+                    "+" => format!("add({a}, {b})"),
+                    "-" => format!("sub({a}, {b})"),
+                    "*" => format!("mul({a}, {b})"),
+                    "/" => format!("div({a}, {b})"),
+                    "%" => format!("mod({a}, {b})"),
+                    "??" => format!("coalesce({a}, {b})"),
+                    _ => UNKNOWN.into(),
+                }
+            }
+            ExprKind::Ternary(c, a, b) => format!(
+                "if({}, {}, {})",
+                self.expr(c, env),
+                self.expr(a, env),
+                self.expr(b, env)
+            ),
+            ExprKind::Lambda(params, body) => {
+                let mut inner = env.clone();
+                for p in params {
+                    inner.push((p.clone(), format!("lambdaVariables({})", quote(p))));
+                }
+                let names: Vec<String> = params.iter().map(|p| quote(p)).collect();
+                format!("lambda({}, {})", names.join(", "), self.expr(body, &inner))
+            }
+            ExprKind::For {
+                item,
+                index,
+                source,
+                body,
+            } => {
+                let n = self.fresh.get();
+                self.fresh.set(n + 1);
+                let var = format!("__i{n}");
+                let i = format!("lambdaVariables({})", quote(&var));
+                let source_text = self.expr(source, env);
+                let mut inner = env.clone();
+                bind_loop(
+                    &mut inner,
+                    &Loop {
+                        item: item.clone(),
+                        index: index.clone(),
+                        source,
+                    },
+                    source_text.clone(),
+                    i,
+                );
+                let range = format!("range(0, length({source_text}))");
+                match &body.kind {
+                    ExprKind::If(c, b) => format!(
+                        "map(filter({range}, lambda({q}, {})), lambda({q}, {}))",
+                        self.expr(c, &inner),
+                        self.expr(b, &inner),
+                        q = quote(&var)
+                    ),
+                    _ => format!(
+                        "map({range}, lambda({}, {}))",
+                        quote(&var),
+                        self.expr(body, &inner)
+                    ),
+                }
+            }
+            ExprKind::If(..) => UNKNOWN.into(),
+            ExprKind::NonNull(x) => self.expr(x, env),
+        }
+    }
+
+    fn ident(&self, name: &str, env: &Env) -> String {
+        if let Some((_, text)) = env.iter().rev().find(|(n, _)| n == name) {
+            return text.clone();
+        }
+        match self.symbols.get(name) {
+            Some(Symbol::Param) => format!("parameters({})", quote(name)),
+            Some(Symbol::Var) => format!("variables({})", quote(name)),
+            // A resource used as a value (a `scope:`, a resource parameter): its id.
+            Some(Symbol::Resource(r)) => self.resource_id(r, None, env),
+            _ => UNKNOWN.into(),
+        }
+    }
+
+    /// `target.name`: resource and module properties first.
+    fn member(&self, target: &Expr, name: &str, safe: bool, env: &Env) -> String {
+        // `parent::child`
+        if let Some(symbolic) = nested_symbol(target) {
+            let full = format!("{symbolic}::{name}");
+            if self.resource(&full).is_some() {
+                return self.ident(&full, env);
+            }
+        }
+        let (symbol, index) = match &target.kind {
+            ExprKind::Ident(s) => (Some(s.clone()), None),
+            ExprKind::Index(t, i, _) => match &t.kind {
+                ExprKind::Ident(s) => (Some(s.clone()), Some(self.expr(i, env))),
+                _ => (None, None),
+            },
+            _ => (nested_symbol(target).filter(|s| s.contains("::")), None),
+        };
+        let bound = symbol
+            .as_deref()
+            .is_some_and(|s| env.iter().any(|(n, _)| n == s));
+        if let Some(s) = symbol.as_deref().filter(|_| !bound) {
+            if let Some(r) = self.resource(s).cloned() {
+                let reference = |full: bool| match (&index, full) {
+                    (Some(i), _) => {
+                        format!("reference(format({}, {i}))", quote(&format!("{s}[{{0}}]")))
+                    }
+                    (None, false) => format!("reference({})", quote(s)),
+                    (None, true) => format!("reference({}, {}, 'Full')", quote(s), quote(&r.api)),
+                };
+                return match name {
+                    "id" => self.resource_id(&r, index.as_deref(), env),
+                    "name" => match (&index, r.looped.as_ref()) {
+                        (Some(i), Some(_)) => self
+                            .segments(&r, Some(i), env, 0)
+                            .pop()
+                            .unwrap_or_else(|| UNKNOWN.into()),
+                        _ => r.name.map_or_else(|| UNKNOWN.into(), |n| self.expr(n, env)),
+                    },
+                    "type" => quote(&r.rtype),
+                    "apiVersion" => quote(&r.api),
+                    "properties" => reference(false),
+                    _ => format!("{}.{name}", reference(true)),
+                };
+            }
+            if let Some(Symbol::Module {
+                looped,
+                name: deployment_name,
+            }) = self.symbols.get(s)
+            {
+                return match name {
+                    "outputs" => match (&index, looped) {
+                        (Some(i), true) => format!(
+                            "reference(format({}, {i})).outputs",
+                            quote(&format!("{s}[{{0}}]"))
+                        ),
+                        _ => format!("reference({}).outputs", quote(s)),
+                    },
+                    "name" => deployment_name.map_or_else(|| UNKNOWN.into(), |n| self.expr(n, env)),
+                    _ => UNKNOWN.into(),
+                };
+            }
+        }
+        // `m.outputs.x` reads the output's value.
+        if let ExprKind::Member(inner, outputs, _) = &target.kind
+            && outputs == "outputs"
+            && self.is_module(inner)
+        {
+            return format!("{}.{name}.value", self.expr(target, env));
+        }
+        let t = self.expr(target, env);
+        if safe {
+            format!("tryGet({t}, {})", quote(name))
+        } else if is_identifier(name) {
+            format!("{t}.{name}")
+        } else {
+            format!("{t}[{}]", quote(name))
+        }
+    }
+
+    fn is_module(&self, e: &Expr) -> bool {
+        let s = match &e.kind {
+            ExprKind::Ident(s) => s,
+            ExprKind::Index(t, _, _) => match &t.kind {
+                ExprKind::Ident(s) => s,
+                _ => return false,
+            },
+            _ => return false,
+        };
+        matches!(self.symbols.get(s), Some(Symbol::Module { .. }))
+    }
+
+    fn call(&self, target: Option<&Expr>, name: &str, args: &[Expr], env: &Env) -> String {
+        if let Some(t) = target {
+            // `sys.f()`, `az.f()`: the built-in; anything else (a resource's
+            // `listKeys()`, an imported namespace) is not known here.
+            match &t.kind {
+                ExprKind::Ident(ns) if ns == "sys" || ns == "az" => {}
+                _ => return UNKNOWN.into(),
+            }
+        }
+        let args_text: Vec<String> = args.iter().map(|a| self.expr(a, env)).collect();
+        if matches!(self.symbols.get(name), Some(Symbol::Func)) && target.is_none() {
+            return format!("__bicep.{name}({})", args_text.join(", "));
+        }
+        match name.to_ascii_lowercase().as_str() {
+            "any" => args_text
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| "null()".into()),
+            "loadtextcontent"
+            | "loadjsoncontent"
+            | "loadyamlcontent"
+            | "loadfileasbase64"
+            | "readenvironmentvariable"
+            | "getsecret"
+            | "fail"
+            | "externalinput" => UNKNOWN.into(),
+            _ => format!("{name}({})", args_text.join(", ")),
+        }
+    }
+}
+
+/// `a::b::c` written as nested `::` members → `a::b` for target `a::b`.
+/// Walks down the chain first and builds the name only when it ends in an
+/// identifier: member() asks this at every link of a chain, so building the
+/// text of every prefix on the way (as a recursion would) made a chain of
+/// accesses take time quadratic in its length, and cubic in bytes copied.
+fn nested_symbol(e: &Expr) -> Option<String> {
+    let mut names: Vec<&str> = Vec::new();
+    let mut at = e;
+    loop {
+        match &at.kind {
+            ExprKind::Ident(root) => {
+                let mut symbol = root.clone();
+                for name in names.iter().rev() {
+                    symbol.push_str("::");
+                    symbol.push_str(name);
+                }
+                return Some(symbol);
+            }
+            ExprKind::Member(target, name, _) => {
+                names.push(name.as_str());
+                at = target;
+            }
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use crate::arm::eval::Scope;
+    use crate::bicep::lower::lower;
+    use crate::limits::Guard;
+    use crate::model::Value;
+    use crate::source::SourceMap;
+
+    /// Lowers `text` and evaluates each `(variable, expected JSON)` through
+    /// the ARM evaluator, comparing JSON values.
+    fn evaluates(text: &str, expected: &[(&str, serde_json::Value)]) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("main.bicep");
+        std::fs::write(&path, text).expect("write");
+        let sources = SourceMap::new();
+        let file = sources.load(&path).expect("load");
+        let lowered = lower(&sources, &path, file).unwrap_or_else(|p| panic!("{}", p.message));
+        let scope = Scope::new(&lowered.template, HashMap::new(), Guard::default());
+        for (name, want) in expected {
+            let got = scope.string_at(
+                &format!("[variables('{name}')]"),
+                lowered.template.span,
+                &[],
+            );
+            let want = Value::from_json(want);
+            assert!(
+                crate::arm::eval::same_json(&got, &want),
+                "{name}: got {got:?}, want {want:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn expressions_evaluate_as_bicep_defines_them() {
+        evaluates(
+            r#"
+var negative = -5
+var difference = 10 - negative
+var interpolated = 'x${1 + 2}y'
+var braces = 'a{0}${1}'
+var escaped = 'it\'s'
+var bracketed = '[not an expression]'
+var ternary = contains(['a'], 'a') ? 'yes' : 'no'
+var safe = {a: 1}.?b ?? 'none'
+var doubled = [for i in range(0, 3): i * 2]
+var indexed = [for (x, i) in ['a', 'b']: '${i}-${x}']
+var filtered = [for x in [1, 2, 3]: if (x > 1) x]
+var mapped = map([1, 2], x => x + 1)
+var merged = {...{a: 1}, b: 2}
+var spread = [...[1], 2]
+var nested = {
+  items: [for i in range(0, 2): {
+    v: i
+  }]
+}
+var caseless = 'ABC' =~ 'abc'
+func double(n int) int => n * 2
+var called = double(21)
+"#,
+            &[
+                ("negative", serde_json::json!(-5)),
+                ("difference", serde_json::json!(15)),
+                ("interpolated", serde_json::json!("x3y")),
+                ("braces", serde_json::json!("a{0}1")),
+                ("escaped", serde_json::json!("it's")),
+                ("bracketed", serde_json::json!("[not an expression]")),
+                ("ternary", serde_json::json!("yes")),
+                ("safe", serde_json::json!("none")),
+                ("doubled", serde_json::json!([0, 2, 4])),
+                ("indexed", serde_json::json!(["0-a", "1-b"])),
+                ("filtered", serde_json::json!([2, 3])),
+                ("mapped", serde_json::json!([2, 3])),
+                ("merged", serde_json::json!({"a": 1, "b": 2})),
+                ("spread", serde_json::json!([1, 2])),
+                ("nested", serde_json::json!({"items": [{"v": 0}, {"v": 1}]})),
+                ("caseless", serde_json::json!(true)),
+                ("called", serde_json::json!(42)),
+            ],
+        );
+    }
+
+    #[test]
+    fn what_bicep_cannot_know_offline_is_unknown() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("main.bicep");
+        std::fs::write(
+            &path,
+            "var text = loadTextContent('x.txt')\nvar env = readEnvironmentVariable('X')\nimport { y } from 'types.bicep'\nvar imported = y\n",
+        )
+        .expect("write");
+        let sources = SourceMap::new();
+        let file = sources.load(&path).expect("load");
+        let lowered = lower(&sources, &path, file).unwrap_or_else(|p| panic!("{}", p.message));
+        let scope = Scope::new(&lowered.template, HashMap::new(), Guard::default());
+        for name in ["text", "env", "imported"] {
+            let got = scope.string_at(
+                &format!("[variables('{name}')]"),
+                lowered.template.span,
+                &[],
+            );
+            assert_eq!(got, Value::Unknown, "{name}");
+        }
+    }
+}

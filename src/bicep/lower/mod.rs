@@ -1,0 +1,221 @@
+//! Bicep syntax → the ARM template `bicep build` would emit (languageVersion
+//! 2.0: resources keyed by symbolic name), as span-keeping JSON whose every
+//! node points at the Bicep source it came from. The ARM front-end then
+//! evaluates it like any template: one evaluator, one set of rules.
+//!
+//! Expressions become ARM expression text: `p` → `parameters('p')`,
+//! `'a${x}'` → `format('a{0}', …)`, `a == b` → `equals(a, b)`, `r.id` →
+//! `resourceId(type, names…)`, `r.properties.x` → `reference('r').x`,
+//! `m.outputs.x` → `reference('m').outputs.x.value`. A resource or property
+//! loop becomes a `copy`, a loop elsewhere `map()` over a `range()`. What
+//! Bicep has and ARM cannot say from the template alone (a registry module,
+//! `loadTextContent`, an imported name) becomes `plinthUnknown()`, which the
+//! evaluator does not know: unknown, never guessed.
+//!
+//! This file holds the entry points ([`lower`], [`parse_problem`]), the
+//! lowering state and symbol types, and the small JSON helpers the others
+//! share. A file's declarations are lowered in `declarations.rs`, modules in
+//! `modules.rs`, resource names and ids in `resource_ids.rs`, expressions in
+//! `expression.rs`. Parsing is [`crate::bicep::parser`]; evaluating the
+//! template is the ARM front-end's.
+
+mod declarations;
+mod expression;
+mod modules;
+mod resource_ids;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::bicep::lexer::SyntaxError;
+use crate::bicep::tree::{Expr, ExprKind, Prop};
+use crate::diagnostic::Problem;
+use crate::json::{J, JKind, Member};
+use crate::source::{FileId, SourceMap, Span};
+
+/// Modules nested deeper than this are not read (a cycle, or hostile input).
+const MAX_MODULE_DEPTH: usize = 16;
+
+const UNKNOWN: &str = "plinthUnknown()";
+
+/// One loaded Bicep file, lowered.
+pub struct Lowered {
+    pub template: J,
+    /// Module files read on the way.
+    pub files: Vec<FileId>,
+    pub problems: Vec<Problem>,
+}
+
+/// What a resource symbol stands for.
+#[derive(Clone)]
+struct Resource<'d> {
+    /// The symbolic name the template keys it by (`vnet`, `vnet::snet`).
+    symbolic: String,
+    /// `existing`: declared elsewhere, only named here.
+    existing: bool,
+    rtype: String,
+    api: String,
+    /// Parent symbol (`parent:` or nesting).
+    parent: Option<String>,
+    /// The `name` property as written, and the bindings it sees.
+    name: Option<&'d Expr>,
+    /// A resource loop: its item and index names and its source.
+    looped: Option<Loop<'d>>,
+    /// `scope: resourceGroup('rg')` of an existing resource.
+    group: Option<String>,
+}
+
+#[derive(Clone)]
+struct Loop<'d> {
+    item: Option<String>,
+    index: Option<String>,
+    source: &'d Expr,
+}
+
+#[derive(Clone)]
+enum Symbol<'d> {
+    Param,
+    Var,
+    Func,
+    Resource(Box<Resource<'d>>),
+    Module {
+        looped: bool,
+        name: Option<&'d Expr>,
+    },
+}
+
+/// Names bound by loops, lambdas and function parameters, innermost last.
+type Env = Vec<(String, String)>;
+
+pub struct Lowerer<'a> {
+    sources: &'a SourceMap,
+    /// Files being lowered, outermost first (cycle guard).
+    stack: Vec<PathBuf>,
+    files: Vec<FileId>,
+    problems: Vec<Problem>,
+}
+
+struct File<'d> {
+    path: PathBuf,
+    symbols: HashMap<String, Symbol<'d>>,
+    /// Counter for lambda variable names of loops in expressions.
+    fresh: std::cell::Cell<usize>,
+}
+
+/// Parses and lowers the Bicep file at `path` (already registered as `file`).
+pub fn lower(sources: &SourceMap, path: &Path, file: FileId) -> Result<Lowered, Problem> {
+    let mut lowerer = Lowerer {
+        sources,
+        stack: Vec::new(),
+        files: Vec::new(),
+        problems: Vec::new(),
+    };
+    let template = lowerer.file(path, file)?;
+    Ok(Lowered {
+        template,
+        files: lowerer.files,
+        problems: lowerer.problems,
+    })
+}
+
+/// A parse error as a problem at its place in the file.
+pub fn parse_problem(path: &Path, file: FileId, len: usize, e: &SyntaxError) -> Problem {
+    let end = e.end.max(e.start + 1).min(len).max(e.start.min(len));
+    let span = Span::new(file, e.start.min(len), end);
+    Problem::new("parse-error", format!("invalid Bicep: {}", e.message))
+        .at(path, Some(span))
+        .with_label(e.message.clone())
+}
+
+fn j(kind: JKind, span: Span) -> J {
+    J { kind, span }
+}
+
+fn member(key: &str, value: J, span: Span) -> Member {
+    Member {
+        key: key.to_string(),
+        span,
+        value,
+    }
+}
+
+fn string(s: impl Into<String>, span: Span) -> J {
+    j(JKind::String(s.into()), span)
+}
+
+fn expression(text: String, span: Span) -> J {
+    string(format!("[{text}]"), span)
+}
+
+/// An ARM string literal.
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// `type@version` → (type, version).
+fn split_type(s: &str) -> (String, String) {
+    match s.split_once('@') {
+        Some((t, v)) => (t.to_string(), v.to_string()),
+        None => (s.to_string(), String::new()),
+    }
+}
+
+fn pair<'e>(props: &'e [Prop], key: &str) -> Option<(&'e Expr, Span)> {
+    props.iter().find_map(|p| match p {
+        Prop::Pair {
+            key: k,
+            value,
+            span,
+        } if k.eq_ignore_ascii_case(key) => Some((value, *span)),
+        _ => None,
+    })
+}
+
+/// A resource or module body: its object, its condition, its loop.
+fn unwrap_body(body: &Expr) -> (Option<&Expr>, Option<Loop<'_>>, Option<&Expr>) {
+    match &body.kind {
+        ExprKind::For {
+            item,
+            index,
+            source,
+            body,
+        } => {
+            let looped = Some(Loop {
+                item: item.clone(),
+                index: index.clone(),
+                source,
+            });
+            match &body.kind {
+                ExprKind::If(condition, object) => (Some(object), looped, Some(condition)),
+                _ => (Some(body), looped, None),
+            }
+        }
+        ExprKind::If(condition, object) => (Some(object), None, Some(condition)),
+        _ => (Some(body), None, None),
+    }
+}
+
+fn props(body: Option<&Expr>) -> &[Prop] {
+    match body.map(|b| &b.kind) {
+        Some(ExprKind::Object(props)) => props,
+        _ => &[],
+    }
+}
+
+/// Binds a loop's item and index names for expressions inside it.
+fn bind_loop(env: &mut Env, l: &Loop, source: String, index: String) {
+    if let Some(item) = &l.item {
+        env.push((item.clone(), format!("{source}[{index}]")));
+    }
+    if let Some(i) = &l.index {
+        env.push((i.clone(), index));
+    }
+}

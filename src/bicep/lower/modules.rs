@@ -1,0 +1,179 @@
+//! A Bicep `module` as a nested deployment: its parameters, its deployment
+//! name and scope, and its inline template, the module file read and lowered
+//! in turn (or a compiled ARM template read as JSON).
+//!
+//! Registry and template-spec modules are not fetched (their resources are
+//! unseen, unknown); modules nested too deep or including themselves are not
+//! read. Declarations of the file itself are [`super::declarations`].
+
+use std::path::Path;
+
+use super::{
+    Env, File, Lowerer, MAX_MODULE_DEPTH, UNKNOWN, bind_loop, expression, j, member, pair, props,
+    string, unwrap_body,
+};
+use crate::bicep::tree::{Decl, Expr, ExprKind, Prop};
+use crate::diagnostic::Problem;
+use crate::json::{J, JKind};
+use crate::source::Span;
+
+impl Lowerer<'_> {
+    /// A module as a nested deployment whose inline template is the module
+    /// file, lowered; a registry module has none (its resources are unseen).
+    pub(super) fn module(&mut self, file: &File, decl: &Decl, path: &str, body: &Expr) -> J {
+        let span = decl.span;
+        let (object, looped, condition) = unwrap_body(body);
+        let mut env: Env = Vec::new();
+        if let Some(l) = &looped {
+            bind_loop(
+                &mut env,
+                l,
+                file.expr(l.source, &Vec::new()),
+                "copyIndex()".into(),
+            );
+        }
+        let props = props(object);
+        let mut members = vec![
+            member(
+                "type",
+                string("Microsoft.Resources/deployments", span),
+                span,
+            ),
+            member("apiVersion", string("2022-09-01", span), span),
+        ];
+        let name = match pair(props, "name") {
+            Some((n, s)) => (file.expr(n, &env), s),
+            // Bicep names an unnamed module from the deployment's own name
+            // (a uniqueString of deployment values): unknown offline.
+            None => (UNKNOWN.to_string(), span),
+        };
+        members.push(member("name", expression(name.0, name.1), name.1));
+        if let Some(c) = condition {
+            members.push(member("condition", file.value(c, &env), c.span));
+        }
+        if let Some(l) = &looped {
+            let source = file.expr(l.source, &Vec::new());
+            let copy = vec![
+                member("name", string(decl.name.clone(), span), span),
+                member(
+                    "count",
+                    expression(format!("length({source})"), l.source.span),
+                    l.source.span,
+                ),
+            ];
+            members.push(member("copy", j(JKind::Object(copy), span), span));
+        }
+        // `scope: resourceGroup('rg')` / `subscription('id')`: where the
+        // module deploys, as a nested deployment says it.
+        if let Some((scope, scope_span)) = pair(props, "scope")
+            && let ExprKind::Call(_, f, args) = &scope.kind
+        {
+            match (f.to_ascii_lowercase().as_str(), args.as_slice()) {
+                ("resourcegroup", [rg]) => {
+                    members.push(member("resourceGroup", file.value(rg, &env), scope_span))
+                }
+                ("resourcegroup", [sub, rg]) => {
+                    members.push(member("subscriptionId", file.value(sub, &env), scope_span));
+                    members.push(member("resourceGroup", file.value(rg, &env), scope_span));
+                }
+                ("subscription", [sub]) => {
+                    members.push(member("subscriptionId", file.value(sub, &env), scope_span))
+                }
+                _ => {}
+            }
+        }
+        let mut properties = vec![
+            member(
+                "expressionEvaluationOptions",
+                j(
+                    JKind::Object(vec![member("scope", string("inner", span), span)]),
+                    span,
+                ),
+                span,
+            ),
+            member("mode", string("Incremental", span), span),
+        ];
+        let mut parameters = Vec::new();
+        if let Some((ExprKind::Object(params), _)) =
+            pair(props, "params").map(|(e, s)| (&e.kind, s))
+        {
+            for p in params {
+                if let Prop::Pair { key, value, span } = p {
+                    let v = j(
+                        JKind::Object(vec![member("value", file.value(value, &env), value.span)]),
+                        *span,
+                    );
+                    parameters.push(member(key, v, *span));
+                }
+            }
+        }
+        properties.push(member(
+            "parameters",
+            j(JKind::Object(parameters), span),
+            span,
+        ));
+        if let Some(template) = self.module_template(file, path, span) {
+            properties.push(member("template", template, span));
+        }
+        members.push(member(
+            "properties",
+            j(JKind::Object(properties), span),
+            span,
+        ));
+        j(JKind::Object(members), span)
+    }
+
+    fn module_template(&mut self, file: &File, path: &str, span: Span) -> Option<J> {
+        if path.starts_with("br:")
+            || path.starts_with("br/")
+            || path.starts_with("ts:")
+            || path.starts_with("ts/")
+        {
+            // Not fetched: the deployment has no template, and the unit
+            // records it as a place plinth cannot see (--show-unknown).
+            return None;
+        }
+        let target =
+            crate::paths::normalize(&file.path.parent().unwrap_or(Path::new(".")).join(path));
+        let is_json = target.extension().is_some_and(|e| e == "json");
+        if self.stack.len() >= MAX_MODULE_DEPTH || self.stack.iter().any(|p| same_file(p, &target))
+        {
+            self.problems.push(
+                Problem::new(
+                    "module-error",
+                    format!("module `{path}` is nested too deep or includes itself: not read"),
+                )
+                .at(&file.path, Some(span)),
+            );
+            return None;
+        }
+        let id = match self.sources.load(&target) {
+            Ok(id) => id,
+            Err(err) => {
+                self.problems
+                    .push(err.problem(&target, "module", (&file.path, Some(span))));
+                return None;
+            }
+        };
+        self.files.push(id);
+        if is_json {
+            // A compiled ARM template used as a module.
+            let source = self.sources.get(id);
+            return crate::json::parse(id, &source.text, 512).ok().flatten();
+        }
+        match self.file(&target, id) {
+            Ok(template) => Some(template),
+            Err(problem) => {
+                self.problems.push(problem);
+                None
+            }
+        }
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
