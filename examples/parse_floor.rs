@@ -20,7 +20,9 @@ fn main() {
         .inputs
         .iter()
         .flat_map(|input| match input {
-            Input::Json { path, .. } | Input::Bicep { path, .. } => vec![path.clone()],
+            Input::Json { path, .. }
+            | Input::Bicep { path, .. }
+            | Input::BicepParameters { path } => vec![path.clone()],
             Input::TerraformModule { files, .. } => files.clone(),
         })
         .collect();

@@ -20,12 +20,18 @@ pub enum Input {
         explicit: bool,
         parameters: Option<PathBuf>,
     },
-    /// A `.bicep` file, with the `.bicepparam` file that binds it, if any.
+    /// A `.bicep` file, with the `.bicepparam` file that binds it, if any
+    /// (bound by the Bicep front-end, which reads `using` lines: discovery
+    /// leaves it `None`).
     Bicep {
         path: PathBuf,
         explicit: bool,
         parameters: Option<PathBuf>,
     },
+    /// A `.bicepparam` file named on its own: it stands for the template its
+    /// `using` line names, which the front-end dispatch reads and turns into
+    /// a [`Input::Bicep`] (see `frontend::bind_bicep_parameters`).
+    BicepParameters { path: PathBuf },
     /// A folder with `.tf` files: one Terraform module. `var_files` are the
     /// variable files Terraform would read, in order (later ones win).
     TerraformModule {
@@ -168,6 +174,15 @@ pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Discovered {
             var_files,
         }
     }));
+    found.inputs = settle(inputs, &mut found.compiled_skipped);
+    found
+}
+
+/// Puts inputs in their order and leaves out the ones that are another
+/// seen twice: a template named explicitly and also found by a walk is one
+/// input, and `main.json` compiled from a `main.bicep` beside it is not
+/// checked unless named (noted in `compiled_skipped`). Idempotent.
+pub fn settle(mut inputs: Vec<Input>, compiled_skipped: &mut Vec<PathBuf>) -> Vec<Input> {
     inputs.sort();
     // A template named explicitly and also found by a walk is one input,
     // the named one (`dedup_by` keeps the first: false sorts before true).
@@ -193,13 +208,12 @@ pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Discovered {
             explicit: false,
             ..
         } if bicep.contains(path) => {
-            found.compiled_skipped.push(path.clone());
+            compiled_skipped.push(path.clone());
             false
         }
         _ => true,
     });
-    found.inputs = inputs;
-    found
+    inputs
 }
 
 /// Sorts one file into `json` or `tf_dirs`. Returns a file to report on
@@ -245,21 +259,17 @@ fn classify(
             json.push(Input::Bicep {
                 path: path.to_path_buf(),
                 explicit,
-                parameters: crate::bicep::parameter_file_of(path),
+                parameters: None,
             });
             None
         }
         // A `.bicepparam` file named on its own stands for its template;
         // found by a walk, it is read with the template it binds.
         Some("bicepparam") if explicit => {
-            let using = crate::bicep::using_of(path)?;
-            let template = path.parent().unwrap_or(Path::new(".")).join(using);
-            json.push(Input::Bicep {
-                path: template.clone(),
-                explicit: true,
-                parameters: Some(path.to_path_buf()),
+            json.push(Input::BicepParameters {
+                path: path.to_path_buf(),
             });
-            Some(template)
+            None
         }
         Some("tf") | Some("tfvars") => {
             // A .tf or .tfvars file stands for its whole module folder.

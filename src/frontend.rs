@@ -7,11 +7,53 @@
 use std::path::Path;
 
 use crate::diagnostic::Problem;
-use crate::discover::Input;
+use crate::discover::{Discovered, Input};
 use crate::json;
 use crate::limits::{self, Limits};
 pub use crate::model::Loaded;
 use crate::source::{SourceMap, Span};
+
+/// Binds each Bicep file to its `.bicepparam` file, which discovery leaves
+/// to the front-end because it means reading `using` lines: `X.bicepparam`
+/// beside `X.bicep`, else the only one whose `using` names it. A
+/// `.bicepparam` file named on its own stands for the template it `using`s
+/// (reported on as if named); one whose template cannot be told is left out,
+/// as before.
+pub fn bind_bicep_parameters(discovered: &mut Discovered) {
+    let inputs = std::mem::take(&mut discovered.inputs);
+    let mut bound = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        match input {
+            Input::Bicep {
+                path,
+                explicit,
+                parameters: None,
+            } => {
+                let parameters = crate::bicep::parameter_file_of(&path);
+                bound.push(Input::Bicep {
+                    path,
+                    explicit,
+                    parameters,
+                });
+            }
+            Input::BicepParameters { path } => {
+                let Some(using) = crate::bicep::using_of(&path) else {
+                    continue;
+                };
+                let folder = path.parent().unwrap_or(Path::new("."));
+                let template = crate::paths::normalize(&folder.join(using));
+                discovered.also_report.push(template.clone());
+                bound.push(Input::Bicep {
+                    path: template,
+                    explicit: true,
+                    parameters: Some(path),
+                });
+            }
+            other => bound.push(other),
+        }
+    }
+    discovered.inputs = crate::discover::settle(bound, &mut discovered.compiled_skipped);
+}
 
 /// Loads one input with the front-end its kind calls for.
 pub fn load_input(
@@ -29,6 +71,8 @@ pub fn load_input(
         Input::Bicep {
             path, parameters, ..
         } => crate::bicep::load_bicep_input(sources, path, parameters.as_deref(), limits),
+        // Bound to its template by `bind_bicep_parameters` before loading.
+        Input::BicepParameters { .. } => Loaded::default(),
         Input::TerraformModule {
             dir,
             files,

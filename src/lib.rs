@@ -184,6 +184,7 @@ pub fn check(options: &Options) -> Run {
         .cloned()
         .collect();
     let mut discovered = discover::discover(&options.paths, &exclude);
+    frontend::bind_bicep_parameters(&mut discovered);
     problems.append(&mut discovered.problems);
     let mut inputs = discovered.inputs;
     for input in &mut inputs {
@@ -199,7 +200,7 @@ pub fn check(options: &Options) -> Run {
                 var_files.extend(config.var_files_for(dir));
                 var_files.extend(options.var_files.iter().cloned());
             }
-            Input::Bicep { .. } => {}
+            Input::Bicep { .. } | Input::BicepParameters { .. } => {}
         }
     }
     let mut report_paths = options.paths.clone();

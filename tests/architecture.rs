@@ -106,9 +106,6 @@ const FRONT_END: &[&str] = &[
 /// Each is `(from, to, why)`.
 #[rustfmt::skip]
 const KNOWN_VIOLATIONS: &[(&str, &str, &str)] = &[
-    // Discovery reads a `.bicepparam` file to find the template it `using`s;
-    // that belongs to the Bicep front-end's loading, not to discovery.
-    ("discover", "bicep", "bicep::using_of reads file contents"),
 ];
 
 fn src() -> PathBuf {
