@@ -88,15 +88,15 @@ pub(super) fn json_var_file(
 }
 
 /// A JSON value as it is written, with its spans.
-fn json_value(j: &crate::json::J) -> crate::model::Node {
-    use crate::json::JKind;
+fn json_value(j: &crate::json::JsonValue) -> crate::model::Node {
+    use crate::json::JsonKind;
     let value = match &j.kind {
-        JKind::Null => Value::Null,
-        JKind::Bool(b) => Value::Bool(*b),
-        JKind::Number(n) => Value::Number(*n),
-        JKind::String(s) => Value::String(s.clone()),
-        JKind::Array(items) => Value::Array(items.iter().map(json_value).collect()),
-        JKind::Object(members) => {
+        JsonKind::Null => Value::Null,
+        JsonKind::Bool(b) => Value::Bool(*b),
+        JsonKind::Number(n) => Value::Number(*n),
+        JsonKind::String(s) => Value::String(s.clone()),
+        JsonKind::Array(items) => Value::Array(items.iter().map(json_value).collect()),
+        JsonKind::Object(members) => {
             let mut object = crate::model::Object::new();
             for m in members {
                 object.insert(m.key.clone(), json_value(&m.value));

@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use crate::bicep::lexer::SyntaxError;
 use crate::bicep::tree::{Expr, ExprKind, Prop};
 use crate::diagnostic::Problem;
-use crate::json::{J, JKind, Member};
+use crate::json::{JsonKind, JsonValue, Member};
 use crate::source::{FileId, SourceMap, Span};
 
 /// Modules nested deeper than this are not read (a cycle, or hostile input).
@@ -40,7 +40,7 @@ const UNKNOWN: &str = "plinthUnknown()";
 
 /// One loaded Bicep file, lowered.
 pub struct Lowered {
-    pub template: J,
+    pub template: JsonValue,
     /// Module files read on the way.
     pub files: Vec<FileId>,
     pub problems: Vec<Problem>,
@@ -127,11 +127,11 @@ pub fn parse_problem(path: &Path, file: FileId, len: usize, e: &SyntaxError) -> 
         .with_label(e.message.clone())
 }
 
-fn j(kind: JKind, span: Span) -> J {
-    J { kind, span }
+fn j(kind: JsonKind, span: Span) -> JsonValue {
+    JsonValue { kind, span }
 }
 
-fn member(key: &str, value: J, span: Span) -> Member {
+fn member(key: &str, value: JsonValue, span: Span) -> Member {
     Member {
         key: key.to_string(),
         span,
@@ -139,11 +139,11 @@ fn member(key: &str, value: J, span: Span) -> Member {
     }
 }
 
-fn string(s: impl Into<String>, span: Span) -> J {
-    j(JKind::String(s.into()), span)
+fn string(s: impl Into<String>, span: Span) -> JsonValue {
+    j(JsonKind::String(s.into()), span)
 }
 
-fn expression(text: String, span: Span) -> J {
+fn expression(text: String, span: Span) -> JsonValue {
     string(format!("[{text}]"), span)
 }
 
