@@ -1,9 +1,12 @@
 //! Template JSON with spans: jsonc-parser's AST (comments and trailing commas
 //! allowed, as ARM allows them) turned into an owned tree whose every value
-//! and object member knows its byte range.
+//! and object member knows its byte range. Its errors are the shared
+//! [`SyntaxError`]; it does not turn them into problems (callers do) and knows
+//! nothing of what the JSON means (template, parameters, plan).
 
 use jsonc_parser::ast;
 
+use crate::diagnostic::SyntaxError;
 use crate::source::{FileId, Span};
 
 /// A JSON value and the byte range it covers.
@@ -67,17 +70,6 @@ impl JsonValue {
     }
 }
 
-/// An error from parsing, with the byte range it concerns.
-#[derive(Debug)]
-pub struct SyntaxError {
-    pub message: String,
-    pub start: usize,
-    pub end: usize,
-    /// Nesting past `max_nesting` (or the parser's own cap of 512), not a
-    /// malformed file.
-    pub too_deep: bool,
-}
-
 /// Parses `text` (a whole file), refusing arrays and objects nested deeper
 /// than `max_nesting`. jsonc-parser caps nesting at 512 itself, so hostile
 /// input cannot overflow the stack in either.
@@ -127,12 +119,11 @@ fn convert(
     | ast::Value::Object(ast::Object { range, .. }) = &value
         && depth_left == 0
     {
-        return Err(SyntaxError {
-            message: "arrays and objects nested too deep".to_string(),
-            start: range.start,
-            end: range.start + 1,
-            too_deep: true,
-        });
+        return Err(SyntaxError::too_deep(
+            "arrays and objects nested too deep",
+            range.start,
+            range.start + 1,
+        ));
     }
     let inner = depth_left.saturating_sub(1);
     Ok(match value {

@@ -444,7 +444,7 @@ impl<'t> Scope<'t> {
                         }
                         value
                     }
-                    Err(expr::Unparsed::TooDeep) => {
+                    Err(err) if err.too_deep => {
                         self.guard.hit(
                             span,
                             "max_expression_depth",
@@ -453,7 +453,7 @@ impl<'t> Scope<'t> {
                         );
                         Value::Unknown
                     }
-                    Err(expr::Unparsed::Invalid) => Value::Unknown,
+                    Err(_) => Value::Unknown,
                 }
             }
         }

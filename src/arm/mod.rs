@@ -119,8 +119,7 @@ fn parameter_file(sources: &SourceMap, path: &Path, limits: Limits) -> Bound {
         Ok(Some(root)) => root,
         Ok(None) => return invalid("empty parameter file".into(), None),
         Err(err) => {
-            let end = err.end.max(err.start + 1).min(source.text.len());
-            let span = Span::new(file, err.start.min(end), end);
+            let span = err.span(file, source.text.len());
             if err.too_deep {
                 return Bound {
                     file: Some(file),
@@ -128,10 +127,19 @@ fn parameter_file(sources: &SourceMap, path: &Path, limits: Limits) -> Bound {
                     problem: Some(limits::nested_too_deep(path, span, limits)),
                 };
             }
-            return invalid(
-                format!("invalid JSON in parameter file: {}", err.message),
-                Some(span),
+            // A parameter file's parse error has never carried a label.
+            let mut problem = err.problem(
+                "invalid JSON in parameter file",
+                path,
+                file,
+                source.text.len(),
             );
+            problem.label = None;
+            return Bound {
+                file: Some(file),
+                values: None,
+                problem: Some(problem),
+            };
         }
     };
     let Some(parameters) = root

@@ -27,9 +27,8 @@ mod resource_ids;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::bicep::lexer::SyntaxError;
 use crate::bicep::tree::{Expr, ExprKind, Prop};
-use crate::diagnostic::Problem;
+use crate::diagnostic::{Problem, SyntaxError};
 use crate::json::{JsonKind, JsonValue, Member};
 use crate::source::{FileId, SourceMap, Span};
 
@@ -120,11 +119,7 @@ pub fn lower(sources: &SourceMap, path: &Path, file: FileId) -> Result<Lowered, 
 
 /// A parse error as a problem at its place in the file.
 pub fn parse_problem(path: &Path, file: FileId, len: usize, e: &SyntaxError) -> Problem {
-    let end = e.end.max(e.start + 1).min(len).max(e.start.min(len));
-    let span = Span::new(file, e.start.min(len), end);
-    Problem::new("parse-error", format!("invalid Bicep: {}", e.message))
-        .at(path, Some(span))
-        .with_label(e.message.clone())
+    e.problem("invalid Bicep", path, file, len)
 }
 
 fn j(kind: JsonKind, span: Span) -> JsonValue {
