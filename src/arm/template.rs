@@ -162,6 +162,7 @@ impl Builder {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_lines)] // a resource's steps in order: condition, name, body, children
     fn instance(
         &mut self,
         scope: &Scope,

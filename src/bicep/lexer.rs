@@ -70,6 +70,7 @@ impl Lexer<'_> {
     }
 
     /// Tokens until the end, or (inside a `${` hole) until its closing `}`.
+    #[allow(clippy::too_many_lines)] // the lexer's one loop, an arm per kind of character
     fn tokens(&mut self, in_hole: bool) -> Result<Vec<Token>, SyntaxError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {

@@ -173,6 +173,7 @@ impl<'t> Parser<'t> {
         Ok(out)
     }
 
+    #[allow(clippy::too_many_lines)] // one arm per declaration keyword
     fn declaration(&mut self) -> R<Decl> {
         let decorators = self.decorators()?;
         let start = self.peek().map_or(self.end, |t| t.start);

@@ -190,6 +190,7 @@ pub struct Rule {
 }
 
 /// Loads one rule file already registered in `sources`.
+#[allow(clippy::too_many_lines)] // one check per key of a rule file, in the order the file is read
 pub fn load(sources: &SourceMap, file: FileId, tables: &HashSet<String>) -> Result<Rule, Problem> {
     let source = sources.get(file);
     let problem = |message: String, span: Option<Span>| {

@@ -278,6 +278,7 @@ fn read_local_modules(
 /// Builds the module of `chain`'s last folder (the chain of callers leads to
 /// it) with `supplied` inputs, expands its instances, and builds the local
 /// modules it calls with the inputs it passes them.
+#[allow(clippy::too_many_lines)] // a module's steps: declarations, instances, its calls
 fn build_module<'b>(
     folders: &'b [Folder],
     calls: &HashMap<(usize, String), usize>,

@@ -66,6 +66,7 @@ impl Writer {
 }
 
 /// Loads a plan whose JSON is already parsed (`root`, in `plan_file`).
+#[allow(clippy::too_many_lines)] // a plan's steps: modules, configuration, resources
 pub fn load(sources: &SourceMap, path: &Path, plan_file: FileId, root: &JsonValue) -> Loaded {
     let mut loaded = Loaded {
         files: 1,
