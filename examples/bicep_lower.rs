@@ -1,17 +1,17 @@
 //! Prints the ARM template plinth lowers a `.bicep` file into (for debugging
 //! the Bicep front-end): `cargo run --example bicep_lower -- main.bicep`.
 
-use plinth::json::{J, JKind};
+use plinth::json::{JsonKind, JsonValue};
 use plinth::source::SourceMap;
 
-fn json(j: &J) -> serde_json::Value {
+fn json(j: &JsonValue) -> serde_json::Value {
     match &j.kind {
-        JKind::Null => serde_json::Value::Null,
-        JKind::Bool(b) => (*b).into(),
-        JKind::Number(n) => serde_json::json!(n),
-        JKind::String(s) => s.clone().into(),
-        JKind::Array(items) => items.iter().map(json).collect(),
-        JKind::Object(members) => members
+        JsonKind::Null => serde_json::Value::Null,
+        JsonKind::Bool(b) => (*b).into(),
+        JsonKind::Number(n) => serde_json::json!(n),
+        JsonKind::String(s) => s.clone().into(),
+        JsonKind::Array(items) => items.iter().map(json).collect(),
+        JsonKind::Object(members) => members
             .iter()
             .map(|m| (m.key.clone(), json(&m.value)))
             .collect::<serde_json::Map<_, _>>()

@@ -224,6 +224,7 @@ pub fn find(start: &Path) -> Option<PathBuf> {
 
 impl Config {
     /// Reads and checks a config file. Every mistake is a `config-error` with its position.
+    #[allow(clippy::too_many_lines)] // one check per key of .plinth.yaml, in file order
     pub fn load(sources: &SourceMap, path: &Path) -> Result<Config, Problem> {
         let file = sources.load(path).map_err(|err| {
             let mut problem = err.problem(path, "config", (path, None));

@@ -1,15 +1,16 @@
 //! The vocabulary every stage speaks: a [`Problem`] with the run (an
 //! unreadable file, a parse error, a limit hit), a [`Finding`] of a rule with
 //! its [`Label`]s and [`Severity`], the [`RuleInfo`] printers describe, and
-//! how a path is shown. It sits under the model and the front-ends so that
+//! how a path is shown, and the [`SyntaxError`] of every parser (JSON, Bicep,
+//! ARM expressions, HCL) with its one conversion to a `parse-error`. It sits under the model and the front-ends so that
 //! they report without depending on `report`, the last stage; it knows no
 //! input format, no rule and no printer.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::span::Span;
+use crate::span::{FileId, Span};
 
 /// The problem code of every limit hit (see `limits`).
 pub const LIMIT_EXCEEDED: &str = "limit-exceeded";
@@ -122,6 +123,53 @@ impl Problem {
     }
 }
 
+/// An error of one of the parsers (JSON, Bicep, ARM expressions, HCL), with
+/// the byte range it concerns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub message: String,
+    pub start: usize,
+    pub end: usize,
+    /// Nesting past the parser's limit, not a malformed input.
+    pub too_deep: bool,
+}
+
+impl SyntaxError {
+    /// A malformed input at `start..end`.
+    pub fn new(message: impl Into<String>, start: usize, end: usize) -> SyntaxError {
+        SyntaxError {
+            message: message.into(),
+            start,
+            end,
+            too_deep: false,
+        }
+    }
+
+    /// Input nested deeper than the parser's limit, at `start..end`.
+    pub fn too_deep(message: impl Into<String>, start: usize, end: usize) -> SyntaxError {
+        SyntaxError {
+            too_deep: true,
+            ..SyntaxError::new(message, start, end)
+        }
+    }
+
+    /// Its place in `file`, whose text is `len` bytes long: at least one byte
+    /// wide where the text has one, never past its end.
+    pub fn span(&self, file: FileId, len: usize) -> Span {
+        let start = self.start.min(len);
+        let end = self.end.max(self.start + 1).min(len).max(start);
+        Span::new(file, start, end)
+    }
+
+    /// The `parse-error` it is: `"{what}: {message}"` at its place in `path`
+    /// (`file`, `len` bytes long), labelled with the message.
+    pub fn problem(&self, what: &str, path: &Path, file: FileId, len: usize) -> Problem {
+        Problem::new("parse-error", format!("{what}: {}", self.message))
+            .at(path, Some(self.span(file, len)))
+            .with_label(self.message.clone())
+    }
+}
+
 /// A rule as printers describe it (SARIF lists every rule that ran).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuleInfo {
@@ -146,5 +194,23 @@ pub fn display_path(path: &std::path::Path) -> String {
         ".".to_string()
     } else {
         rest.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_syntax_error_is_a_labelled_parse_error_within_the_file() {
+        let err = SyntaxError::new("expected `}`", 4, 4);
+        assert_eq!(err.span(FileId(0), 10), Span::new(FileId(0), 4, 5));
+        assert_eq!(err.span(FileId(0), 4), Span::new(FileId(0), 4, 4));
+        let problem = err.problem("invalid Bicep", Path::new("main.bicep"), FileId(0), 10);
+        assert_eq!(problem.code, "parse-error");
+        assert_eq!(problem.message, "invalid Bicep: expected `}`");
+        assert_eq!(problem.label.as_deref(), Some("expected `}`"));
+        assert_eq!(problem.path.as_deref(), Some(Path::new("main.bicep")));
+        assert!(SyntaxError::too_deep("deep", 0, 1).too_deep);
     }
 }

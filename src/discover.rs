@@ -57,6 +57,7 @@ pub struct Discovered {
 
 /// Finds the inputs under `paths`. A file given explicitly is always an input,
 /// whatever the ignore files and excludes say.
+#[allow(clippy::too_many_lines)] // one walk: named files, refused ignore files, folders
 pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Discovered {
     let mut found = Discovered::default();
     let problems = &mut found.problems;

@@ -6,12 +6,11 @@
 
 use std::path::Path;
 
-use crate::diagnostic::Problem;
 use crate::discover::{Discovered, Input};
 use crate::json;
 use crate::limits::{self, Limits};
 pub use crate::model::Loaded;
-use crate::source::{SourceMap, Span};
+use crate::source::SourceMap;
 
 /// Binds each Bicep file to its `.bicepparam` file, which discovery leaves
 /// to the front-end because it means reading `using` lines: `X.bicepparam`
@@ -159,21 +158,11 @@ pub fn load_json_file(
         Ok(Some(root)) => root,
         Ok(None) => return loaded,
         Err(err) => {
-            let end = err
-                .end
-                .max(err.start + 1)
-                .min(source.text.len())
-                .max(err.start);
-            let span = Span::new(file, err.start, end);
+            let len = source.text.len();
             loaded.problems.push(if err.too_deep {
-                limits::nested_too_deep(path, span, limits)
+                limits::nested_too_deep(path, err.span(file, len), limits)
             } else {
-                Problem::new(
-                    "parse-error",
-                    format!("invalid JSON in template: {}", err.message),
-                )
-                .at(path, Some(span))
-                .with_label(err.message)
+                err.problem("invalid JSON in template", path, file, len)
             });
             return loaded;
         }

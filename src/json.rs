@@ -1,24 +1,29 @@
 //! Template JSON with spans: jsonc-parser's AST (comments and trailing commas
 //! allowed, as ARM allows them) turned into an owned tree whose every value
-//! and object member knows its byte range.
+//! and object member knows its byte range. Its errors are the shared
+//! [`SyntaxError`]; it does not turn them into problems (callers do) and knows
+//! nothing of what the JSON means (template, parameters, plan).
 
 use jsonc_parser::ast;
 
+use crate::diagnostic::SyntaxError;
 use crate::source::{FileId, Span};
 
+/// A JSON value and the byte range it covers.
 #[derive(Clone, Debug)]
-pub struct J {
-    pub kind: JKind,
+pub struct JsonValue {
+    pub kind: JsonKind,
     pub span: Span,
 }
 
+/// What a [`JsonValue`] is.
 #[derive(Clone, Debug)]
-pub enum JKind {
+pub enum JsonKind {
     Null,
     Bool(bool),
     Number(f64),
     String(String),
-    Array(Vec<J>),
+    Array(Vec<JsonValue>),
     Object(Vec<Member>),
 }
 
@@ -27,59 +32,52 @@ pub enum JKind {
 pub struct Member {
     pub key: String,
     pub span: Span,
-    pub value: J,
+    pub value: JsonValue,
 }
 
-impl J {
+impl JsonValue {
     /// The member `key`, compared case-insensitively as ARM does.
-    pub fn get(&self, key: &str) -> Option<&J> {
+    pub fn get(&self, key: &str) -> Option<&JsonValue> {
         self.member(key).map(|m| &m.value)
     }
 
     pub fn member(&self, key: &str) -> Option<&Member> {
         match &self.kind {
-            JKind::Object(members) => members.iter().find(|m| m.key.eq_ignore_ascii_case(key)),
+            JsonKind::Object(members) => members.iter().find(|m| m.key.eq_ignore_ascii_case(key)),
             _ => None,
         }
     }
 
     pub fn as_str(&self) -> Option<&str> {
         match &self.kind {
-            JKind::String(s) => Some(s),
+            JsonKind::String(s) => Some(s),
             _ => None,
         }
     }
 
     pub fn members(&self) -> &[Member] {
         match &self.kind {
-            JKind::Object(members) => members,
+            JsonKind::Object(members) => members,
             _ => &[],
         }
     }
 
-    pub fn items(&self) -> &[J] {
+    pub fn items(&self) -> &[JsonValue] {
         match &self.kind {
-            JKind::Array(items) => items,
+            JsonKind::Array(items) => items,
             _ => &[],
         }
     }
-}
-
-/// An error from parsing, with the byte range it concerns.
-#[derive(Debug)]
-pub struct SyntaxError {
-    pub message: String,
-    pub start: usize,
-    pub end: usize,
-    /// Nesting past `max_nesting` (or the parser's own cap of 512), not a
-    /// malformed file.
-    pub too_deep: bool,
 }
 
 /// Parses `text` (a whole file), refusing arrays and objects nested deeper
 /// than `max_nesting`. jsonc-parser caps nesting at 512 itself, so hostile
 /// input cannot overflow the stack in either.
-pub fn parse(file: FileId, text: &str, max_nesting: usize) -> Result<Option<J>, SyntaxError> {
+pub fn parse(
+    file: FileId,
+    text: &str,
+    max_nesting: usize,
+) -> Result<Option<JsonValue>, SyntaxError> {
     let options = jsonc_parser::ParseOptions {
         allow_comments: true,
         allow_loose_object_property_names: false,
@@ -111,49 +109,52 @@ pub fn parse(file: FileId, text: &str, max_nesting: usize) -> Result<Option<J>, 
 
 /// The owned tree of `value`, or an error at the first array or object
 /// nested `depth_left` levels too deep.
-fn convert(file: FileId, value: ast::Value<'_>, depth_left: usize) -> Result<J, SyntaxError> {
+fn convert(
+    file: FileId,
+    value: ast::Value<'_>,
+    depth_left: usize,
+) -> Result<JsonValue, SyntaxError> {
     let span = |r: jsonc_parser::common::Range| Span::new(file, r.start, r.end);
     if let ast::Value::Array(ast::Array { range, .. })
     | ast::Value::Object(ast::Object { range, .. }) = &value
         && depth_left == 0
     {
-        return Err(SyntaxError {
-            message: "arrays and objects nested too deep".to_string(),
-            start: range.start,
-            end: range.start + 1,
-            too_deep: true,
-        });
+        return Err(SyntaxError::too_deep(
+            "arrays and objects nested too deep",
+            range.start,
+            range.start + 1,
+        ));
     }
     let inner = depth_left.saturating_sub(1);
     Ok(match value {
-        ast::Value::NullKeyword(n) => J {
-            kind: JKind::Null,
+        ast::Value::NullKeyword(n) => JsonValue {
+            kind: JsonKind::Null,
             span: span(n.range),
         },
-        ast::Value::BooleanLit(b) => J {
-            kind: JKind::Bool(b.value),
+        ast::Value::BooleanLit(b) => JsonValue {
+            kind: JsonKind::Bool(b.value),
             span: span(b.range),
         },
-        ast::Value::NumberLit(n) => J {
-            kind: JKind::Number(n.value.parse().unwrap_or(f64::NAN)),
+        ast::Value::NumberLit(n) => JsonValue {
+            kind: JsonKind::Number(n.value.parse().unwrap_or(f64::NAN)),
             span: span(n.range),
         },
-        ast::Value::StringLit(s) => J {
-            kind: JKind::String(s.value.into_owned()),
+        ast::Value::StringLit(s) => JsonValue {
+            kind: JsonKind::String(s.value.into_owned()),
             span: span(s.range),
         },
-        ast::Value::Array(a) => J {
+        ast::Value::Array(a) => JsonValue {
             span: span(a.range),
-            kind: JKind::Array(
+            kind: JsonKind::Array(
                 a.elements
                     .into_iter()
                     .map(|v| convert(file, v, inner))
                     .collect::<Result<_, _>>()?,
             ),
         },
-        ast::Value::Object(o) => J {
+        ast::Value::Object(o) => JsonValue {
             span: span(o.range),
-            kind: JKind::Object(
+            kind: JsonKind::Object(
                 o.properties
                     .into_iter()
                     .map(|p| {

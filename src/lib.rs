@@ -96,6 +96,7 @@ pub struct Run {
 }
 
 /// Runs the whole pipeline over `options.paths`.
+#[allow(clippy::too_many_lines)] // the pipeline's stages in order, each a few lines
 pub fn check(options: &Options) -> Run {
     // One name per file however the paths are spelled (`./x`, `a/../x`).
     let normalized = Options {

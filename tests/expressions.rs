@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use plinth::arm::eval::Scope;
 use plinth::arm::expr::{self, Expr};
-use plinth::json::{self, J};
+use plinth::json::{self, JsonValue};
 use plinth::limits::Guard;
 use plinth::model::Value;
 use plinth::source::FileId;
@@ -23,14 +23,14 @@ const TEMPLATE: &str = r#"{
   "variables": { "zone": "privatelink.postgres.database.azure.com" }
 }"#;
 
-fn template() -> J {
+fn template() -> JsonValue {
     json::parse(FileId(0), TEMPLATE, 64)
         .ok()
         .flatten()
         .expect("valid template")
 }
 
-fn eval(t: &J, text: &str) -> Value {
+fn eval(t: &JsonValue, text: &str) -> Value {
     Scope::new(t, HashMap::new(), Guard::default()).string_at(text, t.span, &[])
 }
 

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use plinth::json::{self, J};
+use plinth::json::{self, JsonValue};
 use plinth::model::{Graph, Unit};
 use plinth::policy::RuleSet;
 use plinth::source::{FileId, SourceMap};
@@ -59,9 +59,9 @@ const TEMPLATE: &str = r#"{
 
 /// [`TEMPLATE`], parsed once.
 #[allow(dead_code)]
-pub fn template() -> &'static J {
-    static TEMPLATE_J: OnceLock<J> = OnceLock::new();
-    TEMPLATE_J.get_or_init(|| match json::parse(FileId(0), TEMPLATE, 64) {
+pub fn template() -> &'static JsonValue {
+    static TEMPLATE_JSON: OnceLock<JsonValue> = OnceLock::new();
+    TEMPLATE_JSON.get_or_init(|| match json::parse(FileId(0), TEMPLATE, 64) {
         Ok(Some(j)) => j,
         _ => panic!("the fuzz template is valid JSON"),
     })

@@ -16,7 +16,7 @@ use std::rc::Rc;
 
 use crate::arm::expr::{self, Expr, Template};
 use crate::arm::functions;
-use crate::json::{J, JKind};
+use crate::json::{JsonKind, JsonValue};
 use crate::limits::{Guard, VALUE_BYTES};
 use crate::model::{ArmId, Node, Object, Value};
 use crate::source::Span;
@@ -47,16 +47,16 @@ const MAX_SOURCES: usize = 4;
 /// The parameters and variables visible to expressions in one template (a
 /// nested deployment with inner scope has its own).
 pub struct Scope<'t> {
-    parameters: HashMap<String, &'t J>,
+    parameters: HashMap<String, &'t JsonValue>,
     /// Values given from outside: by a parameter file, or by the enclosing
     /// deployment's `parameters` (spans in that file or template).
     supplied: HashMap<String, Node>,
     /// Shared with the scopes of nested deployments.
     provenance: Rc<RefCell<Provenance>>,
-    variables: HashMap<String, &'t J>,
+    variables: HashMap<String, &'t JsonValue>,
     /// Variables defined by `"copy": [{ "name", "count", "input" }]` in the
     /// variables section: name → that loop.
-    variable_copies: HashMap<String, &'t J>,
+    variable_copies: HashMap<String, &'t JsonValue>,
     cache: RefCell<HashMap<String, Value>>,
     busy: RefCell<HashSet<String>>,
     /// `lambdaVariables('x')` bindings of the lambdas being applied, innermost last.
@@ -64,15 +64,15 @@ pub struct Scope<'t> {
     /// This template's nested deployments with an inline template and inner
     /// scope (Bicep modules), with their symbolic names in languageVersion 2.0:
     /// what `reference(<deployment>).outputs` reads.
-    pub(super) deployments: Vec<(Option<String>, &'t J)>,
+    pub(super) deployments: Vec<(Option<String>, &'t JsonValue)>,
     /// The other resources declared at the top of this template, for
     /// `reference()` of what the template itself sets.
-    pub(super) declared: Vec<(Option<String>, &'t J)>,
+    pub(super) declared: Vec<(Option<String>, &'t JsonValue)>,
     /// How many `reference()`s into nested deployments led here.
     pub(super) reference_depth: usize,
     /// User-defined functions (`functions[].members`), by lower-cased
     /// `namespace.name`: Bicep's `func` declarations compile to them.
-    pub(super) functions: Rc<HashMap<String, &'t J>>,
+    pub(super) functions: Rc<HashMap<String, &'t JsonValue>>,
     /// How many user-defined function calls are being evaluated.
     function_depth: usize,
     /// The key prefix of this template's resources in the unit (empty at
@@ -86,7 +86,11 @@ pub struct Scope<'t> {
 
 impl<'t> Scope<'t> {
     /// `supplied` are parameter values given by an enclosing deployment.
-    pub fn new(template: &'t J, supplied: HashMap<String, Node>, guard: Guard) -> Scope<'t> {
+    pub fn new(
+        template: &'t JsonValue,
+        supplied: HashMap<String, Node>,
+        guard: Guard,
+    ) -> Scope<'t> {
         let by_name = |section: &str| {
             template
                 .get(section)
@@ -108,11 +112,11 @@ impl<'t> Scope<'t> {
             variable_copies: template
                 .get("variables")
                 .and_then(|v| v.get("copy"))
-                .map(J::items)
+                .map(JsonValue::items)
                 .unwrap_or_default()
                 .iter()
                 .filter_map(|spec| {
-                    let name = spec.get("name").and_then(J::as_str)?;
+                    let name = spec.get("name").and_then(JsonValue::as_str)?;
                     Some((name.to_ascii_lowercase(), spec))
                 })
                 .collect(),
@@ -125,7 +129,7 @@ impl<'t> Scope<'t> {
                 .into_iter()
                 .filter(|(_, r)| {
                     r.get("type")
-                        .and_then(J::as_str)
+                        .and_then(JsonValue::as_str)
                         .is_some_and(|t| !t.eq_ignore_ascii_case("Microsoft.Resources/deployments"))
                 })
                 .collect(),
@@ -141,20 +145,20 @@ impl<'t> Scope<'t> {
     /// Calls the user-defined function `definition` (a `members` entry):
     /// its body sees only its own parameters, bound to `args`, and the other
     /// user functions; an argument count that does not match is unknown.
-    pub(super) fn user_function(&self, definition: &'t J, args: Vec<Value>) -> Value {
+    pub(super) fn user_function(&self, definition: &'t JsonValue, args: Vec<Value>) -> Value {
         if self.function_depth >= MAX_DEPTH {
             return Value::Unknown;
         }
         let declared = definition
             .get("parameters")
-            .map(J::items)
+            .map(JsonValue::items)
             .unwrap_or_default();
         if declared.len() != args.len() {
             return Value::Unknown;
         }
         let mut supplied = HashMap::new();
         for (p, value) in declared.iter().zip(args) {
-            let Some(name) = p.get("name").and_then(J::as_str) else {
+            let Some(name) = p.get("name").and_then(JsonValue::as_str) else {
                 return Value::Unknown;
             };
             supplied.insert(name.to_ascii_lowercase(), Node::new(value, None));
@@ -185,7 +189,7 @@ impl<'t> Scope<'t> {
 
     /// The scope of a nested deployment's `template`, fed `supplied` by this
     /// one; it shares the limits and the provenance record.
-    pub fn nested(&self, template: &'t J, supplied: HashMap<String, Node>) -> Scope<'t> {
+    pub fn nested(&self, template: &'t JsonValue, supplied: HashMap<String, Node>) -> Scope<'t> {
         let mut inner = Scope::new(template, supplied, self.guard.clone());
         inner.provenance = Rc::clone(&self.provenance);
         inner
@@ -320,25 +324,26 @@ impl<'t> Scope<'t> {
 
     /// A template value with its span; `span` is the member's span when the
     /// value is an object member. Property `copy` loops are expanded.
-    pub fn node(&self, j: &J, span: Span, copies: &[Copy]) -> Node {
+    pub fn node(&self, j: &JsonValue, span: Span, copies: &[Copy]) -> Node {
         // Every value built counts against the unit's budget; strings are
         // counted by `string_at`.
-        if !matches!(j.kind, JKind::String(_)) && !self.guard.spend_values(VALUE_BYTES, span) {
+        if !matches!(j.kind, JsonKind::String(_)) && !self.guard.spend_values(VALUE_BYTES, span) {
             return Node::new(Value::Unknown, Some(span));
         }
         let value = match &j.kind {
-            JKind::Null => Value::Null,
-            JKind::Bool(b) => Value::Bool(*b),
-            JKind::Number(n) => Value::Number(*n),
-            JKind::String(s) => self.string_at(s, span, copies),
-            JKind::Array(items) => {
+            JsonKind::Null => Value::Null,
+            JsonKind::Bool(b) => Value::Bool(*b),
+            JsonKind::Number(n) => Value::Number(*n),
+            JsonKind::String(s) => self.string_at(s, span, copies),
+            JsonKind::Array(items) => {
                 Value::Array(items.iter().map(|i| self.node(i, i.span, copies)).collect())
             }
-            JKind::Object(members) => {
+            JsonKind::Object(members) => {
                 let mut object = Object::new();
                 let mut keys_known = true;
                 for m in members {
-                    if m.key.eq_ignore_ascii_case("copy") && matches!(m.value.kind, JKind::Array(_))
+                    if m.key.eq_ignore_ascii_case("copy")
+                        && matches!(m.value.kind, JsonKind::Array(_))
                     {
                         for spec in m.value.items() {
                             self.property_copy(spec, &mut object, copies);
@@ -372,8 +377,8 @@ impl<'t> Scope<'t> {
     }
 
     /// `"copy": [{ "name": "subnets", "count": 3, "input": {…} }]` inside properties.
-    fn property_copy(&self, spec: &J, object: &mut Object, copies: &[Copy]) {
-        let Some(name) = spec.get("name").and_then(J::as_str) else {
+    fn property_copy(&self, spec: &JsonValue, object: &mut Object, copies: &[Copy]) {
+        let Some(name) = spec.get("name").and_then(JsonValue::as_str) else {
             return;
         };
         let count = spec.get("count").map(|c| {
@@ -439,7 +444,7 @@ impl<'t> Scope<'t> {
                         }
                         value
                     }
-                    Err(expr::Unparsed::TooDeep) => {
+                    Err(err) if err.too_deep => {
                         self.guard.hit(
                             span,
                             "max_expression_depth",
@@ -448,7 +453,7 @@ impl<'t> Scope<'t> {
                         );
                         Value::Unknown
                     }
-                    Err(expr::Unparsed::Invalid) => Value::Unknown,
+                    Err(_) => Value::Unknown,
                 }
             }
         }
@@ -594,7 +599,7 @@ impl Scope<'_> {
     /// The resource ids named anywhere in `j`'s expressions (`resourceId()`
     /// and friends, also inside `reference()`): which resources a web app's
     /// settings read from (PE007's clients). Only ids that evaluate fully.
-    pub fn referenced_ids(&self, j: &J, copies: &[Copy]) -> Vec<ArmId> {
+    pub fn referenced_ids(&self, j: &JsonValue, copies: &[Copy]) -> Vec<ArmId> {
         fn walk_expr(scope: &Scope<'_>, e: &Expr, copies: &[Copy], out: &mut Vec<ArmId>) {
             match e {
                 Expr::Call(name, args) => {
@@ -628,15 +633,15 @@ impl Scope<'_> {
         let mut stack = vec![j];
         while let Some(node) = stack.pop() {
             match &node.kind {
-                JKind::String(text) => {
+                JsonKind::String(text) => {
                     if let Template::Expression(inner) = expr::classify(text)
                         && let Some(e) = expr::parse(inner)
                     {
                         walk_expr(self, &e, copies, &mut out);
                     }
                 }
-                JKind::Array(items) => stack.extend(items.iter()),
-                JKind::Object(members) => stack.extend(members.iter().map(|m| &m.value)),
+                JsonKind::Array(items) => stack.extend(items.iter()),
+                JsonKind::Object(members) => stack.extend(members.iter().map(|m| &m.value)),
                 _ => {}
             }
         }
@@ -646,14 +651,14 @@ impl Scope<'_> {
 
 /// The resources declared at the top of `template`, with their symbolic
 /// names in languageVersion 2.0.
-fn top_level_resources(template: &J) -> Vec<(Option<String>, &J)> {
+fn top_level_resources(template: &JsonValue) -> Vec<(Option<String>, &JsonValue)> {
     let Some(resources) = template.get("resources") else {
         return Vec::new();
     };
     match &resources.kind {
-        JKind::Array(items) => items.iter().map(|r| (None, r)).collect(),
+        JsonKind::Array(items) => items.iter().map(|r| (None, r)).collect(),
         // languageVersion 2.0: resources keyed by symbolic name.
-        JKind::Object(members) => members
+        JsonKind::Object(members) => members
             .iter()
             .map(|m| (Some(m.key.clone()), &m.value))
             .collect(),
@@ -664,20 +669,20 @@ fn top_level_resources(template: &J) -> Vec<(Option<String>, &J)> {
 /// The nested deployments of `template` whose outputs can be evaluated: an
 /// inline template and inner expression scope (copy loops included: their
 /// instances are referred to by index or by evaluated name).
-fn nested_deployments(template: &J) -> Vec<(Option<String>, &J)> {
+fn nested_deployments(template: &JsonValue) -> Vec<(Option<String>, &JsonValue)> {
     top_level_resources(template)
         .into_iter()
         .filter(|(_, r)| {
             r.get("type")
-                .and_then(J::as_str)
+                .and_then(JsonValue::as_str)
                 .is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Resources/deployments"))
                 && r.get("properties")
                     .and_then(|p| p.get("template"))
-                    .is_some_and(|t| matches!(t.kind, JKind::Object(_)))
+                    .is_some_and(|t| matches!(t.kind, JsonKind::Object(_)))
                 && r.get("properties")
                     .and_then(|p| p.get("expressionEvaluationOptions"))
                     .and_then(|o| o.get("scope"))
-                    .and_then(J::as_str)
+                    .and_then(JsonValue::as_str)
                     .is_some_and(|s| s.eq_ignore_ascii_case("inner"))
         })
         .collect()
@@ -686,10 +691,14 @@ fn nested_deployments(template: &J) -> Vec<(Option<String>, &J)> {
 impl Scope<'_> {
     /// The parameter values a nested deployment's `properties.parameters`
     /// give its template, evaluated in this (the calling) scope.
-    pub fn supplied_parameters(&self, properties: &J, copies: &[Copy]) -> HashMap<String, Node> {
+    pub fn supplied_parameters(
+        &self,
+        properties: &JsonValue,
+        copies: &[Copy],
+    ) -> HashMap<String, Node> {
         properties
             .get("parameters")
-            .map(J::members)
+            .map(JsonValue::members)
             .unwrap_or_default()
             .iter()
             .map(|m| {
@@ -706,13 +715,21 @@ impl Scope<'_> {
 }
 
 /// `"functions": [{ "namespace": "ns", "members": { "name": {…} } }]`.
-fn user_functions(template: &J) -> HashMap<String, &J> {
+fn user_functions(template: &JsonValue) -> HashMap<String, &JsonValue> {
     let mut out = HashMap::new();
-    for group in template.get("functions").map(J::items).unwrap_or_default() {
-        let Some(namespace) = group.get("namespace").and_then(J::as_str) else {
+    for group in template
+        .get("functions")
+        .map(JsonValue::items)
+        .unwrap_or_default()
+    {
+        let Some(namespace) = group.get("namespace").and_then(JsonValue::as_str) else {
             continue;
         };
-        for m in group.get("members").map(J::members).unwrap_or_default() {
+        for m in group
+            .get("members")
+            .map(JsonValue::members)
+            .unwrap_or_default()
+        {
             out.insert(
                 format!("{namespace}.{}", m.key).to_ascii_lowercase(),
                 &m.value,
@@ -735,19 +752,19 @@ pub(super) mod testing {
     use std::collections::HashMap;
 
     use super::{Scope, same_json};
-    use crate::json::{self, J};
+    use crate::json::{self, JsonValue};
     use crate::limits::Guard;
     use crate::model::Value;
     use crate::source::FileId;
 
-    pub(crate) fn template(text: &str) -> J {
+    pub(crate) fn template(text: &str) -> JsonValue {
         json::parse(FileId(0), text, 256)
             .ok()
             .flatten()
             .expect("valid JSON")
     }
 
-    pub(crate) fn eval_in(t: &J, expression: &str) -> Value {
+    pub(crate) fn eval_in(t: &JsonValue, expression: &str) -> Value {
         Scope::new(t, HashMap::new(), Guard::default()).string_at(expression, t.span, &[])
     }
 

@@ -4,7 +4,10 @@
 //! leading `[[` escapes a literal `[`. Inside: function calls (namespaced user
 //! functions `ns.fn(...)` too), single-quoted strings with `''` for a quote,
 //! integers, `.property` and `[index]` access. Parsing never panics; a string
-//! that does not parse is reported as `None` and evaluates to unknown.
+//! that does not parse is reported as `None` (or the shared [`SyntaxError`])
+//! and evaluates to unknown. It does not evaluate (that is `eval.rs`).
+
+use crate::diagnostic::SyntaxError;
 
 /// Nesting deeper than this is refused rather than risking the stack (the
 /// default of `limits.max_expression_depth`).
@@ -227,18 +230,13 @@ pub fn parse(text: &str) -> Option<Expr> {
     parse_within(text, MAX_DEPTH).ok()
 }
 
-/// Why an expression did not parse.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Unparsed {
-    Invalid,
-    /// Nested deeper than the limit.
-    TooDeep,
-}
-
 /// Parses the text between the outer brackets of an expression, refusing
-/// calls, indexes and accesses nested deeper than `max_depth`.
-pub fn parse_within(text: &str, max_depth: usize) -> Result<Expr, Unparsed> {
-    let tokens = lex(text).ok_or(Unparsed::Invalid)?;
+/// calls, indexes and accesses nested deeper than `max_depth`. The error
+/// covers the whole text (the lexer keeps no offsets) and is `too_deep` when
+/// the nesting, not the syntax, is at fault.
+pub fn parse_within(text: &str, max_depth: usize) -> Result<Expr, SyntaxError> {
+    let invalid = || SyntaxError::new("invalid expression", 0, text.len());
+    let tokens = lex(text).ok_or_else(invalid)?;
     let mut parser = Parser {
         tokens,
         pos: 0,
@@ -248,8 +246,12 @@ pub fn parse_within(text: &str, max_depth: usize) -> Result<Expr, Unparsed> {
     };
     match parser.expression() {
         Some(expr) if parser.pos == parser.tokens.len() => Ok(expr),
-        _ if parser.too_deep => Err(Unparsed::TooDeep),
-        _ => Err(Unparsed::Invalid),
+        _ if parser.too_deep => Err(SyntaxError::too_deep(
+            "expression nested too deep",
+            0,
+            text.len(),
+        )),
+        _ => Err(invalid()),
     }
 }
 

@@ -33,7 +33,7 @@ pub fn load_template(
     sources: &SourceMap,
     path: &Path,
     file: crate::source::FileId,
-    root: &json::J,
+    root: &json::JsonValue,
     parameters: Option<&Path>,
     limits: Limits,
 ) -> Loaded {
@@ -43,7 +43,7 @@ pub fn load_template(
     };
     let is_template = root
         .get("$schema")
-        .and_then(json::J::as_str)
+        .and_then(json::JsonValue::as_str)
         .is_some_and(|s| s.contains(SCHEMA_MARK));
     if !is_template {
         loaded.files = 0;
@@ -63,7 +63,7 @@ pub fn load_template(
             bound.values.unwrap_or_else(|| {
                 // A broken parameter file: what it meant to bind is unknown.
                 root.get("parameters")
-                    .map(json::J::members)
+                    .map(json::JsonValue::members)
                     .unwrap_or_default()
                     .iter()
                     .map(|m| (m.key.clone(), Node::new(Value::Unknown, None)))
@@ -119,8 +119,7 @@ fn parameter_file(sources: &SourceMap, path: &Path, limits: Limits) -> Bound {
         Ok(Some(root)) => root,
         Ok(None) => return invalid("empty parameter file".into(), None),
         Err(err) => {
-            let end = err.end.max(err.start + 1).min(source.text.len());
-            let span = Span::new(file, err.start.min(end), end);
+            let span = err.span(file, source.text.len());
             if err.too_deep {
                 return Bound {
                     file: Some(file),
@@ -128,15 +127,24 @@ fn parameter_file(sources: &SourceMap, path: &Path, limits: Limits) -> Bound {
                     problem: Some(limits::nested_too_deep(path, span, limits)),
                 };
             }
-            return invalid(
-                format!("invalid JSON in parameter file: {}", err.message),
-                Some(span),
+            // A parameter file's parse error has never carried a label.
+            let mut problem = err.problem(
+                "invalid JSON in parameter file",
+                path,
+                file,
+                source.text.len(),
             );
+            problem.label = None;
+            return Bound {
+                file: Some(file),
+                values: None,
+                problem: Some(problem),
+            };
         }
     };
     let Some(parameters) = root
         .get("parameters")
-        .filter(|p| matches!(p.kind, json::JKind::Object(_)))
+        .filter(|p| matches!(p.kind, json::JsonKind::Object(_)))
     else {
         return invalid(
             "a parameter file needs a `parameters` object".into(),
@@ -162,18 +170,18 @@ fn parameter_file(sources: &SourceMap, path: &Path, limits: Limits) -> Bound {
 }
 
 /// A JSON value taken as it is written, keeping its spans.
-fn literal(j: &json::J) -> Node {
-    use json::JKind;
+fn literal(j: &json::JsonValue) -> Node {
+    use json::JsonKind;
     let value = match &j.kind {
-        JKind::Null => Value::Null,
-        JKind::Bool(b) => Value::Bool(*b),
-        JKind::Number(n) => Value::Number(*n),
-        JKind::String(s) if s.starts_with('[') && s.ends_with(']') && !s.starts_with("[[") => {
+        JsonKind::Null => Value::Null,
+        JsonKind::Bool(b) => Value::Bool(*b),
+        JsonKind::Number(n) => Value::Number(*n),
+        JsonKind::String(s) if s.starts_with('[') && s.ends_with(']') && !s.starts_with("[[") => {
             Value::Unknown
         }
-        JKind::String(s) => Value::String(s.clone()),
-        JKind::Array(items) => Value::Array(items.iter().map(literal).collect()),
-        JKind::Object(members) => {
+        JsonKind::String(s) => Value::String(s.clone()),
+        JsonKind::Array(items) => Value::Array(items.iter().map(literal).collect()),
+        JsonKind::Object(members) => {
             let mut object = Object::new();
             for m in members {
                 object.insert(m.key.clone(), literal(&m.value));

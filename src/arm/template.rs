@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use crate::arm::eval::{Copy, Scope};
-use crate::json::{J, JKind};
+use crate::json::{JsonKind, JsonValue};
 use crate::limits::Guard;
 use crate::model::{ArmId, Framework, Node, Object, Origin, Part, Resource, Truth, Unit, Value};
 use crate::source::FileId;
@@ -55,7 +55,7 @@ impl Builder {
 
     /// Adds every resource of the root `template`, its parameters bound to
     /// `supplied` (from a parameter file) or else to their defaults.
-    pub fn template_with(&mut self, template: &J, supplied: HashMap<String, Node>) {
+    pub fn template_with(&mut self, template: &JsonValue, supplied: HashMap<String, Node>) {
         let scope = Scope::new(template, supplied, self.guard.clone());
         let context = Context {
             exists: Truth::True,
@@ -69,7 +69,7 @@ impl Builder {
     fn resources(
         &mut self,
         scope: &Scope,
-        template: &J,
+        template: &JsonValue,
         prefix: &str,
         context: &Context,
         copies: &[Copy],
@@ -79,13 +79,13 @@ impl Builder {
             return;
         };
         match &resources.kind {
-            JKind::Array(items) => {
+            JsonKind::Array(items) => {
                 for (i, r) in items.iter().enumerate() {
                     let key = format!("{prefix}resources[{i}]");
                     self.resource(scope, r, key, None, context, copies, depth);
                 }
             }
-            JKind::Object(members) => {
+            JsonKind::Object(members) => {
                 for m in members {
                     let key = format!("{prefix}resources.{}", m.key);
                     self.resource(scope, &m.value, key, None, context, copies, depth);
@@ -100,7 +100,7 @@ impl Builder {
     fn resource(
         &mut self,
         scope: &Scope,
-        r: &J,
+        r: &JsonValue,
         key: String,
         parent: Option<&Parent>,
         context: &Context,
@@ -112,7 +112,7 @@ impl Builder {
         };
         let name = copy
             .get("name")
-            .and_then(J::as_str)
+            .and_then(JsonValue::as_str)
             .unwrap_or("")
             .to_string();
         let count = copy.get("count").map(|c| {
@@ -162,17 +162,18 @@ impl Builder {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_lines)] // a resource's steps in order: condition, name, body, children
     fn instance(
         &mut self,
         scope: &Scope,
-        r: &J,
+        r: &JsonValue,
         key: String,
         parent: Option<&Parent>,
         context: &Context,
         copies: &[Copy],
         depth: usize,
     ) {
-        if !matches!(r.kind, JKind::Object(_)) {
+        if !matches!(r.kind, JsonKind::Object(_)) {
             return;
         }
         if self.guard.exhausted() {
@@ -285,7 +286,10 @@ impl Builder {
             .get("apiVersion")
             .and_then(|v| v.as_str())
             .map(str::to_string);
-        let managed = !matches!(r.get("existing").map(|e| &e.kind), Some(JKind::Bool(true)));
+        let managed = !matches!(
+            r.get("existing").map(|e| &e.kind),
+            Some(JsonKind::Bool(true))
+        );
         let is_vnet = rtype.eq_ignore_ascii_case("Microsoft.Network/virtualNetworks");
         let is_deployment = rtype.eq_ignore_ascii_case("Microsoft.Resources/deployments");
 
@@ -326,7 +330,7 @@ impl Builder {
         };
         for (i, child) in r
             .get("resources")
-            .map(J::items)
+            .map(JsonValue::items)
             .unwrap_or_default()
             .iter()
             .enumerate()
@@ -406,7 +410,7 @@ impl Builder {
     fn deployment(
         &mut self,
         scope: &Scope,
-        r: &J,
+        r: &JsonValue,
         key: &str,
         context: &Context,
         copies: &[Copy],
@@ -432,7 +436,7 @@ impl Builder {
         };
         let Some(template) = properties
             .get("template")
-            .filter(|t| matches!(t.kind, JKind::Object(_)))
+            .filter(|t| matches!(t.kind, JsonKind::Object(_)))
         else {
             // `templateLink`: the template is elsewhere, its resources unknown.
             self.unit.opaque.push(r.span);
@@ -452,7 +456,7 @@ impl Builder {
         let inner = properties
             .get("expressionEvaluationOptions")
             .and_then(|o| o.get("scope"))
-            .and_then(J::as_str)
+            .and_then(JsonValue::as_str)
             .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
         if inner {
             let supplied = scope.supplied_parameters(properties, copies);

@@ -2,10 +2,12 @@
 //! strings with their `${…}` holes already split into tokens, each token with
 //! its byte range.
 //!
-//! Also holds [`SyntaxError`], the one error of lexing and parsing, and the
-//! nesting limit both share. It does not build the syntax tree (its types are
+//! Also holds the nesting limit lexing and parsing share; their one error is
+//! the shared [`SyntaxError`]. It does not build the syntax tree (its types are
 //! in [`super::tree`], the parser in [`super::parser`]) and knows nothing of
 //! declarations or expressions.
+
+use crate::diagnostic::SyntaxError;
 
 /// Nesting past this is refused (hostile input must not overflow the stack).
 pub(super) const MAX_DEPTH: usize = 128;
@@ -33,23 +35,12 @@ pub struct Token {
     pub end: usize,
 }
 
-#[derive(Debug)]
-pub struct SyntaxError {
-    pub message: String,
-    pub start: usize,
-    pub end: usize,
-}
-
 pub(super) fn error<T>(
     message: impl Into<String>,
     start: usize,
     end: usize,
 ) -> Result<T, SyntaxError> {
-    Err(SyntaxError {
-        message: message.into(),
-        start,
-        end,
-    })
+    Err(SyntaxError::new(message, start, end))
 }
 
 /// Longest first.
@@ -79,10 +70,15 @@ impl Lexer<'_> {
     }
 
     /// Tokens until the end, or (inside a `${` hole) until its closing `}`.
+    #[allow(clippy::too_many_lines)] // the lexer's one loop, an arm per kind of character
     fn tokens(&mut self, in_hole: bool) -> Result<Vec<Token>, SyntaxError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return error("strings nested too deeply", self.pos, self.pos + 1);
+            return Err(SyntaxError::too_deep(
+                "strings nested too deeply",
+                self.pos,
+                self.pos + 1,
+            ));
         }
         let mut out = Vec::new();
         let mut braces = 0usize;

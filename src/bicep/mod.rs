@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use crate::arm::eval::Scope;
 use crate::diagnostic::Problem;
-use crate::json::{J, JKind};
+use crate::json::{JsonKind, JsonValue};
 use crate::limits::{self, Guard, Limits};
 use crate::model::Loaded;
 use crate::model::{Node, Value};
@@ -76,7 +76,7 @@ pub fn load_bicep_input(
                 lowered
                     .template
                     .get("parameters")
-                    .map(J::members)
+                    .map(JsonValue::members)
                     .unwrap_or_default()
                     .iter()
                     .map(|m| (m.key.clone(), Node::new(Value::Unknown, None)))
@@ -129,8 +129,8 @@ fn parameter_file(
         Ok(lowered) => lowered.template,
         Err(problem) => return (None, Some(problem)),
     };
-    let empty = J {
-        kind: JKind::Object(Vec::new()),
+    let empty = JsonValue {
+        kind: JsonKind::Object(Vec::new()),
         span: Span::new(file, 0, 0),
     };
     let scope = Scope::new(&empty, HashMap::new(), guard);

@@ -12,8 +12,9 @@
 
 mod expression;
 
-use crate::bicep::lexer::{MAX_DEPTH, StrPart, SyntaxError, Tok, Token, error, lex};
+use crate::bicep::lexer::{MAX_DEPTH, StrPart, Tok, Token, error, lex};
 use crate::bicep::tree::{Decl, DeclKind, Decorator, Expr, ExprKind};
+use crate::diagnostic::SyntaxError;
 use crate::source::{FileId, Span};
 
 struct Parser<'t> {
@@ -122,7 +123,11 @@ impl<'t> Parser<'t> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             let at = self.tokens.get(self.pos).map_or(self.end, |t| t.start);
-            return error("expression nested too deeply", at, at + 1);
+            return Err(SyntaxError::too_deep(
+                "expression nested too deeply",
+                at,
+                at + 1,
+            ));
         }
         Ok(())
     }
@@ -168,6 +173,7 @@ impl<'t> Parser<'t> {
         Ok(out)
     }
 
+    #[allow(clippy::too_many_lines)] // one arm per declaration keyword
     fn declaration(&mut self) -> R<Decl> {
         let decorators = self.decorators()?;
         let start = self.peek().map_or(self.end, |t| t.start);

@@ -4,6 +4,7 @@
 //! Re-exports only: tokens are [`super::lexer`], the tree's types
 //! [`super::tree`], the parser [`super::parser`].
 
-pub use super::lexer::{StrPart, SyntaxError, Tok, Token, lex};
+pub use super::lexer::{StrPart, Tok, Token, lex};
 pub use super::parser::parse;
 pub use super::tree::{Decl, DeclKind, Decorator, Expr, ExprKind, Interp, Item, Prop};
+pub use crate::diagnostic::SyntaxError;

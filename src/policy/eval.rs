@@ -19,8 +19,10 @@ use crate::model::{ArmId, Graph, Node, ResourceIdx, Truth, Value};
 use crate::policy::expr::{BinOp, Expr};
 use crate::policy::functions::{self, Implementation};
 
+/// A value of the rule language at run time: a resource, a node of its
+/// body, a computed value, a list of these, or absent or unknown.
 #[derive(Clone, Debug)]
-pub enum V<'g> {
+pub enum RuleValue<'g> {
     Res(ResourceIdx),
     /// A node of a resource body or data table; `managed` tells whether an
     /// absent member below it is known to be absent.
@@ -29,7 +31,7 @@ pub enum V<'g> {
         managed: bool,
     },
     Val(Value),
-    List(Vec<V<'g>>),
+    List(Vec<RuleValue<'g>>),
     Missing,
     Unknown,
 }
@@ -100,7 +102,7 @@ pub struct Context<'g> {
 }
 
 /// Variables in scope, innermost last.
-pub type Env<'g> = Vec<(String, V<'g>)>;
+pub type Env<'g> = Vec<(String, RuleValue<'g>)>;
 
 impl<'g> Context<'g> {
     pub fn new(
@@ -119,19 +121,19 @@ impl<'g> Context<'g> {
         }
     }
 
-    pub fn eval(&mut self, expr: &Expr, env: &mut Env<'g>) -> V<'g> {
+    pub fn eval(&mut self, expr: &Expr, env: &mut Env<'g>) -> RuleValue<'g> {
         match expr {
-            Expr::Str(s) => V::Val(Value::String(s.clone())),
-            Expr::Num(n) => V::Val(Value::Number(*n)),
-            Expr::Bool(b) => V::Val(Value::Bool(*b)),
-            Expr::Null => V::Val(Value::Null),
-            Expr::List(items) => V::List(items.iter().map(|e| self.eval(e, env)).collect()),
+            Expr::Str(s) => RuleValue::Val(Value::String(s.clone())),
+            Expr::Num(n) => RuleValue::Val(Value::Number(*n)),
+            Expr::Bool(b) => RuleValue::Val(Value::Bool(*b)),
+            Expr::Null => RuleValue::Val(Value::Null),
+            Expr::List(items) => RuleValue::List(items.iter().map(|e| self.eval(e, env)).collect()),
             Expr::Var(name) => env
                 .iter()
                 .rev()
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| v.clone())
-                .unwrap_or(V::Unknown),
+                .unwrap_or(RuleValue::Unknown),
             Expr::Field(base, key) => {
                 let base = self.eval(base, env);
                 self.field(base, key)
@@ -144,8 +146,8 @@ impl<'g> Context<'g> {
             Expr::Spread(base) => {
                 let base = self.eval(base, env);
                 match elements(&base) {
-                    Some(items) => V::List(items),
-                    None => V::Unknown,
+                    Some(items) => RuleValue::List(items),
+                    None => RuleValue::Unknown,
                 }
             }
             Expr::Not(inner) => {
@@ -155,7 +157,7 @@ impl<'g> Context<'g> {
             Expr::Binary(op, left, right) => self.binary(*op, left, right, env),
             Expr::Call(name, args) => self.call(name, args, env),
             // Lambdas are only evaluated by the functions that take them.
-            Expr::Lambda(..) => V::Unknown,
+            Expr::Lambda(..) => RuleValue::Unknown,
         }
     }
 
@@ -164,7 +166,7 @@ impl<'g> Context<'g> {
         truth_of(&v)
     }
 
-    fn binary(&mut self, op: BinOp, left: &Expr, right: &Expr, env: &mut Env<'g>) -> V<'g> {
+    fn binary(&mut self, op: BinOp, left: &Expr, right: &Expr, env: &mut Env<'g>) -> RuleValue<'g> {
         match op {
             BinOp::And => {
                 let l = self.truth(left, env);
@@ -183,7 +185,7 @@ impl<'g> Context<'g> {
             BinOp::Default => {
                 let l = self.eval(left, env);
                 match scalar(&l) {
-                    S::Null => self.eval(right, env),
+                    Scalar::Null => self.eval(right, env),
                     _ => l,
                 }
             }
@@ -196,8 +198,8 @@ impl<'g> Context<'g> {
                 let l = self.eval(left, env);
                 let r = self.eval(right, env);
                 match (scalar(&l), scalar(&r)) {
-                    (S::Num(a), S::Num(b)) => V::Val(Value::Number(a - b)),
-                    _ => V::Unknown,
+                    (Scalar::Num(a), Scalar::Num(b)) => RuleValue::Val(Value::Number(a - b)),
+                    _ => RuleValue::Unknown,
                 }
             }
             BinOp::Eq | BinOp::Ne => {
@@ -215,30 +217,30 @@ impl<'g> Context<'g> {
                             .iter()
                             .fold(Truth::False, |acc, item| acc.or(self.equals(&l, item))),
                     ),
-                    None => V::Unknown,
+                    None => RuleValue::Unknown,
                 }
             }
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
                 let l = self.eval(left, env);
                 let r = self.eval(right, env);
                 match (scalar(&l), scalar(&r)) {
-                    (S::Num(a), S::Num(b)) => V::Val(Value::Bool(match op {
+                    (Scalar::Num(a), Scalar::Num(b)) => RuleValue::Val(Value::Bool(match op {
                         BinOp::Lt => a < b,
                         BinOp::Le => a <= b,
                         BinOp::Gt => a > b,
                         _ => a >= b,
                     })),
                     // Strings order case-insensitively: API versions are dates.
-                    (S::Str(a), S::Str(b)) => {
+                    (Scalar::Str(a), Scalar::Str(b)) => {
                         let ordering = a.to_lowercase().cmp(&b.to_lowercase());
-                        V::Val(Value::Bool(match op {
+                        RuleValue::Val(Value::Bool(match op {
                             BinOp::Lt => ordering.is_lt(),
                             BinOp::Le => ordering.is_le(),
                             BinOp::Gt => ordering.is_gt(),
                             _ => ordering.is_ge(),
                         }))
                     }
-                    _ => V::Unknown,
+                    _ => RuleValue::Unknown,
                 }
             }
         }
@@ -246,25 +248,29 @@ impl<'g> Context<'g> {
 
     /// Equality: strings case-insensitively (Azure names, types and zone
     /// names are), resources by identity, ids by what they can name.
-    pub fn equals(&self, a: &V<'g>, b: &V<'g>) -> Truth {
+    pub fn equals(&self, a: &RuleValue<'g>, b: &RuleValue<'g>) -> Truth {
         match (scalar(a), scalar(b)) {
-            (S::Unknown, _) | (_, S::Unknown) => Truth::Unknown,
-            (S::Null, S::Null) => Truth::True,
-            (S::Null, _) | (_, S::Null) => Truth::False,
-            (S::Res(x), S::Res(y)) => Truth::from_bool(x == y),
-            (S::Id(x), S::Id(y)) => match (self.graph.resolve(&x), self.graph.resolve(&y)) {
-                (Some(i), Some(j)) => Truth::from_bool(i == j),
-                _ if !x.may_equal(&y) => Truth::False,
-                _ => Truth::Unknown,
-            },
-            (S::Res(r), S::Id(id)) | (S::Id(id), S::Res(r)) => match self.graph.resolve(&id) {
-                Some(i) => Truth::from_bool(i == r),
-                None => Truth::Unknown,
-            },
-            (S::Str(x), S::Str(y)) => Truth::from_bool(x.eq_ignore_ascii_case(&y)),
-            (S::Num(x), S::Num(y)) => Truth::from_bool(x == y),
-            (S::Bool(x), S::Bool(y)) => Truth::from_bool(x == y),
-            (S::List(x), S::List(y)) => {
+            (Scalar::Unknown, _) | (_, Scalar::Unknown) => Truth::Unknown,
+            (Scalar::Null, Scalar::Null) => Truth::True,
+            (Scalar::Null, _) | (_, Scalar::Null) => Truth::False,
+            (Scalar::Res(x), Scalar::Res(y)) => Truth::from_bool(x == y),
+            (Scalar::Id(x), Scalar::Id(y)) => {
+                match (self.graph.resolve(&x), self.graph.resolve(&y)) {
+                    (Some(i), Some(j)) => Truth::from_bool(i == j),
+                    _ if !x.may_equal(&y) => Truth::False,
+                    _ => Truth::Unknown,
+                }
+            }
+            (Scalar::Res(r), Scalar::Id(id)) | (Scalar::Id(id), Scalar::Res(r)) => {
+                match self.graph.resolve(&id) {
+                    Some(i) => Truth::from_bool(i == r),
+                    None => Truth::Unknown,
+                }
+            }
+            (Scalar::Str(x), Scalar::Str(y)) => Truth::from_bool(x.eq_ignore_ascii_case(&y)),
+            (Scalar::Num(x), Scalar::Num(y)) => Truth::from_bool(x == y),
+            (Scalar::Bool(x), Scalar::Bool(y)) => Truth::from_bool(x == y),
+            (Scalar::List(x), Scalar::List(y)) => {
                 if x.len() != y.len() {
                     return Truth::False;
                 }
@@ -276,73 +282,76 @@ impl<'g> Context<'g> {
         }
     }
 
-    fn field(&mut self, base: V<'g>, key: &str) -> V<'g> {
+    fn field(&mut self, base: RuleValue<'g>, key: &str) -> RuleValue<'g> {
         match base {
-            V::Res(idx) => {
+            RuleValue::Res(idx) => {
                 let resource = self.graph.get(idx);
-                let body = V::Node {
+                let body = RuleValue::Node {
                     node: &resource.body,
                     managed: resource.managed,
                 };
                 self.field(body, key)
             }
-            V::Node { node, managed } => match &node.value {
+            RuleValue::Node { node, managed } => match &node.value {
                 Value::Object(o) => match o.get(key) {
-                    Some(child) => V::Node {
+                    Some(child) => RuleValue::Node {
                         node: child,
                         managed,
                     },
-                    None if managed => V::Missing,
-                    None => V::Unknown,
+                    None if managed => RuleValue::Missing,
+                    None => RuleValue::Unknown,
                 },
-                Value::Array(items) => V::List(
+                Value::Array(items) => RuleValue::List(
                     items
                         .iter()
-                        .map(|n| self.field(V::Node { node: n, managed }, key))
-                        .filter(|v| !matches!(v, V::Missing))
+                        .map(|n| self.field(RuleValue::Node { node: n, managed }, key))
+                        .filter(|v| !matches!(v, RuleValue::Missing))
                         .collect(),
                 ),
-                Value::Unknown => V::Unknown,
-                _ => V::Missing,
+                Value::Unknown => RuleValue::Unknown,
+                _ => RuleValue::Missing,
             },
-            V::Val(Value::Object(o)) => match o.get(key) {
-                Some(child) => V::Val(child.value.clone()),
-                None => V::Missing,
+            RuleValue::Val(Value::Object(o)) => match o.get(key) {
+                Some(child) => RuleValue::Val(child.value.clone()),
+                None => RuleValue::Missing,
             },
-            V::List(items) => V::List(
+            RuleValue::List(items) => RuleValue::List(
                 items
                     .into_iter()
                     .map(|v| self.field(v, key))
-                    .filter(|v| !matches!(v, V::Missing))
+                    .filter(|v| !matches!(v, RuleValue::Missing))
                     .collect(),
             ),
-            V::Unknown => V::Unknown,
-            _ => V::Missing,
+            RuleValue::Unknown => RuleValue::Unknown,
+            _ => RuleValue::Missing,
         }
     }
 
-    fn index(&mut self, base: V<'g>, index: V<'g>) -> V<'g> {
+    fn index(&mut self, base: RuleValue<'g>, index: RuleValue<'g>) -> RuleValue<'g> {
         match scalar(&index) {
-            S::Str(key) => self.field(base, &key),
-            S::Num(n) if n >= 0.0 && n.fract() == 0.0 => match elements(&base) {
-                Some(items) => items.into_iter().nth(n as usize).unwrap_or(V::Missing),
-                None => V::Unknown,
+            Scalar::Str(key) => self.field(base, &key),
+            Scalar::Num(n) if n >= 0.0 && n.fract() == 0.0 => match elements(&base) {
+                Some(items) => items
+                    .into_iter()
+                    .nth(n as usize)
+                    .unwrap_or(RuleValue::Missing),
+                None => RuleValue::Unknown,
             },
-            _ => V::Unknown,
+            _ => RuleValue::Unknown,
         }
     }
 
     /// A built-in function, through the registry in `functions.rs`.
-    fn call(&mut self, name: &str, args: &[Expr], env: &mut Env<'g>) -> V<'g> {
+    fn call(&mut self, name: &str, args: &[Expr], env: &mut Env<'g>) -> RuleValue<'g> {
         let Some(function) = functions::find(name) else {
             // The rule checker refuses unknown functions; a rule never gets here.
-            return V::Unknown;
+            return RuleValue::Unknown;
         };
         match function.implementation {
             Implementation::Lazy(call) => call(self, name, args, env),
             Implementation::Quantifier => functions::quantifier(self, name, args, env),
             Implementation::Strict(call) => {
-                let values: Vec<V<'g>> = args.iter().map(|a| self.eval(a, env)).collect();
+                let values: Vec<RuleValue<'g>> = args.iter().map(|a| self.eval(a, env)).collect();
                 call(self, name, &values)
             }
         }
@@ -357,84 +366,89 @@ impl<'g> Context<'g> {
     }
 
     /// Renders a value inside a message.
-    pub fn display(&self, v: &V<'g>) -> String {
+    pub fn display(&self, v: &RuleValue<'g>) -> String {
         match v {
-            V::Res(idx) => self.graph.get(*idx).display_name(),
-            V::Node { node, .. } => node.value.display(),
-            V::Val(value) => value.display(),
-            V::List(items) => items
+            RuleValue::Res(idx) => self.graph.get(*idx).display_name(),
+            RuleValue::Node { node, .. } => node.value.display(),
+            RuleValue::Val(value) => value.display(),
+            RuleValue::List(items) => items
                 .iter()
                 .map(|i| self.display(i))
                 .collect::<Vec<_>>()
                 .join(", "),
-            V::Missing => "(none)".into(),
-            V::Unknown => "?".into(),
+            RuleValue::Missing => "(none)".into(),
+            RuleValue::Unknown => "?".into(),
         }
     }
 }
 
 /// A scalar view of a value, for comparisons.
-pub(super) enum S<'g> {
+pub(super) enum Scalar<'g> {
     Str(String),
     Num(f64),
     Bool(bool),
     Null,
     Res(ResourceIdx),
     Id(ArmId),
-    List(Vec<V<'g>>),
+    List(Vec<RuleValue<'g>>),
     Unknown,
     Other,
 }
 
-pub(super) fn scalar<'g>(v: &V<'g>) -> S<'g> {
+pub(super) fn scalar<'g>(v: &RuleValue<'g>) -> Scalar<'g> {
     let value = match v {
-        V::Res(idx) => return S::Res(*idx),
-        V::Missing => return S::Null,
-        V::Unknown => return S::Unknown,
-        V::List(items) => return S::List(items.clone()),
-        V::Node { node, .. } => &node.value,
-        V::Val(value) => value,
+        RuleValue::Res(idx) => return Scalar::Res(*idx),
+        RuleValue::Missing => return Scalar::Null,
+        RuleValue::Unknown => return Scalar::Unknown,
+        RuleValue::List(items) => return Scalar::List(items.clone()),
+        RuleValue::Node { node, .. } => &node.value,
+        RuleValue::Val(value) => value,
     };
     match value {
-        Value::Null => S::Null,
-        Value::Unknown => S::Unknown,
-        Value::Bool(b) => S::Bool(*b),
-        Value::Number(n) => S::Num(*n),
-        Value::Id(id) => S::Id(id.clone()),
+        Value::Null => Scalar::Null,
+        Value::Unknown => Scalar::Unknown,
+        Value::Bool(b) => Scalar::Bool(*b),
+        Value::Number(n) => Scalar::Num(*n),
+        Value::Id(id) => Scalar::Id(id.clone()),
         Value::String(s) => match ArmId::parse(s) {
-            Some(id) => S::Id(id),
-            None => S::Str(s.clone()),
+            Some(id) => Scalar::Id(id),
+            None => Scalar::Str(s.clone()),
         },
-        Value::Array(items) => S::List(items.iter().map(|n| V::Val(n.value.clone())).collect()),
-        Value::Object(_) => S::Other,
+        Value::Array(items) => Scalar::List(
+            items
+                .iter()
+                .map(|n| RuleValue::Val(n.value.clone()))
+                .collect(),
+        ),
+        Value::Object(_) => Scalar::Other,
     }
 }
 
 /// The elements of a list-like value; `None` when that is unknown.
-pub(super) fn elements<'g>(v: &V<'g>) -> Option<Vec<V<'g>>> {
+pub(super) fn elements<'g>(v: &RuleValue<'g>) -> Option<Vec<RuleValue<'g>>> {
     match v {
-        V::List(items) => {
+        RuleValue::List(items) => {
             let mut out = Vec::with_capacity(items.len());
             for item in items {
                 match item {
-                    V::Node { node, managed } => match &node.value {
-                        Value::Array(inner) => out.extend(inner.iter().map(|n| V::Node {
+                    RuleValue::Node { node, managed } => match &node.value {
+                        Value::Array(inner) => out.extend(inner.iter().map(|n| RuleValue::Node {
                             node: n,
                             managed: *managed,
                         })),
                         _ => out.push(item.clone()),
                     },
-                    V::List(inner) => out.extend(inner.iter().cloned()),
+                    RuleValue::List(inner) => out.extend(inner.iter().cloned()),
                     _ => out.push(item.clone()),
                 }
             }
             Some(out)
         }
-        V::Node { node, managed } => match &node.value {
+        RuleValue::Node { node, managed } => match &node.value {
             Value::Array(items) => Some(
                 items
                     .iter()
-                    .map(|n| V::Node {
+                    .map(|n| RuleValue::Node {
                         node: n,
                         managed: *managed,
                     })
@@ -444,56 +458,60 @@ pub(super) fn elements<'g>(v: &V<'g>) -> Option<Vec<V<'g>>> {
             Value::Unknown => None,
             _ => Some(vec![v.clone()]),
         },
-        V::Val(Value::Array(items)) => {
-            Some(items.iter().map(|n| V::Val(n.value.clone())).collect())
-        }
-        V::Missing | V::Val(Value::Null) => Some(Vec::new()),
-        V::Unknown | V::Val(Value::Unknown) => None,
+        RuleValue::Val(Value::Array(items)) => Some(
+            items
+                .iter()
+                .map(|n| RuleValue::Val(n.value.clone()))
+                .collect(),
+        ),
+        RuleValue::Missing | RuleValue::Val(Value::Null) => Some(Vec::new()),
+        RuleValue::Unknown | RuleValue::Val(Value::Unknown) => None,
         other => Some(vec![other.clone()]),
     }
 }
 
-fn add<'g>(l: V<'g>, r: V<'g>) -> V<'g> {
-    let is_list = |v: &V| matches!(v, V::List(_)) || matches!(scalar(v), S::List(_));
+fn add<'g>(l: RuleValue<'g>, r: RuleValue<'g>) -> RuleValue<'g> {
+    let is_list =
+        |v: &RuleValue| matches!(v, RuleValue::List(_)) || matches!(scalar(v), Scalar::List(_));
     if is_list(&l) || is_list(&r) {
-        let part = |v: V<'g>| match elements(&v) {
+        let part = |v: RuleValue<'g>| match elements(&v) {
             Some(items) => items,
-            None => vec![V::Unknown],
+            None => vec![RuleValue::Unknown],
         };
         let mut items = part(l);
         items.extend(part(r));
-        return V::List(items);
+        return RuleValue::List(items);
     }
     match (scalar(&l), scalar(&r)) {
-        (S::Num(a), S::Num(b)) => V::Val(Value::Number(a + b)),
-        (S::Str(a), S::Str(b)) => V::Val(Value::String(a + &b)),
-        _ => V::Unknown,
+        (Scalar::Num(a), Scalar::Num(b)) => RuleValue::Val(Value::Number(a + b)),
+        (Scalar::Str(a), Scalar::Str(b)) => RuleValue::Val(Value::String(a + &b)),
+        _ => RuleValue::Unknown,
     }
 }
 
-pub(super) fn is_known(v: &V) -> bool {
+pub(super) fn is_known(v: &RuleValue) -> bool {
     match v {
-        V::Unknown => false,
-        V::Node { node, .. } => !node.value.contains_unknown(),
-        V::Val(value) => !value.contains_unknown(),
-        V::List(items) => items.iter().all(is_known),
+        RuleValue::Unknown => false,
+        RuleValue::Node { node, .. } => !node.value.contains_unknown(),
+        RuleValue::Val(value) => !value.contains_unknown(),
+        RuleValue::List(items) => items.iter().all(is_known),
         _ => true,
     }
 }
 
-pub fn truth_of(v: &V) -> Truth {
+pub fn truth_of(v: &RuleValue) -> Truth {
     match scalar(v) {
-        S::Unknown => Truth::Unknown,
-        S::Null => Truth::False,
-        S::Bool(b) => Truth::from_bool(b),
+        Scalar::Unknown => Truth::Unknown,
+        Scalar::Null => Truth::False,
+        Scalar::Bool(b) => Truth::from_bool(b),
         _ => Truth::True,
     }
 }
 
-pub(super) fn truth_value<'g>(t: Truth) -> V<'g> {
+pub(super) fn truth_value<'g>(t: Truth) -> RuleValue<'g> {
     match t {
-        Truth::True => V::Val(Value::Bool(true)),
-        Truth::False => V::Val(Value::Bool(false)),
-        Truth::Unknown => V::Unknown,
+        Truth::True => RuleValue::Val(Value::Bool(true)),
+        Truth::False => RuleValue::Val(Value::Bool(false)),
+        Truth::Unknown => RuleValue::Unknown,
     }
 }

@@ -8,7 +8,9 @@
 //! file holds only what a rule calls by name.
 
 use crate::model::{ResourceIdx, Truth, Value};
-use crate::policy::eval::{Context, Env, S, V, elements, is_known, scalar, truth_value};
+use crate::policy::eval::{
+    Context, Env, RuleValue, Scalar, elements, is_known, scalar, truth_value,
+};
 use crate::policy::expr::Expr;
 
 /// One built-in function of the rule language.
@@ -26,12 +28,12 @@ pub struct Function {
 pub(crate) enum Implementation {
     /// Given the expressions, to evaluate only what it needs (`if`: the
     /// branch it takes).
-    Lazy(for<'g> fn(&mut Context<'g>, &str, &[Expr], &mut Env<'g>) -> V<'g>),
+    Lazy(for<'g> fn(&mut Context<'g>, &str, &[Expr], &mut Env<'g>) -> RuleValue<'g>),
     /// A quantifier over a list: its second argument may be `x -> condition`,
     /// bound to each element in turn.
     Quantifier,
     /// Given the values of its arguments.
-    Strict(for<'g> fn(&mut Context<'g>, &str, &[V<'g>]) -> V<'g>),
+    Strict(for<'g> fn(&mut Context<'g>, &str, &[RuleValue<'g>]) -> RuleValue<'g>),
 }
 
 use Implementation::{Lazy, Quantifier, Strict};
@@ -107,22 +109,39 @@ pub fn takes_lambda(name: &str) -> bool {
 }
 
 /// `if(cond, a, b)`: only the branch taken is evaluated.
-fn choose<'g>(cx: &mut Context<'g>, _name: &str, args: &[Expr], env: &mut Env<'g>) -> V<'g> {
+fn choose<'g>(
+    cx: &mut Context<'g>,
+    _name: &str,
+    args: &[Expr],
+    env: &mut Env<'g>,
+) -> RuleValue<'g> {
     match args.first().map(|c| cx.truth(c, env)) {
-        Some(Truth::True) => args.get(1).map(|e| cx.eval(e, env)).unwrap_or(V::Missing),
-        Some(Truth::False) => args.get(2).map(|e| cx.eval(e, env)).unwrap_or(V::Missing),
-        _ => V::Unknown,
+        Some(Truth::True) => args
+            .get(1)
+            .map(|e| cx.eval(e, env))
+            .unwrap_or(RuleValue::Missing),
+        Some(Truth::False) => args
+            .get(2)
+            .map(|e| cx.eval(e, env))
+            .unwrap_or(RuleValue::Missing),
+        _ => RuleValue::Unknown,
     }
 }
 
-fn follow_id<'g>(cx: &mut Context<'g>, v: V<'g>) -> V<'g> {
+fn follow_id<'g>(cx: &mut Context<'g>, v: RuleValue<'g>) -> RuleValue<'g> {
     match v {
-        V::Res(_) | V::Missing | V::Unknown => v,
-        V::List(items) => V::List(items.into_iter().map(|i| follow_id(cx, i)).collect()),
+        RuleValue::Res(_) | RuleValue::Missing | RuleValue::Unknown => v,
+        RuleValue::List(items) => {
+            RuleValue::List(items.into_iter().map(|i| follow_id(cx, i)).collect())
+        }
         other => match scalar(&other) {
-            S::Null => V::Missing,
-            S::Id(id) => cx.graph.resolve(&id).map(V::Res).unwrap_or(V::Unknown),
-            _ => V::Unknown,
+            Scalar::Null => RuleValue::Missing,
+            Scalar::Id(id) => cx
+                .graph
+                .resolve(&id)
+                .map(RuleValue::Res)
+                .unwrap_or(RuleValue::Unknown),
+            _ => RuleValue::Unknown,
         },
     }
 }
@@ -134,12 +153,12 @@ pub(crate) fn quantifier<'g>(
     name: &str,
     args: &[Expr],
     env: &mut Env<'g>,
-) -> V<'g> {
+) -> RuleValue<'g> {
     let Some(list) = args.first().map(|a| cx.eval(a, env)) else {
-        return V::Unknown;
+        return RuleValue::Unknown;
     };
     let Some(items) = elements(&list) else {
-        return V::Unknown;
+        return RuleValue::Unknown;
     };
     let mut truths = Vec::with_capacity(items.len());
     for item in &items {
@@ -161,17 +180,17 @@ pub(crate) fn quantifier<'g>(
         "none" => truth_value(truths.iter().fold(Truth::False, |a, t| a.or(*t)).negate()),
         "count" => {
             if truths.contains(&Truth::Unknown) {
-                V::Unknown
+                RuleValue::Unknown
             } else {
                 let n = truths.iter().filter(|t| **t == Truth::True).count();
-                V::Val(Value::Number(n as f64))
+                RuleValue::Val(Value::Number(n as f64))
             }
         }
         _ => {
             if truths.contains(&Truth::Unknown) {
-                V::Unknown
+                RuleValue::Unknown
             } else {
-                V::List(
+                RuleValue::List(
                     items
                         .into_iter()
                         .zip(truths)
@@ -184,60 +203,69 @@ pub(crate) fn quantifier<'g>(
     }
 }
 
-fn resources<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+fn resources<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
     let graph = cx.graph;
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     match scalar(&arg(0)) {
-        S::Str(t) => V::List(graph.of_type(&t).iter().map(|&i| V::Res(i)).collect()),
-        _ => V::Unknown,
+        Scalar::Str(t) => RuleValue::List(
+            graph
+                .of_type(&t)
+                .iter()
+                .map(|&i| RuleValue::Res(i))
+                .collect(),
+        ),
+        _ => RuleValue::Unknown,
     }
 }
 
-fn follow<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+fn follow<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     follow_id(cx, arg(0))
 }
 
-fn parent<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+fn parent<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
     let graph = cx.graph;
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     map_resource(arg(0), |idx| {
         if graph.get(idx).names.len() < 2 {
-            V::Missing
+            RuleValue::Missing
         } else {
-            graph.parent(idx).map(V::Res).unwrap_or(V::Unknown)
+            graph
+                .parent(idx)
+                .map(RuleValue::Res)
+                .unwrap_or(RuleValue::Unknown)
         }
     })
 }
 
-fn children<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+fn children<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
     let graph = cx.graph;
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     let rtype = scalar(&arg(1));
     map_resource(arg(0), |idx| match &rtype {
-        S::Str(t) => V::List(
+        Scalar::Str(t) => RuleValue::List(
             graph
                 .children(idx)
                 .iter()
                 .filter(|&&c| type_matches(&graph.get(c).rtype, t))
-                .map(|&c| V::Res(c))
+                .map(|&c| RuleValue::Res(c))
                 .collect(),
         ),
-        _ => V::Unknown,
+        _ => RuleValue::Unknown,
     })
 }
 
-fn referrers<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+fn referrers<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
     let graph = cx.graph;
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     // Without a type: referrers of every type.
     let rtype = if values.len() < 2 {
-        S::Str(String::new())
+        Scalar::Str(String::new())
     } else {
         scalar(&arg(1))
     };
     map_resource(arg(0), |idx| match &rtype {
-        S::Str(t) => {
+        Scalar::Str(t) => {
             let mut from: Vec<ResourceIdx> = graph
                 .referrers(idx)
                 .iter()
@@ -247,109 +275,115 @@ fn referrers<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
                 .collect();
             from.sort_unstable();
             from.dedup();
-            V::List(from.into_iter().map(V::Res).collect())
+            RuleValue::List(from.into_iter().map(RuleValue::Res).collect())
         }
-        _ => V::Unknown,
+        _ => RuleValue::Unknown,
     })
 }
 
-fn is<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+fn is<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
     let graph = cx.graph;
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     // One type, or a list of types (any of them).
     let types: Option<Vec<String>> = match scalar(&arg(1)) {
-        S::Str(t) => Some(vec![t]),
-        S::List(items) => items
+        Scalar::Str(t) => Some(vec![t]),
+        Scalar::List(items) => items
             .iter()
             .map(|i| match scalar(i) {
-                S::Str(t) => Some(t),
+                Scalar::Str(t) => Some(t),
                 _ => None,
             })
             .collect(),
         _ => None,
     };
     map_resource(arg(0), |idx| match &types {
-        Some(types) => V::Val(Value::Bool(
+        Some(types) => RuleValue::Val(Value::Bool(
             types.iter().any(|t| type_matches(&graph.get(idx).rtype, t)),
         )),
-        None => V::Unknown,
+        None => RuleValue::Unknown,
     })
 }
 
-fn type_of<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+fn type_of<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
     let graph = cx.graph;
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     map_resource(arg(0), |idx| {
-        V::Val(Value::String(graph.get(idx).rtype.clone()))
+        RuleValue::Val(Value::String(graph.get(idx).rtype.clone()))
     })
 }
 
-fn name<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+fn name<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
     let graph = cx.graph;
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     map_resource(arg(0), |idx| match graph.get(idx).full_name() {
-        Some(n) => V::Val(Value::String(n)),
-        None => V::Unknown,
+        Some(n) => RuleValue::Val(Value::String(n)),
+        None => RuleValue::Unknown,
     })
 }
 
-fn leaf<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+fn leaf<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
     let graph = cx.graph;
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     map_resource(arg(0), |idx| match graph.get(idx).names.last() {
-        Some(crate::model::Part::Known(n)) => V::Val(Value::String(n.clone())),
-        _ => V::Unknown,
+        Some(crate::model::Part::Known(n)) => RuleValue::Val(Value::String(n.clone())),
+        _ => RuleValue::Unknown,
     })
 }
 
-fn managed<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+fn managed<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
     let graph = cx.graph;
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
-    map_resource(arg(0), |idx| V::Val(Value::Bool(graph.get(idx).managed)))
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
+    map_resource(arg(0), |idx| {
+        RuleValue::Val(Value::Bool(graph.get(idx).managed))
+    })
 }
 
-fn api_version<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+fn api_version<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
     let graph = cx.graph;
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     map_resource(arg(0), |idx| match &graph.get(idx).api_version {
-        Some(v) => V::Val(Value::String(v.clone())),
-        None => V::Missing,
+        Some(v) => RuleValue::Val(Value::String(v.clone())),
+        None => RuleValue::Missing,
     })
 }
 
-fn resource_group<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
+fn resource_group<'g>(
+    cx: &mut Context<'g>,
+    _name: &str,
+    values: &[RuleValue<'g>],
+) -> RuleValue<'g> {
     let graph = cx.graph;
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     map_resource(arg(0), |idx| match &graph.get(idx).resource_group {
-        crate::model::Part::Known(rg) => V::Val(Value::String(rg.clone())),
-        _ => V::Unknown,
+        crate::model::Part::Known(rg) => RuleValue::Val(Value::String(rg.clone())),
+        _ => RuleValue::Unknown,
     })
 }
 
-fn before<'g>(_cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+fn before<'g>(_cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     match (&arg(0), &arg(1)) {
-        (V::Res(a), V::Res(b)) => V::Val(Value::Bool(a < b)),
-        _ => V::Unknown,
+        (RuleValue::Res(a), RuleValue::Res(b)) => RuleValue::Val(Value::Bool(a < b)),
+        _ => RuleValue::Unknown,
     }
 }
 
-fn ipv4<'g>(_cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+fn ipv4<'g>(_cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     match scalar(&arg(0)) {
-        S::Str(s) => match s.parse::<std::net::Ipv4Addr>() {
-            Ok(ip) => V::Val(Value::Number(f64::from(u32::from(ip)))),
-            Err(_) => V::Missing,
+        Scalar::Str(s) => match s.parse::<std::net::Ipv4Addr>() {
+            Ok(ip) => RuleValue::Val(Value::Number(f64::from(u32::from(ip)))),
+            Err(_) => RuleValue::Missing,
         },
-        S::Unknown => V::Unknown,
-        _ => V::Missing,
+        Scalar::Unknown => RuleValue::Unknown,
+        _ => RuleValue::Missing,
     }
 }
 
-fn distinct<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+fn distinct<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     match arg(0) {
-        V::Unknown => V::Unknown,
+        RuleValue::Unknown => RuleValue::Unknown,
         list => {
             // Flattens nested lists (what mapping over lists gives),
             // then keeps the first of each equal value.
@@ -357,15 +391,18 @@ fn distinct<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
             let mut stack = vec![list];
             while let Some(v) = stack.pop() {
                 match elements(&v) {
-                    Some(items) if matches!(v, V::List(_)) || matches!(scalar(&v), S::List(_)) => {
+                    Some(items)
+                        if matches!(v, RuleValue::List(_))
+                            || matches!(scalar(&v), Scalar::List(_)) =>
+                    {
                         stack.extend(items.into_iter().rev());
                     }
                     _ => flat.push(v),
                 }
             }
-            let mut out: Vec<V<'g>> = Vec::new();
+            let mut out: Vec<RuleValue<'g>> = Vec::new();
             for v in flat {
-                if matches!(v, V::Missing) {
+                if matches!(v, RuleValue::Missing) {
                     continue;
                 }
                 match out
@@ -374,138 +411,152 @@ fn distinct<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
                 {
                     Truth::True => {}
                     Truth::False => out.push(v),
-                    Truth::Unknown => return V::Unknown,
+                    Truth::Unknown => return RuleValue::Unknown,
                 }
             }
-            V::List(out)
+            RuleValue::List(out)
         }
     }
 }
 
-fn port_in<'g>(_cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+fn port_in<'g>(_cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     match (scalar(&arg(0)), arg(1)) {
-        (S::Num(port), spec) => port_spec_covers(port, &spec),
-        (S::Null, _) => V::Missing,
-        _ => V::Unknown,
+        (Scalar::Num(port), spec) => port_spec_covers(port, &spec),
+        (Scalar::Null, _) => RuleValue::Missing,
+        _ => RuleValue::Unknown,
     }
 }
 
-fn address_count<'g>(_cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+fn address_count<'g>(
+    _cx: &mut Context<'g>,
+    _name: &str,
+    values: &[RuleValue<'g>],
+) -> RuleValue<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     match scalar(&arg(0)) {
-        S::Str(text) => match ipv4_range(&text) {
-            Some((first, last)) => V::Val(Value::Number(f64::from(last - first) + 1.0)),
-            None => V::Missing,
+        Scalar::Str(text) => match ipv4_range(&text) {
+            Some((first, last)) => RuleValue::Val(Value::Number(f64::from(last - first) + 1.0)),
+            None => RuleValue::Missing,
         },
-        S::Unknown => V::Unknown,
-        _ => V::Missing,
+        Scalar::Unknown => RuleValue::Unknown,
+        _ => RuleValue::Missing,
     }
 }
 
-fn cidr_contains<'g>(_cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+fn cidr_contains<'g>(
+    _cx: &mut Context<'g>,
+    _name: &str,
+    values: &[RuleValue<'g>],
+) -> RuleValue<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     match (scalar(&arg(0)), scalar(&arg(1))) {
-        (S::Str(outer), S::Str(inner)) => match (ipv4_range(&outer), ipv4_range(&inner)) {
-            (Some((a, b)), Some((c, d))) => V::Val(Value::Bool(a <= c && d <= b)),
-            _ => V::Missing,
-        },
-        (S::Null, _) | (_, S::Null) => V::Missing,
-        _ => V::Unknown,
+        (Scalar::Str(outer), Scalar::Str(inner)) => {
+            match (ipv4_range(&outer), ipv4_range(&inner)) {
+                (Some((a, b)), Some((c, d))) => RuleValue::Val(Value::Bool(a <= c && d <= b)),
+                _ => RuleValue::Missing,
+            }
+        }
+        (Scalar::Null, _) | (_, Scalar::Null) => RuleValue::Missing,
+        _ => RuleValue::Unknown,
     }
 }
 
-fn region<'g>(_cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+fn region<'g>(_cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     match scalar(&arg(0)) {
-        S::Str(s) => V::Val(Value::String(
+        Scalar::Str(s) => RuleValue::Val(Value::String(
             s.chars()
                 .filter(|c| !c.is_whitespace())
                 .collect::<String>()
                 .to_lowercase(),
         )),
-        S::Null => V::Missing,
-        _ => V::Unknown,
+        Scalar::Null => RuleValue::Missing,
+        _ => RuleValue::Unknown,
     }
 }
 
-fn prefix_length<'g>(_cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+fn prefix_length<'g>(
+    _cx: &mut Context<'g>,
+    _name: &str,
+    values: &[RuleValue<'g>],
+) -> RuleValue<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     match scalar(&arg(0)) {
-        S::Str(s) => match s.trim().split_once('/') {
+        Scalar::Str(s) => match s.trim().split_once('/') {
             Some((ip, len)) if ip.parse::<std::net::Ipv4Addr>().is_ok() => {
                 match len.parse::<u8>() {
-                    Ok(n) if n <= 32 => V::Val(Value::Number(f64::from(n))),
-                    _ => V::Missing,
+                    Ok(n) if n <= 32 => RuleValue::Val(Value::Number(f64::from(n))),
+                    _ => RuleValue::Missing,
                 }
             }
-            _ => V::Missing,
+            _ => RuleValue::Missing,
         },
-        S::Unknown => V::Unknown,
-        _ => V::Missing,
+        Scalar::Unknown => RuleValue::Unknown,
+        _ => RuleValue::Missing,
     }
 }
 
-fn known<'g>(_cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
-    V::Val(Value::Bool(is_known(&arg(0))))
+fn known<'g>(_cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
+    RuleValue::Val(Value::Bool(is_known(&arg(0))))
 }
 
-fn complete<'g>(cx: &mut Context<'g>, _name: &str, _values: &[V<'g>]) -> V<'g> {
+fn complete<'g>(cx: &mut Context<'g>, _name: &str, _values: &[RuleValue<'g>]) -> RuleValue<'g> {
     let graph = cx.graph;
-    V::Val(Value::Bool(graph.opaque.is_empty()))
+    RuleValue::Val(Value::Bool(graph.opaque.is_empty()))
 }
 
-fn exists<'g>(_cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+fn exists<'g>(_cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     truth_value(presence(&arg(0)))
 }
 
-fn first<'g>(_cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+fn first<'g>(_cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     match elements(&arg(0)) {
-        Some(items) => items.into_iter().next().unwrap_or(V::Missing),
-        None => V::Unknown,
+        Some(items) => items.into_iter().next().unwrap_or(RuleValue::Missing),
+        None => RuleValue::Unknown,
     }
 }
 
-fn change_case<'g>(_cx: &mut Context<'g>, name: &str, values: &[V<'g>]) -> V<'g> {
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+fn change_case<'g>(_cx: &mut Context<'g>, name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     match scalar(&arg(0)) {
-        S::Str(s) => V::Val(Value::String(if name == "lower" {
+        Scalar::Str(s) => RuleValue::Val(Value::String(if name == "lower" {
             s.to_lowercase()
         } else {
             s.to_uppercase()
         })),
-        S::Null => V::Missing,
-        _ => V::Unknown,
+        Scalar::Null => RuleValue::Missing,
+        _ => RuleValue::Unknown,
     }
 }
 
-fn text_test<'g>(_cx: &mut Context<'g>, name: &str, values: &[V<'g>]) -> V<'g> {
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+fn text_test<'g>(_cx: &mut Context<'g>, name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     match (scalar(&arg(0)), scalar(&arg(1))) {
-        (S::Str(s), S::Str(p)) => {
+        (Scalar::Str(s), Scalar::Str(p)) => {
             let (s, p) = (s.to_lowercase(), p.to_lowercase());
-            V::Val(Value::Bool(match name {
+            RuleValue::Val(Value::Bool(match name {
                 "starts_with" => s.starts_with(&p),
                 "ends_with" => s.ends_with(&p),
                 _ => s.contains(&p),
             }))
         }
-        (S::Null, S::Str(_)) => V::Val(Value::Bool(false)),
-        _ => V::Unknown,
+        (Scalar::Null, Scalar::Str(_)) => RuleValue::Val(Value::Bool(false)),
+        _ => RuleValue::Unknown,
     }
 }
 
-fn pattern_match<'g>(cx: &mut Context<'g>, name: &str, values: &[V<'g>]) -> V<'g> {
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+fn pattern_match<'g>(cx: &mut Context<'g>, name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     match (scalar(&arg(0)), scalar(&arg(1))) {
-        (S::Str(s), S::Str(p)) => {
+        (Scalar::Str(s), Scalar::Str(p)) => {
             if name == "matches_template"
                 && let Some(matched) = template_matches(&s, &p)
             {
-                return V::Val(Value::Bool(matched));
+                return RuleValue::Val(Value::Bool(matched));
             }
             let pattern = if name == "matches" {
                 p
@@ -513,75 +564,75 @@ fn pattern_match<'g>(cx: &mut Context<'g>, name: &str, values: &[V<'g>]) -> V<'g
                 template_regex(&p)
             };
             match cx.regex(&pattern) {
-                Some(re) => V::Val(Value::Bool(re.is_match(&s))),
-                None => V::Unknown,
+                Some(re) => RuleValue::Val(Value::Bool(re.is_match(&s))),
+                None => RuleValue::Unknown,
             }
         }
-        (S::Null, S::Str(_)) => V::Val(Value::Bool(false)),
-        _ => V::Unknown,
+        (Scalar::Null, Scalar::Str(_)) => RuleValue::Val(Value::Bool(false)),
+        _ => RuleValue::Unknown,
     }
 }
 
 // The running rule's setting from `.plinth.yaml`, else the default.
-fn setting<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+fn setting<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     match scalar(&arg(0)) {
-        S::Str(key) => match cx.settings.and_then(|s| s.get(&key)) {
-            Some(value) => V::Val(value.clone()),
+        Scalar::Str(key) => match cx.settings.and_then(|s| s.get(&key)) {
+            Some(value) => RuleValue::Val(value.clone()),
             None => arg(1),
         },
-        _ => V::Unknown,
+        _ => RuleValue::Unknown,
     }
 }
 
 // The rows whose `column` equals `value` (case-insensitively), by index.
-fn lookup<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+fn lookup<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     match (scalar(&arg(0)), scalar(&arg(1)), scalar(&arg(2))) {
-        (S::Str(t), S::Str(column), S::Str(value)) => {
+        (Scalar::Str(t), Scalar::Str(column), Scalar::Str(value)) => {
             match (cx.tables.get(&t), cx.indexes.get(&t)) {
-                (Some(rows), Some(columns)) => V::List(
+                (Some(rows), Some(columns)) => RuleValue::List(
                     columns
                         .get(&column.to_ascii_lowercase())
                         .and_then(|c| c.get(&value.to_lowercase()))
                         .into_iter()
                         .flatten()
                         .filter_map(|&i| rows.get(i))
-                        .map(|node| V::Node {
+                        .map(|node| RuleValue::Node {
                             node,
                             managed: true,
                         })
                         .collect(),
                 ),
-                _ => V::Unknown,
+                _ => RuleValue::Unknown,
             }
         }
-        (S::Str(_), S::Str(_), S::Null) => V::List(Vec::new()),
-        _ => V::Unknown,
+        (Scalar::Str(_), Scalar::Str(_), Scalar::Null) => RuleValue::List(Vec::new()),
+        _ => RuleValue::Unknown,
     }
 }
 
-fn table<'g>(cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
+fn table<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     match scalar(&arg(0)) {
-        S::Str(t) => match cx.tables.get(&t) {
-            Some(rows) => V::List(
+        Scalar::Str(t) => match cx.tables.get(&t) {
+            Some(rows) => RuleValue::List(
                 rows.iter()
-                    .map(|node| V::Node {
+                    .map(|node| RuleValue::Node {
                         node,
                         managed: true,
                     })
                     .collect(),
             ),
-            None => V::Unknown,
+            None => RuleValue::Unknown,
         },
-        _ => V::Unknown,
+        _ => RuleValue::Unknown,
     }
 }
 
 /// Whether an NSG port spec (`*`, `5432`, `5000-6000`, or a list of them)
 /// covers `port`; missing when the spec is absent or malformed.
-fn port_spec_covers<'g>(port: f64, spec: &V<'g>) -> V<'g> {
+fn port_spec_covers<'g>(port: f64, spec: &RuleValue<'g>) -> RuleValue<'g> {
     let one = |text: &str| -> Option<bool> {
         let text = text.trim();
         if text == "*" {
@@ -596,25 +647,27 @@ fn port_spec_covers<'g>(port: f64, spec: &V<'g>) -> V<'g> {
         }
     };
     match scalar(spec) {
-        S::Str(text) => one(&text).map_or(V::Missing, |b| V::Val(Value::Bool(b))),
-        S::Num(n) => V::Val(Value::Bool(n == port)),
-        S::List(items) => {
+        Scalar::Str(text) => {
+            one(&text).map_or(RuleValue::Missing, |b| RuleValue::Val(Value::Bool(b)))
+        }
+        Scalar::Num(n) => RuleValue::Val(Value::Bool(n == port)),
+        Scalar::List(items) => {
             let mut any = false;
             for item in &items {
                 match scalar(item) {
-                    S::Str(text) => match one(&text) {
+                    Scalar::Str(text) => match one(&text) {
                         Some(b) => any |= b,
-                        None => return V::Missing,
+                        None => return RuleValue::Missing,
                     },
-                    S::Num(n) => any |= n == port,
-                    S::Unknown => return V::Unknown,
-                    _ => return V::Missing,
+                    Scalar::Num(n) => any |= n == port,
+                    Scalar::Unknown => return RuleValue::Unknown,
+                    _ => return RuleValue::Missing,
                 }
             }
-            V::Val(Value::Bool(any))
+            RuleValue::Val(Value::Bool(any))
         }
-        S::Unknown => V::Unknown,
-        _ => V::Missing,
+        Scalar::Unknown => RuleValue::Unknown,
+        _ => RuleValue::Missing,
     }
 }
 
@@ -632,16 +685,24 @@ fn ipv4_range(text: &str) -> Option<(u32, u32)> {
     Some((ip & mask, (ip & mask) | !mask))
 }
 
-fn map_resource<'g>(v: V<'g>, mut f: impl FnMut(ResourceIdx) -> V<'g>) -> V<'g> {
+fn map_resource<'g>(
+    v: RuleValue<'g>,
+    mut f: impl FnMut(ResourceIdx) -> RuleValue<'g>,
+) -> RuleValue<'g> {
     map_resource_dyn(v, &mut f)
 }
 
-fn map_resource_dyn<'g>(v: V<'g>, f: &mut dyn FnMut(ResourceIdx) -> V<'g>) -> V<'g> {
+fn map_resource_dyn<'g>(
+    v: RuleValue<'g>,
+    f: &mut dyn FnMut(ResourceIdx) -> RuleValue<'g>,
+) -> RuleValue<'g> {
     match v {
-        V::Res(idx) => f(idx),
-        V::Missing => V::Missing,
-        V::List(items) => V::List(items.into_iter().map(|i| map_resource_dyn(i, f)).collect()),
-        _ => V::Unknown,
+        RuleValue::Res(idx) => f(idx),
+        RuleValue::Missing => RuleValue::Missing,
+        RuleValue::List(items) => {
+            RuleValue::List(items.into_iter().map(|i| map_resource_dyn(i, f)).collect())
+        }
+        _ => RuleValue::Unknown,
     }
 }
 
@@ -656,12 +717,12 @@ fn type_matches(rtype: &str, wanted: &str) -> bool {
 }
 
 /// Present and not null, empty string or empty list.
-fn presence(v: &V) -> Truth {
+fn presence(v: &RuleValue) -> Truth {
     match scalar(v) {
-        S::Unknown => Truth::Unknown,
-        S::Null => Truth::False,
-        S::Str(s) => Truth::from_bool(!s.is_empty()),
-        S::List(items) => {
+        Scalar::Unknown => Truth::Unknown,
+        Scalar::Null => Truth::False,
+        Scalar::Str(s) => Truth::from_bool(!s.is_empty()),
+        Scalar::List(items) => {
             if items.iter().any(is_known) {
                 Truth::True
             } else if items.is_empty() {

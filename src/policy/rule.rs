@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use crate::diagnostic::{Finding, Label, Problem, ResourceSummary, RuleInfo, Severity};
 use crate::model::{Graph, Truth};
-use crate::policy::eval::{Context, Env, V};
+use crate::policy::eval::{Context, Env, RuleValue};
 use crate::policy::expr::{self, Expr};
 use crate::policy::functions;
 use crate::source::{FileId, SourceFile, SourceMap, Span};
@@ -190,6 +190,7 @@ pub struct Rule {
 }
 
 /// Loads one rule file already registered in `sources`.
+#[allow(clippy::too_many_lines)] // one check per key of a rule file, in the order the file is read
 pub fn load(sources: &SourceMap, file: FileId, tables: &HashSet<String>) -> Result<Rule, Problem> {
     let source = sources.get(file);
     let problem = |message: String, span: Option<Span>| {
@@ -540,8 +541,8 @@ impl Rule {
             Step::For(var, expr) => {
                 let v = ctx.eval(expr, env);
                 let items = match v {
-                    V::List(items) => items,
-                    V::Missing | V::Unknown => Vec::new(),
+                    RuleValue::List(items) => items,
+                    RuleValue::Missing | RuleValue::Unknown => Vec::new(),
                     other => vec![other],
                 };
                 for item in items {
@@ -574,7 +575,7 @@ impl Rule {
         // A finding must be provably true: every resource it involves must
         // certainly be deployed.
         let involved_exist = env.iter().all(|(_, v)| match v {
-            V::Res(idx) => graph.get(*idx).exists == Truth::True,
+            RuleValue::Res(idx) => graph.get(*idx).exists == Truth::True,
             _ => true,
         });
         if !involved_exist {
@@ -585,7 +586,7 @@ impl Rule {
             .rev()
             .find(|(n, _)| *n == self.resource_var)
             .and_then(|(_, v)| match v {
-                V::Res(idx) => Some(*idx),
+                RuleValue::Res(idx) => Some(*idx),
                 _ => None,
             })?;
         let resource = graph.get(resource_idx);
@@ -672,11 +673,11 @@ fn resource_span(graph: &Graph, idx: usize) -> Span {
         .unwrap_or(resource.span)
 }
 
-fn spans_of(graph: &Graph, v: &V) -> Vec<Span> {
+fn spans_of(graph: &Graph, v: &RuleValue) -> Vec<Span> {
     match v {
-        V::Node { node, .. } => node.span.into_iter().collect(),
-        V::Res(idx) => vec![resource_span(graph, *idx)],
-        V::List(items) => items.iter().flat_map(|i| spans_of(graph, i)).collect(),
+        RuleValue::Node { node, .. } => node.span.into_iter().collect(),
+        RuleValue::Res(idx) => vec![resource_span(graph, *idx)],
+        RuleValue::List(items) => items.iter().flat_map(|i| spans_of(graph, i)).collect(),
         _ => Vec::new(),
     }
 }

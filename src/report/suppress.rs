@@ -243,6 +243,7 @@ fn line_of(sources: &SourceMap, span: Span) -> usize {
 /// Removes suppressed findings from `findings` and returns the findings
 /// about the suppressions themselves. `files` maps each input file to the
 /// label of its unit.
+#[allow(clippy::too_many_lines)] // one pass: scan markers, drop what they cover, report the markers
 pub fn apply(
     findings: &mut Vec<Finding>,
     sources: &SourceMap,

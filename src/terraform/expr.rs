@@ -267,6 +267,7 @@ impl<'b> Module<'b> {
         }
     }
 
+    #[allow(clippy::too_many_lines)] // one arm per reference root (count, each, var, local, …)
     fn traversal(
         &self,
         root: &Expression,

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body};
 
-use crate::diagnostic::Problem;
+use crate::diagnostic::{Problem, SyntaxError};
 use crate::limits::{self, Limits};
 use crate::model::Loaded;
 use crate::model::{Unit, Value};
@@ -278,6 +278,7 @@ fn read_local_modules(
 /// Builds the module of `chain`'s last folder (the chain of callers leads to
 /// it) with `supplied` inputs, expands its instances, and builds the local
 /// modules it calls with the inputs it passes them.
+#[allow(clippy::too_many_lines)] // a module's steps: declarations, instances, its calls
 fn build_module<'b>(
     folders: &'b [Folder],
     calls: &HashMap<(usize, String), usize>,
@@ -543,17 +544,11 @@ fn parse_file(
                 .chars()
                 .next()
                 .map_or(offset, |c| offset + c.len_utf8());
-            let message = err
-                .message()
-                .lines()
-                .next()
-                .unwrap_or("syntax error")
-                .to_string();
-            loaded.problems.push(
-                Problem::new("parse-error", format!("invalid HCL: {message}"))
-                    .at(path, Some(Span::new(file, offset, end)))
-                    .with_label(message),
-            );
+            let message = err.message().lines().next().unwrap_or("syntax error");
+            let err = SyntaxError::new(message, offset, end);
+            loaded
+                .problems
+                .push(err.problem("invalid HCL", path, file, source.text.len()));
             None
         }
     }

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::json::{J, JKind};
+use crate::json::{JsonKind, JsonValue};
 use crate::model::Loaded;
 use crate::model::{Node, Unit, Value};
 use crate::source::{FileId, SourceMap, Span};
@@ -23,14 +23,14 @@ use crate::terraform::azurerm;
 use crate::terraform::eval::{Declared, Instance, InstanceKey, Module};
 
 /// Whether a parsed JSON document is a plan: `format_version` and `planned_values`.
-pub fn is_plan(root: &J) -> bool {
+pub fn is_plan(root: &JsonValue) -> bool {
     root.get("format_version").is_some() && root.get("planned_values").is_some()
 }
 
 /// One planned module instance: its address (`""`, `module.db[0]`) and resources.
 struct PlannedModule<'j> {
     address: String,
-    resources: Vec<&'j J>,
+    resources: Vec<&'j JsonValue>,
 }
 
 /// The synthetic HCL text and where each piece of it came from in the plan.
@@ -66,7 +66,8 @@ impl Writer {
 }
 
 /// Loads a plan whose JSON is already parsed (`root`, in `plan_file`).
-pub fn load(sources: &SourceMap, path: &Path, plan_file: FileId, root: &J) -> Loaded {
+#[allow(clippy::too_many_lines)] // a plan's steps: modules, configuration, resources
+pub fn load(sources: &SourceMap, path: &Path, plan_file: FileId, root: &JsonValue) -> Loaded {
     let mut loaded = Loaded {
         files: 1,
         ..Loaded::default()
@@ -78,9 +79,9 @@ pub fn load(sources: &SourceMap, path: &Path, plan_file: FileId, root: &J) -> Lo
     {
         planned_modules(root_module, &mut modules);
     }
-    let unknown_after: HashMap<String, &J> = root
+    let unknown_after: HashMap<String, &JsonValue> = root
         .get("resource_changes")
-        .map(J::items)
+        .map(JsonValue::items)
         .unwrap_or_default()
         .iter()
         .filter_map(|c| {
@@ -101,7 +102,10 @@ pub fn load(sources: &SourceMap, path: &Path, plan_file: FileId, root: &J) -> Lo
         let config = module_config(configuration, &module.address);
         let start = writer.text.len();
         for resource in &module.resources {
-            let address = resource.get("address").and_then(J::as_str).unwrap_or("");
+            let address = resource
+                .get("address")
+                .and_then(JsonValue::as_str)
+                .unwrap_or("");
             write_resource(
                 &mut writer,
                 resource,
@@ -190,23 +194,23 @@ pub fn load(sources: &SourceMap, path: &Path, plan_file: FileId, root: &J) -> Lo
 }
 
 /// Flattens `planned_values.root_module` and its `child_modules`.
-fn planned_modules<'j>(module: &'j J, out: &mut Vec<PlannedModule<'j>>) {
+fn planned_modules<'j>(module: &'j JsonValue, out: &mut Vec<PlannedModule<'j>>) {
     out.push(PlannedModule {
         address: module
             .get("address")
-            .and_then(J::as_str)
+            .and_then(JsonValue::as_str)
             .unwrap_or("")
             .to_string(),
         resources: module
             .get("resources")
-            .map(J::items)
+            .map(JsonValue::items)
             .unwrap_or_default()
             .iter()
             .collect(),
     });
     for child in module
         .get("child_modules")
-        .map(J::items)
+        .map(JsonValue::items)
         .unwrap_or_default()
     {
         planned_modules(child, out);
@@ -215,7 +219,7 @@ fn planned_modules<'j>(module: &'j J, out: &mut Vec<PlannedModule<'j>>) {
 
 /// The configuration of the module at `address` (`module.a[0].module.b`):
 /// `module_calls.a.module.module_calls.b.module`, instance keys dropped.
-fn module_config<'j>(root: Option<&'j J>, address: &str) -> Option<&'j J> {
+fn module_config<'j>(root: Option<&'j JsonValue>, address: &str) -> Option<&'j JsonValue> {
     let mut config = root?;
     let mut parts = address.split('.').filter(|p| !p.is_empty());
     while let Some(part) = parts.next() {
@@ -230,8 +234,9 @@ fn module_config<'j>(root: Option<&'j J>, address: &str) -> Option<&'j J> {
 }
 
 /// The configuration block of a planned resource (same mode, type and name).
-fn resource_config<'j>(module: &'j J, resource: &J) -> Option<&'j J> {
-    let field = |j: &J, key: &str| j.get(key).and_then(J::as_str).map(str::to_string);
+fn resource_config<'j>(module: &'j JsonValue, resource: &JsonValue) -> Option<&'j JsonValue> {
+    let field =
+        |j: &JsonValue, key: &str| j.get(key).and_then(JsonValue::as_str).map(str::to_string);
     module.get("resources")?.items().iter().find(|c| {
         ["mode", "type", "name"]
             .iter()
@@ -239,8 +244,13 @@ fn resource_config<'j>(module: &'j J, resource: &J) -> Option<&'j J> {
     })
 }
 
-fn write_resource(writer: &mut Writer, resource: &J, unknown: Option<&J>, config: Option<&J>) {
-    let text = |key: &str| resource.get(key).and_then(J::as_str).unwrap_or("");
+fn write_resource(
+    writer: &mut Writer,
+    resource: &JsonValue,
+    unknown: Option<&JsonValue>,
+    config: Option<&JsonValue>,
+) {
+    let text = |key: &str| resource.get(key).and_then(JsonValue::as_str).unwrap_or("");
     let keyword = if text("mode") == "data" {
         "data"
     } else {
@@ -254,10 +264,10 @@ fn write_resource(writer: &mut Writer, resource: &J, unknown: Option<&J>, config
         quote(text("name"))
     );
     match resource.get("index").map(|i| &i.kind) {
-        Some(JKind::Number(n)) => {
+        Some(JsonKind::Number(n)) => {
             let _ = writeln!(writer.text, "  __plinth_index = {n}");
         }
-        Some(JKind::String(s)) => {
+        Some(JsonKind::String(s)) => {
             let _ = writeln!(writer.text, "  __plinth_index = {}", quote(s));
         }
         _ => {}
@@ -272,20 +282,20 @@ fn write_resource(writer: &mut Writer, resource: &J, unknown: Option<&J>, config
 /// The attributes and nested blocks of one object of `values`.
 fn write_body(
     writer: &mut Writer,
-    values: Option<&J>,
-    unknown: Option<&J>,
-    expressions: Option<&J>,
+    values: Option<&JsonValue>,
+    unknown: Option<&JsonValue>,
+    expressions: Option<&JsonValue>,
     whole: Span,
     depth: usize,
 ) {
     let indent = "  ".repeat(depth);
     let mut keys: Vec<&str> = values
-        .map(J::members)
+        .map(JsonValue::members)
         .unwrap_or_default()
         .iter()
         .map(|m| m.key.as_str())
         .collect();
-    for m in unknown.map(J::members).unwrap_or_default() {
+    for m in unknown.map(JsonValue::members).unwrap_or_default() {
         if !keys.contains(&m.key.as_str()) {
             keys.push(&m.key);
         }
@@ -298,7 +308,7 @@ fn write_body(
         let unknown_here = unknown.and_then(|u| u.get(key));
         let expression = expressions.and_then(|e| e.member(key));
         let start = writer.text.len();
-        if matches!(unknown_here.map(|u| &u.kind), Some(JKind::Bool(true))) {
+        if matches!(unknown_here.map(|u| &u.kind), Some(JsonKind::Bool(true))) {
             let value = unknown_value(key, expression.map(|e| &e.value));
             let _ = writeln!(writer.text, "{indent}{key} = {value}");
             let at = expression.map_or_else(|| member.map_or(whole, |m| m.span), |e| e.span);
@@ -309,10 +319,10 @@ fn write_body(
             continue;
         };
         match &member.value.kind {
-            JKind::Null => {}
-            JKind::Array(items)
+            JsonKind::Null => {}
+            JsonKind::Array(items)
                 if !items.is_empty()
-                    && items.iter().all(|i| matches!(i.kind, JKind::Object(_))) =>
+                    && items.iter().all(|i| matches!(i.kind, JsonKind::Object(_))) =>
             {
                 // A list of objects: nested blocks, as the provider schema has them.
                 for (i, item) in items.iter().enumerate() {
@@ -343,14 +353,14 @@ fn write_body(
 /// all it references (`azurerm_subnet.pe.id`); for a list attribute
 /// (`…_ids`), every such reference, plus an unknown element if it also
 /// references anything else; otherwise unknown.
-fn unknown_value(key: &str, expression: Option<&J>) -> String {
+fn unknown_value(key: &str, expression: Option<&JsonValue>) -> String {
     const UNKNOWN: &str = "var.__plinth_unknown";
     let references: Vec<&str> = expression
         .and_then(|e| e.get("references"))
-        .map(J::items)
+        .map(JsonValue::items)
         .unwrap_or_default()
         .iter()
-        .filter_map(J::as_str)
+        .filter_map(JsonValue::as_str)
         .collect();
     let is_attribute = |r: &&str| {
         let root = r.split(['.', '[']).next().unwrap_or("");
@@ -382,18 +392,18 @@ fn unknown_value(key: &str, expression: Option<&J>) -> String {
 }
 
 /// A JSON value as an HCL literal.
-fn literal(j: &J) -> String {
+fn literal(j: &JsonValue) -> String {
     match &j.kind {
-        JKind::Null => "null".into(),
-        JKind::Bool(b) => b.to_string(),
-        JKind::Number(n) if n.is_finite() => n.to_string(),
-        JKind::Number(_) => "null".into(),
-        JKind::String(s) => quote(s),
-        JKind::Array(items) => format!(
+        JsonKind::Null => "null".into(),
+        JsonKind::Bool(b) => b.to_string(),
+        JsonKind::Number(n) if n.is_finite() => n.to_string(),
+        JsonKind::Number(_) => "null".into(),
+        JsonKind::String(s) => quote(s),
+        JsonKind::Array(items) => format!(
             "[{}]",
             items.iter().map(literal).collect::<Vec<_>>().join(", ")
         ),
-        JKind::Object(members) => format!(
+        JsonKind::Object(members) => format!(
             "{{ {} }}",
             members
                 .iter()

@@ -7,10 +7,9 @@ use std::path::Path;
 
 use hcl_edit::structure::Body;
 
-use crate::diagnostic::Problem;
 use crate::limits::{self, Limits};
 use crate::model::{Loaded, Value};
-use crate::source::{FileId, SourceMap, Span};
+use crate::source::{FileId, SourceMap};
 use crate::terraform::load::read_file;
 
 /// Variable values given from outside the module's files: `TF_VAR_name`
@@ -64,17 +63,11 @@ pub(super) fn json_var_file(
         Ok(Some(root)) => root,
         Ok(None) => return Some(Vec::new()),
         Err(err) => {
-            let end = err.end.max(err.start + 1).min(source.text.len());
-            let span = Span::new(file, err.start.min(end), end);
+            let len = source.text.len();
             loaded.problems.push(if err.too_deep {
-                limits::nested_too_deep(path, span, limits)
+                limits::nested_too_deep(path, err.span(file, len), limits)
             } else {
-                Problem::new(
-                    "parse-error",
-                    format!("invalid JSON in variable file: {}", err.message),
-                )
-                .at(path, Some(span))
-                .with_label(err.message)
+                err.problem("invalid JSON in variable file", path, file, len)
             });
             return None;
         }
@@ -88,15 +81,15 @@ pub(super) fn json_var_file(
 }
 
 /// A JSON value as it is written, with its spans.
-fn json_value(j: &crate::json::J) -> crate::model::Node {
-    use crate::json::JKind;
+fn json_value(j: &crate::json::JsonValue) -> crate::model::Node {
+    use crate::json::JsonKind;
     let value = match &j.kind {
-        JKind::Null => Value::Null,
-        JKind::Bool(b) => Value::Bool(*b),
-        JKind::Number(n) => Value::Number(*n),
-        JKind::String(s) => Value::String(s.clone()),
-        JKind::Array(items) => Value::Array(items.iter().map(json_value).collect()),
-        JKind::Object(members) => {
+        JsonKind::Null => Value::Null,
+        JsonKind::Bool(b) => Value::Bool(*b),
+        JsonKind::Number(n) => Value::Number(*n),
+        JsonKind::String(s) => Value::String(s.clone()),
+        JsonKind::Array(items) => Value::Array(items.iter().map(json_value).collect()),
+        JsonKind::Object(members) => {
             let mut object = crate::model::Object::new();
             for m in members {
                 object.insert(m.key.clone(), json_value(&m.value));

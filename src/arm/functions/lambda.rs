@@ -69,6 +69,7 @@ impl Scope<'_> {
 
     /// `filter`, `map`, `sort`, `reduce`, `toObject`, `mapValues`, `groupBy`:
     /// known only when the collection and every application are.
+    #[allow(clippy::too_many_lines)] // one arm per higher-order function over the same collection
     fn higher_order(&self, name: &str, args: &[Expr], copies: &[Copy]) -> Value {
         use Value as V;
         let Some(collection) = args.first().map(|a| self.eval(a, copies)) else {

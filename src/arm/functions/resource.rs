@@ -9,7 +9,7 @@
 
 use crate::arm::eval::{Copy, Scope};
 use crate::arm::expr::{self, Expr, Template};
-use crate::json::{J, JKind};
+use crate::json::{JsonKind, JsonValue};
 use crate::model::{ArmId, Object, Part, Value};
 
 use super::{Answer, node};
@@ -119,7 +119,7 @@ impl<'t> Scope<'t> {
     /// NAME)` where NAME is written exactly as the deployment's own name (the
     /// same literal or the same expression, as Bicep compiles a module
     /// reference): no evaluation, so an unknown name still matches itself.
-    fn deployment_named(&self, arg: &Expr) -> Option<&'t J> {
+    fn deployment_named(&self, arg: &Expr) -> Option<&'t JsonValue> {
         let found = match arg {
             Expr::String(symbolic) => self
                 .deployments
@@ -134,7 +134,11 @@ impl<'t> Scope<'t> {
                     if t.eq_ignore_ascii_case("Microsoft.Resources/deployments") =>
                 {
                     self.deployments.iter().map(|(_, r)| *r).find(|r| {
-                        match r.get("name").and_then(J::as_str).map(expr::classify) {
+                        match r
+                            .get("name")
+                            .and_then(JsonValue::as_str)
+                            .map(expr::classify)
+                        {
                             Some(Template::Literal(l)) => {
                                 matches!(name, Expr::String(n) if n.eq_ignore_ascii_case(l))
                             }
@@ -157,10 +161,13 @@ impl<'t> Scope<'t> {
     /// name (languageVersion 2.0), or by an id whose type and name are known
     /// and match one declaration's. Copy loops and `existing` resources are
     /// left out: what Azure holds for them is not in the template.
-    fn declared_resource(&self, arg: &Expr, copies: &[Copy]) -> Option<&'t J> {
-        let plain = |r: &&'t J| {
+    fn declared_resource(&self, arg: &Expr, copies: &[Copy]) -> Option<&'t JsonValue> {
+        let plain = |r: &&'t JsonValue| {
             r.get("copy").is_none()
-                && !matches!(r.get("existing").map(|e| &e.kind), Some(JKind::Bool(true)))
+                && !matches!(
+                    r.get("existing").map(|e| &e.kind),
+                    Some(JsonKind::Bool(true))
+                )
         };
         if let Expr::String(symbolic) = arg
             && let Some((_, r)) = self.declared.iter().find(|(s, _)| {
@@ -182,7 +189,7 @@ impl<'t> Scope<'t> {
         let mut found = self.declared.iter().map(|(_, r)| *r).filter(|r| {
             let type_matches = rtype.as_ref().is_none_or(|wanted_type| {
                 r.get("type")
-                    .and_then(J::as_str)
+                    .and_then(JsonValue::as_str)
                     .is_some_and(|t| t.eq_ignore_ascii_case(wanted_type))
             });
             type_matches
@@ -201,7 +208,7 @@ impl<'t> Scope<'t> {
 
     /// A declaration's evaluated name, once, and unknown when evaluating it
     /// leads back to itself (a name that reads a `reference()`).
-    fn declared_name(&self, name: &J) -> Value {
+    fn declared_name(&self, name: &JsonValue) -> Value {
         self.memo(format!("name:{}", name.span.start), || {
             self.node(name, name.span, &[]).value
         })
@@ -211,7 +218,7 @@ impl<'t> Scope<'t> {
     /// `properties` as the template sets them (or, with `'Full'`, the whole
     /// declaration). What Azure fills in at deployment is absent, so unknown.
     /// A resource that may not be deployed is unknown altogether.
-    fn declared_state(&self, resource: &'t J, full: bool) -> Value {
+    fn declared_state(&self, resource: &'t JsonValue, full: bool) -> Value {
         let deployed = match resource.get("condition") {
             None => true,
             Some(c) => self.node(c, c.span, &[]).value == Value::Bool(true),
@@ -300,7 +307,7 @@ impl<'t> Scope<'t> {
     }
 
     /// The outputs of instance `index` of a copied deployment.
-    fn instance_outputs(&self, deployment: &'t J, index: i64) -> Value {
+    fn instance_outputs(&self, deployment: &'t JsonValue, index: i64) -> Value {
         let count = deployment
             .get("copy")
             .and_then(|c| c.get("count"))
@@ -316,7 +323,7 @@ impl<'t> Scope<'t> {
     /// `{ outputs: { NAME: { value } } }` of a nested deployment (instance
     /// `index` of its copy loop, if it has one), its template evaluated with
     /// the parameters this scope gives it.
-    fn deployment_outputs(&self, deployment: &'t J, index: Option<i64>) -> Value {
+    fn deployment_outputs(&self, deployment: &'t JsonValue, index: Option<i64>) -> Value {
         if self.reference_depth >= self.guard.limits.max_deployment_depth {
             return Value::Unknown;
         }
@@ -350,7 +357,11 @@ impl<'t> Scope<'t> {
                 None => "\u{0}".to_string(),
             };
             let mut outputs = Object::new();
-            for m in template.get("outputs").map(J::members).unwrap_or_default() {
+            for m in template
+                .get("outputs")
+                .map(JsonValue::members)
+                .unwrap_or_default()
+            {
                 let value = m
                     .value
                     .get("value")
@@ -367,11 +378,11 @@ impl<'t> Scope<'t> {
 }
 
 /// The copy context of instance `index` of a resource copy loop.
-fn instance_copies(resource: &J, index: i64) -> Vec<Copy> {
+fn instance_copies(resource: &JsonValue, index: i64) -> Vec<Copy> {
     let name = resource
         .get("copy")
         .and_then(|c| c.get("name"))
-        .and_then(J::as_str)
+        .and_then(JsonValue::as_str)
         .unwrap_or("");
     vec![Copy {
         name: name.to_string(),

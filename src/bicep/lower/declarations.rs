@@ -17,11 +17,11 @@ use super::{
 use crate::bicep::parser;
 use crate::bicep::tree::{Decl, DeclKind, Expr, ExprKind, Interp, Prop};
 use crate::diagnostic::Problem;
-use crate::json::{J, JKind, Member};
+use crate::json::{JsonKind, JsonValue, Member};
 use crate::source::{FileId, Span};
 
 impl<'a> Lowerer<'a> {
-    pub(super) fn file(&mut self, path: &Path, id: FileId) -> Result<J, Problem> {
+    pub(super) fn file(&mut self, path: &Path, id: FileId) -> Result<JsonValue, Problem> {
         let source = self.sources.get(id);
         let decls = parser::parse(id, &source.text)
             .map_err(|e| parse_problem(path, id, source.text.len(), &e))?;
@@ -31,7 +31,8 @@ impl<'a> Lowerer<'a> {
         Ok(template)
     }
 
-    fn template(&mut self, path: &Path, id: FileId, decls: &[Decl]) -> J {
+    #[allow(clippy::too_many_lines)] // an arm per declaration kind, then the template's sections
+    fn template(&mut self, path: &Path, id: FileId, decls: &[Decl]) -> JsonValue {
         let whole = Span::new(id, 0, 0);
         let mut file = File {
             path: path.to_path_buf(),
@@ -53,12 +54,12 @@ impl<'a> Lowerer<'a> {
                 DeclKind::Param { nullable, default } => {
                     let mut p = vec![member("type", string("any", span), span)];
                     if *nullable {
-                        p.push(member("nullable", j(JKind::Bool(true), span), span));
+                        p.push(member("nullable", j(JsonKind::Bool(true), span), span));
                     }
                     if let Some(d) = default {
                         p.push(member("defaultValue", file.value(d, &Vec::new()), d.span));
                     }
-                    parameters.push(member(&decl.name, j(JKind::Object(p), span), span));
+                    parameters.push(member(&decl.name, j(JsonKind::Object(p), span), span));
                 }
                 DeclKind::Var(value) => match file.property_loop(&decl.name, value, &Vec::new()) {
                     Some(copy) => variable_copies.push(copy),
@@ -71,7 +72,7 @@ impl<'a> Lowerer<'a> {
                         member("type", string("any", span), span),
                         member("value", file.value(value, &Vec::new()), value.span),
                     ];
-                    outputs.push(member(&decl.name, j(JKind::Object(body), span), span));
+                    outputs.push(member(&decl.name, j(JsonKind::Object(body), span), span));
                 }
                 DeclKind::Func { params, body } => {
                     let env: Env = params
@@ -82,7 +83,7 @@ impl<'a> Lowerer<'a> {
                         .iter()
                         .map(|p| {
                             j(
-                                JKind::Object(vec![
+                                JsonKind::Object(vec![
                                     member("name", string(p.clone(), span), span),
                                     member("type", string("any", span), span),
                                 ]),
@@ -99,10 +100,10 @@ impl<'a> Lowerer<'a> {
                         ),
                     ];
                     let f = vec![
-                        member("parameters", j(JKind::Array(declared), span), span),
-                        member("output", j(JKind::Object(output), span), span),
+                        member("parameters", j(JsonKind::Array(declared), span), span),
+                        member("output", j(JsonKind::Object(output), span), span),
                     ];
-                    functions.push(member(&decl.name, j(JKind::Object(f), span), span));
+                    functions.push(member(&decl.name, j(JsonKind::Object(f), span), span));
                 }
                 DeclKind::Resource { .. } => {
                     self.resource(&file, decl, None, None, &mut resources);
@@ -117,7 +118,7 @@ impl<'a> Lowerer<'a> {
         if !variable_copies.is_empty() {
             variables.push(member(
                 "copy",
-                j(JKind::Array(variable_copies), whole),
+                j(JsonKind::Array(variable_copies), whole),
                 whole,
             ));
         }
@@ -132,26 +133,26 @@ impl<'a> Lowerer<'a> {
             ),
             member("languageVersion", string("2.0", whole), whole),
             member("contentVersion", string("1.0.0.0", whole), whole),
-            member("parameters", j(JKind::Object(parameters), whole), whole),
-            member("variables", j(JKind::Object(variables), whole), whole),
-            member("resources", j(JKind::Object(resources), whole), whole),
-            member("outputs", j(JKind::Object(outputs), whole), whole),
+            member("parameters", j(JsonKind::Object(parameters), whole), whole),
+            member("variables", j(JsonKind::Object(variables), whole), whole),
+            member("resources", j(JsonKind::Object(resources), whole), whole),
+            member("outputs", j(JsonKind::Object(outputs), whole), whole),
         ];
         if !functions.is_empty() {
             let namespace = j(
-                JKind::Object(vec![
+                JsonKind::Object(vec![
                     member("namespace", string("__bicep", whole), whole),
-                    member("members", j(JKind::Object(functions), whole), whole),
+                    member("members", j(JsonKind::Object(functions), whole), whole),
                 ]),
                 whole,
             );
             root.push(member(
                 "functions",
-                j(JKind::Array(vec![namespace]), whole),
+                j(JsonKind::Array(vec![namespace]), whole),
                 whole,
             ));
         }
-        j(JKind::Object(root), whole)
+        j(JsonKind::Object(root), whole)
     }
 
     /// A resource declaration (and its nested children) as template resources.
@@ -199,7 +200,7 @@ impl<'a> Lowerer<'a> {
             ),
         ];
         if *existing {
-            members.push(member("existing", j(JKind::Bool(true), span), span));
+            members.push(member("existing", j(JsonKind::Bool(true), span), span));
         }
         let own = condition.map(|c| file.expr(c, &env));
         let deployed_if = match (inherited, own.as_deref()) {
@@ -229,7 +230,7 @@ impl<'a> Lowerer<'a> {
                     l.source.span,
                 ),
             ];
-            members.push(member("copy", j(JKind::Object(copy), span), span));
+            members.push(member("copy", j(JsonKind::Object(copy), span), span));
         }
         let props = props(object);
         let name_span = pair(props, "name").map_or(span, |(_, s)| s);
@@ -255,7 +256,7 @@ impl<'a> Lowerer<'a> {
                 Prop::Spread(_) | Prop::Computed { .. } => {}
             }
         }
-        out.push(member(&symbolic, j(JKind::Object(members), span), span));
+        out.push(member(&symbolic, j(JsonKind::Object(members), span), span));
     }
 }
 

@@ -12,12 +12,12 @@ use super::{
     string,
 };
 use crate::bicep::tree::{Expr, ExprKind, Interp, Item, Prop};
-use crate::json::{J, JKind};
+use crate::json::{JsonKind, JsonValue};
 
 impl<'d> File<'d> {
     /// `[for … in source: body]` as a property `copy` (or variable `copy`)
     /// entry named `name`; `None` for anything else, or a filtered loop.
-    pub(super) fn property_loop(&self, name: &str, value: &Expr, env: &Env) -> Option<J> {
+    pub(super) fn property_loop(&self, name: &str, value: &Expr, env: &Env) -> Option<JsonValue> {
         let ExprKind::For {
             item,
             index,
@@ -44,7 +44,7 @@ impl<'d> File<'d> {
         );
         let span = value.span;
         Some(j(
-            JKind::Object(vec![
+            JsonKind::Object(vec![
                 member("name", string(name, span), span),
                 member(
                     "count",
@@ -60,12 +60,12 @@ impl<'d> File<'d> {
     /// A value as template JSON: literals stay literal, objects and arrays
     /// stay structured (so findings point inside them), the rest becomes an
     /// expression string.
-    pub(super) fn value(&self, e: &Expr, env: &Env) -> J {
+    pub(super) fn value(&self, e: &Expr, env: &Env) -> JsonValue {
         let span = e.span;
         match &e.kind {
-            ExprKind::Null => j(JKind::Null, span),
-            ExprKind::Bool(b) => j(JKind::Bool(*b), span),
-            ExprKind::Int(n) => j(JKind::Number(*n as f64), span),
+            ExprKind::Null => j(JsonKind::Null, span),
+            ExprKind::Bool(b) => j(JsonKind::Bool(*b), span),
+            ExprKind::Int(n) => j(JsonKind::Number(*n as f64), span),
             ExprKind::Str(parts) => match parts.as_slice() {
                 [Interp::Text(t)] => {
                     // A literal that looks like an expression is escaped.
@@ -102,12 +102,12 @@ impl<'d> File<'d> {
                     }
                 }
                 if !copies.is_empty() {
-                    members.push(member("copy", j(JKind::Array(copies), span), span));
+                    members.push(member("copy", j(JsonKind::Array(copies), span), span));
                 }
-                j(JKind::Object(members), span)
+                j(JsonKind::Object(members), span)
             }
             ExprKind::Array(items) if items.iter().all(|i| matches!(i, Item::Value(_))) => j(
-                JKind::Array(
+                JsonKind::Array(
                     items
                         .iter()
                         .filter_map(|i| match i {
@@ -123,6 +123,7 @@ impl<'d> File<'d> {
     }
 
     /// An expression as ARM expression text.
+    #[allow(clippy::too_many_lines)] // one arm per expression kind: the lowering reads as a table
     pub(super) fn expr(&self, e: &Expr, env: &Env) -> String {
         match &e.kind {
             ExprKind::Null => "null()".into(),

@@ -27,10 +27,9 @@ mod resource_ids;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::bicep::lexer::SyntaxError;
 use crate::bicep::tree::{Expr, ExprKind, Prop};
-use crate::diagnostic::Problem;
-use crate::json::{J, JKind, Member};
+use crate::diagnostic::{Problem, SyntaxError};
+use crate::json::{JsonKind, JsonValue, Member};
 use crate::source::{FileId, SourceMap, Span};
 
 /// Modules nested deeper than this are not read (a cycle, or hostile input).
@@ -40,7 +39,7 @@ const UNKNOWN: &str = "plinthUnknown()";
 
 /// One loaded Bicep file, lowered.
 pub struct Lowered {
-    pub template: J,
+    pub template: JsonValue,
     /// Module files read on the way.
     pub files: Vec<FileId>,
     pub problems: Vec<Problem>,
@@ -120,18 +119,14 @@ pub fn lower(sources: &SourceMap, path: &Path, file: FileId) -> Result<Lowered, 
 
 /// A parse error as a problem at its place in the file.
 pub fn parse_problem(path: &Path, file: FileId, len: usize, e: &SyntaxError) -> Problem {
-    let end = e.end.max(e.start + 1).min(len).max(e.start.min(len));
-    let span = Span::new(file, e.start.min(len), end);
-    Problem::new("parse-error", format!("invalid Bicep: {}", e.message))
-        .at(path, Some(span))
-        .with_label(e.message.clone())
+    e.problem("invalid Bicep", path, file, len)
 }
 
-fn j(kind: JKind, span: Span) -> J {
-    J { kind, span }
+fn j(kind: JsonKind, span: Span) -> JsonValue {
+    JsonValue { kind, span }
 }
 
-fn member(key: &str, value: J, span: Span) -> Member {
+fn member(key: &str, value: JsonValue, span: Span) -> Member {
     Member {
         key: key.to_string(),
         span,
@@ -139,11 +134,11 @@ fn member(key: &str, value: J, span: Span) -> Member {
     }
 }
 
-fn string(s: impl Into<String>, span: Span) -> J {
-    j(JKind::String(s.into()), span)
+fn string(s: impl Into<String>, span: Span) -> JsonValue {
+    j(JsonKind::String(s.into()), span)
 }
 
-fn expression(text: String, span: Span) -> J {
+fn expression(text: String, span: Span) -> JsonValue {
     string(format!("[{text}]"), span)
 }
 

@@ -14,13 +14,19 @@ use super::{
 };
 use crate::bicep::tree::{Decl, Expr, ExprKind, Prop};
 use crate::diagnostic::Problem;
-use crate::json::{J, JKind};
+use crate::json::{JsonKind, JsonValue};
 use crate::source::Span;
 
 impl Lowerer<'_> {
     /// A module as a nested deployment whose inline template is the module
     /// file, lowered; a registry module has none (its resources are unseen).
-    pub(super) fn module(&mut self, file: &File, decl: &Decl, path: &str, body: &Expr) -> J {
+    pub(super) fn module(
+        &mut self,
+        file: &File,
+        decl: &Decl,
+        path: &str,
+        body: &Expr,
+    ) -> JsonValue {
         let span = decl.span;
         let (object, looped, condition) = unwrap_body(body);
         let mut env: Env = Vec::new();
@@ -61,7 +67,7 @@ impl Lowerer<'_> {
                     l.source.span,
                 ),
             ];
-            members.push(member("copy", j(JKind::Object(copy), span), span));
+            members.push(member("copy", j(JsonKind::Object(copy), span), span));
         }
         // `scope: resourceGroup('rg')` / `subscription('id')`: where the
         // module deploys, as a nested deployment says it.
@@ -86,7 +92,7 @@ impl Lowerer<'_> {
             member(
                 "expressionEvaluationOptions",
                 j(
-                    JKind::Object(vec![member("scope", string("inner", span), span)]),
+                    JsonKind::Object(vec![member("scope", string("inner", span), span)]),
                     span,
                 ),
                 span,
@@ -100,7 +106,11 @@ impl Lowerer<'_> {
             for p in params {
                 if let Prop::Pair { key, value, span } = p {
                     let v = j(
-                        JKind::Object(vec![member("value", file.value(value, &env), value.span)]),
+                        JsonKind::Object(vec![member(
+                            "value",
+                            file.value(value, &env),
+                            value.span,
+                        )]),
                         *span,
                     );
                     parameters.push(member(key, v, *span));
@@ -109,7 +119,7 @@ impl Lowerer<'_> {
         }
         properties.push(member(
             "parameters",
-            j(JKind::Object(parameters), span),
+            j(JsonKind::Object(parameters), span),
             span,
         ));
         if let Some(template) = self.module_template(file, path, span) {
@@ -117,13 +127,13 @@ impl Lowerer<'_> {
         }
         members.push(member(
             "properties",
-            j(JKind::Object(properties), span),
+            j(JsonKind::Object(properties), span),
             span,
         ));
-        j(JKind::Object(members), span)
+        j(JsonKind::Object(members), span)
     }
 
-    fn module_template(&mut self, file: &File, path: &str, span: Span) -> Option<J> {
+    fn module_template(&mut self, file: &File, path: &str, span: Span) -> Option<JsonValue> {
         if path.starts_with("br:")
             || path.starts_with("br/")
             || path.starts_with("ts:")
