@@ -6,7 +6,6 @@ mod common;
 
 use libfuzzer_sys::fuzz_target;
 use plinth::limits::Limits;
-use plinth::policy::RuleSet;
 use plinth::source::SourceMap;
 
 /// A fixture template for loaded rules to run over.
