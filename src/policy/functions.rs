@@ -7,6 +7,7 @@
 //! Operators, member access and three-valued logic are the evaluator's; this
 //! file holds only what a rule calls by name.
 
+use crate::cidr::Range;
 use crate::model::{ResourceIdx, Truth, Value};
 use crate::policy::eval::{Context, Env, S, V, elements, is_known, scalar, truth_value};
 use crate::policy::expr::Expr;
@@ -337,9 +338,9 @@ fn before<'g>(_cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
 fn ipv4<'g>(_cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
     let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
     match scalar(&arg(0)) {
-        S::Str(s) => match s.parse::<std::net::Ipv4Addr>() {
-            Ok(ip) => V::Val(Value::Number(f64::from(u32::from(ip)))),
-            Err(_) => V::Missing,
+        S::Str(s) => match crate::cidr::ipv4(&s) {
+            Some(ip) => V::Val(Value::Number(f64::from(ip))),
+            None => V::Missing,
         },
         S::Unknown => V::Unknown,
         _ => V::Missing,
@@ -432,14 +433,9 @@ fn region<'g>(_cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
 fn prefix_length<'g>(_cx: &mut Context<'g>, _name: &str, values: &[V<'g>]) -> V<'g> {
     let arg = |i: usize| values.get(i).cloned().unwrap_or(V::Missing);
     match scalar(&arg(0)) {
-        S::Str(s) => match s.trim().split_once('/') {
-            Some((ip, len)) if ip.parse::<std::net::Ipv4Addr>().is_ok() => {
-                match len.parse::<u8>() {
-                    Ok(n) if n <= 32 => V::Val(Value::Number(f64::from(n))),
-                    _ => V::Missing,
-                }
-            }
-            _ => V::Missing,
+        S::Str(s) => match Range::parse_ipv4(s.trim()) {
+            Some(range) => V::Val(Value::Number(f64::from(range.prefix))),
+            None => V::Missing,
         },
         S::Unknown => V::Unknown,
         _ => V::Missing,
@@ -620,16 +616,13 @@ fn port_spec_covers<'g>(port: f64, spec: &V<'g>) -> V<'g> {
 
 /// An IPv4 address or CIDR as its first and last address.
 fn ipv4_range(text: &str) -> Option<(u32, u32)> {
-    let (ip, len) = match text.trim().split_once('/') {
-        Some((ip, len)) => (ip, len.parse::<u32>().ok()?),
-        None => (text.trim(), 32),
+    let text = text.trim();
+    let range = if text.contains('/') {
+        Range::parse_ipv4(text)?
+    } else {
+        Range::new(u128::from(crate::cidr::ipv4(text)?), 32, 32)?
     };
-    if len > 32 {
-        return None;
-    }
-    let ip = u32::from(ip.parse::<std::net::Ipv4Addr>().ok()?);
-    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
-    Some((ip & mask, (ip & mask) | !mask))
+    Some((range.network as u32, range.last() as u32))
 }
 
 fn map_resource<'g>(v: V<'g>, mut f: impl FnMut(ResourceIdx) -> V<'g>) -> V<'g> {
