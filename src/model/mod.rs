@@ -6,11 +6,13 @@
 
 pub mod graph;
 pub mod id;
+pub mod memo;
 pub mod resource;
 pub mod value;
 
 pub use graph::{Graph, Referrer, ResourceIdx, Unit};
 pub use id::{ArmId, Part};
+pub use memo::Memo;
 pub use resource::{Framework, Origin, Resource};
 pub use value::{Node, Object, Truth, Value};
 
