@@ -1,9 +1,13 @@
 //! Template JSON with spans: jsonc-parser's AST (comments and trailing commas
 //! allowed, as ARM allows them) turned into an owned tree whose every value
-//! and object member knows its byte range.
+//! and object member knows its byte range; and such a tree read as the
+//! model's `Node` (`J::to_node`), for parameter and var files.
+//!
+//! It does not evaluate ARM expressions nor know what a template means.
 
 use jsonc_parser::ast;
 
+use crate::model::{Node, Object, Value};
 use crate::source::{FileId, Span};
 
 #[derive(Clone, Debug)]
@@ -63,6 +67,46 @@ impl J {
             _ => &[],
         }
     }
+
+    /// The value as it is written, keeping its spans. `brackets` says what
+    /// a string in `[...]` is: an ARM expression (unknown, unless escaped as
+    /// `[[`) or plain text.
+    pub fn to_node(&self, brackets: Brackets) -> Node {
+        let value = match &self.kind {
+            JKind::Null => Value::Null,
+            JKind::Bool(b) => Value::Bool(*b),
+            JKind::Number(n) => Value::Number(*n),
+            JKind::String(s)
+                if brackets == Brackets::Expression
+                    && s.starts_with('[')
+                    && s.ends_with(']')
+                    && !s.starts_with("[[") =>
+            {
+                Value::Unknown
+            }
+            JKind::String(s) => Value::String(s.clone()),
+            JKind::Array(items) => {
+                Value::Array(items.iter().map(|j| j.to_node(brackets)).collect())
+            }
+            JKind::Object(members) => {
+                let mut object = Object::new();
+                for m in members {
+                    object.insert(m.key.clone(), m.value.to_node(brackets));
+                }
+                Value::Object(object)
+            }
+        };
+        Node::new(value, Some(self.span))
+    }
+}
+
+/// What [`J::to_node`] makes of a string in brackets (`"[param('x')]"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Brackets {
+    /// An ARM expression, not evaluated here: unknown (ARM parameter files).
+    Expression,
+    /// Text like any other (Terraform's JSON var files).
+    Text,
 }
 
 /// An error from parsing, with the byte range it concerns.

@@ -30,8 +30,9 @@ const RULES: &[(&str, &[&str])] = &[
     ("limits", &["span", "diagnostic", "paths", "source"]),
     // The neutral model: resources, values, ids, the graph, `Loaded`.
     ("model", &["span", "diagnostic", "source"]),
-    // JSON with byte spans (ARM templates, parameter files, plan JSON).
-    ("json", &["span", "source"]),
+    // JSON with byte spans (ARM templates, parameter files, plan JSON), and
+    // read as the model's `Node`.
+    ("json", &["span", "source", "model"]),
     // Front-ends: input files → the neutral model. They know nothing of
     // rules or of each other, except that Bicep is lowered onto ARM's
     // template builder and expression evaluator.

@@ -17,7 +17,7 @@ use std::path::Path;
 use crate::diagnostic::Problem;
 use crate::limits::{self, Guard, Limits};
 use crate::model::Loaded;
-use crate::model::{Node, Object, Value};
+use crate::model::{Node, Value};
 use crate::source::{SourceMap, Span};
 
 /// Cheap test before parsing: a template's `$schema` names a deployment
@@ -148,7 +148,7 @@ fn parameter_file(sources: &SourceMap, path: &Path, limits: Limits) -> Bound {
         .iter()
         .map(|m| {
             let value = match m.value.get("value") {
-                Some(v) => literal(v),
+                Some(v) => v.to_node(json::Brackets::Expression),
                 None => Node::new(Value::Unknown, Some(m.span)),
             };
             (m.key.clone(), value)
@@ -159,29 +159,6 @@ fn parameter_file(sources: &SourceMap, path: &Path, limits: Limits) -> Bound {
         values: Some(values),
         problem: None,
     }
-}
-
-/// A JSON value taken as it is written, keeping its spans.
-fn literal(j: &json::J) -> Node {
-    use json::JKind;
-    let value = match &j.kind {
-        JKind::Null => Value::Null,
-        JKind::Bool(b) => Value::Bool(*b),
-        JKind::Number(n) => Value::Number(*n),
-        JKind::String(s) if s.starts_with('[') && s.ends_with(']') && !s.starts_with("[[") => {
-            Value::Unknown
-        }
-        JKind::String(s) => Value::String(s.clone()),
-        JKind::Array(items) => Value::Array(items.iter().map(literal).collect()),
-        JKind::Object(members) => {
-            let mut object = Object::new();
-            for m in members {
-                object.insert(m.key.clone(), literal(&m.value));
-            }
-            Value::Object(object)
-        }
-    };
-    Node::new(value, Some(j.span))
 }
 
 #[cfg(test)]

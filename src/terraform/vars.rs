@@ -82,29 +82,14 @@ pub(super) fn json_var_file(
     Some(
         root.members()
             .iter()
-            .map(|m| (m.key.clone(), json_value(&m.value).value))
+            .map(|m| {
+                (
+                    m.key.clone(),
+                    m.value.to_node(crate::json::Brackets::Text).value,
+                )
+            })
             .collect(),
     )
-}
-
-/// A JSON value as it is written, with its spans.
-fn json_value(j: &crate::json::J) -> crate::model::Node {
-    use crate::json::JKind;
-    let value = match &j.kind {
-        JKind::Null => Value::Null,
-        JKind::Bool(b) => Value::Bool(*b),
-        JKind::Number(n) => Value::Number(*n),
-        JKind::String(s) => Value::String(s.clone()),
-        JKind::Array(items) => Value::Array(items.iter().map(json_value).collect()),
-        JKind::Object(members) => {
-            let mut object = crate::model::Object::new();
-            for m in members {
-                object.insert(m.key.clone(), json_value(&m.value));
-            }
-            Value::Object(object)
-        }
-    };
-    crate::model::Node::new(value, Some(j.span))
 }
 
 #[cfg(test)]
