@@ -92,20 +92,13 @@ struct Bound {
 /// does not evaluate expressions in parameter files); a Key Vault
 /// `reference` is unknown, and so is a string that looks like an expression.
 fn parameter_file(sources: &SourceMap, path: &Path, limits: Limits) -> Bound {
-    if let Some(size) = limits::oversized(path, limits) {
-        return Bound {
-            file: None,
-            values: None,
-            problem: Some(limits::file_too_big(path, size, limits)),
-        };
-    }
-    let file = match sources.load(path) {
+    let file = match limits::load_file(sources, path, "parameter file", limits) {
         Ok(file) => file,
-        Err(err) => {
+        Err(problem) => {
             return Bound {
                 file: None,
                 values: None,
-                problem: Some(err.problem(path, "parameter file", (path, None))),
+                problem: Some(problem),
             };
         }
     };
