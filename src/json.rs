@@ -1,12 +1,15 @@
 //! Template JSON with spans: jsonc-parser's AST (comments and trailing commas
 //! allowed, as ARM allows them) turned into an owned tree whose every value
-//! and object member knows its byte range. Its errors are the shared
-//! [`SyntaxError`]; it does not turn them into problems (callers do) and knows
-//! nothing of what the JSON means (template, parameters, plan).
+//! and object member knows its byte range; and such a tree read as the
+//! model's `Node` (`JsonValue::to_node`), for parameter and var files. Its
+//! errors are the shared [`SyntaxError`]; it does not turn them into
+//! problems (callers do), evaluate ARM expressions, or know what the JSON
+//! means (template, parameters, plan).
 
 use jsonc_parser::ast;
 
 use crate::diagnostic::SyntaxError;
+use crate::model::{Node, Object, Value};
 use crate::source::{FileId, Span};
 
 /// A JSON value and the byte range it covers.
@@ -68,6 +71,46 @@ impl JsonValue {
             _ => &[],
         }
     }
+
+    /// The value as it is written, keeping its spans. `brackets` says what
+    /// a string in `[...]` is: an ARM expression (unknown, unless escaped as
+    /// `[[`) or plain text.
+    pub fn to_node(&self, brackets: Brackets) -> Node {
+        let value = match &self.kind {
+            JsonKind::Null => Value::Null,
+            JsonKind::Bool(b) => Value::Bool(*b),
+            JsonKind::Number(n) => Value::Number(*n),
+            JsonKind::String(s)
+                if brackets == Brackets::Expression
+                    && s.starts_with('[')
+                    && s.ends_with(']')
+                    && !s.starts_with("[[") =>
+            {
+                Value::Unknown
+            }
+            JsonKind::String(s) => Value::String(s.clone()),
+            JsonKind::Array(items) => {
+                Value::Array(items.iter().map(|j| j.to_node(brackets)).collect())
+            }
+            JsonKind::Object(members) => {
+                let mut object = Object::new();
+                for m in members {
+                    object.insert(m.key.clone(), m.value.to_node(brackets));
+                }
+                Value::Object(object)
+            }
+        };
+        Node::new(value, Some(self.span))
+    }
+}
+
+/// What [`JsonValue::to_node`] makes of a string in brackets (`"[param('x')]"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Brackets {
+    /// An ARM expression, not evaluated here: unknown (ARM parameter files).
+    Expression,
+    /// Text like any other (Terraform's JSON var files).
+    Text,
 }
 
 /// Parses `text` (a whole file), refusing arrays and objects nested deeper

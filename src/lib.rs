@@ -6,6 +6,7 @@
 
 pub mod arm;
 pub mod bicep;
+pub mod cidr;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;

@@ -312,6 +312,23 @@ pub fn oversized(path: &Path, limits: Limits) -> Option<u64> {
     (size > limits.max_file_bytes).then_some(size)
 }
 
+/// Reads the file at `path` into `sources` (the confinement's checks, then
+/// decoding), unless it is over `max_file_bytes`; on failure the problem to
+/// report, naming the file as `what` ("file", "parameter file").
+pub fn load_file(
+    sources: &SourceMap,
+    path: &Path,
+    what: &str,
+    limits: Limits,
+) -> Result<crate::source::FileId, Problem> {
+    if let Some(size) = oversized(path, limits) {
+        return Err(file_too_big(path, size, limits));
+    }
+    sources
+        .load(path)
+        .map_err(|err| err.problem(path, what, (path, None)))
+}
+
 /// Whether the first 64 KiB of the file contain `needle` (how an oversized
 /// JSON file is told to be a template without reading all of it).
 pub fn head_contains(path: &Path, needle: &str) -> bool {

@@ -11,14 +11,14 @@
 //! family), nor parsing (`expr.rs`).
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::arm::expr::{self, Expr, Template};
 use crate::arm::functions;
 use crate::json::{JsonKind, JsonValue};
 use crate::limits::{Guard, VALUE_BYTES};
-use crate::model::{ArmId, Node, Object, Value};
+use crate::model::{ArmId, Memo, Node, Object, Value};
 use crate::source::Span;
 
 /// Equality ignoring spans (the Bicep lowering's tests compare with it).
@@ -57,8 +57,7 @@ pub struct Scope<'t> {
     /// Variables defined by `"copy": [{ "name", "count", "input" }]` in the
     /// variables section: name → that loop.
     variable_copies: HashMap<String, &'t JsonValue>,
-    cache: RefCell<HashMap<String, Value>>,
-    busy: RefCell<HashSet<String>>,
+    memo: Memo,
     /// `lambdaVariables('x')` bindings of the lambdas being applied, innermost last.
     pub(super) lambdas: RefCell<Vec<(String, Value)>>,
     /// This template's nested deployments with an inline template and inner
@@ -121,8 +120,7 @@ impl<'t> Scope<'t> {
                 })
                 .collect(),
             provenance: Rc::default(),
-            cache: RefCell::new(HashMap::new()),
-            busy: RefCell::new(HashSet::new()),
+            memo: Memo::default(),
             lambdas: RefCell::new(Vec::new()),
             deployments: nested_deployments(template),
             declared: top_level_resources(template)
@@ -172,8 +170,7 @@ impl<'t> Scope<'t> {
             provenance: Rc::clone(&self.provenance),
             variables: HashMap::new(),
             variable_copies: HashMap::new(),
-            cache: RefCell::new(HashMap::new()),
-            busy: RefCell::new(HashSet::new()),
+            memo: Memo::default(),
             lambdas: RefCell::new(Vec::new()),
             deployments: Vec::new(),
             declared: Vec::new(),
@@ -274,16 +271,7 @@ impl<'t> Scope<'t> {
 
     /// Evaluates `key` once, guarding against cycles and runaway depth.
     pub(super) fn memo(&self, key: String, compute: impl FnOnce() -> Value) -> Value {
-        if let Some(v) = self.cache.borrow().get(&key) {
-            return v.clone();
-        }
-        if self.busy.borrow().len() > MAX_DEPTH || !self.busy.borrow_mut().insert(key.clone()) {
-            return Value::Unknown;
-        }
-        let value = self.shallow(compute());
-        self.busy.borrow_mut().remove(&key);
-        self.cache.borrow_mut().insert(key, value.clone());
-        value
+        self.memo.get_or(key, MAX_DEPTH, || self.shallow(compute()))
     }
 
     pub(super) fn parameter(&self, name: &str) -> Value {
@@ -583,7 +571,7 @@ impl<'t> Scope<'t> {
             return Some(pick(&node.value));
         }
         let key = format!("{}:{lower}", if is_parameter { "p" } else { "v" });
-        if !self.cache.borrow().contains_key(&key) {
+        if !self.memo.contains(&key) {
             // Evaluated once and kept; read in place from then on.
             let _ = if is_parameter {
                 self.parameter(&name)
@@ -591,7 +579,7 @@ impl<'t> Scope<'t> {
                 self.variable(&name)
             };
         }
-        self.cache.borrow().get(&key).map(pick)
+        self.memo.read(&key, pick)
     }
 }
 

@@ -17,7 +17,7 @@ use std::path::Path;
 use crate::diagnostic::Problem;
 use crate::limits::{self, Guard, Limits};
 use crate::model::Loaded;
-use crate::model::{Node, Object, Value};
+use crate::model::{Node, Value};
 use crate::source::{SourceMap, Span};
 
 /// Cheap test before parsing: a template's `$schema` names a deployment
@@ -92,20 +92,13 @@ struct Bound {
 /// does not evaluate expressions in parameter files); a Key Vault
 /// `reference` is unknown, and so is a string that looks like an expression.
 fn parameter_file(sources: &SourceMap, path: &Path, limits: Limits) -> Bound {
-    if let Some(size) = limits::oversized(path, limits) {
-        return Bound {
-            file: None,
-            values: None,
-            problem: Some(limits::file_too_big(path, size, limits)),
-        };
-    }
-    let file = match sources.load(path) {
+    let file = match limits::load_file(sources, path, "parameter file", limits) {
         Ok(file) => file,
-        Err(err) => {
+        Err(problem) => {
             return Bound {
                 file: None,
                 values: None,
-                problem: Some(err.problem(path, "parameter file", (path, None))),
+                problem: Some(problem),
             };
         }
     };
@@ -156,7 +149,7 @@ fn parameter_file(sources: &SourceMap, path: &Path, limits: Limits) -> Bound {
         .iter()
         .map(|m| {
             let value = match m.value.get("value") {
-                Some(v) => literal(v),
+                Some(v) => v.to_node(json::Brackets::Expression),
                 None => Node::new(Value::Unknown, Some(m.span)),
             };
             (m.key.clone(), value)
@@ -167,29 +160,6 @@ fn parameter_file(sources: &SourceMap, path: &Path, limits: Limits) -> Bound {
         values: Some(values),
         problem: None,
     }
-}
-
-/// A JSON value taken as it is written, keeping its spans.
-fn literal(j: &json::JsonValue) -> Node {
-    use json::JsonKind;
-    let value = match &j.kind {
-        JsonKind::Null => Value::Null,
-        JsonKind::Bool(b) => Value::Bool(*b),
-        JsonKind::Number(n) => Value::Number(*n),
-        JsonKind::String(s) if s.starts_with('[') && s.ends_with(']') && !s.starts_with("[[") => {
-            Value::Unknown
-        }
-        JsonKind::String(s) => Value::String(s.clone()),
-        JsonKind::Array(items) => Value::Array(items.iter().map(literal).collect()),
-        JsonKind::Object(members) => {
-            let mut object = Object::new();
-            for m in members {
-                object.insert(m.key.clone(), literal(&m.value));
-            }
-            Value::Object(object)
-        }
-    };
-    Node::new(value, Some(j.span))
 }
 
 #[cfg(test)]

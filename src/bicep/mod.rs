@@ -31,18 +31,10 @@ pub fn load_bicep_input(
     limits: Limits,
 ) -> Loaded {
     let mut loaded = Loaded::default();
-    if let Some(size) = limits::oversized(path, limits) {
-        loaded
-            .problems
-            .push(limits::file_too_big(path, size, limits));
-        return loaded;
-    }
-    let file = match sources.load(path) {
+    let file = match limits::load_file(sources, path, "file", limits) {
         Ok(file) => file,
-        Err(err) => {
-            loaded
-                .problems
-                .push(err.problem(path, "file", (path, None)));
+        Err(problem) => {
+            loaded.problems.push(problem);
             return loaded;
         }
     };

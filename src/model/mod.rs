@@ -6,12 +6,16 @@
 
 pub mod graph;
 pub mod id;
+pub mod memo;
 pub mod resource;
+pub mod text;
 pub mod value;
 
 pub use graph::{Graph, Referrer, ResourceIdx, Unit};
 pub use id::{ArmId, Part};
+pub use memo::Memo;
 pub use resource::{Framework, Origin, Resource};
+pub use text::TextRules;
 pub use value::{Node, Object, Truth, Value};
 
 /// What a front-end produced from one input: zero or more units, and the

@@ -7,6 +7,7 @@
 //! Operators, member access and three-valued logic are the evaluator's; this
 //! file holds only what a rule calls by name.
 
+use crate::cidr::Range;
 use crate::model::{ResourceIdx, Truth, Value};
 use crate::policy::eval::{
     Context, Env, RuleValue, Scalar, elements, is_known, scalar, truth_value,
@@ -371,9 +372,9 @@ fn before<'g>(_cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> R
 fn ipv4<'g>(_cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
     let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     match scalar(&arg(0)) {
-        Scalar::Str(s) => match s.parse::<std::net::Ipv4Addr>() {
-            Ok(ip) => RuleValue::Val(Value::Number(f64::from(u32::from(ip)))),
-            Err(_) => RuleValue::Missing,
+        Scalar::Str(s) => match crate::cidr::ipv4(&s) {
+            Some(ip) => RuleValue::Val(Value::Number(f64::from(ip))),
+            None => RuleValue::Missing,
         },
         Scalar::Unknown => RuleValue::Unknown,
         _ => RuleValue::Missing,
@@ -483,14 +484,9 @@ fn prefix_length<'g>(
 ) -> RuleValue<'g> {
     let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     match scalar(&arg(0)) {
-        Scalar::Str(s) => match s.trim().split_once('/') {
-            Some((ip, len)) if ip.parse::<std::net::Ipv4Addr>().is_ok() => {
-                match len.parse::<u8>() {
-                    Ok(n) if n <= 32 => RuleValue::Val(Value::Number(f64::from(n))),
-                    _ => RuleValue::Missing,
-                }
-            }
-            _ => RuleValue::Missing,
+        Scalar::Str(s) => match Range::parse_ipv4(s.trim()) {
+            Some(range) => RuleValue::Val(Value::Number(f64::from(range.prefix))),
+            None => RuleValue::Missing,
         },
         Scalar::Unknown => RuleValue::Unknown,
         _ => RuleValue::Missing,
@@ -673,16 +669,13 @@ fn port_spec_covers<'g>(port: f64, spec: &RuleValue<'g>) -> RuleValue<'g> {
 
 /// An IPv4 address or CIDR as its first and last address.
 fn ipv4_range(text: &str) -> Option<(u32, u32)> {
-    let (ip, len) = match text.trim().split_once('/') {
-        Some((ip, len)) => (ip, len.parse::<u32>().ok()?),
-        None => (text.trim(), 32),
+    let text = text.trim();
+    let range = if text.contains('/') {
+        Range::parse_ipv4(text)?
+    } else {
+        Range::new(u128::from(crate::cidr::ipv4(text)?), 32, 32)?
     };
-    if len > 32 {
-        return None;
-    }
-    let ip = u32::from(ip.parse::<std::net::Ipv4Addr>().ok()?);
-    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
-    Some((ip & mask, (ip & mask) | !mask))
+    Some((range.network as u32, range.last() as u32))
 }
 
 fn map_resource<'g>(

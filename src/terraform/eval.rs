@@ -17,7 +17,7 @@ use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Attribute, Block};
 
 use crate::limits::Guard;
-use crate::model::{ArmId, Node, Object, Part, Value};
+use crate::model::{ArmId, Memo, Node, Object, Part, Value};
 use crate::source::{FileId, Span};
 use crate::terraform::azurerm;
 
@@ -133,8 +133,7 @@ pub struct Module<'b> {
     by_key: HashMap<String, usize>,
     /// Addresses of blocks expanded into instances (`azurerm_subnet.pe`).
     pub(super) expanded: HashSet<String>,
-    cache: RefCell<HashMap<String, Value>>,
-    busy: RefCell<HashSet<String>>,
+    memo: Memo,
     /// The instance whose attributes are being evaluated.
     pub(super) current: RefCell<Option<Instance>>,
     /// Variables bound by enclosing `for` expressions and directives, innermost last.
@@ -179,8 +178,7 @@ impl<'b> Module<'b> {
             confinement: std::sync::Arc::new(crate::paths::Confinement::unconfined(0)),
             by_key,
             expanded: HashSet::new(),
-            cache: RefCell::new(HashMap::new()),
-            busy: RefCell::new(HashSet::new()),
+            memo: Memo::default(),
             current: RefCell::new(None),
             bound: RefCell::new(Vec::new()),
             guard: Guard::default(),
@@ -283,7 +281,7 @@ impl<'b> Module<'b> {
             .map(|(i, d)| (d.key.clone(), i))
             .collect();
         self.decls = decls;
-        self.cache.borrow_mut().clear();
+        self.memo.clear();
         over
     }
 
@@ -300,7 +298,7 @@ impl<'b> Module<'b> {
 
     /// Drops every cached value (after the children are built).
     pub fn forget(&self) {
-        self.cache.borrow_mut().clear();
+        self.memo.clear();
     }
 
     /// The value of `output "name"`.
@@ -382,23 +380,16 @@ impl<'b> Module<'b> {
     }
 
     pub(super) fn memo(&self, key: String, compute: impl FnOnce() -> Value) -> Value {
-        if let Some(v) = self.cache.borrow().get(&key) {
-            return v.clone();
-        }
-        if self.busy.borrow().len() > MAX_DEPTH || !self.busy.borrow_mut().insert(key.clone()) {
-            return Value::Unknown;
-        }
-        // A value nested past the evaluation depth (locals wrapping each
-        // other one at a time) is unknown, as ARM's are.
-        let value = compute();
-        let value = if value.nested_deeper(crate::limits::Limits::default().max_evaluation_depth) {
-            Value::Unknown
-        } else {
-            value
-        };
-        self.busy.borrow_mut().remove(&key);
-        self.cache.borrow_mut().insert(key, value.clone());
-        value
+        self.memo.get_or(key, MAX_DEPTH, || {
+            // A value nested past the evaluation depth (locals wrapping each
+            // other one at a time) is unknown, as ARM's are.
+            let value = compute();
+            if value.nested_deeper(crate::limits::Limits::default().max_evaluation_depth) {
+                Value::Unknown
+            } else {
+                value
+            }
+        })
     }
 
     /// An attribute of a declaration (of its instance), evaluated, with the

@@ -14,7 +14,7 @@ use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, U
 use hcl_edit::template::{Directive, Element, Strip, Template};
 
 use crate::limits::VALUE_BYTES;
-use crate::model::{Node, Object, Value};
+use crate::model::{Node, Object, TextRules, Value};
 use crate::source::{FileId, Span};
 use crate::terraform::eval::{Instance, InstanceKey, MAX_DEPTH, Module, span_of};
 use crate::terraform::functions::function;
@@ -540,35 +540,21 @@ impl<'b> Module<'b> {
     }
 }
 
+/// How Terraform writes values as text (`true`) and joins template pieces:
+/// empty pieces are dropped, and an id followed by `/type/name` stays an id.
+const TERRAFORM_TEXT: TextRules = TextRules {
+    bools: ("true", "false"),
+    known_ids_as_text: false,
+    skip_empty: true,
+};
+
 pub(super) fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => Some(format!("{}", *n as i64)),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
+    TERRAFORM_TEXT.text(v)
 }
 
-/// Joins template pieces; an id followed by `/type/name` stays an id.
+/// Joins template pieces (see [`TERRAFORM_TEXT`]).
 fn join(parts: Vec<Value>) -> Value {
-    if parts.iter().any(Value::contains_unknown) {
-        return Value::Unknown;
-    }
-    let mut parts = parts
-        .into_iter()
-        .filter(|p| !matches!(p, Value::String(s) if s.is_empty()));
-    let Some(first) = parts.next() else {
-        return Value::String(String::new());
-    };
-    let rest: Option<String> = parts.map(|p| text(&p)).collect();
-    let Some(rest) = rest else {
-        return Value::Unknown;
-    };
-    match first {
-        Value::Id(id) => id.with_suffix(&rest).map_or(Value::Unknown, Value::Id),
-        other => text(&other).map_or(Value::Unknown, |t| Value::String(t + &rest)),
-    }
+    TERRAFORM_TEXT.join(parts)
 }
 
 fn binary(op: BinaryOperator, a: Value, b: Value) -> Value {

@@ -376,83 +376,64 @@ fn regex_match(pattern: &str, text: &str, all: bool) -> Option<Value> {
     }
 }
 
-/// IPv4 address arithmetic for `cidrsubnet`, `cidrhost` and `cidrnetmask`
-/// (IPv6 prefixes are left unknown).
+/// Terraform's IPv4 CIDR functions `cidrsubnet`, `cidrhost`, `cidrsubnets`
+/// and `cidrnetmask` (IPv6 prefixes are left unknown), on `crate::cidr`'s
+/// parsing and arithmetic.
 mod cidr {
-    use std::net::Ipv4Addr;
-
-    fn parse(prefix: &str) -> Option<(u32, u32)> {
-        let (addr, len) = prefix.split_once('/')?;
-        let addr: Ipv4Addr = addr.parse().ok()?;
-        let len: u32 = len.parse().ok()?;
-        (len <= 32).then_some((u32::from(addr), len))
-    }
-
-    fn mask(len: u32) -> u32 {
-        if len == 0 { 0 } else { u32::MAX << (32 - len) }
-    }
+    use crate::cidr::Range;
 
     pub fn subnet(prefix: &str, bits: f64, num: f64) -> Option<String> {
-        let (addr, len) = parse(prefix)?;
+        let range = Range::parse_ipv4(prefix)?;
         if bits < 0.0 || num < 0.0 || bits.fract() != 0.0 || num.fract() != 0.0 || bits > 32.0 {
             return None;
         }
-        let (bits, num) = (bits as u32, num as u64);
-        let new_len = len + bits;
-        if new_len > 32 || num >= 1u64 << bits {
-            return None;
-        }
-        let network = u64::from(addr & mask(len));
-        let subnet = network + (num << (32 - new_len));
-        Some(format!("{}/{new_len}", Ipv4Addr::from(subnet as u32)))
+        let new_len = range.prefix + bits as u32;
+        range
+            .subnet(new_len, num as u128)
+            .map(|subnet| subnet.to_string())
     }
 
     pub fn host(prefix: &str, num: f64) -> Option<String> {
-        let (addr, len) = parse(prefix)?;
-        let size = if len == 0 {
-            u64::from(u32::MAX) + 1
-        } else {
-            1u64 << (32 - len)
-        };
+        let range = Range::parse_ipv4(prefix)?;
+        let size = range.last() - range.network + 1;
         if num.fract() != 0.0 || num.abs() >= size as f64 {
             return None;
         }
-        let network = u64::from(addr & mask(len));
         let host = if num < 0.0 {
-            size - (-num) as u64
+            size - (-num) as u128
         } else {
-            num as u64
+            num as u128
         };
-        Some(Ipv4Addr::from((network + host) as u32).to_string())
+        Some(range.address(range.network + host))
     }
 
     /// `cidrsubnets(prefix, newbits...)`: consecutive subnets, each aligned
     /// to its own size, as Terraform allocates them.
     pub fn subnets(prefix: &str, bits: &[f64]) -> Option<Vec<String>> {
-        let (addr, len) = parse(prefix)?;
-        let network = u64::from(addr & mask(len));
-        let end = network + (1u64 << (32 - len));
-        let mut next = network;
+        let range = Range::parse_ipv4(prefix)?;
+        let len = range.prefix;
+        let end = range.last() + 1;
+        let mut next = range.network;
         let mut out = Vec::new();
         for b in bits {
             if *b < 1.0 || b.fract() != 0.0 || f64::from(len) + b > 32.0 {
                 return None;
             }
             let new_len = len + *b as u32;
-            let size = 1u64 << (32 - new_len);
+            let size = 1u128 << (32 - new_len);
             let start = next.div_ceil(size) * size;
             if start + size > end {
                 return None;
             }
-            out.push(format!("{}/{new_len}", Ipv4Addr::from(start as u32)));
+            out.push(format!("{}/{new_len}", range.address(start)));
             next = start + size;
         }
         Some(out)
     }
 
     pub fn netmask(prefix: &str) -> Option<String> {
-        let (_, len) = parse(prefix)?;
-        Some(Ipv4Addr::from(mask(len)).to_string())
+        let range = Range::parse_ipv4(prefix)?;
+        Some(range.address(range.mask()))
     }
 }
 

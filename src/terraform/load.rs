@@ -488,18 +488,10 @@ pub(super) fn read_file(
     file_ids: &mut Vec<FileId>,
     limits: Limits,
 ) -> Option<FileId> {
-    if let Some(size) = limits::oversized(path, limits) {
-        loaded
-            .problems
-            .push(limits::file_too_big(path, size, limits));
-        return None;
-    }
-    let file = match sources.load(path) {
+    let file = match limits::load_file(sources, path, "file", limits) {
         Ok(file) => file,
-        Err(err) => {
-            loaded
-                .problems
-                .push(err.problem(path, "file", (path, None)));
+        Err(problem) => {
+            loaded.problems.push(problem);
             return None;
         }
     };

@@ -75,29 +75,14 @@ pub(super) fn json_var_file(
     Some(
         root.members()
             .iter()
-            .map(|m| (m.key.clone(), json_value(&m.value).value))
+            .map(|m| {
+                (
+                    m.key.clone(),
+                    m.value.to_node(crate::json::Brackets::Text).value,
+                )
+            })
             .collect(),
     )
-}
-
-/// A JSON value as it is written, with its spans.
-fn json_value(j: &crate::json::JsonValue) -> crate::model::Node {
-    use crate::json::JsonKind;
-    let value = match &j.kind {
-        JsonKind::Null => Value::Null,
-        JsonKind::Bool(b) => Value::Bool(*b),
-        JsonKind::Number(n) => Value::Number(*n),
-        JsonKind::String(s) => Value::String(s.clone()),
-        JsonKind::Array(items) => Value::Array(items.iter().map(json_value).collect()),
-        JsonKind::Object(members) => {
-            let mut object = crate::model::Object::new();
-            for m in members {
-                object.insert(m.key.clone(), json_value(&m.value));
-            }
-            Value::Object(object)
-        }
-    };
-    crate::model::Node::new(value, Some(j.span))
 }
 
 #[cfg(test)]

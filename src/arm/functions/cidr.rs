@@ -1,82 +1,14 @@
 //! The CIDR functions of ARM templates: `parseCidr`, `cidrSubnet` and
 //! `cidrHost`, for IPv4 and IPv6, as Microsoft Learn documents them. Bicep
 //! templates lay out their subnets with them, so the rules that judge address
-//! ranges need them known. Input Azure would refuse is unknown here; no
-//! other address arithmetic is done.
+//! ranges need them known. Input Azure would refuse is unknown here. The
+//! parsing and address arithmetic are `crate::cidr`'s; this file only maps
+//! them onto ARM's functions and values.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
+use crate::cidr::Range;
 use crate::model::{Node, Object, Value};
 
 use super::Answer;
-
-/// A parsed range: the masked network as a number, its prefix length, and
-/// the address width (32 or 128).
-struct Range {
-    network: u128,
-    prefix: u32,
-    bits: u32,
-}
-
-impl Range {
-    fn parse(text: &str) -> Option<Range> {
-        let (address, prefix) = text.split_once('/')?;
-        let prefix: u32 = prefix.parse().ok()?;
-        let (value, bits) = match address.parse::<IpAddr>().ok()? {
-            IpAddr::V4(a) => (u128::from(u32::from(a)), 32),
-            IpAddr::V6(a) => (u128::from(a), 128),
-        };
-        if prefix > bits {
-            return None;
-        }
-        let range = Range {
-            network: 0,
-            prefix,
-            bits,
-        };
-        Some(Range {
-            network: value & range.mask(),
-            ..range
-        })
-    }
-
-    fn mask(&self) -> u128 {
-        let all = if self.bits == 128 {
-            u128::MAX
-        } else {
-            (1u128 << self.bits) - 1
-        };
-        let host = self.host_bits();
-        if host == 128 {
-            0
-        } else {
-            (all >> host) << host
-        }
-    }
-
-    fn host_bits(&self) -> u32 {
-        self.bits - self.prefix
-    }
-
-    /// The last address of the range.
-    fn last(&self) -> u128 {
-        let host = self.host_bits();
-        let span = if host == 128 {
-            u128::MAX
-        } else {
-            (1u128 << host) - 1
-        };
-        self.network | span
-    }
-
-    fn address(&self, value: u128) -> String {
-        if self.bits == 32 {
-            Ipv4Addr::from(value as u32).to_string()
-        } else {
-            Ipv6Addr::from(value).to_string()
-        }
-    }
-}
 
 fn string(s: String) -> Node {
     Node::new(Value::String(s), None)
@@ -118,21 +50,9 @@ pub fn cidr_subnet(text: &str, new_prefix: f64, index: f64) -> Value {
     if new_prefix.fract() != 0.0 || index.fract() != 0.0 || index < 0.0 {
         return Value::Unknown;
     }
-    let new_prefix = new_prefix as u32;
-    if new_prefix < range.prefix || new_prefix > range.bits {
-        return Value::Unknown;
-    }
-    let count_bits = new_prefix - range.prefix;
-    let index = index as u128;
-    if count_bits < 128 && index >= (1u128 << count_bits) {
-        return Value::Unknown;
-    }
-    let shift = range.bits - new_prefix;
-    let offset = if shift >= 128 { 0 } else { index << shift };
-    Value::String(format!(
-        "{}/{new_prefix}",
-        range.address(range.network + offset)
-    ))
+    range
+        .subnet(new_prefix as u32, index as u128)
+        .map_or(Value::Unknown, |subnet| Value::String(subnet.to_string()))
 }
 
 /// The `index`th usable host address of `text` (index 0 is the network

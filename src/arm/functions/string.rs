@@ -6,7 +6,7 @@
 //! `length`, `first`, … in `array.rs`); format specifiers such as `{0:N2}`
 //! are not evaluated.
 
-use crate::model::{ArmId, Value};
+use crate::model::{TextRules, Value};
 
 use super::{Answer, MAX_ELEMENTS, node};
 
@@ -179,50 +179,23 @@ fn combine_uri(base: &str, relative: &str) -> String {
     }
 }
 
+/// How ARM writes values as text (`string(true)` is `True`) and joins them:
+/// an id with every part known is text, one with an unknown part followed
+/// by `/type/name` pieces stays an id (of the child), so
+/// `concat(resourceId(...vnet), '/subnets/pe')` still links.
+const ARM_TEXT: TextRules = TextRules {
+    bools: ("True", "False"),
+    known_ids_as_text: true,
+    skip_empty: false,
+};
+
 fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => Some(format!("{}", *n as i64)),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(true) => Some("True".into()),
-        Value::Bool(false) => Some("False".into()),
-        Value::Id(id) if fully_known(id) => Some(id.to_string()),
-        _ => None,
-    }
+    ARM_TEXT.text(v)
 }
 
-fn fully_known(id: &ArmId) -> bool {
-    id.subscription.known().is_some()
-        && id.resource_group.known().is_some()
-        && id.names.iter().all(|n| n.known().is_some())
-}
-
-/// Joins string pieces. An id followed by `/type/name` pairs stays an id (of
-/// the child), so `concat(resourceId(...vnet), '/subnets/pe')` still links.
+/// Joins string pieces (see [`ARM_TEXT`]).
 pub(super) fn join(parts: Vec<Value>) -> Value {
-    if parts.iter().any(Value::contains_unknown) {
-        return Value::Unknown;
-    }
-    if let Some(Value::Id(id)) = parts.first()
-        && !fully_known(id)
-    {
-        let mut suffix = String::new();
-        for p in &parts[1..] {
-            match text(p) {
-                Some(t) => suffix.push_str(&t),
-                None => return Value::Unknown,
-            }
-        }
-        return id.with_suffix(&suffix).map_or(Value::Unknown, Value::Id);
-    }
-    let mut out = String::new();
-    for p in &parts {
-        match text(p) {
-            Some(t) => out.push_str(&t),
-            None => return Value::Unknown,
-        }
-    }
-    Value::String(out)
+    ARM_TEXT.join(parts)
 }
 
 /// `format('{0}-{1}', a, b)`; format specifiers (`{0:N2}`) are not evaluated.

@@ -316,38 +316,13 @@ pub(crate) fn traversal_resource(t: &hcl_edit::expr::Traversal) -> Option<String
     }
 }
 
-/// What the families' tests share: a module loaded from HCL text, and the
-/// mapped resources looked up by address and by path.
+/// What the families' tests share: a module loaded from HCL text (the
+/// front-end's `testing`), and the mapped resources looked up by address and
+/// by path.
 #[cfg(test)]
 mod testing {
-    use crate::limits::Limits;
-    use crate::model::Loaded;
     use crate::model::{Node, Resource, Value};
-    use crate::source::SourceMap;
-    use crate::terraform::{Given, load_module};
-
-    /// Loads `text` as the one file of a root module.
-    pub fn load(text: &str) -> Loaded {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("main.tf");
-        std::fs::write(&path, text).expect("write");
-        load_module(
-            &SourceMap::new(),
-            dir.path(),
-            &[path],
-            &[],
-            &Given::default(),
-            Limits::default(),
-        )
-    }
-
-    pub fn resource<'a>(loaded: &'a Loaded, key: &str) -> &'a Resource {
-        loaded.units[0]
-            .resources
-            .iter()
-            .find(|r| r.key == key)
-            .unwrap_or_else(|| panic!("no {key}"))
-    }
+    pub use crate::terraform::testing::{load, resource};
 
     /// The value at a dotted path of the resource's ARM body, where a
     /// number picks a list element (`properties.routes.0.name`).

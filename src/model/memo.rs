@@ -1,0 +1,77 @@
+//! Named values evaluated once: the cache and cycle guard the ARM and
+//! Terraform evaluators put in front of parameters, variables, locals and
+//! outputs. A name met again while its own value is being computed (a cycle),
+//! or computed past `max_depth` names deep, is unknown.
+//!
+//! It does not evaluate anything, and does not decide when a value is too
+//! deep or report it: the caller's `compute` does that.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+
+use super::Value;
+
+/// Values by name, and the names being computed now.
+#[derive(Debug, Default)]
+pub struct Memo {
+    cache: RefCell<HashMap<String, Value>>,
+    busy: RefCell<HashSet<String>>,
+}
+
+impl Memo {
+    /// The value of `key`: cached, or computed once by `compute` and kept;
+    /// unknown when `key` is already being computed or more than
+    /// `max_depth` names are.
+    pub fn get_or(&self, key: String, max_depth: usize, compute: impl FnOnce() -> Value) -> Value {
+        if let Some(v) = self.cache.borrow().get(&key) {
+            return v.clone();
+        }
+        if self.busy.borrow().len() > max_depth || !self.busy.borrow_mut().insert(key.clone()) {
+            return Value::Unknown;
+        }
+        let value = compute();
+        self.busy.borrow_mut().remove(&key);
+        self.cache.borrow_mut().insert(key, value.clone());
+        value
+    }
+
+    /// Whether `key` has been computed.
+    pub fn contains(&self, key: &str) -> bool {
+        self.cache.borrow().contains_key(key)
+    }
+
+    /// What `f` makes of the cached value of `key`, without cloning it.
+    pub fn read<T>(&self, key: &str, f: impl FnOnce(&Value) -> T) -> Option<T> {
+        self.cache.borrow().get(key).map(f)
+    }
+
+    /// Forgets every cached value (names being computed stay guarded).
+    pub fn clear(&self) {
+        self.cache.borrow_mut().clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn computes_once_and_breaks_cycles() {
+        let memo = Memo::default();
+        let calls = std::cell::Cell::new(0);
+        let compute = || {
+            calls.set(calls.get() + 1);
+            Value::Number(1.0)
+        };
+        assert_eq!(memo.get_or("a".into(), 64, compute), Value::Number(1.0));
+        assert_eq!(memo.get_or("a".into(), 64, compute), Value::Number(1.0));
+        assert_eq!(calls.get(), 1);
+        let cycle = memo.get_or("b".into(), 64, || memo.get_or("b".into(), 64, compute));
+        assert_eq!(cycle, Value::Unknown);
+        let deep = memo.get_or("c".into(), 0, || memo.get_or("d".into(), 0, compute));
+        assert_eq!(deep, Value::Unknown);
+        assert!(memo.contains("a") && memo.read("a", Value::clone) == Some(Value::Number(1.0)));
+        memo.clear();
+        assert!(!memo.contains("a"));
+    }
+}
