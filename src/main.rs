@@ -44,7 +44,7 @@ enum Command {
     },
     /// Show a rule's documentation: what it checks, why, examples, how to fix.
     Explain {
-        /// A rule id (PG001) or name (pg-private-endpoint-on-vnet-integrated-server).
+        /// A rule id (PG001) or name (private-endpoint-on-vnet-integrated-server).
         rule: String,
         #[arg(long = "rules", value_name = "DIR")]
         rule_dirs: Vec<PathBuf>,
@@ -328,11 +328,12 @@ fn explain(key: &str, rule_dirs: &[PathBuf]) -> ExitCode {
             ExitCode::SUCCESS
         }
         (None, None) => {
-            let known: Vec<String> = rules.rules().map(|r| r.id.clone()).collect();
-            eprintln!(
-                "error: no rule `{key}`; known rules: {}\n(run `plinth rules` for the list)",
-                known.join(", ")
-            );
+            let known = plinth::all_rules(&rules);
+            let hint = match plinth::select::suggestion(key, &known) {
+                Some(did_you_mean) => format!("; {did_you_mean}"),
+                None => String::new(),
+            };
+            eprintln!("error: no rule `{key}`{hint}\n(run `plinth rules` for the list)");
             ExitCode::from(EXIT_FAILED)
         }
     }

@@ -1,0 +1,194 @@
+//! Quiet by default, honest about what a run checked, right in every message
+//! (issue 21): the opt-in hygiene rules, the human format's severity words and
+//! display filter, runs that check nothing, the hook, and messages that were
+//! wrong. Every input is written by the test into a temporary folder.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn plinth() -> Command {
+    let mut cmd = Command::cargo_bin("plinth").expect("the plinth binary");
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100");
+    cmd
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let output = plinth().args(args).output().expect("plinth runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn json(args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["check", "--format", "json"];
+    all.extend_from_slice(args);
+    let (code, stdout, stderr) = run(&all);
+    let report = serde_json::from_str(&stdout)
+        .unwrap_or_else(|err| panic!("not JSON ({err}): {stdout}\nstderr: {stderr}"));
+    (code, report)
+}
+
+fn rules_fired(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["rule"].as_str().expect("rule").to_string())
+        .collect()
+}
+
+fn text(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+/// A Terraform module with one PostgreSQL server, written with Azure's
+/// defaults for everything but `server_settings`: no private endpoint, no
+/// firewall rule, no Entra authentication.
+fn server_module(dir: &Path, server_settings: &str) -> PathBuf {
+    let module = format!(
+        r#"terraform {{
+  required_providers {{
+    azurerm = {{
+      source  = "hashicorp/azurerm"
+      version = "~> 4.0"
+    }}
+  }}
+}}
+
+resource "azurerm_resource_group" "rg" {{
+  name     = "rg-app"
+  location = "westeurope"
+}}
+
+resource "azurerm_postgresql_flexible_server" "db" {{
+  name                   = "psql-app"
+  resource_group_name    = azurerm_resource_group.rg.name
+  location               = azurerm_resource_group.rg.location
+  version                = "16"
+  sku_name               = "B_Standard_B1ms"
+  administrator_login    = "pgadmin"
+  administrator_password = "not-a-secret"
+{server_settings}
+}}
+"#
+    );
+    std::fs::write(dir.join("main.tf"), module).expect("write");
+    dir.to_path_buf()
+}
+
+#[test]
+fn pgh007_is_silent_on_a_server_nothing_can_reach() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let module = text(&server_module(
+        dir.path(),
+        "  public_network_access_enabled = false",
+    ));
+    let (_, report) = json(&[&module, "--select", "PGH007,PG026"]);
+    assert_eq!(rules_fired(&report), ["PG026"], "{report:#}");
+    // With public access on, it still says the server is reached publicly only.
+    let module = text(&server_module(
+        dir.path(),
+        "  public_network_access_enabled = true",
+    ));
+    let (_, report) = json(&[&module, "--select", "PGH007"]);
+    assert_eq!(rules_fired(&report), ["PGH007"], "{report:#}");
+}
+
+#[test]
+fn pe004_help_names_the_services_own_zone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"resource "azurerm_resource_group" "rg" {
+  name     = "rg-app"
+  location = "westeurope"
+}
+
+resource "azurerm_virtual_network" "vnet" {
+  name                = "vnet-app"
+  location            = azurerm_resource_group.rg.location
+  resource_group_name = azurerm_resource_group.rg.name
+  address_space       = ["10.1.0.0/16"]
+}
+
+resource "azurerm_subnet" "pe" {
+  name                 = "snet-pe"
+  resource_group_name  = azurerm_resource_group.rg.name
+  virtual_network_name = azurerm_virtual_network.vnet.name
+  address_prefixes     = ["10.1.1.0/24"]
+}
+
+resource "azurerm_storage_account" "data" {
+  name                     = "stappdata"
+  resource_group_name      = azurerm_resource_group.rg.name
+  location                 = azurerm_resource_group.rg.location
+  account_tier             = "Standard"
+  account_replication_type = "LRS"
+}
+
+resource "azurerm_private_dns_zone" "blob" {
+  name                = "privatelink.blob.core.windows.com"
+  resource_group_name = azurerm_resource_group.rg.name
+}
+
+resource "azurerm_private_dns_zone_virtual_network_link" "blob" {
+  name                  = "link-vnet-app"
+  resource_group_name   = azurerm_resource_group.rg.name
+  private_dns_zone_name = azurerm_private_dns_zone.blob.name
+  virtual_network_id    = azurerm_virtual_network.vnet.id
+}
+
+resource "azurerm_private_endpoint" "blob" {
+  name                = "pe-stappdata-blob"
+  location            = azurerm_resource_group.rg.location
+  resource_group_name = azurerm_resource_group.rg.name
+  subnet_id           = azurerm_subnet.pe.id
+
+  private_service_connection {
+    name                           = "psc-blob"
+    private_connection_resource_id = azurerm_storage_account.data.id
+    subresource_names              = ["blob"]
+    is_manual_connection           = false
+  }
+
+  private_dns_zone_group {
+    name                 = "default"
+    private_dns_zone_ids = [azurerm_private_dns_zone.blob.id]
+  }
+}
+"#,
+    )
+    .expect("write");
+    let (_, report) = json(&[&text(dir.path()), "--select", "PE004"]);
+    assert_eq!(rules_fired(&report), ["PE004"], "{report:#}");
+    let help = report["findings"][0]["help"].as_str().expect("help");
+    assert!(help.contains("privatelink.blob.core.windows.net"), "{help}");
+    assert!(!help.contains("postgres"), "{help}");
+}
+
+#[test]
+fn explain_accepts_its_own_example_and_suggests_the_nearest_rule() {
+    let (code, help, _) = run(&["explain", "--help"]);
+    assert_eq!(code, 0);
+    // "A rule id (PG001) or name (some-name)": both examples are accepted.
+    for example in help
+        .split('(')
+        .skip(1)
+        .filter_map(|s| s.split(')').next())
+        .filter(|s| !s.contains(' '))
+    {
+        let (code, _, stderr) = run(&["explain", example]);
+        assert_eq!(code, 0, "`explain {example}`, from --help: {stderr}");
+    }
+    let (code, _, stderr) = run(&["explain", "PG020"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("did you mean"), "{stderr}");
+    assert!(!stderr.contains("DNS009"), "lists every id: {stderr}");
+}
