@@ -164,6 +164,7 @@ pub fn check(options: &Options) -> Run {
     let (selection, mut selection_problems) = select::select(
         &rule_infos,
         config.select.as_deref(),
+        &config.extend_select,
         &config.disable,
         &config.severity,
         &options.selection,

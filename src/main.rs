@@ -28,7 +28,7 @@ struct Cli {
 enum Command {
     /// Check templates and Terraform modules under PATHs (default: the current folder).
     Check(Box<CheckArgs>),
-    /// List the rules: id, name, severity, title.
+    /// List the rules: id, name, severity, whether on by default, title.
     Rules {
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
         format: ListFormat,
@@ -82,9 +82,14 @@ struct CheckArgs {
     #[arg(long)]
     show_unknown: bool,
     /// Report only these rules: ids, names, id prefixes (`PG`, `PE0`) or ALL;
-    /// comma-separated or repeated. Replaces the config's `select`.
+    /// comma-separated or repeated. Replaces the config's `select` and the
+    /// default set (every rule but the opt-in PostgreSQL hygiene rules, PGH).
     #[arg(long, value_name = "RULES")]
     select: Vec<String>,
+    /// Report these rules too, on top of the select that applies (e.g.
+    /// `--extend-select PGH` for the opt-in hygiene rules).
+    #[arg(long, value_name = "RULES")]
+    extend_select: Vec<String>,
     /// Do not report these rules (ids, names or prefixes; comma-separated or
     /// repeated), on top of the config's `disable`.
     #[arg(long, value_name = "RULES")]
@@ -187,6 +192,7 @@ fn check(args: CheckArgs) -> ExitCode {
     let options = plinth::Options {
         selection: plinth::select::Requested {
             select: plinth::select::split_list(&args.select),
+            extend_select: plinth::select::split_list(&args.extend_select),
             ignore: plinth::select::split_list(&args.ignore),
             severity: args.severity,
         },
@@ -294,9 +300,21 @@ fn list_rules(format: ListFormat, rule_dirs: &[PathBuf]) -> ExitCode {
     let Some(rules) = load_rules(&sources, rule_dirs) else {
         return ExitCode::from(EXIT_FAILED);
     };
+    let about_suppressions = plinth::report::suppress::rules();
+    let on_by_default = &plinth::select::on_by_default;
     match format {
-        ListFormat::Text => print(&docs::table(rules.rules())),
-        ListFormat::Json => print(&(docs::table_json(rules.rules()) + "\n")),
+        ListFormat::Text => {
+            let table = docs::table(rules.rules(), &about_suppressions, on_by_default);
+            let opt_in = plinth::select::OPT_IN.join(",");
+            print(&format!(
+                "{table}\nRules marked off are opt-in: `--extend-select {opt_in}` (or \
+                 `rules: extend_select: [{opt_in}]`\nin .plinth.yaml) adds them to the default \
+                 set; `--select ALL` runs every rule.\n"
+            ));
+        }
+        ListFormat::Json => {
+            print(&(docs::table_json(rules.rules(), &about_suppressions, on_by_default) + "\n"))
+        }
     }
     ExitCode::SUCCESS
 }

@@ -84,6 +84,67 @@ resource "azurerm_postgresql_flexible_server" "db" {{
 }
 
 #[test]
+fn hygiene_rules_are_off_by_default_and_one_selector_away() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let module = text(&server_module(dir.path(), ""));
+    // A server without Entra authentication: PGH003, a warning, used to fail
+    // the build by default.
+    let (code, report) = json(&[&module]);
+    let fired = rules_fired(&report);
+    assert!(!fired.iter().any(|r| r.starts_with("PGH")), "{fired:?}");
+    assert_eq!(report["errors"], serde_json::json!([]));
+    assert_eq!(code, i32::from(!fired.is_empty()), "{report:#}");
+
+    let (code, report) = json(&[&module, "--extend-select", "PGH"]);
+    assert_eq!(code, 1);
+    assert!(rules_fired(&report).contains(&"PGH003".to_string()));
+    // The default set stays on beside it.
+    assert_eq!(
+        rules_fired(&report)
+            .iter()
+            .filter(|r| !r.starts_with("PGH"))
+            .collect::<Vec<_>>(),
+        fired.iter().collect::<Vec<_>>()
+    );
+
+    std::fs::write(
+        dir.path().join(".plinth.yaml"),
+        "rules:\n  extend_select: [PGH003]\n",
+    )
+    .expect("write");
+    let (_, report) = json(&[&module]);
+    assert!(rules_fired(&report).contains(&"PGH003".to_string()));
+    let (_, report) = json(&[&module, "--select", "ALL"]);
+    assert!(rules_fired(&report).contains(&"PGH003".to_string()));
+
+    // `plinth rules` says which rules are on by default, and how to turn the others on.
+    let (code, rules, _) = run(&["rules"]);
+    assert_eq!(code, 0);
+    let line = |id: &str| {
+        rules
+            .lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("{id} missing:\n{rules}"))
+            .to_string()
+    };
+    assert!(line("PGH003").contains(" off "), "{rules}");
+    assert!(line("PE004").contains(" on "), "{rules}");
+    assert!(rules.contains("--extend-select PGH"), "{rules}");
+    let (_, listed, _) = run(&["rules", "--format", "json"]);
+    let listed: Value = serde_json::from_str(&listed).expect("JSON");
+    let default_of = |id: &str| {
+        listed
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|r| r["id"] == id)
+            .map(|r| r["default"].clone())
+    };
+    assert_eq!(default_of("PGH003"), Some(Value::Bool(false)));
+    assert_eq!(default_of("PG001"), Some(Value::Bool(true)));
+}
+
+#[test]
 fn pgh007_is_silent_on_a_server_nothing_can_reach() {
     let dir = tempfile::tempdir().expect("tempdir");
     let module = text(&server_module(
@@ -191,4 +252,15 @@ fn explain_accepts_its_own_example_and_suggests_the_nearest_rule() {
     assert_eq!(code, 2);
     assert!(stderr.contains("did you mean"), "{stderr}");
     assert!(!stderr.contains("DNS009"), "lists every id: {stderr}");
+}
+
+#[test]
+fn plinth_rules_lists_the_rules_about_suppressions() {
+    // They are reported, in SARIF and JUnit too, and `explain` accepts them.
+    let (_, rules, _) = run(&["rules"]);
+    for id in ["SUP001", "SUP002", "SUP003", "SUP004"] {
+        assert!(rules.lines().any(|l| l.starts_with(id)), "{id}:\n{rules}");
+        let (code, _, stderr) = run(&["explain", id]);
+        assert_eq!(code, 0, "{id}: {stderr}");
+    }
 }
