@@ -98,6 +98,11 @@ struct CheckArgs {
     /// or a prefix; repeatable). Wins over the config's `severity`.
     #[arg(long, value_name = "RULE=LEVEL", value_parser = parse_severity)]
     severity: Vec<(String, Severity)>,
+    /// Print only findings at or above this severity (human and compact
+    /// formats). The exit code and the summary's counts still take every
+    /// finding: this is what you read, `--fail-on` is what fails the build.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    min_severity: Option<MinSeverity>,
     /// Never colour the output (NO_COLOR is honoured too).
     #[arg(long)]
     no_color: bool,
@@ -132,6 +137,23 @@ enum Format {
 enum ListFormat {
     Text,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MinSeverity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl MinSeverity {
+    fn severity(self) -> Severity {
+        match self {
+            MinSeverity::Error => Severity::Error,
+            MinSeverity::Warning => Severity::Warning,
+            MinSeverity::Info => Severity::Info,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -223,9 +245,17 @@ fn check(args: CheckArgs) -> ExitCode {
         }
     }
     let report = &run.report;
+    // What is printed for a reader; `report` stays whole for the exit code.
+    let shown = args.min_severity.map(|level| {
+        let mut shown = report.clone();
+        shown.findings.retain(|f| f.severity >= level.severity());
+        shown.summary.hidden = report.findings.len() - shown.findings.len();
+        shown
+    });
+    let readable = shown.as_ref().unwrap_or(report);
     let text = match args.format {
         Format::Json => json::render(report, &run.sources),
-        Format::Compact => compact::render(report, &run.sources),
+        Format::Compact => compact::render(readable, &run.sources),
         Format::Sarif => sarif::render(report, &run.sources),
         Format::Github => github::render(report, &run.sources),
         Format::Junit => junit::render(report, &run.sources),
@@ -234,7 +264,7 @@ fn check(args: CheckArgs) -> ExitCode {
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 && std::io::stdout().is_terminal();
             human::render(
-                report,
+                readable,
                 &run.sources,
                 human::Style {
                     color,

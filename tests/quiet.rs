@@ -145,6 +145,68 @@ fn hygiene_rules_are_off_by_default_and_one_selector_away() {
 }
 
 #[test]
+fn human_headers_name_the_severity_and_info_has_its_own_mark() {
+    let (code, out, _) = run(&["check", "fixtures/demo", "--severity", "PE004=info"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("warning[PE006] (private-endpoint-zone-not-linked)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("error[PG001] (private-endpoint-on-vnet-integrated-server)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("info[PE004] (private-endpoint-zone-name)"),
+        "{out}"
+    );
+    // The info finding's mark is not the related locations' "Advice" mark.
+    let info = &out[out.find("info[PE004]").expect("the info finding")..];
+    let info = &info[..info.find("\n\nerror[").unwrap_or(info.len())];
+    assert!(
+        info.contains("\n  ℹ private endpoint 'pe-psql-shop'"),
+        "{info}"
+    );
+    assert!(
+        info.contains("Advice: \n  ☞ the zone is declared here"),
+        "{info}"
+    );
+    assert!(!info.contains("☞ private endpoint"), "{info}");
+    assert!(
+        out.ends_with(
+            "plinth: 6 findings (2 errors, 3 warnings, 1 info) in 9 files, 42 resources.\n"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn min_severity_hides_findings_but_not_from_the_exit_code() {
+    let (code, out, _) = run(&["check", "fixtures/demo", "--min-severity", "error"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("error[PE004]"), "{out}");
+    assert!(!out.contains("warning["), "{out}");
+    assert!(
+        out.contains("plinth: 6 findings (3 errors, 3 warnings) in 9 files, 42 resources; 3 findings below --min-severity not shown.\n"),
+        "{out}"
+    );
+    // Warnings only, all hidden: still a failing run at the default fail_on.
+    let (code, out, _) = run(&[
+        "check",
+        "fixtures/demo",
+        "--select",
+        "PE006",
+        "--min-severity",
+        "error",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(!out.contains("PE006"), "{out}");
+    // The machine formats carry every finding.
+    let (_, report) = json(&["fixtures/demo", "--min-severity", "error"]);
+    assert_eq!(rules_fired(&report).len(), 6);
+}
+
+#[test]
 fn pgh007_is_silent_on_a_server_nothing_can_reach() {
     let dir = tempfile::tempdir().expect("tempdir");
     let module = text(&server_module(
