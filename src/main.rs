@@ -103,6 +103,11 @@ struct CheckArgs {
     /// finding: this is what you read, `--fail-on` is what fails the build.
     #[arg(long, value_enum, value_name = "LEVEL")]
     min_severity: Option<MinSeverity>,
+    /// A run that finds nothing to check passes, and a named `.json` file
+    /// that is not a template is skipped instead of an error: for hooks that
+    /// pass every changed file (the pre-commit hook sets it).
+    #[arg(long)]
+    allow_empty: bool,
     /// Never colour the output (NO_COLOR is honoured too).
     #[arg(long)]
     no_color: bool,
@@ -225,6 +230,7 @@ fn check(args: CheckArgs) -> ExitCode {
         var_files: args.var_file,
         vars: args.vars,
         show_unknown: args.show_unknown,
+        allow_empty: args.allow_empty,
         config: match (args.config, args.no_config) {
             (Some(path), _) => plinth::ConfigChoice::File(path),
             (None, true) => plinth::ConfigChoice::Ignore,

@@ -44,6 +44,15 @@ fn rules_fired(report: &Value) -> Vec<String> {
         .collect()
 }
 
+fn error_codes(report: &Value) -> Vec<String> {
+    report["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["code"].as_str().expect("code").to_string())
+        .collect()
+}
+
 fn text(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }
@@ -204,6 +213,128 @@ fn min_severity_hides_findings_but_not_from_the_exit_code() {
     // The machine formats carry every finding.
     let (_, report) = json(&["fixtures/demo", "--min-severity", "error"]);
     assert_eq!(rules_fired(&report).len(), 6);
+}
+
+#[test]
+fn a_run_with_nothing_to_check_fails_and_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = dir.path().join("empty");
+    let no_iac = dir.path().join("app");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    std::fs::create_dir_all(&no_iac).expect("mkdir");
+    std::fs::write(no_iac.join("package.json"), r#"{"name": "app"}"#).expect("write");
+    std::fs::write(no_iac.join("README.md"), "# app\n").expect("write");
+    for folder in [&empty, &no_iac] {
+        let (code, out, _) = run(&["check", &text(folder)]);
+        assert_eq!(code, 2, "{out}");
+        assert!(out.contains("nothing-to-check"), "{out}");
+        assert!(
+            out.contains(&format!(
+                "{}: nothing to check: no ARM template, Bicep file or Terraform module found",
+                text(folder)
+            )),
+            "{out}"
+        );
+        let (code, out, _) = run(&["check", "--allow-empty", &text(folder)]);
+        assert_eq!(code, 0, "{out}");
+    }
+}
+
+#[test]
+fn a_named_file_plinth_does_not_read_is_an_error_saying_why() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let package = dir.path().join("package.json");
+    let readme = dir.path().join("README.md");
+    std::fs::write(&package, r#"{"name": "app", "version": "1.0.0"}"#).expect("write");
+    std::fs::write(&readme, "# app\n").expect("write");
+    let (code, report) = json(&[&text(&package)]);
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(error_codes(&report), ["not-a-template"]);
+    assert_eq!(report["errors"][0]["file"], text(&package).as_str());
+    assert!(
+        report["errors"][0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("not an ARM template"),
+        "{report:#}"
+    );
+    let (code, report) = json(&[&text(&readme)]);
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(error_codes(&report), ["not-a-template"]);
+    assert_eq!(report["errors"][0]["file"], text(&readme).as_str());
+}
+
+#[test]
+fn an_exported_deployment_is_read_as_its_template() {
+    let template =
+        std::fs::read_to_string("fixtures/PG001/arm/bad/main.json").expect("the fixture");
+    let (_, plain) = json(&["fixtures/PG001/arm/bad"]);
+    let line = plain["findings"][0]["line"].as_i64().expect("line");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let exported = dir.path().join("deployment.json");
+    std::fs::write(
+        &exported,
+        format!("{{\n  \"properties\": {{\n    \"template\": {template}\n  }}\n}}\n"),
+    )
+    .expect("write");
+    let (code, report) = json(&[&text(&exported)]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(rules_fired(&report), ["PG001"]);
+    let finding = &report["findings"][0];
+    assert_eq!(finding["file"], text(&exported).as_str());
+    // Two lines of wrapping above the template: the span moves with them.
+    assert_eq!(finding["line"].as_i64(), Some(line + 2), "{report:#}");
+    assert_eq!(report["summary"]["files"], 1);
+}
+
+#[test]
+fn the_pre_commit_hook_passes_on_a_commit_of_other_json_only() {
+    let hooks = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+    )
+    .expect(".pre-commit-hooks.yaml");
+    let field = |name: &str| {
+        hooks
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("{name}: ")))
+            .unwrap_or_else(|| panic!("no `{name}:` in the hook"))
+            .to_string()
+    };
+    // pre-commit passes package.json to the hook: its `files` pattern admits every `.json`.
+    let files = regex_lite_json(&field("files"));
+    assert!(files, "the hook's files pattern no longer admits .json");
+    let entry = field("entry");
+    let mut words = entry.split_whitespace();
+    assert_eq!(words.next(), Some("plinth"));
+    let args: Vec<&str> = words.collect();
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let package = dir.path().join("package.json");
+    std::fs::write(&package, r#"{"name": "app"}"#).expect("write");
+    let template = dir.path().join("main.json");
+    std::fs::copy("fixtures/PG001/arm/bad/main.json", &template).expect("copy");
+
+    let hook = |files: &[&Path]| {
+        let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        all.extend(files.iter().map(|f| text(f)));
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        run(&all)
+    };
+    let (code, out, _) = hook(&[&package]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out, _) = hook(&[&package, &template]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("error[PG001]"), "{out}");
+    assert!(!out.contains("not-a-template"), "{out}");
+}
+
+/// Whether the hook's `files:` regex, `\.(tf|…|json|…)$`, lists `json`.
+fn regex_lite_json(pattern: &str) -> bool {
+    pattern
+        .trim_start_matches("\\.(")
+        .trim_end_matches(")$")
+        .split('|')
+        .any(|ext| ext == "json")
 }
 
 #[test]
