@@ -6,7 +6,8 @@
 //! exclude: ["examples/**"]    # globs, like --exclude
 //! rule_dirs: [policies]       # like --rules, relative to this file
 //! rules:
-//!   select: [PG, PE004]       # only these: ids, names, prefixes (default: all)
+//!   select: [PG, PE004]       # only these: ids, names, prefixes (default: all but PGH)
+//!   extend_select: [PGH]      # and these, on top of select or the default set
 //!   disable: [PE002]          # all but these
 //!   severity: { PE006: error }
 //!   settings: { PG021: { max_addresses: 65536 } }   # read by setting()
@@ -96,6 +97,8 @@ struct ArmYaml {
 struct RulesYaml {
     select: Option<Vec<String>>,
     #[serde(default)]
+    extend_select: Vec<String>,
+    #[serde(default)]
     disable: Vec<String>,
     #[serde(default)]
     severity: BTreeMap<String, String>,
@@ -161,6 +164,8 @@ pub struct Config {
     pub exclude: Vec<String>,
     pub rule_dirs: Vec<PathBuf>,
     pub select: Option<Vec<String>>,
+    /// `rules: extend_select:` — added to the select that applies.
+    pub extend_select: Vec<String>,
     pub disable: Vec<String>,
     pub severity: BTreeMap<String, Severity>,
     /// `rules: settings:` — per rule id, setting name → value.
@@ -184,6 +189,7 @@ impl Default for Config {
             exclude: Vec::new(),
             rule_dirs: Vec::new(),
             select: None,
+            extend_select: Vec::new(),
             disable: Vec::new(),
             severity: BTreeMap::new(),
             settings: BTreeMap::new(),
@@ -339,6 +345,12 @@ impl Config {
                 .rules
                 .select
                 .map(|s| s.iter().map(|r| r.to_ascii_uppercase()).collect()),
+            extend_select: yaml
+                .rules
+                .extend_select
+                .iter()
+                .map(|r| r.to_ascii_uppercase())
+                .collect(),
             disable: yaml
                 .rules
                 .disable
@@ -388,6 +400,7 @@ impl Config {
             .select
             .iter()
             .flatten()
+            .chain(&self.extend_select)
             .chain(&self.disable)
             .chain(self.severity.keys())
             .chain(self.settings.keys())
@@ -495,7 +508,9 @@ pub const STARTER: &str = r#"# plinth configuration. plinth finds this file by w
 #   - policies
 
 # rules:
-#   select: [PG, PE004]         # report only these rules: ids, names, id prefixes (default: all)
+#   select: [PG, PE004]         # report only these rules: ids, names, id prefixes
+#                               # (default: all but the PostgreSQL hygiene rules, PGH)
+#   extend_select: [PGH]        # add these to the select above or to the default set
 #   disable: [PE002]            # report all but these
 #   settings:                   # a rule's settings, e.g. PG021's widest range
 #     PG021: { max_addresses: 65536 }

@@ -77,6 +77,10 @@ pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Discovered {
         let root = &crate::paths::normalize(root);
         match std::fs::metadata(root) {
             Ok(meta) if meta.is_file() => {
+                if !is_read(root) {
+                    problems.push(not_read(root));
+                    continue;
+                }
                 if let Some(also) = classify(root, true, &mut json, &mut tf_dirs, &mut listed) {
                     found.also_report.push(also);
                 }
@@ -215,6 +219,28 @@ pub fn settle(mut inputs: Vec<Input>, compiled_skipped: &mut Vec<PathBuf>) -> Ve
         _ => true,
     });
     inputs
+}
+
+/// Whether a file's name is one plinth reads (as [`classify`] sorts them).
+fn is_read(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    [".json", ".jsonc", ".bicep", ".bicepparam", ".tf", ".tfvars"]
+        .iter()
+        .any(|extension| name.ends_with(extension))
+}
+
+/// A file named on the command line whose kind plinth does not read: the
+/// README promises a named file is always checked, so it is not skipped.
+fn not_read(path: &Path) -> Problem {
+    Problem::new(
+        "not-a-template",
+        "named on the command line but not a file plinth reads \
+         (.json, .jsonc, .bicep, .bicepparam, .tf, .tfvars): not checked",
+    )
+    .at(path.to_path_buf(), None)
 }
 
 /// Sorts one file into `json` or `tf_dirs`. Returns a file to report on

@@ -83,10 +83,9 @@ pub fn load_input(
 /// Cheap test for Terraform plan JSON (`terraform show -json`).
 pub(crate) const PLAN_MARK: &str = "\"planned_values\"";
 
-/// Loads a `.json` input: an ARM template becomes a unit; any other JSON —
-/// `package.json`, parameter files, broken JSON that is not a template — is
-/// skipped silently, even when named explicitly (pre-commit passes every
-/// changed `.json`).
+/// Loads a `.json` input found by a walk: an ARM template becomes a unit;
+/// any other JSON — `package.json`, parameter files, broken JSON that is not
+/// a template — is skipped silently.
 pub fn load_json_input(
     sources: &SourceMap,
     path: &Path,
@@ -97,8 +96,11 @@ pub fn load_json_input(
 }
 
 /// [`load_json_input`] for a file that may have been named on the command
-/// line (`explicit`): a named file whose bytes are not text is an error even
-/// when it does not look like a template.
+/// line (`explicit`): a named file that is not a template or a plan — not
+/// text, other JSON — is a `not-a-template` error saying so, since the user
+/// asked for it to be checked (`--allow-empty` names files as a walk would).
+/// A deployment as Azure exports it (`{"properties": {"template": …}}`) is
+/// read as the template it wraps.
 pub fn load_json_file(
     sources: &SourceMap,
     path: &Path,
@@ -149,6 +151,9 @@ pub fn load_json_file(
     };
     let plan = !text.contains(crate::arm::SCHEMA_MARK) && text.contains(PLAN_MARK);
     if !text.contains(crate::arm::SCHEMA_MARK) && !plan {
+        if explicit {
+            loaded.problems.push(not_a_template(path));
+        }
         return loaded;
     }
     let file = sources.add(path.to_path_buf(), text);
@@ -156,7 +161,13 @@ pub fn load_json_file(
     loaded.files = 1;
     let root = match json::parse(file, &source.text, limits.max_nesting) {
         Ok(Some(root)) => root,
-        Ok(None) => return loaded,
+        Ok(None) => {
+            loaded.files = 0;
+            if explicit {
+                loaded.problems.push(not_a_template(path));
+            }
+            return loaded;
+        }
         Err(err) => {
             let len = source.text.len();
             loaded.problems.push(if err.too_deep {
@@ -170,7 +181,44 @@ pub fn load_json_file(
     if plan && crate::terraform::plan::is_plan(&root) {
         return crate::terraform::plan::load(sources, path, file, &root);
     }
-    crate::arm::load_template(sources, path, file, &root, parameters, limits)
+    let template = exported_deployment(&root).unwrap_or(&root);
+    let loaded = crate::arm::load_template(sources, path, file, template, parameters, limits);
+    if loaded.files == 0 && loaded.problems.is_empty() && explicit {
+        return Loaded {
+            problems: vec![not_a_template(path)],
+            ..loaded
+        };
+    }
+    loaded
+}
+
+/// The template inside a deployment as the portal and `az deployment …
+/// export` write it: `{"properties": {"template": {"$schema": …}}}`. Its
+/// nodes keep their spans in the file, so findings point into it.
+fn exported_deployment(root: &json::J) -> Option<&json::J> {
+    if root.get("$schema").is_some() {
+        return None;
+    }
+    let template = root.get("properties")?.get("template")?;
+    template
+        .get("$schema")
+        .and_then(json::J::as_str)
+        .is_some_and(|s| s.contains(crate::arm::SCHEMA_MARK))
+        .then_some(template)
+}
+
+/// A file named on the command line that plinth does not read.
+fn not_a_template(path: &Path) -> Problem {
+    Problem::new(
+        "not-a-template",
+        "named on the command line but not an ARM template (no `$schema` ending in \
+         deploymentTemplate.json#) nor Terraform plan JSON: not checked",
+    )
+    .at(path, None)
+    .with_help(
+        "name templates, .bicep files, .tf files or folders; `--allow-empty` skips \
+         other .json files as a folder walk does",
+    )
 }
 
 #[cfg(test)]
@@ -182,6 +230,15 @@ mod tests {
         let path = dir.path().join("main.json");
         std::fs::write(&path, text).expect("write");
         load_json_input(&SourceMap::new(), &path, None, Limits::default())
+    }
+
+    #[test]
+    fn an_exported_deployment_is_read_as_its_template() {
+        let loaded = load(
+            r#"{ "properties": { "template": { "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "resources": [] } } }"#,
+        );
+        assert!(loaded.problems.is_empty());
+        assert_eq!((loaded.files, loaded.units.len()), (1, 1));
     }
 
     #[test]

@@ -59,6 +59,10 @@ pub struct Options {
     pub show_unknown: bool,
     /// `--select`, `--ignore`, `--severity`.
     pub selection: select::Requested,
+    /// `--allow-empty`: a run with nothing to check passes, and named
+    /// `.json` files that are not templates are skipped (as a walk skips
+    /// them) — for hooks that pass every changed file.
+    pub allow_empty: bool,
 }
 
 /// Where the configuration comes from.
@@ -84,6 +88,7 @@ impl Default for Options {
             vars: Vec::new(),
             show_unknown: false,
             selection: select::Requested::default(),
+            allow_empty: false,
         }
     }
 }
@@ -166,6 +171,7 @@ pub fn check(options: &Options) -> Run {
     let (selection, mut selection_problems) = select::select(
         &rule_infos,
         config.select.as_deref(),
+        &config.extend_select,
         &config.disable,
         &config.severity,
         &options.selection,
@@ -192,10 +198,15 @@ pub fn check(options: &Options) -> Run {
     for input in &mut inputs {
         match input {
             Input::Json {
-                path, parameters, ..
+                path,
+                parameters,
+                explicit,
             } => {
                 if let Some(configured) = config.parameter_file_for(path) {
                     *parameters = Some(configured);
+                }
+                if options.allow_empty {
+                    *explicit = false;
                 }
             }
             Input::TerraformModule { dir, var_files, .. } => {
@@ -350,6 +361,11 @@ pub fn check(options: &Options) -> Run {
     problems.sort_by(|a, b| (&a.path, a.span, &a.message).cmp(&(&b.path, b.span, &b.message)));
     problems.dedup();
 
+    // A run that read nothing passed without checking anything: a CI job
+    // pointed at the wrong folder would stay green for ever.
+    if summary.files == 0 && problems.is_empty() && !options.allow_empty {
+        problems.push(nothing_to_check(&options.paths));
+    }
     let unseen = sorted_places(&sources, unseen);
     summary.findings = findings.len();
     summary.errors = problems.len();
@@ -368,6 +384,26 @@ pub fn check(options: &Options) -> Run {
             unseen,
         },
         config,
+    }
+}
+
+/// The run-level error of a run that found no template, Bicep file or
+/// Terraform module under the paths it was given.
+fn nothing_to_check(paths: &[PathBuf]) -> Problem {
+    let message = "nothing to check: no ARM template, Bicep file or Terraform module found";
+    let problem = |message: String| {
+        Problem::new("nothing-to-check", message).with_help(
+            "plinth reads .json ARM templates (a `$schema` ending in deploymentTemplate.json#), \
+             .bicep files and folders of .tf files; `--allow-empty` lets a run with nothing \
+             to check pass",
+        )
+    };
+    match paths {
+        [only] => problem(message.to_string()).at(only.clone(), None),
+        _ => {
+            let named: Vec<String> = paths.iter().map(|p| report::display_path(p)).collect();
+            problem(format!("{message} in {}", named.join(", ")))
+        }
     }
 }
 

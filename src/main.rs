@@ -28,7 +28,7 @@ struct Cli {
 enum Command {
     /// Check templates and Terraform modules under PATHs (default: the current folder).
     Check(Box<CheckArgs>),
-    /// List the rules: id, name, severity, title.
+    /// List the rules: id, name, severity, whether on by default, title.
     Rules {
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
         format: ListFormat,
@@ -44,7 +44,7 @@ enum Command {
     },
     /// Show a rule's documentation: what it checks, why, examples, how to fix.
     Explain {
-        /// A rule id (PG001) or name (pg-private-endpoint-on-vnet-integrated-server).
+        /// A rule id (PG001) or name (private-endpoint-on-vnet-integrated-server).
         rule: String,
         #[arg(long = "rules", value_name = "DIR")]
         rule_dirs: Vec<PathBuf>,
@@ -82,9 +82,14 @@ struct CheckArgs {
     #[arg(long)]
     show_unknown: bool,
     /// Report only these rules: ids, names, id prefixes (`PG`, `PE0`) or ALL;
-    /// comma-separated or repeated. Replaces the config's `select`.
+    /// comma-separated or repeated. Replaces the config's `select` and the
+    /// default set (every rule but the opt-in PostgreSQL hygiene rules, PGH).
     #[arg(long, value_name = "RULES")]
     select: Vec<String>,
+    /// Report these rules too, on top of the select that applies (e.g.
+    /// `--extend-select PGH` for the opt-in hygiene rules).
+    #[arg(long, value_name = "RULES")]
+    extend_select: Vec<String>,
     /// Do not report these rules (ids, names or prefixes; comma-separated or
     /// repeated), on top of the config's `disable`.
     #[arg(long, value_name = "RULES")]
@@ -93,6 +98,16 @@ struct CheckArgs {
     /// or a prefix; repeatable). Wins over the config's `severity`.
     #[arg(long, value_name = "RULE=LEVEL", value_parser = parse_severity)]
     severity: Vec<(String, Severity)>,
+    /// Print only findings at or above this severity (human and compact
+    /// formats). The exit code and the summary's counts still take every
+    /// finding: this is what you read, `--fail-on` is what fails the build.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    min_severity: Option<MinSeverity>,
+    /// A run that finds nothing to check passes, and a named `.json` file
+    /// that is not a template is skipped instead of an error: for hooks that
+    /// pass every changed file (the pre-commit hook sets it).
+    #[arg(long)]
+    allow_empty: bool,
     /// Never colour the output (NO_COLOR is honoured too).
     #[arg(long)]
     no_color: bool,
@@ -127,6 +142,23 @@ enum Format {
 enum ListFormat {
     Text,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MinSeverity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl MinSeverity {
+    fn severity(self) -> Severity {
+        match self {
+            MinSeverity::Error => Severity::Error,
+            MinSeverity::Warning => Severity::Warning,
+            MinSeverity::Info => Severity::Info,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -187,6 +219,7 @@ fn check(args: CheckArgs) -> ExitCode {
     let options = plinth::Options {
         selection: plinth::select::Requested {
             select: plinth::select::split_list(&args.select),
+            extend_select: plinth::select::split_list(&args.extend_select),
             ignore: plinth::select::split_list(&args.ignore),
             severity: args.severity,
         },
@@ -197,6 +230,7 @@ fn check(args: CheckArgs) -> ExitCode {
         var_files: args.var_file,
         vars: args.vars,
         show_unknown: args.show_unknown,
+        allow_empty: args.allow_empty,
         config: match (args.config, args.no_config) {
             (Some(path), _) => plinth::ConfigChoice::File(path),
             (None, true) => plinth::ConfigChoice::Ignore,
@@ -217,9 +251,17 @@ fn check(args: CheckArgs) -> ExitCode {
         }
     }
     let report = &run.report;
+    // What is printed for a reader; `report` stays whole for the exit code.
+    let shown = args.min_severity.map(|level| {
+        let mut shown = report.clone();
+        shown.findings.retain(|f| f.severity >= level.severity());
+        shown.summary.hidden = report.findings.len() - shown.findings.len();
+        shown
+    });
+    let readable = shown.as_ref().unwrap_or(report);
     let text = match args.format {
         Format::Json => json::render(report, &run.sources),
-        Format::Compact => compact::render(report, &run.sources),
+        Format::Compact => compact::render(readable, &run.sources),
         Format::Sarif => sarif::render(report, &run.sources),
         Format::Github => github::render(report, &run.sources),
         Format::Junit => junit::render(report, &run.sources),
@@ -228,7 +270,7 @@ fn check(args: CheckArgs) -> ExitCode {
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 && std::io::stdout().is_terminal();
             human::render(
-                report,
+                readable,
                 &run.sources,
                 human::Style {
                     color,
@@ -294,9 +336,21 @@ fn list_rules(format: ListFormat, rule_dirs: &[PathBuf]) -> ExitCode {
     let Some(rules) = load_rules(&sources, rule_dirs) else {
         return ExitCode::from(EXIT_FAILED);
     };
+    let about_suppressions = plinth::report::suppress::rules();
+    let on_by_default = &plinth::select::on_by_default;
     match format {
-        ListFormat::Text => print(&docs::table(rules.rules())),
-        ListFormat::Json => print(&(docs::table_json(rules.rules()) + "\n")),
+        ListFormat::Text => {
+            let table = docs::table(rules.rules(), &about_suppressions, on_by_default);
+            let opt_in = plinth::select::OPT_IN.join(",");
+            print(&format!(
+                "{table}\nRules marked off are opt-in: `--extend-select {opt_in}` (or \
+                 `rules: extend_select: [{opt_in}]`\nin .plinth.yaml) adds them to the default \
+                 set; `--select ALL` runs every rule.\n"
+            ));
+        }
+        ListFormat::Json => {
+            print(&(docs::table_json(rules.rules(), &about_suppressions, on_by_default) + "\n"))
+        }
     }
     ExitCode::SUCCESS
 }
@@ -328,11 +382,12 @@ fn explain(key: &str, rule_dirs: &[PathBuf]) -> ExitCode {
             ExitCode::SUCCESS
         }
         (None, None) => {
-            let known: Vec<String> = rules.rules().map(|r| r.id.clone()).collect();
-            eprintln!(
-                "error: no rule `{key}`; known rules: {}\n(run `plinth rules` for the list)",
-                known.join(", ")
-            );
+            let known = plinth::all_rules(&rules);
+            let hint = match plinth::select::suggestion(key, &known) {
+                Some(did_you_mean) => format!("; {did_you_mean}"),
+                None => String::new(),
+            };
+            eprintln!("error: no rule `{key}`{hint}\n(run `plinth rules` for the list)");
             ExitCode::from(EXIT_FAILED)
         }
     }

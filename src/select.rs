@@ -5,10 +5,27 @@
 //! (`private-endpoint-on-vnet-integrated-server`), by id prefix (`PG`, `PE0`)
 //! or `ALL`, case-insensitively, in the spirit of ruff. A selector that names
 //! no rule is an error with the nearest id or name as a suggestion.
+//!
+//! Without a `select`, the default set runs: every rule but the opt-in groups
+//! ([`OPT_IN`], the PostgreSQL hygiene rules), which judge settings rather
+//! than networking — what plinth is for. `extend_select` adds to whichever
+//! set applies, as ruff's `extend-select` does; `select: [ALL]` runs every
+//! rule.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diagnostic::{Problem, RuleInfo, Severity};
+
+/// Id prefixes of the rules that are off unless selected: the PostgreSQL
+/// hygiene rules (PGH), which fire on most servers written with Azure's
+/// defaults and would otherwise drown — and fail builds on — the networking
+/// mistakes plinth exists to find.
+pub const OPT_IN: &[&str] = &["PGH"];
+
+/// Whether a rule runs when nothing is selected.
+pub fn on_by_default(id: &str) -> bool {
+    !OPT_IN.iter().any(|prefix| matches(prefix, id, ""))
+}
 
 /// Whether `selector` names the rule `id` / `name`.
 pub fn matches(selector: &str, id: &str, name: &str) -> bool {
@@ -62,6 +79,8 @@ pub(crate) fn closest<'a>(
 pub struct Requested {
     /// `--select`: replaces the config's `select`.
     pub select: Vec<String>,
+    /// `--extend-select`: added to whichever select applies.
+    pub extend_select: Vec<String>,
     /// `--ignore`: added to the config's `disable`.
     pub ignore: Vec<String>,
     /// `--severity RULE=LEVEL`: over the config's `severity`.
@@ -87,6 +106,7 @@ impl Selection {
 pub fn select(
     rules: &[RuleInfo],
     config_select: Option<&[String]>,
+    config_extend_select: &[String],
     config_disable: &[String],
     config_severity: &BTreeMap<String, Severity>,
     requested: &Requested,
@@ -126,8 +146,16 @@ pub fn select(
     } else if let Some(selected) = config_select {
         config_ids(selected)
     } else {
-        rules.iter().map(|r| r.id.clone()).collect()
+        rules
+            .iter()
+            .filter(|r| on_by_default(&r.id))
+            .map(|r| r.id.clone())
+            .collect()
     };
+    enabled.extend(config_ids(config_extend_select));
+    for selector in &requested.extend_select {
+        enabled.extend(cli(selector, "--extend-select"));
+    }
     for id in config_ids(config_disable) {
         enabled.remove(&id);
     }
@@ -189,6 +217,38 @@ mod tests {
     }
 
     #[test]
+    fn hygiene_rules_are_opt_in_and_one_selector_away() {
+        let mut rules = rules();
+        rules.push(info("PGH003", "entra-authentication"));
+        let run = |config_extend: &[String], requested: &Requested| {
+            let (selection, problems) = select(
+                &rules,
+                None,
+                config_extend,
+                &[],
+                &BTreeMap::new(),
+                requested,
+            );
+            assert!(problems.is_empty());
+            selection.enabled.into_iter().collect::<Vec<_>>()
+        };
+        let default = run(&[], &Requested::default());
+        assert!(!default.contains(&"PGH003".to_string()));
+        assert_eq!(default.len(), 5);
+        let extended = Requested {
+            extend_select: vec!["PGH".into()],
+            ..Requested::default()
+        };
+        assert_eq!(run(&[], &extended).len(), 6);
+        assert_eq!(run(&["PGH003".into()], &Requested::default()).len(), 6);
+        let all = Requested {
+            select: vec!["ALL".into()],
+            ..Requested::default()
+        };
+        assert_eq!(run(&[], &all).len(), 6);
+    }
+
+    #[test]
     fn selectors_name_rules_by_id_name_prefix_or_all() {
         let rules = rules();
         assert_eq!(resolve("pg001", &rules), ["PG001"]);
@@ -212,11 +272,13 @@ mod tests {
             select: vec!["PG".into(), "DNS001".into()],
             ignore: vec!["PG002".into()],
             severity: vec![("DNS".into(), Severity::Info)],
+            ..Requested::default()
         };
         let config_severity = BTreeMap::from([("PG001".to_string(), Severity::Warning)]);
         let (selection, problems) = select(
             &rules,
             Some(&["PE001".to_string()]),
+            &[],
             &[],
             &config_severity,
             &requested,
@@ -237,7 +299,7 @@ mod tests {
             select: vec!["PG00".into(), "PG0001".into()],
             ..Requested::default()
         };
-        let (selection, problems) = select(&rules, None, &[], &BTreeMap::new(), &requested);
+        let (selection, problems) = select(&rules, None, &[], &[], &BTreeMap::new(), &requested);
         assert_eq!(
             selection.enabled.iter().collect::<Vec<_>>(),
             ["PG001", "PG002"]

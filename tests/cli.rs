@@ -228,10 +228,11 @@ fn invalid_hcl_is_reported_with_line_and_column_and_the_run_goes_on() {
 }
 
 #[test]
-fn other_json_is_skipped_even_when_named() {
+fn other_json_is_skipped_in_a_folder_and_an_error_when_named() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("package.json"), "{\"name\": \"x\"}").expect("write");
     std::fs::write(dir.path().join("notes.json"), "not json at all").expect("write");
+    copy_case("fixtures/PG001/arm/good", dir.path());
     let path = dir.path().to_string_lossy().into_owned();
     let (code, report) = json(&[&path]);
     assert_eq!(code, 0, "{report:#}");
@@ -241,8 +242,9 @@ fn other_json_is_skipped_even_when_named() {
     );
     assert_eq!(report["errors"], serde_json::json!([]));
 
-    // Named files too: pre-commit passes every changed `.json`, and
-    // `package.json` is not plinth's business.
+    // Named, each is an error saying it is not a template: the user asked
+    // for it to be checked. `--allow-empty` (the pre-commit hook's, which
+    // gets every changed `.json`) skips them as a folder walk does.
     let named = dir
         .path()
         .join("package.json")
@@ -250,6 +252,15 @@ fn other_json_is_skipped_even_when_named() {
         .into_owned();
     let broken = dir.path().join("notes.json").to_string_lossy().into_owned();
     let (code, report) = json(&[&named, &broken]);
+    assert_eq!(code, 2, "{report:#}");
+    let codes: Vec<&str> = report["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["code"].as_str())
+        .collect();
+    assert_eq!(codes, ["not-a-template", "not-a-template"]);
+    let (code, report) = json(&["--allow-empty", &named, &broken]);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["errors"], serde_json::json!([]));
     assert_eq!(report["summary"]["files"], 0);
@@ -987,7 +998,7 @@ fn every_rule_explains_itself_with_examples() {
     for rule in rules.as_array().expect("list") {
         let id = rule["id"].as_str().expect("id");
         // The suppression pseudo-rules have no policy behind them.
-        if id.starts_with("PLN") {
+        if id.starts_with("SUP") {
             continue;
         }
         let (code, text, stderr) = run(&["explain", id]);

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::diagnostic::RuleInfo;
 use crate::policy::RuleMeta;
 
 /// The full documentation of one rule, for a terminal.
@@ -58,45 +59,86 @@ fn section(out: &mut String, heading: &str, text: &str) {
     }
 }
 
-/// One line per rule: id, name, severity, title.
-pub fn table<'a>(rules: impl Iterator<Item = &'a RuleMeta>) -> String {
-    let rules: Vec<&RuleMeta> = rules.collect();
-    let width = rules.iter().map(|r| r.name.len()).max().unwrap_or(0);
-    rules
-        .iter()
-        .map(|r| {
-            format!(
-                "{:<7} {:<width$}  {:<7}  {}\n",
-                r.id,
-                r.name,
-                r.severity.as_str(),
-                r.title
-            )
-        })
-        .collect()
+/// Whether a rule runs when nothing is selected (decided by the selection,
+/// which the CLI passes in).
+pub type OnByDefault<'f> = &'f dyn Fn(&str) -> bool;
+
+/// One line per rule: id, name, severity, whether it runs by default, title;
+/// the policy rules, then the rules about `plinth:ignore` comments
+/// (`about_suppressions`), which are reported like any other.
+pub fn table<'a>(
+    rules: impl Iterator<Item = &'a RuleMeta>,
+    about_suppressions: &'a [RuleInfo],
+    on_by_default: OnByDefault,
+) -> String {
+    let rows: Vec<Row> = rows(rules, about_suppressions, on_by_default);
+    let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
+    let mut out = format!(
+        "{:<7} {:<width$}  {:<7}  {:<7}  TITLE\n",
+        "ID", "NAME", "LEVEL", "DEFAULT"
+    );
+    for r in &rows {
+        out.push_str(&format!(
+            "{:<7} {:<width$}  {:<7}  {:<7}  {}\n",
+            r.id,
+            r.name,
+            r.severity,
+            if r.default { "on" } else { "off" },
+            r.title
+        ));
+    }
+    out
 }
 
+/// One rule as listed.
 #[derive(Serialize)]
-struct RuleJson<'a> {
+struct Row<'a> {
     id: &'a str,
     name: &'a str,
     severity: &'a str,
+    /// Whether the rule runs when nothing is selected.
+    default: bool,
     title: &'a str,
     url: Option<&'a str>,
     inputs: Vec<&'static str>,
 }
 
-/// The rule list as JSON: `[{"id", "name", "severity", "title", "url", "inputs"}]`.
-pub fn table_json<'a>(rules: impl Iterator<Item = &'a RuleMeta>) -> String {
-    let rows: Vec<RuleJson> = rules
-        .map(|r| RuleJson {
-            id: &r.id,
-            name: &r.name,
-            severity: r.severity.as_str(),
-            title: &r.title,
-            url: r.links.first().map(String::as_str),
-            inputs: r.inputs.iter().map(|i| i.as_str()).collect(),
-        })
-        .collect();
-    serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".into())
+fn rows<'a>(
+    rules: impl Iterator<Item = &'a RuleMeta>,
+    about_suppressions: &'a [RuleInfo],
+    on_by_default: OnByDefault,
+) -> Vec<Row<'a>> {
+    let policy = rules.map(|r| Row {
+        id: &r.id,
+        name: &r.name,
+        severity: r.severity.as_str(),
+        default: on_by_default(&r.id),
+        title: &r.title,
+        url: r.links.first().map(String::as_str),
+        inputs: r.inputs.iter().map(|i| i.as_str()).collect(),
+    });
+    // About comments in every language, so about no one front-end.
+    let mut about_suppressions: Vec<&RuleInfo> = about_suppressions.iter().collect();
+    about_suppressions.sort_by(|a, b| a.id.cmp(&b.id));
+    let suppressions = about_suppressions.into_iter().map(|r| Row {
+        id: &r.id,
+        name: &r.name,
+        severity: r.severity.as_str(),
+        default: on_by_default(&r.id),
+        title: &r.title,
+        url: r.url.as_deref(),
+        inputs: Vec::new(),
+    });
+    policy.chain(suppressions).collect()
+}
+
+/// The rule list as JSON: `[{"id", "name", "severity", "default", "title",
+/// "url", "inputs"}]`.
+pub fn table_json<'a>(
+    rules: impl Iterator<Item = &'a RuleMeta>,
+    about_suppressions: &'a [RuleInfo],
+    on_by_default: OnByDefault,
+) -> String {
+    serde_json::to_string_pretty(&rows(rules, about_suppressions, on_by_default))
+        .unwrap_or_else(|_| "[]".into())
 }

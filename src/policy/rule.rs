@@ -113,6 +113,10 @@ struct ReportYaml {
     /// severity otherwise.
     #[serde(default)]
     severity: Option<String>,
+    /// A template for this finding's help, when the fix names what the check
+    /// found (the zone this service needs); the rule's `help` otherwise.
+    #[serde(default)]
+    help: Option<String>,
     #[serde(default)]
     related: Vec<RelatedYaml>,
 }
@@ -186,6 +190,7 @@ pub struct Rule {
     label: Template,
     message: Template,
     finding_severity: Option<Template>,
+    finding_help: Option<Template>,
     related: Vec<(Expr, Template)>,
 }
 
@@ -287,6 +292,12 @@ pub fn load(sources: &SourceMap, file: FileId, tables: &HashSet<String>) -> Resu
         .as_deref()
         .map(|t| compiler.template(t))
         .transpose()?;
+    let finding_help = yaml
+        .report
+        .help
+        .as_deref()
+        .map(|t| compiler.template(t))
+        .transpose()?;
     let mut related = Vec::new();
     for r in &yaml.report.related {
         related.push((compiler.expression(&r.at)?, compiler.template(&r.label)?));
@@ -316,6 +327,7 @@ pub fn load(sources: &SourceMap, file: FileId, tables: &HashSet<String>) -> Resu
         label,
         message,
         finding_severity,
+        finding_help,
         related,
     })
 }
@@ -623,6 +635,10 @@ impl Rule {
                 });
             }
         }
+        let help = match &self.finding_help {
+            Some(template) => Some(self.render(template, ctx, env)),
+            None => self.meta.help.clone(),
+        };
         let _ = sources;
         Some(Finding {
             rule: self.meta.id.clone(),
@@ -640,7 +656,7 @@ impl Rule {
                 address: resource.origin.address.clone(),
                 span: Some(resource.span),
             },
-            help: self.meta.help.clone(),
+            help,
             url: self.meta.links.first().cloned(),
             fingerprint: String::new(),
             unit: String::new(),

@@ -8,6 +8,11 @@
 //! also gets a report of its own, with a window into that line (see
 //! [`super::snippet`]).
 //!
+//! A finding's header names its severity as a word and its rule by id and
+//! name (`warning[PE006] (private-endpoint-zone-group)`), so the level reads
+//! without colour. An info finding is marked `ℹ`, not miette's `☞`, which
+//! marks the related locations ("Advice") of every finding.
+//!
 //! Text from the checked tree (paths, names and values in messages and
 //! labels) is escaped with [`super::escape`], so it cannot forge a line or
 //! reach the terminal as control characters; the colours are plinth's own.
@@ -21,6 +26,9 @@ use crate::report::escape::{visible, visible_keeping_lines};
 use crate::report::snippet::{self, Snippet};
 use crate::report::{Finding, Label, Problem, Report, Severity, display_path};
 use crate::source::{FileId, SourceMap};
+
+/// The mark of an info finding; related locations keep miette's advice mark.
+const INFO_MARK: &str = "ℹ";
 
 /// Related labels within this many lines of the primary label share its snippet.
 const NEAR_LINES: usize = 8;
@@ -168,7 +176,15 @@ fn from_finding(sources: &SourceMap, finding: &Finding) -> Rendered {
     }
     Rendered {
         message: visible(&finding.message).into_owned(),
-        code: Some(visible(&format!("{} ({})", finding.rule, finding.name)).into_owned()),
+        code: Some(
+            visible(&format!(
+                "{}[{}] ({})",
+                finding.severity.as_str(),
+                finding.rule,
+                finding.name
+            ))
+            .into_owned(),
+        ),
         severity: miette_severity(finding.severity),
         help: finding.help.as_deref().map(visible_keeping_lines),
         url: finding.url.as_deref().map(|u| visible(u).into_owned()),
@@ -240,19 +256,37 @@ pub fn render_diagnostics(report: &Report, sources: &SourceMap, style: Style) ->
     } else {
         GraphicalTheme::unicode_nocolor()
     };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(style.width)
-        .with_links(false)
-        .with_urls(true);
+    let mut info_theme = theme.clone();
+    info_theme.characters.advice = INFO_MARK.to_string();
+    let themed = |theme| {
+        GraphicalReportHandler::new_themed(theme)
+            .with_width(style.width)
+            .with_links(false)
+            .with_urls(true)
+    };
+    let handler = themed(theme);
+    let info_handler = themed(info_theme);
     let mut out = String::new();
-    let rendered = report
-        .problems
-        .iter()
-        .map(|p| from_problem(sources, p))
-        .chain(report.findings.iter().map(|f| from_finding(sources, f)));
-    for diagnostic in rendered {
-        // Writing into a String cannot fail.
-        let _ = handler.render_report(&mut out, &diagnostic);
+    // Writing into a String cannot fail.
+    for problem in &report.problems {
+        let _ = handler.render_report(&mut out, &from_problem(sources, problem));
+        out.push('\n');
+    }
+    for finding in &report.findings {
+        let mut diagnostic = from_finding(sources, finding);
+        if finding.severity == Severity::Info {
+            // miette draws related reports with their parent's handler: the
+            // finding takes the info mark, its related locations are drawn
+            // as miette draws them ("Advice:" and its mark) by the other.
+            let related = std::mem::take(&mut diagnostic.related);
+            let _ = info_handler.render_report(&mut out, &diagnostic);
+            for location in &related {
+                out.push_str("\nAdvice: \n");
+                let _ = handler.render_report(&mut out, location);
+            }
+        } else {
+            let _ = handler.render_report(&mut out, &diagnostic);
+        }
         out.push('\n');
     }
     out
@@ -289,6 +323,12 @@ pub fn summary_line(report: &Report) -> String {
         line.push_str(&format!(
             "; {}",
             plural(s.errors, "run error", "run errors")
+        ));
+    }
+    if s.hidden > 0 {
+        line.push_str(&format!(
+            "; {} below --min-severity not shown",
+            plural(s.hidden, "finding", "findings")
         ));
     }
     line.push_str(".\n");

@@ -30,6 +30,10 @@ pub struct Summary {
     pub errors: usize,
     /// Findings left out because the baseline lists them.
     pub baselined: usize,
+    /// Findings not printed by `--min-severity` (a display filter: the
+    /// machine formats carry every finding, so this is never serialized).
+    #[serde(skip)]
+    pub hidden: usize,
     pub by_severity: std::collections::BTreeMap<String, usize>,
     /// Which parameter file fed which ARM template (only when some did).
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -49,7 +49,7 @@ git add -A
 status=0
 "$pre_commit" try-repo "$root" plinth --files infra/db.bicep >"$work/out.txt" 2>&1 || status=$?
 cat "$work/out.txt"
-if [ "$status" -eq 0 ] || ! grep -q "^PG001" "$work/out.txt" || ! grep -q "infra/db.bicep:" "$work/out.txt"; then
+if [ "$status" -eq 0 ] || ! grep -q "^error\[PG001\]" "$work/out.txt" || ! grep -q "infra/db.bicep:" "$work/out.txt"; then
     echo "FAIL: the hook did not report PG001 in the Bicep file" >&2
     exit 1
 fi
