@@ -18,6 +18,7 @@
 //! suppressions:
 //!   inline: true              # false: `plinth:ignore` comments are not honoured
 //!   require_expiry: false     # true: a comment without `until=` is not honoured
+//!   require_reason: false     # true: a comment without a reason is not honoured (SUP001 error)
 //! terraform:
 //!   var_files:                # module folder → var files, read after
 //!     infra/prod: [infra/prod/prod.tfvars]  # terraform.tfvars and *.auto.tfvars
@@ -121,6 +122,8 @@ struct SuppressionsYaml {
     inline: bool,
     #[serde(default)]
     require_expiry: bool,
+    #[serde(default)]
+    require_reason: bool,
 }
 
 impl Default for SuppressionsYaml {
@@ -128,6 +131,7 @@ impl Default for SuppressionsYaml {
         SuppressionsYaml {
             inline: true,
             require_expiry: false,
+            require_reason: false,
         }
     }
 }
@@ -168,6 +172,8 @@ pub struct Config {
     pub ignore: Vec<Ignore>,
     pub inline_suppressions: bool,
     pub require_expiry: bool,
+    /// A `plinth:ignore` without a reason is not honoured (SUP001 is an error).
+    pub require_reason: bool,
     /// Terraform module folder → extra var files (paths as written, joined to the config's folder).
     pub var_files: Vec<(PathBuf, Vec<PathBuf>)>,
     /// ARM template → its parameter file.
@@ -190,6 +196,7 @@ impl Default for Config {
             ignore: Vec::new(),
             inline_suppressions: true,
             require_expiry: false,
+            require_reason: false,
             var_files: Vec::new(),
             parameter_files: Vec::new(),
             limits: Limits::default(),
@@ -355,6 +362,7 @@ impl Config {
             ignore,
             inline_suppressions: yaml.suppressions.inline,
             require_expiry: yaml.suppressions.require_expiry,
+            require_reason: yaml.suppressions.require_reason,
             var_files: yaml
                 .terraform
                 .var_files
@@ -506,6 +514,7 @@ pub const STARTER: &str = r#"# plinth configuration. plinth finds this file by w
 # suppressions:
 #   inline: true                # false: comments are not honoured
 #   require_expiry: false       # true: comments without until= are not honoured
+#   require_reason: false       # true: comments without a reason are not honoured
 
 # Terraform reads terraform.tfvars and *.auto.tfvars by itself (so does
 # plinth); name the other var files a module is deployed with. Folders and

@@ -212,6 +212,7 @@ pub fn check(options: &Options) -> Run {
         .inline_suppressions
         .then(|| report::suppress::Policy {
             require_expiry: config.require_expiry,
+            require_reason: config.require_reason,
             today: Date::today(),
         });
     let given = terraform::Given::from_env(options.vars.clone());
@@ -222,6 +223,7 @@ pub fn check(options: &Options) -> Run {
                 let mut checked = check_input(
                     &sources,
                     &rules,
+                    &rule_infos,
                     input,
                     &given,
                     suppression_policy,
@@ -392,6 +394,7 @@ struct Checked {
 fn check_input(
     sources: &SourceMap,
     rules: &RuleSet,
+    known: &[RuleInfo],
     input: &Input,
     given: &terraform::Given,
     suppressions: Option<report::suppress::Policy>,
@@ -418,8 +421,15 @@ fn check_input(
         if let Some(policy) = suppressions {
             let unit_files: Vec<(FileId, String)> =
                 files.iter().map(|f| (*f, graph.label.clone())).collect();
-            let mut about = report::suppress::apply(&mut found, sources, &unit_files, policy);
-            found.append(&mut about);
+            let resources: Vec<Span> = graph.resources().iter().map(|r| r.span).collect();
+            let unit = report::suppress::Unit {
+                files: &unit_files,
+                resources: &resources,
+                known,
+            };
+            let mut applied = report::suppress::apply(&mut found, sources, &unit, policy);
+            found.append(&mut applied.about);
+            checked.problems.append(&mut applied.problems);
         }
         let shown: HashSet<FileId> = found
             .iter()
