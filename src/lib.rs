@@ -216,6 +216,10 @@ pub fn check(options: &Options) -> Run {
             today: Date::today(),
         });
     let given = terraform::Given::from_env(options.vars.clone());
+    // Every file the units read is registered from here on: counting the
+    // distinct paths registered past this mark counts a file once however
+    // many units read it (a local module is read by each of its callers).
+    let first_unit_file = sources.len();
     let check_all = || -> Vec<Checked> {
         inputs
             .par_iter()
@@ -278,8 +282,8 @@ pub fn check(options: &Options) -> Run {
     let mut unit_files = HashMap::new();
     let mut unseen = Vec::new();
     let mut findings = Vec::new();
+    summary.files = sources.distinct_paths_from(first_unit_file);
     for mut c in checked {
-        summary.files += c.files;
         summary.resources += c.resources;
         problems.append(&mut c.problems);
         unit_labels.append(&mut c.units);
@@ -346,8 +350,7 @@ pub fn check(options: &Options) -> Run {
         }
         problems.push(note);
     }
-    problems.sort_by(|a, b| (&a.path, a.span, &a.message).cmp(&(&b.path, b.span, &b.message)));
-    problems.dedup();
+    dedup_problems(&mut problems);
 
     let unseen = sorted_places(&sources, unseen);
     summary.findings = findings.len();
@@ -380,7 +383,6 @@ pub fn all_rules(rules: &RuleSet) -> Vec<RuleInfo> {
 
 /// What checking one input gave.
 struct Checked {
-    files: usize,
     resources: usize,
     units: Vec<String>,
     /// Each unit's files, by unit label.
@@ -402,7 +404,6 @@ fn check_input(
 ) -> Checked {
     let loaded = load_input(sources, input, given, limits);
     let mut checked = Checked {
-        files: loaded.files,
         resources: 0,
         units: Vec::new(),
         unit_files: Vec::new(),
@@ -513,6 +514,23 @@ fn drop_subsumed(
         i += 1;
         keep
     });
+}
+
+/// Sorts problems by file, position and message, and keeps one of each: a
+/// file read by several units (a local module and each of its callers) has
+/// its parse error once, though each unit registered the file anew.
+fn dedup_problems(problems: &mut Vec<Problem>) {
+    type Key = (Option<PathBuf>, Option<(u32, u32)>, String, String);
+    let key = |p: &Problem| -> Key {
+        (
+            p.path.as_deref().map(paths::normalize),
+            p.span.map(|s| (s.start, s.end)),
+            p.message.clone(),
+            p.code.clone(),
+        )
+    };
+    problems.sort_by_cached_key(key);
+    problems.dedup_by(|a, b| key(a) == key(b));
 }
 
 /// Places ordered by file and position, each once (a module folder checked
