@@ -336,9 +336,19 @@ pub fn check(options: &Options) -> Run {
     if let Some(path) = &options.baseline {
         match report::baseline::read(&sources, path) {
             Ok(accepted) => {
+                summary.baseline = Some(report::display_path(path));
                 let before = findings.len();
-                findings.retain(|f| !accepted.contains(&f.fingerprint));
+                let mut matched = HashSet::new();
+                findings.retain(|f| {
+                    let fingerprint = accepted.fingerprint_of(&sources, f);
+                    let listed = accepted.fingerprints.contains(&fingerprint);
+                    if listed {
+                        matched.insert(fingerprint);
+                    }
+                    !listed
+                });
                 summary.baselined = before - findings.len();
+                summary.baseline_stale = accepted.fingerprints.len() - matched.len();
             }
             Err(problem) => problems.push(problem),
         }
@@ -565,6 +575,13 @@ fn sort_and_dedup(sources: &SourceMap, findings: &mut Vec<Finding>) {
 /// file, the resource's address and the offending source text with its
 /// whitespace removed — never a line number.
 fn fingerprint(sources: &SourceMap, finding: &Finding) -> String {
+    let file = sources.path(finding.primary.span.file);
+    fingerprint_at(sources, finding, &report::display_path(&file))
+}
+
+/// [`fingerprint`] with the file named `path` (a baseline names files
+/// relative to its own folder).
+pub(crate) fn fingerprint_at(sources: &SourceMap, finding: &Finding, path: &str) -> String {
     let file = sources.get(finding.primary.span.file);
     let snippet: String = file
         .slice(finding.primary.span)
@@ -573,10 +590,7 @@ fn fingerprint(sources: &SourceMap, finding: &Finding) -> String {
         .collect();
     let text = format!(
         "{}\u{1f}{}\u{1f}{}\u{1f}{}",
-        finding.rule,
-        report::display_path(&file.path),
-        finding.resource.address,
-        snippet
+        finding.rule, path, finding.resource.address, snippet
     );
     format!("{:016x}", fnv1a(text.as_bytes()))
 }

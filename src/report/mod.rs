@@ -30,6 +30,12 @@ pub struct Summary {
     pub errors: usize,
     /// Findings left out because the baseline lists them.
     pub baselined: usize,
+    /// Baseline entries that matched no finding (only when there were some).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub baseline_stale: usize,
+    /// The baseline file applied, as given (only with `--baseline`).
+    #[serde(skip)]
+    pub baseline: Option<String>,
     pub by_severity: std::collections::BTreeMap<String, usize>,
     /// Which parameter file fed which ARM template (only when some did).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -38,6 +44,10 @@ pub struct Summary {
     /// checked instead (only when there were some).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub compiled_skipped: Vec<String>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// An ARM template checked with the values of a parameter file.
