@@ -1,5 +1,7 @@
-//! `.plinth.yaml`: a team's settings, found by walking up from the checked
-//! path (or given with `--config FILE`). Command-line flags win over it.
+//! `.plinth.yaml`: a team's settings, found by walking up from each checked
+//! template or module (or given with `--config FILE`). Command-line flags win
+//! over it. Every mistake in a file is reported in one pass, and a file with
+//! a mistake applies nothing.
 //!
 //! ```yaml
 //! fail_on: warning            # error | warning | info | never

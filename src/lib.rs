@@ -63,7 +63,7 @@ pub struct Options {
 /// Where the configuration comes from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum ConfigChoice {
-    /// The nearest `.plinth.yaml` at or above the first path.
+    /// The nearest `.plinth.yaml` at or above each template or module.
     #[default]
     Find,
     File(PathBuf),

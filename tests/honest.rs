@@ -78,7 +78,10 @@ fn each_checked_path_takes_its_nearest_config() {
     let root = dir.path();
     write(&root.join("tf/main.tf"), &fixture(PG001_TF));
     write(&root.join("cfg/tf/main.tf"), &fixture(PG001_TF));
-    write(&root.join("cfg/.plinth.yaml"), "rules:\n  disable: [PG001]\n");
+    write(
+        &root.join("cfg/.plinth.yaml"),
+        "rules:\n  disable: [PG001]\n",
+    );
 
     // Alone, cfg/tf is checked with cfg/.plinth.yaml …
     let (_, alone) = json(root, &["--select", "PG", "cfg/tf"]);
@@ -89,7 +92,11 @@ fn each_checked_path_takes_its_nearest_config() {
     assert_eq!(code, 1);
     // A config deeper than the checked folder governs the units below it.
     let (_, from_root) = json(root, &["--select", "PG", "."]);
-    assert_eq!(places(&from_root, "PG001"), ["tf/main.tf:101"], "{from_root:#}");
+    assert_eq!(
+        places(&from_root, "PG001"),
+        ["tf/main.tf:101"],
+        "{from_root:#}"
+    );
 }
 
 #[test]
@@ -230,7 +237,9 @@ fn a_suppression_above_a_nested_bicep_child_resource_covers_it() {
     // The PE004 case with its zone group declared inside the private
     // endpoint, as a child resource, under a suppression.
     let text = fixture(PE004_BICEP);
-    let group_at = text.find("resource privateDnsZoneGroup").expect("zone group");
+    let group_at = text
+        .find("resource privateDnsZoneGroup")
+        .expect("zone group");
     let before = text[..group_at].trim_end();
     let endpoint_end = before.rfind('}').expect("endpoint's closing brace");
     let child = "
@@ -288,7 +297,13 @@ fn the_baseline_says_what_it_left_out_and_what_matched_nothing() {
     // From the same folder: one finding left out, said in the summary.
     let (code, human) = run(
         &repo,
-        &["--select", "PG001", "--baseline", "ci/baseline.json", "infra"],
+        &[
+            "--select",
+            "PG001",
+            "--baseline",
+            "ci/baseline.json",
+            "infra",
+        ],
     );
     assert_eq!(code, 0, "{human}");
     assert!(
@@ -329,7 +344,13 @@ fn the_baseline_says_what_it_left_out_and_what_matched_nothing() {
     write(&repo.join("ci/baseline.json"), &baseline.to_string());
     let (code, human) = run(
         &repo,
-        &["--select", "PG001", "--baseline", "ci/baseline.json", "infra"],
+        &[
+            "--select",
+            "PG001",
+            "--baseline",
+            "ci/baseline.json",
+            "infra",
+        ],
     );
     assert_eq!(code, 0);
     assert!(
@@ -338,7 +359,13 @@ fn the_baseline_says_what_it_left_out_and_what_matched_nothing() {
     );
     let (_, report) = json(
         &repo,
-        &["--select", "PG001", "--baseline", "ci/baseline.json", "infra"],
+        &[
+            "--select",
+            "PG001",
+            "--baseline",
+            "ci/baseline.json",
+            "infra",
+        ],
     );
     assert_eq!(report["summary"]["baselined"], 1);
     assert_eq!(report["summary"]["baseline_stale"], 1);
@@ -363,7 +390,13 @@ fn a_version_1_baseline_is_still_matched_from_the_folder_that_wrote_it() {
     write(&root.join("old-baseline.json"), &old.to_string());
     let (code, report) = json(
         root,
-        &["--select", "PG001", "--baseline", "old-baseline.json", "infra"],
+        &[
+            "--select",
+            "PG001",
+            "--baseline",
+            "old-baseline.json",
+            "infra",
+        ],
     );
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["summary"]["baselined"], 1);
