@@ -567,10 +567,14 @@ fn check_input(
             let unit_files: Vec<(FileId, String)> =
                 files.iter().map(|f| (*f, graph.label.clone())).collect();
             let resources: Vec<Span> = graph.resources().iter().map(|r| r.span).collect();
+            let meant = |rule: &str| {
+                select::closest(rule, known.iter().map(|k| k.id.as_str())).map(str::to_string)
+            };
             let unit = report::suppress::Unit {
                 files: &unit_files,
                 resources: &resources,
                 known,
+                meant: &meant,
             };
             let mut applied = report::suppress::apply(&mut found, sources, &unit, policy);
             found.append(&mut applied.about);
@@ -710,28 +714,5 @@ fn sort_and_dedup(sources: &SourceMap, findings: &mut Vec<Finding>) {
 /// whitespace removed — never a line number.
 fn fingerprint(sources: &SourceMap, finding: &Finding) -> String {
     let file = sources.path(finding.primary.span.file);
-    fingerprint_at(sources, finding, &report::display_path(&file))
-}
-
-/// [`fingerprint`] with the file named `path` (a baseline names files
-/// relative to its own folder).
-pub(crate) fn fingerprint_at(sources: &SourceMap, finding: &Finding, path: &str) -> String {
-    let file = sources.get(finding.primary.span.file);
-    let snippet: String = file
-        .slice(finding.primary.span)
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    let text = format!(
-        "{}\u{1f}{}\u{1f}{}\u{1f}{}",
-        finding.rule, path, finding.resource.address, snippet
-    );
-    format!("{:016x}", fnv1a(text.as_bytes()))
-}
-
-/// FNV-1a, 64-bit: stable across Rust versions and platforms, unlike `DefaultHasher`.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325, |hash, b| {
-        (hash ^ u64::from(*b)).wrapping_mul(0x100000001b3)
-    })
+    report::fingerprint_at(sources, finding, &report::display_path(&file))
 }

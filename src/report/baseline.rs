@@ -84,7 +84,11 @@ fn fingerprint(sources: &SourceMap, finding: &Finding, base: Option<&Path>) -> S
         None => finding.fingerprint.clone(),
         Some(base) => {
             let path = sources.path(finding.primary.span.file);
-            crate::fingerprint_at(sources, finding, &display_path(&relative_to(&path, base)))
+            crate::report::fingerprint_at(
+                sources,
+                finding,
+                &display_path(&relative_to(&path, base)),
+            )
         }
     }
 }

@@ -56,8 +56,10 @@ pub struct Unit<'a> {
     /// The declaration spans of the unit's resources, nested children
     /// included: a marker above one covers the findings inside it.
     pub resources: &'a [Span],
-    /// The rules that exist, for "did you mean" on a misspelled id.
+    /// The rules that exist, to tell a misspelled id.
     pub known: &'a [RuleInfo],
+    /// The rule id nearest a misspelled one, if one is near enough.
+    pub meant: &'a (dyn Fn(&str) -> Option<String> + Sync),
 }
 
 /// What applying the suppressions gave besides removing findings.
@@ -468,14 +470,8 @@ pub fn apply(
                         .map(|r| format!("`{r}`"))
                         .collect::<Vec<_>>()
                         .join(", ");
-                    let help = unknown
-                        .iter()
-                        .filter_map(|r| crate::select::suggestion(r, unit.known))
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    let meant =
-                        crate::select::closest(first, unit.known.iter().map(|k| k.id.as_str()));
-                    let message = match meant {
+                    let meant = (unit.meant)(first);
+                    let message = match &meant {
                         Some(meant) => format!(
                             "suppression names unknown rule {names}, so it suppresses nothing; did you mean {meant}?"
                         ),
@@ -488,7 +484,7 @@ pub fn apply(
                         Severity::Info,
                         message,
                         "unknown rule",
-                        (!help.is_empty()).then_some(help),
+                        meant.as_ref().map(|m| format!("did you mean `{m}`?")),
                     );
                 } else {
                     report(
