@@ -1,5 +1,7 @@
-//! `.plinth.yaml`: a team's settings, found by walking up from the checked
-//! path (or given with `--config FILE`). Command-line flags win over it.
+//! `.plinth.yaml`: a team's settings, found by walking up from each checked
+//! template or module (or given with `--config FILE`). Command-line flags win
+//! over it. Every mistake in a file is reported in one pass, and a file with
+//! a mistake applies nothing.
 //!
 //! ```yaml
 //! fail_on: warning            # error | warning | info | never
@@ -19,6 +21,7 @@
 //! suppressions:
 //!   inline: true              # false: `plinth:ignore` comments are not honoured
 //!   require_expiry: false     # true: a comment without `until=` is not honoured
+//!   require_reason: false     # true: a comment without a reason is not honoured (SUP001 error)
 //! terraform:
 //!   var_files:                # module folder → var files, read after
 //!     infra/prod: [infra/prod/prod.tfvars]  # terraform.tfvars and *.auto.tfvars
@@ -124,6 +127,8 @@ struct SuppressionsYaml {
     inline: bool,
     #[serde(default)]
     require_expiry: bool,
+    #[serde(default)]
+    require_reason: bool,
 }
 
 impl Default for SuppressionsYaml {
@@ -131,6 +136,7 @@ impl Default for SuppressionsYaml {
         SuppressionsYaml {
             inline: true,
             require_expiry: false,
+            require_reason: false,
         }
     }
 }
@@ -173,6 +179,8 @@ pub struct Config {
     pub ignore: Vec<Ignore>,
     pub inline_suppressions: bool,
     pub require_expiry: bool,
+    /// A `plinth:ignore` without a reason is not honoured (SUP001 is an error).
+    pub require_reason: bool,
     /// Terraform module folder → extra var files (paths as written, joined to the config's folder).
     pub var_files: Vec<(PathBuf, Vec<PathBuf>)>,
     /// ARM template → its parameter file.
@@ -196,6 +204,7 @@ impl Default for Config {
             ignore: Vec::new(),
             inline_suppressions: true,
             require_expiry: false,
+            require_reason: false,
             var_files: Vec::new(),
             parameter_files: Vec::new(),
             limits: Limits::default(),
@@ -229,27 +238,52 @@ pub fn find(start: &Path) -> Option<PathBuf> {
 }
 
 impl Config {
-    /// Reads and checks a config file. Every mistake is a `config-error` with its position.
+    /// Reads and checks a config file. Every mistake is a `config-error` with
+    /// its position, all of them in one pass; a file with any mistake gives
+    /// no `Config` at all, so nothing of it half applies.
+    pub fn load(sources: &SourceMap, path: &Path) -> Result<Config, Vec<Problem>> {
+        match Config::read(sources, path) {
+            (Some(config), problems) if problems.is_empty() => Ok(config),
+            (_, problems) => Err(problems),
+        }
+    }
+
+    /// [`Config::load`], and with the mistakes what could be read around
+    /// them: only for finding more mistakes (unknown rule ids), never to
+    /// apply.
+    pub fn read(sources: &SourceMap, path: &Path) -> (Option<Config>, Vec<Problem>) {
+        match Config::read_inner(sources, path) {
+            Ok((config, problems)) => (Some(config), problems),
+            Err(problems) => (None, problems),
+        }
+    }
+
     #[allow(clippy::too_many_lines)] // one check per key of .plinth.yaml, in file order
-    pub fn load(sources: &SourceMap, path: &Path) -> Result<Config, Problem> {
+    fn read_inner(
+        sources: &SourceMap,
+        path: &Path,
+    ) -> Result<(Config, Vec<Problem>), Vec<Problem>> {
         let file = sources.load(path).map_err(|err| {
             let mut problem = err.problem(path, "config", (path, None));
             if let LoadError::Refused(_) = err {
                 problem.code = "config-error".into();
             }
-            problem
+            vec![problem]
         })?;
         let source = sources.get(file);
         let problem = |message: String, span: Option<Span>| {
             Problem::new("config-error", message).at(path, span)
         };
+        let at = |text: &str| find_span(sources, file, text);
+        let mut problems = Vec::new();
         let yaml: ConfigYaml = if source.text.trim().is_empty() {
             ConfigYaml::default()
         } else {
-            serde_yaml::from_str(&source.text).map_err(|err| {
+            let located = |err: serde_yaml::Error, near: Option<&str>| {
                 let span = err
                     .location()
-                    .map(|l| Span::new(file, l.index(), l.index() + 1));
+                    .map(|l| Span::new(file, l.index(), l.index() + 1))
+                    .or_else(|| near.and_then(at));
                 let message = format!("invalid config: {err}");
                 let help = did_you_mean(&message);
                 let mut p = problem(message, span);
@@ -257,9 +291,31 @@ impl Config {
                     p = p.with_help(help);
                 }
                 p
-            })?
+            };
+            let value: serde_yaml::Value =
+                serde_yaml::from_str(&source.text).map_err(|err| vec![located(err, None)])?;
+            match serde_yaml::from_value(value.clone()) {
+                Ok(yaml) => yaml,
+                Err(first) => {
+                    // serde stops at the first mistake: read each setting
+                    // on its own (each key of a section on its own) to
+                    // find them all, and go on with the settings that
+                    // read, to find the bad values among them too.
+                    let mut good = serde_yaml::Mapping::new();
+                    for (key, part) in parts(&value) {
+                        match serde_yaml::from_value::<ConfigYaml>(part.clone()) {
+                            Ok(_) => merge(&mut good, part),
+                            Err(err) => problems.push(located(err, Some(&key))),
+                        }
+                    }
+                    match serde_yaml::from_value(serde_yaml::Value::Mapping(good)) {
+                        Ok(yaml) if !problems.is_empty() => yaml,
+                        // Not a mapping, or a mistake no single part shows.
+                        _ => return Err(vec![located(first, None)]),
+                    }
+                }
+            }
         };
-        let at = |text: &str| find_span(sources, file, text);
         let base = path.parent().unwrap_or(Path::new("."));
 
         let fail_on = match yaml.fail_on.as_deref() {
@@ -268,38 +324,46 @@ impl Config {
             Some(t) => match Severity::parse(t) {
                 Some(s) => Some(FailOn::At(s)),
                 None => {
-                    return Err(problem(
+                    problems.push(problem(
                         format!("fail_on `{t}` must be one of error, warning, info, never"),
                         at(t),
                     ));
+                    None
                 }
             },
         };
         let mut severity = BTreeMap::new();
         for (rule, level) in &yaml.rules.severity {
-            let Some(s) = Severity::parse(level) else {
-                return Err(problem(
+            match Severity::parse(level) {
+                Some(s) => {
+                    severity.insert(rule.to_ascii_uppercase(), s);
+                }
+                None => problems.push(problem(
                     format!("severity `{level}` for {rule} must be one of error, warning, info"),
                     at(level),
-                ));
-            };
-            severity.insert(rule.to_ascii_uppercase(), s);
+                )),
+            }
         }
-        let glob = |pattern: &str| {
-            Glob::new(pattern)
-                .map(|g| g.compile_matcher())
-                .map_err(|err| problem(format!("invalid glob `{pattern}`: {err}"), at(pattern)))
+        let mut glob = |pattern: &str| match Glob::new(pattern) {
+            Ok(g) => Some(g.compile_matcher()),
+            Err(err) => {
+                problems.push(problem(
+                    format!("invalid glob `{pattern}`: {err}"),
+                    at(pattern),
+                ));
+                None
+            }
         };
         let mut ignore = Vec::new();
         for entry in &yaml.ignore {
             ignore.push(Ignore {
                 rule: entry.rule.to_ascii_uppercase(),
-                path: entry.path.as_deref().map(glob).transpose()?,
-                address: entry.address.as_deref().map(glob).transpose()?,
+                path: entry.path.as_deref().and_then(&mut glob),
+                address: entry.address.as_deref().and_then(&mut glob),
             });
         }
         for pattern in &yaml.exclude {
-            glob(pattern)?;
+            glob(pattern);
         }
         let ceilings = [
             ("max_nesting", yaml.limits.max_nesting, 512),
@@ -329,13 +393,13 @@ impl Config {
         ];
         for (key, value, ceiling) in ceilings {
             if value > ceiling {
-                return Err(problem(
+                problems.push(problem(
                     format!("limits.{key} is {value}; it can be at most {ceiling}"),
                     at(key),
                 ));
             }
         }
-        Ok(Config {
+        let config = Config {
             path: Some(path.to_path_buf()),
             file: Some(file),
             fail_on,
@@ -375,6 +439,7 @@ impl Config {
             ignore,
             inline_suppressions: yaml.suppressions.inline,
             require_expiry: yaml.suppressions.require_expiry,
+            require_reason: yaml.suppressions.require_reason,
             var_files: yaml
                 .terraform
                 .var_files
@@ -388,7 +453,8 @@ impl Config {
                 .map(|(template, parameters)| (base.join(template), base.join(parameters)))
                 .collect(),
             limits: yaml.limits,
-        })
+        };
+        Ok((config, problems))
     }
 
     /// Rule selectors the file writes that name no rule, with where they are written.
@@ -468,6 +534,59 @@ impl Config {
     }
 }
 
+/// The settings of a config, each alone in a config of its own: a top-level
+/// key with a scalar or list value as it is, a section (`rules:`,
+/// `limits:` …) once per key inside it. Each is named by its innermost key,
+/// to point at it when it is wrong.
+fn parts(value: &serde_yaml::Value) -> Vec<(String, serde_yaml::Value)> {
+    use serde_yaml::{Mapping, Value};
+    let Value::Mapping(top) = value else {
+        return Vec::new();
+    };
+    let name = |key: &Value| match key {
+        Value::String(s) => s.clone(),
+        other => serde_yaml::to_string(other)
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+    };
+    let alone = |key: &Value, inner: Value| {
+        let mut one = Mapping::new();
+        one.insert(key.clone(), inner);
+        Value::Mapping(one)
+    };
+    let mut out = Vec::new();
+    for (key, inner) in top {
+        match inner {
+            Value::Mapping(section) if !section.is_empty() => {
+                for (sub, v) in section {
+                    let mut one = Mapping::new();
+                    one.insert(sub.clone(), v.clone());
+                    out.push((name(sub), alone(key, Value::Mapping(one))));
+                }
+            }
+            _ => out.push((name(key), alone(key, inner.clone()))),
+        }
+    }
+    out
+}
+
+/// Adds one part made by [`parts`] back into a config being rebuilt.
+fn merge(into: &mut serde_yaml::Mapping, part: serde_yaml::Value) {
+    use serde_yaml::Value;
+    let Value::Mapping(part) = part else {
+        return;
+    };
+    for (key, inner) in part {
+        match (into.get_mut(&key), inner) {
+            (Some(Value::Mapping(section)), Value::Mapping(more)) => section.extend(more),
+            (_, inner) => {
+                into.insert(key, inner);
+            }
+        }
+    }
+}
+
 /// Whether two paths name the same existing file or folder.
 fn same_file(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
@@ -529,6 +648,7 @@ pub const STARTER: &str = r#"# plinth configuration. plinth finds this file by w
 # suppressions:
 #   inline: true                # false: comments are not honoured
 #   require_expiry: false       # true: comments without until= are not honoured
+#   require_reason: false       # true: comments without a reason are not honoured
 
 # Terraform reads terraform.tfvars and *.auto.tfvars by itself (so does
 # plinth); name the other var files a module is deployed with. Folders and
@@ -562,7 +682,7 @@ pub const STARTER: &str = r#"# plinth configuration. plinth finds this file by w
 mod tests {
     use super::*;
 
-    fn load(text: &str) -> Result<Config, Problem> {
+    fn load(text: &str) -> Result<Config, Vec<Problem>> {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join(".plinth.yaml");
         std::fs::write(&path, text).expect("write");
@@ -578,7 +698,7 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_errors_with_a_suggestion() {
-        let err = load("fial_on: error\n").expect_err("unknown key");
+        let err = load("fial_on: error\n").expect_err("unknown key").remove(0);
         assert!(
             err.message.contains("unknown field `fial_on`"),
             "{}",
@@ -605,9 +725,13 @@ mod tests {
             config.limits.max_deployment_depth,
             Limits::default().max_deployment_depth
         );
-        let err = load("limits:\n  max_nesting: 100000\n").expect_err("over the ceiling");
+        let err = load("limits:\n  max_nesting: 100000\n")
+            .expect_err("over the ceiling")
+            .remove(0);
         assert!(err.message.contains("at most 512"), "{}", err.message);
-        let err = load("limits:\n  max_copy: 3\n").expect_err("unknown key");
+        let err = load("limits:\n  max_copy: 3\n")
+            .expect_err("unknown key")
+            .remove(0);
         assert_eq!(err.help.as_deref(), Some("did you mean `max_copies`?"));
         assert!(load("limits:\n  max_copies: -1\n").is_err());
     }

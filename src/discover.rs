@@ -41,6 +41,18 @@ pub enum Input {
     },
 }
 
+impl Input {
+    /// Where the input is: its file, or its module's folder.
+    pub fn location(&self) -> &Path {
+        match self {
+            Input::Json { path, .. }
+            | Input::Bicep { path, .. }
+            | Input::BicepParameters { path } => path,
+            Input::TerraformModule { dir, .. } => dir,
+        }
+    }
+}
+
 /// What discovery found.
 #[derive(Debug, Default)]
 pub struct Discovered {

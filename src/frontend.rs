@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use crate::diagnostic::Problem;
 use crate::discover::{Discovered, Input};
 use crate::json;
 use crate::limits::{self, Limits};
@@ -195,14 +196,14 @@ pub fn load_json_file(
 /// The template inside a deployment as the portal and `az deployment …
 /// export` write it: `{"properties": {"template": {"$schema": …}}}`. Its
 /// nodes keep their spans in the file, so findings point into it.
-fn exported_deployment(root: &json::J) -> Option<&json::J> {
+fn exported_deployment(root: &json::JsonValue) -> Option<&json::JsonValue> {
     if root.get("$schema").is_some() {
         return None;
     }
     let template = root.get("properties")?.get("template")?;
     template
         .get("$schema")
-        .and_then(json::J::as_str)
+        .and_then(json::JsonValue::as_str)
         .is_some_and(|s| s.contains(crate::arm::SCHEMA_MARK))
         .then_some(template)
 }

@@ -68,7 +68,7 @@ pub struct Options {
 /// Where the configuration comes from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum ConfigChoice {
-    /// The nearest `.plinth.yaml` at or above the first path.
+    /// The nearest `.plinth.yaml` at or above each template or module.
     #[default]
     Find,
     File(PathBuf),
@@ -113,11 +113,6 @@ pub fn check(options: &Options) -> Run {
     let sources = SourceMap::new();
     let mut problems = Vec::new();
 
-    let config_path = match &options.config {
-        ConfigChoice::Find => options.paths.first().and_then(|p| config::find(p)),
-        ConfigChoice::File(path) => Some(path.clone()),
-        ConfigChoice::Ignore => None,
-    };
     // The files the user named are read wherever they are (a link to one is
     // followed); everything else only under the roots (see `paths`).
     let mut named: Vec<PathBuf> = options
@@ -130,73 +125,94 @@ pub fn check(options: &Options) -> Run {
     if let ConfigChoice::File(path) = &options.config {
         named.push(path.clone());
     }
-    let roots_of = |config: &Config| {
-        let mut confinement =
-            paths::Confinement::new(&options.paths, &named, config.limits.max_file_bytes);
-        // Files the config names (parameter files, var files, rule
-        // folders) are read relative to its folder.
-        if let Some(folder) = config_path.as_deref().and_then(Path::parent) {
-            confinement.add_root(if folder.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                folder
-            });
-        }
-        confinement
-    };
-    sources.set_confinement(roots_of(&Config::default()));
-    let config = match config_path
-        .as_deref()
-        .map(|path| Config::load(&sources, path))
-    {
-        Some(Ok(config)) => config,
-        Some(Err(problem)) => {
-            problems.push(problem);
-            Config::default()
-        }
-        None => Config::default(),
-    };
-    sources.set_confinement(roots_of(&config));
-
-    let rule_dirs: Vec<PathBuf> = options
-        .rule_dirs
+    // The config of each checked path: the one given, none, or the nearest
+    // at or above it. Inputs deeper down may have a nearer one (below).
+    let path_configs: Vec<Option<PathBuf>> = options
+        .paths
         .iter()
-        .chain(&config.rule_dirs)
-        .cloned()
+        .map(|path| match &options.config {
+            ConfigChoice::Find => config::find(path),
+            ConfigChoice::File(file) => Some(file.clone()),
+            ConfigChoice::Ignore => None,
+        })
         .collect();
-    let (mut rules, mut rule_problems) = RuleSet::load(&sources, &rule_dirs);
-    problems.append(&mut rule_problems);
-    let mut rule_infos = all_rules(&rules);
-    problems.extend(config.unknown_rules(&sources, &rule_infos));
-    let (selection, mut selection_problems) = select::select(
-        &rule_infos,
-        config.select.as_deref(),
-        &config.extend_select,
-        &config.disable,
-        &config.severity,
-        &options.selection,
-    );
-    problems.append(&mut selection_problems);
-    rules.retain(|id| selection.enabled(id));
-    rules.configure(config.settings.clone().into_iter().collect());
-    for info in &mut rule_infos {
-        if let Some(severity) = selection.severity.get(&info.id) {
-            info.severity = *severity;
+    // Files a config names (parameter files, var files, rule folders) are
+    // read relative to its folder; a config deeper down lies under a root.
+    let mut roots = options.paths.clone();
+    for folder in path_configs.iter().flatten().filter_map(|p| p.parent()) {
+        roots.push(if folder.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            folder.to_path_buf()
+        });
+    }
+    let confine = |max_file_bytes: u64| paths::Confinement::new(&roots, &named, max_file_bytes);
+    sources.set_confinement(confine(Limits::default().max_file_bytes));
+
+    let mut scopes: Vec<Scope> = Vec::new();
+    let scope_of_config = |config_path: &Option<PathBuf>,
+                           scopes: &mut Vec<Scope>,
+                           problems: &mut Vec<Problem>|
+     -> usize {
+        if let Some(i) = scopes.iter().position(|s| &s.config.path == config_path) {
+            return i;
+        }
+        scopes.push(Scope::new(
+            &sources,
+            options,
+            config_path.as_deref(),
+            problems,
+        ));
+        scopes.len() - 1
+    };
+
+    // Discovery, once per config of the checked paths: each config's
+    // `exclude` applies to the paths it governs.
+    let mut groups: Vec<(usize, Vec<PathBuf>)> = Vec::new();
+    for (path, config_path) in options.paths.iter().zip(&path_configs) {
+        let scope = scope_of_config(config_path, &mut scopes, &mut problems);
+        match groups.iter_mut().find(|(s, _)| *s == scope) {
+            Some((_, paths)) => paths.push(path.clone()),
+            None => groups.push((scope, vec![path.clone()])),
         }
     }
-
-    let exclude: Vec<String> = options
-        .exclude
-        .iter()
-        .chain(&config.exclude)
-        .cloned()
-        .collect();
-    let mut discovered = discover::discover(&options.paths, &exclude);
+    let mut discovered = discover::Discovered::default();
+    for (scope, paths) in &groups {
+        let exclude: Vec<String> = options
+            .exclude
+            .iter()
+            .chain(&scopes[*scope].config.exclude)
+            .cloned()
+            .collect();
+        let mut found = discover::discover(paths, &exclude);
+        discovered.problems.append(&mut found.problems);
+        discovered.also_report.append(&mut found.also_report);
+        discovered
+            .compiled_skipped
+            .append(&mut found.compiled_skipped);
+        for input in found.inputs {
+            // Paths that overlap (`plinth check . sub`) find an input twice.
+            if groups.len() == 1 || !discovered.inputs.contains(&input) {
+                discovered.inputs.push(input);
+            }
+        }
+    }
     frontend::bind_bicep_parameters(&mut discovered);
     problems.append(&mut discovered.problems);
-    let mut inputs = discovered.inputs;
-    for input in &mut inputs {
-        match input {
+
+    // Each input takes the nearest config at or above it (as ruff does): a
+    // folder with its own `.plinth.yaml` is checked by its rules however the
+    // run was started.
+    let mut inputs: Vec<(usize, Input)> = Vec::new();
+    for mut input in std::mem::take(&mut discovered.inputs) {
+        let config_path = match &options.config {
+            ConfigChoice::Find => config::find(input.location()),
+            ConfigChoice::File(file) => Some(file.clone()),
+            ConfigChoice::Ignore => None,
+        };
+        let scope = scope_of_config(&config_path, &mut scopes, &mut problems);
+        let config = &scopes[scope].config;
+        match &mut input {
             Input::Json {
                 path,
                 parameters,
@@ -215,32 +231,42 @@ pub fn check(options: &Options) -> Run {
             }
             Input::Bicep { .. } | Input::BicepParameters { .. } => {}
         }
+        inputs.push((scope, input));
     }
+    // A file over one config's `max_file_bytes` is refused by that unit's
+    // own limits; the door lets through the largest any config allows.
+    let max_file_bytes = scopes
+        .iter()
+        .map(|s| s.config.limits.max_file_bytes)
+        .max()
+        .unwrap_or(Limits::default().max_file_bytes);
+    sources.set_confinement(confine(max_file_bytes));
     let mut report_paths = options.paths.clone();
     report_paths.append(&mut discovered.also_report);
 
     // Each input is loaded, linked and checked on its own, in parallel, and
     // its graph dropped before the next: memory holds one unit per thread,
     // not the whole repository.
-    let suppression_policy = config
-        .inline_suppressions
-        .then(|| report::suppress::Policy {
-            require_expiry: config.require_expiry,
-            today: Date::today(),
-        });
     let given = terraform::Given::from_env(options.vars.clone());
+    // Every file the units read is registered from here on: counting the
+    // distinct paths registered past this mark counts a file once however
+    // many units read it (a local module is read by each of its callers).
+    let first_unit_file = sources.len();
     let check_all = || -> Vec<Checked> {
         inputs
             .par_iter()
-            .map(|input| {
+            .map(|(scope, input)| {
+                let settings = &scopes[*scope];
                 let mut checked = check_input(
                     &sources,
-                    &rules,
+                    &settings.rules,
+                    &settings.rule_infos,
                     input,
                     &given,
-                    suppression_policy,
-                    config.limits,
+                    settings.policy,
+                    settings.config.limits,
                 );
+                checked.scope = *scope;
                 if !options.show_unknown {
                     checked.unseen.clear();
                 }
@@ -263,7 +289,7 @@ pub fn check(options: &Options) -> Run {
     let slashed = |p: &Path| p.to_string_lossy().replace('\\', "/");
     summary.parameter_files = inputs
         .iter()
-        .filter_map(|input| match input {
+        .filter_map(|(_, input)| match input {
             Input::Json {
                 path,
                 parameters: Some(parameters),
@@ -290,9 +316,11 @@ pub fn check(options: &Options) -> Run {
     let mut unit_files = HashMap::new();
     let mut unseen = Vec::new();
     let mut findings = Vec::new();
+    let mut scope_of_unit: HashMap<String, usize> = HashMap::new();
+    summary.files = sources.distinct_paths_from(first_unit_file);
     for mut c in checked {
-        summary.files += c.files;
         summary.resources += c.resources;
+        scope_of_unit.extend(c.units.iter().map(|u| (u.clone(), c.scope)));
         problems.append(&mut c.problems);
         unit_labels.append(&mut c.units);
         unit_files.extend(c.unit_files);
@@ -303,21 +331,30 @@ pub fn check(options: &Options) -> Run {
     summary.units = unit_labels.len();
     unit_labels.sort();
 
-    let names: HashMap<&str, &str> = rule_infos
-        .iter()
-        .map(|r| (r.id.as_str(), r.name.as_str()))
-        .collect();
+    // Each finding is judged by the config of its unit.
+    let scope_of = |f: &Finding| scope_of_unit.get(&f.unit).copied().unwrap_or(0);
     findings.retain(|f| {
-        selection.enabled(&f.rule)
-            && !config.ignores(
+        let Some(scope) = scopes.get(scope_of(f)) else {
+            return true;
+        };
+        let name = scope
+            .rule_infos
+            .iter()
+            .find(|r| r.id == f.rule)
+            .map_or("", |r| r.name.as_str());
+        scope.selection.enabled(&f.rule)
+            && !scope.config.ignores(
                 &f.rule,
-                names.get(f.rule.as_str()).copied().unwrap_or(""),
+                name,
                 &sources.path(f.primary.span.file),
                 &f.resource.address,
             )
     });
     for finding in &mut findings {
-        if let Some(severity) = selection.severity.get(&finding.rule) {
+        let severity = scopes
+            .get(scope_of(finding))
+            .and_then(|s| s.selection.severity.get(&finding.rule));
+        if let Some(severity) = severity {
             finding.severity = *severity;
         }
     }
@@ -344,9 +381,19 @@ pub fn check(options: &Options) -> Run {
     if let Some(path) = &options.baseline {
         match report::baseline::read(&sources, path) {
             Ok(accepted) => {
+                summary.baseline = Some(report::display_path(path));
                 let before = findings.len();
-                findings.retain(|f| !accepted.contains(&f.fingerprint));
+                let mut matched = HashSet::new();
+                findings.retain(|f| {
+                    let fingerprint = accepted.fingerprint_of(&sources, f);
+                    let listed = accepted.fingerprints.contains(&fingerprint);
+                    if listed {
+                        matched.insert(fingerprint);
+                    }
+                    !listed
+                });
                 summary.baselined = before - findings.len();
+                summary.baseline_stale = accepted.fingerprints.len() - matched.len();
             }
             Err(problem) => problems.push(problem),
         }
@@ -358,8 +405,7 @@ pub fn check(options: &Options) -> Run {
         }
         problems.push(note);
     }
-    problems.sort_by(|a, b| (&a.path, a.span, &a.message).cmp(&(&b.path, b.span, &b.message)));
-    problems.dedup();
+    dedup_problems(&mut problems);
 
     // A run that read nothing passed without checking anything: a CI job
     // pointed at the wrong folder would stay green for ever.
@@ -373,6 +419,26 @@ pub fn check(options: &Options) -> Run {
         let n = findings.iter().filter(|f| f.severity == severity).count();
         summary.by_severity.insert(severity.as_str().to_string(), n);
     }
+    // The rules of every config that applied, once each; fail_on and the
+    // rules listed come first from the config of the first path.
+    let first = groups.first().map_or(0, |(scope, _)| *scope);
+    let mut rule_infos: Vec<RuleInfo> = Vec::new();
+    let mut config = Config::default();
+    for (i, scope) in scopes.into_iter().enumerate() {
+        if i == first {
+            let mut infos = scope.rule_infos;
+            infos.retain(|r| !rule_infos.iter().any(|k| k.id == r.id));
+            rule_infos.splice(0..0, infos);
+            config = scope.config;
+        } else {
+            for info in scope.rule_infos {
+                if !rule_infos.iter().any(|k| k.id == info.id) {
+                    rule_infos.push(info);
+                }
+            }
+        }
+    }
+    rule_infos.sort_by(|a, b| a.id.cmp(&b.id));
     Run {
         sources,
         report: Report {
@@ -415,9 +481,90 @@ pub fn all_rules(rules: &RuleSet) -> Vec<RuleInfo> {
     all
 }
 
+/// The settings one config gives the inputs it governs: its rules (with the
+/// config's rule folders), their selection and severities, and what it asks
+/// of suppressions. A config with a mistake gives nothing: its scope is the
+/// defaults, and the mistakes are run problems.
+struct Scope {
+    config: Config,
+    rules: RuleSet,
+    rule_infos: Vec<RuleInfo>,
+    selection: select::Selection,
+    policy: Option<report::suppress::Policy>,
+}
+
+impl Scope {
+    fn new(
+        sources: &SourceMap,
+        options: &Options,
+        config_path: Option<&Path>,
+        problems: &mut Vec<Problem>,
+    ) -> Scope {
+        let (read, mut errors) = match config_path.map(|path| Config::read(sources, path)) {
+            Some((config, errors)) => (config, errors),
+            None => (None, Vec::new()),
+        };
+        let rules_with = |config: &Config| {
+            let rule_dirs: Vec<PathBuf> = options
+                .rule_dirs
+                .iter()
+                .chain(&config.rule_dirs)
+                .cloned()
+                .collect();
+            RuleSet::load(sources, &rule_dirs)
+        };
+        let mut config = read.unwrap_or_default();
+        let (mut rules, mut rule_problems) = rules_with(&config);
+        let mut rule_infos = all_rules(&rules);
+        errors.extend(config.unknown_rules(sources, &rule_infos));
+        if !errors.is_empty() {
+            // Nothing of a config with a mistake applies, its rule folders
+            // neither: every mistake is reported, and the defaults apply.
+            problems.append(&mut errors);
+            config = Config::default();
+            (rules, rule_problems) = rules_with(&config);
+            rule_infos = all_rules(&rules);
+        }
+        // Keyed by the file, even when nothing of it applies.
+        config.path = config_path.map(Path::to_path_buf);
+        problems.append(&mut rule_problems);
+        let (selection, mut selection_problems) = select::select(
+            &rule_infos,
+            config.select.as_deref(),
+            &config.extend_select,
+            &config.disable,
+            &config.severity,
+            &options.selection,
+        );
+        problems.append(&mut selection_problems);
+        rules.retain(|id| selection.enabled(id));
+        rules.configure(config.settings.clone().into_iter().collect());
+        for info in &mut rule_infos {
+            if let Some(severity) = selection.severity.get(&info.id) {
+                info.severity = *severity;
+            }
+        }
+        let policy = config
+            .inline_suppressions
+            .then(|| report::suppress::Policy {
+                require_expiry: config.require_expiry,
+                require_reason: config.require_reason,
+                today: Date::today(),
+            });
+        Scope {
+            config,
+            rules,
+            rule_infos,
+            selection,
+            policy,
+        }
+    }
+}
+
 /// What checking one input gave.
 struct Checked {
-    files: usize,
+    /// The scope (config) the input was checked in.
+    scope: usize,
     resources: usize,
     units: Vec<String>,
     /// Each unit's files, by unit label.
@@ -431,6 +578,7 @@ struct Checked {
 fn check_input(
     sources: &SourceMap,
     rules: &RuleSet,
+    known: &[RuleInfo],
     input: &Input,
     given: &terraform::Given,
     suppressions: Option<report::suppress::Policy>,
@@ -438,7 +586,7 @@ fn check_input(
 ) -> Checked {
     let loaded = load_input(sources, input, given, limits);
     let mut checked = Checked {
-        files: loaded.files,
+        scope: 0,
         resources: 0,
         units: Vec::new(),
         unit_files: Vec::new(),
@@ -457,8 +605,19 @@ fn check_input(
         if let Some(policy) = suppressions {
             let unit_files: Vec<(FileId, String)> =
                 files.iter().map(|f| (*f, graph.label.clone())).collect();
-            let mut about = report::suppress::apply(&mut found, sources, &unit_files, policy);
-            found.append(&mut about);
+            let resources: Vec<Span> = graph.resources().iter().map(|r| r.span).collect();
+            let meant = |rule: &str| {
+                select::closest(rule, known.iter().map(|k| k.id.as_str())).map(str::to_string)
+            };
+            let unit = report::suppress::Unit {
+                files: &unit_files,
+                resources: &resources,
+                known,
+                meant: &meant,
+            };
+            let mut applied = report::suppress::apply(&mut found, sources, &unit, policy);
+            found.append(&mut applied.about);
+            checked.problems.append(&mut applied.problems);
         }
         let shown: HashSet<FileId> = found
             .iter()
@@ -544,6 +703,23 @@ fn drop_subsumed(
     });
 }
 
+/// Sorts problems by file, position and message, and keeps one of each: a
+/// file read by several units (a local module and each of its callers) has
+/// its parse error once, though each unit registered the file anew.
+fn dedup_problems(problems: &mut Vec<Problem>) {
+    type Key = (Option<PathBuf>, Option<(u32, u32)>, String, String);
+    let key = |p: &Problem| -> Key {
+        (
+            p.path.as_deref().map(paths::normalize),
+            p.span.map(|s| (s.start, s.end)),
+            p.message.clone(),
+            p.code.clone(),
+        )
+    };
+    problems.sort_by_cached_key(key);
+    problems.dedup_by(|a, b| key(a) == key(b));
+}
+
 /// Places ordered by file and position, each once (a module folder checked
 /// on its own and through its callers names the same place).
 fn sorted_places(sources: &SourceMap, mut spans: Vec<Span>) -> Vec<Span> {
@@ -576,25 +752,6 @@ fn sort_and_dedup(sources: &SourceMap, findings: &mut Vec<Finding>) {
 /// file, the resource's address and the offending source text with its
 /// whitespace removed — never a line number.
 fn fingerprint(sources: &SourceMap, finding: &Finding) -> String {
-    let file = sources.get(finding.primary.span.file);
-    let snippet: String = file
-        .slice(finding.primary.span)
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    let text = format!(
-        "{}\u{1f}{}\u{1f}{}\u{1f}{}",
-        finding.rule,
-        report::display_path(&file.path),
-        finding.resource.address,
-        snippet
-    );
-    format!("{:016x}", fnv1a(text.as_bytes()))
-}
-
-/// FNV-1a, 64-bit: stable across Rust versions and platforms, unlike `DefaultHasher`.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325, |hash, b| {
-        (hash ^ u64::from(*b)).wrapping_mul(0x100000001b3)
-    })
+    let file = sources.path(finding.primary.span.file);
+    report::fingerprint_at(sources, finding, &report::display_path(&file))
 }

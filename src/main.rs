@@ -239,7 +239,7 @@ fn check(args: CheckArgs) -> ExitCode {
     };
     let mut run = plinth::check(&options);
     if let Some(path) = &args.write_baseline {
-        let text = baseline::render(&run.report, &run.sources);
+        let text = baseline::render(&run.report, &run.sources, path);
         if let Err(refusal) = plinth::paths::write_replacing(path, &text) {
             let problem = plinth::report::Problem::new(
                 refusal.code(),

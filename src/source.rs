@@ -190,6 +190,18 @@ impl SourceMap {
         self.get(id).path.clone()
     }
 
+    /// How many distinct paths the files registered at or after index
+    /// `first` have (paths compared as [`crate::paths::normalize`] spells them).
+    pub fn distinct_paths_from(&self, first: usize) -> usize {
+        let files = self.files.read().unwrap_or_else(|e| e.into_inner());
+        files
+            .iter()
+            .skip(first)
+            .map(|f| crate::paths::normalize(&f.path))
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+    }
+
     pub fn len(&self) -> usize {
         self.files.read().unwrap_or_else(|e| e.into_inner()).len()
     }

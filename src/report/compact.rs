@@ -43,6 +43,12 @@ pub fn render(report: &Report, sources: &SourceMap) -> String {
             one_line(&f.message)
         ));
     }
+    if let (Some(path), Some(note)) = (
+        &report.summary.baseline,
+        crate::report::human::baseline_note(report),
+    ) {
+        out.push_str(&format!("{}: note[baseline] {note}\n", visible(path)));
+    }
     for span in &report.unseen {
         out.push_str(&format!(
             "{}: note[unseen] {}\n",

@@ -331,6 +331,28 @@ pub fn summary_line(report: &Report) -> String {
             plural(s.hidden, "finding", "findings")
         ));
     }
+    if let Some(note) = baseline_note(report) {
+        line.push_str(&format!("; {note}"));
+    }
     line.push_str(".\n");
     line
+}
+
+/// What the baseline did, when one was given: how many findings it left out
+/// and how many of its entries matched nothing (run from another folder,
+/// or the findings were fixed).
+pub fn baseline_note(report: &Report) -> Option<String> {
+    let s = &report.summary;
+    s.baseline.as_ref()?;
+    let mut note = format!(
+        "{} left out by the baseline",
+        plural(s.baselined, "finding", "findings")
+    );
+    if s.baseline_stale > 0 {
+        note.push_str(&format!(
+            ", {} of its entries matched nothing",
+            s.baseline_stale
+        ));
+    }
+    Some(note)
 }

@@ -14,7 +14,7 @@ pub mod suppress;
 
 use serde::Serialize;
 
-use crate::source::Span;
+use crate::source::{SourceMap, Span};
 
 pub use crate::diagnostic::{
     Finding, Label, Problem, ResourceSummary, RuleInfo, Severity, display_path,
@@ -34,6 +34,12 @@ pub struct Summary {
     /// machine formats carry every finding, so this is never serialized).
     #[serde(skip)]
     pub hidden: usize,
+    /// Baseline entries that matched no finding (only when there were some).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub baseline_stale: usize,
+    /// The baseline file applied, as given (only with `--baseline`).
+    #[serde(skip)]
+    pub baseline: Option<String>,
     pub by_severity: std::collections::BTreeMap<String, usize>,
     /// Which parameter file fed which ARM template (only when some did).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -42,6 +48,10 @@ pub struct Summary {
     /// checked instead (only when there were some).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub compiled_skipped: Vec<String>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// An ARM template checked with the values of a parameter file.
@@ -69,3 +79,28 @@ pub struct Report {
 
 /// What `--show-unknown` says at each unseen place.
 pub const UNSEEN: &str = "not read by plinth (a registry or git module, a module whose instances are not known before apply, or a linked template): what it declares is unknown, so rules that prove something missing stay silent in this unit";
+
+/// A finding's fingerprint with its file named `path`: the rule, the file,
+/// the resource's address and the offending source text with its whitespace
+/// removed — never a line number. The JSON report names files relative to
+/// the working directory, a baseline relative to its own folder.
+pub fn fingerprint_at(sources: &SourceMap, finding: &Finding, path: &str) -> String {
+    let file = sources.get(finding.primary.span.file);
+    let snippet: String = file
+        .slice(finding.primary.span)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let text = format!(
+        "{}\u{1f}{}\u{1f}{}\u{1f}{}",
+        finding.rule, path, finding.resource.address, snippet
+    );
+    format!("{:016x}", fnv1a(text.as_bytes()))
+}
+
+/// FNV-1a, 64-bit: stable across Rust versions and platforms, unlike `DefaultHasher`.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x100000001b3)
+    })
+}

@@ -13,16 +13,25 @@
 //! that whole resource. The front-ends need not know about it: markers are
 //! found in the source text.
 //!
+//! A marker above a resource declaration applies to that whole resource,
+//! however deeply it is nested: a Bicep child resource declared inside its
+//! parent is a resource of its own, and a marker above it covers the
+//! findings inside it even when they are reported on the parent.
+//!
 //! Suppressions are themselves checked (info): one without a reason (it still
-//! applies), one that suppresses nothing, and one past its `until=` date
-//! (which no longer applies).
+//! applies, unless the project requires reasons), one that suppresses
+//! nothing (naming the rule meant when the id is misspelled), and one past
+//! its `until=` date (which no longer applies). A date that is no date
+//! (`until=2026-13-45`) is a `suppression-error` run problem at the date,
+//! and the marker does not apply: it neither expires silently nor lasts
+//! forever.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::report::{Finding, Label, ResourceSummary, RuleInfo, Severity};
+use crate::report::{Finding, Label, Problem, ResourceSummary, RuleInfo, Severity};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 
 const WITHOUT_REASON: (&str, &str) = ("SUP001", "suppression-without-reason");
@@ -35,7 +44,31 @@ const WITHOUT_EXPIRY: (&str, &str) = ("SUP004", "suppression-without-expiry");
 pub struct Policy {
     /// A suppression without `until=` is not honoured.
     pub require_expiry: bool,
+    /// A suppression without a reason is not honoured, and SUP001 is an error.
+    pub require_reason: bool,
     pub today: Date,
+}
+
+/// What one unit tells the suppressions about itself.
+pub struct Unit<'a> {
+    /// Each input file with the label of its unit.
+    pub files: &'a [(FileId, String)],
+    /// The declaration spans of the unit's resources, nested children
+    /// included: a marker above one covers the findings inside it.
+    pub resources: &'a [Span],
+    /// The rules that exist, to tell a misspelled id.
+    pub known: &'a [RuleInfo],
+    /// The rule id nearest a misspelled one, if one is near enough.
+    pub meant: &'a (dyn Fn(&str) -> Option<String> + Sync),
+}
+
+/// What applying the suppressions gave besides removing findings.
+#[derive(Default)]
+pub struct Applied {
+    /// Findings about the suppressions themselves (SUP001–SUP004).
+    pub about: Vec<Finding>,
+    /// Markers that cannot be read, such as an `until=` that is no date.
+    pub problems: Vec<Problem>,
 }
 
 /// The rules about suppressions, for `plinth rules`, `explain` and SARIF.
@@ -54,7 +87,7 @@ pub fn rules() -> Vec<RuleInfo> {
         rule(
             WITHOUT_REASON,
             "Suppression without a reason",
-            "A `plinth:ignore` comment names the rules it silences but not why. It still applies.",
+            "A `plinth:ignore` comment names the rules it silences but not why. It still applies, unless the configuration sets `suppressions: require_reason: true`: then it does not apply and this is an error.",
             "Write the reason after the rule ids: `# plinth:ignore PG001 migrating to VNet integration, see INFRA-12`.",
         ),
         rule(
@@ -83,20 +116,44 @@ pub fn rules() -> Vec<RuleInfo> {
 pub struct Date(i64, u32, u32);
 
 impl Date {
+    #[cfg(test)]
     fn parse(text: &str) -> Option<Date> {
+        Date::read(text).ok()
+    }
+
+    /// A `YYYY-MM-DD` date that exists on the calendar, or why it is not one.
+    fn read(text: &str) -> Result<Date, String> {
+        let shape = || format!("`{text}` is not a date of the form YYYY-MM-DD");
         let mut parts = text.splitn(3, '-');
-        let year = parts.next()?.parse().ok()?;
-        let month = parts
-            .next()?
-            .parse()
-            .ok()
-            .filter(|m| (1..=12).contains(m))?;
-        let day = parts
-            .next()?
-            .parse()
-            .ok()
-            .filter(|d| (1..=31).contains(d))?;
-        Some(Date(year, month, day))
+        let mut number = |width: usize| -> Result<i64, String> {
+            let part = parts.next().ok_or_else(shape)?;
+            if part.len() != width || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(shape());
+            }
+            part.parse().map_err(|_| shape())
+        };
+        let year = number(4)?;
+        let month = number(2)?;
+        let day = number(2)?;
+        if !(1..=12).contains(&month) {
+            return Err(format!(
+                "`{text}` has no month {month} (months are 01 to 12)"
+            ));
+        }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let days = match month {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        if !(1..=days).contains(&day) {
+            return Err(format!(
+                "`{text}` has no day {day} (that month has {days} days)"
+            ));
+        }
+        // In range by the checks above.
+        Ok(Date(year, month as u32, day as u32))
     }
 
     /// Today in UTC, from the system clock.
@@ -134,6 +191,8 @@ struct Marker {
     rules: Vec<String>,
     reason: Option<String>,
     until: Option<Date>,
+    /// An `until=` that is no date: where it is written and why it is not one.
+    bad_until: Option<(Span, String)>,
     used: bool,
 }
 
@@ -181,6 +240,7 @@ fn scan(id: FileId, file: &SourceFile) -> Vec<Marker> {
             target_line,
             false,
             rest.as_str(),
+            rest.start(),
         ));
     }
     for found in IN_DESCRIPTION.captures_iter(text) {
@@ -193,20 +253,29 @@ fn scan(id: FileId, file: &SourceFile) -> Vec<Marker> {
             line,
             true,
             rest.as_str(),
+            rest.start(),
         ));
     }
     markers
 }
 
-/// Reads `RULE[,RULE…] [until=DATE] reason` after the `plinth:ignore` mark.
-fn marker(span: Span, target_line: usize, enclosing: bool, rest: &str) -> Marker {
+/// Reads `RULE[,RULE…] [until=DATE] reason` after the `plinth:ignore` mark;
+/// `rest_at` is where `rest` starts in the file.
+fn marker(span: Span, target_line: usize, enclosing: bool, rest: &str, rest_at: usize) -> Marker {
+    let whole = rest;
     let rest = rest.trim().trim_end_matches("*/").trim();
     let mut rules = Vec::new();
     let mut until = None;
+    let mut bad_until = None;
     let mut reason_words = Vec::new();
     for word in rest.split_whitespace() {
         if let Some(date) = word.strip_prefix("until=") {
-            until = Some(Date::parse(date));
+            // `word` is a slice of `whole`: its place in the file follows.
+            let at = rest_at + (date.as_ptr() as usize - whole.as_ptr() as usize);
+            match Date::read(date) {
+                Ok(date) => until = Some(date),
+                Err(why) => bad_until = Some((Span::new(span.file, at, at + date.len()), why)),
+            }
         } else if reason_words.is_empty()
             && word
                 .split(',')
@@ -230,8 +299,8 @@ fn marker(span: Span, target_line: usize, enclosing: bool, rest: &str) -> Marker
         enclosing,
         rules,
         reason: (!reason.is_empty()).then(|| reason.to_string()),
-        // An unreadable date never expires silently: treat it as past.
-        until: until.map(|d| d.unwrap_or(Date(0, 1, 1))),
+        until,
+        bad_until,
         used: false,
     }
 }
@@ -241,36 +310,44 @@ fn line_of(sources: &SourceMap, span: Span) -> usize {
 }
 
 /// Removes suppressed findings from `findings` and returns the findings
-/// about the suppressions themselves. `files` maps each input file to the
-/// label of its unit.
+/// about the suppressions themselves, and the markers that cannot be read.
 #[allow(clippy::too_many_lines)] // one pass: scan markers, drop what they cover, report the markers
 pub fn apply(
     findings: &mut Vec<Finding>,
     sources: &SourceMap,
-    files: &[(FileId, String)],
+    unit: &Unit,
     policy: Policy,
-) -> Vec<Finding> {
+) -> Applied {
     let today = policy.today;
     let mut markers: HashMap<FileId, Vec<Marker>> = HashMap::new();
-    for (id, _) in files {
+    for (id, _) in unit.files {
         let found = scan(*id, &sources.get(*id));
         if !found.is_empty() {
             markers.insert(*id, found);
         }
     }
     if markers.is_empty() {
-        return Vec::new();
+        return Applied::default();
     }
     findings.retain(|finding| {
         let Some(in_file) = markers.get_mut(&finding.primary.span.file) else {
             return true;
         };
-        let finding_line = line_of(sources, finding.primary.span);
+        let primary = finding.primary.span;
+        let finding_line = line_of(sources, primary);
         let resource_line = finding
             .resource
             .span
-            .filter(|s| s.file == finding.primary.span.file)
+            .filter(|s| s.file == primary.file)
             .map(|s| line_of(sources, s));
+        // The resources declared around the finding, nested ones included:
+        // a marker above any of them covers it.
+        let around: Vec<usize> = unit
+            .resources
+            .iter()
+            .filter(|r| r.file == primary.file && r.start <= primary.start && primary.end <= r.end)
+            .map(|r| line_of(sources, *r))
+            .collect();
         let mut suppressed = false;
         for marker in in_file.iter_mut() {
             let applies = if marker.enclosing {
@@ -280,7 +357,9 @@ pub fn apply(
                         && marker.span.end <= r.end
                 })
             } else {
-                marker.target_line == finding_line || Some(marker.target_line) == resource_line
+                marker.target_line == finding_line
+                    || Some(marker.target_line) == resource_line
+                    || around.contains(&marker.target_line)
             };
             let names_rule = marker.rules.iter().any(|r| {
                 r.eq_ignore_ascii_case(&finding.rule) || r.eq_ignore_ascii_case(&finding.name)
@@ -288,10 +367,12 @@ pub fn apply(
             if applies && names_rule {
                 marker.used = true;
                 let in_date = match marker.until {
+                    _ if marker.bad_until.is_some() => false,
                     Some(until) => until >= today,
                     None => !policy.require_expiry,
                 };
-                if in_date {
+                let reasoned = marker.reason.is_some() || !policy.require_reason;
+                if in_date && reasoned {
                     suppressed = true;
                 }
             }
@@ -299,18 +380,23 @@ pub fn apply(
         !suppressed
     });
 
-    let unit_of: HashMap<FileId, &String> = files.iter().map(|(id, unit)| (*id, unit)).collect();
-    let mut out = Vec::new();
+    let unit_of: HashMap<FileId, &String> =
+        unit.files.iter().map(|(id, unit)| (*id, unit)).collect();
+    let mut out = Applied::default();
     let mut ids: Vec<&FileId> = markers.keys().collect();
     ids.sort();
     for id in ids {
         for marker in &markers[id] {
             let rules = marker.rules.join(",");
-            let mut report = |(rule, name): (&str, &str), message: String, label: &str| {
-                out.push(Finding {
+            let mut report = |(rule, name): (&str, &str),
+                              severity: Severity,
+                              message: String,
+                              label: &str,
+                              help: Option<String>| {
+                out.about.push(Finding {
                     rule: rule.to_string(),
                     name: name.to_string(),
-                    severity: Severity::Info,
+                    severity,
                     message,
                     primary: Label {
                         span: marker.span,
@@ -323,43 +409,116 @@ pub fn apply(
                         address: String::new(),
                         span: None,
                     },
-                    help: None,
+                    help,
                     url: None,
                     fingerprint: String::new(),
                     unit: unit_of.get(id).map(|u| u.to_string()).unwrap_or_default(),
                 });
             };
-            if let Some(until) = marker.until.filter(|until| *until < today) {
+            if let Some((span, why)) = &marker.bad_until {
+                out.problems.push(
+                    Problem::new(
+                        "suppression-error",
+                        format!("invalid until= date in a suppression of {rules}: {why}; the suppression does not apply"),
+                    )
+                    .at(sources.path(span.file), Some(*span))
+                    .with_label("not a date")
+                    .with_help("write the date as YYYY-MM-DD, e.g. until=2027-03-31"),
+                );
+            } else if let Some(until) = marker.until.filter(|until| *until < today) {
                 report(
                     EXPIRED,
+                    Severity::Info,
                     format!(
                         "suppression of {rules} expired on {:04}-{:02}-{:02} and no longer applies",
                         until.0, until.1, until.2
                     ),
                     "expired",
+                    None,
                 );
             } else if marker.until.is_none() && policy.require_expiry && !marker.rules.is_empty() {
                 report(
                     WITHOUT_EXPIRY,
+                    Severity::Info,
                     format!(
                         "suppression of {rules} has no until= date, which this project requires"
                     ),
                     "add until=YYYY-MM-DD",
+                    None,
                 );
             } else if !marker.used {
-                let message = if marker.rules.is_empty() {
-                    "suppression names no rule id".to_string()
+                let unknown: Vec<&String> = marker
+                    .rules
+                    .iter()
+                    .filter(|r| {
+                        !unit
+                            .known
+                            .iter()
+                            .any(|k| k.id.eq_ignore_ascii_case(r) || k.name.eq_ignore_ascii_case(r))
+                    })
+                    .collect();
+                if marker.rules.is_empty() {
+                    report(
+                        UNUSED,
+                        Severity::Info,
+                        "suppression names no rule id".to_string(),
+                        "suppresses nothing",
+                        None,
+                    );
+                } else if let Some(first) = unknown.first() {
+                    let names = unknown
+                        .iter()
+                        .map(|r| format!("`{r}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let meant = (unit.meant)(first);
+                    let message = match &meant {
+                        Some(meant) => format!(
+                            "suppression names unknown rule {names}, so it suppresses nothing; did you mean {meant}?"
+                        ),
+                        None => format!(
+                            "suppression names unknown rule {names}, so it suppresses nothing"
+                        ),
+                    };
+                    report(
+                        UNUSED,
+                        Severity::Info,
+                        message,
+                        "unknown rule",
+                        meant.as_ref().map(|m| format!("did you mean `{m}`?")),
+                    );
                 } else {
-                    format!("suppression of {rules} suppresses nothing on the line it applies to")
-                };
-                report(UNUSED, message, "suppresses nothing");
+                    report(
+                        UNUSED,
+                        Severity::Info,
+                        format!(
+                            "suppression of {rules} suppresses nothing on the line it applies to"
+                        ),
+                        "suppresses nothing",
+                        None,
+                    );
+                }
             }
             if marker.reason.is_none() && !marker.rules.is_empty() {
-                report(
-                    WITHOUT_REASON,
-                    format!("suppression of {rules} gives no reason"),
-                    "say why after the rule ids",
-                );
+                if policy.require_reason {
+                    report(
+                        WITHOUT_REASON,
+                        Severity::Error,
+                        format!(
+                            "suppression of {rules} gives no reason, which this project requires; it does not apply"
+                        ),
+                        "say why after the rule ids",
+                        None,
+                    );
+                } else {
+                    report(
+                        WITHOUT_REASON,
+                        Severity::Info,
+                        format!("suppression of {rules} gives no reason"),
+                        "say why after the rule ids",
+                        None,
+                    );
+                }
             }
         }
     }
@@ -383,6 +542,9 @@ mod tests {
         assert_eq!(Date::parse("2027-01-31"), Some(Date(2027, 1, 31)));
         assert_eq!(Date::parse("2027-13-01"), None);
         assert_eq!(Date::parse("soon"), None);
+        assert_eq!(Date::parse("2026-02-29"), None);
+        assert_eq!(Date::parse("2028-02-29"), Some(Date(2028, 2, 29)));
+        assert!(Date::read("2026-13-45").is_err_and(|why| why.contains("no month 13")));
     }
 
     #[test]
@@ -405,7 +567,8 @@ mod tests {
         let found =
             markers("// plinth:ignore PG001\n{}\n/* plinth:ignore PG001 x until=tomorrow */\n{}\n");
         assert_eq!(found[0].reason, None);
-        assert_eq!(found[1].until, Some(Date(0, 1, 1)));
+        assert_eq!(found[1].until, None);
+        assert!(found[1].bad_until.is_some());
         assert_eq!(found[1].reason.as_deref(), Some("x"));
     }
 }
