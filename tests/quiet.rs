@@ -183,7 +183,7 @@ fn human_headers_name_the_severity_and_info_has_its_own_mark() {
     assert!(!info.contains("☞ private endpoint"), "{info}");
     assert!(
         out.ends_with(
-            "plinth: 6 findings (2 errors, 3 warnings, 1 info) in 9 files, 42 resources.\n"
+            "plinth: 6 findings (2 errors, 3 warnings, 1 info) in 8 files, 42 resources.\n"
         ),
         "{out}"
     );
@@ -196,7 +196,7 @@ fn min_severity_hides_findings_but_not_from_the_exit_code() {
     assert!(out.contains("error[PE004]"), "{out}");
     assert!(!out.contains("warning["), "{out}");
     assert!(
-        out.contains("plinth: 6 findings (3 errors, 3 warnings) in 9 files, 42 resources; 3 findings below --min-severity not shown.\n"),
+        out.contains("plinth: 6 findings (3 errors, 3 warnings) in 8 files, 42 resources; 3 findings below --min-severity not shown.\n"),
         "{out}"
     );
     // Warnings only, all hidden: still a failing run at the default fail_on.
