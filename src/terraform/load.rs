@@ -22,6 +22,7 @@ use crate::model::{Unit, Value};
 use crate::source::{FileId, SourceMap, Span};
 use crate::terraform::azurerm;
 use crate::terraform::eval::{self, Decl, Declared, Expansion, Instance, Module};
+use crate::terraform::hcl_text;
 use crate::terraform::providers::azurerm_major;
 use crate::terraform::vars::{Given, VarFile, json_var_file};
 
@@ -528,7 +529,16 @@ fn parse_file(
         }
         None => {}
     }
-    match hcl_edit::parser::parse_body(&source.text) {
+    // Text hcl-edit refuses is parsed again rewritten where Terraform
+    // accepts what hcl-edit does not (same offsets, see `hcl_text`); a
+    // remaining error is then about the rest of the file.
+    let parsed = hcl_edit::parser::parse_body(&source.text).or_else(|err| {
+        match hcl_text::for_hcl_edit(&source.text) {
+            Some(text) => hcl_edit::parser::parse_body(&text),
+            None => Err(err),
+        }
+    });
+    match parsed {
         Ok(body) => Some((file, body)),
         Err(err) => {
             let offset = err.location().offset().min(source.text.len());

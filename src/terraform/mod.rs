@@ -10,8 +10,9 @@
 //! what they would decide stays unknown.
 //!
 //! The files: `load.rs` reads a module folder and its local modules and
-//! builds the unit; `vars.rs` reads var files and `TF_VAR_`/`--var` values;
-//! `providers.rs` finds the azurerm provider's major version; `eval.rs` holds
+//! builds the unit; `hcl_text.rs` rewrites, for a second parse, what
+//! Terraform accepts and hcl-edit refuses; `vars.rs` reads var files and
+//! `TF_VAR_`/`--var` values; `providers.rs` finds the azurerm provider's major version; `eval.rs` holds
 //! a module's declarations and instances, `expr.rs` evaluates expressions and
 //! `functions.rs` the built-in functions; `azurerm/` maps resources onto
 //! the neutral model; `plan.rs` reads plan JSON.
@@ -20,6 +21,7 @@ pub mod azurerm;
 pub mod eval;
 mod expr;
 mod functions;
+mod hcl_text;
 mod load;
 pub mod plan;
 mod providers;
