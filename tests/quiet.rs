@@ -457,3 +457,70 @@ fn plinth_rules_lists_the_rules_about_suppressions() {
         assert_eq!(code, 0, "{id}: {stderr}");
     }
 }
+
+/// A finding about a resource whose name is not known shows the name as it
+/// is written — the ARM expression, the Terraform template — never `?`.
+#[test]
+fn a_resource_whose_name_is_unknown_is_named_by_its_expression() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/PG001");
+    let arm = std::fs::read_to_string(root.join("arm/bad/main.json"))
+        .expect("arm")
+        .replacen(
+            "\"parameters\": {",
+            "\"parameters\": {\n    \"peName\": { \"type\": \"string\" },",
+            1,
+        )
+        .replace(
+            "\"name\": \"[variables('privateEndpointName')]\"",
+            "\"name\": \"[parameters('peName')]\"",
+        );
+    std::fs::create_dir_all(dir.path().join("arm")).expect("mkdir");
+    std::fs::write(dir.path().join("arm/main.json"), arm).expect("write");
+    let tf = std::fs::read_to_string(root.join("terraform/bad/main.tf"))
+        .expect("tf")
+        .replace(
+            "name                = \"pe-psql-orders-prod\"",
+            "name                = \"pe-${var.env}\"",
+        )
+        + "\nvariable \"env\" {\n  type = string\n}\n";
+    std::fs::create_dir_all(dir.path().join("tf")).expect("mkdir");
+    std::fs::write(dir.path().join("tf/main.tf"), tf).expect("write");
+
+    let output = Command::cargo_bin("plinth")
+        .expect("binary")
+        .current_dir(dir.path())
+        .args([
+            "check", "--select", "PG001", "--format", "json", "arm", "tf",
+        ])
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let findings = report["findings"].as_array().expect("findings");
+    let about = |file: &str| {
+        findings
+            .iter()
+            .find(|f| {
+                f["rule"] == "PG001" && f["file"].as_str().is_some_and(|p| p.starts_with(file))
+            })
+            .unwrap_or_else(|| panic!("PG001 in {file}: {report:#}"))
+    };
+    let arm = about("arm/");
+    assert!(
+        arm["message"]
+            .as_str()
+            .expect("message")
+            .contains("private endpoint '[parameters('peName')]'"),
+        "{arm:#}"
+    );
+    assert_eq!(arm["resource"]["name"], "[parameters('peName')]", "{arm:#}");
+    let tf = about("tf/");
+    assert!(
+        tf["message"]
+            .as_str()
+            .expect("message")
+            .contains("private endpoint 'pe-${var.env}'"),
+        "{tf:#}"
+    );
+    assert!(!output.stdout.windows(3).any(|w| w == b"'?'"), "{report:#}");
+}

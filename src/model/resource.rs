@@ -3,7 +3,7 @@
 
 use crate::model::id::{ArmId, Part};
 use crate::model::value::{Node, Truth};
-use crate::source::{FileId, Span};
+use crate::source::{FileId, SourceMap, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Framework {
@@ -80,12 +80,52 @@ impl Resource {
         parts.map(|p| p.join("/"))
     }
 
-    /// The last name segment (`snet` for `vnet/snet`), for messages; `?` when unknown.
-    pub fn display_name(&self) -> String {
+    /// The last name segment (`snet` for `vnet/snet`), for messages; when it
+    /// is not known, the name as written ([`Resource::written_name`]), and
+    /// `?` only when even that cannot be shown.
+    pub fn display_name(&self, sources: &SourceMap) -> String {
         match self.names.last() {
             Some(Part::Known(n)) => n.clone(),
-            _ => "?".to_string(),
+            _ => self
+                .written_name(sources)
+                .unwrap_or_else(|| "?".to_string()),
         }
+    }
+
+    /// The full name when known, else the name as written.
+    pub fn full_or_written_name(&self, sources: &SourceMap) -> String {
+        self.full_name()
+            .or_else(|| self.written_name(sources))
+            .unwrap_or_else(|| "?".to_string())
+    }
+
+    /// The name's expression as the source writes it — `[parameters('serverName')]`
+    /// (ARM), `'psql-${env}'` (Bicep), `"psql-${var.env}"` (Terraform), without
+    /// its quotes — for a message about a resource whose name is not known.
+    /// `None` when the name has no place in the source (a synthesised
+    /// resource), or the text is long or spans lines.
+    pub fn written_name(&self, sources: &SourceMap) -> Option<String> {
+        const LONGEST: usize = 120;
+        let span = self.body.get("name")?.span?;
+        let source = sources.get(span.file);
+        let mut text = source.slice(span).trim();
+        // A JSON member's span starts at its key (`"name": "[…]"`); an HCL
+        // attribute's at its name (`name = "…"`).
+        for key in ["\"name\"", "name"] {
+            if let Some(rest) = text.strip_prefix(key) {
+                let rest = rest.trim_start();
+                if let Some(value) = rest.strip_prefix(':').or_else(|| rest.strip_prefix('=')) {
+                    text = value.trim();
+                    break;
+                }
+            }
+        }
+        let unquoted = ['"', '\'']
+            .iter()
+            .find_map(|q| text.strip_prefix(*q)?.strip_suffix(*q))
+            .unwrap_or(text);
+        (!unquoted.is_empty() && unquoted.chars().count() <= LONGEST && !unquoted.contains('\n'))
+            .then(|| unquoted.to_string())
     }
 
     pub fn get_path(&self, path: &str) -> Option<&Node> {

@@ -18,6 +18,7 @@ use regex::Regex;
 use crate::model::{ArmId, Graph, Node, ResourceIdx, Truth, Value};
 use crate::policy::expr::{BinOp, Expr};
 use crate::policy::functions::{self, Implementation};
+use crate::source::SourceMap;
 
 /// A value of the rule language at run time: a resource, a node of its
 /// body, a computed value, a list of these, or absent or unknown.
@@ -99,6 +100,8 @@ pub struct Context<'g> {
     pub settings: Option<&'g HashMap<String, Value>>,
     shared: &'g RegexCache,
     regexes: HashMap<String, Option<Regex>>,
+    /// The unit's files, to show a name that is not known as it is written.
+    sources: Option<&'g SourceMap>,
 }
 
 /// Variables in scope, innermost last.
@@ -118,7 +121,15 @@ impl<'g> Context<'g> {
             settings: None,
             shared,
             regexes: HashMap::new(),
+            sources: None,
         }
+    }
+
+    /// Lets messages show a resource whose name is not known by the name's
+    /// expression as written, instead of `?`.
+    pub fn with_sources(mut self, sources: &'g SourceMap) -> Context<'g> {
+        self.sources = Some(sources);
+        self
     }
 
     pub fn eval(&mut self, expr: &Expr, env: &mut Env<'g>) -> RuleValue<'g> {
@@ -368,7 +379,13 @@ impl<'g> Context<'g> {
     /// Renders a value inside a message.
     pub fn display(&self, v: &RuleValue<'g>) -> String {
         match v {
-            RuleValue::Res(idx) => self.graph.get(*idx).display_name(),
+            RuleValue::Res(idx) => {
+                let resource = self.graph.get(*idx);
+                match self.sources {
+                    Some(sources) => resource.display_name(sources),
+                    None => resource.full_name().unwrap_or_else(|| "?".into()),
+                }
+            }
             RuleValue::Node { node, .. } => node.value.display(),
             RuleValue::Val(value) => value.display(),
             RuleValue::List(items) => items

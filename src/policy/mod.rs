@@ -195,7 +195,8 @@ impl RuleSet {
 
     pub fn check(&self, graph: &Graph, sources: &SourceMap) -> Vec<Finding> {
         let mut findings = Vec::new();
-        let mut ctx = eval::Context::new(graph, &self.tables, &self.indexes, &self.regexes);
+        let mut ctx = eval::Context::new(graph, &self.tables, &self.indexes, &self.regexes)
+            .with_sources(sources);
         for rule in &self.rules {
             ctx.settings = self.settings.get(&rule.meta.id);
             rule.check(&mut ctx, sources, &mut findings);

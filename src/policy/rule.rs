@@ -652,7 +652,7 @@ impl Rule {
             related,
             resource: ResourceSummary {
                 rtype: resource.rtype.clone(),
-                name: resource.full_name().unwrap_or_else(|| "?".into()),
+                name: resource.full_or_written_name(sources),
                 address: resource.origin.address.clone(),
                 span: Some(resource.span),
             },
@@ -670,6 +670,17 @@ impl Rule {
                 TemplatePart::Text(t) => out.push_str(t),
                 TemplatePart::Hole(expr) => {
                     let v = ctx.eval(expr, env);
+                    // `{leaf(r)}` or `{name(r)}` of a resource whose name is
+                    // not known: the name as written, rather than `?`.
+                    if matches!(v, RuleValue::Unknown)
+                        && let Expr::Call(function, args) = expr
+                        && matches!(function.as_str(), "leaf" | "name")
+                        && let [resource] = args.as_slice()
+                        && let resource @ RuleValue::Res(_) = ctx.eval(resource, env)
+                    {
+                        out.push_str(&ctx.display(&resource));
+                        continue;
+                    }
                     out.push_str(&ctx.display(&v));
                 }
             }
