@@ -51,7 +51,7 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
 
-use crate::diagnostic::{Problem, RuleInfo, Severity};
+use crate::diagnostic::{Code, Problem, RuleInfo, Severity};
 use crate::limits::Limits;
 use crate::source::LoadError;
 use crate::source::{FileId, SourceMap, Span};
@@ -266,13 +266,13 @@ impl Config {
         let file = sources.load(path).map_err(|err| {
             let mut problem = err.problem(path, "config", (path, None));
             if let LoadError::Refused(_) = err {
-                problem.code = "config-error".into();
+                problem.code = Code::ConfigError;
             }
             vec![problem]
         })?;
         let source = sources.get(file);
         let problem = |message: String, span: Option<Span>| {
-            Problem::new("config-error", message).at(path, span)
+            Problem::new(Code::ConfigError, message).at(path, span)
         };
         let at = |text: &str| find_span(sources, file, text);
         let mut problems = Vec::new();
@@ -478,7 +478,7 @@ impl Config {
                 continue;
             }
             let span = file.and_then(|f| find_span(sources, f, rule));
-            let mut p = Problem::new("config-error", format!("unknown rule `{rule}`"))
+            let mut p = Problem::new(Code::ConfigError, format!("unknown rule `{rule}`"))
                 .at(path.clone(), span);
             if let Some(help) = crate::select::suggestion(rule, known) {
                 p = p.with_help(help);

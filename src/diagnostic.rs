@@ -6,14 +6,85 @@
 //! they report without depending on `report`, the last stage; it knows no
 //! input format, no rule and no printer.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use crate::span::{FileId, Span};
 
+/// What kind of problem a run met: a stable code, printed as written here
+/// (`parse-error`), that users, CI scripts and every output format match on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Code {
+    /// `parse-error`
+    ParseError,
+    /// `io-error`
+    IoError,
+    /// `config-error`
+    ConfigError,
+    /// `rule-error`
+    RuleError,
+    /// `usage-error`
+    UsageError,
+    /// `limit-exceeded`
+    LimitExceeded,
+    /// `nothing-to-check`
+    NothingToCheck,
+    /// `not-a-template`
+    NotATemplate,
+    /// `path-outside`
+    PathOutside,
+    /// `not-regular-file`
+    NotRegularFile,
+    /// `decode-error`
+    DecodeError,
+    /// `suppression-error`
+    SuppressionError,
+    /// `module-error`
+    ModuleError,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::ParseError => "parse-error",
+            Code::IoError => "io-error",
+            Code::ConfigError => "config-error",
+            Code::RuleError => "rule-error",
+            Code::UsageError => "usage-error",
+            Code::LimitExceeded => "limit-exceeded",
+            Code::NothingToCheck => "nothing-to-check",
+            Code::NotATemplate => "not-a-template",
+            Code::PathOutside => "path-outside",
+            Code::NotRegularFile => "not-regular-file",
+            Code::DecodeError => "decode-error",
+            Code::SuppressionError => "suppression-error",
+            Code::ModuleError => "module-error",
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 /// The problem code of every limit hit (see `limits`).
-pub const LIMIT_EXCEEDED: &str = "limit-exceeded";
+pub const LIMIT_EXCEEDED: Code = Code::LimitExceeded;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -85,7 +156,7 @@ pub struct Finding {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
     /// Stable code, e.g. `parse-error`, `io-error`, `rule-error`, `usage-error`.
-    pub code: String,
+    pub code: Code,
     pub message: String,
     /// The file, when the problem has one (also when it has no span, e.g. unreadable).
     pub path: Option<PathBuf>,
@@ -95,9 +166,9 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(code: &str, message: impl Into<String>) -> Problem {
+    pub fn new(code: Code, message: impl Into<String>) -> Problem {
         Problem {
-            code: code.to_string(),
+            code,
             message: message.into(),
             path: None,
             span: None,
@@ -164,7 +235,7 @@ impl SyntaxError {
     /// The `parse-error` it is: `"{what}: {message}"` at its place in `path`
     /// (`file`, `len` bytes long), labelled with the message.
     pub fn problem(&self, what: &str, path: &Path, file: FileId, len: usize) -> Problem {
-        Problem::new("parse-error", format!("{what}: {}", self.message))
+        Problem::new(Code::ParseError, format!("{what}: {}", self.message))
             .at(path, Some(self.span(file, len)))
             .with_label(self.message.clone())
     }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use crate::diagnostic::Problem;
+use crate::diagnostic::{Code, Problem};
 
 /// One thing to load.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -116,7 +116,7 @@ pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Discovered {
                     std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
                     _ => format!("cannot read: {err}"),
                 };
-                problems.push(Problem::new("io-error", message).at(root.clone(), None));
+                problems.push(Problem::new(Code::IoError, message).at(root.clone(), None));
                 continue;
             }
         }
@@ -157,7 +157,7 @@ pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Discovered {
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(err) => {
-                    problems.push(Problem::new("io-error", err.to_string()));
+                    problems.push(Problem::new(Code::IoError, err.to_string()));
                     continue;
                 }
             };
@@ -248,7 +248,7 @@ fn is_read(path: &Path) -> bool {
 /// README promises a named file is always checked, so it is not skipped.
 fn not_read(path: &Path) -> Problem {
     Problem::new(
-        "not-a-template",
+        Code::NotATemplate,
         "named on the command line but not a file plinth reads \
          (.json, .jsonc, .bicep, .bicepparam, .tf, .tfvars): not checked",
     )
@@ -434,7 +434,7 @@ fn build_globs(patterns: &[String]) -> Result<GlobSet, Problem> {
     for pattern in patterns {
         let glob = Glob::new(pattern).map_err(|err| {
             Problem::new(
-                "usage-error",
+                Code::UsageError,
                 format!("invalid --exclude glob `{pattern}`: {err}"),
             )
         })?;
@@ -446,5 +446,5 @@ fn build_globs(patterns: &[String]) -> Result<GlobSet, Problem> {
     }
     builder
         .build()
-        .map_err(|err| Problem::new("usage-error", format!("invalid --exclude globs: {err}")))
+        .map_err(|err| Problem::new(Code::UsageError, format!("invalid --exclude globs: {err}")))
 }

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::diagnostic::Problem;
+use crate::diagnostic::{Code, Problem};
 use crate::discover::{Discovered, Input};
 use crate::json;
 use crate::limits::{self, Limits};
@@ -211,7 +211,7 @@ fn exported_deployment(root: &json::JsonValue) -> Option<&json::JsonValue> {
 /// A file named on the command line that plinth does not read.
 fn not_a_template(path: &Path) -> Problem {
     Problem::new(
-        "not-a-template",
+        Code::NotATemplate,
         "named on the command line but not an ARM template (no `$schema` ending in \
          deploymentTemplate.json#) nor Terraform plan JSON: not checked",
     )

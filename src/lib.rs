@@ -28,6 +28,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::config::Config;
+use crate::diagnostic::Code;
 use crate::discover::Input;
 pub use crate::frontend::Loaded;
 use crate::frontend::load_input;
@@ -458,7 +459,7 @@ pub fn check(options: &Options) -> Run {
 fn nothing_to_check(paths: &[PathBuf]) -> Problem {
     let message = "nothing to check: no ARM template, Bicep file or Terraform module found";
     let problem = |message: String| {
-        Problem::new("nothing-to-check", message).with_help(
+        Problem::new(Code::NothingToCheck, message).with_help(
             "plinth reads .json ARM templates (a `$schema` ending in deploymentTemplate.json#), \
              .bicep files and folders of .tf files; `--allow-empty` lets a run with nothing \
              to check pass",
@@ -713,7 +714,7 @@ fn dedup_problems(problems: &mut Vec<Problem>) {
             p.path.as_deref().map(paths::normalize),
             p.span.map(|s| (s.start, s.end)),
             p.message.clone(),
-            p.code.clone(),
+            p.code.to_string(),
         )
     };
     problems.sort_by_cached_key(key);

@@ -23,7 +23,7 @@ use crate::diagnostic::Problem;
 use crate::source::{SourceMap, Span};
 
 /// The problem code of every limit hit.
-pub const CODE: &str = crate::diagnostic::LIMIT_EXCEEDED;
+pub const CODE: crate::diagnostic::Code = crate::diagnostic::LIMIT_EXCEEDED;
 
 /// The stack of each thread that loads and checks units. Parsers and
 /// evaluators recurse only within the depth limits, whose ceilings (a debug

@@ -20,7 +20,7 @@ use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::diagnostic::{Problem, display_path};
+use crate::diagnostic::{Code, Problem, display_path};
 use crate::span::Span;
 
 /// No config may raise `max_file_bytes` above this (1 GiB): a larger value
@@ -31,12 +31,12 @@ pub const MAX_FILE_BYTES_CAP: u64 = 1 << 30;
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// The problem code of a file refused because it lies outside the roots.
-pub const OUTSIDE: &str = "path-outside";
+pub const OUTSIDE: Code = Code::PathOutside;
 /// The problem code of a file refused because it is a link, a FIFO, a
 /// device, a socket or a folder.
-pub const NOT_REGULAR: &str = "not-regular-file";
+pub const NOT_REGULAR: Code = Code::NotRegularFile;
 /// The problem code of a file whose bytes are not text plinth can decode.
-pub const UNDECODABLE: &str = "decode-error";
+pub const UNDECODABLE: Code = Code::DecodeError;
 
 /// Why a file was not read.
 #[derive(Debug)]
@@ -55,12 +55,12 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
             Refusal::Outside(_) => OUTSIDE,
             Refusal::Link(_) | Refusal::Special(_) => NOT_REGULAR,
             Refusal::TooBig(_) => crate::diagnostic::LIMIT_EXCEEDED,
-            Refusal::Missing | Refusal::Io(_) => "io-error",
+            Refusal::Missing | Refusal::Io(_) => Code::IoError,
         }
     }
 

@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::diagnostic::{Problem, RuleInfo, Severity};
+use crate::diagnostic::{Code, Problem, RuleInfo, Severity};
 
 /// Id prefixes of the rules that are off unless selected: the PostgreSQL
 /// hygiene rules (PGH), which fire on most servers written with Azure's
@@ -119,7 +119,7 @@ pub fn select(
             .collect();
         if ids.is_empty() {
             let mut p = Problem::new(
-                "usage-error",
+                Code::UsageError,
                 format!("{flag} `{selector}` names no rule (see `plinth rules`)"),
             );
             if let Some(help) = suggestion(selector, rules) {

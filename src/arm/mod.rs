@@ -14,7 +14,7 @@ pub(crate) mod template;
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::diagnostic::Problem;
+use crate::diagnostic::{Code, Problem};
 use crate::limits::{self, Guard, Limits};
 use crate::model::Loaded;
 use crate::model::{Node, Value};
@@ -106,7 +106,7 @@ fn parameter_file(sources: &SourceMap, path: &Path, limits: Limits) -> Bound {
     let invalid = |message: String, span: Option<Span>| Bound {
         file: Some(file),
         values: None,
-        problem: Some(Problem::new("parse-error", message).at(path, span)),
+        problem: Some(Problem::new(Code::ParseError, message).at(path, span)),
     };
     let root = match json::parse(file, &source.text, limits.max_nesting) {
         Ok(Some(root)) => root,

@@ -14,7 +14,7 @@ pub mod rule;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use crate::diagnostic::{Finding, Problem};
+use crate::diagnostic::{Code, Finding, Problem};
 use crate::model::{Graph, Node, Value};
 use crate::source::{FileId, SourceMap, Span};
 
@@ -66,8 +66,11 @@ impl RuleSet {
                         match sources.load(&path) {
                             Ok(file) => rule_files.push(file),
                             Err(err) => problems.push(
-                                Problem::new("rule-error", format!("cannot read rule file: {err}"))
-                                    .at(path, None),
+                                Problem::new(
+                                    Code::RuleError,
+                                    format!("cannot read rule file: {err}"),
+                                )
+                                .at(path, None),
                             ),
                         }
                     }
@@ -81,13 +84,13 @@ impl RuleSet {
                         Ok(Ok(text)) => table_texts.push((path.display().to_string(), text)),
                         Ok(Err(bad)) => problems.push(
                             Problem::new(
-                                "rule-error",
+                                Code::RuleError,
                                 format!("cannot read data table: {}", bad.message),
                             )
                             .at(path, None),
                         ),
                         Err(err) => problems.push(
-                            Problem::new("rule-error", format!("cannot read data table: {err}"))
+                            Problem::new(Code::RuleError, format!("cannot read data table: {err}"))
                                 .at(path, None),
                         ),
                     }
@@ -156,8 +159,11 @@ impl RuleSet {
                         .find(key.as_str())
                         .map(|at| Span::new(rule.meta.file, at, at + key.len()));
                     problems.push(
-                        Problem::new("rule-error", format!("`{key}` is already used by {other}"))
-                            .at(path.clone(), span),
+                        Problem::new(
+                            Code::RuleError,
+                            format!("`{key}` is already used by {other}"),
+                        )
+                        .at(path.clone(), span),
                     );
                     duplicates.insert(rule.meta.file);
                 }
@@ -209,7 +215,7 @@ impl RuleSet {
 fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, Problem> {
     let entries = std::fs::read_dir(dir).map_err(|err| {
         Problem::new(
-            "rule-error",
+            Code::RuleError,
             format!("cannot read rules folder {}: {err}", dir.display()),
         )
         .at(dir, None)
@@ -231,7 +237,7 @@ fn load_table(path: &str, text: &str) -> Result<(String, Vec<Node>), Problem> {
         rows: Vec<serde_json::Value>,
     }
     let table: Table = serde_yaml::from_str(text).map_err(|err| {
-        Problem::new("rule-error", format!("invalid data table: {err}")).at(path, None)
+        Problem::new(Code::RuleError, format!("invalid data table: {err}")).at(path, None)
     })?;
     let name = std::path::Path::new(path)
         .file_stem()

@@ -16,7 +16,7 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 
-use crate::diagnostic::{Finding, Label, Problem, ResourceSummary, RuleInfo, Severity};
+use crate::diagnostic::{Code, Finding, Label, Problem, ResourceSummary, RuleInfo, Severity};
 use crate::model::{Graph, Truth};
 use crate::policy::eval::{Context, Env, RuleValue};
 use crate::policy::expr::{self, Expr};
@@ -199,7 +199,7 @@ pub struct Rule {
 pub fn load(sources: &SourceMap, file: FileId, tables: &HashSet<String>) -> Result<Rule, Problem> {
     let source = sources.get(file);
     let problem = |message: String, span: Option<Span>| {
-        Problem::new("rule-error", message).at(source.path.clone(), span)
+        Problem::new(Code::RuleError, message).at(source.path.clone(), span)
     };
     let yaml: RuleYaml = serde_yaml::from_str(&source.text).map_err(|err| {
         let span = err
@@ -373,7 +373,7 @@ impl Compiler<'_> {
             let at = (s.start as usize + offset).min(s.end as usize);
             Span::new(self.file, at, (at + 1).min(s.end as usize).max(at))
         });
-        Problem::new("rule-error", message).at(self.source.path.clone(), span)
+        Problem::new(Code::RuleError, message).at(self.source.path.clone(), span)
     }
 
     fn binding(

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::diagnostic::Code;
 use crate::report::{Finding, Problem, Report, display_path};
 use crate::source::{SourceMap, Span};
 
@@ -129,12 +130,12 @@ pub fn read(sources: &SourceMap, path: &Path) -> Result<Baseline, Problem> {
     let source = sources.get(file);
     let parsed: BaselineFile = serde_json::from_str(&source.text).map_err(|err| {
         let offset = offset_of(&source.text, err.line(), err.column());
-        Problem::new("usage-error", format!("invalid baseline: {err}"))
+        Problem::new(Code::UsageError, format!("invalid baseline: {err}"))
             .at(path, Some(Span::new(file, offset, offset)))
     })?;
     if parsed.version == 0 || parsed.version > VERSION {
         return Err(Problem::new(
-            "usage-error",
+            Code::UsageError,
             format!(
                 "baseline version {} is not one this plinth reads (1 or {VERSION})",
                 parsed.version

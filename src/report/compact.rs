@@ -30,7 +30,7 @@ pub fn render(report: &Report, sources: &SourceMap) -> String {
         };
         out.push_str(&format!(
             "{at}: error[{}] {}\n",
-            visible(&p.code),
+            visible(p.code.as_str()),
             one_line(&p.message)
         ));
     }

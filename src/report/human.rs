@@ -218,7 +218,7 @@ fn from_problem(sources: &SourceMap, problem: &Problem) -> Rendered {
     };
     Rendered {
         message: visible(&message).into_owned(),
-        code: Some(visible(&problem.code).into_owned()),
+        code: Some(visible(problem.code.as_str()).into_owned()),
         severity: miette::Severity::Error,
         help: problem.help.as_deref().map(visible_keeping_lines),
         url: None,

@@ -113,7 +113,7 @@ fn finding<'a>(sources: &SourceMap, f: &'a Finding) -> JsonFinding<'a> {
 fn error<'a>(sources: &SourceMap, p: &'a Problem) -> JsonError<'a> {
     let at = p.span.map(|span| position(sources, span));
     JsonError {
-        code: &p.code,
+        code: p.code.as_str(),
         message: &p.message,
         file: at
             .as_ref()

@@ -103,7 +103,7 @@ pub fn render(report: &Report, sources: &SourceMap) -> String {
             cases.push_str(&format!(
                 "    <testcase classname=\"plinth\" name=\"{}\">\n      <error type=\"{}\" message=\"{}\">{}</error>\n    </testcase>\n",
                 escape(&at),
-                escape(&p.code),
+                escape(p.code.as_str()),
                 escape(&p.message),
                 escape(&format!("{at}: {}", p.message))
             ));

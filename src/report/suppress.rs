@@ -31,6 +31,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::diagnostic::Code;
 use crate::report::{Finding, Label, Problem, ResourceSummary, RuleInfo, Severity};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 
@@ -418,7 +419,7 @@ pub fn apply(
             if let Some((span, why)) = &marker.bad_until {
                 out.problems.push(
                     Problem::new(
-                        "suppression-error",
+                        Code::SuppressionError,
                         format!("invalid until= date in a suppression of {rules}: {why}; the suppression does not apply"),
                     )
                     .at(sources.path(span.file), Some(*span))

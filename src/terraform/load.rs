@@ -426,7 +426,7 @@ fn build_module<'b>(
             build.opaque.extend(whole);
             build.problems.push(
                 Problem::new(
-                    "module-error",
+                    crate::diagnostic::Code::ModuleError,
                     format!("module \"{name}\" calls a module that calls it: Terraform refuses the cycle"),
                 )
                 .at(build.sources.path(file), whole)

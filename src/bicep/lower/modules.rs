@@ -150,7 +150,7 @@ impl Lowerer<'_> {
         {
             self.problems.push(
                 Problem::new(
-                    "module-error",
+                    crate::diagnostic::Code::ModuleError,
                     format!("module `{path}` is nested too deep or includes itself: not read"),
                 )
                 .at(&file.path, Some(span)),
