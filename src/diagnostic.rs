@@ -46,6 +46,23 @@ pub enum Code {
 }
 
 impl Code {
+    /// Every code, in the order of the enum.
+    pub const ALL: [Code; 13] = [
+        Code::ParseError,
+        Code::IoError,
+        Code::ConfigError,
+        Code::RuleError,
+        Code::UsageError,
+        Code::LimitExceeded,
+        Code::NothingToCheck,
+        Code::NotATemplate,
+        Code::PathOutside,
+        Code::NotRegularFile,
+        Code::DecodeError,
+        Code::SuppressionError,
+        Code::ModuleError,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Code::ParseError => "parse-error",
@@ -283,5 +300,16 @@ mod tests {
         assert_eq!(problem.label.as_deref(), Some("expected `}`"));
         assert_eq!(problem.path.as_deref(), Some(Path::new("main.bicep")));
         assert!(SyntaxError::too_deep("deep", 0, 1).too_deep);
+    }
+
+    #[test]
+    fn the_readme_lists_every_problem_code() {
+        let readme = include_str!("../README.md");
+        for code in Code::ALL {
+            assert!(
+                readme.contains(&format!("`{code}`")),
+                "README.md does not list the problem code `{code}`"
+            );
+        }
     }
 }
