@@ -152,3 +152,117 @@ resource "azurerm_private_dns_zone" "pg" {
     let (_, report) = check(dir.path());
     assert!(findings(&report, "PE005").is_empty(), "{report:#}");
 }
+
+/// An ARM template as `bicep build` writes a module call whose parameters
+/// are conditional: each parameter's whole `{ "value": … }` wrapper is one
+/// `[if(…, createObject('value', …), createObject('value', …))]`.
+fn compiled_module_call(with_dns: &str) -> String {
+    let server = "[resourceId('Microsoft.DBforPostgreSQL/flexibleServers', 'psql-orders')]";
+    let zone =
+        "[resourceId('Microsoft.Network/privateDnsZones', 'privatelink.postgres.azure.com')]";
+    let template = serde_json::json!({
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "parameters": { "withDns": { "type": "string", "defaultValue": with_dns } },
+        "resources": [
+            {
+                "type": "Microsoft.Network/virtualNetworks",
+                "apiVersion": "2024-05-01",
+                "name": "vnet-orders",
+                "location": "westeurope",
+                "properties": {
+                    "addressSpace": { "addressPrefixes": ["10.20.0.0/16"] },
+                    "subnets": [{ "name": "snet-pe", "properties": { "addressPrefix": "10.20.1.0/24" } }]
+                }
+            },
+            {
+                "type": "Microsoft.DBforPostgreSQL/flexibleServers",
+                "apiVersion": "2024-08-01",
+                "name": "psql-orders",
+                "location": "westeurope",
+                "properties": { "version": "16", "network": { "publicNetworkAccess": "Disabled" } }
+            },
+            {
+                "type": "Microsoft.Network/privateDnsZones",
+                "apiVersion": "2024-06-01",
+                "name": "privatelink.postgres.azure.com",
+                "location": "global"
+            },
+            {
+                "type": "Microsoft.Resources/deployments",
+                "apiVersion": "2022-09-01",
+                "name": "endpoint",
+                "properties": {
+                    "expressionEvaluationOptions": { "scope": "inner" },
+                    "mode": "Incremental",
+                    "parameters": {
+                        "serverId": format!("[createObject('value', {})]", &server[1..server.len() - 1]),
+                        "zoneGroup": format!(
+                            "[if(equals(parameters('withDns'), 'yes'), createObject('value', createObject('zoneId', {})), createObject('value', null()))]",
+                            &zone[1..zone.len() - 1]
+                        )
+                    },
+                    "template": {
+                        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+                        "contentVersion": "1.0.0.0",
+                        "parameters": {
+                            "serverId": { "type": "string" },
+                            "zoneGroup": { "type": "object", "nullable": true }
+                        },
+                        "resources": [
+                            {
+                                "type": "Microsoft.Network/privateEndpoints",
+                                "apiVersion": "2024-05-01",
+                                "name": "pe-psql-orders",
+                                "location": "westeurope",
+                                "properties": {
+                                    "subnet": { "id": "[resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet-orders', 'snet-pe')]" },
+                                    "privateLinkServiceConnections": [{
+                                        "name": "psc",
+                                        "properties": {
+                                            "privateLinkServiceId": "[parameters('serverId')]",
+                                            "groupIds": ["postgresqlServer"]
+                                        }
+                                    }]
+                                }
+                            },
+                            {
+                                "condition": "[not(empty(parameters('zoneGroup')))]",
+                                "type": "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
+                                "apiVersion": "2024-05-01",
+                                "name": "pe-psql-orders/default",
+                                "properties": {
+                                    "privateDnsZoneConfigs": [{
+                                        "name": "postgres",
+                                        "properties": { "privateDnsZoneId": "[parameters('zoneGroup').zoneId]" }
+                                    }]
+                                },
+                                "dependsOn": ["[resourceId('Microsoft.Network/privateEndpoints', 'pe-psql-orders')]"]
+                            }
+                        ]
+                    }
+                }
+            }
+        ]
+    });
+    serde_json::to_string_pretty(&template).expect("json")
+}
+
+#[test]
+fn a_compiled_conditional_module_parameter_carries_its_value_into_the_module() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "main.json", &compiled_module_call("yes"));
+    let (_, report) = check(dir.path());
+    // The zone group the condition passes in names a wrongly named zone.
+    assert_eq!(findings(&report, "PE004").len(), 1, "{report:#}");
+    assert!(findings(&report, "PE005").is_empty(), "{report:#}");
+}
+
+#[test]
+fn a_compiled_conditional_module_parameter_that_passes_null_leaves_the_endpoint_without_dns() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "main.json", &compiled_module_call("no"));
+    let (_, report) = check(dir.path());
+    assert!(findings(&report, "PE004").is_empty(), "{report:#}");
+    assert_eq!(findings(&report, "PE005").len(), 1, "{report:#}");
+}
