@@ -689,16 +689,29 @@ impl Scope<'_> {
             .map(JsonValue::members)
             .unwrap_or_default()
             .iter()
-            .map(|m| {
-                let value = m
-                    .value
-                    .get("value")
-                    .map_or(Node::new(Value::Unknown, None), |v| {
-                        self.node(v, v.span, copies)
-                    });
-                (m.key.clone(), value)
-            })
+            .map(|m| (m.key.clone(), self.supplied_parameter(&m.value, copies)))
             .collect()
+    }
+
+    /// One parameter value a deployment passes: `{ "value": … }`, or an
+    /// expression that builds that wrapper, as Bicep compiles a module's
+    /// conditional parameter: `"[if(c, createObject('value', a),
+    /// createObject('value', b))]"`. A Key Vault `reference`, or a
+    /// wrapper not known, is unknown.
+    fn supplied_parameter(&self, wrapper: &JsonValue, copies: &[Copy]) -> Node {
+        if let Some(v) = wrapper.get("value") {
+            return self.node(v, v.span, copies);
+        }
+        if wrapper.as_str().is_none() {
+            return Node::new(Value::Unknown, None);
+        }
+        match self.node(wrapper, wrapper.span, copies).value {
+            Value::Object(built) => match built.get("value") {
+                Some(node) => Node::new(node.value.clone(), node.span.or(Some(wrapper.span))),
+                None => Node::new(Value::Unknown, Some(wrapper.span)),
+            },
+            _ => Node::new(Value::Unknown, Some(wrapper.span)),
+        }
     }
 }
 

@@ -277,4 +277,34 @@ mod tests {
             Some(&Value::Unknown)
         );
     }
+
+    #[test]
+    fn a_parameter_wrapper_built_by_an_expression_passes_its_value() {
+        // How Bicep compiles `params: { name: cond ? a : b }` of a module.
+        let loaded = load(&template(
+            r#"[{ "type": "Microsoft.Resources/deployments", "name": "m", "apiVersion": "2022-09-01",
+                 "properties": { "expressionEvaluationOptions": { "scope": "inner" }, "mode": "Incremental",
+                   "parameters": {
+                     "known": "[if(not(parameters('flag')), createObject('value', 'z-known'), createObject('value', 'other'))]",
+                     "unknown": "[if(equals(parameters('unknown'), 'x'), createObject('value', 'a'), createObject('value', 'b'))]",
+                     "reference": "[createObject('reference', createObject('secretName', 's'))]" },
+                   "template": { "parameters": { "known": { "type": "string" }, "unknown": { "type": "string" },
+                                                 "reference": { "type": "string" } },
+                     "resources": [
+                       { "type": "Microsoft.Network/privateDnsZones", "name": "[parameters('known')]" },
+                       { "type": "Microsoft.Network/privateDnsZones", "name": "[parameters('unknown')]" },
+                       { "type": "Microsoft.Network/privateDnsZones", "name": "[parameters('reference')]" } ] } } }]"#,
+        ));
+        let names = |i: usize| {
+            find(
+                &loaded,
+                &format!("resources[0].properties.template.resources[{i}]"),
+            )
+            .names
+            .clone()
+        };
+        assert_eq!(names(0), vec![Part::from("z-known")]);
+        assert_eq!(names(1), vec![Part::Unknown]);
+        assert_eq!(names(2), vec![Part::Unknown]);
+    }
 }

@@ -102,6 +102,9 @@ impl Decl<'_> {
 pub struct Declared<'b> {
     /// Each variable's value expression: from a var file, else its default.
     pub variables: HashMap<String, (Option<&'b Expression>, FileId)>,
+    /// The type constraints that declare `optional(…)` attributes, whose
+    /// defaults fill in the values the variables receive.
+    pub variable_types: HashMap<String, (&'b Expression, FileId)>,
     pub locals: HashMap<String, (&'b Expression, FileId)>,
     pub outputs: HashMap<String, (&'b Expression, FileId)>,
     pub decls: Vec<Decl<'b>>,
@@ -110,6 +113,7 @@ pub struct Declared<'b> {
 /// Everything declared in one module (one call of it), and the evaluator over it.
 pub struct Module<'b> {
     pub variables: HashMap<String, (Option<&'b Expression>, FileId)>,
+    pub variable_types: HashMap<String, (&'b Expression, FileId)>,
     pub locals: HashMap<String, (&'b Expression, FileId)>,
     pub outputs: HashMap<String, (&'b Expression, FileId)>,
     pub decls: Vec<Decl<'b>>,
@@ -154,6 +158,7 @@ impl<'b> Module<'b> {
     ) -> Module<'b> {
         let Declared {
             variables,
+            variable_types,
             locals,
             outputs,
             decls,
@@ -165,6 +170,7 @@ impl<'b> Module<'b> {
             .collect();
         Module {
             variables,
+            variable_types,
             locals,
             outputs,
             decls,

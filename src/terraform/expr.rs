@@ -324,6 +324,24 @@ impl<'b> Module<'b> {
                 let Some(name) = attr(0) else {
                     return Value::Unknown;
                 };
+                // A type with optional attributes fills in what the value
+                // lacks, whichever source it came from.
+                if let Some((ty, type_file)) = self.variable_types.get(&name) {
+                    let (ty, type_file) = (*ty, *type_file);
+                    let value = self.memo(format!("var.{name}"), || {
+                        let given = self.supplied.get(&name).or(self.file_values.get(&name));
+                        let value = match (given, self.variables.get(&name)) {
+                            (Some(value), _) => value.clone(),
+                            (None, Some((Some(e), f))) => {
+                                let (e, f) = (*e, *f);
+                                self.in_context(None, || self.eval_at(e, f, depth + 1))
+                            }
+                            (None, _) => Value::Unknown,
+                        };
+                        self.with_optional_defaults(value, ty, type_file, depth + 1)
+                    });
+                    return self.apply(value, &operators[1..], file, depth);
+                }
                 if let Some(value) = self.supplied.get(&name).or(self.file_values.get(&name)) {
                     return self.apply(value.clone(), &operators[1..], file, depth);
                 }

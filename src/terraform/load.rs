@@ -299,6 +299,13 @@ fn build_module<'b>(
                 "variable" => {
                     if let Some(name) = label(0) {
                         let default = block.body.get_attribute("default").map(|a| &a.value);
+                        if let Some(ty) = block.body.get_attribute("type")
+                            && super::var_types::declares_optional(&ty.value)
+                        {
+                            declared
+                                .variable_types
+                                .insert(name.clone(), (&ty.value, *file));
+                        }
                         declared.variables.insert(name, (default, *file));
                     }
                 }

@@ -12,7 +12,8 @@
 //! The files: `load.rs` reads a module folder and its local modules and
 //! builds the unit; `hcl_text.rs` rewrites, for a second parse, what
 //! Terraform accepts and hcl-edit refuses; `vars.rs` reads var files and
-//! `TF_VAR_`/`--var` values; `providers.rs` finds the azurerm provider's major version; `eval.rs` holds
+//! `TF_VAR_`/`--var` values; `var_types.rs` fills in the defaults of
+//! `optional(…)` attributes of variable types; `providers.rs` finds the azurerm provider's major version; `eval.rs` holds
 //! a module's declarations and instances, `expr.rs` evaluates expressions and
 //! `functions.rs` the built-in functions; `azurerm/` maps resources onto
 //! the neutral model; `plan.rs` reads plan JSON.
@@ -25,6 +26,7 @@ mod hcl_text;
 mod load;
 pub mod plan;
 mod providers;
+mod var_types;
 mod vars;
 
 pub(crate) use load::declaration;

@@ -1,5 +1,6 @@
-//! App Service and Functions apps (Linux, Windows, and the deprecated
-//! `azurerm_app_service` / `azurerm_function_app`): the subnet of their
+//! App Service and Functions apps (Linux, Windows, Flex Consumption,
+//! Logic Apps Standard, and the deprecated `azurerm_app_service` /
+//! `azurerm_function_app`): the subnet of their
 //! VNet integration and the resources their configuration reads from.
 
 use crate::model::{ArmId, Node, Unit, Value};
@@ -14,6 +15,11 @@ pub(super) const FAMILY: Family = Family {
         ("azurerm_windows_function_app", "Microsoft.Web/sites"),
         ("azurerm_app_service", "Microsoft.Web/sites"),
         ("azurerm_function_app", "Microsoft.Web/sites"),
+        (
+            "azurerm_function_app_flex_consumption",
+            "Microsoft.Web/sites",
+        ),
+        ("azurerm_logic_app_standard", "Microsoft.Web/sites"),
     ],
     map,
 };
