@@ -149,26 +149,7 @@ pub fn load_module(
         without_resources: given.without_resources.clone(),
         guard: limits::Guard::new(limits),
     };
-    let in_var_files: std::collections::HashSet<&str> = values
-        .iter()
-        .flat_map(|var_file| -> Vec<&str> {
-            match var_file {
-                VarFile::Hcl(_, body) => {
-                    body.attributes().map(|a| a.key.value().as_str()).collect()
-                }
-                VarFile::Json(values) => values.iter().map(|(k, _)| k.as_str()).collect(),
-            }
-        })
-        .collect();
-    let mut supplied = HashMap::new();
-    for (name, text) in &given.env {
-        if !in_var_files.contains(name.as_str()) {
-            supplied.insert(name.clone(), Given::value(text));
-        }
-    }
-    for (name, text) in &given.cli {
-        supplied.insert(name.clone(), Given::value(text));
-    }
+    let supplied = supplied_values(given, &values);
     let module = build_module(
         &folders,
         &calls,
@@ -207,6 +188,33 @@ pub fn load_module(
     }
     loaded.units.push(unit);
     loaded
+}
+
+/// The root's variables given from outside its files: `TF_VAR_` values
+/// (below every var file, so only where no var file binds the name) and
+/// `--var` values (above them).
+fn supplied_values(given: &Given, values: &[VarFile]) -> HashMap<String, Value> {
+    let in_var_files: std::collections::HashSet<&str> = values
+        .iter()
+        .flat_map(|var_file| -> Vec<&str> {
+            match var_file {
+                VarFile::Hcl(_, body) => {
+                    body.attributes().map(|a| a.key.value().as_str()).collect()
+                }
+                VarFile::Json(values) => values.iter().map(|(k, _)| k.as_str()).collect(),
+            }
+        })
+        .collect();
+    let mut supplied = HashMap::new();
+    for (name, text) in &given.env {
+        if !in_var_files.contains(name.as_str()) {
+            supplied.insert(name.clone(), Given::value(text));
+        }
+    }
+    for (name, text) in &given.cli {
+        supplied.insert(name.clone(), Given::value(text));
+    }
+    supplied
 }
 
 fn collect<'m, 'b>(module: &'m Module<'b>, out: &mut Vec<&'m Module<'b>>) {
