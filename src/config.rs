@@ -25,6 +25,7 @@
 //! terraform:
 //!   var_files:                # module folder → var files, read after
 //!     infra/prod: [infra/prod/prod.tfvars]  # terraform.tfvars and *.auto.tfvars
+//!   modules_without_resources: [contoso/tags/azurerm]  # registry modules that hide no resource
 //! arm:
 //!   parameter_files:          # template → parameter file (default: X.parameters.json)
 //!     infra/main.json: infra/main.prod.parameters.json
@@ -86,6 +87,8 @@ struct ConfigYaml {
 struct TerraformYaml {
     #[serde(default)]
     var_files: BTreeMap<PathBuf, Vec<PathBuf>>,
+    #[serde(default)]
+    modules_without_resources: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -183,6 +186,9 @@ pub struct Config {
     pub require_reason: bool,
     /// Terraform module folder → extra var files (paths as written, joined to the config's folder).
     pub var_files: Vec<(PathBuf, Vec<PathBuf>)>,
+    /// Registry module sources that declare no Azure resource, beside the
+    /// built-in naming and region helpers: calling one leaves a unit complete.
+    pub modules_without_resources: Vec<String>,
     /// ARM template → its parameter file.
     pub parameter_files: Vec<(PathBuf, PathBuf)>,
     pub limits: Limits,
@@ -206,6 +212,7 @@ impl Default for Config {
             require_expiry: false,
             require_reason: false,
             var_files: Vec::new(),
+            modules_without_resources: Vec::new(),
             parameter_files: Vec::new(),
             limits: Limits::default(),
         }
@@ -446,6 +453,7 @@ impl Config {
                 .iter()
                 .map(|(dir, files)| (base.join(dir), files.iter().map(|f| base.join(f)).collect()))
                 .collect(),
+            modules_without_resources: yaml.terraform.modules_without_resources.clone(),
             parameter_files: yaml
                 .arm
                 .parameter_files
@@ -656,6 +664,9 @@ pub const STARTER: &str = r#"# plinth configuration. plinth finds this file by w
 # terraform:
 #   var_files:
 #     infra/prod: [infra/prod/prod.tfvars]
+#   # Registry modules that declare no Azure resource (naming, regions and
+#   # cloudposse/label are known): calling one leaves the unit complete.
+#   modules_without_resources: [contoso/tags/azurerm]
 
 # An ARM template X.json is checked with X.parameters.json when that file
 # exists; name other parameter files here, relative to this file.

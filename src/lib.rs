@@ -258,6 +258,10 @@ pub fn check(options: &Options) -> Run {
             .par_iter()
             .map(|(scope, input)| {
                 let settings = &scopes[*scope];
+                let given = terraform::Given {
+                    without_resources: settings.config.modules_without_resources.clone(),
+                    ..given.clone()
+                };
                 let mut checked = check_input(
                     &sources,
                     &settings.rules,
@@ -270,6 +274,7 @@ pub fn check(options: &Options) -> Run {
                 checked.scope = *scope;
                 if !options.show_unknown {
                     checked.unseen.clear();
+                    checked.unseen_why.clear();
                 }
                 checked
             })
@@ -316,6 +321,7 @@ pub fn check(options: &Options) -> Run {
     let mut unit_labels = Vec::new();
     let mut unit_files = HashMap::new();
     let mut unseen = Vec::new();
+    let mut unseen_why = HashMap::new();
     let mut findings = Vec::new();
     let mut scope_of_unit: HashMap<String, usize> = HashMap::new();
     summary.files = sources.distinct_paths_from(first_unit_file);
@@ -326,6 +332,7 @@ pub fn check(options: &Options) -> Run {
         unit_labels.append(&mut c.units);
         unit_files.extend(c.unit_files);
         unseen.append(&mut c.unseen);
+        unseen_why.extend(c.unseen_why);
         findings.append(&mut c.findings);
     }
     drop_subsumed(&sources, &mut findings, &unit_files);
@@ -449,6 +456,7 @@ pub fn check(options: &Options) -> Run {
             problems,
             summary,
             unseen,
+            unseen_why,
         },
         config,
     }
@@ -572,6 +580,8 @@ struct Checked {
     unit_files: Vec<(String, HashSet<PathBuf>)>,
     /// Where units declare what plinth cannot see.
     unseen: Vec<Span>,
+    /// Why, where a front-end knows more than the general note.
+    unseen_why: HashMap<Span, String>,
     findings: Vec<Finding>,
     problems: Vec<Problem>,
 }
@@ -592,6 +602,7 @@ fn check_input(
         units: Vec::new(),
         unit_files: Vec::new(),
         unseen: Vec::new(),
+        unseen_why: HashMap::new(),
         findings: Vec::new(),
         problems: loaded.problems,
     };
@@ -637,6 +648,9 @@ fn check_input(
         }
         checked.units.push(graph.label.clone());
         checked.unseen.extend(graph.opaque.iter().copied());
+        checked
+            .unseen_why
+            .extend(graph.unseen_why.iter().map(|(s, why)| (*s, why.clone())));
         // Only units with findings take part in dropping duplicates
         // (`drop_subsumed`); a clean unit's file list need not be kept.
         if !found.is_empty() {

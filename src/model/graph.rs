@@ -28,6 +28,9 @@ pub struct Unit {
     /// module call it does not read, a deployment of a linked template.
     /// Rules that prove something is missing need this empty.
     pub opaque: Vec<Span>,
+    /// What the front-end knows about why an opaque place is unseen, beyond
+    /// the general note (a Terraform registry module before `terraform init`).
+    pub unseen_why: HashMap<Span, String>,
     /// Where computed values came from: a value's span → the spans of the
     /// parameter values and variables that produced it, with labels. Findings
     /// on such a value point there too.
@@ -49,6 +52,8 @@ pub struct Graph {
     pub files: Vec<FileId>,
     /// See [`Unit::opaque`].
     pub opaque: Vec<Span>,
+    /// See [`Unit::unseen_why`].
+    pub unseen_why: HashMap<Span, String>,
     /// See [`Unit::provenance`].
     pub provenance: HashMap<Span, Vec<(Span, String)>>,
     resources: Vec<Resource>,
@@ -66,6 +71,7 @@ impl Graph {
             label: unit.label,
             files: unit.files,
             opaque: unit.opaque,
+            unseen_why: unit.unseen_why,
             provenance: unit.provenance,
             resources: Vec::new(),
             by_type: HashMap::new(),

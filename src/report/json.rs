@@ -27,7 +27,7 @@ struct JsonReport<'a> {
 
 #[derive(Serialize)]
 struct JsonUnseen {
-    message: &'static str,
+    message: String,
     #[serde(flatten)]
     position: Position,
 }
@@ -142,7 +142,7 @@ pub fn render(report: &Report, sources: &SourceMap) -> String {
             .unseen
             .iter()
             .map(|span| JsonUnseen {
-                message: crate::report::UNSEEN,
+                message: report.unseen_message(*span),
                 position: position(sources, *span),
             })
             .collect(),

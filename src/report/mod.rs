@@ -75,6 +75,18 @@ pub struct Report {
     /// (a registry or git module, a module whose instances are unknown, a
     /// linked template), ordered by file and position.
     pub unseen: Vec<Span>,
+    /// What a front-end adds to [`UNSEEN`] at some of those places.
+    pub unseen_why: std::collections::HashMap<Span, String>,
+}
+
+impl Report {
+    /// What `--show-unknown` says at the unseen place `span`.
+    pub fn unseen_message(&self, span: Span) -> String {
+        match self.unseen_why.get(&span) {
+            Some(why) => format!("{UNSEEN}; {why}"),
+            None => UNSEEN.to_string(),
+        }
+    }
 }
 
 /// What `--show-unknown` says at each unseen place.

@@ -7,7 +7,9 @@
 //! Var files are read in `vars.rs`, the provider version in
 //! `providers.rs`, expressions evaluated in `eval.rs` and
 //! `expr.rs`, resources mapped in `azurerm/`. Registry and git
-//! modules are not read.
+//! modules are read only from Terraform's module cache (`cache.rs`), once
+//! `terraform init` has downloaded them; else they are unseen (opaque),
+//! unless they are known to declare no resource.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -21,6 +23,7 @@ use crate::model::Loaded;
 use crate::model::{Unit, Value};
 use crate::source::{FileId, SourceMap, Span};
 use crate::terraform::azurerm;
+use crate::terraform::cache;
 use crate::terraform::eval::{self, Decl, Declared, Expansion, Instance, Module};
 use crate::terraform::hcl_text;
 use crate::terraform::providers::azurerm_major;
@@ -29,17 +32,26 @@ use crate::terraform::vars::{Given, VarFile, json_var_file};
 /// One module folder's parsed files. Index 0 of a module tree is the root.
 struct Folder {
     dir: PathBuf,
+    /// The module cache's key of the call that first reached the folder
+    /// (`pe.dns`; empty for the root): a cached folder reached through two
+    /// calls has the same files, so either call's nested keys find them.
+    key: String,
     bodies: Vec<(FileId, Body)>,
 }
 
 /// What building a module tree collects besides the modules.
 struct Build<'s> {
     sources: &'s SourceMap,
+    manifest: &'s cache::Manifest,
     limits: Limits,
     /// The azurerm provider's major version, for the whole configuration.
     major: Option<u64>,
     problems: Vec<Problem>,
     opaque: Vec<Span>,
+    /// Registry and git module calls `terraform init` would let plinth read.
+    uninitialized: Vec<Span>,
+    /// Registry sources the config adds to those without resources.
+    without_resources: Vec<String>,
     /// The work budget of the unit, shared by all its modules.
     guard: limits::Guard,
 }
@@ -104,20 +116,84 @@ pub fn load_module(
         })
         .collect();
     let major = azurerm_major(sources, dir, &root);
+    let manifest = cache::read_manifest(
+        sources,
+        dir,
+        given.data_dir.as_deref(),
+        &mut loaded,
+        &mut file_ids,
+        limits,
+    );
     let mut folders = vec![Folder {
         dir: dir.to_path_buf(),
+        key: String::new(),
         bodies: root,
     }];
-    let calls = read_local_modules(sources, &mut folders, &mut loaded, &mut file_ids, limits);
+    let calls = read_local_modules(
+        sources,
+        &mut folders,
+        &manifest,
+        &mut loaded,
+        &mut file_ids,
+        limits,
+    );
 
     let mut build = Build {
         sources,
+        manifest: &manifest,
         limits,
         major,
         problems: Vec::new(),
         opaque: Vec::new(),
+        uninitialized: Vec::new(),
+        without_resources: given.without_resources.clone(),
         guard: limits::Guard::new(limits),
     };
+    let supplied = supplied_values(given, &values);
+    let module = build_module(
+        &folders,
+        &calls,
+        &[0],
+        String::new(),
+        supplied,
+        &values,
+        &mut build,
+    );
+    loaded.problems.append(&mut build.problems);
+    let mut unit = Unit {
+        label: dir.to_string_lossy().into_owned(),
+        files: file_ids,
+        opaque: build.opaque,
+        unseen_why: build
+            .uninitialized
+            .into_iter()
+            .map(|span| (span, UNINITIALIZED.to_string()))
+            .collect(),
+        ..Unit::default()
+    };
+    // Every module's resources first, then the associations, which may
+    // point from one module into another.
+    let mut all = Vec::new();
+    collect(&module, &mut all);
+    for m in &all {
+        for decl in &m.decls {
+            azurerm::map(m, decl, &mut unit);
+        }
+    }
+    for m in &all {
+        azurerm::fold_associations(m, &mut unit);
+    }
+    for hit in build.guard.take() {
+        loaded.problems.push(Limits::problem(sources, &hit));
+    }
+    loaded.units.push(unit);
+    loaded
+}
+
+/// The root's variables given from outside its files: `TF_VAR_` values
+/// (below every var file, so only where no var file binds the name) and
+/// `--var` values (above them).
+fn supplied_values(given: &Given, values: &[VarFile]) -> HashMap<String, Value> {
     let in_var_files: std::collections::HashSet<&str> = values
         .iter()
         .flat_map(|var_file| -> Vec<&str> {
@@ -138,39 +214,7 @@ pub fn load_module(
     for (name, text) in &given.cli {
         supplied.insert(name.clone(), Given::value(text));
     }
-    let module = build_module(
-        &folders,
-        &calls,
-        &[0],
-        String::new(),
-        supplied,
-        &values,
-        &mut build,
-    );
-    loaded.problems.append(&mut build.problems);
-    let mut unit = Unit {
-        label: dir.to_string_lossy().into_owned(),
-        files: file_ids,
-        opaque: build.opaque,
-        ..Unit::default()
-    };
-    // Every module's resources first, then the associations, which may
-    // point from one module into another.
-    let mut all = Vec::new();
-    collect(&module, &mut all);
-    for m in &all {
-        for decl in &m.decls {
-            azurerm::map(m, decl, &mut unit);
-        }
-    }
-    for m in &all {
-        azurerm::fold_associations(m, &mut unit);
-    }
-    for hit in build.guard.take() {
-        loaded.problems.push(Limits::problem(sources, &hit));
-    }
-    loaded.units.push(unit);
-    loaded
+    supplied
 }
 
 fn collect<'m, 'b>(module: &'m Module<'b>, out: &mut Vec<&'m Module<'b>>) {
@@ -199,11 +243,24 @@ fn local_source(block: &Block, dir: &Path) -> Option<(PathBuf, Option<std::ops::
         .then(|| (crate::paths::normalize(&dir.join(s)), range))
 }
 
-/// Reads every local module folder the tree calls, once each (by canonical
+/// A module call's `source`, when it is a literal string.
+fn source_text(block: &Block) -> Option<&str> {
+    match &block.body.get_attribute("source")?.value {
+        Expression::String(s) => Some(s.value().as_str()),
+        _ => None,
+    }
+}
+
+/// What `--show-unknown` adds at a registry or git module call with no cache.
+const UNINITIALIZED: &str = "a registry or git module not in Terraform's module cache: after `terraform init`, plinth reads it from .terraform/modules";
+
+/// Reads every local module folder the tree calls, and every registry or
+/// git module Terraform's cache holds for a call, once each (by canonical
 /// path), breadth first. Returns (caller folder, call name) → callee folder.
 fn read_local_modules(
     sources: &SourceMap,
     folders: &mut Vec<Folder>,
+    manifest: &cache::Manifest,
     loaded: &mut Loaded,
     file_ids: &mut Vec<FileId>,
     limits: Limits,
@@ -224,16 +281,29 @@ fn read_local_modules(
         let mut wanted = Vec::new();
         for (file, body) in &folders[idx].bodies {
             for block in body.blocks().filter(|b| b.has_ident("module")) {
-                let (Some(name), Some((dir, range))) = (
-                    block.labels.first().map(|l| l.as_str().to_string()),
-                    local_source(block, &folders[idx].dir),
-                ) else {
+                let Some(name) = block.labels.first().map(|l| l.as_str().to_string()) else {
                     continue;
                 };
-                wanted.push((name, dir, eval::span_of(*file, range)));
+                let key = if folders[idx].key.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{}.{name}", folders[idx].key)
+                };
+                let found = local_source(block, &folders[idx].dir).or_else(|| {
+                    let source = source_text(block)?;
+                    let range = block
+                        .body
+                        .get_attribute("source")
+                        .and_then(|a| hcl_edit::Span::span(&a.value));
+                    Some((manifest.folder(&key, source)?.to_path_buf(), range))
+                });
+                let Some((dir, range)) = found else {
+                    continue;
+                };
+                wanted.push((name, key, dir, eval::span_of(*file, range)));
             }
         }
-        for (name, dir, span) in wanted {
+        for (name, key, dir, span) in wanted {
             let Ok(canonical) = dir.canonicalize() else {
                 continue; // a missing folder: `terraform init` would fail; unseen
             };
@@ -264,7 +334,7 @@ fn read_local_modules(
                         .iter()
                         .filter_map(|path| parse_file(sources, path, loaded, file_ids, limits))
                         .collect();
-                    folders.push(Folder { dir, bodies });
+                    folders.push(Folder { dir, key, bodies });
                     depth.push(depth[idx] + 1);
                     by_dir.insert(canonical, folders.len() - 1);
                     folders.len() - 1
@@ -380,8 +450,15 @@ fn build_module<'b>(
         };
         let instanced = block.body.get_attribute("count").is_some()
             || block.body.get_attribute("for_each").is_some();
+        let key = if folders[idx].key.is_empty() {
+            name.clone()
+        } else {
+            format!("{}.{name}", folders[idx].key)
+        };
+        let source = source_text(block).unwrap_or_default();
+        let cached = build.manifest.folder(&key, source).is_some();
         let max = build.limits.max_deployment_depth;
-        if chain.len() > max && local_source(block, &folders[idx].dir).is_some() {
+        if chain.len() > max && (cached || local_source(block, &folders[idx].dir).is_some()) {
             build.opaque.extend(whole);
             build.hit(
                 whole,
@@ -394,8 +471,15 @@ fn build_module<'b>(
         let callee = calls.get(&(idx, name.clone())).copied();
         let Some(callee) = callee else {
             // A registry or git module, or a missing folder: what it
-            // declares is not seen.
+            // declares is not seen, unless it is known to declare nothing
+            // (its outputs stay unknown).
+            if cache::declares_no_resources(source, &build.without_resources) {
+                continue;
+            }
             build.opaque.extend(whole);
+            if !cached && local_source(block, &folders[idx].dir).is_none() && !source.is_empty() {
+                build.uninitialized.extend(whole);
+            }
             continue;
         };
         // `count` and `for_each` make one module instance each; when they

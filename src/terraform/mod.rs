@@ -6,11 +6,12 @@
 //! `*.auto.tfvars`, the var files named in the config or with `--var-file`,
 //! and `--var`, else from their defaults. Local modules are read with their
 //! caller's inputs; `count`/`for_each` instances are expanded when known;
-//! plan JSON is read by [`plan`]. Registry and git modules are not read:
-//! what they would decide stays unknown.
+//! plan JSON is read by [`plan`]. Registry and git modules are read from
+//! Terraform's module cache after `terraform init`; without it, what they
+//! would decide stays unknown (known helpers without resources aside).
 //!
 //! The files: `load.rs` reads a module folder and its local modules and
-//! builds the unit; `hcl_text.rs` rewrites, for a second parse, what
+//! builds the unit; `cache.rs` reads `.terraform/modules/modules.json`; `hcl_text.rs` rewrites, for a second parse, what
 //! Terraform accepts and hcl-edit refuses; `vars.rs` reads var files and
 //! `TF_VAR_`/`--var` values; `var_types.rs` fills in the defaults of
 //! `optional(…)` attributes of variable types; `providers.rs` finds the azurerm provider's major version; `eval.rs` holds
@@ -19,6 +20,7 @@
 //! the neutral model; `plan.rs` reads plan JSON.
 
 pub mod azurerm;
+mod cache;
 pub mod eval;
 mod expr;
 mod functions;

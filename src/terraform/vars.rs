@@ -21,6 +21,12 @@ use crate::terraform::load::read_file;
 pub struct Given {
     pub env: Vec<(String, String)>,
     pub cli: Vec<(String, String)>,
+    /// `TF_DATA_DIR`: where `terraform init` put the module cache, relative
+    /// to the root module's folder (default `.terraform`).
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Registry sources the config says declare no resources
+    /// (`terraform: modules_without_resources:`), beside the built-in ones.
+    pub without_resources: Vec<String>,
 }
 
 impl Given {
@@ -29,7 +35,15 @@ impl Given {
         let env = std::env::vars()
             .filter_map(|(k, v)| k.strip_prefix("TF_VAR_").map(|name| (name.to_string(), v)))
             .collect();
-        Given { env, cli }
+        let data_dir = std::env::var_os("TF_DATA_DIR")
+            .filter(|d| !d.is_empty())
+            .map(std::path::PathBuf::from);
+        Given {
+            env,
+            cli,
+            data_dir,
+            without_resources: Vec::new(),
+        }
     }
 
     pub(super) fn value(text: &str) -> Value {
