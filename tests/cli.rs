@@ -1141,27 +1141,3 @@ fn a_rule_setting_in_the_config_changes_what_the_rule_accepts() {
     let (code, report) = json(&[&path, "--select", "PG021"]);
     assert_eq!(code, 2, "{report:#}");
 }
-
-/// The README's demo output is what `plinth check fixtures/demo` prints.
-#[test]
-fn the_readme_demo_output_is_the_real_one() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let readme = std::fs::read_to_string(root.join("README.md")).expect("README");
-    let start = readme
-        .find("The first command prints:\n\n```text\n")
-        .expect("the demo block")
-        + "The first command prints:\n\n```text\n".len();
-    let end = start + readme[start..].find("```").expect("the block's end");
-    let output = assert_cmd::Command::cargo_bin("plinth")
-        .expect("binary")
-        .current_dir(root)
-        .args(["check", "fixtures/demo"])
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(1));
-    assert_eq!(
-        &readme[start..end],
-        String::from_utf8_lossy(&output.stdout),
-        "README.md's demo output differs from the real one"
-    );
-}
