@@ -100,7 +100,7 @@ fn main() {
         }
         pairs += 1;
         let sources = SourceMap::new();
-        let b = plinth::bicep::load_bicep_input(&sources, bicep, None, Limits::default());
+        let b = plinth::bicep::load_bicep_input(&sources, bicep, None, None, Limits::default());
         let a = plinth::frontend::load_json_input(&sources, &json, None, Limits::default());
         let (rb, ra) = (resources(&b), resources(&a));
         if rb == ra {

@@ -29,6 +29,8 @@
 //! arm:
 //!   parameter_files:          # template → parameter file (default: X.parameters.json)
 //!     infra/main.json: infra/main.prod.parameters.json
+//! bicep:
+//!   cache: .bicep-cache       # like --bicep-cache: the folder holding br/ and ts/
 //! limits:                     # how far plinth reads; a hit is a limit-exceeded error
 //!   max_file_bytes: 33554432  # larger files are not read (32 MiB)
 //!   max_nesting: 256          # JSON/HCL brackets (at most 512)
@@ -79,7 +81,15 @@ struct ConfigYaml {
     #[serde(default)]
     arm: ArmYaml,
     #[serde(default)]
+    bicep: BicepYaml,
+    #[serde(default)]
     limits: Limits,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BicepYaml {
+    cache: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -191,6 +201,8 @@ pub struct Config {
     pub modules_without_resources: Vec<String>,
     /// ARM template → its parameter file.
     pub parameter_files: Vec<(PathBuf, PathBuf)>,
+    /// `bicep: cache:` — the Bicep module cache (joined to the config's folder).
+    pub bicep_cache: Option<PathBuf>,
     pub limits: Limits,
 }
 
@@ -214,6 +226,7 @@ impl Default for Config {
             var_files: Vec::new(),
             modules_without_resources: Vec::new(),
             parameter_files: Vec::new(),
+            bicep_cache: None,
             limits: Limits::default(),
         }
     }
@@ -460,6 +473,7 @@ impl Config {
                 .iter()
                 .map(|(template, parameters)| (base.join(template), base.join(parameters)))
                 .collect(),
+            bicep_cache: yaml.bicep.cache.map(|c| base.join(c)),
             limits: yaml.limits,
         };
         Ok((config, problems))
@@ -673,6 +687,13 @@ pub const STARTER: &str = r#"# plinth configuration. plinth finds this file by w
 # arm:
 #   parameter_files:
 #     infra/main.json: infra/main.prod.parameters.json
+
+# Registry (br:) and template spec (ts:) modules are read from a Bicep module
+# cache filled by `bicep restore` when you name one (like --bicep-cache): the
+# folder holding br/ and ts/, as bicepconfig.json's cacheRootDirectory says.
+# Bicep's default, ~/.bicep, is never read unless named here.
+# bicep:
+#   cache: .bicep-cache
 
 # How far plinth reads one input. Hitting a limit is a limit-exceeded error
 # (exit 2) at the place that hit it; what lies past it is not checked.

@@ -27,6 +27,10 @@ pub enum Input {
         path: PathBuf,
         explicit: bool,
         parameters: Option<PathBuf>,
+        /// The Bicep module cache registry modules are read from (set by
+        /// the run from `--bicep-cache` or the config: discovery leaves it
+        /// `None`).
+        cache: Option<PathBuf>,
     },
     /// A `.bicepparam` file named on its own: it stands for the template its
     /// `using` line names, which the front-end dispatch reads and turns into
@@ -299,6 +303,7 @@ fn classify(
                 path: path.to_path_buf(),
                 explicit,
                 parameters: None,
+                cache: None,
             });
             None
         }

@@ -28,12 +28,14 @@ pub fn bind_bicep_parameters(discovered: &mut Discovered) {
                 path,
                 explicit,
                 parameters: None,
+                cache,
             } => {
                 let parameters = crate::bicep::parameter_file_of(&path);
                 bound.push(Input::Bicep {
                     path,
                     explicit,
                     parameters,
+                    cache,
                 });
             }
             Input::BicepParameters { path } => {
@@ -47,6 +49,7 @@ pub fn bind_bicep_parameters(discovered: &mut Discovered) {
                     path: template,
                     explicit: true,
                     parameters: Some(path),
+                    cache: None,
                 });
             }
             other => bound.push(other),
@@ -69,8 +72,17 @@ pub fn load_input(
             explicit,
         } => load_json_file(sources, path, parameters.as_deref(), *explicit, limits),
         Input::Bicep {
-            path, parameters, ..
-        } => crate::bicep::load_bicep_input(sources, path, parameters.as_deref(), limits),
+            path,
+            parameters,
+            cache,
+            ..
+        } => crate::bicep::load_bicep_input(
+            sources,
+            path,
+            parameters.as_deref(),
+            cache.as_deref(),
+            limits,
+        ),
         // Bound to its template by `bind_bicep_parameters` before loading.
         Input::BicepParameters { .. } => Loaded::default(),
         Input::TerraformModule {

@@ -56,6 +56,10 @@ pub struct Options {
     /// `--var NAME=VALUE`: Terraform variable values for every module, above
     /// every var file.
     pub vars: Vec<(String, String)>,
+    /// `--bicep-cache`: the Bicep module cache (what `bicepconfig.json`'s
+    /// `cacheRootDirectory` names) registry modules are read from; wins over
+    /// the config's `bicep: cache:`.
+    pub bicep_cache: Option<PathBuf>,
     /// Report where units declare what plinth cannot see.
     pub show_unknown: bool,
     /// `--select`, `--ignore`, `--severity`.
@@ -87,6 +91,7 @@ impl Default for Options {
             config: ConfigChoice::Find,
             var_files: Vec::new(),
             vars: Vec::new(),
+            bicep_cache: None,
             show_unknown: false,
             selection: select::Requested::default(),
             allow_empty: false,
@@ -121,6 +126,7 @@ pub fn check(options: &Options) -> Run {
         .iter()
         .chain(&options.rule_dirs)
         .chain(&options.baseline)
+        .chain(&options.bicep_cache)
         .cloned()
         .collect();
     if let ConfigChoice::File(path) = &options.config {
@@ -147,8 +153,10 @@ pub fn check(options: &Options) -> Run {
             folder.to_path_buf()
         });
     }
-    let confine = |max_file_bytes: u64| paths::Confinement::new(&roots, &named, max_file_bytes);
-    sources.set_confinement(confine(Limits::default().max_file_bytes));
+    let confine = |max_file_bytes: u64, named: &[PathBuf]| {
+        paths::Confinement::new(&roots, named, max_file_bytes)
+    };
+    sources.set_confinement(confine(Limits::default().max_file_bytes, &named));
 
     let mut scopes: Vec<Scope> = Vec::new();
     let scope_of_config = |config_path: &Option<PathBuf>,
@@ -230,7 +238,17 @@ pub fn check(options: &Options) -> Run {
                 var_files.extend(config.var_files_for(dir));
                 var_files.extend(options.var_files.iter().cloned());
             }
-            Input::Bicep { .. } | Input::BicepParameters { .. } => {}
+            Input::Bicep { cache, .. } => {
+                // A cache the user points at is a named root: read wherever
+                // it is, as `--var-file` is.
+                *cache = options.bicep_cache.clone().or(config.bicep_cache.clone());
+                if let Some(cache) = cache
+                    && !named.contains(cache)
+                {
+                    named.push(cache.clone());
+                }
+            }
+            Input::BicepParameters { .. } => {}
         }
         inputs.push((scope, input));
     }
@@ -241,7 +259,7 @@ pub fn check(options: &Options) -> Run {
         .map(|s| s.config.limits.max_file_bytes)
         .max()
         .unwrap_or(Limits::default().max_file_bytes);
-    sources.set_confinement(confine(max_file_bytes));
+    sources.set_confinement(confine(max_file_bytes, &named));
     let mut report_paths = options.paths.clone();
     report_paths.append(&mut discovered.also_report);
 

@@ -77,6 +77,12 @@ struct CheckArgs {
     /// (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     vars: Vec<(String, String)>,
+    /// The Bicep module cache to read registry (br:) and template spec (ts:)
+    /// modules from, as `bicep restore` fills it: the folder holding br/ and
+    /// ts/ (what bicepconfig.json's cacheRootDirectory names). Never
+    /// fetched; ~/.bicep is not read unless named.
+    #[arg(long, value_name = "DIR")]
+    bicep_cache: Option<PathBuf>,
     /// Also say where a unit declares what plinth cannot see: registry and
     /// git modules, modules whose instances are unknown, linked templates.
     #[arg(long)]
@@ -229,6 +235,7 @@ fn check(args: CheckArgs) -> ExitCode {
         baseline: args.baseline,
         var_files: args.var_file,
         vars: args.vars,
+        bicep_cache: args.bicep_cache,
         show_unknown: args.show_unknown,
         allow_empty: args.allow_empty,
         config: match (args.config, args.no_config) {

@@ -87,6 +87,7 @@ fn bicep_and_its_arm_twin_read_the_same_resources() {
             &sources,
             &bicep.join("main.bicep"),
             with_extension(bicep, "main.bicepparam").as_deref(),
+            None,
             Limits::default(),
         );
         let a = plinth::frontend::load_json_input(

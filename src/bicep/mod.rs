@@ -3,11 +3,13 @@
 //! template `bicep build` would produce (see [`lower`]), so that the ARM
 //! evaluator and every rule apply unchanged, and findings point at the Bicep
 //! source. Local modules are read and become nested deployments; registry
-//! modules are unseen (unknown).
+//! and template-spec modules too when a Bicep module cache the user named
+//! holds them ([`registry`]), else they are unseen (unknown).
 
 pub mod lexer;
 pub mod lower;
 pub mod parser;
+pub mod registry;
 pub mod syntax;
 pub mod tree;
 
@@ -28,6 +30,7 @@ pub fn load_bicep_input(
     sources: &SourceMap,
     path: &Path,
     parameters: Option<&Path>,
+    cache: Option<&Path>,
     limits: Limits,
 ) -> Loaded {
     let mut loaded = Loaded::default();
@@ -39,7 +42,7 @@ pub fn load_bicep_input(
         }
     };
     loaded.files = 1;
-    let lowered = match lower::lower(sources, path, file) {
+    let lowered = match lower::lower_with(sources, path, file, cache) {
         Ok(lowered) => lowered,
         Err(problem) => {
             loaded.problems.push(problem);

@@ -88,6 +88,9 @@ type Env = Vec<(String, String)>;
 
 pub struct Lowerer<'a> {
     sources: &'a SourceMap,
+    /// The Bicep module cache registry modules are read from, when the
+    /// user named one (see [`crate::bicep::registry`]).
+    cache: Option<&'a Path>,
     /// Files being lowered, outermost first (cycle guard).
     stack: Vec<PathBuf>,
     files: Vec<FileId>,
@@ -103,8 +106,20 @@ struct File<'d> {
 
 /// Parses and lowers the Bicep file at `path` (already registered as `file`).
 pub fn lower(sources: &SourceMap, path: &Path, file: FileId) -> Result<Lowered, Problem> {
+    lower_with(sources, path, file, None)
+}
+
+/// [`lower`], reading registry and template-spec modules from the Bicep
+/// module cache at `cache` (what `cacheRootDirectory` names).
+pub fn lower_with(
+    sources: &SourceMap,
+    path: &Path,
+    file: FileId,
+    cache: Option<&Path>,
+) -> Result<Lowered, Problem> {
     let mut lowerer = Lowerer {
         sources,
+        cache,
         stack: Vec::new(),
         files: Vec::new(),
         problems: Vec::new(),

@@ -2,9 +2,11 @@
 //! name and scope, and its inline template, the module file read and lowered
 //! in turn (or a compiled ARM template read as JSON).
 //!
-//! Registry and template-spec modules are not fetched (their resources are
-//! unseen, unknown); modules nested too deep or including themselves are not
-//! read. Declarations of the file itself are [`super::declarations`].
+//! Registry and template-spec modules are never fetched: they are read from
+//! the Bicep module cache the user named (their compiled `main.json`, as a
+//! compiled local module is), and without one, or when the cache lacks
+//! them, their resources are unseen (unknown). Modules nested too deep or
+//! including themselves are not read. Declarations of the file itself are [`super::declarations`].
 
 use std::path::Path;
 
@@ -134,18 +136,26 @@ impl Lowerer<'_> {
     }
 
     fn module_template(&mut self, file: &File, path: &str, span: Span) -> Option<JsonValue> {
-        if path.starts_with("br:")
+        let registry = path.starts_with("br:")
             || path.starts_with("br/")
             || path.starts_with("ts:")
-            || path.starts_with("ts/")
-        {
-            // Not fetched: the deployment has no template, and the unit
-            // records it as a place plinth cannot see (--show-unknown).
-            return None;
-        }
-        let target =
-            crate::paths::normalize(&file.path.parent().unwrap_or(Path::new(".")).join(path));
-        let is_json = target.extension().is_some_and(|e| e == "json");
+            || path.starts_with("ts/");
+        let target = if registry {
+            // Never fetched: read from the cache `bicep restore` filled, when
+            // the user named one and it holds the module. Otherwise the
+            // deployment has no template, and the unit records it as a place
+            // plinth cannot see (--show-unknown).
+            let cached = self.cache.and_then(|root| {
+                super::super::registry::cached_main(self.sources, root, &file.path, path)
+            })?;
+            if std::fs::symlink_metadata(&cached).is_err() {
+                return None;
+            }
+            crate::paths::normalize(&cached)
+        } else {
+            crate::paths::normalize(&file.path.parent().unwrap_or(Path::new(".")).join(path))
+        };
+        let is_json = registry || target.extension().is_some_and(|e| e == "json");
         if self.stack.len() >= MAX_MODULE_DEPTH || self.stack.iter().any(|p| same_file(p, &target))
         {
             self.problems.push(
@@ -167,9 +177,24 @@ impl Lowerer<'_> {
         };
         self.files.push(id);
         if is_json {
-            // A compiled ARM template used as a module.
+            // A compiled ARM template used as a module (a cached registry
+            // module is one; a template spec's is inside its version).
             let source = self.sources.get(id);
-            return crate::json::parse(id, &source.text, 512).ok().flatten();
+            if !registry {
+                return crate::json::parse(id, &source.text, 512).ok().flatten();
+            }
+            return match crate::json::parse(id, &source.text, 512) {
+                Ok(parsed) => parsed.map(super::super::registry::template_of),
+                Err(e) => {
+                    self.problems.push(e.problem(
+                        "invalid cached module JSON",
+                        &target,
+                        id,
+                        source.text.len(),
+                    ));
+                    None
+                }
+            };
         }
         match self.file(&target, id) {
             Ok(template) => Some(template),
