@@ -84,7 +84,10 @@ def calls_pe(bicep, seen=None):
 
 
 def endpoints(test, rules, cache):
-    args = [plinth, "check", "--no-config", "--rules", str(rules), "--select", "BENCH001", "--format", "json", str(test)]
+    # The test's folder, not the file: findings of a unit inside a folder
+    # asked for are reported wherever its modules (and the cache) put them,
+    # while a file named alone reports only its own lines.
+    args = [plinth, "check", "--no-config", "--rules", str(rules), "--select", "BENCH001", "--format", "json", str(test.parent)]
     if cache:
         args[2:2] = ["--bicep-cache", str(cache)]
     out = subprocess.run(args, capture_output=True, text=True).stdout

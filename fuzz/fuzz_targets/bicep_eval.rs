@@ -25,6 +25,6 @@ fuzz_target!(|g: generated::G| {
         return;
     }
     let (sources, rules) = common::rules();
-    let loaded = plinth::bicep::load_bicep_input(sources, &path, None, Limits::default());
+    let loaded = plinth::bicep::load_bicep_input(sources, &path, None, None, Limits::default());
     common::check(loaded.units, sources, rules);
 });

@@ -17,6 +17,6 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let (sources, rules) = common::rules();
-    let loaded = plinth::bicep::load_bicep_input(sources, &path, None, Limits::default());
+    let loaded = plinth::bicep::load_bicep_input(sources, &path, None, None, Limits::default());
     common::check(loaded.units, sources, rules);
 });

@@ -28,6 +28,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = plinth::select::select(
             &rules,
             config.select.as_deref(),
+            &config.extend_select,
             &config.disable,
             &config.severity,
             &plinth::select::Requested::default(),
