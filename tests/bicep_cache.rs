@@ -222,3 +222,38 @@ fn a_broken_cached_module_is_a_located_error_and_the_run_goes_on() {
         "the other file is still checked: {report:#}"
     );
 }
+
+/// A call to one of AVM's utility modules (`avm/utl/…`), which declare no
+/// Azure resource, leaves the unit complete even uncached: DNS009 (a zone
+/// with no link: something missing, which an unseen module could supply)
+/// still fires; a call to any other uncached registry module silences it.
+#[test]
+fn an_uncached_utility_module_leaves_the_unit_complete() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = dir.path().join("project");
+    std::fs::create_dir_all(&project).expect("mkdir");
+    let bad = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/DNS009/bicep/bad/main.bicep"),
+    )
+    .expect("fixture");
+    let call = |source: &str| {
+        format!(
+            "{bad}\nmodule helper '{source}' = {{\n  name: 'helper'\n  params: {{ location: location }}\n}}\n\nvar shown = helper.outputs.value\n"
+        )
+    };
+    std::fs::write(
+        project.join("main.bicep"),
+        call("br/public:avm/utl/types/avm-common-types:0.5.1"),
+    )
+    .expect("write");
+    let (_, report) = check(dir.path(), &["--select", "DNS009"], None);
+    assert_eq!(rules(&report), ["DNS009"], "{report:#}");
+
+    std::fs::write(
+        project.join("main.bicep"),
+        call("br/public:avm/res/network/private-dns-zone:0.7.0"),
+    )
+    .expect("write");
+    let (_, report) = check(dir.path(), &["--select", "DNS009"], None);
+    assert!(rules(&report).is_empty(), "{report:#}");
+}

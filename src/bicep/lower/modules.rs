@@ -147,7 +147,22 @@ impl Lowerer<'_> {
             // plinth cannot see (--show-unknown).
             let cached = self.cache.and_then(|root| {
                 super::super::registry::cached_main(self.sources, root, &file.path, path)
-            })?;
+            });
+            let Some(cached) = cached else {
+                // AVM's utility modules (`avm/utl/…`: types, helpers)
+                // declare no Azure resource: not cached, such a call leaves
+                // the unit complete, its outputs unknown.
+                return declares_no_resources(path).then(|| {
+                    j(
+                        JsonKind::Object(vec![member(
+                            "resources",
+                            j(JsonKind::Array(Vec::new()), span),
+                            span,
+                        )]),
+                        span,
+                    )
+                });
+            };
             if std::fs::symlink_metadata(&cached).is_err() {
                 return None;
             }
@@ -211,4 +226,13 @@ fn same_file(a: &Path, b: &Path) -> bool {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
     }
+}
+
+/// Registry modules known to declare no Azure resource: Azure Verified
+/// Modules' utilities (`br/public:avm/utl/…`, or the same through the
+/// registry's own name).
+fn declares_no_resources(reference: &str) -> bool {
+    let lower = reference.to_ascii_lowercase();
+    lower.starts_with("br/public:avm/utl/")
+        || lower.starts_with("br:mcr.microsoft.com/bicep/avm/utl/")
 }
