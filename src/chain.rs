@@ -14,7 +14,7 @@
 //! It draws no resource outside these chains and decides nothing about
 //! them: the rules do.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::diagnostic::Finding;
 use crate::model::{Framework, Graph, Node, ResourceIdx, Value};
@@ -42,6 +42,7 @@ pub fn picture(graph: &Graph, findings: &[Finding], sources: &SourceMap) -> Opti
         nodes: Vec::new(),
         drawn: HashMap::new(),
         edges: Vec::new(),
+        edge_keys: HashSet::new(),
     };
     for pe in endpoints {
         drawing.endpoint(pe);
@@ -57,6 +58,8 @@ struct Drawing<'a> {
     drawn: HashMap<ResourceIdx, usize>,
     /// Edges, with the span of the reference each draws.
     edges: Vec<(Edge, Option<Span>)>,
+    /// The edges drawn, so that drawing one twice costs a look-up.
+    edge_keys: HashSet<(usize, usize, String, Option<Span>)>,
 }
 
 impl Drawing<'_> {
@@ -180,11 +183,7 @@ impl Drawing<'_> {
     fn edge(&mut self, from: usize, to: usize, kind: &str, span: Option<Span>) {
         let (from_id, to_id) = (format!("n{from}"), format!("n{to}"));
         // A subnet shared by two endpoints lies in its network once.
-        if self
-            .edges
-            .iter()
-            .any(|(e, s)| e.from == from_id && e.to == to_id && e.kind == kind && *s == span)
-        {
+        if !self.edge_keys.insert((from, to, kind.to_string(), span)) {
             return;
         }
         let known = self.nodes.get(to).is_some_and(|(node, _)| node.known);
