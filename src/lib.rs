@@ -6,6 +6,7 @@
 
 pub mod arm;
 pub mod bicep;
+pub mod chain;
 pub mod cidr;
 pub mod config;
 pub mod diagnostic;
@@ -68,6 +69,9 @@ pub struct Options {
     /// `.json` files that are not templates are skipped (as a walk skips
     /// them) — for hooks that pass every changed file.
     pub allow_empty: bool,
+    /// Draw each unit's private endpoint chains (`plinth graph`) into
+    /// [`Run::pictures`].
+    pub pictures: bool,
 }
 
 /// Where the configuration comes from.
@@ -95,6 +99,7 @@ impl Default for Options {
             show_unknown: false,
             selection: select::Requested::default(),
             allow_empty: false,
+            pictures: false,
         }
     }
 }
@@ -105,6 +110,9 @@ pub struct Run {
     pub report: Report,
     /// The configuration that applied (defaults when there was none).
     pub config: Config,
+    /// With [`Options::pictures`]: the chains of each unit that has private
+    /// endpoints, in unit order.
+    pub pictures: Vec<report::graph::Picture>,
 }
 
 /// Runs the whole pipeline over `options.paths`.
@@ -288,6 +296,7 @@ pub fn check(options: &Options) -> Run {
                     &given,
                     settings.policy,
                     settings.config.limits,
+                    options.pictures,
                 );
                 checked.scope = *scope;
                 if !options.show_unknown {
@@ -342,6 +351,7 @@ pub fn check(options: &Options) -> Run {
     let mut unseen_why = HashMap::new();
     let mut findings = Vec::new();
     let mut scope_of_unit: HashMap<String, usize> = HashMap::new();
+    let mut pictures = Vec::new();
     summary.files = sources.distinct_paths_from(first_unit_file);
     for mut c in checked {
         summary.resources += c.resources;
@@ -352,7 +362,9 @@ pub fn check(options: &Options) -> Run {
         unseen.append(&mut c.unseen);
         unseen_why.extend(c.unseen_why);
         findings.append(&mut c.findings);
+        pictures.append(&mut c.pictures);
     }
+    pictures.sort_by(|a: &report::graph::Picture, b| a.unit.cmp(&b.unit));
     drop_subsumed(&sources, &mut findings, &unit_files);
     summary.units = unit_labels.len();
     unit_labels.sort();
@@ -477,6 +489,7 @@ pub fn check(options: &Options) -> Run {
             unseen_why,
         },
         config,
+        pictures,
     }
 }
 
@@ -602,8 +615,10 @@ struct Checked {
     unseen_why: HashMap<Span, String>,
     findings: Vec<Finding>,
     problems: Vec<Problem>,
+    pictures: Vec<report::graph::Picture>,
 }
 
+#[allow(clippy::too_many_arguments)] // the unit's settings, each its own
 fn check_input(
     sources: &SourceMap,
     rules: &RuleSet,
@@ -612,6 +627,7 @@ fn check_input(
     given: &terraform::Given,
     suppressions: Option<report::suppress::Policy>,
     limits: Limits,
+    pictures: bool,
 ) -> Checked {
     let loaded = load_input(sources, input, given, limits);
     let mut checked = Checked {
@@ -623,6 +639,7 @@ fn check_input(
         unseen_why: HashMap::new(),
         findings: Vec::new(),
         problems: loaded.problems,
+        pictures: Vec::new(),
     };
     for unit in loaded.units {
         let files = unit.files.clone();
@@ -648,6 +665,11 @@ fn check_input(
             let mut applied = report::suppress::apply(&mut found, sources, &unit, policy);
             found.append(&mut applied.about);
             checked.problems.append(&mut applied.problems);
+        }
+        // Drawn before the unit's files are released: unknown parts show
+        // their source text.
+        if pictures && let Some(picture) = chain::picture(&graph, &found, sources) {
+            checked.pictures.push(picture);
         }
         let shown: HashSet<FileId> = found
             .iter()

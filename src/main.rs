@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use plinth::config::{self, FailOn as ConfigFailOn};
 use plinth::policy::{RuleSet, docs};
-use plinth::report::{Severity, baseline, compact, github, human, json, junit, sarif};
+use plinth::report::{Severity, baseline, compact, github, graph, human, json, junit, sarif};
 use plinth::source::SourceMap;
 
 #[derive(Parser)]
@@ -28,6 +28,10 @@ struct Cli {
 enum Command {
     /// Check templates and Terraform modules under PATHs (default: the current folder).
     Check(Box<CheckArgs>),
+    /// Draw each private endpoint's chain (target, subnet and network, zone
+    /// group, zones, links, linked networks) under PATHs, with the rule ids of
+    /// the findings on each part.
+    Graph(Box<GraphArgs>),
     /// List the rules: id, name, severity, whether on by default, title.
     Rules {
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
@@ -131,6 +135,46 @@ struct CheckArgs {
     no_config: bool,
 }
 
+#[derive(clap::Args)]
+struct GraphArgs {
+    /// Files or folders to draw.
+    #[arg(value_name = "PATH", default_value = ".")]
+    paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+    format: GraphFormat,
+    /// Skip paths matching this glob (repeatable); .gitignore is honoured too.
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// A folder of your own YAML rules, loaded beside the built-in ones (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    rule_dirs: Vec<PathBuf>,
+    /// A Terraform variable file read for every module (repeatable), as for `check`.
+    #[arg(long, value_name = "FILE")]
+    var_file: Vec<PathBuf>,
+    /// A Terraform variable value for every module (repeatable), as for `check`.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    vars: Vec<(String, String)>,
+    /// The Bicep module cache to read registry and template spec modules from.
+    #[arg(long, value_name = "DIR")]
+    bicep_cache: Option<PathBuf>,
+    /// Use this config file instead of the nearest .plinth.yaml.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    config: Option<PathBuf>,
+    /// Use no config file.
+    #[arg(long)]
+    no_config: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    /// A Mermaid flowchart (GitHub renders it in Markdown).
+    Mermaid,
+    /// Graphviz DOT.
+    Dot,
+    /// Nodes and edges with ids, kinds, labels and rule ids.
+    Json,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Human,
@@ -193,6 +237,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => check(*args),
+        Command::Graph(args) => graph(*args),
         Command::Rules { format, rule_dirs } => list_rules(format, &rule_dirs),
         Command::Explain { rule, rule_dirs } => explain(&rule, &rule_dirs),
         Command::Init { force } => init(force),
@@ -238,6 +283,7 @@ fn check(args: CheckArgs) -> ExitCode {
         bicep_cache: args.bicep_cache,
         show_unknown: args.show_unknown,
         allow_empty: args.allow_empty,
+        pictures: false,
         config: match (args.config, args.no_config) {
             (Some(path), _) => plinth::ConfigChoice::File(path),
             (None, true) => plinth::ConfigChoice::Ignore,
@@ -302,6 +348,51 @@ fn check(args: CheckArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// `plinth graph`: the chains of every unit with private endpoints. Problems
+/// go to stderr and make the exit code 2, but what could be drawn is still
+/// printed; findings do not fail the command.
+fn graph(args: GraphArgs) -> ExitCode {
+    let options = plinth::Options {
+        paths: args.paths,
+        exclude: args.exclude,
+        rule_dirs: args.rule_dirs,
+        var_files: args.var_file,
+        vars: args.vars,
+        bicep_cache: args.bicep_cache,
+        pictures: true,
+        config: match (args.config, args.no_config) {
+            (Some(path), _) => plinth::ConfigChoice::File(path),
+            (None, true) => plinth::ConfigChoice::Ignore,
+            (None, false) => plinth::ConfigChoice::Find,
+        },
+        ..plinth::Options::default()
+    };
+    let run = plinth::check(&options);
+    let text = match args.format {
+        GraphFormat::Mermaid => graph::mermaid(&run.pictures),
+        GraphFormat::Dot => graph::dot(&run.pictures),
+        GraphFormat::Json => graph::json(&run.pictures),
+    };
+    print(&text);
+    if run.report.problems.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    let style = human::Style {
+        color: false,
+        width: width(),
+    };
+    // Only the problems: the findings are in the picture.
+    let problems = plinth::report::Report {
+        problems: run.report.problems,
+        ..Default::default()
+    };
+    eprint!(
+        "{}",
+        human::render_diagnostics(&problems, &run.sources, style)
+    );
+    ExitCode::from(EXIT_FAILED)
 }
 
 /// The terminal width for wrapping: `COLUMNS` when set, else 100.

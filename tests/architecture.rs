@@ -76,6 +76,11 @@ const RULES: &[(&str, &[&str])] = &[
     ),
     // Findings, suppressions, baseline, output formats: know nothing of Azure.
     ("report", &["span", "diagnostic", "paths", "source"]),
+    // `plinth graph`: a unit's private endpoint chains as a report picture.
+    (
+        "chain",
+        &["span", "diagnostic", "source", "model", "report"],
+    ),
     // Which rules run.
     ("select", &["diagnostic"]),
     // The `.plinth.yaml` settings.

@@ -5,6 +5,7 @@ pub mod baseline;
 pub mod compact;
 pub mod escape;
 pub mod github;
+pub mod graph;
 pub mod human;
 pub mod json;
 pub mod junit;
