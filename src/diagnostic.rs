@@ -268,6 +268,9 @@ pub struct RuleInfo {
     pub description: String,
     pub remediation: String,
     pub url: Option<String>,
+    /// The rule's full documentation in Markdown (`plinth explain`'s text),
+    /// for SARIF's `help.markdown`; none for rules without YAML.
+    pub markdown: Option<String>,
 }
 
 /// A path as users should read it in output: as given on the command line,

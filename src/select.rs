@@ -203,6 +203,7 @@ mod tests {
             description: String::new(),
             remediation: String::new(),
             url: None,
+            markdown: None,
         }
     }
 

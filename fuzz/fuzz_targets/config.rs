@@ -23,6 +23,7 @@ fuzz_target!(|data: &[u8]| {
             description: String::new(),
             remediation: String::new(),
             url: None,
+            markdown: None,
         }];
         let _ = config.unknown_rules(&sources, &rules);
         let _ = plinth::select::select(

@@ -158,6 +158,7 @@ impl RuleMeta {
             description: self.description.trim().to_string(),
             remediation: self.remediation.trim().to_string(),
             url: self.links.first().cloned(),
+            markdown: Some(crate::policy::docs::markdown(self)),
         }
     }
 }

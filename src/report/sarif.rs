@@ -1,7 +1,8 @@
 //! SARIF 2.1.0 output for GitHub code scanning and other SARIF consumers.
 //!
-//! One run; the driver lists every rule that ran (with descriptions, help and
-//! help URI, default level). Paths given relative on the command line become
+//! One run; the driver lists every rule that ran (with descriptions, help as
+//! text and Markdown, help URI, default level, and the properties GitHub code
+//! scanning ranks alerts by: `security-severity`, `precision`, `tags`). Paths given relative on the command line become
 //! URIs relative to `%SRCROOT%` (the working directory), which is what code
 //! scanning resolves against the repository; absolute paths become `file://`
 //! URIs. `partialFingerprints` carry plinth's own fingerprint, which never
@@ -92,15 +93,48 @@ fn pascal_case(name: &str) -> String {
         .collect()
 }
 
+/// GitHub ranks code-scanning alerts by `security-severity`, a score from
+/// 0.0 to 10.0 (over 9.0 critical, 7.0 high, 4.0 medium, else low). Plinth's
+/// severities map onto it: an error is a deployment that fails or traffic
+/// that leaves the private path (high), a warning a likely breakage (medium),
+/// a note advice (low).
+fn security_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "8.0",
+        Severity::Warning => "5.0",
+        Severity::Info => "2.0",
+    }
+}
+
+/// The rule's help in Markdown: its documentation when it has YAML, else
+/// what it finds and how to fix it.
+fn help_markdown(info: &RuleInfo) -> String {
+    match &info.markdown {
+        Some(markdown) => markdown.clone(),
+        None => format!(
+            "{}\n\n## How to fix\n\n{}\n",
+            sentence(&info.description),
+            sentence(&info.remediation)
+        ),
+    }
+}
+
 fn rule(info: &RuleInfo) -> Value {
     let mut rule = json!({
         "id": info.id,
         "name": pascal_case(&info.name),
         "shortDescription": { "text": sentence(&info.title) },
         "fullDescription": { "text": sentence(&info.description) },
-        "help": { "text": sentence(&info.remediation) },
+        "help": { "text": sentence(&info.remediation), "markdown": help_markdown(info) },
         "defaultConfiguration": { "level": level(info.severity) },
-        "properties": { "tags": ["azure", "networking", "security"] },
+        // `precision` very-high: a rule reports only what the templates
+        // prove (an unknown value makes no finding, design.md's zero false
+        // positives), so code scanning need not hide plinth's alerts.
+        "properties": {
+            "tags": ["azure", "networking", "security"],
+            "precision": "very-high",
+            "security-severity": security_severity(info.severity),
+        },
     });
     if let Some(url) = &info.url {
         rule["helpUri"] = json!(url);
@@ -238,5 +272,49 @@ mod tests {
         );
         assert_eq!(sentence("no link"), "no link.");
         assert_eq!(sentence("done."), "done.");
+    }
+
+    fn info(severity: Severity, markdown: Option<&str>) -> RuleInfo {
+        RuleInfo {
+            id: "SUP001".into(),
+            name: "suppression-without-reason".into(),
+            severity,
+            title: "A title".into(),
+            description: "What it finds".into(),
+            remediation: "Do this".into(),
+            url: None,
+            markdown: markdown.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn rules_carry_what_code_scanning_ranks_by() {
+        for (severity, score) in [
+            (Severity::Error, "8.0"),
+            (Severity::Warning, "5.0"),
+            (Severity::Info, "2.0"),
+        ] {
+            let rule = rule(&info(severity, None));
+            let properties = &rule["properties"];
+            assert_eq!(properties["security-severity"], score);
+            assert_eq!(properties["precision"], "very-high");
+            // GitHub reads security-severity only from rules tagged security.
+            let tags = properties["tags"].as_array().unwrap();
+            assert!(tags.contains(&json!("security")));
+            let number: f64 = score.parse().unwrap();
+            assert!((0.0..=10.0).contains(&number));
+        }
+    }
+
+    #[test]
+    fn help_markdown_is_the_rules_documentation_or_what_it_has() {
+        let documented = rule(&info(Severity::Error, Some("## What it does\n")));
+        assert_eq!(documented["help"]["markdown"], "## What it does\n");
+        assert_eq!(documented["help"]["text"], "Do this.");
+        let bare = rule(&info(Severity::Info, None));
+        assert_eq!(
+            bare["help"]["markdown"],
+            "What it finds.\n\n## How to fix\n\nDo this.\n"
+        );
     }
 }

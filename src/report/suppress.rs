@@ -83,6 +83,7 @@ pub fn rules() -> Vec<RuleInfo> {
             description: description.to_string(),
             remediation: remediation.to_string(),
             url: None,
+            markdown: None,
         };
     vec![
         rule(
