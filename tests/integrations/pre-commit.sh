@@ -3,12 +3,23 @@
 # template with a PG001 problem to a throwaway repository, and runs this
 # checkout's hook on it with `pre-commit try-repo`. The hook must fail and
 # name the finding; once the template is fixed it must pass.
+#
+# The `plinth` hook is `language: python`: pre-commit pip-installs this
+# checkout, and with no published wheel pip builds one with maturin (cargo).
+# try-repo of a checkout with uncommitted changes copies it to a new
+# directory on every call, so CARGO_TARGET_DIR points cargo at this
+# checkout's target directory to build once, not once a call. (That copy
+# holds tracked files only: run this on a checkout whose new files are at
+# least staged.) The `plinth-system` hook runs the plinth on PATH: the
+# binary given as $1 (default: target/release/plinth, built if missing).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
+plinth=${1:-$root/target/release/plinth}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export PRE_COMMIT_HOME="$work/cache"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install --quiet --disable-pip-version-check pre-commit
@@ -25,7 +36,9 @@ echo '{"name": "not a template"}' > package.json
 git add -A
 
 status=0
+start=$(date +%s)
 "$pre_commit" try-repo "$root" plinth --files infra/main.json package.json >"$work/out.txt" 2>&1 || status=$?
+echo "first try-repo of the python hook (pip install, maturin build, check): $(( $(date +%s) - start )) s"
 cat "$work/out.txt"
 if [ "$status" -eq 0 ]; then
     echo "FAIL: the hook passed on a template with a PG001 problem" >&2
@@ -53,4 +66,16 @@ if [ "$status" -eq 0 ] || ! grep -q "^error\[PG001\]" "$work/out.txt" || ! grep 
     echo "FAIL: the hook did not report PG001 in the Bicep file" >&2
     exit 1
 fi
-echo "pre-commit hook: fails on the bad template, passes on the fixed one, reads Bicep"
+
+# The system hook runs the plinth on PATH, and installs nothing.
+if [ ! -x "$plinth" ]; then
+    (cd "$root" && cargo build --release --quiet)
+fi
+status=0
+PATH="$(dirname "$plinth"):$PATH" "$pre_commit" try-repo "$root" plinth-system --files infra/db.bicep >"$work/out.txt" 2>&1 || status=$?
+cat "$work/out.txt"
+if [ "$status" -eq 0 ] || ! grep -q "^error\[PG001\]" "$work/out.txt"; then
+    echo "FAIL: the plinth-system hook did not report PG001 in the Bicep file" >&2
+    exit 1
+fi
+echo "pre-commit hooks: plinth (python) fails on the bad template, passes on the fixed one, reads Bicep; plinth-system runs the plinth on PATH"
