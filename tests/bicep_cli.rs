@@ -261,13 +261,31 @@ fn a_symbolic_reference_links_even_when_the_name_is_unknown() {
         [("PG001".to_string(), "main.bicep".to_string())],
         "{report:#}"
     );
-    // Through resourceId() with the unknown name, which server is meant is
-    // not known: silent.
+    // Through resourceId() with the same parameter: the same name in every
+    // deployment, so the same server (issue #18).
     let by_id = source.replace(
         "privateLinkServiceId: flexibleServer.id",
         "privateLinkServiceId: resourceId('Microsoft.DBforPostgreSQL/flexibleServers', serverName)",
     );
-    std::fs::write(dir.path().join("main.bicep"), by_id).expect("write");
+    std::fs::write(dir.path().join("main.bicep"), &by_id).expect("write");
+    let (_, report) = check_json(&[&path]);
+    assert_eq!(
+        fired(&report),
+        [("PG001".to_string(), "main.bicep".to_string())],
+        "{report:#}"
+    );
+    // Through another parameter without a value: it may name another
+    // server, so which server is meant is not known: silent.
+    let other = by_id
+        .replace(
+            "resourceId('Microsoft.DBforPostgreSQL/flexibleServers', serverName)",
+            "resourceId('Microsoft.DBforPostgreSQL/flexibleServers', otherServerName)",
+        )
+        .replace(
+            "param serverName string",
+            "param serverName string\nparam otherServerName string",
+        );
+    std::fs::write(dir.path().join("main.bicep"), other).expect("write");
     let (_, report) = check_json(&[&path]);
     assert_eq!(fired(&report), Vec::<(String, String)>::new(), "{report:#}");
 }

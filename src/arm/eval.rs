@@ -16,6 +16,7 @@ use std::rc::Rc;
 
 use crate::arm::expr::{self, Expr, Template};
 use crate::arm::functions;
+use crate::arm::symbolic::{Symbolic, Symbols};
 use crate::json::{JsonKind, JsonValue};
 use crate::limits::{Guard, VALUE_BYTES};
 use crate::model::{ArmId, Memo, Node, Object, Value};
@@ -81,6 +82,8 @@ pub struct Scope<'t> {
     pub(super) guard: Guard,
     /// The template string being evaluated: where a work budget hit points.
     at: Cell<Span>,
+    /// Symbolic evaluation's state (`symbolic.rs`).
+    symbols: Symbols,
 }
 
 impl<'t> Scope<'t> {
@@ -137,7 +140,22 @@ impl<'t> Scope<'t> {
             key_prefix: String::new(),
             guard,
             at: Cell::new(template.span),
+            symbols: Symbols::default(),
         }
+    }
+
+    pub(super) fn symbols(&self) -> &Symbols {
+        &self.symbols
+    }
+
+    /// Whether this template declares parameter `lower` (lower-cased).
+    pub(super) fn declares_parameter(&self, lower: &str) -> bool {
+        self.parameters.contains_key(lower)
+    }
+
+    /// The definition of variable `name` (not a variable copy loop).
+    pub(super) fn variable_definition(&self, name: &str) -> Option<&'t JsonValue> {
+        self.variables.get(&name.to_ascii_lowercase()).copied()
     }
 
     /// Calls the user-defined function `definition` (a `members` entry):
@@ -180,15 +198,27 @@ impl<'t> Scope<'t> {
             key_prefix: self.key_prefix.clone(),
             guard: self.guard.clone(),
             at: Cell::new(body.span),
+            symbols: Symbols::disabled(),
         };
         self.shallow(scope.node(body, body.span, &[]).value)
     }
 
     /// The scope of a nested deployment's `template`, fed `supplied` by this
     /// one; it shares the limits and the provenance record.
-    pub fn nested(&self, template: &'t JsonValue, supplied: HashMap<String, Node>) -> Scope<'t> {
+    /// `symbolic` are the symbolic forms of the supplied values that are
+    /// unknown ([`Scope::supplied_symbols`]).
+    pub fn nested(
+        &self,
+        template: &'t JsonValue,
+        supplied: HashMap<String, Node>,
+        symbolic: HashMap<String, Symbolic>,
+    ) -> Scope<'t> {
         let mut inner = Scope::new(template, supplied, self.guard.clone());
         inner.provenance = Rc::clone(&self.provenance);
+        inner.symbols.supplied = symbolic
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect();
         inner
     }
 
@@ -691,6 +721,32 @@ impl Scope<'_> {
             .iter()
             .map(|m| (m.key.clone(), self.supplied_parameter(&m.value, copies)))
             .collect()
+    }
+
+    /// The symbolic forms of the parameter values a deployment passes that
+    /// are unknown but have an identity here (`{ "value": "[parameters('x')]" }`).
+    pub fn supplied_symbols(
+        &self,
+        properties: &JsonValue,
+        supplied: &HashMap<String, Node>,
+        copies: &[Copy],
+    ) -> HashMap<String, Symbolic> {
+        let mut out = HashMap::new();
+        for m in properties
+            .get("parameters")
+            .map(JsonValue::members)
+            .unwrap_or_default()
+        {
+            let unknown = supplied
+                .get(&m.key)
+                .is_some_and(|n| matches!(n.value, Value::Unknown));
+            if let (true, Some(value)) = (unknown, m.value.get("value"))
+                && let Some(symbolic) = self.symbolic_json(value, copies)
+            {
+                out.insert(m.key.clone(), symbolic);
+            }
+        }
+        out
     }
 
     /// One parameter value a deployment passes: `{ "value": … }`, or an

@@ -211,8 +211,15 @@ impl Builder {
         let name_value = r
             .get("name")
             .map_or(Value::Unknown, |n| scope.node(n, n.span, copies).value);
-        let own: Vec<Part> = match &name_value {
-            Value::String(s) => s.split('/').map(|p| Part::Known(p.to_string())).collect(),
+        let symbolic = match (&name_value, r.get("name")) {
+            (Value::Unknown, Some(name)) => scope.symbolic_json(name, copies),
+            _ => None,
+        };
+        let own: Vec<Part> = match (&name_value, symbolic) {
+            (Value::String(s), _) => s.split('/').map(|p| Part::Known(p.to_string())).collect(),
+            // Not known, but the same in every deployment as what else is
+            // named by the same expression: the linker ties them.
+            (_, Some(symbolic)) => symbolic.parts(),
             _ => vec![
                 Part::Unknown;
                 segments
@@ -460,7 +467,8 @@ impl Builder {
             .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
         if inner {
             let supplied = scope.supplied_parameters(properties, copies);
-            let mut inner_scope = scope.nested(template, supplied);
+            let symbolic = scope.supplied_symbols(properties, &supplied, copies);
+            let mut inner_scope = scope.nested(template, supplied, symbolic);
             inner_scope.key_prefix = prefix.clone();
             self.resources(
                 &inner_scope,

@@ -141,12 +141,9 @@ impl Graph {
             .or_default()
             .push(idx);
         self.by_key.entry(resource.key.clone()).or_insert(idx);
-        if let Some(name) = resource.full_name() {
+        if let Some(name) = crate::model::id::link_name(&resource.names) {
             self.by_name
-                .entry((
-                    resource.rtype.to_ascii_lowercase(),
-                    name.to_ascii_lowercase(),
-                ))
+                .entry((resource.rtype.to_ascii_lowercase(), name))
                 .or_default()
                 .push(idx);
         }
@@ -199,10 +196,11 @@ impl Graph {
         if let Some(idx) = id.local.as_ref().and_then(|k| self.by_key.get(k)) {
             return Lookup::Found(*idx);
         }
-        let Some(name) = id.full_name() else {
+        // Known names, and symbolic ones: the same symbol is the same name.
+        let Some(name) = id.link_name() else {
             return Lookup::Ambiguous;
         };
-        let key = (id.rtype.to_ascii_lowercase(), name.to_ascii_lowercase());
+        let key = (id.rtype.to_ascii_lowercase(), name);
         let candidates: Vec<ResourceIdx> = self
             .by_name
             .get(&key)

@@ -7,18 +7,48 @@
 //! that, so the linker can resolve a reference whenever the input determines it.
 
 use std::fmt;
+use std::sync::Arc;
 
-/// One segment of an id: known text, or unknown.
+/// One segment of an id: known text, a symbol, or unknown.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Part {
     Known(String),
+    /// Not known offline, but fixed for one deployment and named by what
+    /// produced it: `[parameters('serverName')]` without a value, or
+    /// `format('{0}-pe', …)` of it. Two parts with the same symbol are the
+    /// same name in every deployment, so the linker ties them; a symbol is
+    /// never equal or unequal to anything else (it behaves as `Unknown`
+    /// everywhere but in linking). Front-ends make the key with
+    /// [`Part::symbol`].
+    Symbolic(Arc<str>),
     Unknown,
 }
+
+/// Starts every symbol key: no known name contains it, so a symbol never
+/// collides with a literal name.
+const SYMBOL_MARK: char = '\u{1}';
 
 impl Part {
     pub fn known(&self) -> Option<&str> {
         match self {
             Part::Known(s) => Some(s),
+            Part::Symbolic(_) | Part::Unknown => None,
+        }
+    }
+
+    /// A symbolic part whose identity is `key` (an expression's canonical
+    /// text, scoped by the front-end to one deployment).
+    pub fn symbol(key: &str) -> Part {
+        Part::Symbolic(Arc::from(format!("{SYMBOL_MARK}{key}")))
+    }
+
+    /// What the linker indexes this part by: known text lower-cased (names
+    /// compare case-insensitively) or a symbol's key (which the front-end
+    /// made case-insensitive where the name is); `None` when unknown.
+    pub fn link_key(&self) -> Option<String> {
+        match self {
+            Part::Known(s) => Some(s.to_ascii_lowercase()),
+            Part::Symbolic(key) => Some(key.to_string()),
             Part::Unknown => None,
         }
     }
@@ -125,6 +155,12 @@ impl ArmId {
         parts.map(|p| p.join("/"))
     }
 
+    /// The name the linker indexes by: every segment known or symbolic
+    /// ([`Part::link_key`]), joined; `None` when any is unknown.
+    pub fn link_name(&self) -> Option<String> {
+        link_name(&self.names)
+    }
+
     pub fn is_type(&self, rtype: &str) -> bool {
         self.rtype.eq_ignore_ascii_case(rtype)
     }
@@ -181,6 +217,12 @@ impl ArmId {
             && self.subscription.may_equal(&other.subscription)
             && self.resource_group.may_equal(&other.resource_group)
     }
+}
+
+/// See [`ArmId::link_name`].
+pub fn link_name(names: &[Part]) -> Option<String> {
+    let keys: Option<Vec<String>> = names.iter().map(Part::link_key).collect();
+    keys.map(|k| k.join("/"))
 }
 
 impl fmt::Display for ArmId {

@@ -105,30 +105,40 @@ impl Resource {
     /// `None` when the name has no place in the source (a synthesised
     /// resource), or the text is long or spans lines.
     pub fn written_name(&self, sources: &SourceMap) -> Option<String> {
-        const LONGEST: usize = 120;
-        let span = self.body.get("name")?.span?;
-        let source = sources.get(span.file);
-        let mut text = source.slice(span).trim();
-        // A JSON member's span starts at its key (`"name": "[…]"`); an HCL
-        // attribute's at its name (`name = "…"`).
-        for key in ["\"name\"", "name"] {
-            if let Some(rest) = text.strip_prefix(key) {
-                let rest = rest.trim_start();
-                if let Some(value) = rest.strip_prefix(':').or_else(|| rest.strip_prefix('=')) {
-                    text = value.trim();
-                    break;
-                }
-            }
-        }
-        let unquoted = ['"', '\'']
-            .iter()
-            .find_map(|q| text.strip_prefix(*q)?.strip_suffix(*q))
-            .unwrap_or(text);
-        (!unquoted.is_empty() && unquoted.chars().count() <= LONGEST && !unquoted.contains('\n'))
-            .then(|| unquoted.to_string())
+        written(self.body.get("name")?, sources)
     }
 
     pub fn get_path(&self, path: &str) -> Option<&Node> {
         self.body.get_path(path)
     }
+}
+
+/// A value's expression as the source writes it, without the member's key
+/// (`"privateLinkServiceId": "[resourceId(…)]"` → `[resourceId(…)]`) and
+/// quotes; `None` when the value has no place in the source, or its text is
+/// long or spans lines. Callers escape it before printing.
+pub fn written(node: &Node, sources: &SourceMap) -> Option<String> {
+    const LONGEST: usize = 120;
+    let span = node.span?;
+    let source = sources.get(span.file);
+    let mut text = source.slice(span).trim();
+    // A JSON member's span starts at its key (`"name": "[…]"`); an HCL
+    // attribute's or a Bicep property's at its name (`name = "…"`, `name: '…'`).
+    let key_end = if let Some(rest) = text.strip_prefix('"') {
+        rest.find('"').map(|i| i + 2)
+    } else {
+        text.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+    };
+    if let Some(end) = key_end {
+        let rest = text[end..].trim_start();
+        if let Some(value) = rest.strip_prefix(':').or_else(|| rest.strip_prefix('=')) {
+            text = value.trim();
+        }
+    }
+    let unquoted = ['"', '\'']
+        .iter()
+        .find_map(|q| text.strip_prefix(*q)?.strip_suffix(*q))
+        .unwrap_or(text);
+    (!unquoted.is_empty() && unquoted.chars().count() <= LONGEST && !unquoted.contains('\n'))
+        .then(|| unquoted.to_string())
 }

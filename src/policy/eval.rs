@@ -376,6 +376,11 @@ impl<'g> Context<'g> {
             .as_ref()
     }
 
+    /// A node's expression as the source writes it ([`crate::model::resource::written`]).
+    pub fn written(&self, node: &Node) -> Option<String> {
+        crate::model::resource::written(node, self.sources?)
+    }
+
     /// Renders a value inside a message.
     pub fn display(&self, v: &RuleValue<'g>) -> String {
         match v {

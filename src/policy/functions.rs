@@ -62,10 +62,10 @@ pub const FUNCTIONS: &[Function] = &[
     function("parent", (1, 1), "the parent resource; missing for a top-level one", Strict(parent)),
     function("children", (2, 2), "child resources of a (full or last-segment) type", Strict(children)),
     function("referrers", (1, 2), "resources (of a type) that refer to a resource", Strict(referrers)),
-    function("is", (2, 2), "whether a resource is of a type, or of any of a list of types", Strict(is)),
-    function("type", (1, 1), "a resource's full ARM type", Strict(type_of)),
+    function("is", (2, 2), "whether a resource (or the resource an id names) is of a type, or of any of a list of types", Strict(is)),
+    function("type", (1, 1), "a resource's full ARM type, or the type an id names", Strict(type_of)),
     function("name", (1, 1), "a resource's full ARM name (`vnet/snet`)", Strict(name)),
-    function("leaf", (1, 1), "the last segment of a resource's name", Strict(leaf)),
+    function("leaf", (1, 1), "the last segment of a resource's (or an id's) name", Strict(leaf)),
     function("managed", (1, 1), "whether a resource is declared here", Strict(managed)),
     function("known", (1, 1), "true unless the value (or anything in it) is unknown", Strict(known)),
     function("exists", (1, 1), "true if present and not null, `''` or `[]`", Strict(exists)),
@@ -283,7 +283,6 @@ fn referrers<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) ->
 }
 
 fn is<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
-    let graph = cx.graph;
     let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     // One type, or a list of types (any of them).
     let types: Option<Vec<String>> = match scalar(&arg(1)) {
@@ -297,19 +296,41 @@ fn is<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleVa
             .collect(),
         _ => None,
     };
-    map_resource(arg(0), |idx| match &types {
-        Some(types) => RuleValue::Val(Value::Bool(
-            types.iter().any(|t| type_matches(&graph.get(idx).rtype, t)),
-        )),
+    map_type(cx, arg(0), &mut |rtype| match &types {
+        Some(types) => RuleValue::Val(Value::Bool(types.iter().any(|t| type_matches(rtype, t)))),
         None => RuleValue::Unknown,
     })
 }
 
+/// The type of a resource, or the type an id names whether or not it
+/// resolves (`resourceId('Microsoft.Sql/servers', parameters('name'))` names
+/// a SQL server whatever the name), passed to `f`; maps over lists.
+fn map_type<'g>(
+    cx: &Context<'g>,
+    v: RuleValue<'g>,
+    f: &mut dyn FnMut(&str) -> RuleValue<'g>,
+) -> RuleValue<'g> {
+    match v {
+        RuleValue::Res(idx) => f(&cx.graph.get(idx).rtype),
+        RuleValue::Missing => RuleValue::Missing,
+        RuleValue::List(items) => {
+            RuleValue::List(items.into_iter().map(|i| map_type(cx, i, f)).collect())
+        }
+        other => match scalar(&other) {
+            Scalar::Id(id) => f(&id.rtype),
+            Scalar::Null => RuleValue::Missing,
+            Scalar::List(items) => {
+                RuleValue::List(items.into_iter().map(|i| map_type(cx, i, f)).collect())
+            }
+            _ => RuleValue::Unknown,
+        },
+    }
+}
+
 fn type_of<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
-    let graph = cx.graph;
     let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
-    map_resource(arg(0), |idx| {
-        RuleValue::Val(Value::String(graph.get(idx).rtype.clone()))
+    map_type(cx, arg(0), &mut |rtype| {
+        RuleValue::Val(Value::String(rtype.to_string()))
     })
 }
 
@@ -325,10 +346,23 @@ fn name<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> Rule
 fn leaf<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
     let graph = cx.graph;
     let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
-    map_resource(arg(0), |idx| match graph.get(idx).names.last() {
+    let known = |part: Option<&crate::model::Part>| match part {
         Some(crate::model::Part::Known(n)) => RuleValue::Val(Value::String(n.clone())),
         _ => RuleValue::Unknown,
-    })
+    };
+    match arg(0) {
+        v @ (RuleValue::Res(_) | RuleValue::Missing | RuleValue::List(_)) => {
+            map_resource(v, |idx| known(graph.get(idx).names.last()))
+        }
+        // An id: the resource it names, else the id's own last name.
+        other => match scalar(&other) {
+            Scalar::Id(id) => match graph.resolve(&id) {
+                Some(idx) => known(graph.get(idx).names.last()),
+                None => known(id.names.last()),
+            },
+            _ => RuleValue::Unknown,
+        },
+    }
 }
 
 fn managed<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {

@@ -677,10 +677,22 @@ impl Rule {
                         && let Expr::Call(function, args) = expr
                         && matches!(function.as_str(), "leaf" | "name")
                         && let [resource] = args.as_slice()
-                        && let resource @ RuleValue::Res(_) = ctx.eval(resource, env)
                     {
-                        out.push_str(&ctx.display(&resource));
-                        continue;
+                        match ctx.eval(resource, env) {
+                            resource @ RuleValue::Res(_) => {
+                                out.push_str(&ctx.display(&resource));
+                                continue;
+                            }
+                            // An id that names no resource plinth can see:
+                            // the id's expression as written.
+                            RuleValue::Node { node, .. } => {
+                                if let Some(text) = ctx.written(node) {
+                                    out.push_str(&text);
+                                    continue;
+                                }
+                            }
+                            _ => {}
+                        }
                     }
                     out.push_str(&ctx.display(&v));
                 }

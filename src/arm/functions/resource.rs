@@ -7,6 +7,8 @@
 //! unknown (what Azure holds is not in the template), nor the resource ids
 //! an expression names (`Scope::referenced_ids` in `eval.rs`).
 
+use std::collections::HashMap;
+
 use crate::arm::eval::{Copy, Scope};
 use crate::arm::expr::{self, Expr, Template};
 use crate::json::{JsonKind, JsonValue};
@@ -56,35 +58,91 @@ pub(super) fn lazy(scope: &Scope<'_>, name: &str, args: &[Expr], copies: &[Copy]
                 _ => Value::Unknown,
             })
         }
-        _ => None,
+        _ => symbolic_resource_id(scope, name, args, copies),
     }
 }
 
 /// The resource id functions.
 pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
-    Ok(match (name, args.as_slice()) {
-        ("resourceid", _) => resource_id(args, 2, true),
-        ("subscriptionresourceid", _) => resource_id(args, 1, false),
-        ("tenantresourceid" | "managementgroupresourceid", _) => resource_id(args, 1, false),
-        ("extensionresourceid", [_, rest @ ..]) => resource_id(rest.to_vec(), 0, false),
-        _ => return Err(args),
-    })
+    let scoped = match id_function(name, args.len()) {
+        Some(scoped) => scoped,
+        None => return Err(args),
+    };
+    let args = args.into_iter().map(IdArg::Value).collect();
+    Ok(resource_id(args, scoped))
+}
+
+/// How many leading scope arguments the id function `name` allows, and
+/// whether one alone is a resource group; `None` when `name` is not one.
+fn id_function(name: &str, arity: usize) -> Option<(usize, bool, usize)> {
+    // (scope arguments allowed, one alone is a group, leading arguments dropped)
+    match name {
+        "resourceid" => Some((2, true, 0)),
+        "subscriptionresourceid" | "tenantresourceid" | "managementgroupresourceid" => {
+            Some((1, false, 0))
+        }
+        "extensionresourceid" if arity >= 1 => Some((0, false, 1)),
+        _ => None,
+    }
+}
+
+/// The id functions with arguments that are unknown but have an identity
+/// ([`Scope::symbolic`]): their names become symbolic parts, so the id links
+/// to the resource declared with the same name. `None` when every argument
+/// is known (the evaluated form answers) or `name` is not an id function.
+fn symbolic_resource_id(
+    scope: &Scope<'_>,
+    name: &str,
+    args: &[Expr],
+    copies: &[Copy],
+) -> Option<Value> {
+    let scoped = id_function(name, args.len())?;
+    let values: Vec<Value> = args.iter().map(|a| scope.eval(a, copies)).collect();
+    if !values.iter().any(|v| matches!(v, Value::Unknown)) {
+        return Some(resource_id(
+            values.into_iter().map(IdArg::Value).collect(),
+            scoped,
+        ));
+    }
+    let args = values
+        .into_iter()
+        .zip(args)
+        .map(|(value, e)| match value {
+            Value::Unknown => match scope.symbolic(e, copies) {
+                Some(symbolic) => IdArg::Parts(symbolic.parts()),
+                None => IdArg::Value(Value::Unknown),
+            },
+            value => IdArg::Value(value),
+        })
+        .collect();
+    Some(resource_id(args, scoped))
+}
+
+/// An argument of an id function: its value, or the name parts of a
+/// symbolic one.
+enum IdArg {
+    Value(Value),
+    Parts(Vec<Part>),
 }
 
 /// `resourceId([subscriptionId], [resourceGroupName], type, name1, name2…)`
-/// and its siblings; `scoped` is how many leading scope arguments are allowed.
-fn resource_id(args: Vec<Value>, scoped: usize, allows_group: bool) -> Value {
+/// and its siblings; `scoped` is how many leading scope arguments are
+/// allowed, whether one alone is a group, and how many leading arguments
+/// to drop (an extension id's scope).
+fn resource_id(args: Vec<IdArg>, (scoped, allows_group, dropped): (usize, bool, usize)) -> Value {
+    let args = &args[dropped.min(args.len())..];
     let type_at = args
         .iter()
-        .position(|a| matches!(a, Value::String(s) if s.contains('/')));
+        .position(|a| matches!(a, IdArg::Value(Value::String(s)) if s.contains('/')));
     let Some(type_at) = type_at.filter(|t| *t <= scoped) else {
         return Value::Unknown;
     };
-    let Some(rtype) = args[type_at].as_str().map(str::to_string) else {
+    let IdArg::Value(Value::String(rtype)) = &args[type_at] else {
         return Value::Unknown;
     };
-    let part = |v: &Value| match v {
-        Value::String(s) => Part::Known(s.clone()),
+    let part = |a: &IdArg| match a {
+        IdArg::Value(Value::String(s)) => Part::Known(s.clone()),
+        IdArg::Parts(parts) if parts.len() == 1 => parts[0].clone(),
         _ => Part::Unknown,
     };
     let (subscription, resource_group) = match (&args[..type_at], allows_group) {
@@ -95,10 +153,13 @@ fn resource_id(args: Vec<Value>, scoped: usize, allows_group: bool) -> Value {
         _ => return Value::Unknown,
     };
     let mut names = Vec::new();
-    for v in &args[type_at + 1..] {
-        match v {
-            Value::String(s) => names.extend(s.split('/').map(|n| Part::Known(n.to_string()))),
-            _ => names.push(Part::Unknown),
+    for a in &args[type_at + 1..] {
+        match a {
+            IdArg::Value(Value::String(s)) => {
+                names.extend(s.split('/').map(|n| Part::Known(n.to_string())));
+            }
+            IdArg::Parts(parts) => names.extend(parts.iter().cloned()),
+            IdArg::Value(_) => names.push(Part::Unknown),
         }
     }
     if names.len() + 1 != rtype.split('/').count() {
@@ -107,7 +168,7 @@ fn resource_id(args: Vec<Value>, scoped: usize, allows_group: bool) -> Value {
     Value::Id(ArmId {
         subscription,
         resource_group,
-        rtype,
+        rtype: rtype.clone(),
         names,
         local: None,
     })
@@ -337,7 +398,7 @@ impl<'t> Scope<'t> {
             };
             let copies = index.map_or_else(Vec::new, |i| instance_copies(deployment, i));
             let supplied = self.supplied_parameters(properties, &copies);
-            let mut inner = self.nested(template, supplied);
+            let mut inner = self.nested(template, supplied, HashMap::new());
             inner.reference_depth = self.reference_depth + 1;
             // The keys the deployment's resources have in the unit, so that
             // an output id ties to the module's declaration, not to one of
@@ -589,7 +650,8 @@ mod tests {
         ) else {
             panic!("an id");
         };
-        assert_eq!(id.names, vec![Part::Unknown]);
+        // A parameter without a value: not known, but a symbol.
+        assert!(matches!(id.names.as_slice(), [Part::Symbolic(_)]));
         assert_eq!(
             eval("[resourceId('Microsoft.Network/virtualNetworks/subnets', 'only-one')]"),
             Value::Unknown
