@@ -67,21 +67,28 @@ expected rule reported more often on the mutated copy than on the original.
    subnet given from outside).
 5. pg-endpoint -> PG001. A PostgreSQL flexible server declared in the unit
    with a delegated subnet (ARM: `delegatedSubnetResourceId` not built with
-   `if()`/`null()`; Bicep: passed to the module under test or set on a
-   resource; Terraform: `delegated_subnet_id` not a bare `var.`). Mutation:
-   a private endpoint on it (ARM/Terraform/Bicep resource: a new
-   `privateEndpoints` resource whose connection names the server; Bicep
-   module: `privateEndpoints: [{ subnetResourceId: ... }]` beside the
-   `delegatedSubnetResourceId` it passes).
+   `if()`/`null()`; Bicep: a resource with it set, or a call of AVM's
+   flexible-server module passing it; Terraform: `delegated_subnet_id` not
+   a bare `var.`). Mutation: a private endpoint on it, declared as the
+   unit declares its other resources (ARM/Terraform/Bicep resource: a new
+   `privateEndpoints` resource whose connection names the server; AVM
+   module call: a call of the registry's private-endpoint module beside it,
+   on the module's `resourceId` output, since the module deploys its own
+   `privateEndpoints` only when no delegated subnet is given).
 
 ARM applicability is conservative: a resource inside a `copy` loop or under
 a `condition` (at any nesting level, nested deployments included) is not
 counted as declared, since proving that it is deployed needs evaluation.
 
 Output: a Markdown table on stdout (or JSON with --json), and a report
-(--report, default WORK/report.md) listing every miss with its mutated copy,
-every error or warning on the unmutated units (the false-positive check),
-and the mutations that could not be run.
+(--report, default WORK/report.md) listing every miss with its mutated copy
+and its first broken link as `plinth graph --format json` draws the
+endpoints of the mutated copy (no endpoint seen; target, subnet or zone
+unknown; no zone group tied to the endpoint; the unit incomplete; or the
+chain resolved, so the rule itself decided not to report), every error or
+warning on the unmutated units (the false-positive check), and the
+mutations plinth could not read. "Private endpoints seen" counts, with a
+throwaway rule, the endpoints the rules see as declared (`managed`).
 """
 import argparse
 import concurrent.futures
@@ -114,6 +121,7 @@ rationale: Measurement only.
 remediation: None.
 check:
   - for: pe in resources('Microsoft.Network/privateEndpoints')
+  - where: managed(pe)
 report:
   at: pe
   message: "private endpoint '{leaf(pe)}'"
@@ -498,18 +506,31 @@ def bicep_mutations(unit_files, editable, templates):
             if existing or n >= 3:
                 continue
             bt = bicep_type(typ)
-            if kind == "module" and "flexible-server" in os.path.normpath(os.path.join(os.path.dirname(rel), typ)):
+            if kind == "module" and "db-for-postgre-sql/flexible-server" in os.path.normpath(os.path.join(os.path.dirname(rel), typ)):
+                # The AVM module deploys its own `privateEndpoints` only when no
+                # delegated subnet is given, so the endpoint is declared beside
+                # the call, with the registry's private-endpoint module.
+                version = re.search(r"br/public:avm/res/network/private-endpoint:([\w.-]+)'", everything)
                 for _, ps, _ in bicep_props(t, body, "params"):
-                    if t[ps] != "{" or bicep_props(t, ps, "privateEndpoints"):
+                    if t[ps] != "{" or not version:
                         continue
                     for ks, vs, ve in bicep_props(t, ps, "delegatedSubnetResourceId"):
                         expr = t[vs:ve].strip()
                         if not expr or expr == "null":
                             continue
-                        indent = re.match(r"[ \t]*", t[ks:]).group(0)
-                        add = f"\n{indent}privateEndpoints: [\n{indent}  {{\n{indent}    subnetResourceId: {expr}\n{indent}  }}\n{indent}]"
+                        scope = bicep_props(t, body, "scope")
+                        scope_line = f"  scope: {t[scope[0][1]:scope[0][2]].strip()}\n" if scope else ""
+                        loop = t[s:body].rstrip().endswith(":") or "[for" in t[s:body]
+                        server = f"{sym}[0]" if loop else sym
+                        pe = (
+                            f"\n\nmodule plinthRecallPe{n} 'br/public:avm/res/network/private-endpoint:{version.group(1)}' = {{\n"
+                            f"{scope_line}  name: 'plinth-recall-pe-{n}'\n  params: {{\n    name: 'pe-plinth-recall-{n}'\n"
+                            f"    subnetResourceId: {expr}\n    privateLinkServiceConnections: [\n      {{\n"
+                            f"        name: 'recall'\n        properties: {{\n          privateLinkServiceId: {server}.outputs.resourceId\n"
+                            f"          groupIds: [ 'postgresqlServer' ]\n        }}\n      }}\n    ]\n  }}\n}}\n"
+                        )
                         n += 1
-                        yield "pg-endpoint", f"module {sym}", {rel: t[:ve] + add + t[ve:]}
+                        yield "pg-endpoint", f"module {sym}", {rel: t + pe}
             elif kind == "resource" and bt == PG_TYPE and not t[s:body].rstrip().endswith(":") and "[for" not in t[s:body]:
                 for _, ps, _ in bicep_props(t, body, "properties"):
                     if t[ps] != "{":
@@ -1093,7 +1114,7 @@ def materialise(dest, src_root, files, edits):
 
 
 def run_plinth(args, target, fe):
-    cmd = [args.plinth, "check", "--no-config", "--format", "json", "--fail-on", "never", "--rules", str(args.rules_dir)]
+    cmd = [args.plinth, "check", "--no-config", "--show-unknown", "--format", "json", "--fail-on", "never", "--rules", str(args.rules_dir)]
     if fe == "bicep" and args.cache:
         cmd += ["--bicep-cache", str(args.cache)]
     cmd.append(str(target))
@@ -1103,6 +1124,69 @@ def run_plinth(args, target, fe):
     except (subprocess.TimeoutExpired, ValueError) as e:
         return {"failed": f"{type(e).__name__}", "findings": [], "errors": []}
     return doc
+
+
+def chain(args, target, fe):
+    """What `plinth graph` resolves of the endpoints' chains in a unit."""
+    cmd = [args.plinth, "graph", "--no-config", "--format", "json"]
+    if fe == "bicep" and args.cache:
+        cmd += ["--bicep-cache", str(args.cache)]
+    try:
+        doc = json.loads(subprocess.run(cmd + [str(target)], capture_output=True, text=True, timeout=args.timeout).stdout)
+    except (subprocess.TimeoutExpired, ValueError):
+        return None
+    pes, broken = 0, Counter()
+    for u in doc.get("units", []):
+        nodes = {n["id"]: n for n in u.get("nodes", [])}
+        out = {}
+        for e in u.get("edges", []):
+            out.setdefault(e["from"], []).append(e)
+        for n in nodes.values():
+            if n["kind"] != "private-endpoint":
+                continue
+            edges = out.get(n["id"], [])
+            if not edges:
+                continue  # an `existing` endpoint a module reads, or one drawn without a chain
+            pes += 1
+            kinds = {e["kind"]: e for e in edges}
+            for kind in ("target", "subnet"):
+                e = kinds.get(kind)
+                if not e or not nodes.get(e["to"], {}).get("known", False) or not e.get("known", True):
+                    broken[kind + " unknown"] += 1
+            g = kinds.get("zone-group")
+            if not g:
+                broken["no zone group tied"] += 1
+            else:
+                z = [x for x in out.get(g["to"], []) if x["kind"] == "zone"]
+                if not z or not all(nodes.get(x["to"], {}).get("known", False) for x in z):
+                    broken["zone unknown"] += 1
+    return pes, broken
+
+
+CAUSE_ORDER = {
+    "zone-name": ("target unknown", "no zone group tied", "zone unknown"),
+    "zone-links": ("no zone group tied", "zone unknown", "subnet unknown"),
+    "zone-group": ("target unknown",),
+    "nsg-policies": ("subnet unknown",),
+    "pg-endpoint": ("target unknown",),
+}
+
+
+def first_cause(fault, doc, ch):
+    if ch is None:
+        return "graph failed"
+    pes, broken = ch
+    if pes == 0:
+        return "no private endpoint seen"
+    for cause in CAUSE_ORDER[fault]:
+        if broken[cause] == pes:
+            return f"every endpoint: {cause}"
+    for cause in CAUSE_ORDER[fault]:
+        if broken[cause]:
+            return f"some endpoints: {cause}"
+    if doc.get("unseen") and fault in ("zone-links", "zone-group"):
+        return "unit incomplete (unseen modules)"
+    return "chain resolved (rule logic)"
 
 
 def rule_counts(doc):
@@ -1127,8 +1211,12 @@ def main():
     args.plinth = str(Path(args.plinth).resolve())
     work = Path(args.work)
     if work.exists():
+        # Only a folder this script made (or an empty one) is wiped.
+        if not (work / ".plinth-recall").exists() and any(work.iterdir()):
+            sys.exit(f"{work} exists and was not made by bench/recall.py; give another --work")
         shutil.rmtree(work)
     work.mkdir(parents=True)
+    (work / ".plinth-recall").write_text("made by bench/recall.py; removed and rewritten by each run\n")
     args.rules_dir = work / "rules"
     args.rules_dir.mkdir()
     (args.rules_dir / "BENCH001.yaml").write_text(COUNT_RULE)
@@ -1200,7 +1288,10 @@ def main():
             st["found"] += 1
             shutil.rmtree(dest, ignore_errors=True)
         else:
-            misses.append((fe, fault, units[fe][i][3], site, target))
+            misses.append((fe, fault, units[fe][i][3], site, target, doc))
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        chains = list(pool.map(lambda m: chain(args, m[4], m[0]), misses))
+    misses = [(fe, fault, unit, site, target, first_cause(fault, doc, ch)) for (fe, fault, unit, site, target, doc), ch in zip(misses, chains)]
 
     fps, pes, seen_units = [], Counter(), Counter()
     for (fe, i), doc in base.items():
@@ -1219,13 +1310,19 @@ def main():
         "private_endpoints_seen": dict(pes),
         "faults": {fe: {f: dict(stats[fe][f]) for f, _ in FAULTS} for fe in FRONT_ENDS},
         "baseline_errors_and_warnings": [dict(zip(("front_end", "unit", "rule", "message", "file", "line"), map(str, x))) for x in fps],
-        "misses": [dict(zip(("front_end", "fault", "unit", "site", "copy"), map(str, x))) for x in misses],
+        "misses": [dict(zip(("front_end", "fault", "unit", "site", "copy", "cause"), map(str, x))) for x in misses],
+        "miss_causes": {fe: {f: dict(Counter(m[5] for m in misses if m[0] == fe and m[1] == f)) for f, _ in FAULTS} for fe in FRONT_ENDS},
         "broken": [dict(zip(("front_end", "fault", "copy", "site", "errors"), map(str, x))) for x in broken],
     }
     report = Path(args.report) if args.report else work / "report.md"
     lines = [f"# plinth recall report ({started:%Y-%m-%d %H:%M}, {elapsed:.0f} s)", ""]
-    lines += ["## Misses (fault, unit, site, mutated copy)", ""]
-    lines += [f"- {fe} {fault}: `{unit}` ({site}) -> `{target}`" for fe, fault, unit, site, target in misses]
+    lines += ["## Misses by first broken link (from `plinth graph --format json` on the mutated copy)", ""]
+    for fe in FRONT_ENDS:
+        for f, _ in FAULTS:
+            for cause, n in sorted(summary["miss_causes"][fe][f].items(), key=lambda x: -x[1]):
+                lines.append(f"- {fe} {f}: {n} x {cause}")
+    lines += ["", "## Misses (fault, unit, site, first cause, mutated copy)", ""]
+    lines += [f"- {fe} {fault}: `{unit}` ({site}; {cause}) -> `{target}`" for fe, fault, unit, site, target, cause in misses]
     lines += ["", "## Errors and warnings on the unmutated units", ""]
     lines += [f"- {fe} `{unit}`: {rule} {msg} ({file}:{line})" for fe, unit, rule, msg, file, line in fps]
     lines += ["", "## Mutations plinth could not read (new run errors)", ""]
