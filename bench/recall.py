@@ -45,7 +45,8 @@ expected rule reported more often on the mutated copy than on the original.
    the unit's editable files by a plausible wrong zone (blob<->file, else
    windows.net<->azure.net, azure.com->azure.net), checked against the
    zone table so that it is no recommended zone of any service. At most 3
-   zones per unit.
+   zones per unit. Bicep: the zone group must be wired in the test folder's
+   own files (a module's support for zone groups is not a use).
 2. zone-links -> PE006 or DNS009. Same applicability as 1, and the unit
    declares at least one virtual network link. Mutation: every
    `privateDnsZones/virtualNetworkLinks` resource removed (Bicep: the block;
@@ -364,7 +365,8 @@ def bicep_mutations(unit_files, editable, templates):
     texts = {rel: unit_files[rel] for rel in editable}
     everything = "\n".join(unit_files.values())
     has_pe = bool(re.search(r"privateEndpoints\s*:|'Microsoft\.Network/privateEndpoints@", "\n".join(texts.values())))
-    has_group = bool(re.search(r"privateDnsZoneGroup|privateDnsZoneResourceIds", everything))
+    # The test itself must wire a zone group (a module's support for one is not a use).
+    has_group = bool(re.search(r"privateDnsZoneGroup|privateDnsZoneResourceIds", "\n".join(texts.values())))
 
     decls = {rel: bicep_decls(t) for rel, t in texts.items()}
     # 1. zone literals of declared zones
