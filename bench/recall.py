@@ -203,9 +203,10 @@ def scan(text, start, lang):
                 continue
             if c == quote:
                 stack.pop()
+            elif lang == "hcl" and (text.startswith("$${", i) or text.startswith("%%{", i)):
+                i += 3  # HCL's escaped interpolation: literal text
+                continue
             elif text.startswith("${", i) or (lang == "hcl" and text.startswith("%{", i)):
-                if lang == "hcl" and i > 0 and text[i - 1] in "$%" and text.startswith(text[i - 1] + text[i], i - 1):
-                    pass
                 stack.append("}")
                 i += 2
                 continue
@@ -722,7 +723,6 @@ def tf_mutations(unit_files, editable, templates):
                             if a:
                                 changes.append((*line_span(t, a[0], a[2]), ""))
                         changes.append((o + 1, o + 1, '\n  private_endpoint_network_policies = "Disabled"'))
-                        header = t[o:e]
                         has_assoc = re.search(r"azurerm_subnet\." + re.escape(name) + r"(\[[^\]]*\])?\.id", "\n".join(
                             texts[r][b[3] : b[4]] for r, bb in blocks.items() for b in bb if b[1] == "azurerm_subnet_network_security_group_association"))
                         if has_assoc:
@@ -731,7 +731,6 @@ def tf_mutations(unit_files, editable, templates):
                             continue
                         ref = f"azurerm_subnet.{name}[0].id" if tf_attr(t, o, lines, "count") else f"azurerm_subnet.{name}.id"
                         assoc.append((name, ref))
-                        del header
                     elif typ == "azurerm_virtual_network":
                         for a, b, so, inner in tf_nested(t, lines, "subnet"):
                             for attr in ("private_endpoint_network_policies", "private_endpoint_network_policies_enabled", "enforce_private_link_endpoint_network_policies"):
