@@ -98,6 +98,11 @@ const RULES: &[(&str, &[&str])] = &[
     ),
     // Which files to read: paths and ignores, never file contents.
     ("discover", &["span", "diagnostic", "paths", "source"]),
+    // Fixes as text edits, and `check --fix` (which runs `check`, on top).
+    (
+        "fix",
+        &["span", "diagnostic", "paths", "source", "report", "lib"],
+    ),
 ];
 
 /// Modules every module may import: they import nothing of the crate, so
