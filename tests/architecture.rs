@@ -103,6 +103,11 @@ const RULES: &[(&str, &[&str])] = &[
         "fix",
         &["span", "diagnostic", "paths", "source", "report", "lib"],
     ),
+    // `plinth lsp`: runs the pipeline (`lib`) over the editor's buffers.
+    (
+        "lsp",
+        &["span", "diagnostic", "paths", "source", "fix", "lib"],
+    ),
 ];
 
 /// Modules every module may import: they import nothing of the crate, so
