@@ -166,6 +166,40 @@ pub struct Finding {
     pub fingerprint: String,
     /// The label of the unit (template, Terraform module) it was found in; set by the pipeline.
     pub unit: String,
+    /// The change the rule offers, when it declares a `fix` (see `fix`).
+    pub fix: Option<FixSpec>,
+}
+
+/// A rule's fix for one finding, in the model's terms: the value at
+/// `target` should be `to`. The `fix` module turns it into text edits in
+/// the language the value was written in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FixSpec {
+    /// What the fix does, for a reader: `set privateEndpointNetworkPolicies to 'Enabled'`.
+    pub title: String,
+    /// The node whose value changes: an object member (`key: value`) or an
+    /// array element, as the front-end spanned it.
+    pub target: Span,
+    /// The value the model holds there now, when it is a scalar.
+    pub current: Option<Literal>,
+    /// The value it should hold.
+    pub to: Literal,
+    /// Another resource's value comes from the same text (a loop, a
+    /// shared declaration): changing it changes more than this finding.
+    pub shared: bool,
+    /// Where a computed value came from (parameter defaults and values,
+    /// variables), when it was not written at `target`.
+    pub sources: Vec<Span>,
+}
+
+/// A scalar value a fix reads or writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Literal {
+    Null,
+    Bool(bool),
+    /// As written in JSON (`1`, `2.5`).
+    Number(String),
+    String(String),
 }
 
 /// Something that went wrong with the run itself: an unreadable file, input

@@ -131,7 +131,7 @@ pub fn load_json_file(
         }
         return loaded;
     }
-    let bytes = match sources.confinement().read(path) {
+    let bytes = match sources.read_bytes(path) {
         Ok(bytes) => bytes,
         Err(refusal) => {
             loaded

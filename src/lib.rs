@@ -11,9 +11,11 @@ pub mod cidr;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;
+pub mod fix;
 pub mod frontend;
 pub mod json;
 pub mod limits;
+pub mod lsp;
 pub mod model;
 pub mod paths;
 pub mod policy;
@@ -72,6 +74,9 @@ pub struct Options {
     /// Draw each unit's private endpoint chains (`plinth graph`) into
     /// [`Run::pictures`].
     pub pictures: bool,
+    /// Texts read instead of the files on disk: an editor's unsaved
+    /// buffers (`plinth lsp`), fixes not yet written (`--fix`).
+    pub overlay: std::sync::Arc<source::Overlay>,
 }
 
 /// Where the configuration comes from.
@@ -100,6 +105,7 @@ impl Default for Options {
             selection: select::Requested::default(),
             allow_empty: false,
             pictures: false,
+            overlay: std::sync::Arc::default(),
         }
     }
 }
@@ -125,6 +131,7 @@ pub fn check(options: &Options) -> Run {
     };
     let options = &normalized;
     let sources = SourceMap::new();
+    sources.set_overlay(options.overlay.clone());
     let mut problems = Vec::new();
 
     // The files the user named are read wherever they are (a link to one is

@@ -46,6 +46,18 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Run the language server over stdin/stdout (diagnostics, hover, quick fixes).
+    Lsp {
+        /// A folder of your own YAML rules, loaded beside the built-in ones (repeatable).
+        #[arg(long = "rules", value_name = "DIR")]
+        rule_dirs: Vec<PathBuf>,
+        /// Use this config file instead of the nearest .plinth.yaml.
+        #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+        config: Option<PathBuf>,
+        /// Use no config file.
+        #[arg(long)]
+        no_config: bool,
+    },
     /// Show a rule's documentation: what it checks, why, examples, how to fix.
     Explain {
         /// A rule id (PG001) or name (private-endpoint-on-vnet-integrated-server).
@@ -133,6 +145,17 @@ struct CheckArgs {
     /// Use no config file.
     #[arg(long)]
     no_config: bool,
+    /// Apply the safe fixes of the findings, then report what remains.
+    #[arg(long)]
+    fix: bool,
+    /// With --fix or --diff: apply unsafe fixes too (a value written in a
+    /// parameter, a variable, or a loop other resources share).
+    #[arg(long)]
+    unsafe_fixes: bool,
+    /// Print the fixes as a unified diff instead of writing them; exit 1
+    /// when there is something to fix.
+    #[arg(long, conflicts_with = "fix")]
+    diff: bool,
 }
 
 #[derive(clap::Args)]
@@ -241,6 +264,24 @@ fn main() -> ExitCode {
         Command::Rules { format, rule_dirs } => list_rules(format, &rule_dirs),
         Command::Explain { rule, rule_dirs } => explain(&rule, &rule_dirs),
         Command::Init { force } => init(force),
+        Command::Lsp {
+            rule_dirs,
+            config,
+            no_config,
+        } => {
+            let config = match (config, no_config) {
+                (Some(path), _) => plinth::ConfigChoice::File(path),
+                (None, true) => plinth::ConfigChoice::Ignore,
+                (None, false) => plinth::ConfigChoice::Find,
+            };
+            match plinth::lsp::serve(plinth::lsp::options(rule_dirs, config)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("plinth lsp: {err}");
+                    ExitCode::from(EXIT_FAILED)
+                }
+            }
+        }
     }
 }
 
@@ -284,13 +325,18 @@ fn check(args: CheckArgs) -> ExitCode {
         show_unknown: args.show_unknown,
         allow_empty: args.allow_empty,
         pictures: false,
+        overlay: std::sync::Arc::default(),
         config: match (args.config, args.no_config) {
             (Some(path), _) => plinth::ConfigChoice::File(path),
             (None, true) => plinth::ConfigChoice::Ignore,
             (None, false) => plinth::ConfigChoice::Find,
         },
     };
-    let mut run = plinth::check(&options);
+    let fixing = (args.fix, args.diff, args.unsafe_fixes);
+    let mut run = match fix_or_check(fixing, &options) {
+        Ok(run) => run,
+        Err(code) => return code,
+    };
     if let Some(path) = &args.write_baseline {
         let text = baseline::render(&run.report, &run.sources, path);
         if let Err(refusal) = plinth::paths::write_replacing(path, &text) {
@@ -348,6 +394,34 @@ fn check(args: CheckArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The run to report: the check, or with `--fix` what remains after the
+/// fixes; `--diff` prints the fixes and ends the command (its exit code).
+fn fix_or_check(
+    (fix, diff, unsafe_fixes): (bool, bool, bool),
+    options: &plinth::Options,
+) -> Result<plinth::Run, ExitCode> {
+    if !fix && !diff {
+        return Ok(plinth::check(options));
+    }
+    let mode = plinth::fix::run::Mode {
+        unsafe_fixes,
+        write: fix,
+    };
+    let outcome = plinth::fix::run::fix(options, mode);
+    eprint!("{}", plinth::fix::run::summary(&outcome, mode));
+    if !diff {
+        return Ok(outcome.run);
+    }
+    print(&plinth::fix::run::diff(&outcome.files));
+    Err(if !outcome.run.report.problems.is_empty() {
+        ExitCode::from(EXIT_FAILED)
+    } else if outcome.files.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FINDINGS)
+    })
 }
 
 /// `plinth graph`: the chains of every unit with private endpoints. Problems

@@ -165,7 +165,8 @@ fn repository_of(folder: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-fn absolute(path: &Path) -> PathBuf {
+/// `path` made absolute (against the working folder) and normalized.
+pub fn absolute(path: &Path) -> PathBuf {
     normalize(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
 }
 

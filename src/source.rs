@@ -77,7 +77,13 @@ pub struct SourceMap {
     files: RwLock<Vec<Arc<SourceFile>>>,
     /// Which files may be read (see [`crate::paths`]).
     confinement: RwLock<Arc<Confinement>>,
+    /// Texts read instead of the files on disk (an editor's unsaved
+    /// buffers, a fix not yet written), by absolute normalized path.
+    overlay: RwLock<Arc<Overlay>>,
 }
+
+/// Texts that stand in for files on disk, by absolute normalized path.
+pub type Overlay = std::collections::HashMap<PathBuf, Arc<str>>;
 
 impl Default for SourceMap {
     fn default() -> SourceMap {
@@ -86,6 +92,7 @@ impl Default for SourceMap {
             confinement: RwLock::new(Arc::new(Confinement::unconfined(
                 crate::paths::DEFAULT_MAX_FILE_BYTES,
             ))),
+            overlay: RwLock::default(),
         }
     }
 }
@@ -148,6 +155,13 @@ impl SourceMap {
     /// Reads a file from disk, when the run's confinement allows it, and
     /// registers it under the path as given.
     pub fn load(&self, path: &Path) -> Result<FileId, LoadError> {
+        if let Some(text) = self.overlaid(path) {
+            // Still only what the confinement lets through.
+            self.confinement()
+                .resolve(path)
+                .map_err(LoadError::Refused)?;
+            return Ok(self.add(path.to_path_buf(), text));
+        }
         let bytes = self.confinement().read(path).map_err(LoadError::Refused)?;
         match crate::paths::decode(bytes) {
             Ok(text) => Ok(self.add(path.to_path_buf(), text)),
@@ -165,6 +179,30 @@ impl SourceMap {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// The overlay's text for `path`, if it has one.
+    fn overlaid(&self, path: &Path) -> Option<Arc<str>> {
+        let overlay = self.overlay.read().unwrap_or_else(|e| e.into_inner());
+        if overlay.is_empty() {
+            return None;
+        }
+        overlay.get(&crate::paths::absolute(path)).cloned()
+    }
+
+    /// The bytes of `path` when the confinement lets it be read: the
+    /// overlay's text for it, else the file on disk.
+    pub fn read_bytes(&self, path: &Path) -> Result<Vec<u8>, Refusal> {
+        if let Some(text) = self.overlaid(path) {
+            self.confinement().resolve(path)?;
+            return Ok(text.as_bytes().to_vec());
+        }
+        self.confinement().read(path)
+    }
+
+    /// Texts to read instead of the files on disk (see [`Overlay`]).
+    pub fn set_overlay(&self, overlay: Arc<Overlay>) {
+        *self.overlay.write().unwrap_or_else(|e| e.into_inner()) = overlay;
     }
 
     pub fn set_confinement(&self, confinement: Confinement) {

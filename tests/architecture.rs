@@ -98,6 +98,16 @@ const RULES: &[(&str, &[&str])] = &[
     ),
     // Which files to read: paths and ignores, never file contents.
     ("discover", &["span", "diagnostic", "paths", "source"]),
+    // Fixes as text edits, and `check --fix` (which runs `check`, on top).
+    (
+        "fix",
+        &["span", "diagnostic", "paths", "source", "report", "lib"],
+    ),
+    // `plinth lsp`: runs the pipeline (`lib`) over the editor's buffers.
+    (
+        "lsp",
+        &["span", "diagnostic", "paths", "source", "fix", "lib"],
+    ),
 ];
 
 /// Modules every module may import: they import nothing of the crate, so

@@ -16,8 +16,10 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 
-use crate::diagnostic::{Code, Finding, Label, Problem, ResourceSummary, RuleInfo, Severity};
-use crate::model::{Graph, Truth};
+use crate::diagnostic::{
+    Code, Finding, FixSpec, Label, Literal, Problem, ResourceSummary, RuleInfo, Severity,
+};
+use crate::model::{Graph, Node, Truth, Value};
 use crate::policy::eval::{Context, Env, RuleValue};
 use crate::policy::expr::{self, Expr};
 use crate::policy::functions;
@@ -46,6 +48,29 @@ struct RuleYaml {
     inputs: Option<Vec<InputKind>>,
     check: Vec<StepYaml>,
     report: ReportYaml,
+    /// The change that removes a finding (see `rules/README.md`, Fixes).
+    #[serde(default)]
+    fix: Option<FixYaml>,
+}
+
+/// `fix:` — set the value at `set` (an expression naming a node of the
+/// flagged resource) to `to`, when `when` holds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FixYaml {
+    set: String,
+    to: String,
+    #[serde(default)]
+    when: Option<String>,
+    title: String,
+}
+
+#[derive(Clone, Debug)]
+struct Fix {
+    set: Expr,
+    to: Expr,
+    when: Option<Expr>,
+    title: Template,
 }
 
 /// A kind of input a rule applies to.
@@ -193,6 +218,7 @@ pub struct Rule {
     finding_severity: Option<Template>,
     finding_help: Option<Template>,
     related: Vec<(Expr, Template)>,
+    fix: Option<Fix>,
 }
 
 /// Loads one rule file already registered in `sources`.
@@ -304,6 +330,20 @@ pub fn load(sources: &SourceMap, file: FileId, tables: &HashSet<String>) -> Resu
         related.push((compiler.expression(&r.at)?, compiler.template(&r.label)?));
     }
 
+    let fix = match &yaml.fix {
+        Some(f) => Some(Fix {
+            set: compiler.expression(&f.set)?,
+            to: compiler.expression(&f.to)?,
+            when: f
+                .when
+                .as_deref()
+                .map(|w| compiler.expression(w))
+                .transpose()?,
+            title: compiler.template(&f.title)?,
+        }),
+        None => None,
+    };
+
     Ok(Rule {
         meta: RuleMeta {
             id: yaml.id,
@@ -330,6 +370,7 @@ pub fn load(sources: &SourceMap, file: FileId, tables: &HashSet<String>) -> Resu
         finding_severity,
         finding_help,
         related,
+        fix,
     })
 }
 
@@ -640,7 +681,7 @@ impl Rule {
             Some(template) => Some(self.render(template, ctx, env)),
             None => self.meta.help.clone(),
         };
-        let _ = sources;
+        let fix = self.fix_of(ctx, env);
         Some(Finding {
             rule: self.meta.id.clone(),
             name: self.meta.name.clone(),
@@ -661,6 +702,68 @@ impl Rule {
             url: self.meta.links.first().cloned(),
             fingerprint: String::new(),
             unit: String::new(),
+            fix,
+        })
+    }
+
+    /// The rule's fix for this finding: none when the rule declares none,
+    /// its `when` does not hold, the node to change has no place in the
+    /// source, or either value is not a scalar.
+    fn fix_of<'g>(&self, ctx: &mut Context<'g>, env: &mut Env<'g>) -> Option<FixSpec> {
+        let fix = self.fix.as_ref()?;
+        if let Some(when) = &fix.when
+            && ctx.truth(when, env) != Truth::True
+        {
+            return None;
+        }
+        let RuleValue::Node { node, .. } = ctx.eval(&fix.set, env) else {
+            return None;
+        };
+        let target = node.span?;
+        let to = match ctx.eval(&fix.to, env) {
+            RuleValue::Val(v) => literal(&v)?,
+            RuleValue::Node { node, .. } => literal(&node.value)?,
+            _ => return None,
+        };
+        let current = literal(&node.value);
+        if current.as_ref() == Some(&to) {
+            return None;
+        }
+        let graph: &Graph = ctx.graph;
+        let flagged = env
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == self.resource_var)
+            .and_then(|(_, v)| match v {
+                RuleValue::Res(idx) => Some(*idx),
+                _ => None,
+            })?;
+        let own = graph.get(flagged).span;
+        // Another instance of the same declaration (a loop), or another
+        // declaration reading the same text: the fix changes more than this
+        // finding. A parent that declares it inline is the same text.
+        let nested =
+            |a: Span, b: Span| a != b && a.file == b.file && a.start <= b.start && b.end <= a.end;
+        let shared = graph.resources().iter().enumerate().any(|(i, r)| {
+            i != flagged
+                && !nested(r.span, own)
+                && !nested(own, r.span)
+                && spans_in(&r.body).any(|s| s == target)
+        });
+        let sources = graph
+            .provenance
+            .get(&target)
+            .into_iter()
+            .flatten()
+            .map(|(span, _)| *span)
+            .collect();
+        Some(FixSpec {
+            title: self.render(&fix.title, ctx, env),
+            target,
+            current,
+            to,
+            shared,
+            sources,
         })
     }
 
@@ -711,6 +814,35 @@ fn resource_span(graph: &Graph, idx: usize) -> Span {
         .and_then(|n| n.span)
         .filter(|s| s.file == resource.origin.file)
         .unwrap_or(resource.span)
+}
+
+/// A scalar model value as a fix reads or writes it.
+fn literal(value: &Value) -> Option<Literal> {
+    match value {
+        Value::Null => Some(Literal::Null),
+        Value::Bool(b) => Some(Literal::Bool(*b)),
+        Value::Number(n) if n.is_finite() => Some(Literal::Number(Value::Number(*n).display())),
+        Value::String(s) => Some(Literal::String(s.clone())),
+        _ => None,
+    }
+}
+
+/// The spans of every node of a resource body, walked without recursion.
+fn spans_in(body: &Node) -> impl Iterator<Item = Span> + '_ {
+    let mut stack = vec![body];
+    std::iter::from_fn(move || {
+        while let Some(node) = stack.pop() {
+            match &node.value {
+                Value::Array(items) => stack.extend(items),
+                Value::Object(o) => stack.extend(o.iter().map(|(_, n)| n)),
+                _ => {}
+            }
+            if let Some(span) = node.span {
+                return Some(span);
+            }
+        }
+        None
+    })
 }
 
 fn spans_of(graph: &Graph, v: &RuleValue) -> Vec<Span> {

@@ -415,6 +415,7 @@ pub fn apply(
                     url: None,
                     fingerprint: String::new(),
                     unit: unit_of.get(id).map(|u| u.to_string()).unwrap_or_default(),
+                    fix: None,
                 });
             };
             if let Some((span, why)) = &marker.bad_until {
