@@ -789,6 +789,13 @@ impl Rule {
                             // An id that names no resource plinth can see:
                             // the id's expression as written.
                             RuleValue::Node { node, .. } => {
+                                // The resource the id names, as written there.
+                                if let Some(idx) =
+                                    node.value.as_id().and_then(|id| ctx.graph.resolve(&id))
+                                {
+                                    out.push_str(&ctx.display(&RuleValue::Res(idx)));
+                                    continue;
+                                }
                                 if let Some(text) = ctx.written(node) {
                                     out.push_str(&text);
                                     continue;

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use crate::arm::eval::{Copy, Scope};
 use crate::arm::expr::{self, Expr, Template};
 use crate::json::{JsonKind, JsonValue};
+use crate::model::id::link_name;
 use crate::model::{ArmId, Object, Part, Value};
 
 use super::{Answer, node};
@@ -238,13 +239,11 @@ impl<'t> Scope<'t> {
         {
             return Some(*r).filter(plain);
         }
-        // By id, or (classic templates) by the bare name of a resource here.
+        // By id (known or symbolic names), or (classic templates) by the
+        // bare name of a resource here.
         let (rtype, wanted) = match self.eval(arg, copies) {
-            Value::Id(id) => {
-                let names: Option<Vec<&str>> = id.names.iter().map(Part::known).collect();
-                (Some(id.rtype.clone()), names?.join("/"))
-            }
-            Value::String(name) if !name.starts_with('/') => (None, name),
+            Value::Id(id) => (Some(id.rtype.clone()), link_name(&id.names)?),
+            Value::String(name) if !name.starts_with('/') => (None, name.to_ascii_lowercase()),
             _ => return None,
         };
         let mut found = self.declared.iter().map(|(_, r)| *r).filter(|r| {
@@ -254,10 +253,10 @@ impl<'t> Scope<'t> {
                     .is_some_and(|t| t.eq_ignore_ascii_case(wanted_type))
             });
             type_matches
-                && matches!(
-                    r.get("name").map(|n| self.declared_name(n)),
-                    Some(Value::String(n)) if n.eq_ignore_ascii_case(&wanted)
-                )
+                && r.get("name")
+                    .and_then(|n| self.declared_parts(n))
+                    .and_then(|parts| link_name(&parts))
+                    .is_some_and(|n| n == wanted)
         });
         let first = found.next()?;
         // Two declarations of one id: which one Azure keeps is not guessed.
@@ -275,6 +274,15 @@ impl<'t> Scope<'t> {
         })
     }
 
+    /// A declaration's name as id parts: known, or symbolic.
+    fn declared_parts(&self, name: &JsonValue) -> Option<Vec<Part>> {
+        match self.declared_name(name) {
+            Value::String(n) => Some(n.split('/').map(|p| Part::Known(p.to_string())).collect()),
+            Value::Unknown => self.symbolic_json(name, &[]).map(|s| s.parts()),
+            _ => None,
+        }
+    }
+
     /// What `reference()` returns for a resource declared here: its
     /// `properties` as the template sets them (or, with `'Full'`, the whole
     /// declaration). What Azure fills in at deployment is absent, so unknown.
@@ -289,14 +297,60 @@ impl<'t> Scope<'t> {
         }
         let key = format!("declared:{}:{full}", resource.span.start);
         self.memo(key, || {
-            if full {
+            let mut value = if full {
                 self.node(resource, resource.span, &[]).value
             } else {
                 resource
                     .get("properties")
                     .map_or(Value::Unknown, |p| self.node(p, p.span, &[]).value)
-            }
+            };
+            self.fill_subnet_ids(resource, &mut value, full);
+            value
         })
+    }
+
+    /// A virtual network's inline subnets as `reference()` reads them back
+    /// (`vnet.properties.subnets[0].id` in Bicep): ARM computes each
+    /// subnet's id from the network's name and the subnet's, so the id is
+    /// what the declaration determines.
+    fn fill_subnet_ids(&self, resource: &'t JsonValue, value: &mut Value, full: bool) {
+        let is_vnet = resource
+            .get("type")
+            .and_then(JsonValue::as_str)
+            .is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Network/virtualNetworks"));
+        let Some(vnet) = resource.get("name").and_then(|n| self.declared_parts(n)) else {
+            return;
+        };
+        if !is_vnet || vnet.len() != 1 {
+            return;
+        }
+        let properties = match value {
+            Value::Object(o) if full => o.get_mut("properties").map(|n| &mut n.value),
+            other => Some(other),
+        };
+        let Some(Value::Object(properties)) = properties else {
+            return;
+        };
+        let Some(Value::Array(subnets)) = properties.get_mut("subnets").map(|n| &mut n.value)
+        else {
+            return;
+        };
+        for subnet in subnets {
+            let Value::Object(o) = &mut subnet.value else {
+                continue;
+            };
+            let Some(name) = o.get("name").and_then(|n| n.as_str()).map(str::to_string) else {
+                continue;
+            };
+            if o.get("id").is_some() {
+                continue;
+            }
+            let id = ArmId::new(
+                "Microsoft.Network/virtualNetworks/subnets",
+                vec![vnet[0].clone(), Part::Known(name)],
+            );
+            o.insert("id", node(Value::Id(id)));
+        }
     }
 
     /// `reference('NAME[i]')`: instance `i` of the copied deployment with

@@ -6,7 +6,7 @@
 //! `length`, `first`, … in `array.rs`); format specifiers such as `{0:N2}`
 //! are not evaluated.
 
-use crate::model::{TextRules, Value};
+use crate::model::{ArmId, Part, TextRules, Value};
 
 use super::{Answer, MAX_ELEMENTS, node};
 
@@ -24,6 +24,9 @@ pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
         ("replace", [V::String(s), V::String(old), V::String(new)]) if !old.is_empty() => {
             V::String(s.replace(old.as_str(), new))
         }
+        // An id's segments: `last(split(vault.id, '/'))` is its name even
+        // when the subscription and resource group are not known.
+        ("split", [V::Id(id), V::String(d)]) if d == "/" => V::Array(id_segments(id)),
         ("split", [V::String(s), V::String(d)]) if !d.is_empty() => V::Array(
             s.split(d.as_str())
                 .map(|p| node(V::String(p.into())))
@@ -243,6 +246,31 @@ fn format(args: Vec<Value>) -> Value {
         return Value::String(String::new());
     }
     join(parts)
+}
+
+/// `/subscriptions/{sub}/resourceGroups/{rg}/providers/{namespace}/{type}/{name}…`
+/// split at `/`, unknown segments unknown (a leading empty segment, as
+/// splitting the text would give).
+fn id_segments(id: &ArmId) -> Vec<crate::model::Node> {
+    let part = |p: &Part| match p {
+        Part::Known(s) => Value::String(s.clone()),
+        _ => Value::Unknown,
+    };
+    let mut out = vec![
+        Value::String(String::new()),
+        Value::String("subscriptions".into()),
+        part(&id.subscription),
+        Value::String("resourceGroups".into()),
+        part(&id.resource_group),
+        Value::String("providers".into()),
+    ];
+    let mut types = id.rtype.split('/');
+    out.push(Value::String(types.next().unwrap_or_default().to_string()));
+    for (t, name) in types.zip(&id.names) {
+        out.push(Value::String(t.to_string()));
+        out.push(part(name));
+    }
+    out.into_iter().map(node).collect()
 }
 
 #[cfg(test)]
