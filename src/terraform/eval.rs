@@ -21,8 +21,65 @@ use crate::model::{ArmId, Memo, Node, Object, Part, Value};
 use crate::source::{FileId, Span};
 use crate::terraform::azurerm;
 
+/// How many rounds of `count` and `for_each` expansion a module gets: a
+/// block whose instances depend on another's instances waits one round.
+const EXPANSION_PASSES: usize = 4;
+
 /// References and locals never nest deeper than this.
 pub(super) const MAX_DEPTH: usize = 64;
+
+/// Nested blocks that Terraform exposes as a set-typed attribute of their
+/// resource and that plinth declares as child resources of that type
+/// (their key: `azurerm_virtual_network.x/subnet[0]`).
+const SET_BLOCKS: &[(&str, &str, &str)] = &[(
+    "azurerm_virtual_network",
+    "subnet",
+    "Microsoft.Network/virtualNetworks/subnets",
+)];
+
+/// Arguments of a `resource` block that are Terraform's, not the resource's.
+const META_ARGUMENTS: &[&str] = &["count", "for_each", "depends_on", "provider", "lifecycle"];
+
+/// The child type of `decl`'s set of `block`s, when it is one of
+/// [`SET_BLOCKS`] and not an attribute of the same name.
+pub(super) fn set_block(decl: &Decl, block: &str) -> Option<&'static str> {
+    if !decl.managed || decl.attribute(block).is_some() {
+        return None;
+    }
+    SET_BLOCKS
+        .iter()
+        .find(|(kind, b, _)| *kind == decl.kind && *b == block)
+        .map(|(_, _, rtype)| *rtype)
+}
+
+/// Instances by index (a list) or by key (an object in lexical key order,
+/// as Terraform orders a map); unknown when mixed or with gaps.
+fn instance_collection(mut indexed: Vec<(usize, Value)>, mut keyed: Vec<(String, Value)>) -> Value {
+    match (indexed.is_empty(), keyed.is_empty()) {
+        (false, true) => {
+            indexed.sort_by_key(|(i, _)| *i);
+            if indexed.iter().enumerate().any(|(n, (i, _))| n != *i) {
+                return Value::Unknown;
+            }
+            Value::Array(
+                indexed
+                    .into_iter()
+                    .map(|(_, v)| Node::new(v, None))
+                    .collect(),
+            )
+        }
+        (true, false) => {
+            keyed.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut object = Object::new();
+            for (k, v) in keyed {
+                object.insert(k, Node::new(v, None));
+            }
+            Value::Object(object)
+        }
+        // None at all: a list or an object, plinth cannot tell which.
+        _ => Value::Unknown,
+    }
+}
 
 /// A `resource` or `data` block, or one instance of it.
 #[derive(Clone)]
@@ -249,45 +306,68 @@ impl<'b> Module<'b> {
     /// instances (none when it is zero or empty). Returns the spans of
     /// `count`/`for_each` values over `max` (those blocks stay whole).
     pub fn expand(&mut self, max: usize) -> Vec<(Option<Span>, usize)> {
-        let plans: Vec<Expansion> = self.decls.iter().map(|d| self.expansion(d, max)).collect();
         let mut over = Vec::new();
-        let mut decls = Vec::with_capacity(self.decls.len());
-        for (decl, plan) in self.decls.iter().zip(plans) {
-            match plan {
-                Expansion::Whole => decls.push(decl.clone()),
-                Expansion::OverLimit(span, limit) => {
-                    over.push((span, limit));
-                    decls.push(decl.clone());
-                }
-                Expansion::Instances(instances) => {
-                    // Counted over the unit: instances of every module
-                    // instance add up.
-                    let at = ["count", "for_each"]
-                        .iter()
-                        .find_map(|k| decl.attribute(k))
-                        .and_then(|a| span_of(decl.file, a.span()))
-                        .unwrap_or(Span::new(decl.file, 0, 0));
-                    if !self.guard.spend_instances(instances.len() as u64, at) {
-                        decls.push(decl.clone());
-                        continue;
+        // A `for_each` over another block's instances (`for_each =
+        // azurerm_private_dns_zone.zones`) is known once that block is
+        // expanded: a few passes, each over what the last left whole.
+        let mut settled: HashSet<String> = HashSet::new();
+        for _ in 0..EXPANSION_PASSES {
+            let plans: Vec<Expansion> = self
+                .decls
+                .iter()
+                .map(|d| {
+                    if settled.contains(&d.key) {
+                        Expansion::Whole
+                    } else {
+                        self.expansion(d, max)
                     }
-                    self.expanded.insert(decl.key.clone());
-                    for instance in instances {
-                        let mut one = decl.clone();
-                        one.key = format!("{}{}", decl.key, instance.key.suffix());
-                        one.instance = Some(instance);
-                        decls.push(one);
+                })
+                .collect();
+            let mut changed = false;
+            let mut decls = Vec::with_capacity(self.decls.len());
+            for (decl, plan) in self.decls.iter().zip(plans) {
+                match plan {
+                    Expansion::Whole => decls.push(decl.clone()),
+                    Expansion::OverLimit(span, limit) => {
+                        over.push((span, limit));
+                        settled.insert(decl.key.clone());
+                        decls.push(decl.clone());
+                    }
+                    Expansion::Instances(instances) => {
+                        settled.insert(decl.key.clone());
+                        // Counted over the unit: instances of every module
+                        // instance add up.
+                        let at = ["count", "for_each"]
+                            .iter()
+                            .find_map(|k| decl.attribute(k))
+                            .and_then(|a| span_of(decl.file, a.span()))
+                            .unwrap_or(Span::new(decl.file, 0, 0));
+                        if !self.guard.spend_instances(instances.len() as u64, at) {
+                            decls.push(decl.clone());
+                            continue;
+                        }
+                        changed = true;
+                        self.expanded.insert(decl.key.clone());
+                        for instance in instances {
+                            let mut one = decl.clone();
+                            one.key = format!("{}{}", decl.key, instance.key.suffix());
+                            one.instance = Some(instance);
+                            decls.push(one);
+                        }
                     }
                 }
             }
+            self.by_key = decls
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (d.key.clone(), i))
+                .collect();
+            self.decls = decls;
+            self.memo.clear();
+            if !changed {
+                break;
+            }
         }
-        self.by_key = decls
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.key.clone(), i))
-            .collect();
-        self.decls = decls;
-        self.memo.clear();
         over
     }
 
@@ -421,6 +501,18 @@ impl<'b> Module<'b> {
     /// bound to `{ key, value }`. A `dynamic` block whose `for_each` is not
     /// known yields nothing.
     pub fn nested(&self, parent: &Nested<'b>, file: FileId, ident: &str) -> Vec<Nested<'b>> {
+        self.nested_all(parent, file, ident).0
+    }
+
+    /// [`Module::nested`], and whether that is all of them: false when a
+    /// `dynamic` block's `for_each` (or its `content`) is not known.
+    pub fn nested_all(
+        &self,
+        parent: &Nested<'b>,
+        file: FileId,
+        ident: &str,
+    ) -> (Vec<Nested<'b>>, bool) {
+        let mut complete = true;
         let mut out = Vec::new();
         for block in parent.block.body.blocks() {
             if block.has_ident(ident) {
@@ -436,6 +528,7 @@ impl<'b> Module<'b> {
                 continue;
             }
             let Some(content) = block.body.blocks().find(|b| b.has_ident("content")) else {
+                complete = false;
                 continue;
             };
             let iterator = match block.body.get_attribute("iterator").map(|a| &a.value) {
@@ -443,11 +536,13 @@ impl<'b> Module<'b> {
                 _ => ident.to_string(),
             };
             let Some(for_each) = block.body.get_attribute("for_each") else {
+                complete = false;
                 continue;
             };
             let collection =
                 self.binding(parent.bound.clone(), || self.eval(&for_each.value, file));
             let Some(pairs) = self.pairs(collection) else {
+                complete = false;
                 continue;
             };
             for (key, value) in pairs {
@@ -462,17 +557,164 @@ impl<'b> Module<'b> {
                 });
             }
         }
-        out
+        (out, complete)
     }
 
     /// The value of `decl.attr`, for references from elsewhere.
     pub fn reference(&self, decl: &Decl, attr: &str) -> Value {
         self.memo(format!("{}.{attr}", decl.key), || match attr {
             "id" => self.id_of(decl).map_or(Value::Unknown, Value::Id),
+            // A set of blocks is in an order plinth cannot know: only one
+            // element can be picked out of it without knowing the order.
+            _ if set_block(decl, attr).is_some() => match self.set_elements(decl, attr) {
+                Value::Array(items) if items.len() == 1 => Value::Array(items),
+                _ => Value::Unknown,
+            },
             _ => self
                 .attribute(decl, attr)
                 .map_or(Value::Unknown, |node| node.value),
         })
+    }
+
+    /// The elements of a set of nested blocks that plinth declares as child
+    /// resources (a VNet's inline `subnet {}` blocks, `dynamic` ones too):
+    /// one object per block with its attributes and the child's `id`, in
+    /// source order (not the set's). Unknown when a `dynamic` block's
+    /// elements are not known, and when there is no block at all (the
+    /// provider then reads the set back from what exists).
+    pub(super) fn set_elements(&self, decl: &Decl, block: &str) -> Value {
+        let Some(rtype) = set_block(decl, block) else {
+            return Value::Unknown;
+        };
+        self.memo(format!("{}.{block}#set", decl.key), || {
+            let (blocks, complete) = self.within(decl, || {
+                self.nested_all(&Nested::top(decl.block), decl.file, block)
+            });
+            if !complete || blocks.is_empty() {
+                return Value::Unknown;
+            }
+            let parent_name = self.names(decl).first().cloned().unwrap_or(Part::Unknown);
+            let resource_group = self.resource_group(decl);
+            let items = blocks
+                .iter()
+                .enumerate()
+                .map(|(i, nested)| {
+                    let mut item = Object::new();
+                    for attribute in nested.block.body.attributes() {
+                        let key = attribute.key.value().as_str();
+                        if let Some(node) =
+                            self.within(decl, || self.block_attribute(nested, decl.file, key))
+                        {
+                            item.insert(key, node);
+                        }
+                    }
+                    let name = match item.get("name").map(|n| &n.value) {
+                        Some(Value::String(s)) => Part::Known(s.clone()),
+                        _ => Part::Unknown,
+                    };
+                    let id = ArmId {
+                        subscription: Part::Unknown,
+                        resource_group: resource_group.clone(),
+                        rtype: rtype.to_string(),
+                        names: vec![parent_name.clone(), name],
+                        local: Some(format!("{}/{block}[{i}]", decl.key)),
+                    };
+                    item.insert("id", Node::new(Value::Id(id), None));
+                    Node::object(item, span_of(decl.file, nested.block.span()))
+                })
+                .collect();
+            Value::Array(items)
+        })
+    }
+
+    /// A declaration (one instance) as an object, as `azurerm_x.y` (or
+    /// `azurerm_x.y["k"]`) without an attribute reads it: its `id` and the
+    /// attributes written in it. Attributes only known after apply are
+    /// absent, which reads as unknown.
+    pub(super) fn instance_object(&self, decl: &Decl) -> Value {
+        self.memo(format!("{}#object", decl.key), || {
+            let mut object = Object::new();
+            if let Some(id) = self.id_of(decl) {
+                object.insert("id", Node::new(Value::Id(id), None));
+            }
+            for attribute in decl.block.body.attributes() {
+                let key = attribute.key.value().as_str();
+                if META_ARGUMENTS.contains(&key) || key == "id" {
+                    continue;
+                }
+                let value = self.reference(decl, key);
+                object.insert(key, Node::new(value, span_of(decl.file, attribute.span())));
+            }
+            for (kind, block, _) in SET_BLOCKS {
+                if decl.managed && decl.kind == *kind {
+                    let value = self.reference(decl, block);
+                    if !matches!(value, Value::Unknown) {
+                        object.insert(*block, Node::new(value, None));
+                    }
+                }
+            }
+            Value::Object(object)
+        })
+    }
+
+    /// The instances of a block expanded by `count` (a list, by index) or
+    /// `for_each` (an object, by key, in Terraform's lexical key order), as
+    /// `azurerm_x.y` without an index reads them.
+    pub(super) fn instances(&self, key: &str) -> Value {
+        self.memo(format!("{key}#instances"), || {
+            let mut indexed = Vec::new();
+            let mut keyed = Vec::new();
+            for decl in &self.decls {
+                let Some(instance) = &decl.instance else {
+                    continue;
+                };
+                if decl.key != format!("{key}{}", instance.key.suffix()) {
+                    continue;
+                }
+                match &instance.key {
+                    InstanceKey::Index(i) => indexed.push((*i, self.instance_object(decl))),
+                    InstanceKey::Key(k) => keyed.push((k.clone(), self.instance_object(decl))),
+                }
+            }
+            instance_collection(indexed, keyed)
+        })
+    }
+
+    /// `module.NAME` of a module called with `count` or `for_each`: its
+    /// instances' outputs (as [`Module::instances`]); unknown when plinth
+    /// built none (a module it does not read, instances not known).
+    pub(super) fn module_instances(&self, name: &str) -> Value {
+        let mut indexed = Vec::new();
+        let mut keyed = Vec::new();
+        for (key, child) in &self.children {
+            let Some(suffix) = key.strip_prefix(name).filter(|s| s.starts_with('[')) else {
+                continue;
+            };
+            let inner = &suffix[1..suffix.len().saturating_sub(1)];
+            if let Ok(i) = inner.parse::<usize>() {
+                indexed.push((i, child.outputs_object()));
+            } else if let Ok(k) = serde_json::from_str::<String>(inner) {
+                keyed.push((k, child.outputs_object()));
+            } else {
+                return Value::Unknown;
+            }
+        }
+        if indexed.is_empty() && keyed.is_empty() {
+            return Value::Unknown;
+        }
+        instance_collection(indexed, keyed)
+    }
+
+    /// Every output of this module, as `module.NAME` without an output reads
+    /// them.
+    pub(super) fn outputs_object(&self) -> Value {
+        let mut names: Vec<&String> = self.outputs.keys().collect();
+        names.sort();
+        let mut object = Object::new();
+        for name in names {
+            object.insert(name.clone(), Node::new(self.output(name), None));
+        }
+        Value::Object(object)
     }
 
     /// An `azapi_resource`'s ARM type and API version, from `type = "T@v"`.
