@@ -81,6 +81,42 @@ fn instance_collection(mut indexed: Vec<(usize, Value)>, mut keyed: Vec<(String,
     }
 }
 
+/// Where a reference starts: a resource (with the index after its address,
+/// if any), or `each.value`.
+enum Root {
+    Resource(String, Option<Expression>),
+    Each,
+}
+
+/// The references of an expression or body, by where they start.
+struct Roots(Vec<Root>);
+
+impl hcl_edit::visit::Visit for Roots {
+    fn visit_traversal(&mut self, node: &hcl_edit::expr::Traversal) {
+        use hcl_edit::expr::TraversalOperator;
+        if let Some(key) = azurerm::traversal_resource(node) {
+            let at = if key.starts_with("data.") { 2 } else { 1 };
+            let index = match node.operators.get(at).map(|o| o.value()) {
+                Some(TraversalOperator::Index(index)) => Some(index.clone()),
+                Some(TraversalOperator::LegacyIndex(i)) => {
+                    Some(Expression::from(*i.value() as f64))
+                }
+                _ => None,
+            };
+            self.0.push(Root::Resource(key, index));
+        } else if let Expression::Variable(root) = &node.expr
+            && root.value().as_str() == "each"
+            && matches!(
+                node.operators.first().map(|o| o.value()),
+                Some(TraversalOperator::GetAttr(name)) if name.value().as_str() == "value"
+            )
+        {
+            self.0.push(Root::Each);
+        }
+        hcl_edit::visit::visit_traversal(self, node);
+    }
+}
+
 /// A `resource` or `data` block, or one instance of it.
 #[derive(Clone)]
 pub struct Decl<'b> {
@@ -437,20 +473,66 @@ impl<'b> Module<'b> {
     /// (`azurerm_x.y.<anything>`, `data.azurerm_x.y.<anything>`), as ids:
     /// which resources a web app's settings read from (PE007's clients).
     pub fn referenced_ids(&self, block: &Block) -> Vec<ArmId> {
-        use hcl_edit::visit::{Visit, visit_traversal};
-        struct Roots(Vec<String>);
-        impl Visit for Roots {
-            fn visit_traversal(&mut self, node: &hcl_edit::expr::Traversal) {
-                if let Some(key) = azurerm::traversal_resource(node) {
-                    self.0.push(key);
-                }
-                visit_traversal(self, node);
-            }
-        }
+        use hcl_edit::visit::Visit;
         let mut roots = Roots(Vec::new());
         roots.visit_body(&block.body);
+        self.ids_of_roots(roots.0)
+    }
+
+    /// The resources an expression refers to, as ids: `azurerm_x.y.…`,
+    /// `azurerm_x.y[k].…` (one instance), `data.azurerm_x.y.…`, and
+    /// `each.value.…` when `each.value` is an instance with an id (a
+    /// `for_each` over a block's instances). Evaluated as the current
+    /// declaration (inside [`Module::within`]).
+    pub fn ids_in(&self, expr: &Expression, file: FileId) -> Vec<ArmId> {
+        use hcl_edit::visit::Visit;
+        let mut roots = Roots(Vec::new());
+        roots.visit_expr(expr);
+        let mut out = Vec::new();
+        for root in roots.0 {
+            let id = match root {
+                Root::Each => match self.current.borrow().as_ref().map(|i| &i.value) {
+                    Some(Value::Object(o)) => match o.get("id").map(|n| &n.value) {
+                        Some(Value::Id(id)) => Some(id.clone()),
+                        _ => None,
+                    },
+                    _ => None,
+                },
+                Root::Resource(key, index) => {
+                    let key = format!("{}{key}", self.prefix);
+                    let instance = match (self.expanded.contains(&key), index) {
+                        (true, Some(index)) => match self.eval(&index, file) {
+                            Value::Number(n) if n >= 0.0 && n.fract() == 0.0 => {
+                                Some(format!("{key}{}", InstanceKey::Index(n as usize).suffix()))
+                            }
+                            Value::String(k) => {
+                                Some(format!("{key}{}", InstanceKey::Key(k).suffix()))
+                            }
+                            _ => None,
+                        },
+                        (true, None) => None,
+                        (false, _) => Some(key),
+                    };
+                    instance
+                        .and_then(|k| self.decl(&k))
+                        .and_then(|decl| self.id_of(decl))
+                }
+            };
+            if let Some(id) = id
+                && !out.contains(&id)
+            {
+                out.push(id);
+            }
+        }
+        out
+    }
+
+    fn ids_of_roots(&self, roots: Vec<Root>) -> Vec<ArmId> {
         let mut out: Vec<ArmId> = Vec::new();
-        for key in roots.0 {
+        for root in roots {
+            let Root::Resource(key, _) = root else {
+                continue;
+            };
             if let Some(decl) = self.decl(&format!("{}{key}", self.prefix))
                 && let Some(id) = self.id_of(decl)
                 && !out.contains(&id)

@@ -5,6 +5,8 @@ use crate::model::{Node, Object, Unit, Value};
 
 use super::{Family, Mapping, parent_by_reference, put};
 
+const ENDPOINT: &str = "Microsoft.Network/privateEndpoints";
+
 pub(super) const FAMILY: Family = Family {
     types: &[
         (
@@ -85,6 +87,24 @@ fn map(m: &mut Mapping, unit: &mut Unit) {
             }
             if let Some(ttl) = m.attr("ttl") {
                 m.properties.insert("ttl", ttl);
+            }
+            // The endpoints whose address the record holds, when its
+            // `records` name them (`azurerm_private_endpoint.pe.
+            // private_service_connection[0].private_ip_address`): the
+            // record is that endpoint's DNS, as a zone group would be.
+            if let Some(records) = decl.attribute("records") {
+                let endpoints: Vec<Node> = module
+                    .ids_in(&records.value, m.file)
+                    .into_iter()
+                    .filter(|id| id.rtype.eq_ignore_ascii_case(ENDPOINT))
+                    .map(|id| Node::new(Value::Id(id), whole))
+                    .collect();
+                if !endpoints.is_empty() {
+                    m.body.insert(
+                        "referencedResources",
+                        Node::new(Value::Array(endpoints), whole),
+                    );
+                }
             }
             parent_by_reference(module, decl, &["zone_name"], unit);
         }
