@@ -1198,4 +1198,224 @@ resource "azapi_resource" "opaque" {
         assert_eq!(opaque.names, vec![Part::Unknown, Part::from("spoke")]);
         assert_eq!(value(opaque, "properties"), Some(&Value::Unknown));
     }
+
+    /// The `local` key of the id at `path` of `r` (a number picks a list
+    /// element), `None` when it is no id.
+    fn local_of(r: &crate::model::Resource, path: &str) -> Option<String> {
+        let mut at = &r.body.value;
+        for step in path.split('.') {
+            at = match (at, step.parse::<usize>()) {
+                (Value::Array(items), Ok(i)) => &items.get(i)?.value,
+                (Value::Object(o), _) => &o.get(step)?.value,
+                _ => return None,
+            };
+        }
+        match at {
+            Value::Id(id) => id.local.clone(),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn inline_subnets_read_back_as_ids_only_where_the_set_order_does_not_matter() {
+        let loaded = load(
+            r#"
+variable "unknown" {}
+resource "azurerm_virtual_network" "two" {
+  name = "vnet"
+  subnet {
+    name = "snet-app"
+  }
+  subnet {
+    name = "snet-db"
+  }
+}
+resource "azurerm_virtual_network" "one" {
+  name = "vnet-one"
+  dynamic "subnet" {
+    for_each = toset(["snet-pe"])
+    content {
+      name = subnet.key
+    }
+  }
+}
+resource "azurerm_virtual_network" "unknown" {
+  name = "vnet-unknown"
+  subnet {
+    name = "snet-db"
+  }
+  dynamic "subnet" {
+    for_each = var.unknown
+    content {
+      name = subnet.key
+    }
+  }
+}
+resource "azurerm_virtual_network" "none" {
+  name = "vnet-none"
+}
+resource "azurerm_private_endpoint" "by_name" {
+  subnet_id = one([for s in azurerm_virtual_network.two.subnet : s.id if s.name == "snet-db"])
+}
+resource "azurerm_private_endpoint" "by_position" {
+  subnet_id = azurerm_virtual_network.two.subnet.*.id[0]
+}
+resource "azurerm_private_endpoint" "listed" {
+  subnet_id = [for s in azurerm_virtual_network.two.subnet : s.id][1]
+}
+resource "azurerm_private_endpoint" "keyed" {
+  subnet_id = { for s in azurerm_virtual_network.two.subnet : s.name => s.id }["snet-app"]
+}
+resource "azurerm_private_endpoint" "single" {
+  subnet_id = azurerm_virtual_network.one.subnet.*.id[0]
+}
+resource "azurerm_private_endpoint" "incomplete" {
+  subnet_id = one([for s in azurerm_virtual_network.unknown.subnet : s.id if s.name == "snet-db"])
+}
+resource "azurerm_private_endpoint" "no_blocks" {
+  subnet_id = one([for s in azurerm_virtual_network.none.subnet : s.id if s.name == "snet-db"])
+}
+"#,
+        );
+        let local = |key: &str| local_of(resource(&loaded, key), "properties.subnet.id");
+        assert_eq!(
+            local("azurerm_private_endpoint.by_name").as_deref(),
+            Some("azurerm_virtual_network.two/subnet[1]")
+        );
+        assert_eq!(
+            local("azurerm_private_endpoint.keyed").as_deref(),
+            Some("azurerm_virtual_network.two/subnet[0]")
+        );
+        assert_eq!(
+            local("azurerm_private_endpoint.single").as_deref(),
+            Some("azurerm_virtual_network.one/subnet[0]")
+        );
+        for key in [
+            "azurerm_private_endpoint.by_position",
+            "azurerm_private_endpoint.listed",
+            "azurerm_private_endpoint.incomplete",
+            "azurerm_private_endpoint.no_blocks",
+        ] {
+            assert_eq!(
+                value(resource(&loaded, key), "properties.subnet.id"),
+                Some(&Value::Unknown),
+                "{key}"
+            );
+        }
+        // The id names the subnet resource the VNet's block declares.
+        let subnet = resource(&loaded, "azurerm_virtual_network.two/subnet[1]");
+        assert_eq!(
+            subnet.names,
+            vec![Part::from("vnet"), Part::from("snet-db")]
+        );
+    }
+
+    #[test]
+    fn a_block_s_instances_are_a_collection_and_for_each_can_iterate_them() {
+        let loaded = load(
+            r#"
+variable "unknown" {}
+resource "azurerm_private_dns_zone" "zones" {
+  for_each = { pg = "privatelink.postgres.database.azure.com", kv = "privatelink.vaultcore.azure.net" }
+  name     = each.value
+}
+resource "azurerm_private_dns_zone_virtual_network_link" "links" {
+  for_each              = azurerm_private_dns_zone.zones
+  name                  = "link-${each.key}"
+  private_dns_zone_name = each.value.name
+}
+resource "azurerm_private_dns_zone" "counted" {
+  count = 2
+  name  = "z${count.index}.example"
+}
+resource "azurerm_private_dns_zone" "maybe" {
+  count = var.unknown
+  name  = "maybe.example"
+}
+resource "azurerm_private_dns_zone" "plain" {
+  name = "plain.example"
+}
+resource "azurerm_private_endpoint" "pe" {
+  private_dns_zone_group {
+    name                 = "default"
+    private_dns_zone_ids = values(azurerm_private_dns_zone.zones)[*].id
+  }
+}
+resource "azurerm_private_endpoint" "counted" {
+  private_dns_zone_group {
+    name                 = "default"
+    private_dns_zone_ids = [for z in azurerm_private_dns_zone.counted : z.id if z.name == "z1.example"]
+  }
+}
+resource "azurerm_private_endpoint" "maybe" {
+  private_dns_zone_group {
+    name                 = "default"
+    private_dns_zone_ids = azurerm_private_dns_zone.maybe[*].id
+  }
+}
+resource "azurerm_resource_group" "rg" {
+  name     = azurerm_private_dns_zone.plain.name
+  location = length(azurerm_private_dns_zone.plain) > 0 ? "westeurope" : "x"
+}
+"#,
+        );
+        let link = resource(
+            &loaded,
+            r#"azurerm_private_dns_zone_virtual_network_link.links["kv"]"#,
+        );
+        assert_eq!(
+            link.names,
+            vec![
+                Part::from("privatelink.vaultcore.azure.net"),
+                Part::from("link-kv")
+            ]
+        );
+        // Lexical key order, as Terraform orders a map.
+        let group = resource(
+            &loaded,
+            "azurerm_private_endpoint.pe/private_dns_zone_group",
+        );
+        assert_eq!(
+            local_of(
+                group,
+                "properties.privateDnsZoneConfigs.0.properties.privateDnsZoneId"
+            )
+            .as_deref(),
+            Some(r#"azurerm_private_dns_zone.zones["kv"]"#)
+        );
+        assert_eq!(
+            local_of(
+                group,
+                "properties.privateDnsZoneConfigs.1.properties.privateDnsZoneId"
+            )
+            .as_deref(),
+            Some(r#"azurerm_private_dns_zone.zones["pg"]"#)
+        );
+        let counted = resource(
+            &loaded,
+            "azurerm_private_endpoint.counted/private_dns_zone_group",
+        );
+        assert_eq!(
+            local_of(
+                counted,
+                "properties.privateDnsZoneConfigs.0.properties.privateDnsZoneId"
+            )
+            .as_deref(),
+            Some("azurerm_private_dns_zone.counted[1]")
+        );
+        let maybe = resource(
+            &loaded,
+            "azurerm_private_endpoint.maybe/private_dns_zone_group",
+        );
+        assert_eq!(
+            value(maybe, "properties.privateDnsZoneConfigs"),
+            Some(&Value::Unknown)
+        );
+        let rg = resource(&loaded, "azurerm_resource_group.rg");
+        assert_eq!(rg.names, vec![Part::from("plain.example")]);
+        assert_eq!(
+            value(rg, "location"),
+            Some(&Value::String("westeurope".into()))
+        );
+    }
 }
