@@ -1314,7 +1314,6 @@ resource "azurerm_private_endpoint" "no_blocks" {
     fn a_block_s_instances_are_a_collection_and_for_each_can_iterate_them() {
         let loaded = load(
             r#"
-variable "unknown" {}
 resource "azurerm_private_dns_zone" "zones" {
   for_each = { pg = "privatelink.postgres.database.azure.com", kv = "privatelink.vaultcore.azure.net" }
   name     = each.value
@@ -1324,38 +1323,11 @@ resource "azurerm_private_dns_zone_virtual_network_link" "links" {
   name                  = "link-${each.key}"
   private_dns_zone_name = each.value.name
 }
-resource "azurerm_private_dns_zone" "counted" {
-  count = 2
-  name  = "z${count.index}.example"
-}
-resource "azurerm_private_dns_zone" "maybe" {
-  count = var.unknown
-  name  = "maybe.example"
-}
-resource "azurerm_private_dns_zone" "plain" {
-  name = "plain.example"
-}
 resource "azurerm_private_endpoint" "pe" {
   private_dns_zone_group {
     name                 = "default"
     private_dns_zone_ids = values(azurerm_private_dns_zone.zones)[*].id
   }
-}
-resource "azurerm_private_endpoint" "counted" {
-  private_dns_zone_group {
-    name                 = "default"
-    private_dns_zone_ids = [for z in azurerm_private_dns_zone.counted : z.id if z.name == "z1.example"]
-  }
-}
-resource "azurerm_private_endpoint" "maybe" {
-  private_dns_zone_group {
-    name                 = "default"
-    private_dns_zone_ids = azurerm_private_dns_zone.maybe[*].id
-  }
-}
-resource "azurerm_resource_group" "rg" {
-  name     = azurerm_private_dns_zone.plain.name
-  location = length(azurerm_private_dns_zone.plain) > 0 ? "westeurope" : "x"
 }
 "#,
         );
@@ -1375,21 +1347,55 @@ resource "azurerm_resource_group" "rg" {
             &loaded,
             "azurerm_private_endpoint.pe/private_dns_zone_group",
         );
-        assert_eq!(
+        let zone = |i: usize| {
             local_of(
                 group,
-                "properties.privateDnsZoneConfigs.0.properties.privateDnsZoneId"
+                &format!("properties.privateDnsZoneConfigs.{i}.properties.privateDnsZoneId"),
             )
-            .as_deref(),
+        };
+        assert_eq!(
+            zone(0).as_deref(),
             Some(r#"azurerm_private_dns_zone.zones["kv"]"#)
         );
         assert_eq!(
-            local_of(
-                group,
-                "properties.privateDnsZoneConfigs.1.properties.privateDnsZoneId"
-            )
-            .as_deref(),
+            zone(1).as_deref(),
             Some(r#"azurerm_private_dns_zone.zones["pg"]"#)
+        );
+    }
+
+    #[test]
+    fn counted_instances_are_a_list_unknown_ones_unknown_and_a_plain_block_an_object() {
+        let loaded = load(
+            r#"
+variable "unknown" {}
+resource "azurerm_private_dns_zone" "counted" {
+  count = 2
+  name  = "z${count.index}.example"
+}
+resource "azurerm_private_dns_zone" "maybe" {
+  count = var.unknown
+  name  = "maybe.example"
+}
+resource "azurerm_private_dns_zone" "plain" {
+  name = "plain.example"
+}
+resource "azurerm_private_endpoint" "counted" {
+  private_dns_zone_group {
+    name                 = "default"
+    private_dns_zone_ids = [for z in azurerm_private_dns_zone.counted : z.id if z.name == "z1.example"]
+  }
+}
+resource "azurerm_private_endpoint" "maybe" {
+  private_dns_zone_group {
+    name                 = "default"
+    private_dns_zone_ids = azurerm_private_dns_zone.maybe[*].id
+  }
+}
+resource "azurerm_resource_group" "rg" {
+  name     = azurerm_private_dns_zone.plain.name
+  location = length(azurerm_private_dns_zone.plain) > 0 ? "westeurope" : "x"
+}
+"#,
         );
         let counted = resource(
             &loaded,

@@ -176,6 +176,77 @@ resource "azurerm_private_dns_a_record" "db" {
     }
 
     #[test]
+    fn an_a_record_names_the_endpoints_whose_address_it_holds() {
+        let loaded = load(
+            r#"
+variable "ip" {}
+resource "azurerm_private_endpoint" "one" {
+  name = "pe-one"
+}
+resource "azurerm_private_endpoint" "many" {
+  for_each = toset(["a", "b"])
+  name     = "pe-${each.key}"
+}
+resource "azurerm_network_interface" "vm" {
+  name = "nic-vm"
+}
+resource "azurerm_private_dns_a_record" "one" {
+  name      = "one"
+  zone_name = "privatelink.postgres.database.azure.com"
+  records   = [azurerm_private_endpoint.one.private_service_connection[0].private_ip_address]
+}
+resource "azurerm_private_dns_a_record" "instance" {
+  name      = "b"
+  zone_name = "privatelink.postgres.database.azure.com"
+  records   = azurerm_private_endpoint.many["b"].custom_dns_configs[0].ip_addresses
+}
+resource "azurerm_private_dns_a_record" "each" {
+  for_each  = azurerm_private_endpoint.many
+  name      = each.key
+  zone_name = "privatelink.postgres.database.azure.com"
+  records   = [each.value.private_service_connection[0].private_ip_address]
+}
+resource "azurerm_private_dns_a_record" "vm" {
+  name      = "vm"
+  zone_name = "privatelink.postgres.database.azure.com"
+  records   = [azurerm_network_interface.vm.private_ip_address]
+}
+resource "azurerm_private_dns_a_record" "unknown" {
+  name      = "x"
+  zone_name = "privatelink.postgres.database.azure.com"
+  records   = [var.ip]
+}
+"#,
+        );
+        let endpoints = |key: &str| -> Vec<String> {
+            match at(resource(&loaded, key), "referencedResources") {
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .filter_map(|n| match &n.value {
+                        Value::Id(id) => id.local.clone(),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        assert_eq!(
+            endpoints("azurerm_private_dns_a_record.one"),
+            ["azurerm_private_endpoint.one"]
+        );
+        assert_eq!(
+            endpoints("azurerm_private_dns_a_record.instance"),
+            [r#"azurerm_private_endpoint.many["b"]"#]
+        );
+        assert_eq!(
+            endpoints(r#"azurerm_private_dns_a_record.each["a"]"#),
+            [r#"azurerm_private_endpoint.many["a"]"#]
+        );
+        assert!(endpoints("azurerm_private_dns_a_record.vm").is_empty());
+        assert!(endpoints("azurerm_private_dns_a_record.unknown").is_empty());
+    }
+
+    #[test]
     fn a_resolver_names_its_virtual_network() {
         let loaded = load(
             r#"
