@@ -635,6 +635,15 @@ impl Scope<'_> {
                         }
                         return;
                     }
+                    // `reference('<symbolic name>')` (Bicep, languageVersion
+                    // 2.0) of a resource declared here: that resource.
+                    if name == "reference"
+                        && let Some(Expr::String(_)) = args.first()
+                        && let Some(id) = scope.declared_resource_id(&args[0], copies)
+                        && !out.contains(&id)
+                    {
+                        out.push(id);
+                    }
                     for a in args {
                         walk_expr(scope, a, copies, out);
                     }

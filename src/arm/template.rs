@@ -257,6 +257,28 @@ impl Builder {
             }
             body.insert(m.key.clone(), value);
         }
+        // An A record whose addresses are read from a private endpoint
+        // (`reference(<endpoint>).customDnsConfigs`, or its NIC's
+        // `ipConfigurations`) is that endpoint's DNS (`referencedResources`).
+        if rtype.eq_ignore_ascii_case("Microsoft.Network/privateDnsZones/A")
+            && let Some(records) = r.get("properties").and_then(|p| p.get("aRecords"))
+        {
+            let endpoints: Vec<Node> = scope
+                .referenced_ids(records, copies)
+                .into_iter()
+                .filter(|id| {
+                    id.rtype
+                        .eq_ignore_ascii_case("Microsoft.Network/privateEndpoints")
+                })
+                .map(|id| Node::new(Value::Id(id), Some(records.span)))
+                .collect();
+            if !endpoints.is_empty() {
+                body.insert(
+                    "referencedResources",
+                    Node::new(Value::Array(endpoints), Some(records.span)),
+                );
+            }
+        }
         // A web app's settings name the resources it reads from: its clients'
         // evidence for PE007 (`referencedResources`, a plinth key).
         if rtype.eq_ignore_ascii_case("Microsoft.Web/sites")

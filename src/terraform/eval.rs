@@ -21,8 +21,101 @@ use crate::model::{ArmId, Memo, Node, Object, Part, Value};
 use crate::source::{FileId, Span};
 use crate::terraform::azurerm;
 
+/// How many rounds of `count` and `for_each` expansion a module gets: a
+/// block whose instances depend on another's instances waits one round.
+const EXPANSION_PASSES: usize = 4;
+
 /// References and locals never nest deeper than this.
 pub(super) const MAX_DEPTH: usize = 64;
+
+/// Nested blocks that Terraform exposes as a set-typed attribute of their
+/// resource and that plinth declares as child resources of that type
+/// (their key: `azurerm_virtual_network.x/subnet[0]`).
+const SET_BLOCKS: &[(&str, &str, &str)] = &[(
+    "azurerm_virtual_network",
+    "subnet",
+    "Microsoft.Network/virtualNetworks/subnets",
+)];
+
+/// Arguments of a `resource` block that are Terraform's, not the resource's.
+const META_ARGUMENTS: &[&str] = &["count", "for_each", "depends_on", "provider", "lifecycle"];
+
+/// The child type of `decl`'s set of `block`s, when it is one of
+/// [`SET_BLOCKS`] and not an attribute of the same name.
+pub(super) fn set_block(decl: &Decl, block: &str) -> Option<&'static str> {
+    if !decl.managed || decl.attribute(block).is_some() {
+        return None;
+    }
+    SET_BLOCKS
+        .iter()
+        .find(|(kind, b, _)| *kind == decl.kind && *b == block)
+        .map(|(_, _, rtype)| *rtype)
+}
+
+/// Instances by index (a list) or by key (an object in lexical key order,
+/// as Terraform orders a map); unknown when mixed or with gaps.
+fn instance_collection(mut indexed: Vec<(usize, Value)>, mut keyed: Vec<(String, Value)>) -> Value {
+    match (indexed.is_empty(), keyed.is_empty()) {
+        (false, true) => {
+            indexed.sort_by_key(|(i, _)| *i);
+            if indexed.iter().enumerate().any(|(n, (i, _))| n != *i) {
+                return Value::Unknown;
+            }
+            Value::Array(
+                indexed
+                    .into_iter()
+                    .map(|(_, v)| Node::new(v, None))
+                    .collect(),
+            )
+        }
+        (true, false) => {
+            keyed.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut object = Object::new();
+            for (k, v) in keyed {
+                object.insert(k, Node::new(v, None));
+            }
+            Value::Object(object)
+        }
+        // None at all: a list or an object, plinth cannot tell which.
+        _ => Value::Unknown,
+    }
+}
+
+/// Where a reference starts: a resource (with the index after its address,
+/// if any), or `each.value`.
+enum Root {
+    Resource(String, Option<Expression>),
+    Each,
+}
+
+/// The references of an expression or body, by where they start.
+struct Roots(Vec<Root>);
+
+impl hcl_edit::visit::Visit for Roots {
+    fn visit_traversal(&mut self, node: &hcl_edit::expr::Traversal) {
+        use hcl_edit::expr::TraversalOperator;
+        if let Some(key) = azurerm::traversal_resource(node) {
+            let at = if key.starts_with("data.") { 2 } else { 1 };
+            let index = match node.operators.get(at).map(|o| o.value()) {
+                Some(TraversalOperator::Index(index)) => Some(index.clone()),
+                Some(TraversalOperator::LegacyIndex(i)) => {
+                    Some(Expression::from(*i.value() as f64))
+                }
+                _ => None,
+            };
+            self.0.push(Root::Resource(key, index));
+        } else if let Expression::Variable(root) = &node.expr
+            && root.value().as_str() == "each"
+            && matches!(
+                node.operators.first().map(|o| o.value()),
+                Some(TraversalOperator::GetAttr(name)) if name.value().as_str() == "value"
+            )
+        {
+            self.0.push(Root::Each);
+        }
+        hcl_edit::visit::visit_traversal(self, node);
+    }
+}
 
 /// A `resource` or `data` block, or one instance of it.
 #[derive(Clone)]
@@ -249,45 +342,68 @@ impl<'b> Module<'b> {
     /// instances (none when it is zero or empty). Returns the spans of
     /// `count`/`for_each` values over `max` (those blocks stay whole).
     pub fn expand(&mut self, max: usize) -> Vec<(Option<Span>, usize)> {
-        let plans: Vec<Expansion> = self.decls.iter().map(|d| self.expansion(d, max)).collect();
         let mut over = Vec::new();
-        let mut decls = Vec::with_capacity(self.decls.len());
-        for (decl, plan) in self.decls.iter().zip(plans) {
-            match plan {
-                Expansion::Whole => decls.push(decl.clone()),
-                Expansion::OverLimit(span, limit) => {
-                    over.push((span, limit));
-                    decls.push(decl.clone());
-                }
-                Expansion::Instances(instances) => {
-                    // Counted over the unit: instances of every module
-                    // instance add up.
-                    let at = ["count", "for_each"]
-                        .iter()
-                        .find_map(|k| decl.attribute(k))
-                        .and_then(|a| span_of(decl.file, a.span()))
-                        .unwrap_or(Span::new(decl.file, 0, 0));
-                    if !self.guard.spend_instances(instances.len() as u64, at) {
-                        decls.push(decl.clone());
-                        continue;
+        // A `for_each` over another block's instances (`for_each =
+        // azurerm_private_dns_zone.zones`) is known once that block is
+        // expanded: a few passes, each over what the last left whole.
+        let mut settled: HashSet<String> = HashSet::new();
+        for _ in 0..EXPANSION_PASSES {
+            let plans: Vec<Expansion> = self
+                .decls
+                .iter()
+                .map(|d| {
+                    if settled.contains(&d.key) {
+                        Expansion::Whole
+                    } else {
+                        self.expansion(d, max)
                     }
-                    self.expanded.insert(decl.key.clone());
-                    for instance in instances {
-                        let mut one = decl.clone();
-                        one.key = format!("{}{}", decl.key, instance.key.suffix());
-                        one.instance = Some(instance);
-                        decls.push(one);
+                })
+                .collect();
+            let mut changed = false;
+            let mut decls = Vec::with_capacity(self.decls.len());
+            for (decl, plan) in self.decls.iter().zip(plans) {
+                match plan {
+                    Expansion::Whole => decls.push(decl.clone()),
+                    Expansion::OverLimit(span, limit) => {
+                        over.push((span, limit));
+                        settled.insert(decl.key.clone());
+                        decls.push(decl.clone());
+                    }
+                    Expansion::Instances(instances) => {
+                        settled.insert(decl.key.clone());
+                        // Counted over the unit: instances of every module
+                        // instance add up.
+                        let at = ["count", "for_each"]
+                            .iter()
+                            .find_map(|k| decl.attribute(k))
+                            .and_then(|a| span_of(decl.file, a.span()))
+                            .unwrap_or(Span::new(decl.file, 0, 0));
+                        if !self.guard.spend_instances(instances.len() as u64, at) {
+                            decls.push(decl.clone());
+                            continue;
+                        }
+                        changed = true;
+                        self.expanded.insert(decl.key.clone());
+                        for instance in instances {
+                            let mut one = decl.clone();
+                            one.key = format!("{}{}", decl.key, instance.key.suffix());
+                            one.instance = Some(instance);
+                            decls.push(one);
+                        }
                     }
                 }
             }
+            self.by_key = decls
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (d.key.clone(), i))
+                .collect();
+            self.decls = decls;
+            self.memo.clear();
+            if !changed {
+                break;
+            }
         }
-        self.by_key = decls
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.key.clone(), i))
-            .collect();
-        self.decls = decls;
-        self.memo.clear();
         over
     }
 
@@ -357,20 +473,66 @@ impl<'b> Module<'b> {
     /// (`azurerm_x.y.<anything>`, `data.azurerm_x.y.<anything>`), as ids:
     /// which resources a web app's settings read from (PE007's clients).
     pub fn referenced_ids(&self, block: &Block) -> Vec<ArmId> {
-        use hcl_edit::visit::{Visit, visit_traversal};
-        struct Roots(Vec<String>);
-        impl Visit for Roots {
-            fn visit_traversal(&mut self, node: &hcl_edit::expr::Traversal) {
-                if let Some(key) = azurerm::traversal_resource(node) {
-                    self.0.push(key);
-                }
-                visit_traversal(self, node);
-            }
-        }
+        use hcl_edit::visit::Visit;
         let mut roots = Roots(Vec::new());
         roots.visit_body(&block.body);
+        self.ids_of_roots(roots.0)
+    }
+
+    /// The resources an expression refers to, as ids: `azurerm_x.y.…`,
+    /// `azurerm_x.y[k].…` (one instance), `data.azurerm_x.y.…`, and
+    /// `each.value.…` when `each.value` is an instance with an id (a
+    /// `for_each` over a block's instances). Evaluated as the current
+    /// declaration (inside [`Module::within`]).
+    pub fn ids_in(&self, expr: &Expression, file: FileId) -> Vec<ArmId> {
+        use hcl_edit::visit::Visit;
+        let mut roots = Roots(Vec::new());
+        roots.visit_expr(expr);
+        let mut out = Vec::new();
+        for root in roots.0 {
+            let id = match root {
+                Root::Each => match self.current.borrow().as_ref().map(|i| &i.value) {
+                    Some(Value::Object(o)) => match o.get("id").map(|n| &n.value) {
+                        Some(Value::Id(id)) => Some(id.clone()),
+                        _ => None,
+                    },
+                    _ => None,
+                },
+                Root::Resource(key, index) => {
+                    let key = format!("{}{key}", self.prefix);
+                    let instance = match (self.expanded.contains(&key), index) {
+                        (true, Some(index)) => match self.eval(&index, file) {
+                            Value::Number(n) if n >= 0.0 && n.fract() == 0.0 => {
+                                Some(format!("{key}{}", InstanceKey::Index(n as usize).suffix()))
+                            }
+                            Value::String(k) => {
+                                Some(format!("{key}{}", InstanceKey::Key(k).suffix()))
+                            }
+                            _ => None,
+                        },
+                        (true, None) => None,
+                        (false, _) => Some(key),
+                    };
+                    instance
+                        .and_then(|k| self.decl(&k))
+                        .and_then(|decl| self.id_of(decl))
+                }
+            };
+            if let Some(id) = id
+                && !out.contains(&id)
+            {
+                out.push(id);
+            }
+        }
+        out
+    }
+
+    fn ids_of_roots(&self, roots: Vec<Root>) -> Vec<ArmId> {
         let mut out: Vec<ArmId> = Vec::new();
-        for key in roots.0 {
+        for root in roots {
+            let Root::Resource(key, _) = root else {
+                continue;
+            };
             if let Some(decl) = self.decl(&format!("{}{key}", self.prefix))
                 && let Some(id) = self.id_of(decl)
                 && !out.contains(&id)
@@ -421,6 +583,18 @@ impl<'b> Module<'b> {
     /// bound to `{ key, value }`. A `dynamic` block whose `for_each` is not
     /// known yields nothing.
     pub fn nested(&self, parent: &Nested<'b>, file: FileId, ident: &str) -> Vec<Nested<'b>> {
+        self.nested_all(parent, file, ident).0
+    }
+
+    /// [`Module::nested`], and whether that is all of them: false when a
+    /// `dynamic` block's `for_each` (or its `content`) is not known.
+    pub fn nested_all(
+        &self,
+        parent: &Nested<'b>,
+        file: FileId,
+        ident: &str,
+    ) -> (Vec<Nested<'b>>, bool) {
+        let mut complete = true;
         let mut out = Vec::new();
         for block in parent.block.body.blocks() {
             if block.has_ident(ident) {
@@ -436,6 +610,7 @@ impl<'b> Module<'b> {
                 continue;
             }
             let Some(content) = block.body.blocks().find(|b| b.has_ident("content")) else {
+                complete = false;
                 continue;
             };
             let iterator = match block.body.get_attribute("iterator").map(|a| &a.value) {
@@ -443,11 +618,13 @@ impl<'b> Module<'b> {
                 _ => ident.to_string(),
             };
             let Some(for_each) = block.body.get_attribute("for_each") else {
+                complete = false;
                 continue;
             };
             let collection =
                 self.binding(parent.bound.clone(), || self.eval(&for_each.value, file));
             let Some(pairs) = self.pairs(collection) else {
+                complete = false;
                 continue;
             };
             for (key, value) in pairs {
@@ -462,17 +639,164 @@ impl<'b> Module<'b> {
                 });
             }
         }
-        out
+        (out, complete)
     }
 
     /// The value of `decl.attr`, for references from elsewhere.
     pub fn reference(&self, decl: &Decl, attr: &str) -> Value {
         self.memo(format!("{}.{attr}", decl.key), || match attr {
             "id" => self.id_of(decl).map_or(Value::Unknown, Value::Id),
+            // A set of blocks is in an order plinth cannot know: only one
+            // element can be picked out of it without knowing the order.
+            _ if set_block(decl, attr).is_some() => match self.set_elements(decl, attr) {
+                Value::Array(items) if items.len() == 1 => Value::Array(items),
+                _ => Value::Unknown,
+            },
             _ => self
                 .attribute(decl, attr)
                 .map_or(Value::Unknown, |node| node.value),
         })
+    }
+
+    /// The elements of a set of nested blocks that plinth declares as child
+    /// resources (a VNet's inline `subnet {}` blocks, `dynamic` ones too):
+    /// one object per block with its attributes and the child's `id`, in
+    /// source order (not the set's). Unknown when a `dynamic` block's
+    /// elements are not known, and when there is no block at all (the
+    /// provider then reads the set back from what exists).
+    pub(super) fn set_elements(&self, decl: &Decl, block: &str) -> Value {
+        let Some(rtype) = set_block(decl, block) else {
+            return Value::Unknown;
+        };
+        self.memo(format!("{}.{block}#set", decl.key), || {
+            let (blocks, complete) = self.within(decl, || {
+                self.nested_all(&Nested::top(decl.block), decl.file, block)
+            });
+            if !complete || blocks.is_empty() {
+                return Value::Unknown;
+            }
+            let parent_name = self.names(decl).first().cloned().unwrap_or(Part::Unknown);
+            let resource_group = self.resource_group(decl);
+            let items = blocks
+                .iter()
+                .enumerate()
+                .map(|(i, nested)| {
+                    let mut item = Object::new();
+                    for attribute in nested.block.body.attributes() {
+                        let key = attribute.key.value().as_str();
+                        if let Some(node) =
+                            self.within(decl, || self.block_attribute(nested, decl.file, key))
+                        {
+                            item.insert(key, node);
+                        }
+                    }
+                    let name = match item.get("name").map(|n| &n.value) {
+                        Some(Value::String(s)) => Part::Known(s.clone()),
+                        _ => Part::Unknown,
+                    };
+                    let id = ArmId {
+                        subscription: Part::Unknown,
+                        resource_group: resource_group.clone(),
+                        rtype: rtype.to_string(),
+                        names: vec![parent_name.clone(), name],
+                        local: Some(format!("{}/{block}[{i}]", decl.key)),
+                    };
+                    item.insert("id", Node::new(Value::Id(id), None));
+                    Node::object(item, span_of(decl.file, nested.block.span()))
+                })
+                .collect();
+            Value::Array(items)
+        })
+    }
+
+    /// A declaration (one instance) as an object, as `azurerm_x.y` (or
+    /// `azurerm_x.y["k"]`) without an attribute reads it: its `id` and the
+    /// attributes written in it. Attributes only known after apply are
+    /// absent, which reads as unknown.
+    pub(super) fn instance_object(&self, decl: &Decl) -> Value {
+        self.memo(format!("{}#object", decl.key), || {
+            let mut object = Object::new();
+            if let Some(id) = self.id_of(decl) {
+                object.insert("id", Node::new(Value::Id(id), None));
+            }
+            for attribute in decl.block.body.attributes() {
+                let key = attribute.key.value().as_str();
+                if META_ARGUMENTS.contains(&key) || key == "id" {
+                    continue;
+                }
+                let value = self.reference(decl, key);
+                object.insert(key, Node::new(value, span_of(decl.file, attribute.span())));
+            }
+            for (kind, block, _) in SET_BLOCKS {
+                if decl.managed && decl.kind == *kind {
+                    let value = self.reference(decl, block);
+                    if !matches!(value, Value::Unknown) {
+                        object.insert(*block, Node::new(value, None));
+                    }
+                }
+            }
+            Value::Object(object)
+        })
+    }
+
+    /// The instances of a block expanded by `count` (a list, by index) or
+    /// `for_each` (an object, by key, in Terraform's lexical key order), as
+    /// `azurerm_x.y` without an index reads them.
+    pub(super) fn instances(&self, key: &str) -> Value {
+        self.memo(format!("{key}#instances"), || {
+            let mut indexed = Vec::new();
+            let mut keyed = Vec::new();
+            for decl in &self.decls {
+                let Some(instance) = &decl.instance else {
+                    continue;
+                };
+                if decl.key != format!("{key}{}", instance.key.suffix()) {
+                    continue;
+                }
+                match &instance.key {
+                    InstanceKey::Index(i) => indexed.push((*i, self.instance_object(decl))),
+                    InstanceKey::Key(k) => keyed.push((k.clone(), self.instance_object(decl))),
+                }
+            }
+            instance_collection(indexed, keyed)
+        })
+    }
+
+    /// `module.NAME` of a module called with `count` or `for_each`: its
+    /// instances' outputs (as [`Module::instances`]); unknown when plinth
+    /// built none (a module it does not read, instances not known).
+    pub(super) fn module_instances(&self, name: &str) -> Value {
+        let mut indexed = Vec::new();
+        let mut keyed = Vec::new();
+        for (key, child) in &self.children {
+            let Some(suffix) = key.strip_prefix(name).filter(|s| s.starts_with('[')) else {
+                continue;
+            };
+            let inner = &suffix[1..suffix.len().saturating_sub(1)];
+            if let Ok(i) = inner.parse::<usize>() {
+                indexed.push((i, child.outputs_object()));
+            } else if let Ok(k) = serde_json::from_str::<String>(inner) {
+                keyed.push((k, child.outputs_object()));
+            } else {
+                return Value::Unknown;
+            }
+        }
+        if indexed.is_empty() && keyed.is_empty() {
+            return Value::Unknown;
+        }
+        instance_collection(indexed, keyed)
+    }
+
+    /// Every output of this module, as `module.NAME` without an output reads
+    /// them.
+    pub(super) fn outputs_object(&self) -> Value {
+        let mut names: Vec<&String> = self.outputs.keys().collect();
+        names.sort();
+        let mut object = Object::new();
+        for name in names {
+            object.insert(name.clone(), Node::new(self.output(name), None));
+        }
+        Value::Object(object)
     }
 
     /// An `azapi_resource`'s ARM type and API version, from `type = "T@v"`.
@@ -873,5 +1197,231 @@ resource "azapi_resource" "opaque" {
         let opaque = resource(&loaded, "azapi_resource.opaque");
         assert_eq!(opaque.names, vec![Part::Unknown, Part::from("spoke")]);
         assert_eq!(value(opaque, "properties"), Some(&Value::Unknown));
+    }
+
+    /// The `local` key of the id at `path` of `r` (a number picks a list
+    /// element), `None` when it is no id.
+    fn local_of(r: &crate::model::Resource, path: &str) -> Option<String> {
+        let mut at = &r.body.value;
+        for step in path.split('.') {
+            at = match (at, step.parse::<usize>()) {
+                (Value::Array(items), Ok(i)) => &items.get(i)?.value,
+                (Value::Object(o), _) => &o.get(step)?.value,
+                _ => return None,
+            };
+        }
+        match at {
+            Value::Id(id) => id.local.clone(),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn inline_subnets_read_back_as_ids_only_where_the_set_order_does_not_matter() {
+        let loaded = load(
+            r#"
+variable "unknown" {}
+resource "azurerm_virtual_network" "two" {
+  name = "vnet"
+  subnet {
+    name = "snet-app"
+  }
+  subnet {
+    name = "snet-db"
+  }
+}
+resource "azurerm_virtual_network" "one" {
+  name = "vnet-one"
+  dynamic "subnet" {
+    for_each = toset(["snet-pe"])
+    content {
+      name = subnet.key
+    }
+  }
+}
+resource "azurerm_virtual_network" "unknown" {
+  name = "vnet-unknown"
+  subnet {
+    name = "snet-db"
+  }
+  dynamic "subnet" {
+    for_each = var.unknown
+    content {
+      name = subnet.key
+    }
+  }
+}
+resource "azurerm_virtual_network" "none" {
+  name = "vnet-none"
+}
+resource "azurerm_private_endpoint" "by_name" {
+  subnet_id = one([for s in azurerm_virtual_network.two.subnet : s.id if s.name == "snet-db"])
+}
+resource "azurerm_private_endpoint" "by_position" {
+  subnet_id = azurerm_virtual_network.two.subnet.*.id[0]
+}
+resource "azurerm_private_endpoint" "listed" {
+  subnet_id = [for s in azurerm_virtual_network.two.subnet : s.id][1]
+}
+resource "azurerm_private_endpoint" "keyed" {
+  subnet_id = { for s in azurerm_virtual_network.two.subnet : s.name => s.id }["snet-app"]
+}
+resource "azurerm_private_endpoint" "single" {
+  subnet_id = azurerm_virtual_network.one.subnet.*.id[0]
+}
+resource "azurerm_private_endpoint" "incomplete" {
+  subnet_id = one([for s in azurerm_virtual_network.unknown.subnet : s.id if s.name == "snet-db"])
+}
+resource "azurerm_private_endpoint" "no_blocks" {
+  subnet_id = one([for s in azurerm_virtual_network.none.subnet : s.id if s.name == "snet-db"])
+}
+"#,
+        );
+        let local = |key: &str| local_of(resource(&loaded, key), "properties.subnet.id");
+        assert_eq!(
+            local("azurerm_private_endpoint.by_name").as_deref(),
+            Some("azurerm_virtual_network.two/subnet[1]")
+        );
+        assert_eq!(
+            local("azurerm_private_endpoint.keyed").as_deref(),
+            Some("azurerm_virtual_network.two/subnet[0]")
+        );
+        assert_eq!(
+            local("azurerm_private_endpoint.single").as_deref(),
+            Some("azurerm_virtual_network.one/subnet[0]")
+        );
+        for key in [
+            "azurerm_private_endpoint.by_position",
+            "azurerm_private_endpoint.listed",
+            "azurerm_private_endpoint.incomplete",
+            "azurerm_private_endpoint.no_blocks",
+        ] {
+            assert_eq!(
+                value(resource(&loaded, key), "properties.subnet.id"),
+                Some(&Value::Unknown),
+                "{key}"
+            );
+        }
+        // The id names the subnet resource the VNet's block declares.
+        let subnet = resource(&loaded, "azurerm_virtual_network.two/subnet[1]");
+        assert_eq!(
+            subnet.names,
+            vec![Part::from("vnet"), Part::from("snet-db")]
+        );
+    }
+
+    #[test]
+    fn a_block_s_instances_are_a_collection_and_for_each_can_iterate_them() {
+        let loaded = load(
+            r#"
+resource "azurerm_private_dns_zone" "zones" {
+  for_each = { pg = "privatelink.postgres.database.azure.com", kv = "privatelink.vaultcore.azure.net" }
+  name     = each.value
+}
+resource "azurerm_private_dns_zone_virtual_network_link" "links" {
+  for_each              = azurerm_private_dns_zone.zones
+  name                  = "link-${each.key}"
+  private_dns_zone_name = each.value.name
+}
+resource "azurerm_private_endpoint" "pe" {
+  private_dns_zone_group {
+    name                 = "default"
+    private_dns_zone_ids = values(azurerm_private_dns_zone.zones)[*].id
+  }
+}
+"#,
+        );
+        let link = resource(
+            &loaded,
+            r#"azurerm_private_dns_zone_virtual_network_link.links["kv"]"#,
+        );
+        assert_eq!(
+            link.names,
+            vec![
+                Part::from("privatelink.vaultcore.azure.net"),
+                Part::from("link-kv")
+            ]
+        );
+        // Lexical key order, as Terraform orders a map.
+        let group = resource(
+            &loaded,
+            "azurerm_private_endpoint.pe/private_dns_zone_group",
+        );
+        let zone = |i: usize| {
+            local_of(
+                group,
+                &format!("properties.privateDnsZoneConfigs.{i}.properties.privateDnsZoneId"),
+            )
+        };
+        assert_eq!(
+            zone(0).as_deref(),
+            Some(r#"azurerm_private_dns_zone.zones["kv"]"#)
+        );
+        assert_eq!(
+            zone(1).as_deref(),
+            Some(r#"azurerm_private_dns_zone.zones["pg"]"#)
+        );
+    }
+
+    #[test]
+    fn counted_instances_are_a_list_unknown_ones_unknown_and_a_plain_block_an_object() {
+        let loaded = load(
+            r#"
+variable "unknown" {}
+resource "azurerm_private_dns_zone" "counted" {
+  count = 2
+  name  = "z${count.index}.example"
+}
+resource "azurerm_private_dns_zone" "maybe" {
+  count = var.unknown
+  name  = "maybe.example"
+}
+resource "azurerm_private_dns_zone" "plain" {
+  name = "plain.example"
+}
+resource "azurerm_private_endpoint" "counted" {
+  private_dns_zone_group {
+    name                 = "default"
+    private_dns_zone_ids = [for z in azurerm_private_dns_zone.counted : z.id if z.name == "z1.example"]
+  }
+}
+resource "azurerm_private_endpoint" "maybe" {
+  private_dns_zone_group {
+    name                 = "default"
+    private_dns_zone_ids = azurerm_private_dns_zone.maybe[*].id
+  }
+}
+resource "azurerm_resource_group" "rg" {
+  name     = azurerm_private_dns_zone.plain.name
+  location = length(azurerm_private_dns_zone.plain) > 0 ? "westeurope" : "x"
+}
+"#,
+        );
+        let counted = resource(
+            &loaded,
+            "azurerm_private_endpoint.counted/private_dns_zone_group",
+        );
+        assert_eq!(
+            local_of(
+                counted,
+                "properties.privateDnsZoneConfigs.0.properties.privateDnsZoneId"
+            )
+            .as_deref(),
+            Some("azurerm_private_dns_zone.counted[1]")
+        );
+        let maybe = resource(
+            &loaded,
+            "azurerm_private_endpoint.maybe/private_dns_zone_group",
+        );
+        assert_eq!(
+            value(maybe, "properties.privateDnsZoneConfigs"),
+            Some(&Value::Unknown)
+        );
+        let rg = resource(&loaded, "azurerm_resource_group.rg");
+        assert_eq!(rg.names, vec![Part::from("plain.example")]);
+        assert_eq!(
+            value(rg, "location"),
+            Some(&Value::String("westeurope".into()))
+        );
     }
 }

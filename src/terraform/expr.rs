@@ -150,7 +150,12 @@ impl<'b> Module<'b> {
     /// `[for k, v in coll : value if cond]` and `{for k, v in coll : key => value}`.
     fn for_expr(&self, e: &hcl_edit::expr::ForExpr, file: FileId, depth: usize) -> Value {
         let eval = |x: &Expression| self.eval_at(x, file, depth + 1);
-        let Some(pairs) = self.pairs(eval(&e.intro.collection_expr)) else {
+        // A set of blocks in an order plinth cannot know: what comes out
+        // must not depend on it (an object, or a list of at most one).
+        let set = self.set_collection(&e.intro.collection_expr, file, depth);
+        let unordered = set.is_some();
+        let collection = set.unwrap_or_else(|| eval(&e.intro.collection_expr));
+        let Some(pairs) = self.pairs(collection) else {
             return Value::Unknown;
         };
         let key_var = e
@@ -193,9 +198,54 @@ impl<'b> Module<'b> {
         }
         if e.key_expr.is_some() {
             Value::Object(object)
+        } else if unordered && items.len() > 1 {
+            Value::Unknown
         } else {
             Value::Array(items)
         }
+    }
+
+    /// The elements of a set of nested blocks written as the collection of
+    /// a `for`: `azurerm_virtual_network.x.subnet` (or of one instance,
+    /// `azurerm_virtual_network.x["k"].subnet`).
+    fn set_collection(&self, expr: &Expression, file: FileId, depth: usize) -> Option<Value> {
+        let Expression::Traversal(t) = expr else {
+            return None;
+        };
+        let Expression::Variable(root) = &t.expr else {
+            return None;
+        };
+        let kind = root.value().as_str();
+        if !kind.contains('_') {
+            return None;
+        }
+        let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
+        let (name, suffix, block) = match ops.as_slice() {
+            [
+                TraversalOperator::GetAttr(name),
+                TraversalOperator::GetAttr(block),
+            ] => (name, String::new(), block),
+            [
+                TraversalOperator::GetAttr(name),
+                TraversalOperator::Index(index),
+                TraversalOperator::GetAttr(block),
+            ] => {
+                let suffix = match self.eval_at(index, file, depth + 1) {
+                    Value::Number(n) if n >= 0.0 && n.fract() == 0.0 => {
+                        InstanceKey::Index(n as usize).suffix()
+                    }
+                    Value::String(k) => InstanceKey::Key(k).suffix(),
+                    _ => return None,
+                };
+                (name, suffix, block)
+            }
+            _ => return None,
+        };
+        let key = format!("{}{kind}.{}{suffix}", self.prefix, name.value().as_str());
+        let decl = self.decl(&key)?;
+        let block = block.value().as_str();
+        crate::terraform::eval::set_block(decl, block)?;
+        Some(self.set_elements(decl, block))
     }
 
     /// A string template. Whitespace stripping (`~`) is not modelled: a
@@ -403,12 +453,21 @@ impl<'b> Module<'b> {
                     _ => (name, &operators[1..]),
                 };
                 let output = match rest.first().map(|o| o.value()) {
-                    Some(TraversalOperator::GetAttr(output)) => output.value().as_str().to_string(),
-                    _ => return Value::Unknown,
+                    Some(TraversalOperator::GetAttr(output)) => Some(output.value().as_str()),
+                    _ => None,
                 };
-                match self.children.get(&key) {
-                    Some(child) => self.apply(child.output(&output), &rest[1..], file, depth),
-                    None => Value::Unknown,
+                match (self.children.get(&key), output) {
+                    (Some(child), Some(output)) => {
+                        self.apply(child.output(output), &rest[1..], file, depth)
+                    }
+                    // `module.m` or `module.m["k"]` as a whole: its outputs.
+                    (Some(child), None) => self.apply(child.outputs_object(), rest, file, depth),
+                    // `module.m` of a module with instances: all of them
+                    // (`values(module.m)[*].id`, `for k, m in module.m`).
+                    (None, None) if rest.len() == operators.len() - 1 => {
+                        self.apply(self.module_instances(&key), rest, file, depth)
+                    }
+                    _ => Value::Unknown,
                 }
             }
             kind if kind.contains('_') => match attr(0) {
@@ -461,8 +520,12 @@ impl<'b> Module<'b> {
                     }
                 }
                 Some(TraversalOperator::LegacyIndex(i)) => format!("[{}]", i.value()),
-                // The whole collection of instances is not modelled.
-                _ => return Value::Unknown,
+                // `azurerm_x.y.attr` of a block with instances: Terraform
+                // refuses it.
+                Some(TraversalOperator::GetAttr(_)) => return Value::Unknown,
+                // The collection of instances: `for_each = azurerm_x.y`,
+                // `values(azurerm_x.y)[*].id`, `azurerm_x.y[*].id`.
+                _ => return self.apply(self.instances(key), operators, file, depth),
             };
             let Some(decl) = self.decl(&format!("{key}{suffix}")) else {
                 return Value::Unknown;
@@ -472,7 +535,7 @@ impl<'b> Module<'b> {
                     let value = self.reference(decl, attr.value().as_str());
                     self.apply(value, &operators[2..], file, depth)
                 }
-                _ => Value::Unknown,
+                _ => self.apply(self.instance_object(decl), &operators[1..], file, depth),
             };
         }
         let Some(decl) = self.decl(key) else {
@@ -493,6 +556,13 @@ impl<'b> Module<'b> {
             Some(TraversalOperator::GetAttr(attr)) => {
                 let value = self.reference(decl, attr.value().as_str());
                 self.apply(value, &rest[1..], file, depth)
+            }
+            // `azurerm_x.y` as a whole object, when it has no instances.
+            _ if rest.len() == operators.len()
+                && decl.attribute("count").is_none()
+                && decl.attribute("for_each").is_none() =>
+            {
+                self.apply(self.instance_object(decl), rest, file, depth)
             }
             _ => Value::Unknown,
         }

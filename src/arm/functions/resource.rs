@@ -219,6 +219,29 @@ impl<'t> Scope<'t> {
         found.filter(|d| d.get("copy").is_none())
     }
 
+    /// The id of the resource declared here that `reference(arg)` names
+    /// (see `declared_resource`), from its type and evaluated name; `None`
+    /// when either is not known.
+    pub(crate) fn declared_resource_id(&self, arg: &Expr, copies: &[Copy]) -> Option<ArmId> {
+        let r = self.declared_resource(arg, copies)?;
+        let rtype = r.get("type").and_then(JsonValue::as_str)?;
+        let name = r.get("name")?;
+        let Value::String(name) = self.node(name, name.span, copies).value else {
+            return None;
+        };
+        let names: Vec<Part> = name
+            .split('/')
+            .map(|n| Part::Known(n.to_string()))
+            .collect();
+        (names.len() + 1 == rtype.split('/').count()).then(|| ArmId {
+            subscription: Part::Unknown,
+            resource_group: Part::Unknown,
+            rtype: rtype.to_string(),
+            names,
+            local: None,
+        })
+    }
+
     /// The resource declared here that `reference(arg)` names: by symbolic
     /// name (languageVersion 2.0), or by an id whose type and name are known
     /// and match one declaration's. Copy loops and `existing` resources are

@@ -5,6 +5,8 @@ use crate::model::{Node, Object, Unit, Value};
 
 use super::{Family, Mapping, parent_by_reference, put};
 
+const ENDPOINT: &str = "Microsoft.Network/privateEndpoints";
+
 pub(super) const FAMILY: Family = Family {
     types: &[
         (
@@ -86,6 +88,24 @@ fn map(m: &mut Mapping, unit: &mut Unit) {
             if let Some(ttl) = m.attr("ttl") {
                 m.properties.insert("ttl", ttl);
             }
+            // The endpoints whose address the record holds, when its
+            // `records` name them (`azurerm_private_endpoint.pe.
+            // private_service_connection[0].private_ip_address`): the
+            // record is that endpoint's DNS, as a zone group would be.
+            if let Some(records) = decl.attribute("records") {
+                let endpoints: Vec<Node> = module
+                    .ids_in(&records.value, m.file)
+                    .into_iter()
+                    .filter(|id| id.rtype.eq_ignore_ascii_case(ENDPOINT))
+                    .map(|id| Node::new(Value::Id(id), whole))
+                    .collect();
+                if !endpoints.is_empty() {
+                    m.body.insert(
+                        "referencedResources",
+                        Node::new(Value::Array(endpoints), whole),
+                    );
+                }
+            }
             parent_by_reference(module, decl, &["zone_name"], unit);
         }
         "azurerm_private_dns_resolver" | "azurerm_private_dns_resolver_virtual_network_link" => {
@@ -153,6 +173,77 @@ resource "azurerm_private_dns_a_record" "db" {
             Some("10.0.1.4")
         );
         assert_eq!(at(record, "properties.ttl"), Some(&Value::Number(300.0)));
+    }
+
+    #[test]
+    fn an_a_record_names_the_endpoints_whose_address_it_holds() {
+        let loaded = load(
+            r#"
+variable "ip" {}
+resource "azurerm_private_endpoint" "one" {
+  name = "pe-one"
+}
+resource "azurerm_private_endpoint" "many" {
+  for_each = toset(["a", "b"])
+  name     = "pe-${each.key}"
+}
+resource "azurerm_network_interface" "vm" {
+  name = "nic-vm"
+}
+resource "azurerm_private_dns_a_record" "one" {
+  name      = "one"
+  zone_name = "privatelink.postgres.database.azure.com"
+  records   = [azurerm_private_endpoint.one.private_service_connection[0].private_ip_address]
+}
+resource "azurerm_private_dns_a_record" "instance" {
+  name      = "b"
+  zone_name = "privatelink.postgres.database.azure.com"
+  records   = azurerm_private_endpoint.many["b"].custom_dns_configs[0].ip_addresses
+}
+resource "azurerm_private_dns_a_record" "each" {
+  for_each  = azurerm_private_endpoint.many
+  name      = each.key
+  zone_name = "privatelink.postgres.database.azure.com"
+  records   = [each.value.private_service_connection[0].private_ip_address]
+}
+resource "azurerm_private_dns_a_record" "vm" {
+  name      = "vm"
+  zone_name = "privatelink.postgres.database.azure.com"
+  records   = [azurerm_network_interface.vm.private_ip_address]
+}
+resource "azurerm_private_dns_a_record" "unknown" {
+  name      = "x"
+  zone_name = "privatelink.postgres.database.azure.com"
+  records   = [var.ip]
+}
+"#,
+        );
+        let endpoints = |key: &str| -> Vec<String> {
+            match at(resource(&loaded, key), "referencedResources") {
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .filter_map(|n| match &n.value {
+                        Value::Id(id) => id.local.clone(),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        assert_eq!(
+            endpoints("azurerm_private_dns_a_record.one"),
+            ["azurerm_private_endpoint.one"]
+        );
+        assert_eq!(
+            endpoints("azurerm_private_dns_a_record.instance"),
+            [r#"azurerm_private_endpoint.many["b"]"#]
+        );
+        assert_eq!(
+            endpoints(r#"azurerm_private_dns_a_record.each["a"]"#),
+            [r#"azurerm_private_endpoint.many["a"]"#]
+        );
+        assert!(endpoints("azurerm_private_dns_a_record.vm").is_empty());
+        assert!(endpoints("azurerm_private_dns_a_record.unknown").is_empty());
     }
 
     #[test]
