@@ -84,6 +84,9 @@ pub struct Scope<'t> {
     at: Cell<Span>,
     /// Symbolic evaluation's state (`symbolic.rs`).
     symbols: Symbols,
+    /// A nested deployment's scope: every parameter value comes from the
+    /// enclosing template, none from a deployer.
+    from_caller: bool,
 }
 
 impl<'t> Scope<'t> {
@@ -141,6 +144,7 @@ impl<'t> Scope<'t> {
             guard,
             at: Cell::new(template.span),
             symbols: Symbols::default(),
+            from_caller: false,
         }
     }
 
@@ -199,6 +203,7 @@ impl<'t> Scope<'t> {
             guard: self.guard.clone(),
             at: Cell::new(body.span),
             symbols: Symbols::disabled(),
+            from_caller: true,
         };
         self.shallow(scope.node(body, body.span, &[]).value)
     }
@@ -215,6 +220,7 @@ impl<'t> Scope<'t> {
     ) -> Scope<'t> {
         let mut inner = Scope::new(template, supplied, self.guard.clone());
         inner.provenance = Rc::clone(&self.provenance);
+        inner.from_caller = true;
         inner.symbols.supplied = symbolic
             .into_iter()
             .map(|(k, v)| (k.to_ascii_lowercase(), v))
@@ -306,17 +312,32 @@ impl<'t> Scope<'t> {
 
     pub(super) fn parameter(&self, name: &str) -> Value {
         let name = name.to_ascii_lowercase();
+        let definition = self.parameters.get(&name).copied();
+        let default = definition.and_then(|d| d.get("defaultValue"));
         if let Some(v) = self.supplied.get(&name) {
-            return v.value.clone();
+            // Null given for a parameter with a default is the default: how
+            // Bicep passes an optional value the caller leaves out
+            // (`name: tryGet(config, 'name')` to `param name string = 'default'`).
+            if !(matches!(v.value, Value::Null) && default.is_some()) {
+                return v.value.clone();
+            }
         }
-        let Some(definition) = self.parameters.get(&name).copied() else {
+        let Some(definition) = definition else {
             return Value::Unknown;
         };
-        self.memo(format!("p:{name}"), || {
-            match definition.get("defaultValue") {
-                Some(default) => self.node(default, default.span, &[]).value,
-                None => Value::Unknown,
+        self.memo(format!("p:{name}"), || match default {
+            Some(default) => self.node(default, default.span, &[]).value,
+            // A nested deployment's parameters all come from its caller: a
+            // nullable one the caller leaves out is null.
+            None if self.from_caller
+                && matches!(
+                    definition.get("nullable").map(|n| &n.kind),
+                    Some(JsonKind::Bool(true))
+                ) =>
+            {
+                Value::Null
             }
+            None => Value::Unknown,
         })
     }
 

@@ -160,7 +160,8 @@ impl Graph {
         mentioned_by: ResourceIdx,
         span: Option<Span>,
     ) -> Option<ResourceIdx> {
-        match self.lookup(id) {
+        let from = self.resources[mentioned_by].key.clone();
+        match self.lookup(id, Some(&from)) {
             Lookup::Found(idx) => Some(idx),
             Lookup::Ambiguous => None,
             Lookup::Missing => {
@@ -192,7 +193,12 @@ impl Graph {
         }
     }
 
-    fn lookup(&self, id: &ArmId) -> Lookup {
+    /// `from`: the key of the resource that mentions `id`, which decides
+    /// between declarations of one name deployed more than once (a module
+    /// instantiated twice, as Azure Verified Modules' tests deploy each
+    /// module twice for idempotency): the declaration in the mentioning
+    /// resource's own deployment, when exactly one is nearest.
+    fn lookup(&self, id: &ArmId, from: Option<&str>) -> Lookup {
         if let Some(idx) = id.local.as_ref().and_then(|k| self.by_key.get(k)) {
             return Lookup::Found(*idx);
         }
@@ -235,7 +241,11 @@ impl Graph {
                             .collect();
                         match deployed.as_slice() {
                             [one] => Lookup::Found(***one),
-                            _ => Lookup::Ambiguous,
+                            [] => Lookup::Ambiguous,
+                            _ => match from {
+                                Some(from) => self.nearest(deployed.iter().map(|i| ***i), from),
+                                None => Lookup::Ambiguous,
+                            },
                         }
                     }
                 }
@@ -243,10 +253,38 @@ impl Graph {
         }
     }
 
+    /// The one candidate whose key shares the longest prefix of whole
+    /// deployment segments with `from`; ambiguous when two tie.
+    fn nearest(&self, candidates: impl Iterator<Item = ResourceIdx>, from: &str) -> Lookup {
+        let shared = |key: &str| {
+            key.split('.')
+                .zip(from.split('.'))
+                .take_while(|(a, b)| a == b)
+                .count()
+        };
+        let mut best: Option<(usize, ResourceIdx)> = None;
+        let mut tied = false;
+        for idx in candidates {
+            let n = shared(&self.resources[idx].key);
+            match best {
+                Some((m, _)) if n < m => {}
+                Some((m, _)) if n == m => tied = true,
+                _ => {
+                    best = Some((n, idx));
+                    tied = false;
+                }
+            }
+        }
+        match best {
+            Some((_, idx)) if !tied => Lookup::Found(idx),
+            _ => Lookup::Ambiguous,
+        }
+    }
+
     /// The resource an id names: declared here, external, or `None` when the
     /// id does not determine it (unknown name, ambiguous).
     pub fn resolve(&self, id: &ArmId) -> Option<ResourceIdx> {
-        match self.lookup(id) {
+        match self.lookup(id, None) {
             Lookup::Found(idx) => Some(idx),
             _ => None,
         }

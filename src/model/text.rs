@@ -6,7 +6,7 @@
 //! The languages differ in small ways, each a field of [`TextRules`]; this
 //! file names no language and parses no template.
 
-use super::{ArmId, Value};
+use super::{ArmId, Part, Value};
 
 /// How one language writes values as text and joins them.
 #[derive(Clone, Copy, Debug)]
@@ -43,7 +43,9 @@ impl TextRules {
     /// the child); unknown when any piece is unknown or has no text.
     pub fn join(&self, parts: Vec<Value>) -> Value {
         if parts.iter().any(Value::contains_unknown) {
-            return Value::Unknown;
+            // `/subscriptions/${var.sub}/…/providers/Microsoft.KeyVault/vaults/${var.name}`:
+            // the type is written even though names are not known.
+            return self.partial_id(&parts).map_or(Value::Unknown, Value::Id);
         }
         let mut parts = parts
             .into_iter()
@@ -66,6 +68,87 @@ impl TextRules {
     }
 }
 
+impl TextRules {
+    /// An id written as a path with unknown pieces: every `/` and the
+    /// keywords, namespace and types written as text, the unknown pieces
+    /// only in name, subscription and resource group segments (which are
+    /// then unknown; an unknown piece is taken as whole segments, since
+    /// names hold no `/`). `None` for anything else.
+    fn partial_id(&self, parts: &[Value]) -> Option<ArmId> {
+        // Each segment: its text, or `None` when an unknown piece is in it.
+        let mut segments: Vec<Option<String>> = vec![Some(String::new())];
+        for part in parts {
+            match part {
+                Value::Unknown => {
+                    if let Some(last) = segments.last_mut() {
+                        *last = None;
+                    }
+                }
+                other => {
+                    let text = self.text(other)?;
+                    for (i, chunk) in text.split('/').enumerate() {
+                        if i > 0 {
+                            segments.push(Some(String::new()));
+                        }
+                        if let Some(Some(last)) = segments.last_mut() {
+                            last.push_str(chunk);
+                        }
+                    }
+                }
+            }
+        }
+        // A leading `/`: the first segment is empty text.
+        if segments.first() != Some(&Some(String::new())) {
+            return None;
+        }
+        let segments = &segments[1..];
+        let word = |i: usize, w: &str| {
+            segments
+                .get(i)
+                .and_then(Option::as_deref)
+                .is_some_and(|s| s.eq_ignore_ascii_case(w))
+        };
+        let part = |s: &Option<String>| match s {
+            Some(text) if !text.is_empty() => Some(Part::Known(text.clone())),
+            Some(_) => None,
+            None => Some(Part::Unknown),
+        };
+        let mut i = 0;
+        let (mut subscription, mut resource_group) = (Part::Unknown, Part::Unknown);
+        if word(0, "subscriptions") {
+            subscription = part(segments.get(1)?)?;
+            i = 2;
+            if word(2, "resourceGroups") {
+                resource_group = part(segments.get(3)?)?;
+                i = 4;
+            }
+        }
+        if !word(i, "providers") {
+            return None;
+        }
+        let namespace = segments.get(i + 1)?.as_deref()?;
+        let rest = &segments[i + 2..];
+        if !namespace.contains('.') || rest.is_empty() || !rest.len().is_multiple_of(2) {
+            return None;
+        }
+        let mut rtype = namespace.to_string();
+        let mut names = Vec::new();
+        for pair in rest.chunks(2) {
+            let t = pair[0].as_deref().filter(|t| !t.is_empty())?;
+            rtype.push('/');
+            rtype.push_str(t);
+            names.push(part(&pair[1])?);
+        }
+        Some(ArmId {
+            subscription,
+            resource_group,
+            rtype,
+            names,
+            local: None,
+        })
+    }
+}
+
 /// Whether every part of `id` is known.
 pub fn fully_known(id: &ArmId) -> bool {
     id.subscription.known().is_some()
@@ -76,6 +159,40 @@ pub fn fully_known(id: &ArmId) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_path_with_unknown_names_is_a_typed_id() {
+        let s = |t: &str| Value::String(t.into());
+        let joined = LOWER.join(vec![
+            s("/subscriptions/"),
+            Value::Unknown,
+            s("/resourceGroups/"),
+            Value::Unknown,
+            s("/providers/Microsoft.KeyVault/vaults/kv-"),
+            Value::Unknown,
+        ]);
+        let Value::Id(id) = joined else {
+            panic!("a typed id: {joined:?}");
+        };
+        assert_eq!(id.rtype, "Microsoft.KeyVault/vaults");
+        assert_eq!(id.names, vec![Part::Unknown]);
+        // An unknown type, or text that is no id, stays unknown.
+        for parts in [
+            vec![
+                s("/subscriptions/x/providers/"),
+                Value::Unknown,
+                s("/vaults/kv"),
+            ],
+            vec![s("prefix-"), Value::Unknown],
+            vec![
+                s("/providers/Microsoft.KeyVault/vaults/"),
+                Value::Unknown,
+                s("/keys"),
+            ],
+        ] {
+            assert_eq!(LOWER.join(parts), Value::Unknown);
+        }
+    }
 
     const CAPITALISED: TextRules = TextRules {
         bools: ("True", "False"),
