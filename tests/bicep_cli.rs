@@ -414,3 +414,51 @@ resource zone 'Microsoft.Network/privateDnsZones@2024-06-01' = {parent}
         assert_eq!(report["errors"], serde_json::json!([]), "{report:#}");
     }
 }
+
+/// Issue #18, as Azure Verified Modules write it: a subnet id read back out
+/// of a module (`vnet.properties.subnets[0].id` through an output), and a
+/// zone group in a module named from the endpoint's name, which is a
+/// parameter without a value.
+#[test]
+fn ids_read_back_and_names_passed_through_modules_link() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("modules")).expect("mkdir");
+    let network = |subnet_name: &str| {
+        format!(
+            "param subnetName string = '{subnet_name}'\n\
+             resource nsg 'Microsoft.Network/networkSecurityGroups@2024-05-01' = {{\n  name: 'nsg-pe'\n  location: 'westeurope'\n}}\n\
+             resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {{\n  name: 'vnet-app'\n  location: 'westeurope'\n  properties: {{\n    addressSpace: {{ addressPrefixes: ['10.0.0.0/16'] }}\n    subnets: [\n      {{\n        name: subnetName\n        properties: {{\n          addressPrefix: '10.0.1.0/24'\n          networkSecurityGroup: {{ id: nsg.id }}\n          privateEndpointNetworkPolicies: 'Disabled'\n        }}\n      }}\n    ]\n  }}\n}}\n\
+             output subnetId string = vnet.properties.subnets[0].id\n"
+        )
+    };
+    let zone_group = "param endpointName string\n\
+        resource group 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups@2024-05-01' = {\n  name: '${endpointName}/default'\n  properties: {\n    privateDnsZoneConfigs: [\n      {\n        name: 'vault'\n        properties: {\n          privateDnsZoneId: resourceId('Microsoft.Network/privateDnsZones', 'privatelink.blob.core.windows.net')\n        }\n      }\n    ]\n  }\n}\n";
+    let main = |endpoint_name: &str| {
+        format!(
+            "param peName string\nparam otherName string\n\
+             module net 'modules/network.bicep' = {{\n  name: 'net'\n}}\n\
+             resource pe 'Microsoft.Network/privateEndpoints@2024-05-01' = {{\n  name: peName\n  location: 'westeurope'\n  properties: {{\n    subnet: {{ id: net.outputs.subnetId }}\n    privateLinkServiceConnections: [\n      {{\n        name: 'vault'\n        properties: {{\n          privateLinkServiceId: resourceId('Microsoft.KeyVault/vaults', 'kv-app')\n          groupIds: ['vault']\n        }}\n      }}\n    ]\n  }}\n}}\n\
+             module dns 'modules/zone-group.bicep' = {{\n  name: 'dns'\n  params: {{ endpointName: {endpoint_name} }}\n}}\n"
+        )
+    };
+    let path = dir.path().to_string_lossy().into_owned();
+    let write =
+        |name: &str, text: &str| std::fs::write(dir.path().join(name), text).expect("write");
+    write("modules/zone-group.bicep", zone_group);
+
+    // The subnet the module declares, read back; the zone group named by
+    // the endpoint's own name: both tie, and both faults are found.
+    write("modules/network.bicep", &network("snet-pe"));
+    write("main.bicep", &main("pe.name"));
+    let (_, report) = check_json(&[&path]);
+    let mut rules: Vec<String> = fired(&report).into_iter().map(|(r, _)| r).collect();
+    rules.sort();
+    assert_eq!(rules, ["PE002", "PE004"], "{report:#}");
+
+    // Another parameter without a value may name another endpoint, and a
+    // subnet whose name is not known has no id to read back: silent.
+    write("modules/network.bicep", &network("").replace(" = ''", ""));
+    write("main.bicep", &main("otherName"));
+    let (_, report) = check_json(&[&path]);
+    assert_eq!(fired(&report), Vec::<(String, String)>::new(), "{report:#}");
+}

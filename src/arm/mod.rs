@@ -281,6 +281,34 @@ mod tests {
     }
 
     #[test]
+    fn null_takes_the_default_and_an_omitted_nullable_parameter_is_null() {
+        // How Bicep passes optional values to modules: `name:
+        // tryGet(config, 'name')` to `param name string = 'default'`, and a
+        // `string?` parameter the caller leaves out.
+        let loaded = load(&template(
+            r#"[{ "type": "Microsoft.Resources/deployments", "name": "m", "apiVersion": "2022-09-01",
+                 "properties": { "expressionEvaluationOptions": { "scope": "inner" }, "mode": "Incremental",
+                   "parameters": { "name": { "value": "[tryGet(createObject(), 'name')]" } },
+                   "template": { "parameters": { "name": { "type": "string", "defaultValue": "default" },
+                                                 "suffix": { "type": "string", "nullable": true } },
+                     "resources": [
+                       { "type": "Microsoft.Network/privateDnsZones", "name": "[parameters('name')]" },
+                       { "type": "Microsoft.Network/privateDnsZones",
+                         "name": "[if(empty(parameters('suffix')), 'no-suffix', parameters('suffix'))]" } ] } } }]"#,
+        ));
+        let names = |i: usize| {
+            find(
+                &loaded,
+                &format!("resources[0].properties.template.resources[{i}]"),
+            )
+            .names
+            .clone()
+        };
+        assert_eq!(names(0), vec![Part::from("default")]);
+        assert_eq!(names(1), vec![Part::from("no-suffix")]);
+    }
+
+    #[test]
     fn a_parameter_wrapper_built_by_an_expression_passes_its_value() {
         // How Bicep compiles `params: { name: cond ? a : b }` of a module.
         let loaded = load(&template(
