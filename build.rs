@@ -1,41 +1,184 @@
 //! Embeds the built-in rules (`rules/*.yaml`) and data tables
-//! (`rules/data/*.yaml`) into the binary, so plinth needs no files at run time.
+//! (`rules/data/*.yaml`) into the binary already read, so plinth needs no
+//! files at run time and parses no YAML at start-up (issue #20, part 5).
+//!
+//! Each rule file is read here with the very types `rule.rs` uses
+//! (`src/policy/rule_file.rs`, included below) and printed back as Rust that
+//! builds the same value: a file that is not a rule (bad YAML, an unknown
+//! key, a missing field) stops the build with its message. The expressions
+//! are compiled and checked at start-up (about 0.1 ms for all rules), and a
+//! unit test (`builtin_rules_load`) fails on a built-in rule that does not
+//! compile. Tables are embedded as JSON, which serde_json reads some twenty
+//! times faster than serde_yaml reads the YAML.
 // A failure here stops the build with its message, which is what it should do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fmt::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+#[allow(dead_code)] // what plinth calls on these types, build.rs does not
+#[path = "src/policy/rule_file.rs"]
+mod rule_file;
+
+use rule_file::{
+    Example, Examples, InputKind, RelatedYaml, ReportYaml, RuleYaml, StepYaml, TableYaml,
+};
 
 fn main() {
     println!("cargo:rerun-if-changed=rules");
+    println!("cargo:rerun-if-changed=src/policy/rule_file.rs");
     let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     let mut code = String::new();
-    for (constant, folder) in [("BUILTIN_RULES", "rules"), ("BUILTIN_TABLES", "rules/data")] {
-        let dir = Path::new(&manifest).join(folder);
-        println!("cargo:rerun-if-changed={}", dir.display());
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        files.sort();
-        writeln!(code, "pub static {constant}: &[(&str, &str)] = &[").unwrap();
-        for path in files {
-            let relative = path.strip_prefix(&manifest).unwrap_or(&path);
-            writeln!(
-                code,
-                "    ({:?}, include_str!({:?})),",
-                relative.to_string_lossy().replace('\\', "/"),
-                path.to_string_lossy()
-            )
-            .unwrap();
-        }
-        writeln!(code, "];").unwrap();
+
+    // (path, text, the rule read) per rule file; the text stays for the
+    // spans of a mistake `rule.rs` finds in it.
+    let rules = yaml_files(&manifest, "rules");
+    let mut builders = String::new();
+    writeln!(
+        code,
+        "pub static BUILTIN_RULES: &[(&str, &str, fn() -> crate::policy::rule_file::RuleYaml)] = &["
+    )
+    .unwrap();
+    for (i, (relative, path)) in rules.iter().enumerate() {
+        let text = std::fs::read_to_string(path).unwrap();
+        let rule: RuleYaml = serde_yaml::from_str(&text)
+            .unwrap_or_else(|err| panic!("{relative}: invalid rule file: {err}"));
+        writeln!(
+            code,
+            "    ({relative:?}, include_str!({:?}), rule_{i}),",
+            path.to_string_lossy()
+        )
+        .unwrap();
+        writeln!(
+            builders,
+            "fn rule_{i}() -> crate::policy::rule_file::RuleYaml {{\n    use crate::policy::rule_file::*;\n    {}\n}}",
+            rule.to_rust()
+        )
+        .unwrap();
     }
+    writeln!(code, "];\n{builders}").unwrap();
+
+    // (table name, its rows as JSON) per data table.
+    writeln!(code, "pub static BUILTIN_TABLES: &[(&str, &str)] = &[").unwrap();
+    for (relative, path) in yaml_files(&manifest, "rules/data") {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let table: TableYaml = serde_yaml::from_str(&text)
+            .unwrap_or_else(|err| panic!("{relative}: invalid data table: {err}"));
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let rows = serde_json::to_string(&table.rows).unwrap();
+        writeln!(code, "    ({name:?}, {rows:?}),").unwrap();
+    }
+    writeln!(code, "];").unwrap();
     std::fs::write(Path::new(&out).join("builtin_rules.rs"), code).expect("OUT_DIR is writable");
 }
+
+/// The `*.yaml` files in `folder`, sorted: (path as the user sees it, full path).
+fn yaml_files(manifest: &str, folder: &str) -> Vec<(String, PathBuf)> {
+    let dir = Path::new(manifest).join(folder);
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let relative = path.strip_prefix(manifest).unwrap_or(&path);
+            (relative.to_string_lossy().replace('\\', "/"), path)
+        })
+        .collect()
+}
+
+/// A value printed as the Rust expression that builds it.
+trait ToRust {
+    fn to_rust(&self) -> String;
+}
+
+impl ToRust for String {
+    fn to_rust(&self) -> String {
+        // Debug quotes and escapes a string as a Rust literal.
+        format!("String::from({self:?})")
+    }
+}
+
+impl<T: ToRust> ToRust for Option<T> {
+    fn to_rust(&self) -> String {
+        match self {
+            Some(v) => format!("Some({})", v.to_rust()),
+            None => "None".into(),
+        }
+    }
+}
+
+impl<T: ToRust> ToRust for Vec<T> {
+    fn to_rust(&self) -> String {
+        let items: Vec<String> = self.iter().map(ToRust::to_rust).collect();
+        format!("vec![{}]", items.join(", "))
+    }
+}
+
+impl ToRust for InputKind {
+    fn to_rust(&self) -> String {
+        format!("InputKind::{self:?}")
+    }
+}
+
+/// `Struct { field: value, … }`: every field named, so a field added to
+/// `rule_file.rs` and not here fails to compile.
+macro_rules! struct_to_rust {
+    ($name:ident { $($field:ident),* $(,)? }) => {
+        impl ToRust for $name {
+            fn to_rust(&self) -> String {
+                let $name { $($field),* } = self;
+                let mut out = format!("{} {{", stringify!($name));
+                $(write!(out, " {}: {},", stringify!($field), $field.to_rust()).unwrap();)*
+                out.push_str(" }");
+                out
+            }
+        }
+    };
+}
+
+struct_to_rust!(RuleYaml {
+    id,
+    name,
+    severity,
+    title,
+    description,
+    rationale,
+    remediation,
+    help,
+    links,
+    examples,
+    inputs,
+    check,
+    report
+});
+struct_to_rust!(Examples { bad, good });
+struct_to_rust!(Example {
+    arm,
+    bicep,
+    terraform
+});
+struct_to_rust!(StepYaml {
+    for_each,
+    let_,
+    where_
+});
+struct_to_rust!(ReportYaml {
+    resource,
+    at,
+    label,
+    message,
+    severity,
+    help,
+    related
+});
+struct_to_rust!(RelatedYaml { at, label });

@@ -72,6 +72,9 @@ pub struct Options {
     /// Draw each unit's private endpoint chains (`plinth graph`) into
     /// [`Run::pictures`].
     pub pictures: bool,
+    /// Each rule's Markdown documentation in [`Report::rules`] (what SARIF
+    /// prints); left out otherwise, as no other format reads it.
+    pub rule_docs: bool,
 }
 
 /// Where the configuration comes from.
@@ -100,6 +103,7 @@ impl Default for Options {
             selection: select::Requested::default(),
             allow_empty: false,
             pictures: false,
+            rule_docs: false,
         }
     }
 }
@@ -279,44 +283,59 @@ pub fn check(options: &Options) -> Run {
     // distinct paths registered past this mark counts a file once however
     // many units read it (a local module is read by each of its callers).
     let first_unit_file = sources.len();
-    let check_all = || -> Vec<Checked> {
-        inputs
-            .par_iter()
-            .map(|(scope, input)| {
-                let settings = &scopes[*scope];
-                let given = terraform::Given {
-                    without_resources: settings.config.modules_without_resources.clone(),
-                    ..given.clone()
-                };
-                let mut checked = check_input(
-                    &sources,
-                    &settings.rules,
-                    &settings.rule_infos,
-                    input,
-                    &given,
-                    settings.policy,
-                    settings.config.limits,
-                    options.pictures,
-                );
-                checked.scope = *scope;
-                if !options.show_unknown {
-                    checked.unseen.clear();
-                    checked.unseen_why.clear();
-                }
-                checked
-            })
-            .collect()
+    let check_one = |(scope, input): &(usize, Input)| {
+        let settings = &scopes[*scope];
+        let given = terraform::Given {
+            without_resources: settings.config.modules_without_resources.clone(),
+            ..given.clone()
+        };
+        let mut checked = check_input(
+            &sources,
+            &settings.rules,
+            &settings.rule_infos,
+            input,
+            &given,
+            settings.policy,
+            settings.config.limits,
+            options.pictures,
+        );
+        checked.scope = *scope;
+        if !options.show_unknown {
+            checked.unseen.clear();
+            checked.unseen_why.clear();
+        }
+        checked
     };
+    let check_all = || -> Vec<Checked> { inputs.par_iter().map(check_one).collect() };
     // Units are checked on threads with stacks of a known size (rayon's
     // default is 2 MiB, the main thread's 8 MiB, and a lone input runs on the
-    // caller's), which the depth limits are measured against.
-    let checked: Vec<Checked> = match rayon::ThreadPoolBuilder::new()
-        .stack_size(limits::UNIT_STACK_BYTES)
-        .build()
-    {
-        Ok(pool) => pool.install(check_all),
-        Err(_) => check_all(),
-    };
+    // caller's), which the depth limits are measured against. One input (a
+    // pre-commit hook's file) gets one such thread, not a pool sized to the
+    // machine: asking the cgroup for the CPU count and starting a thread per
+    // core cost more than checking a small file.
+    let lone = (inputs.len() == 1).then(|| {
+        std::thread::scope(|scope| {
+            let thread = std::thread::Builder::new()
+                .stack_size(limits::UNIT_STACK_BYTES)
+                .spawn_scoped(scope, || inputs.iter().map(check_one).collect())
+                .ok()?;
+            // A panic stays a panic, as it would out of the pool.
+            Some(
+                thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            )
+        })
+    });
+    let checked: Vec<Checked> = lone.flatten().unwrap_or_else(|| {
+        match rayon::ThreadPoolBuilder::new()
+            .stack_size(limits::UNIT_STACK_BYTES)
+            .build()
+        {
+            Ok(pool) => pool.install(check_all),
+            Err(_) => check_all(),
+        }
+    });
 
     let mut summary = Summary::default();
     let slashed = |p: &Path| p.to_string_lossy().replace('\\', "/");
@@ -564,6 +583,13 @@ impl Scope {
             config = Config::default();
             (rules, rule_problems) = rules_with(&config);
             rule_infos = all_rules(&rules);
+        }
+        if options.rule_docs {
+            for meta in rules.rules() {
+                if let Some(info) = rule_infos.iter_mut().find(|i| i.id == meta.id) {
+                    info.markdown = Some(meta.docs());
+                }
+            }
         }
         // Keyed by the file, even when nothing of it applies.
         config.path = config_path.map(Path::to_path_buf);

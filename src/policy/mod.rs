@@ -10,6 +10,7 @@ pub mod eval;
 pub mod expr;
 pub mod functions;
 pub mod rule;
+pub mod rule_file;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -51,20 +52,26 @@ impl RuleSet {
     pub fn load(sources: &SourceMap, user_dirs: &[PathBuf]) -> (RuleSet, Vec<Problem>) {
         let mut problems = Vec::new();
         let mut tables = HashMap::new();
-        let mut table_texts: Vec<(String, String)> = embedded::BUILTIN_TABLES
+        for (name, rows) in embedded::BUILTIN_TABLES {
+            // build.rs wrote these rows from a table it read: they are JSON.
+            let rows: Vec<serde_json::Value> = serde_json::from_str(rows).unwrap_or_default();
+            let rows = rows
+                .iter()
+                .map(|row| Node::new(Value::from_json(row), None));
+            tables.insert((*name).to_string(), rows.collect());
+        }
+        let mut table_texts: Vec<(String, String)> = Vec::new();
+        // Built-in rules come read by build.rs; user rules are read here.
+        let mut rule_files: Vec<(FileId, Option<rule::RuleYaml>)> = embedded::BUILTIN_RULES
             .iter()
-            .map(|(p, t)| (p.to_string(), t.to_string()))
-            .collect();
-        let mut rule_files: Vec<FileId> = embedded::BUILTIN_RULES
-            .iter()
-            .map(|(path, text)| sources.add(PathBuf::from(path), *text))
+            .map(|(path, text, read)| (sources.add(PathBuf::from(path), *text), Some(read())))
             .collect();
         for dir in user_dirs {
             match yaml_files(dir) {
                 Ok(files) => {
                     for path in files {
                         match sources.load(&path) {
-                            Ok(file) => rule_files.push(file),
+                            Ok(file) => rule_files.push((file, None)),
                             Err(err) => problems.push(
                                 Problem::new(
                                     Code::RuleError,
@@ -107,8 +114,12 @@ impl RuleSet {
         }
         let table_names: HashSet<String> = tables.keys().cloned().collect();
         let mut rules = Vec::new();
-        for file in rule_files {
-            match rule::load(sources, file, &table_names) {
+        for (file, read) in rule_files {
+            let loaded = match read {
+                Some(yaml) => rule::compile(sources, file, yaml, &table_names),
+                None => rule::load(sources, file, &table_names),
+            };
+            match loaded {
                 Ok(rule) => rules.push(rule),
                 Err(problem) => problems.push(problem),
             }
@@ -231,12 +242,7 @@ fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, Problem> {
 
 /// A data table: a YAML file whose `rows` is a list of objects; its name is the file stem.
 fn load_table(path: &str, text: &str) -> Result<(String, Vec<Node>), Problem> {
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Table {
-        rows: Vec<serde_json::Value>,
-    }
-    let table: Table = serde_yaml::from_str(text).map_err(|err| {
+    let table: rule_file::TableYaml = serde_yaml::from_str(text).map_err(|err| {
         Problem::new(Code::RuleError, format!("invalid data table: {err}")).at(path, None)
     })?;
     let name = std::path::Path::new(path)
@@ -326,6 +332,35 @@ mod tests {
             }
         }
         resource("pe", PE, "pe-db", body)
+    }
+
+    /// What build.rs embeds is what serde_yaml reads from the same file at
+    /// run time, every field of every rule and every row of every table.
+    #[test]
+    fn embedded_rules_and_tables_are_the_files_as_read() {
+        assert!(embedded::BUILTIN_RULES.len() > 50);
+        for (path, text, read) in embedded::BUILTIN_RULES {
+            let from_text: rule::RuleYaml = serde_yaml::from_str(text).unwrap();
+            assert_eq!(format!("{:?}", read()), format!("{from_text:?}"), "{path}");
+        }
+        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/data");
+        let mut names = Vec::new();
+        for path in yaml_files(&data).unwrap() {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let (name, rows) = load_table(&path.display().to_string(), &text).unwrap();
+            let (_, json) = embedded::BUILTIN_TABLES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .unwrap();
+            let embedded: Vec<serde_json::Value> = serde_json::from_str(json).unwrap();
+            let embedded: Vec<Node> = embedded
+                .iter()
+                .map(|row| Node::new(Value::from_json(row), None))
+                .collect();
+            assert_eq!(format!("{embedded:?}"), format!("{rows:?}"), "{name}");
+            names.push(name);
+        }
+        assert_eq!(names.len(), embedded::BUILTIN_TABLES.len());
     }
 
     #[test]

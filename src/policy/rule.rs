@@ -14,119 +14,14 @@
 
 use std::collections::HashSet;
 
-use serde::Deserialize;
-
 use crate::diagnostic::{Code, Finding, Label, Problem, ResourceSummary, RuleInfo, Severity};
 use crate::model::{Graph, Truth};
 use crate::policy::eval::{Context, Env, RuleValue};
 use crate::policy::expr::{self, Expr};
 use crate::policy::functions;
+pub use crate::policy::rule_file::RuleYaml;
+pub use crate::policy::rule_file::{Example, Examples, InputKind};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
-
-/// The YAML shape of a rule file. Unknown keys are errors.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RuleYaml {
-    id: String,
-    name: String,
-    severity: String,
-    title: String,
-    description: String,
-    rationale: String,
-    remediation: String,
-    #[serde(default)]
-    help: Option<String>,
-    #[serde(default)]
-    links: Vec<String>,
-    #[serde(default)]
-    examples: Option<Examples>,
-    /// The inputs the rule is about: `[arm, bicep, terraform]` (default), or
-    /// one of them for a rule about that language's own syntax.
-    #[serde(default)]
-    inputs: Option<Vec<InputKind>>,
-    check: Vec<StepYaml>,
-    report: ReportYaml,
-}
-
-/// A kind of input a rule applies to.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum InputKind {
-    Arm,
-    Bicep,
-    Terraform,
-}
-
-impl InputKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InputKind::Arm => "arm",
-            InputKind::Bicep => "bicep",
-            InputKind::Terraform => "terraform",
-        }
-    }
-}
-
-/// Bad and good examples for the docs, per front-end.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Examples {
-    #[serde(default)]
-    pub bad: Example,
-    #[serde(default)]
-    pub good: Example,
-}
-
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Example {
-    #[serde(default)]
-    pub arm: Option<String>,
-    #[serde(default)]
-    pub bicep: Option<String>,
-    #[serde(default)]
-    pub terraform: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StepYaml {
-    #[serde(rename = "for", default)]
-    for_each: Option<String>,
-    #[serde(rename = "let", default)]
-    let_: Option<String>,
-    #[serde(rename = "where", default)]
-    where_: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ReportYaml {
-    #[serde(default)]
-    resource: Option<String>,
-    at: String,
-    #[serde(default)]
-    label: Option<String>,
-    message: String,
-    /// A template giving this finding's severity (`error`, `warning`,
-    /// `info`) when one rule covers cases of different weight; the rule's own
-    /// severity otherwise.
-    #[serde(default)]
-    severity: Option<String>,
-    /// A template for this finding's help, when the fix names what the check
-    /// found (the zone this service needs); the rule's `help` otherwise.
-    #[serde(default)]
-    help: Option<String>,
-    #[serde(default)]
-    related: Vec<RelatedYaml>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RelatedYaml {
-    at: String,
-    label: String,
-}
 
 /// A rule's documentation and identity.
 #[derive(Clone, Debug)]
@@ -148,7 +43,8 @@ pub struct RuleMeta {
 }
 
 impl RuleMeta {
-    /// What printers need to describe the rule.
+    /// What printers need to describe the rule, without the Markdown
+    /// documentation only SARIF prints (see [`RuleMeta::docs`]).
     pub fn info(&self) -> RuleInfo {
         RuleInfo {
             id: self.id.clone(),
@@ -158,8 +54,13 @@ impl RuleMeta {
             description: self.description.trim().to_string(),
             remediation: self.remediation.trim().to_string(),
             url: self.links.first().cloned(),
-            markdown: Some(crate::policy::docs::markdown(self)),
+            markdown: None,
         }
+    }
+
+    /// The rule's documentation in Markdown (`RuleInfo::markdown`).
+    pub fn docs(&self) -> String {
+        crate::policy::docs::markdown(self)
     }
 }
 
@@ -196,18 +97,32 @@ pub struct Rule {
 }
 
 /// Loads one rule file already registered in `sources`.
-#[allow(clippy::too_many_lines)] // one check per key of a rule file, in the order the file is read
 pub fn load(sources: &SourceMap, file: FileId, tables: &HashSet<String>) -> Result<Rule, Problem> {
     let source = sources.get(file);
-    let problem = |message: String, span: Option<Span>| {
-        Problem::new(Code::RuleError, message).at(source.path.clone(), span)
-    };
     let yaml: RuleYaml = serde_yaml::from_str(&source.text).map_err(|err| {
         let span = err
             .location()
             .map(|l| Span::new(file, l.index(), l.index() + 1));
-        problem(format!("invalid rule file: {err}"), span)
+        Problem::new(Code::RuleError, format!("invalid rule file: {err}"))
+            .at(source.path.clone(), span)
     })?;
+    compile(sources, file, yaml, tables)
+}
+
+/// Checks and compiles one rule file's YAML, read from `file` (already
+/// registered in `sources`, whose text locates mistakes): by [`load`], or by
+/// `build.rs` for the built-in rules, which are embedded already read.
+#[allow(clippy::too_many_lines)] // one check per key of a rule file, in the order the file is read
+pub fn compile(
+    sources: &SourceMap,
+    file: FileId,
+    yaml: RuleYaml,
+    tables: &HashSet<String>,
+) -> Result<Rule, Problem> {
+    let source = sources.get(file);
+    let problem = |message: String, span: Option<Span>| {
+        Problem::new(Code::RuleError, message).at(source.path.clone(), span)
+    };
 
     let whole = Span::new(file, 0, 0);
     let id_span = find_span(&source, file, &yaml.id).or(Some(whole));
