@@ -13,6 +13,7 @@
 //! functions, arity) and reports it with file, line and column.
 
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 use crate::diagnostic::{Code, Finding, Label, Problem, ResourceSummary, RuleInfo, Severity};
 use crate::model::{Graph, Truth};
@@ -21,6 +22,7 @@ use crate::policy::expr::{self, Expr};
 use crate::policy::functions;
 pub use crate::policy::rule_file::RuleYaml;
 pub use crate::policy::rule_file::{Example, Examples, InputKind};
+use crate::policy::rule_file::{ReportYaml, StepYaml};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 
 /// A rule's documentation and identity.
@@ -86,6 +88,21 @@ enum TemplatePart {
 #[derive(Clone, Debug)]
 pub struct Rule {
     pub meta: RuleMeta,
+    /// The first step (most often `for: x in resources('Type')`), compiled
+    /// at load: in most units it yields nothing, and the rest of the rule
+    /// is never needed.
+    first: Step,
+    /// The other steps and the report, compiled at load (user rules, whose
+    /// mistakes are reported before the run) or when the first step first
+    /// yields something (built-in rules, which tests compile whole).
+    body: OnceLock<Result<Body, Problem>>,
+    /// What `body` is compiled from when it is compiled late.
+    pending: Option<Box<Pending>>,
+}
+
+#[derive(Clone, Debug)]
+struct Body {
+    /// The steps after the first.
     steps: Vec<Step>,
     resource_var: String,
     at: Expr,
@@ -94,6 +111,13 @@ pub struct Rule {
     finding_severity: Option<Template>,
     finding_help: Option<Template>,
     related: Vec<(Expr, Template)>,
+}
+
+#[derive(Clone, Debug)]
+struct Pending {
+    rest: Vec<StepYaml>,
+    report: ReportYaml,
+    tables: HashSet<String>,
 }
 
 /// Loads one rule file already registered in `sources`.
@@ -110,14 +134,35 @@ pub fn load(sources: &SourceMap, file: FileId, tables: &HashSet<String>) -> Resu
 }
 
 /// Checks and compiles one rule file's YAML, read from `file` (already
-/// registered in `sources`, whose text locates mistakes): by [`load`], or by
-/// `build.rs` for the built-in rules, which are embedded already read.
-#[allow(clippy::too_many_lines)] // one check per key of a rule file, in the order the file is read
+/// registered in `sources`, whose text locates mistakes), whole: every
+/// mistake is found now.
 pub fn compile(
     sources: &SourceMap,
     file: FileId,
     yaml: RuleYaml,
     tables: &HashSet<String>,
+) -> Result<Rule, Problem> {
+    compile_with(sources, file, yaml, tables, false)
+}
+
+/// As [`compile`], but all after the first step is compiled when the first
+/// step first yields something: for the built-in rules (embedded already
+/// read by `build.rs`), which a test compiles whole ([`Rule::compile_rest`]).
+pub fn compile_lazily(
+    sources: &SourceMap,
+    file: FileId,
+    yaml: RuleYaml,
+    tables: &HashSet<String>,
+) -> Result<Rule, Problem> {
+    compile_with(sources, file, yaml, tables, true)
+}
+
+fn compile_with(
+    sources: &SourceMap,
+    file: FileId,
+    yaml: RuleYaml,
+    tables: &HashSet<String>,
+    lazy: bool,
 ) -> Result<Rule, Problem> {
     let source = sources.get(file);
     let problem = |message: String, span: Option<Span>| {
@@ -154,70 +199,40 @@ pub fn compile(
         )
     })?;
 
+    let mut steps = yaml.check.into_iter();
+    let Some(first) = steps.next() else {
+        return Err(problem(
+            match &yaml.report.resource {
+                Some(var) => format!("report.resource names `{var}`, which no step binds"),
+                None => {
+                    "a rule needs at least one `for` step to say which resources it checks".into()
+                }
+            },
+            match &yaml.report.resource {
+                Some(var) => find_span(&source, file, var),
+                None => Some(whole),
+            },
+        ));
+    };
     let mut compiler = Compiler {
         source: &source,
         file,
         scope: Vec::new(),
         tables,
     };
-    let mut steps = Vec::new();
-    let mut first_for = None;
-    for step in &yaml.check {
-        let step = match (&step.for_each, &step.let_, &step.where_) {
-            (Some(text), None, None) => {
-                let (var, expr) = compiler.binding(text, " in ", "for: NAME in EXPRESSION")?;
-                first_for.get_or_insert_with(|| var.clone());
-                Step::For(var, expr)
-            }
-            (None, Some(text), None) => {
-                let (var, expr) = compiler.binding(text, " = ", "let: NAME = EXPRESSION")?;
-                Step::Let(var, expr)
-            }
-            (None, None, Some(text)) => Step::Where(compiler.expression(text)?),
-            _ => {
-                return Err(problem(
-                    "each check step needs exactly one of `for`, `let`, `where`".into(),
-                    Some(whole),
-                ));
-            }
+    let first = compiler.step(&first)?;
+    let rest: Vec<StepYaml> = steps.collect();
+    let (body, pending) = if lazy {
+        let pending = Pending {
+            rest,
+            report: yaml.report,
+            tables: tables.clone(),
         };
-        steps.push(step);
-    }
-
-    let resource_var = match yaml.report.resource.clone().or(first_for) {
-        Some(var) if compiler.scope.contains(&var) => var,
-        Some(var) => {
-            return Err(problem(
-                format!("report.resource names `{var}`, which no step binds"),
-                find_span(&source, file, &var),
-            ));
-        }
-        None => {
-            return Err(problem(
-                "a rule needs at least one `for` step to say which resources it checks".into(),
-                Some(whole),
-            ));
-        }
+        (OnceLock::new(), Some(Box::new(pending)))
+    } else {
+        let body = compile_body(&source, file, &first, &rest, &yaml.report, tables)?;
+        (OnceLock::from(Ok(body)), None)
     };
-    let at = compiler.expression(&yaml.report.at)?;
-    let label = compiler.template(yaml.report.label.as_deref().unwrap_or(""))?;
-    let message = compiler.template(&yaml.report.message)?;
-    let finding_severity = yaml
-        .report
-        .severity
-        .as_deref()
-        .map(|t| compiler.template(t))
-        .transpose()?;
-    let finding_help = yaml
-        .report
-        .help
-        .as_deref()
-        .map(|t| compiler.template(t))
-        .transpose()?;
-    let mut related = Vec::new();
-    for r in &yaml.report.related {
-        related.push((compiler.expression(&r.at)?, compiler.template(&r.label)?));
-    }
 
     Ok(Rule {
         meta: RuleMeta {
@@ -237,6 +252,83 @@ pub fn compile(
                 .unwrap_or_else(|| vec![InputKind::Arm, InputKind::Bicep, InputKind::Terraform]),
             file,
         },
+        first,
+        body,
+        pending,
+    })
+}
+
+/// The steps after `first` and the report, compiled in the scope `first`
+/// leaves.
+fn compile_body(
+    source: &SourceFile,
+    file: FileId,
+    first: &Step,
+    rest: &[StepYaml],
+    report: &ReportYaml,
+    tables: &HashSet<String>,
+) -> Result<Body, Problem> {
+    let problem = |message: String, span: Option<Span>| {
+        Problem::new(Code::RuleError, message).at(source.path.clone(), span)
+    };
+    let whole = Span::new(file, 0, 0);
+    let mut compiler = Compiler {
+        source,
+        file,
+        scope: Vec::new(),
+        tables,
+    };
+    let mut first_for = None;
+    match first {
+        Step::For(var, _) => {
+            compiler.scope.push(var.clone());
+            first_for = Some(var.clone());
+        }
+        Step::Let(var, _) => compiler.scope.push(var.clone()),
+        Step::Where(_) => {}
+    }
+    let mut steps = Vec::new();
+    for step in rest {
+        let step = compiler.step(step)?;
+        if let Step::For(var, _) = &step {
+            first_for.get_or_insert_with(|| var.clone());
+        }
+        steps.push(step);
+    }
+
+    let resource_var = match report.resource.clone().or(first_for) {
+        Some(var) if compiler.scope.contains(&var) => var,
+        Some(var) => {
+            return Err(problem(
+                format!("report.resource names `{var}`, which no step binds"),
+                find_span(source, file, &var),
+            ));
+        }
+        None => {
+            return Err(problem(
+                "a rule needs at least one `for` step to say which resources it checks".into(),
+                Some(whole),
+            ));
+        }
+    };
+    let at = compiler.expression(&report.at)?;
+    let label = compiler.template(report.label.as_deref().unwrap_or(""))?;
+    let message = compiler.template(&report.message)?;
+    let finding_severity = report
+        .severity
+        .as_deref()
+        .map(|t| compiler.template(t))
+        .transpose()?;
+    let finding_help = report
+        .help
+        .as_deref()
+        .map(|t| compiler.template(t))
+        .transpose()?;
+    let mut related = Vec::new();
+    for r in &report.related {
+        related.push((compiler.expression(&r.at)?, compiler.template(&r.label)?));
+    }
+    Ok(Body {
         steps,
         resource_var,
         at,
@@ -284,6 +376,27 @@ struct Compiler<'a> {
 }
 
 impl Compiler<'_> {
+    fn step(&mut self, step: &StepYaml) -> Result<Step, Problem> {
+        Ok(match (&step.for_each, &step.let_, &step.where_) {
+            (Some(text), None, None) => {
+                let (var, expr) = self.binding(text, " in ", "for: NAME in EXPRESSION")?;
+                Step::For(var, expr)
+            }
+            (None, Some(text), None) => {
+                let (var, expr) = self.binding(text, " = ", "let: NAME = EXPRESSION")?;
+                Step::Let(var, expr)
+            }
+            (None, None, Some(text)) => Step::Where(self.expression(text)?),
+            _ => {
+                return Err(Problem::new(
+                    Code::RuleError,
+                    "each check step needs exactly one of `for`, `let`, `where`",
+                )
+                .at(self.source.path.clone(), Some(Span::new(self.file, 0, 0))));
+            }
+        })
+    }
+
     fn error(&self, text: &str, offset: usize, message: String) -> Problem {
         let span = find_span(self.source, self.file, text).map(|s| {
             let at = (s.start as usize + offset).min(s.end as usize);
@@ -445,6 +558,29 @@ impl Compiler<'_> {
 }
 
 impl Rule {
+    /// The steps after the first and the report, compiled on first use;
+    /// the mistake in them, if any.
+    pub fn compile_rest(&self, sources: &SourceMap) -> Result<(), &Problem> {
+        self.body(sources).map(|_| ())
+    }
+
+    fn body(&self, sources: &SourceMap) -> Result<&Body, &Problem> {
+        self.body
+            .get_or_init(|| match &self.pending {
+                Some(pending) => compile_body(
+                    &sources.get(self.meta.file),
+                    self.meta.file,
+                    &self.first,
+                    &pending.rest,
+                    &pending.report,
+                    &pending.tables,
+                ),
+                // Compiled at load; not reached.
+                None => Err(Problem::new(Code::RuleError, "rule not compiled")),
+            })
+            .as_ref()
+    }
+
     /// Runs the rule over one graph.
     pub fn check(&self, ctx: &mut Context<'_>, sources: &SourceMap, out: &mut Vec<Finding>) {
         let mut env = Vec::new();
@@ -459,11 +595,21 @@ impl Rule {
         sources: &SourceMap,
         out: &mut Vec<Finding>,
     ) {
-        let Some(current) = self.steps.get(step) else {
-            if let Some(finding) = self.finding(ctx, env, sources) {
-                out.push(finding);
-            }
-            return;
+        let current = if step == 0 {
+            &self.first
+        } else {
+            // A rule whose rest does not compile reports nothing; a test
+            // compiles every built-in rule whole.
+            let Ok(body) = self.body(sources) else {
+                return;
+            };
+            let Some(current) = body.steps.get(step - 1) else {
+                if let Some(finding) = self.finding(body, ctx, env, sources) {
+                    out.push(finding);
+                }
+                return;
+            };
+            current
         };
         match current {
             Step::For(var, expr) => {
@@ -495,6 +641,7 @@ impl Rule {
 
     fn finding<'g>(
         &self,
+        body: &Body,
         ctx: &mut Context<'g>,
         env: &mut Env<'g>,
         sources: &SourceMap,
@@ -512,25 +659,25 @@ impl Rule {
         let resource_idx = env
             .iter()
             .rev()
-            .find(|(n, _)| *n == self.resource_var)
+            .find(|(n, _)| *n == body.resource_var)
             .and_then(|(_, v)| match v {
                 RuleValue::Res(idx) => Some(*idx),
                 _ => None,
             })?;
         let resource = graph.get(resource_idx);
         let fallback = resource_span(graph, resource_idx);
-        let at = ctx.eval(&self.at, env);
+        let at = ctx.eval(&body.at, env);
         let primary_span = spans_of(graph, &at).into_iter().next().unwrap_or(fallback);
-        let message = self.render(&self.message, ctx, env);
-        let label = self.render(&self.label, ctx, env);
-        let severity = self
+        let message = self.render(&body.message, ctx, env);
+        let label = self.render(&body.label, ctx, env);
+        let severity = body
             .finding_severity
             .as_ref()
             .and_then(|t| Severity::parse(self.render(t, ctx, env).trim()))
             .unwrap_or(self.meta.severity);
 
         let mut related = Vec::new();
-        for (expr, template) in &self.related {
+        for (expr, template) in &body.related {
             let v = ctx.eval(expr, env);
             let text = self.render(template, ctx, env);
             for span in spans_of(graph, &v) {
@@ -551,7 +698,7 @@ impl Rule {
                 });
             }
         }
-        let help = match &self.finding_help {
+        let help = match &body.finding_help {
             Some(template) => Some(self.render(template, ctx, env)),
             None => self.meta.help.clone(),
         };
@@ -649,6 +796,35 @@ mod tests {
 
     fn rule_with(check: &str, report: &str) -> String {
         format!("{}check:\n{check}report:\n{report}", HEADER)
+    }
+
+    /// A rule compiled late finds the same mistakes, when it is compiled
+    /// whole; its first step is still checked at load.
+    #[test]
+    fn a_rule_compiled_late_finds_the_mistakes_a_rule_compiled_whole_does() {
+        let sources = SourceMap::new();
+        let tables = HashSet::new();
+        let bad_rest = rule_with(
+            "  - for: s in resources('T')\n  - where: nope(s)\n",
+            "  at: s\n  message: m\n",
+        );
+        let file = sources.add("custom/R.yaml".into(), bad_rest.as_str());
+        let read = || serde_yaml::from_str::<RuleYaml>(&bad_rest).unwrap();
+        let whole = compile(&sources, file, read(), &tables).unwrap_err();
+        let late = compile_lazily(&sources, file, read(), &tables).unwrap();
+        let found = late.compile_rest(&sources).unwrap_err();
+        assert!(
+            found.message.contains("unknown function `nope`"),
+            "{found:?}"
+        );
+        assert_eq!(found.message, whole.message);
+        assert_eq!(found.span, whole.span);
+
+        let bad_first = rule_with("  - for: s in nope()\n", "  at: s\n  message: m\n");
+        let file = sources.add("custom/S.yaml".into(), bad_first.as_str());
+        let read = serde_yaml::from_str::<RuleYaml>(&bad_first).unwrap();
+        let at_load = compile_lazily(&sources, file, read, &tables).unwrap_err();
+        assert!(at_load.message.contains("unknown function `nope`"));
     }
 
     #[test]

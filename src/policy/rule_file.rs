@@ -7,7 +7,7 @@
 use serde::Deserialize;
 
 /// The YAML shape of a rule file. Unknown keys are errors.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleYaml {
     pub id: String,
@@ -71,7 +71,7 @@ pub struct Example {
     pub terraform: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StepYaml {
     #[serde(rename = "for", default)]
@@ -82,7 +82,7 @@ pub struct StepYaml {
     pub where_: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReportYaml {
     #[serde(default)]
@@ -104,7 +104,7 @@ pub struct ReportYaml {
     pub related: Vec<RelatedYaml>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RelatedYaml {
     pub at: String,
@@ -112,7 +112,7 @@ pub struct RelatedYaml {
 }
 
 /// A data table (`rules/data/*.yaml`): a list of rows, each an object.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TableYaml {
     pub rows: Vec<serde_json::Value>,
