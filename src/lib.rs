@@ -298,6 +298,7 @@ pub fn check(options: &Options) -> Run {
             settings.policy,
             settings.config.limits,
             options.pictures,
+            options.show_unknown,
         );
         checked.scope = *scope;
         if !options.show_unknown {
@@ -654,6 +655,7 @@ fn check_input(
     suppressions: Option<report::suppress::Policy>,
     limits: Limits,
     pictures: bool,
+    show_unknown: bool,
 ) -> Checked {
     let loaded = load_input(sources, input, given, limits);
     let mut checked = Checked {
@@ -697,11 +699,15 @@ fn check_input(
         if pictures && let Some(picture) = chain::picture(&graph, &found, sources) {
             checked.pictures.push(picture);
         }
+        // A file's text stays only while something will show it: a
+        // finding, a problem, or (with `--show-unknown`) a place plinth
+        // cannot see into.
+        let opaque = graph.opaque.iter().filter(|_| show_unknown);
         let shown: HashSet<FileId> = found
             .iter()
             .flat_map(|f| std::iter::once(&f.primary).chain(&f.related))
             .map(|label| label.span.file)
-            .chain(graph.opaque.iter().map(|span| span.file))
+            .chain(opaque.map(|span| span.file))
             .chain(
                 checked
                     .problems
@@ -835,4 +841,39 @@ fn sort_and_dedup(sources: &SourceMap, findings: &mut Vec<Finding>) {
 fn fingerprint(sources: &SourceMap, finding: &Finding) -> String {
     let file = sources.path(finding.primary.span.file);
     report::fingerprint_at(sources, finding, &report::display_path(&file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The text of a file whose unit raised nothing to show: released at
+    /// the end of its unit, even when it has a place plinth cannot see into
+    /// (a linked template), unless `--show-unknown` will print that place.
+    #[test]
+    fn a_files_text_is_kept_only_while_something_will_show_it() {
+        let path = PathBuf::from("fixtures/DNS009/arm/unknown-linked-template/main.json");
+        let text_of = |run: &Run| {
+            let file = (0..run.sources.len() as u32)
+                .map(FileId)
+                .find(|f| run.sources.path(*f) == path)
+                .unwrap();
+            run.sources.get(file).text.len()
+        };
+        let quiet = check(&Options {
+            paths: vec![path.clone()],
+            ..Options::default()
+        });
+        assert!(quiet.report.findings.is_empty() && quiet.report.problems.is_empty());
+        assert!(quiet.report.unseen.is_empty());
+        assert_eq!(text_of(&quiet), 0);
+
+        let shown = check(&Options {
+            paths: vec![path.clone()],
+            show_unknown: true,
+            ..Options::default()
+        });
+        assert_eq!(shown.report.unseen.len(), 1);
+        assert!(text_of(&shown) > 0);
+    }
 }
