@@ -20,6 +20,11 @@ use std::path::{Path, PathBuf};
 #[path = "src/policy/rule_file.rs"]
 mod rule_file;
 
+#[allow(dead_code)]
+#[path = "src/policy/expr.rs"]
+mod expr;
+
+use expr::{BinOp, Expr};
 use rule_file::{
     Example, Examples, InputKind, RelatedYaml, ReportYaml, RuleYaml, StepYaml, TableYaml,
 };
@@ -27,6 +32,7 @@ use rule_file::{
 fn main() {
     println!("cargo:rerun-if-changed=rules");
     println!("cargo:rerun-if-changed=src/policy/rule_file.rs");
+    println!("cargo:rerun-if-changed=src/policy/expr.rs");
     let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     let mut code = String::new();
@@ -35,6 +41,7 @@ fn main() {
     // spans of a mistake `rule.rs` finds in it.
     let rules = yaml_files(&manifest, "rules");
     let mut builders = String::new();
+    let mut expressions = std::collections::BTreeMap::new();
     writeln!(
         code,
         "pub static BUILTIN_RULES: &[(&str, &str, fn() -> crate::policy::rule_file::RuleYaml)] = &["
@@ -50,10 +57,34 @@ fn main() {
             path.to_string_lossy()
         )
         .unwrap();
+        for text in expression_texts(&rule) {
+            let parsed = expr::parse(&text)
+                .unwrap_or_else(|err| panic!("{relative}: syntax error in `{text}`: {err}"));
+            expressions.insert(text, parsed);
+        }
         writeln!(
             builders,
             "fn rule_{i}() -> crate::policy::rule_file::RuleYaml {{\n    use crate::policy::rule_file::*;\n    {}\n}}",
             rule.to_rust()
+        )
+        .unwrap();
+    }
+    writeln!(code, "];\n{builders}").unwrap();
+
+    // Every expression of the built-in rules, parsed, by its text (sorted,
+    // for a binary search).
+    writeln!(
+        code,
+        "pub static PREPARED: &[(&str, fn() -> crate::policy::expr::Expr)] = &["
+    )
+    .unwrap();
+    let mut builders = String::new();
+    for (i, (text, parsed)) in expressions.iter().enumerate() {
+        writeln!(code, "    ({text:?}, expression_{i}),").unwrap();
+        writeln!(
+            builders,
+            "fn expression_{i}() -> crate::policy::expr::Expr {{\n    use crate::policy::expr::*;\n    {}\n}}",
+            parsed.to_rust()
         )
         .unwrap();
     }
@@ -94,6 +125,52 @@ fn yaml_files(manifest: &str, folder: &str) -> Vec<(String, PathBuf)> {
             (relative.to_string_lossy().replace('\\', "/"), path)
         })
         .collect()
+}
+
+/// The texts `rule.rs`'s compiler parses as expressions, cut as it cuts
+/// them: a `for`'s or `let`'s after ` in ` or ` = `, a `where`, an `at`, and
+/// each `{hole}` of a template (`{{` and `}}` are braces). A text cut
+/// differently there is parsed at run time: slower, not wrong, and a test
+/// fails on it.
+fn expression_texts(rule: &RuleYaml) -> Vec<String> {
+    let mut texts = Vec::new();
+    for step in &rule.check {
+        if let Some(text) = &step.for_each {
+            texts.extend(text.split_once(" in ").map(|(_, e)| e.to_string()));
+        }
+        if let Some(text) = &step.let_ {
+            texts.extend(text.split_once(" = ").map(|(_, e)| e.to_string()));
+        }
+        texts.extend(step.where_.clone());
+    }
+    let report = &rule.report;
+    texts.push(report.at.clone());
+    let mut templates = vec![
+        report.label.as_deref().unwrap_or(""),
+        report.message.as_str(),
+    ];
+    templates.extend(report.severity.as_deref());
+    templates.extend(report.help.as_deref());
+    for related in &report.related {
+        texts.push(related.at.clone());
+        templates.push(&related.label);
+    }
+    for template in templates {
+        let mut rest = template;
+        while let Some(i) = rest.find(['{', '}']) {
+            let brace = &rest[i..];
+            if brace.starts_with("{{") || brace.starts_with("}}") {
+                rest = &brace[2..];
+            } else if brace.starts_with('{') {
+                let Some(close) = brace.find('}') else { break };
+                texts.push(brace[1..close].to_string());
+                rest = &brace[close + 1..];
+            } else {
+                break;
+            }
+        }
+    }
+    texts
 }
 
 /// A value printed as the Rust expression that builds it.
@@ -182,3 +259,49 @@ struct_to_rust!(ReportYaml {
     related
 });
 struct_to_rust!(RelatedYaml { at, label });
+
+impl<T: ToRust> ToRust for Box<T> {
+    fn to_rust(&self) -> String {
+        format!("Box::new({})", (**self).to_rust())
+    }
+}
+
+impl ToRust for Expr {
+    fn to_rust(&self) -> String {
+        match self {
+            Expr::Str(s) => format!("Expr::Str({})", s.to_rust()),
+            // The exact number, whatever its decimal spelling.
+            Expr::Num(n) => format!("Expr::Num(f64::from_bits({:#x}))", n.to_bits()),
+            Expr::Bool(b) => format!("Expr::Bool({b})"),
+            Expr::Null => "Expr::Null".into(),
+            Expr::List(items) => format!("Expr::List({})", items.to_rust()),
+            Expr::Var(name) => format!("Expr::Var({})", name.to_rust()),
+            Expr::Field(base, name) => {
+                format!("Expr::Field({}, {})", base.to_rust(), name.to_rust())
+            }
+            Expr::Index(base, index) => {
+                format!("Expr::Index({}, {})", base.to_rust(), index.to_rust())
+            }
+            Expr::Spread(base) => format!("Expr::Spread({})", base.to_rust()),
+            Expr::Call(name, args) => format!("Expr::Call({}, {})", name.to_rust(), args.to_rust()),
+            Expr::Lambda(param, body) => {
+                format!("Expr::Lambda({}, {})", param.to_rust(), body.to_rust())
+            }
+            Expr::Not(inner) => format!("Expr::Not({})", inner.to_rust()),
+            Expr::Binary(op, a, b) => {
+                format!(
+                    "Expr::Binary({}, {}, {})",
+                    op.to_rust(),
+                    a.to_rust(),
+                    b.to_rust()
+                )
+            }
+        }
+    }
+}
+
+impl ToRust for BinOp {
+    fn to_rust(&self) -> String {
+        format!("BinOp::{self:?}")
+    }
+}

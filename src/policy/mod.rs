@@ -25,6 +25,13 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 }
 
+/// A built-in rule's expression, parsed by build.rs, by its text.
+fn prepared(text: &str) -> Option<expr::Expr> {
+    let prepared = embedded::PREPARED;
+    let at = prepared.binary_search_by(|(t, _)| (*t).cmp(text)).ok()?;
+    prepared.get(at).map(|(_, build)| build())
+}
+
 pub struct RuleSet {
     rules: Vec<Rule>,
     tables: HashMap<String, Vec<Node>>,
@@ -116,7 +123,7 @@ impl RuleSet {
         let mut rules = Vec::new();
         for (file, read) in rule_files {
             let loaded = match read {
-                Some(yaml) => rule::compile_lazily(sources, file, yaml, &table_names),
+                Some(yaml) => rule::compile_lazily(sources, file, yaml, &table_names, prepared),
                 None => rule::load(sources, file, &table_names),
             };
             match loaded {
@@ -361,6 +368,31 @@ mod tests {
             names.push(name);
         }
         assert_eq!(names.len(), embedded::BUILTIN_TABLES.len());
+    }
+
+    /// build.rs parsed each built-in expression as the run would, and
+    /// every expression a built-in rule compiles is among them.
+    #[test]
+    fn every_builtin_expression_comes_parsed_as_parse_would() {
+        assert!(embedded::PREPARED.len() > 300);
+        for (text, build) in embedded::PREPARED {
+            assert_eq!(build(), expr::parse(text).unwrap(), "{text}");
+        }
+        fn strict(text: &str) -> Option<expr::Expr> {
+            let found = prepared(text);
+            assert!(found.is_some(), "not parsed by build.rs: `{text}`");
+            found
+        }
+        let sources = SourceMap::new();
+        let tables: HashSet<String> = embedded::BUILTIN_TABLES
+            .iter()
+            .map(|(name, _)| (*name).to_string())
+            .collect();
+        for (path, text, read) in embedded::BUILTIN_RULES {
+            let file = sources.add(PathBuf::from(path), *text);
+            let rule = rule::compile_lazily(&sources, file, read(), &tables, strict).unwrap();
+            assert!(rule.compile_rest(&sources).is_ok(), "{path}");
+        }
     }
 
     #[test]

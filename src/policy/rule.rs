@@ -118,6 +118,7 @@ struct Pending {
     rest: Vec<StepYaml>,
     report: ReportYaml,
     tables: HashSet<String>,
+    prepared: Option<Prepared>,
 }
 
 /// Loads one rule file already registered in `sources`.
@@ -142,28 +143,32 @@ pub fn compile(
     yaml: RuleYaml,
     tables: &HashSet<String>,
 ) -> Result<Rule, Problem> {
-    compile_with(sources, file, yaml, tables, false)
+    compile_with(sources, file, yaml, tables, None)
 }
 
-/// As [`compile`], but all after the first step is compiled when the first
-/// step first yields something: for the built-in rules (embedded already
-/// read by `build.rs`), which a test compiles whole ([`Rule::compile_rest`]).
+/// As [`compile`], for the built-in rules (embedded already read by
+/// `build.rs`, their expressions already parsed: `prepared`), and all after
+/// the first step is compiled when the first step first yields something. A
+/// test compiles every built-in rule whole ([`Rule::compile_rest`]).
 pub fn compile_lazily(
     sources: &SourceMap,
     file: FileId,
     yaml: RuleYaml,
     tables: &HashSet<String>,
+    prepared: Prepared,
 ) -> Result<Rule, Problem> {
-    compile_with(sources, file, yaml, tables, true)
+    compile_with(sources, file, yaml, tables, Some(prepared))
 }
 
+/// Compiled whole when `prepared` is `None` (a user rule), late otherwise.
 fn compile_with(
     sources: &SourceMap,
     file: FileId,
     yaml: RuleYaml,
     tables: &HashSet<String>,
-    lazy: bool,
+    prepared: Option<Prepared>,
 ) -> Result<Rule, Problem> {
+    let lazy = prepared.is_some();
     let source = sources.get(file);
     let problem = |message: String, span: Option<Span>| {
         Problem::new(Code::RuleError, message).at(source.path.clone(), span)
@@ -219,6 +224,7 @@ fn compile_with(
         file,
         scope: Vec::new(),
         tables,
+        prepared,
     };
     let first = compiler.step(&first)?;
     let rest: Vec<StepYaml> = steps.collect();
@@ -227,10 +233,11 @@ fn compile_with(
             rest,
             report: yaml.report,
             tables: tables.clone(),
+            prepared,
         };
         (OnceLock::new(), Some(Box::new(pending)))
     } else {
-        let body = compile_body(&source, file, &first, &rest, &yaml.report, tables)?;
+        let body = compile_body(&source, file, &first, &rest, &yaml.report, tables, None)?;
         (OnceLock::from(Ok(body)), None)
     };
 
@@ -267,6 +274,7 @@ fn compile_body(
     rest: &[StepYaml],
     report: &ReportYaml,
     tables: &HashSet<String>,
+    prepared: Option<Prepared>,
 ) -> Result<Body, Problem> {
     let problem = |message: String, span: Option<Span>| {
         Problem::new(Code::RuleError, message).at(source.path.clone(), span)
@@ -277,6 +285,7 @@ fn compile_body(
         file,
         scope: Vec::new(),
         tables,
+        prepared,
     };
     let mut first_for = None;
     match first {
@@ -373,7 +382,12 @@ struct Compiler<'a> {
     file: FileId,
     scope: Vec<String>,
     tables: &'a HashSet<String>,
+    prepared: Option<Prepared>,
 }
+
+/// Expressions parsed before the run (the built-in rules', by `build.rs`),
+/// by their text; `None` for a text to parse now.
+pub type Prepared = fn(&str) -> Option<Expr>;
 
 impl Compiler<'_> {
     fn step(&mut self, step: &StepYaml) -> Result<Step, Problem> {
@@ -424,14 +438,17 @@ impl Compiler<'_> {
     }
 
     fn expression(&self, text: &str) -> Result<Expr, Problem> {
-        let expr = expr::parse(text).map_err(|err| {
-            let lead = text.len() - text.trim_start().len();
-            self.error(
-                text.trim(),
-                err.offset.saturating_sub(lead),
-                format!("syntax error: {}", err.message),
-            )
-        })?;
+        let prepared = self.prepared.and_then(|prepared| prepared(text));
+        let expr = prepared
+            .map_or_else(|| expr::parse(text), Ok)
+            .map_err(|err| {
+                let lead = text.len() - text.trim_start().len();
+                self.error(
+                    text.trim(),
+                    err.offset.saturating_sub(lead),
+                    format!("syntax error: {}", err.message),
+                )
+            })?;
         let mut scope = self.scope.clone();
         self.check(&expr, &mut scope, text)?;
         Ok(expr)
@@ -574,6 +591,7 @@ impl Rule {
                     &pending.rest,
                     &pending.report,
                     &pending.tables,
+                    pending.prepared,
                 ),
                 // Compiled at load; not reached.
                 None => Err(Problem::new(Code::RuleError, "rule not compiled")),
@@ -811,7 +829,7 @@ mod tests {
         let file = sources.add("custom/R.yaml".into(), bad_rest.as_str());
         let read = || serde_yaml::from_str::<RuleYaml>(&bad_rest).unwrap();
         let whole = compile(&sources, file, read(), &tables).unwrap_err();
-        let late = compile_lazily(&sources, file, read(), &tables).unwrap();
+        let late = compile_lazily(&sources, file, read(), &tables, |_| None).unwrap();
         let found = late.compile_rest(&sources).unwrap_err();
         assert!(
             found.message.contains("unknown function `nope`"),
@@ -823,7 +841,7 @@ mod tests {
         let bad_first = rule_with("  - for: s in nope()\n", "  at: s\n  message: m\n");
         let file = sources.add("custom/S.yaml".into(), bad_first.as_str());
         let read = serde_yaml::from_str::<RuleYaml>(&bad_first).unwrap();
-        let at_load = compile_lazily(&sources, file, read, &tables).unwrap_err();
+        let at_load = compile_lazily(&sources, file, read, &tables, |_| None).unwrap_err();
         assert!(at_load.message.contains("unknown function `nope`"));
     }
 
