@@ -44,7 +44,7 @@ fn main() {
     let mut expressions = std::collections::BTreeMap::new();
     writeln!(
         code,
-        "pub static BUILTIN_RULES: &[(&str, &str, fn() -> crate::policy::rule_file::RuleYaml)] = &["
+        "/// (path, text, the rule as read)\npub type BuiltinRule = (&'static str, &'static str, fn() -> crate::policy::rule_file::RuleYaml);\npub static BUILTIN_RULES: &[BuiltinRule] = &["
     )
     .unwrap();
     for (i, (relative, path)) in rules.iter().enumerate() {
@@ -75,7 +75,7 @@ fn main() {
     // for a binary search).
     writeln!(
         code,
-        "pub static PREPARED: &[(&str, fn() -> crate::policy::expr::Expr)] = &["
+        "/// (text, its tree)\npub type PreparedExpr = (&'static str, fn() -> crate::policy::expr::Expr);\npub static PREPARED: &[PreparedExpr] = &["
     )
     .unwrap();
     let mut builders = String::new();

@@ -57,7 +57,7 @@ megabytes() {
 }
 median() { # RUNS COMMAND → median seconds
   local n=$1; shift
-  hyperfine --style none --ignore-failure --warmup 1 --runs "$n" -N \
+  hyperfine --style none --ignore-failure --warmup "$([ "$n" -gt 1 ] && echo 1 || echo 0)" --runs "$n" -N \
     --export-json "$work/h.json" "$*" >/dev/null 2>&1
   jq -r '.results[0].median' "$work/h.json"
 }
