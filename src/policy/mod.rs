@@ -34,9 +34,7 @@ fn prepared(text: &str) -> Option<expr::Expr> {
 
 pub struct RuleSet {
     rules: Vec<Rule>,
-    tables: HashMap<String, Vec<Node>>,
-    /// Per table and column: lower-cased value → row indexes (`lookup()`).
-    indexes: eval::TableIndexes,
+    tables: eval::Tables,
     /// Per rule id: the `.plinth.yaml` settings `setting()` reads.
     settings: HashMap<String, HashMap<String, Value>>,
     regexes: eval::RegexCache,
@@ -58,14 +56,9 @@ impl RuleSet {
     /// and reported; the others still run.
     pub fn load(sources: &SourceMap, user_dirs: &[PathBuf]) -> (RuleSet, Vec<Problem>) {
         let mut problems = Vec::new();
-        let mut tables = HashMap::new();
+        let mut tables = eval::Tables::default();
         for (name, rows) in embedded::BUILTIN_TABLES {
-            // build.rs wrote these rows from a table it read: they are JSON.
-            let rows: Vec<serde_json::Value> = serde_json::from_str(rows).unwrap_or_default();
-            let rows = rows
-                .iter()
-                .map(|row| Node::new(Value::from_json(row), None));
-            tables.insert((*name).to_string(), rows.collect());
+            tables.insert_json((*name).to_string(), rows);
         }
         let mut table_texts: Vec<(String, String)> = Vec::new();
         // Built-in rules come read by build.rs; user rules are read here.
@@ -119,7 +112,7 @@ impl RuleSet {
                 Err(problem) => problems.push(problem),
             }
         }
-        let table_names: HashSet<String> = tables.keys().cloned().collect();
+        let table_names: HashSet<String> = tables.names().cloned().collect();
         let mut rules = Vec::new();
         for (file, read) in rule_files {
             let loaded = match read {
@@ -133,7 +126,6 @@ impl RuleSet {
         }
         let mut set = RuleSet {
             rules,
-            indexes: eval::index_tables(&tables),
             settings: HashMap::new(),
             tables,
             regexes: eval::RegexCache::default(),
@@ -148,14 +140,13 @@ impl RuleSet {
     /// out and reported.
     pub fn only(&self, sources: &SourceMap, path: &str, text: &str) -> (RuleSet, Vec<Problem>) {
         let file = sources.add(PathBuf::from(path), text);
-        let table_names: HashSet<String> = self.tables.keys().cloned().collect();
+        let table_names: HashSet<String> = self.tables.names().cloned().collect();
         let (rules, problems) = match rule::load(sources, file, &table_names) {
             Ok(rule) => (vec![rule], Vec::new()),
             Err(problem) => (Vec::new(), vec![problem]),
         };
         let set = RuleSet {
             rules,
-            indexes: eval::index_tables(&self.tables),
             settings: HashMap::new(),
             tables: self.tables.clone(),
             regexes: eval::RegexCache::default(),
@@ -219,8 +210,7 @@ impl RuleSet {
 
     pub fn check(&self, graph: &Graph, sources: &SourceMap) -> Vec<Finding> {
         let mut findings = Vec::new();
-        let mut ctx = eval::Context::new(graph, &self.tables, &self.indexes, &self.regexes)
-            .with_sources(sources);
+        let mut ctx = eval::Context::new(graph, &self.tables, &self.regexes).with_sources(sources);
         for rule in &self.rules {
             ctx.settings = self.settings.get(&rule.meta.id);
             rule.check(&mut ctx, sources, &mut findings);
@@ -393,6 +383,26 @@ mod tests {
             let rule = rule::compile_lazily(&sources, file, read(), &tables, strict).unwrap();
             assert!(rule.compile_rest(&sources).is_ok(), "{path}");
         }
+    }
+
+    /// A built-in table is read and indexed when a rule first asks for it,
+    /// and then holds the rows of its file.
+    #[test]
+    fn builtin_tables_are_read_when_first_asked_for() {
+        let sources = SourceMap::new();
+        let rules = RuleSet::builtin(&sources).unwrap_or_else(|p| panic!("{p:?}"));
+        assert!(!rules.tables.is_read("private-dns-zones"));
+        let rows = rules.tables.get("private-dns-zones").unwrap();
+        assert!(rows.len() > 100);
+        assert!(rules.tables.is_read("private-dns-zones"));
+        let columns = rules.tables.indexes().get("private-dns-zones").unwrap();
+        let blob = &columns["zone"]["privatelink.blob.core.windows.net"];
+        assert!(!blob.is_empty());
+        for i in blob {
+            let zone = rows[*i].get("zone").and_then(|z| z.value.as_str());
+            assert_eq!(zone, Some("privatelink.blob.core.windows.net"));
+        }
+        assert!(rules.tables.get("no-such-table").is_none());
     }
 
     #[test]
