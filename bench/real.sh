@@ -91,7 +91,7 @@ done
 echo
 echo "### Scaling: the same corpus copied 4 and 16 times"
 echo
-echo "Memory per file is the growth of plinth's peak RSS from 1x to 16x over the files added."
+echo "KiB per file: the growth of plinth's peak RSS from 1x to that size, over the files added."
 echo
 echo "| corpus | copies | files | plinth s | floor s | plinth / floor | plinth peak MiB | KiB per file |"
 echo "|---|---|---|---|---|---|---|---|"
