@@ -77,6 +77,9 @@ pub struct Options {
     /// Texts read instead of the files on disk: an editor's unsaved
     /// buffers (`plinth lsp`), fixes not yet written (`--fix`).
     pub overlay: std::sync::Arc<source::Overlay>,
+    /// Each rule's Markdown documentation in [`Report::rules`] (what SARIF
+    /// prints); left out otherwise, as no other format reads it.
+    pub rule_docs: bool,
 }
 
 /// Where the configuration comes from.
@@ -106,6 +109,7 @@ impl Default for Options {
             allow_empty: false,
             pictures: false,
             overlay: std::sync::Arc::default(),
+            rule_docs: false,
         }
     }
 }
@@ -286,44 +290,60 @@ pub fn check(options: &Options) -> Run {
     // distinct paths registered past this mark counts a file once however
     // many units read it (a local module is read by each of its callers).
     let first_unit_file = sources.len();
-    let check_all = || -> Vec<Checked> {
-        inputs
-            .par_iter()
-            .map(|(scope, input)| {
-                let settings = &scopes[*scope];
-                let given = terraform::Given {
-                    without_resources: settings.config.modules_without_resources.clone(),
-                    ..given.clone()
-                };
-                let mut checked = check_input(
-                    &sources,
-                    &settings.rules,
-                    &settings.rule_infos,
-                    input,
-                    &given,
-                    settings.policy,
-                    settings.config.limits,
-                    options.pictures,
-                );
-                checked.scope = *scope;
-                if !options.show_unknown {
-                    checked.unseen.clear();
-                    checked.unseen_why.clear();
-                }
-                checked
-            })
-            .collect()
+    let check_one = |(scope, input): &(usize, Input)| {
+        let settings = &scopes[*scope];
+        let given = terraform::Given {
+            without_resources: settings.config.modules_without_resources.clone(),
+            ..given.clone()
+        };
+        let mut checked = check_input(
+            &sources,
+            &settings.rules,
+            &settings.rule_infos,
+            input,
+            &given,
+            settings.policy,
+            settings.config.limits,
+            options.pictures,
+            options.show_unknown,
+        );
+        checked.scope = *scope;
+        if !options.show_unknown {
+            checked.unseen.clear();
+            checked.unseen_why.clear();
+        }
+        checked
     };
+    let check_all = || -> Vec<Checked> { inputs.par_iter().map(check_one).collect() };
     // Units are checked on threads with stacks of a known size (rayon's
     // default is 2 MiB, the main thread's 8 MiB, and a lone input runs on the
-    // caller's), which the depth limits are measured against.
-    let checked: Vec<Checked> = match rayon::ThreadPoolBuilder::new()
-        .stack_size(limits::UNIT_STACK_BYTES)
-        .build()
-    {
-        Ok(pool) => pool.install(check_all),
-        Err(_) => check_all(),
-    };
+    // caller's), which the depth limits are measured against. One input (a
+    // pre-commit hook's file) gets one such thread, not a pool sized to the
+    // machine: asking the cgroup for the CPU count and starting a thread per
+    // core cost more than checking a small file.
+    let lone = (inputs.len() == 1).then(|| {
+        std::thread::scope(|scope| {
+            let thread = std::thread::Builder::new()
+                .stack_size(limits::UNIT_STACK_BYTES)
+                .spawn_scoped(scope, || inputs.iter().map(check_one).collect())
+                .ok()?;
+            // A panic stays a panic, as it would out of the pool.
+            Some(
+                thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            )
+        })
+    });
+    let checked: Vec<Checked> = lone.flatten().unwrap_or_else(|| {
+        match rayon::ThreadPoolBuilder::new()
+            .stack_size(limits::UNIT_STACK_BYTES)
+            .build()
+        {
+            Ok(pool) => pool.install(check_all),
+            Err(_) => check_all(),
+        }
+    });
 
     let mut summary = Summary::default();
     let slashed = |p: &Path| p.to_string_lossy().replace('\\', "/");
@@ -572,6 +592,13 @@ impl Scope {
             (rules, rule_problems) = rules_with(&config);
             rule_infos = all_rules(&rules);
         }
+        if options.rule_docs {
+            for meta in rules.rules() {
+                if let Some(info) = rule_infos.iter_mut().find(|i| i.id == meta.id) {
+                    info.markdown = Some(meta.docs());
+                }
+            }
+        }
         // Keyed by the file, even when nothing of it applies.
         config.path = config_path.map(Path::to_path_buf);
         problems.append(&mut rule_problems);
@@ -635,6 +662,7 @@ fn check_input(
     suppressions: Option<report::suppress::Policy>,
     limits: Limits,
     pictures: bool,
+    show_unknown: bool,
 ) -> Checked {
     let loaded = load_input(sources, input, given, limits);
     let mut checked = Checked {
@@ -678,11 +706,15 @@ fn check_input(
         if pictures && let Some(picture) = chain::picture(&graph, &found, sources) {
             checked.pictures.push(picture);
         }
+        // A file's text stays only while something will show it: a
+        // finding, a problem, or (with `--show-unknown`) a place plinth
+        // cannot see into.
+        let opaque = graph.opaque.iter().filter(|_| show_unknown);
         let shown: HashSet<FileId> = found
             .iter()
             .flat_map(|f| std::iter::once(&f.primary).chain(&f.related))
             .map(|label| label.span.file)
-            .chain(graph.opaque.iter().map(|span| span.file))
+            .chain(opaque.map(|span| span.file))
             .chain(
                 checked
                     .problems
@@ -816,4 +848,39 @@ fn sort_and_dedup(sources: &SourceMap, findings: &mut Vec<Finding>) {
 fn fingerprint(sources: &SourceMap, finding: &Finding) -> String {
     let file = sources.path(finding.primary.span.file);
     report::fingerprint_at(sources, finding, &report::display_path(&file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The text of a file whose unit raised nothing to show: released at
+    /// the end of its unit, even when it has a place plinth cannot see into
+    /// (a linked template), unless `--show-unknown` will print that place.
+    #[test]
+    fn a_files_text_is_kept_only_while_something_will_show_it() {
+        let path = PathBuf::from("fixtures/DNS009/arm/unknown-linked-template/main.json");
+        let text_of = |run: &Run| {
+            let file = (0..run.sources.len() as u32)
+                .map(FileId)
+                .find(|f| run.sources.path(*f) == path)
+                .unwrap();
+            run.sources.get(file).text.len()
+        };
+        let quiet = check(&Options {
+            paths: vec![path.clone()],
+            ..Options::default()
+        });
+        assert!(quiet.report.findings.is_empty() && quiet.report.problems.is_empty());
+        assert!(quiet.report.unseen.is_empty());
+        assert_eq!(text_of(&quiet), 0);
+
+        let shown = check(&Options {
+            paths: vec![path.clone()],
+            show_unknown: true,
+            ..Options::default()
+        });
+        assert_eq!(shown.report.unseen.len(), 1);
+        assert!(text_of(&shown) > 0);
+    }
 }

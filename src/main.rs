@@ -326,6 +326,7 @@ fn check(args: CheckArgs) -> ExitCode {
         allow_empty: args.allow_empty,
         pictures: false,
         overlay: std::sync::Arc::default(),
+        rule_docs: matches!(args.format, Format::Sarif),
         config: match (args.config, args.no_config) {
             (Some(path), _) => plinth::ConfigChoice::File(path),
             (None, true) => plinth::ConfigChoice::Ignore,
@@ -436,6 +437,7 @@ fn graph(args: GraphArgs) -> ExitCode {
         vars: args.vars,
         bicep_cache: args.bicep_cache,
         pictures: true,
+        rule_docs: false,
         config: match (args.config, args.no_config) {
             (Some(path), _) => plinth::ConfigChoice::File(path),
             (None, true) => plinth::ConfigChoice::Ignore,

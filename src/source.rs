@@ -5,7 +5,7 @@
 //! module knows nothing about JSON, HCL or Azure.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::diagnostic::Problem;
 use crate::paths::{Confinement, Refusal};
@@ -16,7 +16,9 @@ pub use crate::span::{FileId, Span};
 pub struct SourceFile {
     pub path: PathBuf,
     pub text: Arc<str>,
-    line_starts: Vec<usize>,
+    /// Where each line starts, computed the first time a line is asked for:
+    /// most files read in a run never show a line, and `u32` as in [`Span`].
+    line_starts: OnceLock<Box<[u32]>>,
 }
 
 /// A 1-based line and column; the column counts characters, not bytes.
@@ -28,19 +30,25 @@ pub struct LineCol {
 
 impl SourceFile {
     pub fn new(path: PathBuf, text: impl Into<Arc<str>>) -> SourceFile {
-        let text: Arc<str> = text.into();
-        let mut line_starts = vec![0];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
         SourceFile {
             path,
-            text,
-            line_starts,
+            text: text.into(),
+            line_starts: OnceLock::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| {
+            let mut starts = vec![0];
+            starts.extend(
+                self.text
+                    .bytes()
+                    .enumerate()
+                    .filter(|(_, b)| *b == b'\n')
+                    .map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)),
+            );
+            starts.into_boxed_slice()
+        })
     }
 
     /// Line and column of a byte offset (clamped to the text, snapped to a char boundary).
@@ -49,11 +57,12 @@ impl SourceFile {
         while !self.text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let line = match self.line_starts.binary_search(&offset) {
+        let line_starts = self.line_starts();
+        let line = match line_starts.binary_search(&u32::try_from(offset).unwrap_or(u32::MAX)) {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let line_start = self.line_starts[line];
+        let line_start = line_starts[line] as usize;
         let column = self.text[line_start..offset].chars().count() + 1;
         LineCol {
             line: line + 1,

@@ -567,6 +567,8 @@ pub fn options(rule_dirs: Vec<PathBuf>, config: ConfigChoice) -> Options {
     Options {
         rule_dirs,
         config,
+        // Hover shows each rule's documentation.
+        rule_docs: true,
         ..Options::default()
     }
 }

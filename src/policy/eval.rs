@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use std::sync::RwLock;
+use std::sync::{OnceLock, RwLock};
 
 use regex::Regex;
 
@@ -65,37 +65,122 @@ impl RegexCache {
     }
 }
 
-/// Per table, per column: lower-cased cell text → the indexes of its rows.
-pub type TableIndexes = HashMap<String, HashMap<String, HashMap<String, Vec<usize>>>>;
+/// Per column: lower-cased cell text → the indexes of its rows.
+pub type ColumnIndexes = HashMap<String, HashMap<String, Vec<usize>>>;
 
-/// Indexes every column of every table, for `lookup()`.
-pub fn index_tables(tables: &HashMap<String, Vec<Node>>) -> TableIndexes {
-    let mut indexes = TableIndexes::new();
-    for (name, rows) in tables {
-        let columns = indexes.entry(name.clone()).or_default();
-        for (i, row) in rows.iter().enumerate() {
-            if let Value::Object(o) = &row.value {
-                for (column, cell) in o.iter() {
-                    if let Some(text) = cell.value.as_str() {
-                        columns
-                            .entry(column.to_ascii_lowercase())
-                            .or_default()
-                            .entry(text.to_lowercase())
-                            .or_default()
-                            .push(i);
-                    }
+/// The data tables by name. A built-in table is read from the JSON build.rs
+/// embedded, and indexed, the first time a rule asks for it: most runs of
+/// one small file never do.
+#[derive(Clone, Debug, Default)]
+pub struct Tables {
+    tables: HashMap<String, Table>,
+}
+
+#[derive(Clone, Debug)]
+struct Table {
+    /// The rows as JSON, for a table read late.
+    json: Option<&'static str>,
+    rows: OnceLock<Vec<Node>>,
+    /// For `lookup()`.
+    columns: OnceLock<ColumnIndexes>,
+}
+
+impl Tables {
+    /// A table whose rows are `json` (an array of objects), read on first use.
+    pub fn insert_json(&mut self, name: String, json: &'static str) {
+        let table = Table {
+            json: Some(json),
+            rows: OnceLock::new(),
+            columns: OnceLock::new(),
+        };
+        self.tables.insert(name, table);
+    }
+
+    pub fn insert(&mut self, name: String, rows: Vec<Node>) {
+        let table = Table {
+            json: None,
+            rows: OnceLock::from(rows),
+            columns: OnceLock::new(),
+        };
+        self.tables.insert(name, table);
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &String> {
+        self.tables.keys()
+    }
+
+    /// A table's rows.
+    pub fn get(&self, name: &str) -> Option<&Vec<Node>> {
+        let table = self.tables.get(name)?;
+        Some(table.rows.get_or_init(|| {
+            // build.rs wrote this JSON from a table it read.
+            let rows: Vec<serde_json::Value> = table
+                .json
+                .and_then(|json| serde_json::from_str(json).ok())
+                .unwrap_or_default();
+            rows.iter()
+                .map(|row| Node::new(Value::from_json(row), None))
+                .collect()
+        }))
+    }
+
+    /// Whether a table's rows have been read.
+    #[cfg(test)]
+    pub fn is_read(&self, name: &str) -> bool {
+        self.tables
+            .get(name)
+            .is_some_and(|t| t.rows.get().is_some())
+    }
+
+    /// What `lookup()` reads: [`Tables::columns`] through a field of
+    /// [`Context`].
+    pub fn indexes(&self) -> TableIndexes<'_> {
+        TableIndexes(self)
+    }
+
+    /// A table's columns, indexed on first use.
+    fn columns(&self, name: &str) -> Option<&ColumnIndexes> {
+        let rows = self.get(name)?;
+        let table = self.tables.get(name)?;
+        Some(table.columns.get_or_init(|| index_rows(rows)))
+    }
+}
+
+/// The tables' column indexes, by table name.
+#[derive(Clone, Copy)]
+pub struct TableIndexes<'t>(&'t Tables);
+
+impl<'t> TableIndexes<'t> {
+    pub fn get(&self, name: &str) -> Option<&'t ColumnIndexes> {
+        self.0.columns(name)
+    }
+}
+
+/// Indexes every column of a table, for `lookup()`.
+fn index_rows(rows: &[Node]) -> ColumnIndexes {
+    let mut columns = ColumnIndexes::new();
+    for (i, row) in rows.iter().enumerate() {
+        if let Value::Object(o) = &row.value {
+            for (column, cell) in o.iter() {
+                if let Some(text) = cell.value.as_str() {
+                    columns
+                        .entry(column.to_ascii_lowercase())
+                        .or_default()
+                        .entry(text.to_lowercase())
+                        .or_default()
+                        .push(i);
                 }
             }
         }
     }
-    indexes
+    columns
 }
 
 /// What the evaluator can see: the graph, the data tables, and the regex caches.
 pub struct Context<'g> {
     pub graph: &'g Graph,
-    pub tables: &'g HashMap<String, Vec<Node>>,
-    pub(super) indexes: &'g TableIndexes,
+    pub tables: &'g Tables,
+    pub(super) indexes: TableIndexes<'g>,
     /// The running rule's settings from `.plinth.yaml`.
     pub settings: Option<&'g HashMap<String, Value>>,
     shared: &'g RegexCache,
@@ -108,16 +193,11 @@ pub struct Context<'g> {
 pub type Env<'g> = Vec<(String, RuleValue<'g>)>;
 
 impl<'g> Context<'g> {
-    pub fn new(
-        graph: &'g Graph,
-        tables: &'g HashMap<String, Vec<Node>>,
-        indexes: &'g TableIndexes,
-        shared: &'g RegexCache,
-    ) -> Context<'g> {
+    pub fn new(graph: &'g Graph, tables: &'g Tables, shared: &'g RegexCache) -> Context<'g> {
         Context {
             graph,
             tables,
-            indexes,
+            indexes: tables.indexes(),
             settings: None,
             shared,
             regexes: HashMap::new(),

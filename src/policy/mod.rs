@@ -10,6 +10,7 @@ pub mod eval;
 pub mod expr;
 pub mod functions;
 pub mod rule;
+pub mod rule_file;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -24,11 +25,16 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 }
 
+/// A built-in rule's expression, parsed by build.rs, by its text.
+fn prepared(text: &str) -> Option<expr::Expr> {
+    let prepared = embedded::PREPARED;
+    let at = prepared.binary_search_by(|(t, _)| (*t).cmp(text)).ok()?;
+    prepared.get(at).map(|(_, build)| build())
+}
+
 pub struct RuleSet {
     rules: Vec<Rule>,
-    tables: HashMap<String, Vec<Node>>,
-    /// Per table and column: lower-cased value → row indexes (`lookup()`).
-    indexes: eval::TableIndexes,
+    tables: eval::Tables,
     /// Per rule id: the `.plinth.yaml` settings `setting()` reads.
     settings: HashMap<String, HashMap<String, Value>>,
     regexes: eval::RegexCache,
@@ -50,21 +56,22 @@ impl RuleSet {
     /// and reported; the others still run.
     pub fn load(sources: &SourceMap, user_dirs: &[PathBuf]) -> (RuleSet, Vec<Problem>) {
         let mut problems = Vec::new();
-        let mut tables = HashMap::new();
-        let mut table_texts: Vec<(String, String)> = embedded::BUILTIN_TABLES
+        let mut tables = eval::Tables::default();
+        for (name, rows) in embedded::BUILTIN_TABLES {
+            tables.insert_json((*name).to_string(), rows);
+        }
+        let mut table_texts: Vec<(String, String)> = Vec::new();
+        // Built-in rules come read by build.rs; user rules are read here.
+        let mut rule_files: Vec<(FileId, Option<rule::RuleYaml>)> = embedded::BUILTIN_RULES
             .iter()
-            .map(|(p, t)| (p.to_string(), t.to_string()))
-            .collect();
-        let mut rule_files: Vec<FileId> = embedded::BUILTIN_RULES
-            .iter()
-            .map(|(path, text)| sources.add(PathBuf::from(path), *text))
+            .map(|(path, text, read)| (sources.add(PathBuf::from(path), *text), Some(read())))
             .collect();
         for dir in user_dirs {
             match yaml_files(dir) {
                 Ok(files) => {
                     for path in files {
                         match sources.load(&path) {
-                            Ok(file) => rule_files.push(file),
+                            Ok(file) => rule_files.push((file, None)),
                             Err(err) => problems.push(
                                 Problem::new(
                                     Code::RuleError,
@@ -105,17 +112,20 @@ impl RuleSet {
                 Err(problem) => problems.push(problem),
             }
         }
-        let table_names: HashSet<String> = tables.keys().cloned().collect();
+        let table_names: HashSet<String> = tables.names().cloned().collect();
         let mut rules = Vec::new();
-        for file in rule_files {
-            match rule::load(sources, file, &table_names) {
+        for (file, read) in rule_files {
+            let loaded = match read {
+                Some(yaml) => rule::compile_lazily(sources, file, yaml, &table_names, prepared),
+                None => rule::load(sources, file, &table_names),
+            };
+            match loaded {
                 Ok(rule) => rules.push(rule),
                 Err(problem) => problems.push(problem),
             }
         }
         let mut set = RuleSet {
             rules,
-            indexes: eval::index_tables(&tables),
             settings: HashMap::new(),
             tables,
             regexes: eval::RegexCache::default(),
@@ -130,14 +140,13 @@ impl RuleSet {
     /// out and reported.
     pub fn only(&self, sources: &SourceMap, path: &str, text: &str) -> (RuleSet, Vec<Problem>) {
         let file = sources.add(PathBuf::from(path), text);
-        let table_names: HashSet<String> = self.tables.keys().cloned().collect();
+        let table_names: HashSet<String> = self.tables.names().cloned().collect();
         let (rules, problems) = match rule::load(sources, file, &table_names) {
             Ok(rule) => (vec![rule], Vec::new()),
             Err(problem) => (Vec::new(), vec![problem]),
         };
         let set = RuleSet {
             rules,
-            indexes: eval::index_tables(&self.tables),
             settings: HashMap::new(),
             tables: self.tables.clone(),
             regexes: eval::RegexCache::default(),
@@ -201,8 +210,7 @@ impl RuleSet {
 
     pub fn check(&self, graph: &Graph, sources: &SourceMap) -> Vec<Finding> {
         let mut findings = Vec::new();
-        let mut ctx = eval::Context::new(graph, &self.tables, &self.indexes, &self.regexes)
-            .with_sources(sources);
+        let mut ctx = eval::Context::new(graph, &self.tables, &self.regexes).with_sources(sources);
         for rule in &self.rules {
             ctx.settings = self.settings.get(&rule.meta.id);
             rule.check(&mut ctx, sources, &mut findings);
@@ -231,12 +239,7 @@ fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, Problem> {
 
 /// A data table: a YAML file whose `rows` is a list of objects; its name is the file stem.
 fn load_table(path: &str, text: &str) -> Result<(String, Vec<Node>), Problem> {
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Table {
-        rows: Vec<serde_json::Value>,
-    }
-    let table: Table = serde_yaml::from_str(text).map_err(|err| {
+    let table: rule_file::TableYaml = serde_yaml::from_str(text).map_err(|err| {
         Problem::new(Code::RuleError, format!("invalid data table: {err}")).at(path, None)
     })?;
     let name = std::path::Path::new(path)
@@ -328,12 +331,93 @@ mod tests {
         resource("pe", PE, "pe-db", body)
     }
 
+    /// What build.rs embeds is what serde_yaml reads from the same file at
+    /// run time, every field of every rule and every row of every table.
+    #[test]
+    fn embedded_rules_and_tables_are_the_files_as_read() {
+        assert!(embedded::BUILTIN_RULES.len() > 50);
+        for (path, text, read) in embedded::BUILTIN_RULES {
+            let from_text: rule::RuleYaml = serde_yaml::from_str(text).unwrap();
+            assert_eq!(format!("{:?}", read()), format!("{from_text:?}"), "{path}");
+        }
+        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/data");
+        let mut names = Vec::new();
+        for path in yaml_files(&data).unwrap() {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let (name, rows) = load_table(&path.display().to_string(), &text).unwrap();
+            let (_, json) = embedded::BUILTIN_TABLES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .unwrap();
+            let embedded: Vec<serde_json::Value> = serde_json::from_str(json).unwrap();
+            let embedded: Vec<Node> = embedded
+                .iter()
+                .map(|row| Node::new(Value::from_json(row), None))
+                .collect();
+            assert_eq!(format!("{embedded:?}"), format!("{rows:?}"), "{name}");
+            names.push(name);
+        }
+        assert_eq!(names.len(), embedded::BUILTIN_TABLES.len());
+    }
+
+    /// build.rs parsed each built-in expression as the run would, and
+    /// every expression a built-in rule compiles is among them.
+    #[test]
+    fn every_builtin_expression_comes_parsed_as_parse_would() {
+        assert!(embedded::PREPARED.len() > 300);
+        for (text, build) in embedded::PREPARED {
+            assert_eq!(build(), expr::parse(text).unwrap(), "{text}");
+        }
+        fn strict(text: &str) -> Option<expr::Expr> {
+            let found = prepared(text);
+            assert!(found.is_some(), "not parsed by build.rs: `{text}`");
+            found
+        }
+        let sources = SourceMap::new();
+        let tables: HashSet<String> = embedded::BUILTIN_TABLES
+            .iter()
+            .map(|(name, _)| (*name).to_string())
+            .collect();
+        for (path, text, read) in embedded::BUILTIN_RULES {
+            let file = sources.add(PathBuf::from(path), *text);
+            let rule = rule::compile_lazily(&sources, file, read(), &tables, strict).unwrap();
+            assert!(rule.compile_rest(&sources).is_ok(), "{path}");
+        }
+    }
+
+    /// A built-in table is read and indexed when a rule first asks for it,
+    /// and then holds the rows of its file.
+    #[test]
+    fn builtin_tables_are_read_when_first_asked_for() {
+        let sources = SourceMap::new();
+        let rules = RuleSet::builtin(&sources).unwrap_or_else(|p| panic!("{p:?}"));
+        assert!(!rules.tables.is_read("private-dns-zones"));
+        let rows = rules.tables.get("private-dns-zones").unwrap();
+        assert!(rows.len() > 100);
+        assert!(rules.tables.is_read("private-dns-zones"));
+        let columns = rules.tables.indexes().get("private-dns-zones").unwrap();
+        let blob = &columns["zone"]["privatelink.blob.core.windows.net"];
+        assert!(!blob.is_empty());
+        for i in blob {
+            let zone = rows[*i].get("zone").and_then(|z| z.value.as_str());
+            assert_eq!(zone, Some("privatelink.blob.core.windows.net"));
+        }
+        assert!(rules.tables.get("no-such-table").is_none());
+    }
+
     #[test]
     fn builtin_rules_load() {
         let sources = SourceMap::new();
         let rules = RuleSet::builtin(&sources).unwrap_or_else(|p| panic!("{p:?}"));
         assert!(rules.find("PG001").is_some());
         assert!(rules.find("private-endpoint-zone-name").is_some());
+        // Built-in rules are compiled past their first step on first use:
+        // every one must compile whole.
+        for rule in &rules.rules {
+            if let Err(problem) = rule.compile_rest(&sources) {
+                panic!("{}: {problem:?}", rule.meta.id);
+            }
+        }
     }
 
     #[test]

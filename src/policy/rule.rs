@@ -13,8 +13,7 @@
 //! functions, arity) and reports it with file, line and column.
 
 use std::collections::HashSet;
-
-use serde::Deserialize;
+use std::sync::OnceLock;
 
 use crate::diagnostic::{
     Code, Finding, FixSpec, Label, Literal, Problem, ResourceSummary, RuleInfo, Severity,
@@ -23,47 +22,10 @@ use crate::model::{Graph, Node, Truth, Value};
 use crate::policy::eval::{Context, Env, RuleValue};
 use crate::policy::expr::{self, Expr};
 use crate::policy::functions;
+pub use crate::policy::rule_file::RuleYaml;
+pub use crate::policy::rule_file::{Example, Examples, InputKind};
+use crate::policy::rule_file::{FixYaml, ReportYaml, StepYaml};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
-
-/// The YAML shape of a rule file. Unknown keys are errors.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RuleYaml {
-    id: String,
-    name: String,
-    severity: String,
-    title: String,
-    description: String,
-    rationale: String,
-    remediation: String,
-    #[serde(default)]
-    help: Option<String>,
-    #[serde(default)]
-    links: Vec<String>,
-    #[serde(default)]
-    examples: Option<Examples>,
-    /// The inputs the rule is about: `[arm, bicep, terraform]` (default), or
-    /// one of them for a rule about that language's own syntax.
-    #[serde(default)]
-    inputs: Option<Vec<InputKind>>,
-    check: Vec<StepYaml>,
-    report: ReportYaml,
-    /// The change that removes a finding (see `rules/README.md`, Fixes).
-    #[serde(default)]
-    fix: Option<FixYaml>,
-}
-
-/// `fix:` — set the value at `set` (an expression naming a node of the
-/// flagged resource) to `to`, when `when` holds.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FixYaml {
-    set: String,
-    to: String,
-    #[serde(default)]
-    when: Option<String>,
-    title: String,
-}
 
 #[derive(Clone, Debug)]
 struct Fix {
@@ -71,86 +33,6 @@ struct Fix {
     to: Expr,
     when: Option<Expr>,
     title: Template,
-}
-
-/// A kind of input a rule applies to.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum InputKind {
-    Arm,
-    Bicep,
-    Terraform,
-}
-
-impl InputKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InputKind::Arm => "arm",
-            InputKind::Bicep => "bicep",
-            InputKind::Terraform => "terraform",
-        }
-    }
-}
-
-/// Bad and good examples for the docs, per front-end.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Examples {
-    #[serde(default)]
-    pub bad: Example,
-    #[serde(default)]
-    pub good: Example,
-}
-
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Example {
-    #[serde(default)]
-    pub arm: Option<String>,
-    #[serde(default)]
-    pub bicep: Option<String>,
-    #[serde(default)]
-    pub terraform: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StepYaml {
-    #[serde(rename = "for", default)]
-    for_each: Option<String>,
-    #[serde(rename = "let", default)]
-    let_: Option<String>,
-    #[serde(rename = "where", default)]
-    where_: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ReportYaml {
-    #[serde(default)]
-    resource: Option<String>,
-    at: String,
-    #[serde(default)]
-    label: Option<String>,
-    message: String,
-    /// A template giving this finding's severity (`error`, `warning`,
-    /// `info`) when one rule covers cases of different weight; the rule's own
-    /// severity otherwise.
-    #[serde(default)]
-    severity: Option<String>,
-    /// A template for this finding's help, when the fix names what the check
-    /// found (the zone this service needs); the rule's `help` otherwise.
-    #[serde(default)]
-    help: Option<String>,
-    #[serde(default)]
-    related: Vec<RelatedYaml>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RelatedYaml {
-    at: String,
-    label: String,
 }
 
 /// A rule's documentation and identity.
@@ -173,7 +55,8 @@ pub struct RuleMeta {
 }
 
 impl RuleMeta {
-    /// What printers need to describe the rule.
+    /// What printers need to describe the rule, without the Markdown
+    /// documentation only SARIF prints (see [`RuleMeta::docs`]).
     pub fn info(&self) -> RuleInfo {
         RuleInfo {
             id: self.id.clone(),
@@ -183,8 +66,13 @@ impl RuleMeta {
             description: self.description.trim().to_string(),
             remediation: self.remediation.trim().to_string(),
             url: self.links.first().cloned(),
-            markdown: Some(crate::policy::docs::markdown(self)),
+            markdown: None,
         }
+    }
+
+    /// The rule's documentation in Markdown (`RuleInfo::markdown`).
+    pub fn docs(&self) -> String {
+        crate::policy::docs::markdown(self)
     }
 }
 
@@ -210,6 +98,21 @@ enum TemplatePart {
 #[derive(Clone, Debug)]
 pub struct Rule {
     pub meta: RuleMeta,
+    /// The first step (most often `for: x in resources('Type')`), compiled
+    /// at load: in most units it yields nothing, and the rest of the rule
+    /// is never needed.
+    first: Step,
+    /// The other steps and the report, compiled at load (user rules, whose
+    /// mistakes are reported before the run) or when the first step first
+    /// yields something (built-in rules, which tests compile whole).
+    body: OnceLock<Result<Body, Problem>>,
+    /// What `body` is compiled from when it is compiled late.
+    pending: Option<Box<Pending>>,
+}
+
+#[derive(Clone, Debug)]
+struct Body {
+    /// The steps after the first.
     steps: Vec<Step>,
     resource_var: String,
     at: Expr,
@@ -221,19 +124,67 @@ pub struct Rule {
     fix: Option<Fix>,
 }
 
+#[derive(Clone, Debug)]
+struct Pending {
+    rest: Vec<StepYaml>,
+    report: ReportYaml,
+    fix: Option<FixYaml>,
+    tables: HashSet<String>,
+    prepared: Option<Prepared>,
+}
+
 /// Loads one rule file already registered in `sources`.
-#[allow(clippy::too_many_lines)] // one check per key of a rule file, in the order the file is read
 pub fn load(sources: &SourceMap, file: FileId, tables: &HashSet<String>) -> Result<Rule, Problem> {
     let source = sources.get(file);
-    let problem = |message: String, span: Option<Span>| {
-        Problem::new(Code::RuleError, message).at(source.path.clone(), span)
-    };
     let yaml: RuleYaml = serde_yaml::from_str(&source.text).map_err(|err| {
         let span = err
             .location()
             .map(|l| Span::new(file, l.index(), l.index() + 1));
-        problem(format!("invalid rule file: {err}"), span)
+        Problem::new(Code::RuleError, format!("invalid rule file: {err}"))
+            .at(source.path.clone(), span)
     })?;
+    compile(sources, file, yaml, tables)
+}
+
+/// Checks and compiles one rule file's YAML, read from `file` (already
+/// registered in `sources`, whose text locates mistakes), whole: every
+/// mistake is found now.
+pub fn compile(
+    sources: &SourceMap,
+    file: FileId,
+    yaml: RuleYaml,
+    tables: &HashSet<String>,
+) -> Result<Rule, Problem> {
+    compile_with(sources, file, yaml, tables, None)
+}
+
+/// As [`compile`], for the built-in rules (embedded already read by
+/// `build.rs`, their expressions already parsed: `prepared`), and all after
+/// the first step is compiled when the first step first yields something. A
+/// test compiles every built-in rule whole ([`Rule::compile_rest`]).
+pub fn compile_lazily(
+    sources: &SourceMap,
+    file: FileId,
+    yaml: RuleYaml,
+    tables: &HashSet<String>,
+    prepared: Prepared,
+) -> Result<Rule, Problem> {
+    compile_with(sources, file, yaml, tables, Some(prepared))
+}
+
+/// Compiled whole when `prepared` is `None` (a user rule), late otherwise.
+fn compile_with(
+    sources: &SourceMap,
+    file: FileId,
+    yaml: RuleYaml,
+    tables: &HashSet<String>,
+    prepared: Option<Prepared>,
+) -> Result<Rule, Problem> {
+    let lazy = prepared.is_some();
+    let source = sources.get(file);
+    let problem = |message: String, span: Option<Span>| {
+        Problem::new(Code::RuleError, message).at(source.path.clone(), span)
+    };
 
     let whole = Span::new(file, 0, 0);
     let id_span = find_span(&source, file, &yaml.id).or(Some(whole));
@@ -265,83 +216,47 @@ pub fn load(sources: &SourceMap, file: FileId, tables: &HashSet<String>) -> Resu
         )
     })?;
 
+    let mut steps = yaml.check.into_iter();
+    let Some(first) = steps.next() else {
+        return Err(problem(
+            match &yaml.report.resource {
+                Some(var) => format!("report.resource names `{var}`, which no step binds"),
+                None => {
+                    "a rule needs at least one `for` step to say which resources it checks".into()
+                }
+            },
+            match &yaml.report.resource {
+                Some(var) => find_span(&source, file, var),
+                None => Some(whole),
+            },
+        ));
+    };
     let mut compiler = Compiler {
         source: &source,
         file,
         scope: Vec::new(),
         tables,
+        prepared,
     };
-    let mut steps = Vec::new();
-    let mut first_for = None;
-    for step in &yaml.check {
-        let step = match (&step.for_each, &step.let_, &step.where_) {
-            (Some(text), None, None) => {
-                let (var, expr) = compiler.binding(text, " in ", "for: NAME in EXPRESSION")?;
-                first_for.get_or_insert_with(|| var.clone());
-                Step::For(var, expr)
-            }
-            (None, Some(text), None) => {
-                let (var, expr) = compiler.binding(text, " = ", "let: NAME = EXPRESSION")?;
-                Step::Let(var, expr)
-            }
-            (None, None, Some(text)) => Step::Where(compiler.expression(text)?),
-            _ => {
-                return Err(problem(
-                    "each check step needs exactly one of `for`, `let`, `where`".into(),
-                    Some(whole),
-                ));
-            }
+    let first = compiler.step(&first)?;
+    let rest: Vec<StepYaml> = steps.collect();
+    let (body, pending) = if lazy {
+        let pending = Pending {
+            rest,
+            report: yaml.report,
+            fix: yaml.fix,
+            tables: tables.clone(),
+            prepared,
         };
-        steps.push(step);
-    }
-
-    let resource_var = match yaml.report.resource.clone().or(first_for) {
-        Some(var) if compiler.scope.contains(&var) => var,
-        Some(var) => {
-            return Err(problem(
-                format!("report.resource names `{var}`, which no step binds"),
-                find_span(&source, file, &var),
-            ));
-        }
-        None => {
-            return Err(problem(
-                "a rule needs at least one `for` step to say which resources it checks".into(),
-                Some(whole),
-            ));
-        }
-    };
-    let at = compiler.expression(&yaml.report.at)?;
-    let label = compiler.template(yaml.report.label.as_deref().unwrap_or(""))?;
-    let message = compiler.template(&yaml.report.message)?;
-    let finding_severity = yaml
-        .report
-        .severity
-        .as_deref()
-        .map(|t| compiler.template(t))
-        .transpose()?;
-    let finding_help = yaml
-        .report
-        .help
-        .as_deref()
-        .map(|t| compiler.template(t))
-        .transpose()?;
-    let mut related = Vec::new();
-    for r in &yaml.report.related {
-        related.push((compiler.expression(&r.at)?, compiler.template(&r.label)?));
-    }
-
-    let fix = match &yaml.fix {
-        Some(f) => Some(Fix {
-            set: compiler.expression(&f.set)?,
-            to: compiler.expression(&f.to)?,
-            when: f
-                .when
-                .as_deref()
-                .map(|w| compiler.expression(w))
-                .transpose()?,
-            title: compiler.template(&f.title)?,
-        }),
-        None => None,
+        (OnceLock::new(), Some(Box::new(pending)))
+    } else {
+        let tail = Tail {
+            rest: &rest,
+            report: &yaml.report,
+            fix: yaml.fix.as_ref(),
+        };
+        let body = compile_body(&source, file, &first, tail, tables, None)?;
+        (OnceLock::from(Ok(body)), None)
     };
 
     Ok(Rule {
@@ -362,6 +277,105 @@ pub fn load(sources: &SourceMap, file: FileId, tables: &HashSet<String>) -> Resu
                 .unwrap_or_else(|| vec![InputKind::Arm, InputKind::Bicep, InputKind::Terraform]),
             file,
         },
+        first,
+        body,
+        pending,
+    })
+}
+
+/// What follows a rule's first step in its YAML.
+struct Tail<'a> {
+    rest: &'a [StepYaml],
+    report: &'a ReportYaml,
+    fix: Option<&'a FixYaml>,
+}
+
+/// The steps after `first` and the report, compiled in the scope `first`
+/// leaves.
+fn compile_body(
+    source: &SourceFile,
+    file: FileId,
+    first: &Step,
+    tail: Tail<'_>,
+    tables: &HashSet<String>,
+    prepared: Option<Prepared>,
+) -> Result<Body, Problem> {
+    let Tail { rest, report, fix } = tail;
+    let problem = |message: String, span: Option<Span>| {
+        Problem::new(Code::RuleError, message).at(source.path.clone(), span)
+    };
+    let whole = Span::new(file, 0, 0);
+    let mut compiler = Compiler {
+        source,
+        file,
+        scope: Vec::new(),
+        tables,
+        prepared,
+    };
+    let mut first_for = None;
+    match first {
+        Step::For(var, _) => {
+            compiler.scope.push(var.clone());
+            first_for = Some(var.clone());
+        }
+        Step::Let(var, _) => compiler.scope.push(var.clone()),
+        Step::Where(_) => {}
+    }
+    let mut steps = Vec::new();
+    for step in rest {
+        let step = compiler.step(step)?;
+        if let Step::For(var, _) = &step {
+            first_for.get_or_insert_with(|| var.clone());
+        }
+        steps.push(step);
+    }
+
+    let resource_var = match report.resource.clone().or(first_for) {
+        Some(var) if compiler.scope.contains(&var) => var,
+        Some(var) => {
+            return Err(problem(
+                format!("report.resource names `{var}`, which no step binds"),
+                find_span(source, file, &var),
+            ));
+        }
+        None => {
+            return Err(problem(
+                "a rule needs at least one `for` step to say which resources it checks".into(),
+                Some(whole),
+            ));
+        }
+    };
+    let at = compiler.expression(&report.at)?;
+    let label = compiler.template(report.label.as_deref().unwrap_or(""))?;
+    let message = compiler.template(&report.message)?;
+    let finding_severity = report
+        .severity
+        .as_deref()
+        .map(|t| compiler.template(t))
+        .transpose()?;
+    let finding_help = report
+        .help
+        .as_deref()
+        .map(|t| compiler.template(t))
+        .transpose()?;
+    let mut related = Vec::new();
+    for r in &report.related {
+        related.push((compiler.expression(&r.at)?, compiler.template(&r.label)?));
+    }
+    let fix = match fix {
+        Some(f) => Some(Fix {
+            set: compiler.expression(&f.set)?,
+            to: compiler.expression(&f.to)?,
+            when: f
+                .when
+                .as_deref()
+                .map(|w| compiler.expression(w))
+                .transpose()?,
+            title: compiler.template(&f.title)?,
+        }),
+        None => None,
+    };
+    Ok(Body {
         steps,
         resource_var,
         at,
@@ -407,9 +421,35 @@ struct Compiler<'a> {
     file: FileId,
     scope: Vec<String>,
     tables: &'a HashSet<String>,
+    prepared: Option<Prepared>,
 }
 
+/// Expressions parsed before the run (the built-in rules', by `build.rs`),
+/// by their text; `None` for a text to parse now.
+pub type Prepared = fn(&str) -> Option<Expr>;
+
 impl Compiler<'_> {
+    fn step(&mut self, step: &StepYaml) -> Result<Step, Problem> {
+        Ok(match (&step.for_each, &step.let_, &step.where_) {
+            (Some(text), None, None) => {
+                let (var, expr) = self.binding(text, " in ", "for: NAME in EXPRESSION")?;
+                Step::For(var, expr)
+            }
+            (None, Some(text), None) => {
+                let (var, expr) = self.binding(text, " = ", "let: NAME = EXPRESSION")?;
+                Step::Let(var, expr)
+            }
+            (None, None, Some(text)) => Step::Where(self.expression(text)?),
+            _ => {
+                return Err(Problem::new(
+                    Code::RuleError,
+                    "each check step needs exactly one of `for`, `let`, `where`",
+                )
+                .at(self.source.path.clone(), Some(Span::new(self.file, 0, 0))));
+            }
+        })
+    }
+
     fn error(&self, text: &str, offset: usize, message: String) -> Problem {
         let span = find_span(self.source, self.file, text).map(|s| {
             let at = (s.start as usize + offset).min(s.end as usize);
@@ -437,14 +477,17 @@ impl Compiler<'_> {
     }
 
     fn expression(&self, text: &str) -> Result<Expr, Problem> {
-        let expr = expr::parse(text).map_err(|err| {
-            let lead = text.len() - text.trim_start().len();
-            self.error(
-                text.trim(),
-                err.offset.saturating_sub(lead),
-                format!("syntax error: {}", err.message),
-            )
-        })?;
+        let prepared = self.prepared.and_then(|prepared| prepared(text));
+        let expr = prepared
+            .map_or_else(|| expr::parse(text), Ok)
+            .map_err(|err| {
+                let lead = text.len() - text.trim_start().len();
+                self.error(
+                    text.trim(),
+                    err.offset.saturating_sub(lead),
+                    format!("syntax error: {}", err.message),
+                )
+            })?;
         let mut scope = self.scope.clone();
         self.check(&expr, &mut scope, text)?;
         Ok(expr)
@@ -571,6 +614,33 @@ impl Compiler<'_> {
 }
 
 impl Rule {
+    /// The steps after the first and the report, compiled on first use;
+    /// the mistake in them, if any.
+    pub fn compile_rest(&self, sources: &SourceMap) -> Result<(), &Problem> {
+        self.body(sources).map(|_| ())
+    }
+
+    fn body(&self, sources: &SourceMap) -> Result<&Body, &Problem> {
+        self.body
+            .get_or_init(|| match &self.pending {
+                Some(pending) => compile_body(
+                    &sources.get(self.meta.file),
+                    self.meta.file,
+                    &self.first,
+                    Tail {
+                        rest: &pending.rest,
+                        report: &pending.report,
+                        fix: pending.fix.as_ref(),
+                    },
+                    &pending.tables,
+                    pending.prepared,
+                ),
+                // Compiled at load; not reached.
+                None => Err(Problem::new(Code::RuleError, "rule not compiled")),
+            })
+            .as_ref()
+    }
+
     /// Runs the rule over one graph.
     pub fn check(&self, ctx: &mut Context<'_>, sources: &SourceMap, out: &mut Vec<Finding>) {
         let mut env = Vec::new();
@@ -585,11 +655,21 @@ impl Rule {
         sources: &SourceMap,
         out: &mut Vec<Finding>,
     ) {
-        let Some(current) = self.steps.get(step) else {
-            if let Some(finding) = self.finding(ctx, env, sources) {
-                out.push(finding);
-            }
-            return;
+        let current = if step == 0 {
+            &self.first
+        } else {
+            // A rule whose rest does not compile reports nothing; a test
+            // compiles every built-in rule whole.
+            let Ok(body) = self.body(sources) else {
+                return;
+            };
+            let Some(current) = body.steps.get(step - 1) else {
+                if let Some(finding) = self.finding(body, ctx, env, sources) {
+                    out.push(finding);
+                }
+                return;
+            };
+            current
         };
         match current {
             Step::For(var, expr) => {
@@ -621,6 +701,7 @@ impl Rule {
 
     fn finding<'g>(
         &self,
+        body: &Body,
         ctx: &mut Context<'g>,
         env: &mut Env<'g>,
         sources: &SourceMap,
@@ -638,25 +719,25 @@ impl Rule {
         let resource_idx = env
             .iter()
             .rev()
-            .find(|(n, _)| *n == self.resource_var)
+            .find(|(n, _)| *n == body.resource_var)
             .and_then(|(_, v)| match v {
                 RuleValue::Res(idx) => Some(*idx),
                 _ => None,
             })?;
         let resource = graph.get(resource_idx);
         let fallback = resource_span(graph, resource_idx);
-        let at = ctx.eval(&self.at, env);
+        let at = ctx.eval(&body.at, env);
         let primary_span = spans_of(graph, &at).into_iter().next().unwrap_or(fallback);
-        let message = self.render(&self.message, ctx, env);
-        let label = self.render(&self.label, ctx, env);
-        let severity = self
+        let message = self.render(&body.message, ctx, env);
+        let label = self.render(&body.label, ctx, env);
+        let severity = body
             .finding_severity
             .as_ref()
             .and_then(|t| Severity::parse(self.render(t, ctx, env).trim()))
             .unwrap_or(self.meta.severity);
 
         let mut related = Vec::new();
-        for (expr, template) in &self.related {
+        for (expr, template) in &body.related {
             let v = ctx.eval(expr, env);
             let text = self.render(template, ctx, env);
             for span in spans_of(graph, &v) {
@@ -677,11 +758,11 @@ impl Rule {
                 });
             }
         }
-        let help = match &self.finding_help {
+        let help = match &body.finding_help {
             Some(template) => Some(self.render(template, ctx, env)),
             None => self.meta.help.clone(),
         };
-        let fix = self.fix_of(ctx, env);
+        let fix = self.fix_of(body, ctx, env);
         Some(Finding {
             rule: self.meta.id.clone(),
             name: self.meta.name.clone(),
@@ -709,8 +790,8 @@ impl Rule {
     /// The rule's fix for this finding: none when the rule declares none,
     /// its `when` does not hold, the node to change has no place in the
     /// source, or either value is not a scalar.
-    fn fix_of<'g>(&self, ctx: &mut Context<'g>, env: &mut Env<'g>) -> Option<FixSpec> {
-        let fix = self.fix.as_ref()?;
+    fn fix_of<'g>(&self, body: &Body, ctx: &mut Context<'g>, env: &mut Env<'g>) -> Option<FixSpec> {
+        let fix = body.fix.as_ref()?;
         if let Some(when) = &fix.when
             && ctx.truth(when, env) != Truth::True
         {
@@ -733,7 +814,7 @@ impl Rule {
         let flagged = env
             .iter()
             .rev()
-            .find(|(n, _)| *n == self.resource_var)
+            .find(|(n, _)| *n == body.resource_var)
             .and_then(|(_, v)| match v {
                 RuleValue::Res(idx) => Some(*idx),
                 _ => None,
@@ -885,6 +966,35 @@ mod tests {
 
     fn rule_with(check: &str, report: &str) -> String {
         format!("{}check:\n{check}report:\n{report}", HEADER)
+    }
+
+    /// A rule compiled late finds the same mistakes, when it is compiled
+    /// whole; its first step is still checked at load.
+    #[test]
+    fn a_rule_compiled_late_finds_the_mistakes_a_rule_compiled_whole_does() {
+        let sources = SourceMap::new();
+        let tables = HashSet::new();
+        let bad_rest = rule_with(
+            "  - for: s in resources('T')\n  - where: nope(s)\n",
+            "  at: s\n  message: m\n",
+        );
+        let file = sources.add("custom/R.yaml".into(), bad_rest.as_str());
+        let read = || serde_yaml::from_str::<RuleYaml>(&bad_rest).unwrap();
+        let whole = compile(&sources, file, read(), &tables).unwrap_err();
+        let late = compile_lazily(&sources, file, read(), &tables, |_| None).unwrap();
+        let found = late.compile_rest(&sources).unwrap_err();
+        assert!(
+            found.message.contains("unknown function `nope`"),
+            "{found:?}"
+        );
+        assert_eq!(found.message, whole.message);
+        assert_eq!(found.span, whole.span);
+
+        let bad_first = rule_with("  - for: s in nope()\n", "  at: s\n  message: m\n");
+        let file = sources.add("custom/S.yaml".into(), bad_first.as_str());
+        let read = serde_yaml::from_str::<RuleYaml>(&bad_first).unwrap();
+        let at_load = compile_lazily(&sources, file, read, &tables, |_| None).unwrap_err();
+        assert!(at_load.message.contains("unknown function `nope`"));
     }
 
     #[test]

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# plinth beside the read-and-parse floor (examples/parse_floor.rs: discover the
+# same inputs, read and parse every file, nothing more) on real code fetched
+# under CORPUS (never committed):
+#
+#   CORPUS/avm                the Azure Verified Modules repository: its
+#                             .bicep files, and its compiled main.json (ARM)
+#   CORPUS/azurerm-examples   the azurerm provider's examples (Terraform)
+#
+# Each language is copied on its own under WORK (ARM templates without the
+# Bicep beside them, which would make plinth skip them as compiled output),
+# then replicated 4x and 16x as real copies (no links) for the scaling table.
+# Reports medians, plinth/floor ratios, peak RSS and memory per file, one
+# small file against `plinth --version`, and Checkov when it is installed.
+# Prints Markdown for BENCHMARKS.md.
+#
+#   bench/real.sh [CORPUS] [WORK]      # defaults /work/corpus, /tmp/plinth-real
+#   RUNS=5 SCALE_RUNS=3 bench/real.sh  # hyperfine runs at 1x; at 4x and 16x
+set -euo pipefail
+cd "$(dirname "$0")/.."
+corpus=$(realpath "${1:-/work/corpus}")
+work=${2:-/tmp/plinth-real}
+runs=${RUNS:-5}
+scale_runs=${SCALE_RUNS:-3}
+mkdir -p "$work"
+
+if ! command -v hyperfine >/dev/null; then
+  apt-get install -y hyperfine >/dev/null 2>&1 || sudo apt-get install -y hyperfine >/dev/null
+fi
+cargo build --release --quiet --bin plinth --example parse_floor
+plinth=$PWD/target/release/plinth
+floor=$PWD/target/release/examples/parse_floor
+
+# copy NAME FIND-ARGS...: the files under CORPUS that FIND-ARGS select, with
+# their folders, into WORK/NAME/1x (once).
+copy() {
+  local name=$1; shift
+  local dir=$work/$name/1x
+  if [ ! -d "$dir" ]; then
+    mkdir -p "$dir"
+    (cd "$corpus" && find . -type f "$@" -print0 | xargs -0 cp --parents -t "$dir")
+  fi
+}
+# replicate NAME N: N real copies of WORK/NAME/1x side by side.
+replicate() {
+  local dir=$work/$1/$2x
+  if [ ! -d "$dir" ]; then
+    mkdir -p "$dir"
+    for i in $(seq "$2"); do cp -r "$work/$1/1x" "$dir/copy$i"; done
+  fi
+  echo "$dir"
+}
+files() { find "$1" -type f \( -name '*.json' -o -name '*.tf' -o -name '*.bicep' \) | wc -l; }
+megabytes() {
+  find "$1" -type f \( -name '*.json' -o -name '*.tf' -o -name '*.bicep' \) -printf '%s\n' |
+    awk '{s+=$1} END {printf "%.1f", s/1e6}'
+}
+median() { # RUNS COMMAND → median seconds
+  local n=$1; shift
+  hyperfine --style none --ignore-failure --warmup "$([ "$n" -gt 1 ] && echo 1 || echo 0)" --runs "$n" -N \
+    --export-json "$work/h.json" "$*" >/dev/null 2>&1
+  jq -r '.results[0].median' "$work/h.json"
+}
+peak_kb() { # COMMAND... → peak resident set in KB (plinth exits 1 on findings)
+  { /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null || true; } | tail -1
+}
+ratio() { echo "$1 / $2" | bc -l; }
+
+copy arm -path './avm/*' -name main.json
+copy bicep -path './avm/*' \( -name '*.bicep' -o -name '*.bicepparam' -o -name bicepconfig.json \)
+copy terraform -path './azurerm-examples/*' \( -name '*.tf' -o -name '*.tfvars' \)
+
+echo "## Real code: $(date -u +%F), commit $(git rev-parse --short HEAD)"
+echo
+echo "$(nproc) cores, $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
+  "load average $(cut -d' ' -f1-3 /proc/loadavg) at the start. Medians of $runs runs" \
+  "(hyperfine) at 1x, $scale_runs at 4x and 16x; peak RSS from \`/usr/bin/time\`."
+echo
+echo "| corpus | files | MB | plinth s | floor s | plinth / floor | plinth peak MiB | floor peak MiB |"
+echo "|---|---|---|---|---|---|---|---|"
+for name in arm bicep terraform; do
+  dir=$work/$name/1x
+  t=$(median "$runs" "$plinth" check --format compact "$dir")
+  f=$(median "$runs" "$floor" "$dir")
+  rss=$(peak_kb "$plinth" check --format compact "$dir")
+  frss=$(peak_kb "$floor" "$dir")
+  printf '| %s | %d | %s | %.3f | %.3f | %.1f | %.0f | %.0f |\n' "$name" "$(files "$dir")" \
+    "$(megabytes "$dir")" "$t" "$f" "$(ratio "$t" "$f")" "$(echo "$rss / 1024" | bc -l)" \
+    "$(echo "$frss / 1024" | bc -l)"
+done
+echo
+echo "### Scaling: the same corpus copied 4 and 16 times"
+echo
+echo "KiB per file: the growth of plinth's peak RSS from 1x to that size, over the files added."
+echo
+echo "| corpus | copies | files | plinth s | floor s | plinth / floor | plinth peak MiB | KiB per file |"
+echo "|---|---|---|---|---|---|---|---|"
+for name in arm bicep terraform; do
+  base_rss=0
+  base_files=0
+  for n in 1 4 16; do
+    if [ "$n" = 1 ]; then dir=$work/$name/1x; r=$runs; else dir=$(replicate "$name" "$n"); r=$scale_runs; fi
+    count=$(files "$dir")
+    t=$(median "$r" "$plinth" check --format compact "$dir")
+    f=$(median "$r" "$floor" "$dir")
+    rss=$(peak_kb "$plinth" check --format compact "$dir")
+    if [ "$n" = 1 ]; then
+      base_rss=$rss; base_files=$count; per=-
+    else
+      per=$(printf '%.1f' "$(echo "($rss - $base_rss) / ($count - $base_files)" | bc -l)")
+    fi
+    printf '| %s | %d× | %d | %.2f | %.2f | %.1f | %.0f | %s |\n' "$name" "$n" "$count" "$t" "$f" \
+      "$(ratio "$t" "$f")" "$(echo "$rss / 1024" | bc -l)" "$per"
+  done
+done
+echo
+echo "### One small file, whole process (a pre-commit hook)"
+echo
+file=fixtures/PG001/arm/bad/main.json
+hyperfine --style none --ignore-failure --warmup 10 --runs 50 -N \
+  --export-json "$work/h.json" "$plinth check --format compact $file" "$plinth --version" >/dev/null 2>&1
+check=$(jq -r '.results[0].median' "$work/h.json")
+version=$(jq -r '.results[1].median' "$work/h.json")
+printf -- '- `plinth check %s`: %.2f ms; `plinth --version`: %.2f ms; ratio %.1f (medians of 50)\n' \
+  "$file" "$(echo "$check * 1000" | bc -l)" "$(echo "$version * 1000" | bc -l)" "$(ratio "$check" "$version")"
+
+if command -v checkov >/dev/null; then
+  echo
+  echo "### Checkov, same corpora (one run each)"
+  echo
+  echo "| corpus | checkov s | plinth s | checkov / plinth |"
+  echo "|---|---|---|---|"
+  for name in bicep terraform; do
+    dir=$work/$name/1x
+    c=$(median 1 checkov --quiet --compact -d "$dir")
+    t=$(median "$runs" "$plinth" check --format compact "$dir")
+    printf '| %s | %.1f | %.3f | %.0f |\n' "$name" "$c" "$t" "$(ratio "$c" "$t")"
+  done
+else
+  echo
+  echo "Checkov is not installed here: no side-by-side run."
+fi
