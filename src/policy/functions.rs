@@ -93,6 +93,7 @@ pub const FUNCTIONS: &[Function] = &[
     function("prefix_length", (1, 1), "the prefix length of an IPv4 CIDR", Strict(prefix_length)),
     function("port_in", (2, 2), "whether an NSG port spec covers a port", Strict(port_in)),
     function("distinct", (1, 1), "the different values of a list, nested lists flattened", Strict(distinct)),
+    function("labels", (1, 1), "the number of dot-separated labels of a DNS name", Strict(labels)),
     function("lookup", (3, 3), "the rows of a table whose column equals a value, by index", Strict(lookup)),
     function("setting", (2, 2), "the running rule's setting from `.plinth.yaml`, else a default", Strict(setting)),
     function("address_count", (1, 1), "the number of addresses of an IPv4 CIDR", Strict(address_count)),
@@ -412,6 +413,18 @@ fn ipv4<'g>(_cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> Rul
         },
         Scalar::Unknown => RuleValue::Unknown,
         _ => RuleValue::Missing,
+    }
+}
+
+/// The labels of a DNS name; unknown when one is empty (`a..b`), which is
+/// no name at all. A count, not a pattern: no regex to compile.
+fn labels<'g>(_cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
+    match values.first().map(scalar) {
+        Some(Scalar::Str(s)) if !s.split('.').any(str::is_empty) => {
+            RuleValue::Val(Value::Number(s.split('.').count() as f64))
+        }
+        Some(Scalar::Null) => RuleValue::Missing,
+        _ => RuleValue::Unknown,
     }
 }
 
