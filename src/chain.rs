@@ -289,3 +289,136 @@ fn written(sources: &SourceMap, span: Span) -> Option<String> {
     (!text.is_empty() && text.chars().count() <= LONGEST && !text.contains('\n'))
         .then(|| text.to_string())
 }
+
+/// With `--show-unknown`: for each private endpoint declared here, each
+/// link of its chain that stops at something not known, at the reference
+/// that stops it, with what would decide it. A target whose type the id
+/// names counts as known for the rules that need only the type; the ones
+/// that read its settings are named.
+pub fn breaks(graph: &Graph, sources: &SourceMap) -> Vec<(Span, String)> {
+    let mut out = Vec::new();
+    let orphan_groups: Vec<ResourceIdx> = graph
+        .of_type(ZONE_GROUP)
+        .iter()
+        .copied()
+        .filter(|&g| graph.parent(g).is_none())
+        .collect();
+    for &pe in graph.of_type(ENDPOINT) {
+        let resource = graph.get(pe);
+        if resource.origin.framework == Framework::External {
+            continue;
+        }
+        let name = resource.full_or_written_name(sources);
+        let mut say = |node: &Node, what: String| {
+            if let Some(span) = node.span {
+                let decider = decider(node, sources);
+                out.push((span, format!("private endpoint '{name}': {what}{decider}")));
+            }
+        };
+        for connections in [
+            "properties.privateLinkServiceConnections",
+            "properties.manualPrivateLinkServiceConnections",
+        ] {
+            for connection in items(resource.get_path(connections)) {
+                let Some(target) = connection.get_path("properties.privateLinkServiceId") else {
+                    continue;
+                };
+                match target.value.as_id() {
+                    None => say(
+                        target,
+                        "its target is not known, so the rules about the target's type, group ids and DNS zone stay silent".into(),
+                    ),
+                    Some(id) if graph.resolve(&id).is_none() => say(
+                        target,
+                        format!(
+                            "its target is a {} whose name is not known, so the rules that read the target's settings stay silent",
+                            id.rtype
+                        ),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+        if let Some(subnet) = resource.get_path("properties.subnet.id")
+            && subnet
+                .value
+                .as_id()
+                .and_then(|id| graph.resolve(&id))
+                .is_none()
+        {
+            say(
+                subnet,
+                "its subnet is not known, so the rules about the subnet and its network stay silent"
+                    .into(),
+            );
+        }
+        let groups: Vec<ResourceIdx> = graph
+            .children(pe)
+            .iter()
+            .copied()
+            .filter(|&g| graph.get(g).is_type(ZONE_GROUP))
+            .collect();
+        if groups.is_empty()
+            && let Some(&orphan) = orphan_groups.first()
+            && let Some(group_name) = graph.get(orphan).body.get("name")
+        {
+            say(
+                group_name,
+                "no DNS zone group is tied to it, and this zone group's endpoint is not known: it may be this endpoint's".into(),
+            );
+        }
+        for group in groups {
+            for config in items(
+                graph
+                    .get(group)
+                    .get_path("properties.privateDnsZoneConfigs"),
+            ) {
+                let Some(zone) = config.get_path("properties.privateDnsZoneId") else {
+                    continue;
+                };
+                if zone
+                    .value
+                    .as_id()
+                    .and_then(|id| graph.resolve(&id))
+                    .is_none()
+                {
+                    say(
+                        zone,
+                        "its private DNS zone is not known, so the rules about the zone's name and links stay silent".into(),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What would decide an unknown reference, from the way it is written.
+fn decider(node: &Node, sources: &SourceMap) -> String {
+    let Some(text) = node.span.and_then(|span| written(sources, span)) else {
+        return String::new();
+    };
+    let after = |marker: &str| -> Option<String> {
+        let start = text.find(marker)? + marker.len();
+        let name: String = text[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+            .collect();
+        (!name.is_empty()).then_some(name)
+    };
+    let why = if let Some(p) = after("parameters('") {
+        format!("parameter `{p}` has no value here: a parameter file (or a default) decides it")
+    } else if let Some(v) = after("var.") {
+        format!("variable `{v}` has no value: `--var {v}=…` or `--var-file` decides it")
+    } else if text.contains("module.") || text.contains(".outputs") {
+        "it is a module's output plinth cannot read (`plinth check --show-unknown` lists unread modules)".into()
+    } else if text.contains("data.") {
+        "it is read from Azure (a data source)".into()
+    } else if text.contains("reference(") || text.contains("list") {
+        "it is read from Azure at deployment".into()
+    } else {
+        "it is not known offline (a parameter or variable without a value, or what Azure returns)"
+            .into()
+    };
+    format!(" — `{text}`: {why}")
+}

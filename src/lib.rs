@@ -709,7 +709,16 @@ fn check_input(
         // A file's text stays only while something will show it: a
         // finding, a problem, or (with `--show-unknown`) a place plinth
         // cannot see into.
-        let opaque = graph.opaque.iter().filter(|_| show_unknown);
+        let breaks = if show_unknown {
+            chain::breaks(&graph, sources)
+        } else {
+            Vec::new()
+        };
+        let opaque = graph
+            .opaque
+            .iter()
+            .filter(|_| show_unknown)
+            .chain(breaks.iter().map(|(span, _)| span));
         let shown: HashSet<FileId> = found
             .iter()
             .flat_map(|f| std::iter::once(&f.primary).chain(&f.related))
@@ -727,9 +736,16 @@ fn check_input(
         }
         checked.units.push(graph.label.clone());
         checked.unseen.extend(graph.opaque.iter().copied());
-        checked
-            .unseen_why
-            .extend(graph.unseen_why.iter().map(|(s, why)| (*s, why.clone())));
+        checked.unseen_why.extend(
+            graph
+                .unseen_why
+                .iter()
+                .map(|(s, why)| (*s, format!("{}; {why}", report::UNSEEN))),
+        );
+        for (span, message) in breaks {
+            checked.unseen.push(span);
+            checked.unseen_why.insert(span, message);
+        }
         // Only units with findings take part in dropping duplicates
         // (`drop_subsumed`); a clean unit's file list need not be kept.
         if !found.is_empty() {

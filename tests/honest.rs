@@ -427,3 +427,59 @@ fn a_file_read_by_several_units_is_reported_and_counted_once() {
     // Thirteen distinct files, however many units read the module's.
     assert_eq!(report["summary"]["files"], 13, "{report:#}");
 }
+
+/// Issue #18: `--show-unknown` says, per private endpoint, which link of its
+/// chain stops at something not known, and what would decide it.
+#[test]
+fn show_unknown_says_where_an_endpoint_chain_stops_and_what_decides_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let notes = |case: &str, show: bool| -> Vec<String> {
+        let mut args = vec!["--no-config"];
+        if show {
+            args.push("--show-unknown");
+        }
+        let path = root.join("fixtures").join(case);
+        let path = path.to_string_lossy().into_owned();
+        args.push(&path);
+        let (_, report) = json(root, &args);
+        report["unseen"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|u| u["message"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let terraform = notes("PE003/terraform/unknown-path-id", true);
+    assert!(
+        terraform
+            .iter()
+            .any(|m| m.contains("its target is not known")
+                && m.contains("`--var target_id=…` or `--var-file` decides it")),
+        "{terraform:?}"
+    );
+    let arm = notes("PE004/arm/unknown-symbolic-names", true);
+    assert!(
+        arm.iter()
+            .any(|m| m.contains("no DNS zone group is tied to it")
+                && m.contains("parameter `endpointName` has no value")),
+        "{arm:?}"
+    );
+    // A target whose type the id names decides the type rules; what stays
+    // unknown is its name, and so its settings.
+    let typed = notes("PE003/terraform/bad-path-id", true);
+    assert!(
+        typed.len() == 1
+            && typed[0]
+                .contains("its target is a Microsoft.KeyVault/vaults whose name is not known"),
+        "{typed:?}"
+    );
+    // A chain that is whole says nothing; without the flag, nothing either.
+    assert_eq!(
+        notes("PE004/arm/bad-symbolic-names", true),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        notes("PE003/terraform/unknown-path-id", false),
+        Vec::<String>::new()
+    );
+}

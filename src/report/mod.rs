@@ -76,7 +76,9 @@ pub struct Report {
     /// (a registry or git module, a module whose instances are unknown, a
     /// linked template), ordered by file and position.
     pub unseen: Vec<Span>,
-    /// What a front-end adds to [`UNSEEN`] at some of those places.
+    /// The whole message at some of those places: [`UNSEEN`] with what a
+    /// front-end knows more, or where a private endpoint's chain stops at
+    /// something not known and what would decide it.
     pub unseen_why: std::collections::HashMap<Span, String>,
 }
 
@@ -84,7 +86,7 @@ impl Report {
     /// What `--show-unknown` says at the unseen place `span`.
     pub fn unseen_message(&self, span: Span) -> String {
         match self.unseen_why.get(&span) {
-            Some(why) => format!("{UNSEEN}; {why}"),
+            Some(message) => message.clone(),
             None => UNSEEN.to_string(),
         }
     }
