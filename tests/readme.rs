@@ -2,6 +2,7 @@
 //! what the command prints today, the quickstart's set-up commands are the
 //! ones CI runs, the pre-commit file list is the hooks' own, and every
 //! relative link leads to a file.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
 use std::path::{Path, PathBuf};
 
