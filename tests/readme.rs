@@ -225,3 +225,31 @@ fn every_relative_link_in_the_docs_leads_to_a_file() {
     }
     assert!(checked >= 20, "only {checked} links");
 }
+
+#[test]
+fn the_example_languages_the_readme_names_are_those_explain_shows() {
+    let readme = read("README.md");
+    assert!(readme.contains("examples (in Terraform, Bicep or ARM, as the rule gives\nthem)"));
+    let (code, rules, _) = plinth(&["rules".into(), "--format".into(), "json".into()]);
+    assert_eq!(code, 0);
+    let rules: serde_json::Value = serde_json::from_str(&rules).expect("JSON");
+    let mut seen = std::collections::BTreeSet::new();
+    for rule in rules.as_array().expect("a list") {
+        let id = rule["id"].as_str().expect("an id");
+        let (code, text, _) = plinth(&["explain".into(), id.into()]);
+        assert_eq!(code, 0, "{id}");
+        for line in text.lines() {
+            if let Some(language) = line
+                .strip_prefix("Example (bad), ")
+                .or_else(|| line.strip_prefix("Use instead, "))
+            {
+                seen.insert(language.trim_end_matches(':').to_string());
+            }
+        }
+    }
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        ["ARM", "Bicep", "Terraform"],
+        "the languages of plinth explain's examples"
+    );
+}
