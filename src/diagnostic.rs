@@ -340,12 +340,12 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_lists_every_problem_code() {
-        let readme = include_str!("../README.md");
+    fn the_output_formats_doc_lists_every_problem_code() {
+        let doc = include_str!("../docs/output-formats.md");
         for code in Code::ALL {
             assert!(
-                readme.contains(&format!("`{code}`")),
-                "README.md does not list the problem code `{code}`"
+                doc.contains(&format!("`{code}`")),
+                "docs/output-formats.md does not list the problem code `{code}`"
             );
         }
     }

@@ -17,7 +17,7 @@ use plinth::source::SourceMap;
 #[command(
     name = "plinth",
     version,
-    about = "Lints Azure infrastructure as code (ARM/Bicep JSON, Terraform) for private networking mistakes"
+    about = "Lints Azure infrastructure as code (ARM JSON, Bicep, Terraform) for private networking mistakes"
 )]
 struct Cli {
     #[command(subcommand)]

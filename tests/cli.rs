@@ -1094,22 +1094,6 @@ fn the_tutorial_policies_load_and_fire() {
 }
 
 #[test]
-fn the_readme_shows_what_the_demo_command_prints() {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .expect("README.md");
-    let marker = "The first command prints:\n\n```text\n";
-    let start = readme.find(marker).expect("the demo output block") + marker.len();
-    let end = start + readme[start..].find("```").expect("a closed block");
-    let (code, stdout, _) = run(&["check", "fixtures/demo"]);
-    assert_eq!(code, 1);
-    assert_eq!(
-        readme[start..end].trim_end(),
-        stdout.trim_end(),
-        "README.md's demo output is stale"
-    );
-}
-
-#[test]
 fn a_rule_setting_in_the_config_changes_what_the_rule_accepts() {
     // PG021's good fixture allows 256 addresses: fine under the default /8.
     let dir = tempfile::tempdir().expect("tempdir");

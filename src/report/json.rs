@@ -1,4 +1,4 @@
-//! JSON output: a versioned contract, documented in the README's "Output formats".
+//! JSON output: a versioned contract, documented in `docs/output-formats.md`.
 //!
 //! Lines and columns are 1-based and count characters; `end_line` and
 //! `end_column` point just past the last character (as SARIF does). Paths are
