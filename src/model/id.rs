@@ -102,38 +102,58 @@ impl ArmId {
         if !text.starts_with('/') {
             return None;
         }
-        let segments: Vec<&str> = text.trim_end_matches('/').split('/').skip(1).collect();
-        let mut i = 0;
-        let mut subscription = Part::Unknown;
-        let mut resource_group = Part::Unknown;
-        if segments.first()?.eq_ignore_ascii_case("subscriptions") {
-            subscription = Part::Known(segments.get(1)?.to_string());
-            i = 2;
-            if segments
+        let segments: Vec<Option<&str>> = text
+            .trim_end_matches('/')
+            .split('/')
+            .skip(1)
+            .map(Some)
+            .collect();
+        ArmId::from_segments(&segments)
+    }
+
+    /// An id from its `/`-separated segments (after the leading `/`), each
+    /// text or `None` where a piece is not known: the keywords, namespace
+    /// and types must be text; a name, subscription or resource group not
+    /// known is [`Part::Unknown`]. `None` for anything that is not an id of
+    /// a resource under a provider, or has an empty segment.
+    pub fn from_segments(segments: &[Option<&str>]) -> Option<ArmId> {
+        let word = |i: usize, w: &str| {
+            segments
                 .get(i)
-                .is_some_and(|s| s.eq_ignore_ascii_case("resourceGroups"))
-            {
-                resource_group = Part::Known(segments.get(i + 1)?.to_string());
-                i += 2;
+                .copied()
+                .flatten()
+                .is_some_and(|s| s.eq_ignore_ascii_case(w))
+        };
+        let part = |i: usize| match segments.get(i)? {
+            Some("") => None,
+            Some(text) => Some(Part::Known((*text).to_string())),
+            None => Some(Part::Unknown),
+        };
+        let mut i = 0;
+        let (mut subscription, mut resource_group) = (Part::Unknown, Part::Unknown);
+        if word(0, "subscriptions") {
+            subscription = part(1)?;
+            i = 2;
+            if word(2, "resourceGroups") {
+                resource_group = part(3)?;
+                i = 4;
             }
         }
-        if !segments.get(i)?.eq_ignore_ascii_case("providers") {
+        if !word(i, "providers") {
             return None;
         }
-        let namespace = segments.get(i + 1)?;
-        let rest = &segments[i + 2..];
+        let namespace = (*segments.get(i + 1)?)?;
+        let rest = segments.get(i + 2..)?;
         if rest.is_empty() || !rest.len().is_multiple_of(2) || !namespace.contains('.') {
             return None;
         }
         let mut rtype = namespace.to_string();
         let mut names = Vec::new();
-        for pair in rest.chunks(2) {
-            if pair[0].is_empty() || pair[1].is_empty() {
-                return None;
-            }
+        for (k, pair) in rest.chunks(2).enumerate() {
+            let t = pair[0].filter(|t| !t.is_empty())?;
             rtype.push('/');
-            rtype.push_str(pair[0]);
-            names.push(Part::Known(pair[1].to_string()));
+            rtype.push_str(t);
+            names.push(part(i + 3 + 2 * k)?);
         }
         Some(ArmId {
             subscription,

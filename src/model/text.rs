@@ -6,7 +6,7 @@
 //! The languages differ in small ways, each a field of [`TextRules`]; this
 //! file names no language and parses no template.
 
-use super::{ArmId, Part, Value};
+use super::{ArmId, Value};
 
 /// How one language writes values as text and joins them.
 #[derive(Clone, Copy, Debug)]
@@ -101,51 +101,8 @@ impl TextRules {
         if segments.first() != Some(&Some(String::new())) {
             return None;
         }
-        let segments = &segments[1..];
-        let word = |i: usize, w: &str| {
-            segments
-                .get(i)
-                .and_then(Option::as_deref)
-                .is_some_and(|s| s.eq_ignore_ascii_case(w))
-        };
-        let part = |s: &Option<String>| match s {
-            Some(text) if !text.is_empty() => Some(Part::Known(text.clone())),
-            Some(_) => None,
-            None => Some(Part::Unknown),
-        };
-        let mut i = 0;
-        let (mut subscription, mut resource_group) = (Part::Unknown, Part::Unknown);
-        if word(0, "subscriptions") {
-            subscription = part(segments.get(1)?)?;
-            i = 2;
-            if word(2, "resourceGroups") {
-                resource_group = part(segments.get(3)?)?;
-                i = 4;
-            }
-        }
-        if !word(i, "providers") {
-            return None;
-        }
-        let namespace = segments.get(i + 1)?.as_deref()?;
-        let rest = &segments[i + 2..];
-        if !namespace.contains('.') || rest.is_empty() || !rest.len().is_multiple_of(2) {
-            return None;
-        }
-        let mut rtype = namespace.to_string();
-        let mut names = Vec::new();
-        for pair in rest.chunks(2) {
-            let t = pair[0].as_deref().filter(|t| !t.is_empty())?;
-            rtype.push('/');
-            rtype.push_str(t);
-            names.push(part(&pair[1])?);
-        }
-        Some(ArmId {
-            subscription,
-            resource_group,
-            rtype,
-            names,
-            local: None,
-        })
+        let segments: Vec<Option<&str>> = segments[1..].iter().map(Option::as_deref).collect();
+        ArmId::from_segments(&segments)
     }
 }
 
@@ -175,7 +132,7 @@ mod tests {
             panic!("a typed id: {joined:?}");
         };
         assert_eq!(id.rtype, "Microsoft.KeyVault/vaults");
-        assert_eq!(id.names, vec![Part::Unknown]);
+        assert_eq!(id.names, vec![crate::model::Part::Unknown]);
         // An unknown type, or text that is no id, stays unknown.
         for parts in [
             vec![
