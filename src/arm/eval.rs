@@ -17,6 +17,7 @@ use std::rc::Rc;
 use crate::arm::expr::{self, Expr, Template};
 use crate::arm::functions;
 use crate::arm::symbolic::{Symbolic, Symbols};
+use crate::diagnostic::SyntaxError;
 use crate::json::{JsonKind, JsonValue};
 use crate::limits::{Guard, VALUE_BYTES};
 use crate::model::{ArmId, Memo, Node, Object, Value};
@@ -87,7 +88,16 @@ pub struct Scope<'t> {
     /// A nested deployment's scope: every parameter value comes from the
     /// enclosing template, none from a deployer.
     from_caller: bool,
+    /// Expressions parsed so far, by text: each is parsed once however often
+    /// it is evaluated. Shared with nested scopes and function bodies.
+    parsed: Rc<ParseCache>,
 }
+
+/// Each expression text parsed once (within one unit's expression depth
+/// limit, the same for every scope that shares it), and the outcome kept:
+/// the tree, or the error (a too-deep one is still noted at each place that
+/// evaluates it).
+type ParseCache = RefCell<HashMap<Box<str>, Result<Rc<Expr>, SyntaxError>>>;
 
 impl<'t> Scope<'t> {
     /// `supplied` are parameter values given by an enclosing deployment.
@@ -145,7 +155,18 @@ impl<'t> Scope<'t> {
             at: Cell::new(template.span),
             symbols: Symbols::default(),
             from_caller: false,
+            parsed: Rc::default(),
         }
+    }
+
+    /// The parse of expression text `e` (between the outer brackets), once.
+    pub(super) fn parse(&self, e: &str) -> Result<Rc<Expr>, SyntaxError> {
+        if let Some(done) = self.parsed.borrow().get(e) {
+            return done.clone();
+        }
+        let out = expr::parse_within(e, self.guard.limits.max_expression_depth).map(Rc::new);
+        self.parsed.borrow_mut().insert(e.into(), out.clone());
+        out
     }
 
     pub(super) fn symbols(&self) -> &Symbols {
@@ -204,6 +225,7 @@ impl<'t> Scope<'t> {
             at: Cell::new(body.span),
             symbols: Symbols::disabled(),
             from_caller: true,
+            parsed: Rc::clone(&self.parsed),
         };
         self.shallow(scope.node(body, body.span, &[]).value)
     }
@@ -221,6 +243,7 @@ impl<'t> Scope<'t> {
         let mut inner = Scope::new(template, supplied, self.guard.clone());
         inner.provenance = Rc::clone(&self.provenance);
         inner.from_caller = true;
+        inner.parsed = Rc::clone(&self.parsed);
         inner.symbols.supplied = symbolic
             .into_iter()
             .map(|(k, v)| (k.to_ascii_lowercase(), v))
@@ -462,7 +485,7 @@ impl<'t> Scope<'t> {
             }
             Template::Expression(e) => {
                 let max = self.guard.limits.max_expression_depth;
-                match expr::parse_within(e, max) {
+                match self.parse(e) {
                     Ok(parsed) => {
                         let outer = self.at.replace(span);
                         let value = self.eval(&parsed, copies);

@@ -203,7 +203,7 @@ impl Scope<'_> {
         match expr::classify(s) {
             Template::Literal(text) => Some(Symbolic::text(text)),
             Template::Expression(e) => {
-                let parsed = expr::parse_within(e, self.guard.limits.max_expression_depth).ok()?;
+                let parsed = self.parse(e).ok()?;
                 self.symbolic(&parsed, copies)
             }
         }
