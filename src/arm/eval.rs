@@ -96,8 +96,12 @@ pub struct Scope<'t> {
 /// Each expression text parsed once (within one unit's expression depth
 /// limit, the same for every scope that shares it), and the outcome kept:
 /// the tree, or the error (a too-deep one is still noted at each place that
-/// evaluates it).
-type ParseCache = RefCell<HashMap<Box<str>, Result<Rc<Expr>, SyntaxError>>>;
+/// evaluates it). Keyed by where the text lies (its address and length:
+/// hashing the text itself was a tenth of a reference-heavy unit's time),
+/// with the text kept to confirm a hit: memory freed and reused for other
+/// text is parsed again.
+type ParseCache = RefCell<HashMap<(usize, usize), (Box<str>, Parsed)>>;
+type Parsed = Result<Rc<Expr>, SyntaxError>;
 
 impl<'t> Scope<'t> {
     /// `supplied` are parameter values given by an enclosing deployment.
@@ -160,12 +164,15 @@ impl<'t> Scope<'t> {
     }
 
     /// The parse of expression text `e` (between the outer brackets), once.
-    pub(super) fn parse(&self, e: &str) -> Result<Rc<Expr>, SyntaxError> {
-        if let Some(done) = self.parsed.borrow().get(e) {
+    pub(super) fn parse(&self, e: &str) -> Parsed {
+        let at = (e.as_ptr() as usize, e.len());
+        if let Some((text, done)) = self.parsed.borrow().get(&at)
+            && **text == *e
+        {
             return done.clone();
         }
         let out = expr::parse_within(e, self.guard.limits.max_expression_depth).map(Rc::new);
-        self.parsed.borrow_mut().insert(e.into(), out.clone());
+        self.parsed.borrow_mut().insert(at, (e.into(), out.clone()));
         out
     }
 
