@@ -96,11 +96,16 @@ pub struct Scope<'t> {
 /// Each expression text parsed once (within one unit's expression depth
 /// limit, the same for every scope that shares it), and the outcome kept:
 /// the tree, or the error (a too-deep one is still noted at each place that
-/// evaluates it). Keyed by where the text lies (its address and length:
-/// hashing the text itself was a tenth of a reference-heavy unit's time),
-/// with the text kept to confirm a hit: memory freed and reused for other
-/// text is parsed again.
-type ParseCache = RefCell<HashMap<(usize, usize), (Box<str>, Parsed)>>;
+/// evaluates it). Keyed by where the text lies, its address and length:
+/// hashing the text itself was a tenth of a reference-heavy unit's time, and
+/// a copy of it would hold as much memory again as the template's
+/// expressions. Every text parsed is borrowed from the template for `'t`
+/// ([`Scope::parse`]), which outlives every scope that shares the cache: an
+/// address cannot be freed and reused for other text while it is in use.
+/// A text is kept parsed from its second evaluation on (`None` marks one
+/// met once): most of a large ARM template's expressions are evaluated
+/// once, and keeping all their trees raised its peak memory by a seventh.
+type ParseCache = RefCell<HashMap<(usize, usize), Option<Parsed>>>;
 type Parsed = Result<Rc<Expr>, SyntaxError>;
 
 impl<'t> Scope<'t> {
@@ -164,15 +169,18 @@ impl<'t> Scope<'t> {
     }
 
     /// The parse of expression text `e` (between the outer brackets), once.
-    pub(super) fn parse(&self, e: &str) -> Parsed {
+    /// `e` lives in the template (`'t`): its address names it.
+    pub(super) fn parse(&self, e: &'t str) -> Parsed {
         let at = (e.as_ptr() as usize, e.len());
-        if let Some((text, done)) = self.parsed.borrow().get(&at)
-            && **text == *e
-        {
-            return done.clone();
-        }
+        let seen = match self.parsed.borrow().get(&at) {
+            Some(Some(done)) => return done.clone(),
+            Some(None) => true,
+            None => false,
+        };
         let out = expr::parse_within(e, self.guard.limits.max_expression_depth).map(Rc::new);
-        self.parsed.borrow_mut().insert(at, (e.into(), out.clone()));
+        self.parsed
+            .borrow_mut()
+            .insert(at, seen.then(|| out.clone()));
         out
     }
 
@@ -393,7 +401,7 @@ impl<'t> Scope<'t> {
 
     /// A template value with its span; `span` is the member's span when the
     /// value is an object member. Property `copy` loops are expanded.
-    pub fn node(&self, j: &JsonValue, span: Span, copies: &[Copy]) -> Node {
+    pub fn node(&self, j: &'t JsonValue, span: Span, copies: &[Copy]) -> Node {
         // Every value built counts against the unit's budget; strings are
         // counted by `string_at`.
         if !matches!(j.kind, JsonKind::String(_)) && !self.guard.spend_values(VALUE_BYTES, span) {
@@ -481,7 +489,7 @@ impl<'t> Scope<'t> {
 
     /// A JSON string at `span`: a literal, or an expression to evaluate.
     /// An expression nested past `max_expression_depth` is unknown, and noted.
-    pub fn string_at(&self, text: &str, span: Span, copies: &[Copy]) -> Value {
+    pub fn string_at(&self, text: &'t str, span: Span, copies: &[Copy]) -> Value {
         match expr::classify(text) {
             Template::Literal(s) => {
                 if self.guard.spend_values(VALUE_BYTES + s.len() as u64, span) {
