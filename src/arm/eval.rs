@@ -106,7 +106,7 @@ pub struct Scope<'t> {
 /// met once): most of a large ARM template's expressions are evaluated
 /// once, and keeping all their trees raised its peak memory by a seventh.
 type ParseCache = RefCell<HashMap<(usize, usize), Option<Parsed>>>;
-type Parsed = Result<Rc<Expr>, SyntaxError>;
+type Parsed = Result<Rc<Expr>, Rc<SyntaxError>>;
 
 impl<'t> Scope<'t> {
     /// `supplied` are parameter values given by an enclosing deployment.
@@ -177,7 +177,9 @@ impl<'t> Scope<'t> {
             Some(None) => true,
             None => false,
         };
-        let out = expr::parse_within(e, self.guard.limits.max_expression_depth).map(Rc::new);
+        let out = expr::parse_within(e, self.guard.limits.max_expression_depth)
+            .map(Rc::new)
+            .map_err(Rc::new);
         self.parsed
             .borrow_mut()
             .insert(at, seen.then(|| out.clone()));
