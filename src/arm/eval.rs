@@ -12,6 +12,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::marker::PhantomData;
 use std::rc::Rc;
 
 use crate::arm::expr::{self, Expr, Template};
@@ -91,6 +92,10 @@ pub struct Scope<'t> {
     /// Expressions parsed so far, by text: each is parsed once however often
     /// it is evaluated. Shared with nested scopes and function bodies.
     parsed: Rc<ParseCache>,
+    /// Makes `Scope` invariant in `'t`: a `Scope<'t>` cannot be used as a
+    /// scope of shorter-lived text, so everything `parse` caches by address
+    /// lives as long as the cache.
+    invariant: PhantomData<Cell<&'t ()>>,
 }
 
 /// Each expression text parsed once (within one unit's expression depth
@@ -165,6 +170,7 @@ impl<'t> Scope<'t> {
             symbols: Symbols::default(),
             from_caller: false,
             parsed: Rc::default(),
+            invariant: PhantomData,
         }
     }
 
@@ -243,6 +249,7 @@ impl<'t> Scope<'t> {
             symbols: Symbols::disabled(),
             from_caller: true,
             parsed: Rc::clone(&self.parsed),
+            invariant: PhantomData,
         };
         self.shallow(scope.node(body, body.span, &[]).value)
     }
@@ -456,7 +463,7 @@ impl<'t> Scope<'t> {
     }
 
     /// `"copy": [{ "name": "subnets", "count": 3, "input": {…} }]` inside properties.
-    fn property_copy(&self, spec: &JsonValue, object: &mut Object, copies: &[Copy]) {
+    fn property_copy(&self, spec: &'t JsonValue, object: &mut Object, copies: &[Copy]) {
         let Some(name) = spec.get("name").and_then(JsonValue::as_str) else {
             return;
         };
@@ -776,12 +783,12 @@ fn nested_deployments(template: &JsonValue) -> Vec<(Option<String>, &JsonValue)>
         .collect()
 }
 
-impl Scope<'_> {
+impl<'t> Scope<'t> {
     /// The parameter values a nested deployment's `properties.parameters`
     /// give its template, evaluated in this (the calling) scope.
     pub fn supplied_parameters(
         &self,
-        properties: &JsonValue,
+        properties: &'t JsonValue,
         copies: &[Copy],
     ) -> HashMap<String, Node> {
         properties
@@ -797,7 +804,7 @@ impl Scope<'_> {
     /// are unknown but have an identity here (`{ "value": "[parameters('x')]" }`).
     pub fn supplied_symbols(
         &self,
-        properties: &JsonValue,
+        properties: &'t JsonValue,
         supplied: &HashMap<String, Node>,
         copies: &[Copy],
     ) -> HashMap<String, Symbolic> {
@@ -824,7 +831,7 @@ impl Scope<'_> {
     /// conditional parameter: `"[if(c, createObject('value', a),
     /// createObject('value', b))]"`. A Key Vault `reference`, or a
     /// wrapper not known, is unknown.
-    fn supplied_parameter(&self, wrapper: &JsonValue, copies: &[Copy]) -> Node {
+    fn supplied_parameter(&self, wrapper: &'t JsonValue, copies: &[Copy]) -> Node {
         if let Some(v) = wrapper.get("value") {
             return self.node(v, v.span, copies);
         }
