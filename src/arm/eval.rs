@@ -12,11 +12,13 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::marker::PhantomData;
 use std::rc::Rc;
 
 use crate::arm::expr::{self, Expr, Template};
 use crate::arm::functions;
 use crate::arm::symbolic::{Symbolic, Symbols};
+use crate::diagnostic::SyntaxError;
 use crate::json::{JsonKind, JsonValue};
 use crate::limits::{Guard, VALUE_BYTES};
 use crate::model::{ArmId, Memo, Node, Object, Value};
@@ -87,7 +89,29 @@ pub struct Scope<'t> {
     /// A nested deployment's scope: every parameter value comes from the
     /// enclosing template, none from a deployer.
     from_caller: bool,
+    /// Expressions parsed so far, by text: each is parsed once however often
+    /// it is evaluated. Shared with nested scopes and function bodies.
+    parsed: Rc<ParseCache>,
+    /// Makes `Scope` invariant in `'t`: a `Scope<'t>` cannot be used as a
+    /// scope of shorter-lived text, so everything `parse` caches by address
+    /// lives as long as the cache.
+    invariant: PhantomData<Cell<&'t ()>>,
 }
+
+/// Each expression text parsed once (within one unit's expression depth
+/// limit, the same for every scope that shares it), and the outcome kept:
+/// the tree, or the error (a too-deep one is still noted at each place that
+/// evaluates it). Keyed by where the text lies, its address and length:
+/// hashing the text itself was a tenth of a reference-heavy unit's time, and
+/// a copy of it would hold as much memory again as the template's
+/// expressions. Every text parsed is borrowed from the template for `'t`
+/// ([`Scope::parse`]), which outlives every scope that shares the cache: an
+/// address cannot be freed and reused for other text while it is in use.
+/// A text is kept parsed from its second evaluation on (`None` marks one
+/// met once): most of a large ARM template's expressions are evaluated
+/// once, and keeping all their trees raised its peak memory by a seventh.
+type ParseCache = RefCell<HashMap<(usize, usize), Option<Parsed>>>;
+type Parsed = Result<Rc<Expr>, Rc<SyntaxError>>;
 
 impl<'t> Scope<'t> {
     /// `supplied` are parameter values given by an enclosing deployment.
@@ -145,7 +169,27 @@ impl<'t> Scope<'t> {
             at: Cell::new(template.span),
             symbols: Symbols::default(),
             from_caller: false,
+            parsed: Rc::default(),
+            invariant: PhantomData,
         }
+    }
+
+    /// The parse of expression text `e` (between the outer brackets), once.
+    /// `e` lives in the template (`'t`): its address names it.
+    pub(super) fn parse(&self, e: &'t str) -> Parsed {
+        let at = (e.as_ptr() as usize, e.len());
+        let seen = match self.parsed.borrow().get(&at) {
+            Some(Some(done)) => return done.clone(),
+            Some(None) => true,
+            None => false,
+        };
+        let out = expr::parse_within(e, self.guard.limits.max_expression_depth)
+            .map(Rc::new)
+            .map_err(Rc::new);
+        self.parsed
+            .borrow_mut()
+            .insert(at, seen.then(|| out.clone()));
+        out
     }
 
     pub(super) fn symbols(&self) -> &Symbols {
@@ -204,6 +248,8 @@ impl<'t> Scope<'t> {
             at: Cell::new(body.span),
             symbols: Symbols::disabled(),
             from_caller: true,
+            parsed: Rc::clone(&self.parsed),
+            invariant: PhantomData,
         };
         self.shallow(scope.node(body, body.span, &[]).value)
     }
@@ -221,6 +267,7 @@ impl<'t> Scope<'t> {
         let mut inner = Scope::new(template, supplied, self.guard.clone());
         inner.provenance = Rc::clone(&self.provenance);
         inner.from_caller = true;
+        inner.parsed = Rc::clone(&self.parsed);
         inner.symbols.supplied = symbolic
             .into_iter()
             .map(|(k, v)| (k.to_ascii_lowercase(), v))
@@ -363,7 +410,7 @@ impl<'t> Scope<'t> {
 
     /// A template value with its span; `span` is the member's span when the
     /// value is an object member. Property `copy` loops are expanded.
-    pub fn node(&self, j: &JsonValue, span: Span, copies: &[Copy]) -> Node {
+    pub fn node(&self, j: &'t JsonValue, span: Span, copies: &[Copy]) -> Node {
         // Every value built counts against the unit's budget; strings are
         // counted by `string_at`.
         if !matches!(j.kind, JsonKind::String(_)) && !self.guard.spend_values(VALUE_BYTES, span) {
@@ -416,7 +463,7 @@ impl<'t> Scope<'t> {
     }
 
     /// `"copy": [{ "name": "subnets", "count": 3, "input": {…} }]` inside properties.
-    fn property_copy(&self, spec: &JsonValue, object: &mut Object, copies: &[Copy]) {
+    fn property_copy(&self, spec: &'t JsonValue, object: &mut Object, copies: &[Copy]) {
         let Some(name) = spec.get("name").and_then(JsonValue::as_str) else {
             return;
         };
@@ -451,7 +498,7 @@ impl<'t> Scope<'t> {
 
     /// A JSON string at `span`: a literal, or an expression to evaluate.
     /// An expression nested past `max_expression_depth` is unknown, and noted.
-    pub fn string_at(&self, text: &str, span: Span, copies: &[Copy]) -> Value {
+    pub fn string_at(&self, text: &'t str, span: Span, copies: &[Copy]) -> Value {
         match expr::classify(text) {
             Template::Literal(s) => {
                 if self.guard.spend_values(VALUE_BYTES + s.len() as u64, span) {
@@ -462,7 +509,7 @@ impl<'t> Scope<'t> {
             }
             Template::Expression(e) => {
                 let max = self.guard.limits.max_expression_depth;
-                match expr::parse_within(e, max) {
+                match self.parse(e) {
                     Ok(parsed) => {
                         let outer = self.at.replace(span);
                         let value = self.eval(&parsed, copies);
@@ -736,12 +783,12 @@ fn nested_deployments(template: &JsonValue) -> Vec<(Option<String>, &JsonValue)>
         .collect()
 }
 
-impl Scope<'_> {
+impl<'t> Scope<'t> {
     /// The parameter values a nested deployment's `properties.parameters`
     /// give its template, evaluated in this (the calling) scope.
     pub fn supplied_parameters(
         &self,
-        properties: &JsonValue,
+        properties: &'t JsonValue,
         copies: &[Copy],
     ) -> HashMap<String, Node> {
         properties
@@ -757,7 +804,7 @@ impl Scope<'_> {
     /// are unknown but have an identity here (`{ "value": "[parameters('x')]" }`).
     pub fn supplied_symbols(
         &self,
-        properties: &JsonValue,
+        properties: &'t JsonValue,
         supplied: &HashMap<String, Node>,
         copies: &[Copy],
     ) -> HashMap<String, Symbolic> {
@@ -784,7 +831,7 @@ impl Scope<'_> {
     /// conditional parameter: `"[if(c, createObject('value', a),
     /// createObject('value', b))]"`. A Key Vault `reference`, or a
     /// wrapper not known, is unknown.
-    fn supplied_parameter(&self, wrapper: &JsonValue, copies: &[Copy]) -> Node {
+    fn supplied_parameter(&self, wrapper: &'t JsonValue, copies: &[Copy]) -> Node {
         if let Some(v) = wrapper.get("value") {
             return self.node(v, v.span, copies);
         }

@@ -193,17 +193,17 @@ impl Symbols {
     }
 }
 
-impl Scope<'_> {
+impl<'t> Scope<'t> {
     /// The symbolic form of a JSON string of the template (a literal or an
     /// expression), when it is text or has an identity.
-    pub fn symbolic_json(&self, j: &JsonValue, copies: &[Copy]) -> Option<Symbolic> {
+    pub fn symbolic_json(&self, j: &'t JsonValue, copies: &[Copy]) -> Option<Symbolic> {
         let JsonKind::String(s) = &j.kind else {
             return None;
         };
         match expr::classify(s) {
             Template::Literal(text) => Some(Symbolic::text(text)),
             Template::Expression(e) => {
-                let parsed = expr::parse_within(e, self.guard.limits.max_expression_depth).ok()?;
+                let parsed = self.parse(e).ok()?;
                 self.symbolic(&parsed, copies)
             }
         }

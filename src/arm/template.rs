@@ -66,10 +66,10 @@ impl Builder {
         self.unit.provenance.extend(scope.take_provenance());
     }
 
-    fn resources(
+    fn resources<'t>(
         &mut self,
-        scope: &Scope,
-        template: &JsonValue,
+        scope: &Scope<'t>,
+        template: &'t JsonValue,
         prefix: &str,
         context: &Context,
         copies: &[Copy],
@@ -97,10 +97,10 @@ impl Builder {
 
     /// One declaration, expanded by its copy loop.
     #[allow(clippy::too_many_arguments)]
-    fn resource(
+    fn resource<'t>(
         &mut self,
-        scope: &Scope,
-        r: &JsonValue,
+        scope: &Scope<'t>,
+        r: &'t JsonValue,
         key: String,
         parent: Option<&Parent>,
         context: &Context,
@@ -163,10 +163,10 @@ impl Builder {
 
     #[allow(clippy::too_many_arguments)]
     #[allow(clippy::too_many_lines)] // a resource's steps in order: condition, name, body, children
-    fn instance(
+    fn instance<'t>(
         &mut self,
-        scope: &Scope,
-        r: &JsonValue,
+        scope: &Scope<'t>,
+        r: &'t JsonValue,
         key: String,
         parent: Option<&Parent>,
         context: &Context,
@@ -436,10 +436,10 @@ impl Builder {
     }
 
     /// A nested deployment with an inline template: its resources join the unit.
-    fn deployment(
+    fn deployment<'t>(
         &mut self,
-        scope: &Scope,
-        r: &JsonValue,
+        scope: &Scope<'t>,
+        r: &'t JsonValue,
         key: &str,
         context: &Context,
         copies: &[Copy],

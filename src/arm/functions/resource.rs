@@ -291,14 +291,14 @@ impl<'t> Scope<'t> {
 
     /// A declaration's evaluated name, once, and unknown when evaluating it
     /// leads back to itself (a name that reads a `reference()`).
-    fn declared_name(&self, name: &JsonValue) -> Value {
+    fn declared_name(&self, name: &'t JsonValue) -> Value {
         self.memo(format!("name:{}", name.span.start), || {
             self.node(name, name.span, &[]).value
         })
     }
 
     /// A declaration's name as id parts: known, or symbolic.
-    fn declared_parts(&self, name: &JsonValue) -> Option<Vec<Part>> {
+    fn declared_parts(&self, name: &'t JsonValue) -> Option<Vec<Part>> {
         match self.declared_name(name) {
             Value::String(n) => Some(n.split('/').map(|p| Part::Known(p.to_string())).collect()),
             Value::Unknown => self.symbolic_json(name, &[]).map(|s| s.parts()),

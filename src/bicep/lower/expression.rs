@@ -489,13 +489,11 @@ mod tests {
         let sources = SourceMap::new();
         let file = sources.load(&path).expect("load");
         let lowered = lower(&sources, &path, file).unwrap_or_else(|p| panic!("{}", p.message));
-        let scope = Scope::new(&lowered.template, HashMap::new(), Guard::default());
         for (name, want) in expected {
-            let got = scope.string_at(
-                &format!("[variables('{name}')]"),
-                lowered.template.span,
-                &[],
-            );
+            // The text outlives the scope: a scope keeps its parses by address.
+            let text = format!("[variables('{name}')]");
+            let scope = Scope::new(&lowered.template, HashMap::new(), Guard::default());
+            let got = scope.string_at(&text, lowered.template.span, &[]);
             let want = Value::from_json(want);
             assert!(
                 crate::arm::eval::same_json(&got, &want),
@@ -565,13 +563,10 @@ var called = double(21)
         let sources = SourceMap::new();
         let file = sources.load(&path).expect("load");
         let lowered = lower(&sources, &path, file).unwrap_or_else(|p| panic!("{}", p.message));
-        let scope = Scope::new(&lowered.template, HashMap::new(), Guard::default());
         for name in ["text", "env", "imported"] {
-            let got = scope.string_at(
-                &format!("[variables('{name}')]"),
-                lowered.template.span,
-                &[],
-            );
+            let text = format!("[variables('{name}')]");
+            let scope = Scope::new(&lowered.template, HashMap::new(), Guard::default());
+            let got = scope.string_at(&text, lowered.template.span, &[]);
             assert_eq!(got, Value::Unknown, "{name}");
         }
     }
