@@ -32,6 +32,7 @@ use crate::arm::eval::{Copy, Scope};
 use crate::arm::expr::{self, Expr, Template};
 use crate::json::{JsonKind, JsonValue};
 use crate::model::{Part, Value};
+use crate::source::Span;
 
 /// A symbolic string longer than this (in bytes of its canonical text) has
 /// no identity: strings doubled through variables cannot grow without bound.
@@ -180,6 +181,9 @@ pub struct Symbols {
     /// False in a user-defined function's body: its parameters differ per call.
     pub disabled: bool,
     variables: RefCell<HashMap<String, Option<Symbolic>>>,
+    /// Declarations' symbolic names, by the name's span: `reference()`
+    /// compares every declaration of a type, at each call.
+    declared: RefCell<HashMap<Span, Option<Vec<Part>>>>,
     depth: Cell<usize>,
 }
 
@@ -194,6 +198,19 @@ impl Symbols {
 }
 
 impl<'t> Scope<'t> {
+    /// The name parts of a declaration whose name is not known, once.
+    pub fn declared_symbol(&self, name: &'t JsonValue) -> Option<Vec<Part>> {
+        if let Some(done) = self.symbols().declared.borrow().get(&name.span) {
+            return done.clone();
+        }
+        let parts = self.symbolic_json(name, &[]).map(|s| s.parts());
+        self.symbols()
+            .declared
+            .borrow_mut()
+            .insert(name.span, parts.clone());
+        parts
+    }
+
     /// The symbolic form of a JSON string of the template (a literal or an
     /// expression), when it is text or has an identity.
     pub fn symbolic_json(&self, j: &'t JsonValue, copies: &[Copy]) -> Option<Symbolic> {

@@ -301,7 +301,7 @@ impl<'t> Scope<'t> {
     fn declared_parts(&self, name: &'t JsonValue) -> Option<Vec<Part>> {
         match self.declared_name(name) {
             Value::String(n) => Some(n.split('/').map(|p| Part::Known(p.to_string())).collect()),
-            Value::Unknown => self.symbolic_json(name, &[]).map(|s| s.parts()),
+            Value::Unknown => self.declared_symbol(name),
             _ => None,
         }
     }
