@@ -212,3 +212,32 @@ fn hostile_names_and_values_cannot_forge_lines_or_reach_the_terminal() {
     let (_, human, _) = check(dir.path(), "human");
     assert!(human.contains(r#""x": "?[2J?", "resources""#), "{human}");
 }
+
+/// `--show-unknown` quotes the source where an endpoint's chain stops: a
+/// control character written there is escaped, never printed.
+#[test]
+fn show_unknown_notes_escape_the_source_they_quote() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "variable \"y\" {}\n\
+         resource \"azurerm_private_endpoint\" \"pe\" {\n  name = \"pe\"\n  location = \"westeurope\"\n  resource_group_name = \"rg\"\n  \
+         subnet_id = \"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s\"\n  \
+         private_service_connection {\n    name = \"c\"\n    private_connection_resource_id = \"\u{1b}[31mred${var.y}\"\n    is_manual_connection = false\n  }\n}\n",
+    )
+    .expect("write");
+    for format in ["human", "compact"] {
+        let output = Command::cargo_bin("plinth")
+            .expect("the plinth binary")
+            .args(["check", "--no-config", "--show-unknown", "--format", format])
+            .arg(dir.path())
+            .output()
+            .expect("plinth runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.contains("its target is not known"),
+            "{format}: {stdout}"
+        );
+        assert!(!stdout.contains('\u{1b}'), "{format}: {stdout:?}");
+    }
+}

@@ -53,7 +53,7 @@ pub fn render(report: &Report, sources: &SourceMap) -> String {
         out.push_str(&format!(
             "{}: note[unseen] {}\n",
             location(sources, *span),
-            report.unseen_message(*span)
+            visible(&report.unseen_message(*span))
         ));
     }
     out

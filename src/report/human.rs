@@ -239,7 +239,7 @@ pub fn render(report: &Report, sources: &SourceMap, style: Style) -> String {
             visible(&crate::report::display_path(&file.path)),
             at.line,
             at.column,
-            report.unseen_message(*span)
+            visible(&report.unseen_message(*span))
         ));
     }
     if !report.unseen.is_empty() {
