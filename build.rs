@@ -159,6 +159,8 @@ fn expression_texts(rule: &RuleYaml) -> Vec<String> {
         texts.push(fix.set.clone());
         texts.push(fix.to.clone());
         texts.extend(fix.when.clone());
+        texts.extend(fix.safe.clone());
+        texts.extend(fix.key.clone());
         templates.push(&fix.title);
     }
     for template in templates {
@@ -249,6 +251,8 @@ struct_to_rust!(FixYaml {
     set,
     to,
     when,
+    safe,
+    key,
     title
 });
 struct_to_rust!(Examples { bad, good });

@@ -187,6 +187,12 @@ pub struct FixSpec {
     /// Another resource's value comes from the same text (a loop, a
     /// shared declaration): changing it changes more than this finding.
     pub shared: bool,
+    /// The rule is sure the new value is right (its `safe:` condition
+    /// holds); when not, the fix is unsafe wherever the value is written.
+    pub sure: bool,
+    /// The member's new key, when the fix renames it (written only where
+    /// the member itself is, never in a variable it read).
+    pub key: Option<String>,
     /// Where a computed value came from (parameter defaults and values,
     /// variables), when it was not written at `target`.
     pub sources: Vec<Span>,

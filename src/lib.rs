@@ -80,6 +80,8 @@ pub struct Options {
     /// Each rule's Markdown documentation in [`Report::rules`] (what SARIF
     /// prints); left out otherwise, as no other format reads it.
     pub rule_docs: bool,
+    /// Count each unit's ties into [`Run::ties`] (`--fix` compares them).
+    pub ties: bool,
 }
 
 /// Where the configuration comes from.
@@ -110,6 +112,7 @@ impl Default for Options {
             pictures: false,
             overlay: std::sync::Arc::default(),
             rule_docs: false,
+            ties: false,
         }
     }
 }
@@ -123,6 +126,17 @@ pub struct Run {
     /// With [`Options::pictures`]: the chains of each unit that has private
     /// endpoints, in unit order.
     pub pictures: Vec<report::graph::Picture>,
+    /// With [`Options::ties`]: each unit's label, files and how many
+    /// references and parent links name a resource it declares.
+    pub ties: Vec<Ties>,
+}
+
+/// One unit's count of references that find a resource it declares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ties {
+    pub unit: String,
+    pub files: Vec<PathBuf>,
+    pub count: usize,
 }
 
 /// Runs the whole pipeline over `options.paths`.
@@ -306,6 +320,7 @@ pub fn check(options: &Options) -> Run {
             settings.config.limits,
             options.pictures,
             options.show_unknown,
+            options.ties,
         );
         checked.scope = *scope;
         if !options.show_unknown {
@@ -379,6 +394,7 @@ pub fn check(options: &Options) -> Run {
     let mut findings = Vec::new();
     let mut scope_of_unit: HashMap<String, usize> = HashMap::new();
     let mut pictures = Vec::new();
+    let mut ties = Vec::new();
     summary.files = sources.distinct_paths_from(first_unit_file);
     for mut c in checked {
         summary.resources += c.resources;
@@ -390,6 +406,7 @@ pub fn check(options: &Options) -> Run {
         unseen_why.extend(c.unseen_why);
         findings.append(&mut c.findings);
         pictures.append(&mut c.pictures);
+        ties.append(&mut c.ties);
     }
     pictures.sort_by(|a: &report::graph::Picture, b| a.unit.cmp(&b.unit));
     drop_subsumed(&sources, &mut findings, &unit_files);
@@ -517,6 +534,7 @@ pub fn check(options: &Options) -> Run {
         },
         config,
         pictures,
+        ties,
     }
 }
 
@@ -650,6 +668,7 @@ struct Checked {
     findings: Vec<Finding>,
     problems: Vec<Problem>,
     pictures: Vec<report::graph::Picture>,
+    ties: Vec<Ties>,
 }
 
 #[allow(clippy::too_many_arguments)] // the unit's settings, each its own
@@ -663,6 +682,7 @@ fn check_input(
     limits: Limits,
     pictures: bool,
     show_unknown: bool,
+    ties: bool,
 ) -> Checked {
     let loaded = load_input(sources, input, given, limits);
     let mut checked = Checked {
@@ -675,11 +695,19 @@ fn check_input(
         findings: Vec::new(),
         problems: loaded.problems,
         pictures: Vec::new(),
+        ties: Vec::new(),
     };
     for unit in loaded.units {
         let files = unit.files.clone();
         let graph = Graph::link(unit);
         checked.resources += graph.resources().iter().filter(|r| r.managed).count();
+        if ties {
+            checked.ties.push(Ties {
+                unit: graph.label.clone(),
+                files: files.iter().map(|f| sources.path(*f)).collect(),
+                count: graph.ties(),
+            });
+        }
         let mut found = rules.check(&graph, sources);
         for finding in &mut found {
             finding.unit.clone_from(&graph.label);

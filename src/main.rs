@@ -327,6 +327,7 @@ fn check(args: CheckArgs) -> ExitCode {
         pictures: false,
         overlay: std::sync::Arc::default(),
         rule_docs: matches!(args.format, Format::Sarif),
+        ties: false,
         config: match (args.config, args.no_config) {
             (Some(path), _) => plinth::ConfigChoice::File(path),
             (None, true) => plinth::ConfigChoice::Ignore,

@@ -20,6 +20,11 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path) -> Server {
+        Server::start_with(dir, json!({}))
+    }
+
+    /// A server for a client with these capabilities.
+    fn start_with(dir: &Path, capabilities: Value) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_plinth"))
             .arg("lsp")
             .current_dir(dir)
@@ -63,7 +68,7 @@ impl Server {
         };
         let init = server.request(
             "initialize",
-            json!({"processId": null, "rootUri": null, "capabilities": {}}),
+            json!({"processId": null, "rootUri": null, "capabilities": capabilities}),
         );
         assert_eq!(init["result"]["serverInfo"]["name"], "plinth");
         assert_eq!(init["result"]["capabilities"]["hoverProvider"], true);
@@ -320,4 +325,91 @@ fn terraform_suppressions_use_hash_comments_and_config_is_honoured() {
     let after = server.diagnostics(&uri);
     assert!(after.iter().all(|d| d["code"] != "DNS001"), "{after:?}");
     server.stop();
+}
+
+#[test]
+fn a_config_changed_on_disk_rechecks_the_open_units() {
+    let (_temp, dir) = copy_case("fixtures/DNS001/terraform/bad");
+    let file = dir.join("main.tf");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let uri = uri(&file);
+    let mut server = Server::start_with(
+        &dir,
+        json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}}),
+    );
+    // The server asks to be told of `.plinth.yaml` changes.
+    let registration = loop {
+        let message = server.next();
+        if message["method"] == "client/registerCapability" {
+            break message;
+        }
+    };
+    let options = &registration["params"]["registrations"][0];
+    assert_eq!(options["method"], "workspace/didChangeWatchedFiles");
+    let globs = options["registerOptions"]["watchers"].to_string();
+    assert!(globs.contains(".plinth.{yaml,yml}"), "{globs}");
+    server.send(&json!({"jsonrpc": "2.0", "id": registration["id"], "result": null}));
+
+    server.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "terraform", "version": 1, "text": text}}),
+    );
+    let before = server.diagnostics(&uri);
+    assert!(before.iter().any(|d| d["code"] == "DNS001"), "{before:?}");
+    // The configuration changes outside the editor: the open file is
+    // checked again with it, without an edit.
+    let config = dir.join(".plinth.yaml");
+    std::fs::write(&config, "rules:\n  disable: [DNS001]\n").unwrap();
+    server.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": self::uri(&config), "type": 1}]}),
+    );
+    let after = server.diagnostics(&uri);
+    assert!(after.iter().all(|d| d["code"] != "DNS001"), "{after:?}");
+    server.stop();
+}
+
+#[test]
+fn only_fixes_that_fix_check_would_keep_are_offered() {
+    // The zone rename is right where every reference follows the zone, and
+    // refused where a second link spells the zone's old name.
+    for (case, offered) in [
+        ("fixtures/PE004/terraform/bad", true),
+        ("fixtures/PE004/terraform/bad-zone-named-twice", false),
+    ] {
+        let (_temp, dir) = copy_case(case);
+        let file = dir.join("main.tf");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let uri = uri(&file);
+        let mut server = Server::start(&dir);
+        server.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "terraform", "version": 1, "text": text}}),
+        );
+        let diagnostics = server.diagnostics(&uri);
+        let d = diagnostics
+            .iter()
+            .find(|d| d["code"] == "PE004")
+            .expect("PE004");
+        let actions = server.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": d["range"], "context": {"diagnostics": [d]}}),
+        );
+        let titles: Vec<&str> = actions["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            titles.iter().any(|t| t.starts_with("Fix PE004")),
+            offered,
+            "{case}: {titles:?}"
+        );
+        assert!(
+            titles.iter().any(|t| t.starts_with("Suppress PE004")),
+            "{case}: {titles:?}"
+        );
+        server.stop();
+    }
 }

@@ -84,7 +84,12 @@ pub fn plan(finding: &Finding, sources: &SourceMap) -> Option<Planned> {
         edit,
     };
     if let Some(edit) = edit_at(fix.target, fix, sources) {
-        return Some(planned(edit, !fix.shared));
+        return Some(planned(edit, !fix.shared && fix.sure));
+    }
+    // A renamed member is renamed where it is written, never in the
+    // variable its value came from.
+    if fix.key.is_some() {
+        return None;
     }
     // Written elsewhere: exactly one of the places the value came from holds
     // it as a literal (a parameter default, a variable).
@@ -132,12 +137,62 @@ fn edit_at(span: Span, fix: &FixSpec, sources: &SourceMap) -> Option<Edit> {
         Literal::Bool(if straight { on(to)? } else { !on(to)? })
     };
     let at = span.start as usize;
+    if let Some(key) = &fix.key {
+        // The member's key and value both change: `enforce_… = true`
+        // becomes `private_endpoint_network_policies = "Disabled"`, the
+        // value written as the new key takes it (not as a boolean).
+        let (key_start, key_end) = key_range(text, lang)?;
+        let written_key = text[key_start..key_end].trim_matches(['"', '\'']);
+        if written_key == key || key_end > start {
+            return None;
+        }
+        let between = &text[key_end..start];
+        return Some(Edit {
+            file: span.file,
+            start: at + key_start,
+            end: at + end,
+            text: format!(
+                "{}{between}{}",
+                render_key(key, lang)?,
+                render(&fix.to, lang)
+            ),
+        });
+    }
     Some(Edit {
         file: span.file,
         start: at + start,
         end: at + end,
         text: render(&to, lang),
     })
+}
+
+/// Where a member's key starts and ends in its text (quoted or bare).
+fn key_range(text: &str, lang: Lang) -> Option<(usize, usize)> {
+    let first = text.len() - text.trim_start().len();
+    let end = match (lang, text.as_bytes().get(first)) {
+        (Lang::Json | Lang::Bicep, Some(q @ (b'"' | b'\''))) => string_end(text, first, *q)?,
+        (Lang::Hcl, Some(b'"')) => string_end(text, first, b'"')?,
+        (_, Some(c)) if c.is_ascii_alphabetic() || *c == b'_' => {
+            first
+                + text[first..]
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                    .unwrap_or(text.len() - first)
+        }
+        _ => return None,
+    };
+    Some((first, end))
+}
+
+/// A member's key written in `lang`: bare where the syntax allows it.
+fn render_key(key: &str, lang: Lang) -> Option<String> {
+    let bare = key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    match lang {
+        Lang::Hcl | Lang::Bicep if bare => Some(key.to_string()),
+        Lang::Hcl => None,
+        Lang::Bicep => Some(render(&Literal::String(key.to_string()), lang)),
+        Lang::Json => Some(render(&Literal::String(key.to_string()), lang)),
+    }
 }
 
 /// Where the value starts and ends in a node's text: after `key:` (JSON,

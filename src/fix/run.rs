@@ -4,7 +4,7 @@
 //! parses; then write (or show a diff of) the files kept.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::diagnostic::{Finding, Problem};
@@ -66,6 +66,10 @@ struct FileFix {
 
 /// Runs the check, fixes what can be fixed, and checks again.
 pub fn fix(options: &Options, mode: Mode) -> Outcome {
+    let options = &Options {
+        ties: true,
+        ..options.clone()
+    };
     let before = crate::check(options);
     let (mut files, unsafe_left, mut refused) = plan_files(options, &before, mode);
     let mut after = try_fixes(options, &before, &mut files, &mut refused);
@@ -196,16 +200,43 @@ fn try_fixes(
         .map(problem_identity)
         .collect();
     loop {
-        let overlay: crate::source::Overlay = files
-            .iter()
-            .map(|f| (paths::absolute(&f.path), Arc::from(f.new.as_str())))
-            .collect();
+        // The fixed texts over those already given (an editor's buffers).
+        let mut overlay: crate::source::Overlay = (*options.overlay).clone();
+        overlay.extend(
+            files
+                .iter()
+                .map(|f| (paths::absolute(&f.path), Arc::from(f.new.as_str()))),
+        );
         let after = crate::check(&Options {
             overlay: Arc::new(overlay),
             ..options.clone()
         });
         let mut bad: Vec<(PathBuf, String)> = Vec::new();
+        // A reference that found a resource declared here must still find
+        // one: a renamed zone whose links spell its old name would pass
+        // every rule (the links now name a zone outside the unit) and
+        // break the deployment.
+        let cut: Vec<&crate::Ties> = after
+            .ties
+            .iter()
+            .filter(|now| {
+                before
+                    .ties
+                    .iter()
+                    .any(|was| was.unit == now.unit && was.count > now.count)
+            })
+            .collect();
         for file in files.iter() {
+            let in_cut = cut
+                .iter()
+                .any(|t| t.files.iter().any(|p| paths::normalize(p) == file.path));
+            if in_cut {
+                bad.push((
+                    file.path.clone(),
+                    "a reference would no longer find the resource it names".to_string(),
+                ));
+                continue;
+            }
             let fixed_ids: HashSet<_> = file.fixed.iter().map(|f| identity(before, f)).collect();
             let why = after.report.findings.iter().find_map(|f| {
                 let id = identity(&after, f);
@@ -236,6 +267,62 @@ fn try_fixes(
         files.retain(|f| !bad.iter().any(|(b, _)| *b == f.path));
         refused.append(&mut bad);
     }
+}
+
+/// Whether the fix `rule` plans as `edit` (in the file at `path`), applied
+/// alone, is one `--fix` would keep: its finding goes, nothing new is
+/// reported, the file still checks, and every reference still finds what
+/// it found. The language server offers only such fixes.
+pub fn holds(options: &Options, rule: &str, path: &Path, edit: &Edit) -> bool {
+    let options = &Options {
+        ties: true,
+        ..options.clone()
+    };
+    let before = crate::check(options);
+    let path = paths::normalize(path);
+    let same = |planned: &Planned| {
+        planned.rule == rule
+            && planned.edit.start == edit.start
+            && planned.edit.end == edit.end
+            && planned.edit.text == edit.text
+            && paths::normalize(&before.sources.path(planned.edit.file)) == path
+    };
+    let Some((finding, planned)) = before.report.findings.iter().find_map(|f| {
+        plan(f, &before.sources)
+            .filter(same)
+            .map(|p| (f.clone(), p))
+    }) else {
+        return false;
+    };
+    let absolute = paths::absolute(&path);
+    let old = match options.overlay.get(&absolute) {
+        Some(text) => text.to_string(),
+        None => match before.sources.confinement().read(&absolute) {
+            Ok(bytes) => match paths::decode(bytes) {
+                Ok(text) => text,
+                Err(_) => return false,
+            },
+            Err(_) => return false,
+        },
+    };
+    let local = Edit {
+        file: crate::source::FileId(0),
+        ..planned.edit.clone()
+    };
+    let (new, applied) = super::apply(&old, std::slice::from_ref(&local));
+    if applied.is_empty() {
+        return false;
+    }
+    let mut files = vec![FileFix {
+        path,
+        old,
+        new,
+        planned: vec![planned],
+        fixed: vec![finding],
+    }];
+    let mut refused = Vec::new();
+    try_fixes(options, &before, &mut files, &mut refused);
+    !files.is_empty()
 }
 
 /// A unified diff of each fixed file, `a/` and `b/` prefixed as git writes them.

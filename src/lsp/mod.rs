@@ -44,6 +44,9 @@ struct Item {
     docs: Option<String>,
     /// The fix: title, safe, where and what.
     fix: Option<(String, bool, lsp::Uri, lsp::TextEdit)>,
+    /// The fix as plinth plans it (the file and the edit in bytes), to
+    /// try before offering it.
+    planned: Option<(PathBuf, crate::fix::Edit)>,
     /// The `plinth:ignore` comment line to insert, when the file takes comments.
     suppress: Option<lsp::TextEdit>,
 }
@@ -62,6 +65,15 @@ struct State {
     /// Options from the command line (`--rules`, `--config`).
     base: Options,
 }
+
+/// The files whose changes on disk re-check the open units: the
+/// configuration, and every kind of file a unit may read.
+const WATCHED: [&str; 4] = [
+    "**/.plinth.{yaml,yml}",
+    "**/*.{tf,tfvars,tf.json,tfvars.json}",
+    "**/*.{bicep,bicepparam}",
+    "**/*.{json,jsonc}",
+];
 
 /// Runs the server on stdin/stdout until the client says `exit`.
 pub fn serve(base: Options) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -88,8 +100,28 @@ pub fn serve(base: Options) -> Result<(), Box<dyn std::error::Error + Send + Syn
         "capabilities": capabilities,
         "serverInfo": {"name": "plinth", "version": env!("CARGO_PKG_VERSION")},
     });
-    let (id, _params) = connection.initialize_start()?;
+    let (id, params) = connection.initialize_start()?;
     connection.initialize_finish(id, info)?;
+    // Told when `.plinth.yaml`, or a file of an open unit that is not open
+    // itself (a module, a parameter file), changes on disk, by a client
+    // that can watch files for its server.
+    if params["capabilities"]["workspace"]["didChangeWatchedFiles"]["dynamicRegistration"]
+        == Json::Bool(true)
+    {
+        let watchers: Vec<Json> = WATCHED
+            .iter()
+            .map(|glob| serde_json::json!({"globPattern": glob}))
+            .collect();
+        connection.sender.send(Message::Request(Request::new(
+            lsp_server::RequestId::from("plinth/watch".to_string()),
+            "client/registerCapability".to_string(),
+            serde_json::json!({"registrations": [{
+                "id": "plinth/watch",
+                "method": "workspace/didChangeWatchedFiles",
+                "registerOptions": {"watchers": watchers},
+            }]}),
+        )))?;
+    }
     let mut state = State {
         base,
         ..State::default()
@@ -362,7 +394,11 @@ fn finding_item(
         tags: None,
         data: None,
     };
-    let fix = crate::fix::plan(finding, sources).and_then(|planned| {
+    let planned = crate::fix::plan(finding, sources);
+    let planned_at = planned
+        .as_ref()
+        .map(|p| (paths::absolute(&sources.path(p.edit.file)), p.edit.clone()));
+    let fix = planned.and_then(|planned| {
         let target = sources.get(planned.edit.file);
         let target_uri: lsp::Uri = uri_of_path(&paths::absolute(&target.path)).parse().ok()?;
         let span =
@@ -402,6 +438,7 @@ fn finding_item(
             rule: finding.rule.clone(),
             docs: docs.map(|d| (*d).to_string()),
             fix,
+            planned: planned_at,
             suppress,
         },
     ))
@@ -431,6 +468,7 @@ fn problem_item(sources: &SourceMap, problem: &Problem) -> Option<(String, Item)
             rule: problem.code.to_string(),
             docs: None,
             fix: None,
+            planned: None,
             suppress: None,
         },
     ))
@@ -491,7 +529,45 @@ fn answer(state: &State, request: &Request) -> Response {
             let Ok(doc_uri) = uri.parse::<lsp::Uri>() else {
                 return Response::new_ok(request.id.clone(), Json::Null);
             };
-            Response::new_ok(request.id.clone(), actions(items, &range, &doc_uri))
+            // A fix is offered only if `--fix` would keep it: tried on the
+            // unit with the buffers as they are (two checks of one unit).
+            // The unit that published the document's diagnostics (a module
+            // file's come from its caller's unit too), else its own.
+            let unit = state
+                .published
+                .iter()
+                .find(|(_, uris)| uris.contains(uri))
+                .map(|(unit, _)| unit.clone())
+                .or_else(|| path_of_uri(uri).map(|p| unit_of(&paths::absolute(&p))));
+            let options = |unit: &Path| Options {
+                paths: vec![unit.to_path_buf()],
+                overlay: Arc::new(
+                    state
+                        .open
+                        .iter()
+                        .map(|(p, t)| (p.clone(), t.clone()))
+                        .collect(),
+                ),
+                ..state.base.clone()
+            };
+            let items: Vec<Item> = items
+                .iter()
+                .filter(|i| within(&i.diagnostic.range, &range))
+                .map(|item| {
+                    let mut item = item.clone();
+                    let holds = match (&unit, &item.planned) {
+                        (Some(unit), Some((path, edit))) => {
+                            crate::fix::run::holds(&options(unit), &item.rule, path, edit)
+                        }
+                        _ => false,
+                    };
+                    if !holds {
+                        item.fix = None;
+                    }
+                    item
+                })
+                .collect();
+            Response::new_ok(request.id.clone(), actions(&items, &range, &doc_uri))
         }
         _ => Response::new_err(
             request.id.clone(),

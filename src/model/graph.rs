@@ -313,6 +313,16 @@ impl Graph {
         &self.children[idx]
     }
 
+    /// How many references and parent links name a resource declared here.
+    /// A fix that lowers it has cut a resource off from something that
+    /// named it (a zone renamed where a link still spells the old name).
+    pub fn ties(&self) -> usize {
+        (0..self.resources.len())
+            .filter(|i| self.resources[*i].managed)
+            .map(|i| self.referrers[i].len() + self.children[i].len())
+            .sum()
+    }
+
     pub fn referrers(&self, idx: ResourceIdx) -> &[Referrer] {
         &self.referrers[idx]
     }

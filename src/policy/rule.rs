@@ -32,6 +32,8 @@ struct Fix {
     set: Expr,
     to: Expr,
     when: Option<Expr>,
+    safe: Option<Expr>,
+    key: Option<Expr>,
     title: Template,
 }
 
@@ -370,6 +372,16 @@ fn compile_body(
                 .when
                 .as_deref()
                 .map(|w| compiler.expression(w))
+                .transpose()?,
+            safe: f
+                .safe
+                .as_deref()
+                .map(|w| compiler.expression(w))
+                .transpose()?,
+            key: f
+                .key
+                .as_deref()
+                .map(|k| compiler.expression(k))
                 .transpose()?,
             title: compiler.template(&f.title)?,
         }),
@@ -807,29 +819,34 @@ impl Rule {
             _ => return None,
         };
         let current = literal(&node.value);
-        if current.as_ref() == Some(&to) {
+        let key = match &fix.key {
+            Some(key) => match ctx.eval(key, env) {
+                RuleValue::Val(Value::String(k)) => Some(k),
+                _ => return None,
+            },
+            None => None,
+        };
+        if current.as_ref() == Some(&to) && key.is_none() {
             return None;
         }
         let graph: &Graph = ctx.graph;
-        let flagged = env
-            .iter()
-            .rev()
-            .find(|(n, _)| *n == body.resource_var)
-            .and_then(|(_, v)| match v {
-                RuleValue::Res(idx) => Some(*idx),
-                _ => None,
-            })?;
-        let own = graph.get(flagged).span;
         // Another instance of the same declaration (a loop), or another
         // declaration reading the same text: the fix changes more than this
-        // finding. A parent that declares it inline is the same text.
+        // finding. A parent that declares it inline is the same text. (The
+        // value may belong to another resource than the one flagged: the
+        // zone an endpoint registers in.)
         let nested =
             |a: Span, b: Span| a != b && a.file == b.file && a.start <= b.start && b.end <= a.end;
-        let shared = graph.resources().iter().enumerate().any(|(i, r)| {
-            i != flagged
-                && !nested(r.span, own)
-                && !nested(own, r.span)
-                && spans_in(&r.body).any(|s| s == target)
+        let readers: Vec<Span> = graph
+            .resources()
+            .iter()
+            .filter(|r| spans_in(&r.body).any(|s| s == target))
+            .map(|r| r.span)
+            .collect();
+        let shared = readers.iter().enumerate().any(|(i, a)| {
+            readers[i + 1..]
+                .iter()
+                .any(|b| !nested(*a, *b) && !nested(*b, *a))
         });
         let sources = graph
             .provenance
@@ -838,12 +855,18 @@ impl Rule {
             .flatten()
             .map(|(span, _)| *span)
             .collect();
+        let sure = match &fix.safe {
+            Some(safe) => ctx.truth(safe, env) == Truth::True,
+            None => true,
+        };
         Some(FixSpec {
             title: self.render(&fix.title, ctx, env),
             target,
             current,
             to,
             shared,
+            sure,
+            key,
             sources,
         })
     }

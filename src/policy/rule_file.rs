@@ -43,6 +43,15 @@ pub struct FixYaml {
     pub to: String,
     #[serde(default)]
     pub when: Option<String>,
+    /// The fix is unsafe (needs `--unsafe-fixes`) unless this holds: the
+    /// rule is not sure the value is right (a zone name whose cloud is not
+    /// known).
+    #[serde(default)]
+    pub safe: Option<String>,
+    /// The member's new key, when the fix renames it too (a legacy
+    /// attribute written under its current name): an expression.
+    #[serde(default)]
+    pub key: Option<String>,
     pub title: String,
 }
 

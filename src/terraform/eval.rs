@@ -221,6 +221,8 @@ pub struct Module<'b> {
     /// The azurerm provider's major version when known; defaults that
     /// changed between majors follow it (unknown: the newest).
     pub azurerm_major: Option<u64>,
+    /// The lowest azurerm `(major, minor)` the configuration may use.
+    pub azurerm_lowest: Option<(u64, u64)>,
     /// This module's folder (`path.module`) and the root module's, where
     /// Terraform runs (`path.root`; relative `file()` paths start there).
     pub dir: Option<std::path::PathBuf>,
@@ -272,6 +274,7 @@ impl<'b> Module<'b> {
             file_values: HashMap::new(),
             children: HashMap::new(),
             azurerm_major: None,
+            azurerm_lowest: None,
             dir: None,
             root_dir: None,
             confinement: std::sync::Arc::new(crate::paths::Confinement::unconfined(0)),

@@ -26,7 +26,7 @@ use crate::terraform::azurerm;
 use crate::terraform::cache;
 use crate::terraform::eval::{self, Decl, Declared, Expansion, Instance, Module};
 use crate::terraform::hcl_text;
-use crate::terraform::providers::azurerm_major;
+use crate::terraform::providers::azurerm_versions;
 use crate::terraform::vars::{Given, VarFile, json_var_file};
 
 /// One module folder's parsed files. Index 0 of a module tree is the root.
@@ -46,6 +46,8 @@ struct Build<'s> {
     limits: Limits,
     /// The azurerm provider's major version, for the whole configuration.
     major: Option<u64>,
+    /// The lowest azurerm `(major, minor)` the configuration may use.
+    lowest: Option<(u64, u64)>,
     problems: Vec<Problem>,
     opaque: Vec<Span>,
     /// Registry and git module calls `terraform init` would let plinth read.
@@ -115,7 +117,7 @@ pub fn load_module(
             }
         })
         .collect();
-    let major = azurerm_major(sources, dir, &root);
+    let (major, lowest) = azurerm_versions(sources, dir, &root);
     let manifest = cache::read_manifest(
         sources,
         dir,
@@ -143,6 +145,7 @@ pub fn load_module(
         manifest: &manifest,
         limits,
         major,
+        lowest,
         problems: Vec::new(),
         opaque: Vec::new(),
         uninitialized: Vec::new(),
@@ -431,6 +434,7 @@ fn build_module<'b>(
     let mut module = Module::new(declared, prefix.clone(), supplied);
     module.file_values = file_values;
     module.azurerm_major = build.major;
+    module.azurerm_lowest = build.lowest;
     module.dir = Some(folders[idx].dir.clone());
     module.root_dir = Some(folders[0].dir.clone());
     module.guard = build.guard.clone();

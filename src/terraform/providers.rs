@@ -10,15 +10,17 @@ use hcl_edit::structure::Body;
 
 use crate::source::{FileId, SourceMap};
 
-/// The azurerm provider's major version: exact from `.terraform.lock.hcl`
+/// The azurerm provider's major version — exact from `.terraform.lock.hcl`
 /// beside the root module, else the highest major its `required_providers`
-/// constraint allows (what `terraform init` would pick), else unknown —
-/// treated as the newest.
-pub(super) fn azurerm_major(
+/// constraint allows (what `terraform init` would pick), else unknown,
+/// treated as the newest — and the lowest `(major, minor)` the
+/// configuration may use: the locked version, else the constraint's lower
+/// bound, else unknown.
+pub(super) fn azurerm_versions(
     sources: &SourceMap,
     dir: &Path,
     root: &[(FileId, Body)],
-) -> Option<u64> {
+) -> (Option<u64>, Option<(u64, u64)>) {
     if let Some(text) = lock_file(sources, dir)
         && let Ok(body) = hcl_edit::parser::parse_body(&text)
     {
@@ -31,11 +33,13 @@ pub(super) fn azurerm_major(
                     .is_some_and(|l| l.as_str().ends_with("hashicorp/azurerm"))
             })
             .find_map(|b| match &b.body.get_attribute("version")?.value {
-                Expression::String(v) => major_of(v.value()),
+                Expression::String(v) => Some(v.value().to_string()),
                 _ => None,
             });
-        if locked.is_some() {
-            return locked;
+        if let Some(locked) = locked
+            && let Some(major) = major_of(&locked)
+        {
+            return (Some(major), lowest(&format!("= {locked}")));
         }
     }
     let constraint = root.iter().find_map(|(_, body)| {
@@ -65,8 +69,37 @@ pub(super) fn azurerm_major(
                     _ => None,
                 },
             )
-    })?;
-    highest_major(&constraint)
+    });
+    match constraint {
+        Some(constraint) => (highest_major(&constraint), lowest(&constraint)),
+        None => (None, None),
+    }
+}
+
+/// The lowest `(major, minor)` a constraint allows: its `~>`, `>=`, `>` or
+/// `=` bound (the highest of them); none without one.
+fn lowest(constraint: &str) -> Option<(u64, u64)> {
+    let mut low: Option<(u64, u64)> = None;
+    for part in constraint.split(',') {
+        let part = part.trim();
+        let (op, version) = ["~>", ">=", "<=", "!=", ">", "<", "="]
+            .iter()
+            .find_map(|op| part.strip_prefix(op).map(|v| (*op, v.trim())))
+            .unwrap_or(("=", part));
+        let components: Vec<u64> = version
+            .trim_start_matches('v')
+            .split('.')
+            .map_while(|c| c.parse().ok())
+            .collect();
+        let Some(&major) = components.first() else {
+            continue;
+        };
+        let version = (major, components.get(1).copied().unwrap_or(0));
+        if matches!(op, "~>" | ">=" | ">" | "=") {
+            low = Some(low.map_or(version, |l| l.max(version)));
+        }
+    }
+    low
 }
 
 fn major_of(version: &str) -> Option<u64> {
@@ -138,6 +171,10 @@ mod tests {
         assert_eq!(highest_major(">= 3.50, < 4.0"), Some(3));
         assert_eq!(highest_major(">= 3.50, < 4.1"), Some(4));
         assert_eq!(highest_major("= 3.1.0"), Some(3));
+        assert_eq!(lowest("~> 3.110"), Some((3, 110)));
+        assert_eq!(lowest(">= 3.50, < 4.0"), Some((3, 50)));
+        assert_eq!(lowest("< 4.0"), None);
+        assert_eq!(lowest("= 3.117.0"), Some((3, 117)));
         assert_eq!(highest_major("3.1.0"), Some(3));
         assert_eq!(highest_major(">= 3.0"), None);
         assert_eq!(highest_major("<= 4.2, != 4.1"), Some(4));

@@ -150,11 +150,21 @@ fn network_policies(module: &Module, block: &Nested, file: FileId, properties: &
     .into_iter()
     .find_map(|(name, node)| node.map(|n| Node::string(name, n.span)));
     if let Some(legacy) = legacy {
+        let span = legacy.span;
         put(
             properties,
             "terraform.privateEndpointNetworkPolicies",
             legacy,
         );
+        // NET002's fix writes the current attribute, which azurerm has
+        // from 3.103: whether every version the configuration may use has it.
+        if let Some(lowest) = module.azurerm_lowest {
+            put(
+                properties,
+                "terraform.currentPolicyAttribute",
+                Node::new(Value::Bool(lowest >= (3, 103)), span),
+            );
+        }
     }
     let node = match (current, enabled_flag, enforce) {
         (Some(node), _, _) => node,
