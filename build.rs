@@ -253,6 +253,7 @@ struct_to_rust!(FixYaml {
     when,
     safe,
     key,
+    insert_hcl,
     title
 });
 struct_to_rust!(Examples { bad, good });

@@ -193,6 +193,13 @@ pub struct FixSpec {
     /// The member's new key, when the fix renames it (written only where
     /// the member itself is, never in a variable it read).
     pub key: Option<String>,
+    /// Insert the property, under this key path (ARM and Bicep: `network`,
+    /// `publicNetworkAccess` when `network` is not written either), or as this HCL
+    /// attribute (Terraform; none: no fix there), into the object at
+    /// `target`: when it is not written (`true`), or, in Terraform, when
+    /// `target` is a whole block (a provider default the front-end placed
+    /// there) rather than an attribute (`false`).
+    pub insert: Option<(Vec<String>, Option<String>, bool)>,
     /// Where a computed value came from (parameter defaults and values,
     /// variables), when it was not written at `target`.
     pub sources: Vec<Span>,

@@ -83,7 +83,17 @@ pub fn plan(finding: &Finding, sources: &SourceMap) -> Option<Planned> {
         safe,
         edit,
     };
+    if let Some((key, hcl, true)) = &fix.insert {
+        let edit = insert_at(fix.target, key, hcl.as_deref(), &fix.to, sources)?;
+        return Some(planned(edit, !fix.shared && fix.sure));
+    }
     if let Some(edit) = edit_at(fix.target, fix, sources) {
+        return Some(planned(edit, !fix.shared && fix.sure));
+    }
+    if let Some((key, Some(hcl), false)) = &fix.insert
+        && Lang::of(&sources.get(fix.target.file).path) == Some(Lang::Hcl)
+        && let Some(edit) = insert_at(fix.target, key, Some(hcl), &fix.to, sources)
+    {
         return Some(planned(edit, !fix.shared && fix.sure));
     }
     // A renamed member is renamed where it is written, never in the
@@ -163,6 +173,110 @@ fn edit_at(span: Span, fix: &FixSpec, sources: &SourceMap) -> Option<Edit> {
         start: at + start,
         end: at + end,
         text: render(&to, lang),
+    })
+}
+
+/// The edit that inserts a member into the object (JSON, Bicep) or block
+/// (HCL) written at `span`, after its last member, one per line at the
+/// members' indentation: `key: value` in ARM JSON and Bicep, the `hcl`
+/// attribute in Terraform. None where the object is not written right
+/// there as `{…}` over several lines (JSON may be one line), or JSON holds
+/// comments (a comma could land in one).
+fn insert_at(
+    span: Span,
+    path: &[String],
+    hcl: Option<&str>,
+    value: &Literal,
+    sources: &SourceMap,
+) -> Option<Edit> {
+    let file = sources.get(span.file);
+    let lang = Lang::of(&file.path)?;
+    let text = file.slice(span);
+    let (start, end) = match lang {
+        Lang::Json | Lang::Bicep => value_range(text, lang)?,
+        // A block: its head (`resource "t" "n"`, `subnet`), then `{…}`.
+        // (A `name = {…}` attribute is not a block.)
+        Lang::Hcl => {
+            let brace = text.find('{')?;
+            if text[..brace].contains('=') {
+                return None;
+            }
+            (brace, text.trim_end().len())
+        }
+    };
+    let object = &text[start..end];
+    if !(object.starts_with('{') && object.ends_with('}')) {
+        return None;
+    }
+    let close = end - 1;
+    let inner = &text[start + 1..close];
+    let key = |k: &String| match lang {
+        Lang::Json => Some(render(&Literal::String(k.clone()), lang)),
+        _ => render_key(k, lang),
+    };
+    let empty = inner.trim().is_empty();
+    let at = span.start as usize;
+    if lang == Lang::Json && (inner.contains("//") || inner.contains("/*")) {
+        return None;
+    }
+    if !inner.contains('\n') {
+        // One line: only JSON, where a comma separates members.
+        if lang != Lang::Json {
+            return None;
+        }
+        let (last, outer) = path.split_last()?;
+        let mut member = format!("{}: {}", key(last)?, render(value, lang));
+        for k in outer.iter().rev() {
+            member = format!("{}: {{ {member} }}", key(k)?);
+        }
+        let last = start + 1 + inner.trim_end().len();
+        let text = if empty {
+            format!(" {member} ")
+        } else {
+            format!(", {member}")
+        };
+        return Some(Edit {
+            file: span.file,
+            start: at + last,
+            end: at + last,
+            text,
+        });
+    }
+    let line_indent = |line: &str| line[..line.len() - line.trim_start().len()].to_string();
+    let close_line = text[..close].rsplit('\n').next().unwrap_or("");
+    let close_indent = line_indent(close_line);
+    let last = start + 1 + inner.trim_end().len();
+    let indent = if empty {
+        format!("{close_indent}  ")
+    } else {
+        let last_line = text[..last].rsplit('\n').next().unwrap_or("");
+        line_indent(last_line)
+    };
+    // `a: { b: v }` where `a` is not written either, one level a line.
+    let member = match lang {
+        Lang::Hcl if path.len() == 1 => hcl?.to_string(),
+        Lang::Hcl => return None,
+        _ => {
+            let (last, outer) = path.split_last()?;
+            let mut member = format!("{}: {}", key(last)?, render(value, lang));
+            for (depth, k) in outer.iter().enumerate().rev() {
+                let inner_indent = format!("{indent}{}", "  ".repeat(depth + 1));
+                let outer_indent = format!("{indent}{}", "  ".repeat(depth));
+                member = format!("{}: {{\n{inner_indent}{member}\n{outer_indent}}}", key(k)?);
+            }
+            member
+        }
+    };
+    let separator = if lang == Lang::Json && !empty {
+        ","
+    } else {
+        ""
+    };
+    Some(Edit {
+        file: span.file,
+        start: at + last,
+        end: at + last,
+        text: format!("{separator}\n{indent}{member}"),
     })
 }
 
@@ -446,6 +560,7 @@ pub fn apply(text: &str, edits: &[Edit]) -> (String, Vec<Edit>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     #[test]
     fn values_are_found_after_their_keys() {
@@ -494,6 +609,59 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn members_are_inserted_after_the_last_one() {
+        fn insert(name: &str, text: &str, path: &[&str], hcl: Option<&str>) -> Option<String> {
+            let sources = SourceMap::new();
+            let file = sources.add(PathBuf::from(name), text);
+            let span = Span::new(file, 0, text.len());
+            let path: Vec<String> = path.iter().map(|k| k.to_string()).collect();
+            let value = Literal::String("Disabled".into());
+            let edit = insert_at(span, &path, hcl, &value, &sources)?;
+            Some(apply(text, &[edit]).0)
+        }
+        let json = "\"properties\": {\n    \"a\": 1\n  }";
+        assert_eq!(
+            insert("t.json", json, &["b"], None).as_deref(),
+            Some("\"properties\": {\n    \"a\": 1,\n    \"b\": \"Disabled\"\n  }")
+        );
+        assert_eq!(
+            insert("t.json", "\"p\": {\"a\": 1}", &["n", "b"], None).as_deref(),
+            Some("\"p\": {\"a\": 1, \"n\": { \"b\": \"Disabled\" }}")
+        );
+        assert_eq!(
+            insert("t.json", "\"p\": {}", &["b"], None).as_deref(),
+            Some("\"p\": { \"b\": \"Disabled\" }")
+        );
+        // A comma could land in a comment.
+        assert_eq!(
+            insert("t.json", "\"p\": {\n  \"a\": 1 // x\n}", &["b"], None),
+            None
+        );
+        let bicep = "properties: {\n    a: 1\n  }";
+        assert_eq!(
+            insert("t.bicep", bicep, &["n", "b"], None).as_deref(),
+            Some("properties: {\n    a: 1\n    n: {\n      b: 'Disabled'\n    }\n  }")
+        );
+        assert_eq!(
+            insert("t.bicep", "properties: { a: 1 }", &["b"], None),
+            None
+        );
+        let block = "resource \"t\" \"n\" {\n  a = 1\n}";
+        assert_eq!(
+            insert("t.tf", block, &["b"], Some("b = false")).as_deref(),
+            Some("resource \"t\" \"n\" {\n  a = 1\n  b = false\n}")
+        );
+        // An attribute holding an object is not a block; Terraform takes
+        // only the attribute the rule spells.
+        assert_eq!(
+            insert("t.tf", "tags = {\n  a = 1\n}", &["b"], Some("b = 1")),
+            None
+        );
+        assert_eq!(insert("t.tf", block, &["n", "b"], Some("b = 1")), None);
+        assert_eq!(insert("t.tf", block, &["b"], None), None);
     }
 
     #[test]

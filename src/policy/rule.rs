@@ -34,6 +34,7 @@ struct Fix {
     when: Option<Expr>,
     safe: Option<Expr>,
     key: Option<Expr>,
+    insert_hcl: Option<String>,
     title: Template,
 }
 
@@ -383,6 +384,7 @@ fn compile_body(
                 .as_deref()
                 .map(|k| compiler.expression(k))
                 .transpose()?,
+            insert_hcl: f.insert_hcl.clone(),
             title: compiler.template(&f.title)?,
         }),
         None => None,
@@ -809,8 +811,43 @@ impl Rule {
         {
             return None;
         }
-        let RuleValue::Node { node, .. } = ctx.eval(&fix.set, env) else {
-            return None;
+        let (node, insert) = match ctx.eval(&fix.set, env) {
+            // Written, or a Terraform default placed on the whole block
+            // (`public_network_access_enabled` left out): the block may take
+            // the attribute where the value is not an attribute's literal.
+            RuleValue::Node { node, .. } => {
+                let fallback = match (&fix.set, &fix.insert_hcl) {
+                    (Expr::Field(_, key), Some(hcl)) => {
+                        Some((vec![key.clone()], Some(hcl.clone()), false))
+                    }
+                    _ => None,
+                };
+                (node, fallback)
+            }
+            // Not written (and known not to be: a resource declared here):
+            // the property is inserted into the object that would hold it.
+            RuleValue::Missing => {
+                // The nearest object written above it (`server.properties`
+                // when `network` is not written either) takes the path.
+                let mut path = Vec::new();
+                let mut at = &fix.set;
+                let node = loop {
+                    let Expr::Field(base, key) = at else {
+                        return None;
+                    };
+                    path.insert(0, key.clone());
+                    match ctx.eval(base, env) {
+                        RuleValue::Node {
+                            node,
+                            managed: true,
+                        } if matches!(node.value, Value::Object(_)) => break node,
+                        RuleValue::Missing if path.len() < 4 => at = base,
+                        _ => return None,
+                    }
+                };
+                (node, Some((path, fix.insert_hcl.clone(), true)))
+            }
+            _ => return None,
         };
         let target = node.span?;
         let to = match ctx.eval(&fix.to, env) {
@@ -818,7 +855,11 @@ impl Rule {
             RuleValue::Node { node, .. } => literal(&node.value)?,
             _ => return None,
         };
-        let current = literal(&node.value);
+        let current = if insert.as_ref().is_some_and(|i| i.2) {
+            None
+        } else {
+            literal(&node.value)
+        };
         let key = match &fix.key {
             Some(key) => match ctx.eval(key, env) {
                 RuleValue::Val(Value::String(k)) => Some(k),
@@ -867,6 +908,7 @@ impl Rule {
             shared,
             sure,
             key,
+            insert,
             sources,
         })
     }

@@ -52,6 +52,11 @@ pub struct FixYaml {
     /// attribute written under its current name): an expression.
     #[serde(default)]
     pub key: Option<String>,
+    /// Where the property `set` names is not written: the Terraform
+    /// attribute that says the same, as HCL (`name = value`), inserted in
+    /// the block. ARM and Bicep insert the property under its own name.
+    #[serde(default)]
+    pub insert_hcl: Option<String>,
     pub title: String,
 }
 
