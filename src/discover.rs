@@ -373,7 +373,7 @@ fn present(path: &Path) -> bool {
 }
 
 /// `X.parameters.json` → `X.json`, when that template file exists.
-fn template_of(path: &Path) -> Option<PathBuf> {
+pub fn template_of(path: &Path) -> Option<PathBuf> {
     let name = path.file_name()?.to_str()?;
     let stem = name.strip_suffix(".parameters.json")?;
     let template = path.with_file_name(format!("{stem}.json"));

@@ -413,3 +413,47 @@ fn only_fixes_that_fix_check_would_keep_are_offered() {
         server.stop();
     }
 }
+
+#[test]
+fn a_parameter_file_shares_its_templates_unit() {
+    // main.bicepparam is checked with main.bicep: opening and closing it
+    // must not clear the template's diagnostics.
+    let (_temp, dir) = copy_case("fixtures/PE004/bicep/bad-parameter-file");
+    let template = dir.join("main.bicep");
+    let parameters = dir.join("main.bicepparam");
+    let (template_uri, parameters_uri) = (uri(&template), uri(&parameters));
+    let mut server = Server::start(&dir);
+    server.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": template_uri, "languageId": "bicep", "version": 1,
+            "text": std::fs::read_to_string(&template).unwrap()}}),
+    );
+    let diagnostics = server.diagnostics(&template_uri);
+    let d = diagnostics
+        .iter()
+        .find(|d| d["code"] == "PE004")
+        .expect("PE004")
+        .clone();
+    server.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": parameters_uri, "languageId": "bicep-params", "version": 1,
+            "text": std::fs::read_to_string(&parameters).unwrap()}}),
+    );
+    // Checked with its template: the parameter file's own (empty) list.
+    assert_eq!(server.diagnostics(&parameters_uri), Vec::<Value>::new());
+    server.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": parameters_uri}}),
+    );
+    let hover = server.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": template_uri}, "position": d["range"]["start"]}),
+    );
+    assert!(
+        hover["result"]["contents"]["value"]
+            .as_str()
+            .is_some_and(|v| v.contains("PE004")),
+        "{hover}"
+    );
+    server.stop();
+}
