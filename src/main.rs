@@ -2,6 +2,11 @@
 //! the exit code. Exit codes (README, Usage): 0 nothing at or above `--fail-on`,
 //! 1 findings, 2 the run itself failed.
 
+// mimalloc rather than glibc's malloc: allocation and freeing were half of
+// an ARM run's cycles and a fifth of a small file's (issue #20).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
