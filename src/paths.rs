@@ -298,6 +298,10 @@ pub struct Confinement {
     /// Files and folders the user named: read wherever they are.
     named: Vec<PathBuf>,
     max_file_bytes: u64,
+    /// Folders already found not to be links in this run: a Bicep module
+    /// or Terraform module read by many units is checked once, not once
+    /// per read (the run's files do not change under it).
+    folders: std::sync::RwLock<std::collections::HashSet<PathBuf>>,
     /// Refusals met where no caller could report them (`file()` in an
     /// expression, an optional lock file), drained by the pipeline.
     notes: Mutex<Vec<Problem>>,
@@ -332,6 +336,7 @@ impl Confinement {
             roots: Some(roots),
             named: named.iter().map(|p| absolute(p)).collect(),
             max_file_bytes,
+            folders: std::sync::RwLock::default(),
             notes: Mutex::default(),
         }
     }
@@ -388,9 +393,22 @@ impl Confinement {
         let parts: Vec<_> = rest.components().collect();
         for part in parts.iter().take(parts.len().saturating_sub(1)) {
             at.push(part);
+            let known = self
+                .folders
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(&at);
+            if known {
+                continue;
+            }
             match std::fs::symlink_metadata(&at) {
                 Ok(meta) if meta.file_type().is_symlink() => return Err(Refusal::Link(at)),
-                Ok(_) => {}
+                Ok(_) => {
+                    self.folders
+                        .write()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(at.clone());
+                }
                 Err(err) => return Err(err.into()),
             }
         }

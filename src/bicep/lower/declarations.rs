@@ -25,7 +25,9 @@ impl<'a> Lowerer<'a> {
         let source = self.sources.get(id);
         let decls = parser::parse(id, &source.text)
             .map_err(|e| parse_problem(path, id, source.text.len(), &e))?;
-        self.stack.push(path.to_path_buf());
+        // Compared normalized (`a/../b` is `b`): no link is followed when
+        // reading, so a path names its file without asking the file system.
+        self.stack.push(crate::paths::normalize(path));
         let template = self.template(path, id, &decls);
         self.stack.pop();
         Ok(template)

@@ -91,7 +91,7 @@ pub struct Lowerer<'a> {
     /// The Bicep module cache registry modules are read from, when the
     /// user named one (see [`crate::bicep::registry`]).
     cache: Option<&'a Path>,
-    /// Files being lowered, outermost first (cycle guard).
+    /// Files being lowered, outermost first, normalized (cycle guard).
     stack: Vec<PathBuf>,
     files: Vec<FileId>,
     problems: Vec<Problem>,

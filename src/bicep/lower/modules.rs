@@ -171,7 +171,7 @@ impl Lowerer<'_> {
             crate::paths::normalize(&file.path.parent().unwrap_or(Path::new(".")).join(path))
         };
         let is_json = registry || target.extension().is_some_and(|e| e == "json");
-        if self.stack.len() >= MAX_MODULE_DEPTH || self.stack.iter().any(|p| same_file(p, &target))
+        if self.stack.len() >= MAX_MODULE_DEPTH || self.stack.contains(&target)
         {
             self.problems.push(
                 Problem::new(
@@ -218,13 +218,6 @@ impl Lowerer<'_> {
                 None
             }
         }
-    }
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
     }
 }
 
