@@ -129,6 +129,19 @@ pub struct Run {
     /// With [`Options::ties`]: each unit's label, files and how many
     /// references and parent links name a resource it declares.
     pub ties: Vec<Ties>,
+    /// The rules the run compiled, handed back so that a command about to
+    /// exit can leave them (and the whole run) to the operating system
+    /// rather than free them piece by piece.
+    #[allow(dead_code)] // held, never read: see `Run::leak`
+    rule_sets: Vec<policy::RuleSet>,
+}
+
+impl Run {
+    /// Ends the run without freeing it: for a process about to exit, where
+    /// freeing the rules, texts and findings one by one only costs time.
+    pub fn leak(self) {
+        std::mem::forget(self);
+    }
 }
 
 /// One unit's count of references that find a resource it declares.
@@ -506,7 +519,9 @@ pub fn check(options: &Options) -> Run {
     let first = groups.first().map_or(0, |(scope, _)| *scope);
     let mut rule_infos: Vec<RuleInfo> = Vec::new();
     let mut config = Config::default();
+    let mut rule_sets = Vec::with_capacity(scopes.len());
     for (i, scope) in scopes.into_iter().enumerate() {
+        rule_sets.push(scope.rules);
         if i == first {
             let mut infos = scope.rule_infos;
             infos.retain(|r| !rule_infos.iter().any(|k| k.id == r.id));
@@ -535,6 +550,7 @@ pub fn check(options: &Options) -> Run {
         config,
         pictures,
         ties,
+        rule_sets,
     }
 }
 

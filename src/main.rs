@@ -386,21 +386,27 @@ fn check(args: CheckArgs) -> ExitCode {
         }
     };
     print(&text);
-    if !report.problems.is_empty() {
-        return ExitCode::from(EXIT_FAILED);
-    }
-    let threshold = match (args.fail_on, run.config.fail_on) {
-        (Some(cli), _) => cli.threshold(),
-        (None, Some(ConfigFailOn::At(severity))) => Some(severity),
-        (None, Some(ConfigFailOn::Never)) => None,
-        (None, None) => FailOn::Warning.threshold(),
-    };
-    let failing = threshold.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
-    if failing {
-        ExitCode::from(EXIT_FINDINGS)
+    let code = if !report.problems.is_empty() {
+        ExitCode::from(EXIT_FAILED)
     } else {
-        ExitCode::SUCCESS
-    }
+        let threshold = match (args.fail_on, run.config.fail_on) {
+            (Some(cli), _) => cli.threshold(),
+            (None, Some(ConfigFailOn::At(severity))) => Some(severity),
+            (None, Some(ConfigFailOn::Never)) => None,
+            (None, None) => FailOn::Warning.threshold(),
+        };
+        let failing = threshold.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
+        if failing {
+            ExitCode::from(EXIT_FINDINGS)
+        } else {
+            ExitCode::SUCCESS
+        }
+    };
+    // The process ends here: what it holds goes back to the system whole.
+    std::mem::forget(text);
+    std::mem::forget(shown);
+    run.leak();
+    code
 }
 
 /// The run to report: the check, or with `--fix` what remains after the
