@@ -93,6 +93,8 @@ pub struct Lowerer<'a> {
     cache: Option<&'a Path>,
     /// Files being lowered, outermost first, normalized (cycle guard).
     stack: Vec<PathBuf>,
+    /// Module templates already lowered in this unit, by normalized path.
+    lowered: HashMap<PathBuf, JsonValue>,
     files: Vec<FileId>,
     problems: Vec<Problem>,
 }
@@ -121,6 +123,7 @@ pub fn lower_with(
         sources,
         cache,
         stack: Vec::new(),
+        lowered: HashMap::new(),
         files: Vec::new(),
         problems: Vec::new(),
     };

@@ -171,8 +171,7 @@ impl Lowerer<'_> {
             crate::paths::normalize(&file.path.parent().unwrap_or(Path::new(".")).join(path))
         };
         let is_json = registry || target.extension().is_some_and(|e| e == "json");
-        if self.stack.len() >= MAX_MODULE_DEPTH || self.stack.contains(&target)
-        {
+        if self.stack.len() >= MAX_MODULE_DEPTH || self.stack.contains(&target) {
             self.problems.push(
                 Problem::new(
                     crate::diagnostic::Code::ModuleError,
@@ -182,6 +181,27 @@ impl Lowerer<'_> {
             );
             return None;
         }
+        // A module deployed again in this unit (Azure Verified Modules'
+        // tests deploy each module twice) is read and lowered once: its
+        // template does not depend on the caller.
+        if let Some(template) = self.lowered.get(&target) {
+            return Some(template.clone());
+        }
+        let lowered = self.read_module(&target, is_json, registry, file, span)?;
+        self.lowered.insert(target, lowered.clone());
+        Some(lowered)
+    }
+
+    /// The template of the module file at `target`, read and lowered.
+    fn read_module(
+        &mut self,
+        target: &Path,
+        is_json: bool,
+        registry: bool,
+        file: &File,
+        span: Span,
+    ) -> Option<JsonValue> {
+        let target = target.to_path_buf();
         let id = match self.sources.load(&target) {
             Ok(id) => id,
             Err(err) => {
