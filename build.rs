@@ -71,14 +71,17 @@ fn main() {
     }
     writeln!(code, "];\n{builders}").unwrap();
 
-    // Every expression of the built-in rules, parsed, by its text (sorted,
-    // for a binary search).
+    // Every expression of the built-in rules, parsed, by its text (sorted
+    // by length, then text, for a binary search that compares bytes only
+    // between texts of one length).
     writeln!(
         code,
         "/// (text, its tree)\npub type PreparedExpr = (&'static str, fn() -> crate::policy::expr::Expr);\npub static PREPARED: &[PreparedExpr] = &["
     )
     .unwrap();
     let mut builders = String::new();
+    let mut expressions: Vec<_> = expressions.into_iter().collect();
+    expressions.sort_by(|(a, _), (b, _)| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
     for (i, (text, parsed)) in expressions.iter().enumerate() {
         writeln!(code, "    ({text:?}, expression_{i}),").unwrap();
         writeln!(

@@ -28,7 +28,9 @@ mod embedded {
 /// A built-in rule's expression, parsed by build.rs, by its text.
 fn prepared(text: &str) -> Option<expr::Expr> {
     let prepared = embedded::PREPARED;
-    let at = prepared.binary_search_by(|(t, _)| (*t).cmp(text)).ok()?;
+    let at = prepared
+        .binary_search_by(|(t, _)| t.len().cmp(&text.len()).then_with(|| (*t).cmp(text)))
+        .ok()?;
     prepared.get(at).map(|(_, build)| build())
 }
 
