@@ -4,7 +4,7 @@
 //! `.bicep` files and Terraform module folders go to their own front-ends.
 //! Every front-end returns a [`Loaded`] (declared in `model`, below them).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Code, Problem};
 use crate::discover::{Discovered, Input};
@@ -19,6 +19,24 @@ use crate::source::SourceMap;
 /// `.bicepparam` file named on its own stands for the template it `using`s
 /// (reported on as if named); one whose template cannot be told is left out,
 /// as before.
+/// The template a parameter file binds, checked with it: a `.bicepparam`
+/// file's `using` target (when it is a local `.bicep` file in or under the
+/// parameter file's folder, which checking the parameter file may read),
+/// `X.parameters.json`'s `X.json`; none for any other file.
+pub fn template_of_parameters(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    if name.ends_with(".bicepparam") {
+        let using = crate::bicep::using_of(path)?;
+        let folder = path.parent()?;
+        let template = crate::paths::absolute(&folder.join(&using));
+        (using.to_ascii_lowercase().ends_with(".bicep")
+            && crate::paths::is_within(&template, folder))
+        .then_some(template)
+    } else {
+        crate::discover::template_of(path)
+    }
+}
+
 pub fn bind_bicep_parameters(discovered: &mut Discovered) {
     let inputs = std::mem::take(&mut discovered.inputs);
     let mut bound = Vec::with_capacity(inputs.len());

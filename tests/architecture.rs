@@ -103,10 +103,19 @@ const RULES: &[(&str, &[&str])] = &[
         "fix",
         &["span", "diagnostic", "paths", "source", "report", "lib"],
     ),
-    // `plinth lsp`: runs the pipeline (`lib`) over the editor's buffers.
+    // `plinth lsp`: runs the pipeline (`lib`) over the editor's buffers;
+    // asks `frontend` which template a parameter file binds.
     (
         "lsp",
-        &["span", "diagnostic", "paths", "source", "fix", "lib"],
+        &[
+            "span",
+            "diagnostic",
+            "paths",
+            "source",
+            "fix",
+            "frontend",
+            "lib",
+        ],
     ),
 ];
 

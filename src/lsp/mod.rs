@@ -187,18 +187,7 @@ fn unit_of(path: &Path) -> PathBuf {
     if name.ends_with(".tf") || name.ends_with(".tfvars") || name.ends_with(".tf.json") {
         path.parent()
             .map_or_else(|| path.to_path_buf(), Path::to_path_buf)
-    } else if name.ends_with(".bicepparam")
-        && let Some(using) = crate::bicep::using_of(path)
-        && using.to_ascii_lowercase().ends_with(".bicep")
-        && let Some(folder) = path.parent()
-        // Only a template under the parameter file's folder, which
-        // checking the parameter file may read too (`using '../main.bicep'`
-        // is outside the paths checked, as on the command line).
-        && let template = paths::absolute(&folder.join(using))
-        && paths::is_within(&template, folder)
-    {
-        template
-    } else if let Some(template) = crate::discover::template_of(path) {
+    } else if let Some(template) = crate::frontend::template_of_parameters(path) {
         template
     } else {
         path.to_path_buf()
