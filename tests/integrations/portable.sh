@@ -11,10 +11,12 @@
 # Each binary must print its version, report the README demo's findings
 # (exit 1) and need no glibc symbol version above the floor (`objdump -T`).
 # cargo-zigbuild, maturin and zig (the `ziglang` package) come from PyPI into
-# a temporary virtual environment. Each build has its own target folder
-# (target/zigbuild, target/maturin-zig): both link through zig, but through
-# wrappers at different paths, which cargo takes for a change of config and
-# would rebuild everything for. Prints each step's time.
+# a virtual environment kept in target/portable-tools. Both builds link
+# through wrapper scripts whose paths derive from the tools' paths, and cargo
+# takes another linker path for a change of config and rebuilds every crate:
+# hence a venv at a fixed path (a second run here is a no-op build) and a
+# target folder per build (target/zigbuild, target/maturin-zig). Prints each
+# step's time.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -57,10 +59,13 @@ check_binary() {
 }
 
 start=$(date +%s)
-python3 -m venv "$work/tools"
-"$work/tools/bin/pip" install --quiet --disable-pip-version-check \
+tools="$root/target/portable-tools"
+if [ ! -x "$tools/bin/python3" ]; then
+    python3 -m venv "$tools"
+fi
+"$tools/bin/pip" install --quiet --disable-pip-version-check \
     cargo-zigbuild==0.24.1 maturin==1.16.0 ziglang==0.17.1
-export PATH="$work/tools/bin:$PATH"
+export PATH="$tools/bin:$PATH"
 echo "tools installed in $(( $(date +%s) - start )) s: $(cargo-zigbuild --version), $(maturin --version), zig $(python3 -m ziglang version)"
 
 start=$(date +%s)
