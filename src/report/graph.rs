@@ -297,6 +297,30 @@ mod tests {
     }
 
     #[test]
+    fn only_reported_findings_stay_marked() {
+        let at = |start| Span {
+            file: crate::span::FileId(0),
+            start,
+            end: start + 1,
+        };
+        let mut pictures = small();
+        let picture = &mut pictures[0];
+        picture.nodes[2].marks = vec![("PE003".into(), at(1))];
+        // Two findings of one rule on one edge: one is left out (a baseline).
+        picture.edges[0].marks = vec![("PE001".into(), at(2)), ("PE001".into(), at(3))];
+        picture.keep_marks(|rule, span| rule == "PE001" && span == at(3));
+        assert_eq!(picture.edges[0].rules, ["PE001"]);
+        assert_eq!(picture.edges[0].marks, [("PE001".to_string(), at(3))]);
+        assert!(picture.nodes[2].rules.is_empty());
+        assert!(picture.has_findings());
+        assert!(mermaid_findings(&pictures).contains("==>|\"subnet [PE001]\"|"));
+
+        pictures[0].keep_marks(|_, _| false);
+        assert!(!pictures[0].has_findings());
+        assert_eq!(mermaid_findings(&pictures), "");
+    }
+
+    #[test]
     fn dot_escapes_quotes_backslashes_and_newlines() {
         let text = dot(&small());
         assert!(text.starts_with("digraph plinth {\n  rankdir=LR;\n"));
