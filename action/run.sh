@@ -9,7 +9,8 @@
 # would, but by `xargs`, which never runs or expands anything: spaces and
 # newlines separate, quotes group and are removed, a backslash escapes (an
 # unmatched quote fails the step, exit 2). It writes the SARIF file, prints the
-# annotations, appends a Markdown table to $GITHUB_STEP_SUMMARY, sets the
+# annotations, appends a Markdown table to $GITHUB_STEP_SUMMARY (and the
+# Mermaid diagram of the chains of the units with findings), sets the
 # outputs findings, errors and sarif-file in $GITHUB_OUTPUT, and exits as
 # plinth does: 0 clean, 1 findings at or above fail-on, 2 the run failed.
 set -uo pipefail
@@ -21,7 +22,15 @@ sarif_file=${INPUT_SARIF_FILE:-plinth.sarif}
 
 words=$(mktemp)
 report=$(mktemp)
-trap 'rm -f "$words" "$report"' EXIT
+diagram=$(mktemp)
+trap 'rm -f "$words" "$report" "$diagram" "$diagram.kept" "$diagram.left"' EXIT
+
+# The summary's diagram stays within what Mermaid (as GitHub renders it)
+# draws by default, 50,000 characters and 500 edges, far below GitHub's
+# 1 MiB per step summary: whole units are kept in order while they fit,
+# and the rest are counted.
+diagram_bytes=50000
+diagram_edges=500
 
 # split_words INPUT_NAME TEXT: the words of TEXT into the array `split`.
 # `read -a` would keep quotes inside words (`'examples/**'` as a glob with
@@ -63,6 +72,12 @@ fi
 status=$?
 
 findings=$(jq '.summary.findings' "$report")
+if [ -n "${GITHUB_STEP_SUMMARY:-}" ] && [ "$findings" -gt 0 ]; then
+    # The units with a finding on their chains, as `plinth graph` draws them
+    # (nothing when none has), with the same arguments as the report; its
+    # problems are the report's, already shown.
+    "$plinth" check --format mermaid --fail-on never "${extra[@]+"${extra[@]}"}" -- "${paths[@]}" >"$diagram" 2>/dev/null
+fi
 errors=$(jq '.summary.errors' "$report")
 
 if [ -n "${GITHUB_OUTPUT:-}" ]; then
@@ -84,6 +99,43 @@ if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
             echo "|---|---|---|---|"
             # Pipes and newlines would break the table.
             jq -r '.findings[] | "| \(.severity) | [\(.rule)](\(.url // "")) \(.name) | `\(.file):\(.line)` | \(.message | gsub("[|]"; "\\\\|") | gsub("\n"; " ")) |"' "$report"
+        fi
+        if [ -s "$diagram" ]; then
+            # plinth writes one statement a line (a label's newline is
+            # escaped, its backticks are entities: nothing closes the fence).
+            LC_ALL=C awk -v max_bytes="$diagram_bytes" -v max_edges="$diagram_edges" -v left="$diagram.left" '
+                # Room for the first line and the closing classDef lines.
+                BEGIN { bytes = 256 }
+                /^  subgraph / { unit = $0 "\n"; edges = 0; inside = 1; next }
+                inside && /^  end$/ {
+                    unit = unit $0 "\n"; inside = 0
+                    if (bytes + length(unit) <= max_bytes && drawn_edges + edges <= max_edges) {
+                        body = body unit; bytes += length(unit); drawn_edges += edges; drawn++
+                    } else {
+                        skipped++
+                    }
+                    next
+                }
+                inside { unit = unit $0 "\n"; if ($0 ~ /^    u[0-9]+n[0-9]+ /) edges++; next }
+                /^  classDef / { tail = tail $0 "\n"; next }
+                { head = head $0 "\n" }
+                END {
+                    if (drawn > 0) printf "%s%s%s", head, body, tail
+                    print skipped + 0 >left
+                }' "$diagram" >"$diagram.kept"
+            if [ -s "$diagram.kept" ]; then
+                echo
+                echo "### The chains with findings"
+                echo
+                echo '```mermaid'
+                cat "$diagram.kept"
+                echo '```'
+            fi
+            skipped=$(cat "$diagram.left" 2>/dev/null || echo 0)
+            if [ "${skipped:-0}" -gt 0 ]; then
+                echo
+                echo "$skipped more units with findings are not drawn here (the diagram is kept within $diagram_bytes characters and $diagram_edges edges, what Mermaid draws by default); \`plinth check --format mermaid\` draws them all."
+            fi
         fi
         if [ "$errors" -gt 0 ]; then
             echo

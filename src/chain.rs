@@ -171,6 +171,7 @@ impl Drawing<'_> {
             label,
             known,
             rules: Vec::new(),
+            marks: Vec::new(),
         };
         self.nodes.push((node, idx));
         n
@@ -193,6 +194,7 @@ impl Drawing<'_> {
             kind: kind.to_string(),
             known,
             rules: Vec::new(),
+            marks: Vec::new(),
         };
         self.edges.push((edge, span));
     }
@@ -201,9 +203,13 @@ impl Drawing<'_> {
     /// resources its labels point at.
     fn finish(self, findings: &[Finding]) -> Picture {
         let graph = self.graph;
-        let mut node_rules: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); self.nodes.len()];
-        let mut edge_rules: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); self.edges.len()];
+        // Each part's findings, by rule and primary span (what
+        // `Picture::keep_marks` matches the reported findings against).
+        type Marks<'f> = BTreeSet<(&'f str, Span)>;
+        let mut node_marks: Vec<Marks> = vec![BTreeSet::new(); self.nodes.len()];
+        let mut edge_marks: Vec<Marks> = vec![BTreeSet::new(); self.edges.len()];
         for finding in findings {
+            let mark = (finding.rule.as_str(), finding.primary.span);
             for label in std::iter::once(&finding.primary).chain(&finding.related) {
                 let at = label.span;
                 let on_edge = self
@@ -211,7 +217,7 @@ impl Drawing<'_> {
                     .iter()
                     .position(|(_, span)| span.is_some_and(|s| overlaps(s, at)));
                 if let Some(e) = on_edge {
-                    edge_rules[e].insert(&finding.rule);
+                    edge_marks[e].insert(mark);
                     continue;
                 }
                 // The innermost drawn resource holding the label (a zone
@@ -224,25 +230,37 @@ impl Drawing<'_> {
                     .filter(|(_, span)| contains(*span, at))
                     .min_by_key(|(_, span)| span.len());
                 if let Some((n, _)) = holder {
-                    node_rules[n].insert(&finding.rule);
+                    node_marks[n].insert(mark);
                 }
             }
         }
+        let rules = |marks: &Marks| -> Vec<String> {
+            let ids: BTreeSet<&str> = marks.iter().map(|(rule, _)| *rule).collect();
+            ids.into_iter().map(str::to_string).collect()
+        };
+        let owned = |marks: &Marks| -> Vec<(String, Span)> {
+            marks
+                .iter()
+                .map(|(rule, at)| ((*rule).to_string(), *at))
+                .collect()
+        };
         let nodes = self
             .nodes
             .into_iter()
-            .zip(node_rules)
-            .map(|((mut node, _), rules)| {
-                node.rules = rules.into_iter().map(str::to_string).collect();
+            .zip(node_marks)
+            .map(|((mut node, _), marks)| {
+                node.rules = rules(&marks);
+                node.marks = owned(&marks);
                 node
             })
             .collect();
         let edges = self
             .edges
             .into_iter()
-            .zip(edge_rules)
-            .map(|((mut edge, _), rules)| {
-                edge.rules = rules.into_iter().map(str::to_string).collect();
+            .zip(edge_marks)
+            .map(|((mut edge, _), marks)| {
+                edge.rules = rules(&marks);
+                edge.marks = owned(&marks);
                 edge
             })
             .collect();

@@ -493,6 +493,17 @@ pub fn check(options: &Options) -> Run {
             Err(problem) => problems.push(problem),
         }
     }
+    // The pictures were drawn with every finding of their unit; they show
+    // only those reported.
+    if options.pictures {
+        let reported: HashSet<(&str, span::Span)> = findings
+            .iter()
+            .map(|f| (f.rule.as_str(), f.primary.span))
+            .collect();
+        for picture in &mut pictures {
+            picture.keep_marks(|rule, at| reported.contains(&(rule, at)));
+        }
+    }
     // A refusal noted inside an evaluator knows its span, not its file's path.
     for mut note in sources.confinement().take_notes() {
         if let Some(span) = note.span {

@@ -214,6 +214,9 @@ enum Format {
     Github,
     /// JUnit XML: a suite per template or module, a test case per rule.
     Junit,
+    /// The Mermaid diagram of `plinth graph`, for the units with a finding
+    /// on their chains only; nothing when there is none.
+    Mermaid,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -329,7 +332,7 @@ fn check(args: CheckArgs) -> ExitCode {
         bicep_cache: args.bicep_cache,
         show_unknown: args.show_unknown,
         allow_empty: args.allow_empty,
-        pictures: false,
+        pictures: matches!(args.format, Format::Mermaid),
         overlay: std::sync::Arc::default(),
         rule_docs: matches!(args.format, Format::Sarif),
         ties: false,
@@ -371,6 +374,7 @@ fn check(args: CheckArgs) -> ExitCode {
         Format::Sarif => sarif::render(report, &run.sources),
         Format::Github => github::render(report, &run.sources),
         Format::Junit => junit::render(report, &run.sources),
+        Format::Mermaid => graph::mermaid_findings(&run.pictures),
         Format::Human => {
             let color = !args.no_color
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())

@@ -82,3 +82,105 @@ fn the_action_passes_when_nothing_reaches_fail_on() {
     assert!(clean.outputs.contains("findings=0\n"), "{}", clean.outputs);
     assert!(!clean.summary.contains("| severity |"), "{}", clean.summary);
 }
+
+/// The job summary's Mermaid block: what lies between ```mermaid and ```.
+fn summary_diagram(summary: &str) -> Option<&str> {
+    let start = summary.find("\n```mermaid\n")? + "\n```mermaid\n".len();
+    let end = start + summary[start..].find("```\n")?;
+    Some(&summary[start..end])
+}
+
+#[test]
+fn the_summary_draws_the_chains_of_the_units_with_findings() {
+    let step = run_action("fixtures/demo", "warning");
+    assert_eq!(step.code, 1, "{}", step.log);
+    let diagram = summary_diagram(&step.summary).unwrap_or_else(|| panic!("{}", step.summary));
+    let expected = Command::new(env!("CARGO_BIN_EXE_plinth"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["check", "--format", "mermaid", "fixtures/demo"])
+        .output()
+        .expect("plinth runs");
+    assert_eq!(diagram, String::from_utf8_lossy(&expected.stdout));
+    // The three units with findings; the Bicep module has none.
+    let units: Vec<&str> = diagram
+        .lines()
+        .filter(|l| l.starts_with("  subgraph "))
+        .collect();
+    assert_eq!(units.len(), 3, "{diagram}");
+    assert!(!diagram.contains("database.bicep"), "{diagram}");
+    assert!(diagram.contains("==>|\"zone [PE004]\"|"), "{diagram}");
+    assert!(!step.summary.contains("not drawn"), "{}", step.summary);
+}
+
+#[test]
+fn a_clean_run_has_no_diagram() {
+    // A private endpoint whose chain is whole: drawn by `plinth graph`,
+    // absent from the summary.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let template = serde_json::json!({
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "parameters": {"serverId": {"type": "string"}},
+        "resources": [
+            {"type": "Microsoft.Network/virtualNetworks", "apiVersion": "2024-05-01", "name": "vnet",
+             "properties": {"subnets": [{"name": "snet", "properties": {"addressPrefix": "10.0.0.0/24"}}]}},
+            {"type": "Microsoft.Network/privateEndpoints", "apiVersion": "2024-05-01", "name": "pe",
+             "properties": {
+                "subnet": {"id": "[resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet', 'snet')]"},
+                "privateLinkServiceConnections": [{"name": "c",
+                    "properties": {"privateLinkServiceId": "[parameters('serverId')]", "groupIds": ["postgresqlServer"]}}]}}
+        ]
+    });
+    std::fs::write(dir.path().join("main.json"), template.to_string()).unwrap();
+    let graph = Command::new(env!("CARGO_BIN_EXE_plinth"))
+        .args(["graph", "--format", "mermaid"])
+        .arg(dir.path())
+        .output()
+        .expect("plinth runs");
+    assert!(String::from_utf8_lossy(&graph.stdout).contains("  subgraph u0["));
+
+    let clean = run_action(dir.path().to_str().unwrap(), "warning");
+    assert_eq!(clean.code, 0, "{}", clean.log);
+    assert!(clean.outputs.contains("findings=0\n"), "{}", clean.outputs);
+    assert!(clean.summary.starts_with("## plinth"), "{}", clean.summary);
+    assert!(!clean.summary.contains("mermaid"), "{}", clean.summary);
+}
+
+/// Many units with findings: the diagram keeps whole units within 50,000
+/// characters and 500 edges (what Mermaid draws by default) and says how
+/// many it left out.
+#[test]
+fn the_summary_diagram_is_bounded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let template = std::fs::read(root.join("fixtures/demo/arm/main.json")).unwrap();
+    let copies = 120;
+    for i in 0..copies {
+        let unit = dir.path().join(format!("unit-{i:03}"));
+        std::fs::create_dir(&unit).unwrap();
+        std::fs::write(unit.join("main.json"), &template).unwrap();
+    }
+    let step = run_action(dir.path().to_str().unwrap(), "warning");
+    assert_eq!(step.code, 1, "{}", step.log);
+    let diagram = summary_diagram(&step.summary).unwrap_or_else(|| panic!("{}", step.summary));
+    assert!(diagram.len() <= 50_000, "{} bytes", diagram.len());
+    assert!(diagram.starts_with("flowchart LR\n"), "{diagram}");
+    assert!(diagram.ends_with("stroke-width:2px\n"), "{diagram}");
+    let drawn = diagram
+        .lines()
+        .filter(|l| l.starts_with("  subgraph "))
+        .count();
+    let ends = diagram.lines().filter(|l| *l == "  end").count();
+    assert_eq!(drawn, ends, "whole units only");
+    let edges = diagram
+        .lines()
+        .filter(|l| regex::Regex::new(r"^    u\d+n\d+ ").unwrap().is_match(l))
+        .count();
+    assert!(edges <= 500, "{edges} edges");
+    assert!(drawn > 10 && drawn < copies, "{drawn} units drawn");
+    let left = format!(
+        "{} more units with findings are not drawn here",
+        copies - drawn
+    );
+    assert!(step.summary.contains(&left), "{}", step.summary);
+}

@@ -243,3 +243,131 @@ fn a_unit_without_private_endpoints_draws_nothing() {
     assert_eq!(code, 0);
     assert_eq!(stdout, "{\n  \"units\": []\n}\n");
 }
+
+/// `plinth check --format mermaid ARGS…` in `dir`: exit code, stdout, stderr.
+fn check_mermaid(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = Command::cargo_bin("plinth")
+        .expect("the plinth binary")
+        .current_dir(dir)
+        .args(["check", "--format", "mermaid"])
+        .args(args)
+        .output()
+        .expect("plinth runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The `subgraph` lines of a Mermaid diagram: the units it draws.
+fn units(diagram: &str) -> Vec<&str> {
+    diagram
+        .lines()
+        .filter(|l| l.starts_with("  subgraph "))
+        .collect()
+}
+
+/// `check --format mermaid` (what the Action's job summary shows) draws the
+/// units with a finding on their chains, as `plinth graph` draws them, and
+/// exits as `check` does.
+#[test]
+fn check_in_mermaid_draws_only_the_units_with_findings() {
+    let (code, all, _) = graph(root(), "mermaid", &["fixtures/demo"]);
+    assert_eq!(code, 0);
+    let (code, marked, stderr) = check_mermaid(root(), &["fixtures/demo"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(marked.starts_with("flowchart LR\n"), "{marked}");
+    // The Bicep module's endpoint has an unknown subnet and no finding.
+    let drawn = units(&marked);
+    assert_eq!(
+        drawn,
+        [
+            "  subgraph u0[\"fixtures/demo/arm/main.json\"]",
+            "  subgraph u1[\"fixtures/demo/bicep/main.bicep\"]",
+            "  subgraph u2[\"fixtures/demo/terraform\"]",
+        ],
+        "{marked}"
+    );
+    assert_eq!(units(&all).len(), 4, "{all}");
+    // Each unit drawn is the graph's own drawing of it.
+    let body = |diagram: &str, label: &str| -> Vec<String> {
+        let start = diagram.find(label).expect(label);
+        let end = start + diagram[start..].find("\n  end\n").expect("end");
+        diagram[start..end]
+            .lines()
+            .skip(1)
+            .map(|l| l.split_once(' ').map_or(l, |(_, rest)| rest).to_string())
+            .map(|l| {
+                regex::Regex::new(r"u\d+n")
+                    .unwrap()
+                    .replace_all(&l, "n")
+                    .into_owned()
+            })
+            .collect()
+    };
+    for label in [
+        "fixtures/demo/arm/main.json",
+        "fixtures/demo/bicep/main.bicep",
+        "fixtures/demo/terraform",
+    ] {
+        assert_eq!(body(&marked, label), body(&all, label), "{label}");
+    }
+    assert!(marked.ends_with("  classDef finding stroke:#d1242f,stroke-width:2px\n"));
+}
+
+/// A unit with a private endpoint and no finding: nothing is drawn, not
+/// even an empty flowchart.
+#[test]
+fn check_in_mermaid_prints_nothing_without_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.json"),
+        serde_json::to_string_pretty(&hostile_template()).unwrap(),
+    )
+    .unwrap();
+    let (code, drawn, _) = graph(dir.path(), "mermaid", &["."]);
+    assert_eq!(code, 0);
+    assert_eq!(units(&drawn).len(), 1, "{drawn}");
+    let (code, stdout, stderr) = check_mermaid(dir.path(), &["."]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "");
+}
+
+/// The picture shows what is reported: a rule the config disables, or that
+/// `--ignore` or a baseline leaves out, marks nothing, and a unit left with
+/// no finding is not drawn by `check --format mermaid`.
+#[test]
+fn the_picture_shows_only_reported_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("plinth.yaml");
+    std::fs::write(&config, "rules:\n  disable: [PE004, PE002]\n").unwrap();
+    let config = config.to_str().unwrap();
+
+    let (_, before, _) = graph(root(), "mermaid", &["fixtures/demo"]);
+    assert!(before.contains("[PE004]"), "{before}");
+    assert!(before.contains("[PE002]"), "{before}");
+    let (code, after, stderr) = graph(root(), "mermaid", &["--config", config, "fixtures/demo"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!after.contains("PE004"), "{after}");
+    assert!(!after.contains("PE002"), "{after}");
+    assert!(after.contains("[PE006]"), "{after}");
+    // The ARM endpoint's zone edge is drawn, no longer broken.
+    assert!(after.contains("    u0n4 -->|\"zone\"| u0n5\n"), "{after}");
+    let (code, json, _) = graph(root(), "json", &["--config", config, "fixtures/demo"]);
+    assert_eq!(code, 0);
+    assert!(!json.contains("PE004") && !json.contains("marks"), "{json}");
+
+    // The ARM template's findings are PE002 and PE004 only.
+    let (_, marked, _) = check_mermaid(root(), &["--ignore", "PE002,PE004", "fixtures/demo"]);
+    assert!(!marked.contains("fixtures/demo/arm/main.json"), "{marked}");
+    assert_eq!(units(&marked).len(), 2, "{marked}");
+
+    let baseline = dir.path().join("baseline.json");
+    let baseline = baseline.to_str().unwrap();
+    let (code, _, stderr) = check_mermaid(root(), &["--write-baseline", baseline, "fixtures/demo"]);
+    assert_eq!(code, 1, "{stderr}");
+    let (code, stdout, stderr) = check_mermaid(root(), &["--baseline", baseline, "fixtures/demo"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "");
+}

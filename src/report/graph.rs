@@ -13,6 +13,7 @@
 use serde::Serialize;
 
 use crate::report::escape::visible;
+use crate::span::Span;
 
 /// One unit's chains.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -37,6 +38,9 @@ pub struct Node {
     pub known: bool,
     /// The rules with findings about this resource, sorted, each once.
     pub rules: Vec<String>,
+    /// The findings behind `rules`: each one's rule and primary span.
+    #[serde(skip)]
+    pub marks: Vec<(String, Span)>,
 }
 
 /// A reference from one part of a chain to the next.
@@ -50,6 +54,36 @@ pub struct Edge {
     pub known: bool,
     /// The rules with findings on this reference: it is broken.
     pub rules: Vec<String>,
+    /// The findings behind `rules`: each one's rule and primary span.
+    #[serde(skip)]
+    pub marks: Vec<(String, Span)>,
+}
+
+impl Picture {
+    /// Keeps the marks of the findings `reported` accepts (by rule and
+    /// primary span) and rewrites each part's rule ids from them: the
+    /// picture is drawn before the config, `--select`, `--ignore` and the
+    /// baseline decide what is reported, and must not show more.
+    pub fn keep_marks(&mut self, reported: impl Fn(&str, Span) -> bool) {
+        let keep = |marks: &mut Vec<(String, Span)>, rules: &mut Vec<String>| {
+            marks.retain(|(rule, at)| reported(rule, *at));
+            *rules = marks.iter().map(|(rule, _)| rule.clone()).collect();
+            rules.sort();
+            rules.dedup();
+        };
+        for node in &mut self.nodes {
+            keep(&mut node.marks, &mut node.rules);
+        }
+        for edge in &mut self.edges {
+            keep(&mut edge.marks, &mut edge.rules);
+        }
+    }
+
+    /// Whether a finding is marked on one of its parts.
+    pub fn has_findings(&self) -> bool {
+        self.nodes.iter().any(|n| !n.rules.is_empty())
+            || self.edges.iter().any(|e| !e.rules.is_empty())
+    }
 }
 
 /// `{"units": [picture, …]}`, pretty-printed.
@@ -105,6 +139,21 @@ pub fn mermaid(pictures: &[Picture]) -> String {
     out.push_str("  classDef unknown stroke-dasharray: 5 5\n");
     out.push_str("  classDef finding stroke:#d1242f,stroke-width:2px\n");
     out
+}
+
+/// `check --format mermaid`: the Mermaid flowchart of the units with a
+/// finding on their chains; nothing at all when there is none.
+pub fn mermaid_findings(pictures: &[Picture]) -> String {
+    let marked: Vec<Picture> = pictures
+        .iter()
+        .filter(|p| p.has_findings())
+        .cloned()
+        .collect();
+    if marked.is_empty() {
+        String::new()
+    } else {
+        mermaid(&marked)
+    }
 }
 
 /// A Graphviz `digraph`, a cluster per unit.
@@ -202,6 +251,7 @@ mod tests {
             label: label.into(),
             known,
             rules: rules.iter().map(|r| r.to_string()).collect(),
+            marks: Vec::new(),
         }
     }
 
@@ -212,6 +262,7 @@ mod tests {
             kind: kind.into(),
             known,
             rules: rules.iter().map(|r| r.to_string()).collect(),
+            marks: Vec::new(),
         }
     }
 
@@ -243,6 +294,30 @@ mod tests {
              classDef unknown stroke-dasharray: 5 5\n  \
              classDef finding stroke:#d1242f,stroke-width:2px\n"
         );
+    }
+
+    #[test]
+    fn only_reported_findings_stay_marked() {
+        let at = |start| Span {
+            file: crate::span::FileId(0),
+            start,
+            end: start + 1,
+        };
+        let mut pictures = small();
+        let picture = &mut pictures[0];
+        picture.nodes[2].marks = vec![("PE003".into(), at(1))];
+        // Two findings of one rule on one edge: one is left out (a baseline).
+        picture.edges[0].marks = vec![("PE001".into(), at(2)), ("PE001".into(), at(3))];
+        picture.keep_marks(|rule, span| rule == "PE001" && span == at(3));
+        assert_eq!(picture.edges[0].rules, ["PE001"]);
+        assert_eq!(picture.edges[0].marks, [("PE001".to_string(), at(3))]);
+        assert!(picture.nodes[2].rules.is_empty());
+        assert!(picture.has_findings());
+        assert!(mermaid_findings(&pictures).contains("==>|\"subnet [PE001]\"|"));
+
+        pictures[0].keep_marks(|_, _| false);
+        assert!(!pictures[0].has_findings());
+        assert_eq!(mermaid_findings(&pictures), "");
     }
 
     #[test]

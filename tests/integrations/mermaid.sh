@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # `plinth graph`'s Mermaid output against Mermaid's own parser (the `mermaid`
 # package from the npm registry, run under node with jsdom standing in for
-# the browser): the demo's diagram, the diagram of every fixture, and one
+# the browser): the demo's diagram, the diagram of every fixture, one
 # drawn from a generated template whose endpoint name holds quotes, a
-# newline, HTML and Mermaid syntax. A diagram the parser rejects fails the
+# newline, HTML and Mermaid syntax, and the diagrams the GitHub Action's job
+# summary shows (action/run.sh) for the demo and, cut to its bound, for 120
+# units with findings. A diagram the parser rejects fails the
 # test; so does a parser that accepts a label left unclosed (the check
 # itself would be blind).
 # Usage: tests/integrations/mermaid.sh PATH-TO-PLINTH
@@ -77,5 +79,32 @@ for file in demo fixtures hostile; do
         exit 1
     fi
 done
-parse "$work/demo.mmd" "$work/fixtures.mmd" "$work/hostile.mmd"
-echo "Mermaid: $(grep -c '^  subgraph ' "$work/fixtures.mmd") fixture units, the demo and a hostile name parsed"
+# summary_diagram DIR NAME: the Action's step on DIR; its summary's
+# ```mermaid block into NAME.mmd.
+summary_diagram() {
+    : >"$work/$2.md"
+    GITHUB_STEP_SUMMARY="$work/$2.md" PLINTH="$plinth" INPUT_PATH="$1" \
+        INPUT_SARIF_FILE="$work/$2.sarif" bash "$root/action/run.sh" >/dev/null 2>&1 || true
+    awk '/^```mermaid$/ { inside = 1; next } inside && /^```$/ { exit } inside' \
+        "$work/$2.md" >"$work/$2.mmd"
+    if ! grep -q '^  subgraph ' "$work/$2.mmd"; then
+        cat "$work/$2.md" >&2
+        echo "FAIL: the job summary for $1 draws no unit" >&2
+        exit 1
+    fi
+}
+summary_diagram fixtures/demo summary-demo
+mkdir "$work/many"
+for i in $(seq 1 120); do
+    mkdir "$work/many/$i"
+    cp fixtures/demo/arm/main.json "$work/many/$i/"
+done
+summary_diagram "$work/many" summary-many
+grep -q 'more units with findings are not drawn' "$work/summary-many.md" || {
+    echo "FAIL: the job summary for 120 units is not cut" >&2
+    exit 1
+}
+
+parse "$work/demo.mmd" "$work/fixtures.mmd" "$work/hostile.mmd" \
+    "$work/summary-demo.mmd" "$work/summary-many.mmd"
+echo "Mermaid: $(grep -c '^  subgraph ' "$work/fixtures.mmd") fixture units, the demo, a hostile name and the Action's job summaries ($(grep -c '^  subgraph ' "$work/summary-many.mmd") of 120 units within the bound) parsed"
