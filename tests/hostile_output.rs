@@ -211,6 +211,20 @@ fn hostile_names_and_values_cannot_forge_lines_or_reach_the_terminal() {
     );
     let (_, human, _) = check(dir.path(), "human");
     assert!(human.contains(r#""x": "?[2J?", "resources""#), "{human}");
+    // The Action's job summary diagram (`--format mermaid`): the finding's
+    // chain is drawn, the names cannot leave their labels.
+    let (_, mermaid, stderr) = check(dir.path(), "mermaid");
+    assert!(mermaid.contains("PG001"), "{mermaid}\n{stderr}");
+    assert!(
+        !mermaid
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\t')),
+        "{mermaid}"
+    );
+    assert!(
+        mermaid.lines().all(|l| !l.trim_start().starts_with("::")),
+        "{mermaid}"
+    );
 }
 
 /// `--show-unknown` quotes the source where an endpoint's chain stops: a
