@@ -184,7 +184,12 @@ impl Lexer<'_> {
                         self.depth -= 1;
                         return Ok(out);
                     }
-                    let Some(sym) = SYMBOLS.iter().chain(SINGLE.iter()).find(|s| self.starts(s))
+                    // Longest first among those starting with this byte.
+                    let Some(sym) = SYMBOLS
+                        .iter()
+                        .chain(SINGLE.iter())
+                        .filter(|s| s.as_bytes()[0] == c)
+                        .find(|s| self.starts(s))
                     else {
                         let ch = self.text[self.pos..].chars().next().unwrap_or('?');
                         return error(
