@@ -283,12 +283,13 @@ pub struct Io<'a> {
 /// A bad argument or `--help` is clap's to print, exiting as clap does.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let stdout = std::io::stdout();
+    let mut stdout = std::io::stdout();
     let terminal = stdout.is_terminal();
     let var = |name: &str| std::env::var(name).ok();
+    // Unlocked handles: `plinth lsp` writes to stdout from its own thread.
     let mut io = Io {
-        stdout: &mut stdout.lock(),
-        stderr: &mut std::io::stderr().lock(),
+        stdout: &mut stdout,
+        stderr: &mut std::io::stderr(),
         terminal,
         var: &var,
     };
