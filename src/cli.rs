@@ -285,7 +285,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut stdout = std::io::stdout();
     let terminal = stdout.is_terminal();
-    let var = |name: &str| std::env::var(name).ok();
+    // Lossy, so a set `NO_COLOR` that is not UTF-8 still counts as set.
+    let var = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
     // Unlocked handles: `plinth lsp` writes to stdout from its own thread.
     let mut io = Io {
         stdout: &mut stdout,
