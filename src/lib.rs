@@ -8,6 +8,7 @@ pub mod arm;
 pub mod bicep;
 pub mod chain;
 pub mod cidr;
+pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;

@@ -13,8 +13,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// Each top-level module and the modules it may import. `lib` (the crate
-/// root: the pipeline) and `main` (the CLI) sit on top and may import all.
+/// The modules on top, which may import all: `lib` (the crate root: the
+/// pipeline) and `cli` (the command line; the binary, `src/bin/plinth.rs`,
+/// only calls it).
+const ON_TOP: [&str; 2] = ["lib", "cli"];
+
+/// Each top-level module but those `ON_TOP`, and the modules it may import.
 const RULES: &[(&str, &[&str])] = &[
     // Byte spans into files: the one type every stage shares.
     ("span", &[]),
@@ -252,7 +256,7 @@ fn imports() -> BTreeMap<(String, String), BTreeSet<String>> {
 }
 
 fn allowed(from: &str, to: &str) -> bool {
-    matches!(from, "lib" | "main")
+    ON_TOP.contains(&from)
         || FLOOR.contains(&to)
         || RULES
             .iter()
@@ -264,7 +268,7 @@ fn every_module_has_an_import_rule() {
     let ruled: BTreeSet<&str> = RULES.iter().map(|(m, _)| *m).collect();
     for module in declared_modules() {
         assert!(
-            ruled.contains(module.as_str()),
+            ruled.contains(module.as_str()) || ON_TOP.contains(&module.as_str()),
             "module `{module}` has no rule in tests/architecture.rs (and ARCHITECTURE.md): say what it may import"
         );
     }

@@ -1,4 +1,4 @@
-//! Runs the real `plinth` binary over every rule fixture.
+//! Runs the `plinth` CLI over every rule fixture.
 //!
 //! Layout: `fixtures/<RULE>/<arm|bicep|terraform>/<case>/`. A case named `bad…` must
 //! raise that rule and nothing else; `good…` and `unknown…` cases must raise
@@ -7,16 +7,65 @@
 //! `bad-split` cases in every front-end it applies to. The human and JSON renderings of
 //! every case are snapshots (`tests/snapshots/`), so any change in what a
 //! user sees is a reviewable diff.
+//!
+//! Through the real CLI, in-process: each case runs `plinth::cli::run`, which
+//! is the binary's own code from the parsed arguments on (`src/bin/plinth.rs`
+//! is `plinth::cli::main`, which parses the process's arguments and calls
+//! the same `execute`): argument parsing, the config, rule selection, the
+//! pipeline, rendering and the exit code. Only the streams are buffers and
+//! the terminal is fixed (not a terminal, `NO_COLOR=1`, `COLUMNS=100`), as
+//! the process-per-case harness fixed them. The cases run once, in parallel
+//! (a thread per core), and every test here reads those runs. That the
+//! binary prints the same is checked, not assumed:
+//! `the_binary_prints_what_the_in_process_run_prints` spawns the real
+//! `plinth` for a sample of cases (every front-end, every kind of case) and
+//! requires its exit code, stdout and stderr to equal the in-process run's.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 const FRONT_ENDS: [&str; 3] = ["arm", "bicep", "terraform"];
 const REQUIRED_CASES: [&str; 4] = ["bad", "good", "unknown", "bad-split"];
 
-fn plinth(args: &[&str]) -> (i32, String, String) {
+/// A run's exit code, stdout and stderr.
+type Output = (i32, String, String);
+
+/// `plinth ARGS` in-process, from the crate's root (cargo runs tests there;
+/// the fixtures' paths, and so the output, are relative to it).
+fn plinth(args: &[&str]) -> Output {
+    let mut stdout = Vec::new();
+    let mut stderr = Vec::new();
+    let var = |name: &str| match name {
+        "NO_COLOR" => Some("1".to_string()),
+        "COLUMNS" => Some("100".to_string()),
+        _ => None,
+    };
+    let mut io = plinth::cli::Io {
+        stdout: &mut stdout,
+        stderr: &mut stderr,
+        terminal: false,
+        var: &var,
+        exiting: false,
+    };
+    let argv = std::iter::once("plinth").chain(args.iter().copied());
+    // A panic is a failed case (the binary would exit 101), not a lost run.
+    let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        i32::from(plinth::cli::run(argv, &mut io))
+    }))
+    .unwrap_or(101);
+    (
+        code,
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+/// `plinth ARGS` as a process: the real binary, for the comparison.
+fn plinth_process(args: &[&str]) -> Output {
     let output = Command::new(env!("CARGO_BIN_EXE_plinth"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -132,15 +181,88 @@ fn every_rule_has_the_required_fixtures() {
     );
 }
 
+/// One fixture case and what `plinth check` printed for it.
+struct CaseRun {
+    rule: String,
+    case: String,
+    dir: PathBuf,
+    /// `dir` as given on the command line (forward slashes).
+    dir_text: String,
+    json: Output,
+    human: Output,
+}
+
+/// Every case checked once, JSON and human, on a thread per core; in
+/// `cases()` order whatever order they finished in.
+fn runs() -> &'static [CaseRun] {
+    static RUNS: OnceLock<Vec<CaseRun>> = OnceLock::new();
+    RUNS.get_or_init(|| {
+        assert_eq!(
+            std::env::current_dir().expect("a current folder"),
+            Path::new(env!("CARGO_MANIFEST_DIR")),
+            "the fixture runs read paths relative to the crate's root"
+        );
+        let cases = cases();
+        let next = AtomicUsize::new(0);
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let mut runs: Vec<(usize, CaseRun)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    std::thread::Builder::new()
+                        // The binary's main thread's stack.
+                        .stack_size(8 * 1024 * 1024)
+                        .spawn_scoped(scope, || {
+                            let mut done = Vec::new();
+                            loop {
+                                let i = next.fetch_add(1, Ordering::Relaxed);
+                                let Some((rule, case, dir)) = cases.get(i) else {
+                                    return done;
+                                };
+                                let dir_text = dir.to_string_lossy().replace('\\', "/");
+                                let json = plinth(&check_args(rule, &dir_text, "json"));
+                                let human = plinth(&check_args(rule, &dir_text, "human"));
+                                done.push((
+                                    i,
+                                    CaseRun {
+                                        rule: rule.clone(),
+                                        case: case.clone(),
+                                        dir: dir.clone(),
+                                        dir_text,
+                                        json,
+                                        human,
+                                    },
+                                ));
+                            }
+                        })
+                        .expect("a worker thread")
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("a worker"))
+                .collect()
+        });
+        runs.sort_by_key(|(i, _)| *i);
+        runs.into_iter().map(|(_, run)| run).collect()
+    })
+}
+
 #[test]
 fn fixtures_fire_exactly_where_they_should() {
     let mut failures = Vec::new();
-    let cases = cases();
-    assert!(!cases.is_empty(), "no fixtures found");
-    for (rule, case, dir) in &cases {
-        let dir_text = dir.to_string_lossy().replace('\\', "/");
-        let (code, stdout, stderr) = plinth(&check_args(rule, &dir_text, "json"));
-        let report: serde_json::Value = match serde_json::from_str(&stdout) {
+    let runs = runs();
+    assert!(!runs.is_empty(), "no fixtures found");
+    for run in runs {
+        let CaseRun {
+            rule,
+            case,
+            dir,
+            dir_text,
+            ..
+        } = run;
+        let (code, stdout, stderr) = &run.json;
+        let code = *code;
+        let report: serde_json::Value = match serde_json::from_str(stdout) {
             Ok(report) => report,
             Err(err) => {
                 failures.push(format!(
@@ -193,19 +315,56 @@ fn fixtures_fire_exactly_where_they_should() {
         failures.is_empty(),
         "{} of {} fixture cases failed:\n{}",
         failures.len(),
-        cases.len(),
+        runs.len(),
         failures.join("\n")
     );
 }
 
 #[test]
 fn fixture_output_snapshots() {
-    for (rule, _, dir) in cases() {
-        let dir_text = dir.to_string_lossy().replace('\\', "/");
-        let name = dir_text.trim_start_matches("fixtures/").replace('/', "__");
-        let (_, human, _) = plinth(&check_args(&rule, &dir_text, "human"));
-        insta::assert_snapshot!(format!("{name}__human"), human);
-        let (_, json, _) = plinth(&check_args(&rule, &dir_text, "json"));
-        insta::assert_snapshot!(format!("{name}__json"), json);
+    for run in runs() {
+        let name = run
+            .dir_text
+            .trim_start_matches("fixtures/")
+            .replace('/', "__");
+        insta::assert_snapshot!(format!("{name}__human"), run.human.1);
+        insta::assert_snapshot!(format!("{name}__json"), run.json.1);
     }
+}
+
+/// The in-process runs stand for the binary's: for a sample of cases —
+/// each front-end's `bad`, `bad-split`, `good` and `unknown` case of the
+/// first rule that has them, and every 50th case besides — the real
+/// `plinth` process prints the same, byte for byte, with the same exit
+/// code. So is `plinth rules`, which `every_rule_has_the_required_fixtures`
+/// reads in-process.
+#[test]
+fn the_binary_prints_what_the_in_process_run_prints() {
+    let runs = runs();
+    let mut sample: Vec<&CaseRun> = Vec::new();
+    for front_end in FRONT_ENDS {
+        for case in REQUIRED_CASES {
+            let first = runs
+                .iter()
+                .find(|r| r.case == case && r.dir.parent().is_some_and(|p| p.ends_with(front_end)));
+            sample.extend(first);
+        }
+    }
+    sample.extend(runs.iter().step_by(50));
+    assert!(sample.len() >= 12, "too small a sample: {}", sample.len());
+    let mut differences = Vec::new();
+    for run in sample {
+        for (format, in_process) in [("json", &run.json), ("human", &run.human)] {
+            let process = plinth_process(&check_args(&run.rule, &run.dir_text, format));
+            if &process != in_process {
+                differences.push(format!(
+                    "{} --format {format}: the binary gave {process:?}, in-process {in_process:?}",
+                    run.dir_text
+                ));
+            }
+        }
+    }
+    let args = ["rules", "--format", "json"];
+    assert_eq!(plinth_process(&args), plinth(&args), "plinth rules");
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
 }

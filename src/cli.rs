@@ -1,18 +1,22 @@
 //! The `plinth` command line: parse arguments, call the library, print, set
 //! the exit code. Exit codes (README, Usage): 0 nothing at or above `--fail-on`,
 //! 1 findings, 2 the run itself failed.
+//!
+//! The binary (`src/bin/plinth.rs`) is [`main`]: the process's arguments,
+//! stdout, stderr and environment. [`run`] is the same command over given
+//! arguments and streams, so tests run the real CLI in-process
+//! (`tests/fixtures.rs`) without a process per case.
 
-// mimalloc rather than glibc's malloc: allocation and freeing were half of
-// an ARM run's cycles and a fifth of a small file's (issue #20).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
+use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+// The CLI reads as a user of the library: `plinth::check`, as before it
+// moved here from `main.rs`.
+use crate as plinth;
 use plinth::config::{self, FailOn as ConfigFailOn};
 use plinth::policy::{RuleSet, docs};
 use plinth::report::{Severity, baseline, compact, github, graph, human, json, junit, sarif};
@@ -261,17 +265,76 @@ impl FailOn {
     }
 }
 
+const EXIT_OK: u8 = 0;
 const EXIT_FINDINGS: u8 = 1;
 const EXIT_FAILED: u8 = 2;
 
-fn main() -> ExitCode {
+/// Where a run's output goes and what it knows of its surroundings: the
+/// process's streams and environment for the binary, buffers and fixed
+/// values for a test.
+pub struct Io<'a> {
+    pub stdout: &'a mut dyn Write,
+    pub stderr: &'a mut dyn Write,
+    /// Whether stdout is a terminal (human output is coloured only then).
+    pub terminal: bool,
+    /// The environment variables rendering reads (`NO_COLOR`, `COLUMNS`).
+    /// The pipeline itself still reads the process's (`TF_VAR_*`).
+    pub var: &'a dyn Fn(&str) -> Option<String>,
+    /// The process ends with the command (the binary): the run is left to
+    /// the operating system instead of freed. False in-process (tests).
+    pub exiting: bool,
+}
+
+/// The `plinth` binary: the process's arguments, streams and environment.
+/// A bad argument or `--help` is clap's to print, exiting as clap does.
+pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let mut stdout = std::io::stdout();
+    let terminal = stdout.is_terminal();
+    // Lossy, so a set `NO_COLOR` that is not UTF-8 still counts as set.
+    let var = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
+    // Unlocked handles: `plinth lsp` writes to stdout from its own thread.
+    let mut io = Io {
+        stdout: &mut stdout,
+        stderr: &mut std::io::stderr(),
+        terminal,
+        var: &var,
+        exiting: true,
+    };
+    ExitCode::from(execute(cli, &mut io))
+}
+
+/// `plinth ARGS…` (the program name first, as in `std::env::args`) with its
+/// output written to `io`; returns the exit code. The same code as the
+/// binary's from the parsed arguments on; an argument error or `--help` is
+/// written to `io` uncoloured, with clap's exit code. `plinth lsp` still
+/// serves the process's stdin and stdout.
+pub fn run<I, T>(args: I, io: &mut Io) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    match Cli::try_parse_from(args) {
+        Ok(cli) => execute(cli, io),
+        Err(err) => {
+            let text = err.render().to_string();
+            if err.use_stderr() {
+                eprint(io, &text);
+            } else {
+                print(io, &text);
+            }
+            u8::try_from(err.exit_code()).unwrap_or(EXIT_FAILED)
+        }
+    }
+}
+
+fn execute(cli: Cli, io: &mut Io) -> u8 {
     match cli.command {
-        Command::Check(args) => check(*args),
-        Command::Graph(args) => graph(*args),
-        Command::Rules { format, rule_dirs } => list_rules(format, &rule_dirs),
-        Command::Explain { rule, rule_dirs } => explain(&rule, &rule_dirs),
-        Command::Init { force } => init(force),
+        Command::Check(args) => check(*args, io),
+        Command::Graph(args) => graph(*args, io),
+        Command::Rules { format, rule_dirs } => list_rules(format, &rule_dirs, io),
+        Command::Explain { rule, rule_dirs } => explain(&rule, &rule_dirs, io),
+        Command::Init { force } => init(force, io),
         Command::Lsp {
             rule_dirs,
             config,
@@ -283,10 +346,10 @@ fn main() -> ExitCode {
                 (None, false) => plinth::ConfigChoice::Find,
             };
             match plinth::lsp::serve(plinth::lsp::options(rule_dirs, config)) {
-                Ok(()) => ExitCode::SUCCESS,
+                Ok(()) => EXIT_OK,
                 Err(err) => {
-                    eprintln!("plinth lsp: {err}");
-                    ExitCode::from(EXIT_FAILED)
+                    eprint(io, &format!("plinth lsp: {err}\n"));
+                    EXIT_FAILED
                 }
             }
         }
@@ -315,7 +378,7 @@ fn parse_severity(text: &str) -> Result<(String, Severity), String> {
     }
 }
 
-fn check(args: CheckArgs) -> ExitCode {
+fn check(args: CheckArgs, io: &mut Io) -> u8 {
     let options = plinth::Options {
         selection: plinth::select::Requested {
             select: plinth::select::split_list(&args.select),
@@ -343,7 +406,7 @@ fn check(args: CheckArgs) -> ExitCode {
         },
     };
     let fixing = (args.fix, args.diff, args.unsafe_fixes);
-    let mut run = match fix_or_check(fixing, &options) {
+    let mut run = match fix_or_check(fixing, &options, io) {
         Ok(run) => run,
         Err(code) => return code,
     };
@@ -376,22 +439,21 @@ fn check(args: CheckArgs) -> ExitCode {
         Format::Junit => junit::render(report, &run.sources),
         Format::Mermaid => graph::mermaid_findings(&run.pictures),
         Format::Human => {
-            let color = !args.no_color
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal();
+            let color =
+                !args.no_color && (io.var)("NO_COLOR").is_none_or(|v| v.is_empty()) && io.terminal;
             human::render(
                 readable,
                 &run.sources,
                 human::Style {
                     color,
-                    width: width(),
+                    width: width(io),
                 },
             )
         }
     };
-    print(&text);
+    print(io, &text);
     let code = if !report.problems.is_empty() {
-        ExitCode::from(EXIT_FAILED)
+        EXIT_FAILED
     } else {
         let threshold = match (args.fail_on, run.config.fail_on) {
             (Some(cli), _) => cli.threshold(),
@@ -400,16 +462,15 @@ fn check(args: CheckArgs) -> ExitCode {
             (None, None) => FailOn::Warning.threshold(),
         };
         let failing = threshold.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
-        if failing {
-            ExitCode::from(EXIT_FINDINGS)
-        } else {
-            ExitCode::SUCCESS
-        }
+        if failing { EXIT_FINDINGS } else { EXIT_OK }
     };
-    // The process ends here: what it holds goes back to the system whole.
-    std::mem::forget(text);
-    std::mem::forget(shown);
-    run.leak();
+    if io.exiting {
+        // The process ends here: what it holds goes back to the system
+        // whole, rather than freed piece by piece (issue #20).
+        std::mem::forget(text);
+        std::mem::forget(shown);
+        run.leak();
+    }
     code
 }
 
@@ -418,7 +479,8 @@ fn check(args: CheckArgs) -> ExitCode {
 fn fix_or_check(
     (fix, diff, unsafe_fixes): (bool, bool, bool),
     options: &plinth::Options,
-) -> Result<plinth::Run, ExitCode> {
+    io: &mut Io,
+) -> Result<plinth::Run, u8> {
     if !fix && !diff {
         return Ok(plinth::check(options));
     }
@@ -427,24 +489,24 @@ fn fix_or_check(
         write: fix,
     };
     let outcome = plinth::fix::run::fix(options, mode);
-    eprint!("{}", plinth::fix::run::summary(&outcome, mode));
+    eprint(io, &plinth::fix::run::summary(&outcome, mode));
     if !diff {
         return Ok(outcome.run);
     }
-    print(&plinth::fix::run::diff(&outcome.files));
+    print(io, &plinth::fix::run::diff(&outcome.files));
     Err(if !outcome.run.report.problems.is_empty() {
-        ExitCode::from(EXIT_FAILED)
+        EXIT_FAILED
     } else if outcome.files.is_empty() {
-        ExitCode::SUCCESS
+        EXIT_OK
     } else {
-        ExitCode::from(EXIT_FINDINGS)
+        EXIT_FINDINGS
     })
 }
 
 /// `plinth graph`: the chains of every unit with private endpoints. Problems
 /// go to stderr and make the exit code 2, but what could be drawn is still
 /// printed; findings do not fail the command.
-fn graph(args: GraphArgs) -> ExitCode {
+fn graph(args: GraphArgs, io: &mut Io) -> u8 {
     let options = plinth::Options {
         paths: args.paths,
         exclude: args.exclude,
@@ -467,44 +529,48 @@ fn graph(args: GraphArgs) -> ExitCode {
         GraphFormat::Dot => graph::dot(&run.pictures),
         GraphFormat::Json => graph::json(&run.pictures),
     };
-    print(&text);
+    print(io, &text);
     if run.report.problems.is_empty() {
-        return ExitCode::SUCCESS;
+        return EXIT_OK;
     }
     let style = human::Style {
         color: false,
-        width: width(),
+        width: width(io),
     };
     // Only the problems: the findings are in the picture.
     let problems = plinth::report::Report {
         problems: run.report.problems,
         ..Default::default()
     };
-    eprint!(
-        "{}",
-        human::render_diagnostics(&problems, &run.sources, style)
+    eprint(
+        io,
+        &human::render_diagnostics(&problems, &run.sources, style),
     );
-    ExitCode::from(EXIT_FAILED)
+    EXIT_FAILED
 }
 
 /// The terminal width for wrapping: `COLUMNS` when set, else 100.
-fn width() -> usize {
-    std::env::var("COLUMNS")
-        .ok()
+fn width(io: &Io) -> usize {
+    (io.var)("COLUMNS")
         .and_then(|c| c.trim().parse().ok())
         .filter(|w: &usize| *w >= 40)
         .unwrap_or(100)
 }
 
 /// Prints, ignoring a closed pipe (`plinth check | head`) rather than panicking.
-fn print(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
+fn print(io: &mut Io, text: &str) {
+    let _ = io.stdout.write_all(text.as_bytes());
+    let _ = io.stdout.flush();
+}
+
+/// Prints to stderr, ignoring a closed stream as [`print`] does.
+fn eprint(io: &mut Io, text: &str) {
+    let _ = io.stderr.write_all(text.as_bytes());
+    let _ = io.stderr.flush();
 }
 
 /// Loads the rules, printing any rule-file problems; `None` when there were some.
-fn load_rules(sources: &SourceMap, rule_dirs: &[PathBuf]) -> Option<RuleSet> {
+fn load_rules(sources: &SourceMap, rule_dirs: &[PathBuf], io: &mut Io) -> Option<RuleSet> {
     let (rules, problems) = RuleSet::load(sources, rule_dirs);
     if problems.is_empty() {
         return Some(rules);
@@ -515,16 +581,16 @@ fn load_rules(sources: &SourceMap, rule_dirs: &[PathBuf]) -> Option<RuleSet> {
     };
     let style = human::Style {
         color: false,
-        width: width(),
+        width: width(io),
     };
-    eprint!("{}", human::render_diagnostics(&report, sources, style));
+    eprint(io, &human::render_diagnostics(&report, sources, style));
     None
 }
 
-fn list_rules(format: ListFormat, rule_dirs: &[PathBuf]) -> ExitCode {
+fn list_rules(format: ListFormat, rule_dirs: &[PathBuf], io: &mut Io) -> u8 {
     let sources = SourceMap::new();
-    let Some(rules) = load_rules(&sources, rule_dirs) else {
-        return ExitCode::from(EXIT_FAILED);
+    let Some(rules) = load_rules(&sources, rule_dirs, io) else {
+        return EXIT_FAILED;
     };
     let about_suppressions = plinth::report::suppress::rules();
     let on_by_default = &plinth::select::on_by_default;
@@ -532,23 +598,27 @@ fn list_rules(format: ListFormat, rule_dirs: &[PathBuf]) -> ExitCode {
         ListFormat::Text => {
             let table = docs::table(rules.rules(), &about_suppressions, on_by_default);
             let opt_in = plinth::select::OPT_IN.join(",");
-            print(&format!(
-                "{table}\nRules marked off are opt-in: `--extend-select {opt_in}` (or \
+            print(
+                io,
+                &format!(
+                    "{table}\nRules marked off are opt-in: `--extend-select {opt_in}` (or \
                  `rules: extend_select: [{opt_in}]`\nin .plinth.yaml) adds them to the default \
                  set; `--select ALL` runs every rule.\n"
-            ));
+                ),
+            );
         }
-        ListFormat::Json => {
-            print(&(docs::table_json(rules.rules(), &about_suppressions, on_by_default) + "\n"))
-        }
+        ListFormat::Json => print(
+            io,
+            &(docs::table_json(rules.rules(), &about_suppressions, on_by_default) + "\n"),
+        ),
     }
-    ExitCode::SUCCESS
+    EXIT_OK
 }
 
-fn explain(key: &str, rule_dirs: &[PathBuf]) -> ExitCode {
+fn explain(key: &str, rule_dirs: &[PathBuf], io: &mut Io) -> u8 {
     let sources = SourceMap::new();
-    let Some(rules) = load_rules(&sources, rule_dirs) else {
-        return ExitCode::from(EXIT_FAILED);
+    let Some(rules) = load_rules(&sources, rule_dirs, io) else {
+        return EXIT_FAILED;
     };
     let about_suppressions = plinth::report::suppress::rules();
     let suppression_rule = about_suppressions
@@ -556,20 +626,23 @@ fn explain(key: &str, rule_dirs: &[PathBuf]) -> ExitCode {
         .find(|r| r.id.eq_ignore_ascii_case(key) || r.name.eq_ignore_ascii_case(key));
     match (rules.find(key), suppression_rule) {
         (Some(rule), _) => {
-            print(&docs::explain(rule));
-            ExitCode::SUCCESS
+            print(io, &docs::explain(rule));
+            EXIT_OK
         }
         (None, Some(rule)) => {
-            print(&format!(
-                "{} ({}) — {}\nSeverity: {}\n\nWhat it does:\n  {}\n\nHow to fix:\n  {}\n",
-                rule.id,
-                rule.name,
-                rule.title,
-                rule.severity.as_str(),
-                rule.description,
-                rule.remediation
-            ));
-            ExitCode::SUCCESS
+            print(
+                io,
+                &format!(
+                    "{} ({}) — {}\nSeverity: {}\n\nWhat it does:\n  {}\n\nHow to fix:\n  {}\n",
+                    rule.id,
+                    rule.name,
+                    rule.title,
+                    rule.severity.as_str(),
+                    rule.description,
+                    rule.remediation
+                ),
+            );
+            EXIT_OK
         }
         (None, None) => {
             let known = plinth::all_rules(&rules);
@@ -577,29 +650,38 @@ fn explain(key: &str, rule_dirs: &[PathBuf]) -> ExitCode {
                 Some(did_you_mean) => format!("; {did_you_mean}"),
                 None => String::new(),
             };
-            eprintln!("error: no rule `{key}`{hint}\n(run `plinth rules` for the list)");
-            ExitCode::from(EXIT_FAILED)
+            eprint(
+                io,
+                &format!("error: no rule `{key}`{hint}\n(run `plinth rules` for the list)\n"),
+            );
+            EXIT_FAILED
         }
     }
 }
 
-fn init(force: bool) -> ExitCode {
+fn init(force: bool, io: &mut Io) -> u8 {
     let path = PathBuf::from(config::FILE_NAMES[0]);
     if path.exists() && !force {
-        eprintln!(
-            "error: {} exists; use --force to overwrite it",
-            path.display()
+        eprint(
+            io,
+            &format!(
+                "error: {} exists; use --force to overwrite it\n",
+                path.display()
+            ),
         );
-        return ExitCode::from(EXIT_FAILED);
+        return EXIT_FAILED;
     }
     match std::fs::write(&path, config::STARTER) {
         Ok(()) => {
-            println!("wrote {}", path.display());
-            ExitCode::SUCCESS
+            print(io, &format!("wrote {}\n", path.display()));
+            EXIT_OK
         }
         Err(err) => {
-            eprintln!("error: cannot write {}: {err}", path.display());
-            ExitCode::from(EXIT_FAILED)
+            eprint(
+                io,
+                &format!("error: cannot write {}: {err}\n", path.display()),
+            );
+            EXIT_FAILED
         }
     }
 }
