@@ -31,6 +31,9 @@ trap 'rm -f "$words" "$report" "$diagram" "$diagram.kept" "$diagram.left"' EXIT
 # and the rest are counted.
 diagram_bytes=50000
 diagram_edges=500
+# The findings table is kept to this many rows: with the diagram, well
+# under GitHub's 1 MiB a step's summary may hold.
+summary_rows=500
 
 # split_words INPUT_NAME TEXT: the words of TEXT into the array `split`.
 # `read -a` would keep quotes inside words (`'examples/**'` as a glob with
@@ -98,7 +101,11 @@ if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
             echo "| severity | rule | location | message |"
             echo "|---|---|---|---|"
             # Pipes and newlines would break the table.
-            jq -r '.findings[] | "| \(.severity) | [\(.rule)](\(.url // "")) \(.name) | `\(.file):\(.line)` | \(.message | gsub("[|]"; "\\\\|") | gsub("\n"; " ")) |"' "$report"
+            jq -r --argjson max "$summary_rows" '.findings[:$max][] | "| \(.severity) | [\(.rule)](\(.url // "")) \(.name) | `\(.file):\(.line)` | \(.message | gsub("[|]"; "\\\\|") | gsub("\n"; " ")) |"' "$report"
+            if [ "$findings" -gt "$summary_rows" ]; then
+                echo
+                echo "$((findings - summary_rows)) more findings are not listed here (the table is kept to $summary_rows rows); the annotations and the SARIF file have them all."
+            fi
         fi
         if [ -s "$diagram" ]; then
             # plinth writes one statement a line (a label's newline is
@@ -141,7 +148,7 @@ if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
             echo
             echo "| run error | location | message |"
             echo "|---|---|---|"
-            jq -r '.errors[] | "| \(.code) | `\(.file // "-"):\(.line // "-")` | \(.message | gsub("[|]"; "\\\\|") | gsub("\n"; " ")) |"' "$report"
+            jq -r --argjson max "$summary_rows" '.errors[:$max][] | "| \(.code) | `\(.file // "-"):\(.line // "-")` | \(.message | gsub("[|]"; "\\\\|") | gsub("\n"; " ")) |"' "$report"
         fi
     } >>"$GITHUB_STEP_SUMMARY"
 fi

@@ -184,3 +184,34 @@ fn the_summary_diagram_is_bounded() {
     );
     assert!(step.summary.contains(&left), "{}", step.summary);
 }
+
+/// The findings table is kept to 500 rows (with the diagram, well under
+/// GitHub's 1 MiB a step's summary may hold) and says how many it left out.
+#[test]
+fn the_summary_table_is_bounded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // Two findings each (PE002, PE004).
+    let template = std::fs::read(root.join("fixtures/demo/arm/main.json")).unwrap();
+    for i in 0..260 {
+        let unit = dir.path().join(format!("unit-{i:03}"));
+        std::fs::create_dir(&unit).unwrap();
+        std::fs::write(unit.join("main.json"), &template).unwrap();
+    }
+    let step = run_action(dir.path().to_str().unwrap(), "warning");
+    assert_eq!(step.code, 1, "{}", step.log);
+    assert!(step.outputs.contains("findings=520"), "{}", step.outputs);
+    let rows = step
+        .summary
+        .lines()
+        .filter(|l| l.starts_with("| error |") || l.starts_with("| warning |"))
+        .count();
+    assert_eq!(rows, 500);
+    assert!(
+        step.summary
+            .contains("20 more findings are not listed here (the table is kept to 500 rows)"),
+        "{}",
+        step.summary
+    );
+    assert!(step.summary.len() < 1024 * 1024, "{} bytes", step.summary.len());
+}
