@@ -238,6 +238,9 @@ mod direct {
 
     type Scanned<'a> = (Token<'a>, usize, usize);
 
+    /// The nesting jsonc-parser's own parser refuses past.
+    const JSONC_MAX_DEPTH: usize = 512;
+
     pub fn parse(file: FileId, text: &str, max_nesting: usize) -> Option<Option<JsonValue>> {
         // The strictest scanner: JSON5's extensions fail here and go to
         // the full parser, which knows which of them are refused.
@@ -253,7 +256,9 @@ mod direct {
         let Some(first) = next(&mut scanner)? else {
             return Some(None);
         };
-        let tree = value(&mut scanner, file, first, max_nesting)?;
+        // jsonc-parser stops at 512 levels whatever the limit; so does this
+        // recursion, whatever a config raises `max_nesting` to.
+        let tree = value(&mut scanner, file, first, max_nesting.min(JSONC_MAX_DEPTH))?;
         match next(&mut scanner)? {
             None => Some(Some(tree)),
             Some(_) => None,
@@ -449,5 +454,10 @@ mod tests {
         assert!(direct::parse(FileId(0), &text, 5).is_none());
         assert!(parse(FileId(0), &text, 5).is_err());
         assert!(parse(FileId(0), &text, 10).is_ok());
+        // A limit raised past jsonc-parser's own 512 does not deepen the
+        // direct path's recursion: the full parser decides.
+        let deep = format!("{}{}", "[".repeat(600), "]".repeat(600));
+        assert!(direct::parse(FileId(0), &deep, 100_000).is_none());
+        assert!(parse(FileId(0), &deep, 100_000).is_err());
     }
 }

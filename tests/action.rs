@@ -213,5 +213,9 @@ fn the_summary_table_is_bounded() {
         "{}",
         step.summary
     );
-    assert!(step.summary.len() < 1024 * 1024, "{} bytes", step.summary.len());
+    assert!(
+        step.summary.len() < 1024 * 1024,
+        "{} bytes",
+        step.summary.len()
+    );
 }
