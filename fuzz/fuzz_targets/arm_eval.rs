@@ -197,25 +197,27 @@ fn print(e: &E, depth: usize, out: &mut String) {
 }
 
 fuzz_target!(|e: E| {
-    let mut text = String::new();
-    print(&e, 0, &mut text);
-    assert!(
-        expr::parse(&text).is_some(),
-        "generated ARM syntax parses: {text}"
-    );
-    let template = common::template();
-    let expression = format!("[{text}]");
-    let eval = || {
-        Scope::new(template, HashMap::new(), Guard::default()).string_at(
-            &expression,
-            template.span,
-            &[],
-        )
-    };
-    let (first, again) = (eval(), eval());
-    assert_eq!(
-        format!("{first:?}"),
-        format!("{again:?}"),
-        "deterministic: {text}"
-    );
+    common::on_unit_stack(|| {
+        let mut text = String::new();
+        print(&e, 0, &mut text);
+        assert!(
+            expr::parse(&text).is_some(),
+            "generated ARM syntax parses: {text}"
+        );
+        let template = common::template();
+        let expression = format!("[{text}]");
+        let eval = || {
+            Scope::new(template, HashMap::new(), Guard::default()).string_at(
+                &expression,
+                template.span,
+                &[],
+            )
+        };
+        let (first, again) = (eval(), eval());
+        assert_eq!(
+            format!("{first:?}"),
+            format!("{again:?}"),
+            "deterministic: {text}"
+        );
+    });
 });

@@ -12,21 +12,23 @@ use plinth::arm::expr;
 use plinth::limits::Guard;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    let _ = expr::parse_within(text, 64);
-    let template = common::template();
-    let expression = format!("[{text}]");
-    let first = Scope::new(template, HashMap::new(), Guard::default()).string_at(
-        &expression,
-        template.span,
-        &[],
-    );
-    let again = Scope::new(template, HashMap::new(), Guard::default()).string_at(
-        &expression,
-        template.span,
-        &[],
-    );
-    assert_eq!(format!("{first:?}"), format!("{again:?}"), "deterministic");
+    common::on_unit_stack(|| {
+        let Ok(text) = std::str::from_utf8(data) else {
+            return;
+        };
+        let _ = expr::parse_within(text, 64);
+        let template = common::template();
+        let expression = format!("[{text}]");
+        let first = Scope::new(template, HashMap::new(), Guard::default()).string_at(
+            &expression,
+            template.span,
+            &[],
+        );
+        let again = Scope::new(template, HashMap::new(), Guard::default()).string_at(
+            &expression,
+            template.span,
+            &[],
+        );
+        assert_eq!(format!("{first:?}"), format!("{again:?}"), "deterministic");
+    });
 });

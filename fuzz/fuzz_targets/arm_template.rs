@@ -9,11 +9,13 @@ use libfuzzer_sys::fuzz_target;
 use plinth::limits::Limits;
 
 fuzz_target!(|data: &[u8]| {
-    let path = common::scratch("arm").join("main.json");
-    if std::fs::write(&path, data).is_err() {
-        return;
-    }
-    let (sources, rules) = common::rules();
-    let loaded = plinth::frontend::load_json_input(sources, &path, None, Limits::default());
-    common::check(loaded.units, sources, rules);
+    common::on_unit_stack(|| {
+        let path = common::scratch("arm").join("main.json");
+        if std::fs::write(&path, data).is_err() {
+            return;
+        }
+        let (sources, rules) = common::rules();
+        let loaded = plinth::frontend::load_json_input(sources, &path, None, Limits::default());
+        common::check(loaded.units, sources, rules);
+    });
 });

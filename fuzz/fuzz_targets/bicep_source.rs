@@ -9,14 +9,16 @@ use libfuzzer_sys::fuzz_target;
 use plinth::limits::Limits;
 
 fuzz_target!(|data: &[u8]| {
-    let dir = common::scratch("bicep");
-    let path = dir.join("main.bicep");
-    // The same text serves as a module `./mod.bicep` the file may name.
-    if std::fs::write(&path, data).is_err() || std::fs::write(dir.join("mod.bicep"), data).is_err()
-    {
-        return;
-    }
-    let (sources, rules) = common::rules();
-    let loaded = plinth::bicep::load_bicep_input(sources, &path, None, None, Limits::default());
-    common::check(loaded.units, sources, rules);
+    common::on_unit_stack(|| {
+        let dir = common::scratch("bicep");
+        let path = dir.join("main.bicep");
+        // The same text serves as a module `./mod.bicep` the file may name.
+        if std::fs::write(&path, data).is_err() || std::fs::write(dir.join("mod.bicep"), data).is_err()
+        {
+            return;
+        }
+        let (sources, rules) = common::rules();
+        let loaded = plinth::bicep::load_bicep_input(sources, &path, None, None, Limits::default());
+        common::check(loaded.units, sources, rules);
+    });
 });

@@ -10,6 +10,22 @@ use plinth::model::{Graph, Unit};
 use plinth::policy::RuleSet;
 use plinth::source::{FileId, SourceMap};
 
+/// Runs one input on a thread with the stack plinth gives every unit
+/// (`limits::UNIT_STACK_BYTES`, as `plinth check` and the library's `check`
+/// do): the depth limits are measured against it, not against libFuzzer's
+/// main thread. A panic is still the input's panic.
+pub fn on_unit_stack<F: FnOnce() + Send>(work: F) {
+    std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new()
+            .stack_size(plinth::limits::UNIT_STACK_BYTES)
+            .spawn_scoped(scope, work)
+            .expect("a thread for the input");
+        if let Err(panic) = thread.join() {
+            std::panic::resume_unwind(panic);
+        }
+    });
+}
+
 /// A folder of this process's own, created once.
 #[allow(dead_code)] // not every target writes files
 pub fn scratch(name: &str) -> PathBuf {

@@ -12,15 +12,17 @@ use plinth::source::SourceMap;
 const TEMPLATE: &str = include_str!("../../fixtures/PG001/arm/bad/main.json");
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    let sources = SourceMap::new();
-    // The rule is loaded on its own against the built-in tables: no
-    // built-in rule is parsed again, no file written per run.
-    let (rules, _) = common::rules().1.only(&sources, "rules/rule.yaml", text);
-    let loaded = plinth::frontend::load_json_input(&sources, template(), None, Limits::default());
-    common::check(loaded.units, &sources, &rules);
+    common::on_unit_stack(|| {
+        let Ok(text) = std::str::from_utf8(data) else {
+            return;
+        };
+        let sources = SourceMap::new();
+        // The rule is loaded on its own against the built-in tables: no
+        // built-in rule is parsed again, no file written per run.
+        let (rules, _) = common::rules().1.only(&sources, "rules/rule.yaml", text);
+        let loaded = plinth::frontend::load_json_input(&sources, template(), None, Limits::default());
+        common::check(loaded.units, &sources, &rules);
+    });
 });
 
 /// The fixture template, written once per process.

@@ -9,20 +9,22 @@ use plinth::limits::Limits;
 use plinth::terraform::Given;
 
 fuzz_target!(|data: &[u8]| {
-    let dir = common::scratch("tf");
-    let main = dir.join("main.tf");
-    let vars = dir.join("terraform.tfvars");
-    if std::fs::write(&main, data).is_err() || std::fs::write(&vars, data).is_err() {
-        return;
-    }
-    let (sources, rules) = common::rules();
-    let loaded = plinth::terraform::load_module(
-        sources,
-        &dir,
-        &[main],
-        &[vars],
-        &Given::default(),
-        Limits::default(),
-    );
-    common::check(loaded.units, sources, rules);
+    common::on_unit_stack(|| {
+        let dir = common::scratch("tf");
+        let main = dir.join("main.tf");
+        let vars = dir.join("terraform.tfvars");
+        if std::fs::write(&main, data).is_err() || std::fs::write(&vars, data).is_err() {
+            return;
+        }
+        let (sources, rules) = common::rules();
+        let loaded = plinth::terraform::load_module(
+            sources,
+            &dir,
+            &[main],
+            &[vars],
+            &Given::default(),
+            Limits::default(),
+        );
+        common::check(loaded.units, sources, rules);
+    });
 });
