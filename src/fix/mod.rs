@@ -282,7 +282,10 @@ fn insert_at(
 
 /// Where a member's key starts and ends in its text (quoted or bare).
 fn key_range(text: &str, lang: Lang) -> Option<(usize, usize)> {
-    let first = text.len() - text.trim_start().len();
+    let first = text
+        .bytes()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(text.len());
     let end = match (lang, text.as_bytes().get(first)) {
         (Lang::Json | Lang::Bicep, Some(q @ (b'"' | b'\''))) => string_end(text, first, *q)?,
         (Lang::Hcl, Some(b'"')) => string_end(text, first, b'"')?,
@@ -326,17 +329,7 @@ fn value_range(text: &str, lang: Lang) -> Option<(usize, usize)> {
     while end > first && bytes[end - 1] == b',' {
         end = text[..end - 1].trim_end().len();
     }
-    let key_end = match (lang, bytes.get(first)) {
-        (Lang::Json | Lang::Bicep, Some(q @ (b'"' | b'\''))) => string_end(text, first, *q),
-        (Lang::Hcl, Some(b'"')) => string_end(text, first, b'"'),
-        (_, Some(c)) if c.is_ascii_alphabetic() || *c == b'_' => Some(
-            first
-                + text[first..]
-                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-                    .unwrap_or(text.len() - first),
-        ),
-        _ => None,
-    };
+    let key_end = key_range(text, lang).map(|(_, end)| end);
     let after_key = key_end.map(blank);
     let separator = match lang {
         Lang::Json | Lang::Bicep => b':',

@@ -309,19 +309,23 @@ fn analyze(
     Ok(())
 }
 
-/// The items of one unit's check, by document URI.
-fn check_unit(state: &State, unit: &Path) -> HashMap<String, Vec<Item>> {
+/// The options that check `unit` from the editor's buffers.
+fn unit_options(state: &State, unit: &Path) -> Options {
     let overlay: crate::source::Overlay = state
         .open
         .iter()
         .map(|(p, t)| (p.clone(), t.clone()))
         .collect();
-    let options = Options {
+    Options {
         paths: vec![unit.to_path_buf()],
         overlay: Arc::new(overlay),
         ..state.base.clone()
-    };
-    let run = crate::check(&options);
+    }
+}
+
+/// The items of one unit's check, by document URI.
+fn check_unit(state: &State, unit: &Path) -> HashMap<String, Vec<Item>> {
+    let run = crate::check(&unit_options(state, unit));
     let docs: HashMap<&str, &str> = run
         .report
         .rules
@@ -544,26 +548,18 @@ fn answer(state: &State, request: &Request) -> Response {
                 .find(|(_, uris)| uris.contains(uri))
                 .map(|(unit, _)| unit.clone())
                 .or_else(|| path_of_uri(uri).map(|p| unit_of(&paths::absolute(&p))));
-            let options = |unit: &Path| Options {
-                paths: vec![unit.to_path_buf()],
-                overlay: Arc::new(
-                    state
-                        .open
-                        .iter()
-                        .map(|(p, t)| (p.clone(), t.clone()))
-                        .collect(),
-                ),
-                ..state.base.clone()
-            };
             let items: Vec<Item> = items
                 .iter()
                 .filter(|i| within(&i.diagnostic.range, &range))
                 .map(|item| {
                     let mut item = item.clone();
                     let holds = match (&unit, &item.planned) {
-                        (Some(unit), Some((path, edit))) => {
-                            crate::fix::run::holds(&options(unit), &item.rule, path, edit)
-                        }
+                        (Some(unit), Some((path, edit))) => crate::fix::run::holds(
+                            &unit_options(state, unit),
+                            &item.rule,
+                            path,
+                            edit,
+                        ),
                         _ => false,
                     };
                     if !holds {
