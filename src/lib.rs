@@ -343,7 +343,13 @@ pub fn check(options: &Options) -> Run {
         }
         checked
     };
-    let check_all = || -> Vec<Checked> { inputs.par_iter().map(check_one).collect() };
+    // Every input is a job of its own (`with_max_len(1)`): rayon otherwise
+    // splits the list into a few runs up front and splits a run again only
+    // when another thread steals from it, so one run of large templates (the
+    // pattern modules sort together) kept one thread busy for most of a run
+    // while the other waited.
+    let check_all =
+        || -> Vec<Checked> { inputs.par_iter().with_max_len(1).map(check_one).collect() };
     // Units are checked on threads with stacks of a known size (rayon's
     // default is 2 MiB, the main thread's 8 MiB, and a lone input runs on the
     // caller's), which the depth limits are measured against. One input (a
