@@ -7,6 +7,8 @@
 //! that does not parse is reported as `None` (or the shared [`SyntaxError`])
 //! and evaluates to unknown. It does not evaluate (that is `eval.rs`).
 
+use std::borrow::Cow;
+
 use crate::diagnostic::SyntaxError;
 
 /// Nesting deeper than this is refused rather than risking the stack (the
@@ -41,10 +43,12 @@ pub fn classify(text: &str) -> Template<'_> {
     }
 }
 
+/// A token borrows its text from the expression: only a string with a
+/// doubled quote (`'it''s'`) is copied, to undo the escape.
 #[derive(Clone, Debug, PartialEq)]
-enum Token {
-    Ident(String),
-    String(String),
+enum Token<'a> {
+    Ident(&'a str),
+    String(Cow<'a, str>),
     Int(i64),
     LParen,
     RParen,
@@ -54,62 +58,69 @@ enum Token {
     Dot,
 }
 
-fn lex(text: &str) -> Option<Vec<Token>> {
-    let chars: Vec<char> = text.chars().collect();
+fn lex(text: &str) -> Option<Vec<Token<'_>>> {
+    let bytes = text.as_bytes();
     let mut tokens = Vec::new();
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
+    // `i` is always at a character boundary.
+    while let Some(c) = text[i..].chars().next() {
+        let punctuation = match c {
+            '(' => Some(Token::LParen),
+            ')' => Some(Token::RParen),
+            '[' => Some(Token::LBracket),
+            ']' => Some(Token::RBracket),
+            ',' => Some(Token::Comma),
+            '.' => Some(Token::Dot),
+            _ => None,
+        };
+        if let Some(token) = punctuation {
+            tokens.push(token);
+            i += 1;
+            continue;
+        }
         match c {
-            c if c.is_whitespace() => i += 1,
-            '(' => (tokens.push(Token::LParen), i += 1).1,
-            ')' => (tokens.push(Token::RParen), i += 1).1,
-            '[' => (tokens.push(Token::LBracket), i += 1).1,
-            ']' => (tokens.push(Token::RBracket), i += 1).1,
-            ',' => (tokens.push(Token::Comma), i += 1).1,
-            '.' => (tokens.push(Token::Dot), i += 1).1,
+            c if c.is_whitespace() => i += c.len_utf8(),
             '\'' => {
-                let mut s = String::new();
-                i += 1;
+                // Up to the first quote not doubled; `''` is a quote.
+                let start = i + 1;
+                let mut end = start;
+                let mut escaped = false;
                 loop {
-                    match chars.get(i) {
-                        None => return None,
-                        Some('\'') if chars.get(i + 1) == Some(&'\'') => {
-                            s.push('\'');
-                            i += 2;
-                        }
-                        Some('\'') => {
-                            i += 1;
-                            break;
-                        }
-                        Some(&c) => {
-                            s.push(c);
-                            i += 1;
-                        }
+                    end += text[end..].find('\'')?;
+                    if bytes.get(end + 1) == Some(&b'\'') {
+                        escaped = true;
+                        end += 2;
+                    } else {
+                        break;
                     }
                 }
-                tokens.push(Token::String(s));
+                let raw = &text[start..end];
+                tokens.push(Token::String(if escaped {
+                    Cow::Owned(raw.replace("''", "'"))
+                } else {
+                    Cow::Borrowed(raw)
+                }));
+                i = end + 1;
             }
             c if c.is_ascii_digit()
-                || (c == '-' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) =>
+                || (c == '-' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)) =>
             {
                 let start = i;
                 i += 1;
-                while chars.get(i).is_some_and(char::is_ascii_digit) {
+                while bytes.get(i).is_some_and(u8::is_ascii_digit) {
                     i += 1;
                 }
-                let digits: String = chars[start..i].iter().collect();
-                tokens.push(Token::Int(digits.parse().ok()?));
+                tokens.push(Token::Int(text[start..i].parse().ok()?));
             }
             c if c.is_alphabetic() || c == '_' || c == '$' => {
                 let start = i;
-                while chars
-                    .get(i)
-                    .is_some_and(|c| c.is_alphanumeric() || *c == '_' || *c == '$')
-                {
-                    i += 1;
-                }
-                tokens.push(Token::Ident(chars[start..i].iter().collect()));
+                let length: usize = text[i..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '$')
+                    .map(char::len_utf8)
+                    .sum();
+                i += length;
+                tokens.push(Token::Ident(&text[start..i]));
             }
             _ => return None,
         }
@@ -117,27 +128,27 @@ fn lex(text: &str) -> Option<Vec<Token>> {
     Some(tokens)
 }
 
-struct Parser {
-    tokens: Vec<Token>,
+struct Parser<'a, 'b> {
+    tokens: &'b [Token<'a>],
     pos: usize,
     depth: usize,
     max_depth: usize,
     too_deep: bool,
 }
 
-impl Parser {
-    fn peek(&self) -> Option<&Token> {
+impl<'a, 'b> Parser<'a, 'b> {
+    fn peek(&self) -> Option<&'b Token<'a>> {
         self.tokens.get(self.pos)
     }
 
-    fn next(&mut self) -> Option<Token> {
-        let token = self.tokens.get(self.pos).cloned();
+    fn next(&mut self) -> Option<&'b Token<'a>> {
+        let token = self.tokens.get(self.pos);
         self.pos += 1;
         token
     }
 
     fn expect(&mut self, token: Token) -> Option<()> {
-        (self.next()? == token).then_some(())
+        (*self.next()? == token).then_some(())
     }
 
     fn expression(&mut self) -> Option<Expr> {
@@ -164,7 +175,9 @@ impl Parser {
                 Some(Token::Dot) => {
                     self.pos += 1;
                     match self.next()? {
-                        Token::Ident(name) => expr = Expr::Member(Box::new(expr), name),
+                        Token::Ident(name) => {
+                            expr = Expr::Member(Box::new(expr), (*name).to_string())
+                        }
                         _ => return None,
                     }
                 }
@@ -183,8 +196,8 @@ impl Parser {
 
     fn primary(&mut self) -> Option<Expr> {
         match self.next()? {
-            Token::String(s) => Some(Expr::String(s)),
-            Token::Int(n) => Some(Expr::Int(n)),
+            Token::String(s) => Some(Expr::String(s.to_string())),
+            Token::Int(n) => Some(Expr::Int(*n)),
             Token::Ident(name) => {
                 let mut name = name.to_ascii_lowercase();
                 // A user-defined function: `namespace.function(...)`.
@@ -238,7 +251,7 @@ pub fn parse_within(text: &str, max_depth: usize) -> Result<Expr, SyntaxError> {
     let invalid = || SyntaxError::new("invalid expression", 0, text.len());
     let tokens = lex(text).ok_or_else(invalid)?;
     let mut parser = Parser {
-        tokens,
+        tokens: &tokens,
         pos: 0,
         depth: 0,
         max_depth,
@@ -315,6 +328,22 @@ mod tests {
         );
         assert_eq!(parse("ns.fn(1)"), Some(call("ns.fn", vec![Expr::Int(1)])));
         assert_eq!(parse("true"), Some(call("true", vec![])));
+        // Doubled quotes anywhere in a string, non-ASCII names and text.
+        for (text, expected) in [
+            ("''''", "'"),
+            ("'a'''", "a'"),
+            ("'''b'", "'b"),
+            ("'x''''y'", "x''y"),
+            ("''", ""),
+            ("'é''ü'", "é'ü"),
+        ] {
+            assert_eq!(parse(text), Some(Expr::String(expected.into())), "{text}");
+        }
+        assert_eq!(
+            parse("fünf( -12 ,'a')"),
+            Some(call("fünf", vec![Expr::Int(-12), Expr::String("a".into())]))
+        );
+        assert_eq!(parse("'a''"), None);
     }
 
     #[test]
