@@ -19,7 +19,7 @@ use crate::arm::expr::{self, Expr, Template};
 use crate::arm::functions;
 use crate::arm::symbolic::{Symbolic, Symbols};
 use crate::diagnostic::SyntaxError;
-use crate::json::{JsonKind, JsonValue};
+use crate::json::{JsonKind, JsonValue, Member};
 use crate::limits::{Guard, VALUE_BYTES};
 use crate::model::{ArmId, Memo, Node, Object, Value};
 use crate::source::Span;
@@ -424,42 +424,60 @@ impl<'t> Scope<'t> {
             JsonKind::Array(items) => {
                 Value::Array(items.iter().map(|i| self.node(i, i.span, copies)).collect())
             }
-            JsonKind::Object(members) => {
-                let mut object = Object::new();
-                let mut keys_known = true;
-                for m in members {
-                    if m.key.eq_ignore_ascii_case("copy")
-                        && matches!(m.value.kind, JsonKind::Array(_))
-                    {
-                        for spec in m.value.items() {
-                            self.property_copy(spec, &mut object, copies);
-                        }
-                        continue;
-                    }
-                    // ARM evaluates expressions in property names too
-                    // (`"[format('privatelink.blob.{0}', …)]": "blob"`).
-                    let key = match expr::classify(&m.key) {
-                        Template::Literal(k) => k.to_string(),
-                        Template::Expression(_) => match self.string_at(&m.key, m.span, copies) {
-                            Value::String(k) => k,
-                            _ => {
-                                keys_known = false;
-                                continue;
-                            }
-                        },
-                    };
-                    object.insert(key, self.node(&m.value, m.span, copies));
-                }
-                // An object with a name not known is not known as a whole:
-                // its keys cannot be listed, nor a member looked up.
-                if keys_known {
-                    Value::Object(object)
-                } else {
-                    Value::Unknown
-                }
-            }
+            JsonKind::Object(members) => self.object(members.iter(), copies),
         };
         Node::new(value, Some(span))
+    }
+
+    /// [`Scope::node`] of an object without its member `skip`: a
+    /// deployment's `properties` without the nested `template`, whose
+    /// resources are evaluated in their own scope (`Builder::deployment`).
+    /// Evaluated here as well, in the caller's scope, it was work thrown
+    /// away, repeated at every level of nesting.
+    pub fn node_without(&self, j: &'t JsonValue, span: Span, copies: &[Copy], skip: &str) -> Node {
+        let JsonKind::Object(members) = &j.kind else {
+            return self.node(j, span, copies);
+        };
+        if !self.guard.spend_values(VALUE_BYTES, span) {
+            return Node::new(Value::Unknown, Some(span));
+        }
+        let kept = members.iter().filter(|m| !m.key.eq_ignore_ascii_case(skip));
+        Node::new(self.object(kept, copies), Some(span))
+    }
+
+    /// An object's members evaluated, property `copy` loops expanded.
+    fn object(&self, members: impl Iterator<Item = &'t Member>, copies: &[Copy]) -> Value {
+        let members = members.into_iter();
+        let mut object = Object::with_capacity(members.size_hint().0);
+        let mut keys_known = true;
+        for m in members {
+            if m.key.eq_ignore_ascii_case("copy") && matches!(m.value.kind, JsonKind::Array(_)) {
+                for spec in m.value.items() {
+                    self.property_copy(spec, &mut object, copies);
+                }
+                continue;
+            }
+            // ARM evaluates expressions in property names too
+            // (`"[format('privatelink.blob.{0}', …)]": "blob"`).
+            let key = match expr::classify(&m.key) {
+                Template::Literal(k) => k.to_string(),
+                Template::Expression(_) => match self.string_at(&m.key, m.span, copies) {
+                    Value::String(k) => k,
+                    _ => {
+                        keys_known = false;
+                        continue;
+                    }
+                },
+            };
+            object.insert(key, self.node(&m.value, m.span, copies));
+        }
+        // An object with a name not known is not known as a whole: its keys
+        // cannot be listed, nor a member looked up.
+        if keys_known {
+            Value::Object(object)
+        } else {
+            Value::Unknown
+        }
     }
 
     /// `"copy": [{ "name": "subnets", "count": 3, "input": {…} }]` inside properties.

@@ -240,12 +240,17 @@ impl Builder {
             .collect::<Option<Vec<_>>>()
             .map(|n| n.join("/"));
 
+        let is_deployment = rtype.eq_ignore_ascii_case("Microsoft.Resources/deployments");
         let mut body = Object::new();
         for m in r.members() {
             if NOT_BODY.iter().any(|k| m.key.eq_ignore_ascii_case(k)) {
                 continue;
             }
-            let mut value = scope.node(&m.value, m.span, copies);
+            let mut value = if is_deployment && m.key.eq_ignore_ascii_case("properties") {
+                scope.node_without(&m.value, m.span, copies, "template")
+            } else {
+                scope.node(&m.value, m.span, copies)
+            };
             // An extension resource's `scope` as Bicep writes it, a path
             // relative to the deployment (`Microsoft.Network/privateDnsZones/z`),
             // is the id of that resource in the deployment's resource group.
@@ -320,7 +325,6 @@ impl Builder {
             Some(JsonKind::Bool(true))
         );
         let is_vnet = rtype.eq_ignore_ascii_case("Microsoft.Network/virtualNetworks");
-        let is_deployment = rtype.eq_ignore_ascii_case("Microsoft.Resources/deployments");
 
         let resource = Resource {
             rtype: rtype.clone(),

@@ -81,6 +81,14 @@ impl Object {
         Object::default()
     }
 
+    /// An empty object with room for `n` members.
+    pub fn with_capacity(n: usize) -> Object {
+        Object {
+            entries: Vec::with_capacity(n),
+            index: None,
+        }
+    }
+
     fn position(&self, key: &str) -> Option<usize> {
         match &self.index {
             Some(index) => index.get(&key.to_ascii_lowercase()).copied(),

@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use crate::diagnostic::{
     Code, Finding, FixSpec, Label, Literal, Problem, ResourceSummary, RuleInfo, Severity,
 };
-use crate::model::{Graph, Node, Truth, Value};
+use crate::model::{Graph, Node, Resource, Truth, Value};
 use crate::policy::eval::{Context, Env, RuleValue};
 use crate::policy::expr::{self, Expr};
 use crate::policy::functions;
@@ -878,12 +878,23 @@ impl Rule {
         // zone an endpoint registers in.)
         let nested =
             |a: Span, b: Span| a != b && a.file == b.file && a.start <= b.start && b.end <= a.end;
-        let readers: Vec<Span> = graph
+        let reading: Vec<&Resource> = graph
             .resources()
             .iter()
             .filter(|r| spans_in(&r.body).any(|s| s == target))
-            .map(|r| r.span)
             .collect();
+        // The deployments a reader is nested in read its text too: a Bicep
+        // module's literal is read by every caller of the module.
+        let enclosing = graph.resources().iter().filter(|d| {
+            d.rtype
+                .eq_ignore_ascii_case("Microsoft.Resources/deployments")
+                && reading.iter().any(|r| {
+                    r.key
+                        .strip_prefix(d.key.as_str())
+                        .is_some_and(|rest| rest.starts_with(".properties.template."))
+                })
+        });
+        let readers: Vec<Span> = reading.iter().copied().chain(enclosing).map(|r| r.span).collect();
         let shared = readers.iter().enumerate().any(|(i, a)| {
             readers[i + 1..]
                 .iter()
