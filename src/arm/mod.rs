@@ -278,6 +278,16 @@ mod tests {
             unknown.get_path("name").map(|n| &n.value),
             Some(&Value::Unknown)
         );
+        // The deployment holds its parameters, not its template: the
+        // template's resources are the ones above, evaluated in their scope.
+        let deployment = find(&loaded, "resources[0]");
+        assert!(deployment.get_path("properties.parameters.zone").is_some());
+        assert!(
+            deployment
+                .get_path("properties.expressionEvaluationOptions")
+                .is_some()
+        );
+        assert!(deployment.get_path("properties.template").is_none());
     }
 
     #[test]

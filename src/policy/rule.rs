@@ -871,35 +871,7 @@ impl Rule {
             return None;
         }
         let graph: &Graph = ctx.graph;
-        // Another instance of the same declaration (a loop), or another
-        // declaration reading the same text: the fix changes more than this
-        // finding. A parent that declares it inline is the same text. (The
-        // value may belong to another resource than the one flagged: the
-        // zone an endpoint registers in.)
-        let nested =
-            |a: Span, b: Span| a != b && a.file == b.file && a.start <= b.start && b.end <= a.end;
-        let reading: Vec<&Resource> = graph
-            .resources()
-            .iter()
-            .filter(|r| spans_in(&r.body).any(|s| s == target))
-            .collect();
-        // The deployments a reader is nested in read its text too: a Bicep
-        // module's literal is read by every caller of the module.
-        let enclosing = graph.resources().iter().filter(|d| {
-            d.rtype
-                .eq_ignore_ascii_case("Microsoft.Resources/deployments")
-                && reading.iter().any(|r| {
-                    r.key
-                        .strip_prefix(d.key.as_str())
-                        .is_some_and(|rest| rest.starts_with(".properties.template."))
-                })
-        });
-        let readers: Vec<Span> = reading.iter().copied().chain(enclosing).map(|r| r.span).collect();
-        let shared = readers.iter().enumerate().any(|(i, a)| {
-            readers[i + 1..]
-                .iter()
-                .any(|b| !nested(*a, *b) && !nested(*b, *a))
-        });
+        let shared = read_elsewhere(graph, target);
         let sources = graph
             .provenance
             .get(&target)
@@ -1016,6 +988,45 @@ fn spans_of(graph: &Graph, v: &RuleValue) -> Vec<Span> {
         RuleValue::List(items) => items.iter().flat_map(|i| spans_of(graph, i)).collect(),
         _ => Vec::new(),
     }
+}
+
+/// Whether the text at `target` is read by more than the resource flagged:
+/// another instance of the same declaration (a loop), or another
+/// declaration reading the same text — the fix would change more than this
+/// finding.
+fn read_elsewhere(graph: &Graph, target: Span) -> bool {
+    // A parent that declares it inline is the same text. (The value may
+    // belong to another resource than the one flagged: the zone an endpoint
+    // registers in.)
+    let nested =
+        |a: Span, b: Span| a != b && a.file == b.file && a.start <= b.start && b.end <= a.end;
+    let reading: Vec<&Resource> = graph
+        .resources()
+        .iter()
+        .filter(|r| spans_in(&r.body).any(|s| s == target))
+        .collect();
+    // The deployments a reader is nested in read its text too: a Bicep
+    // module's literal is read by every caller of the module.
+    let enclosing = graph.resources().iter().filter(|d| {
+        d.rtype
+            .eq_ignore_ascii_case("Microsoft.Resources/deployments")
+            && reading.iter().any(|r| {
+                r.key
+                    .strip_prefix(d.key.as_str())
+                    .is_some_and(|rest| rest.starts_with(".properties.template."))
+            })
+    });
+    let readers: Vec<Span> = reading
+        .iter()
+        .copied()
+        .chain(enclosing)
+        .map(|r| r.span)
+        .collect();
+    readers.iter().enumerate().any(|(i, a)| {
+        readers[i + 1..]
+            .iter()
+            .any(|b| !nested(*a, *b) && !nested(*b, *a))
+    })
 }
 
 #[cfg(test)]
