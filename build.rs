@@ -93,18 +93,70 @@ fn main() {
     }
     writeln!(code, "];\n{builders}").unwrap();
 
-    // (table name, its rows as JSON) per data table.
-    writeln!(code, "pub static BUILTIN_TABLES: &[(&str, &str)] = &[").unwrap();
-    for (relative, path) in yaml_files(&manifest, "rules/data") {
+    embed_tables(&mut code, &manifest);
+    std::fs::write(Path::new(&out).join("builtin_rules.rs"), code).expect("OUT_DIR is writable");
+}
+
+/// Writes `BUILTIN_TABLES`.
+fn embed_tables(code: &mut String, manifest: &str) {
+    // Per data table: its rows, each as JSON read when a rule first reaches
+    // it, and the index `lookup()` searches, sorted by (column, cell): the
+    // lower-cased text of each string cell → its rows, in order. A run reads
+    // only the rows its lookups find.
+    writeln!(
+        code,
+        "pub static BUILTIN_TABLES: &[crate::policy::eval::BuiltinTable] = &["
+    )
+    .unwrap();
+    for (relative, path) in yaml_files(manifest, "rules/data") {
         let text = std::fs::read_to_string(&path).unwrap();
         let table: TableYaml = serde_yaml::from_str(&text)
             .unwrap_or_else(|err| panic!("{relative}: invalid data table: {err}"));
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-        let rows = serde_json::to_string(&table.rows).unwrap();
-        writeln!(code, "    ({name:?}, {rows:?}),").unwrap();
+        let mut index: std::collections::BTreeMap<(String, String), Vec<usize>> =
+            std::collections::BTreeMap::new();
+        for (i, row) in table.rows.iter().enumerate() {
+            for (column, cell) in row.as_object().into_iter().flatten() {
+                if let Some(cell) = cell.as_str() {
+                    index
+                        .entry((column.to_ascii_lowercase(), cell.to_lowercase()))
+                        .or_default()
+                        .push(i);
+                }
+            }
+        }
+        writeln!(
+            code,
+            "    crate::policy::eval::BuiltinTable {{
+        name: {name:?},
+        rows: &["
+        )
+        .unwrap();
+        for row in &table.rows {
+            writeln!(
+                code,
+                "            {:?},",
+                serde_json::to_string(row).unwrap()
+            )
+            .unwrap();
+        }
+        writeln!(
+            code,
+            "        ],
+        index: &["
+        )
+        .unwrap();
+        for ((column, cell), rows) in &index {
+            writeln!(code, "            ({column:?}, {cell:?}, &{rows:?}),").unwrap();
+        }
+        writeln!(
+            code,
+            "        ],
+    }},"
+        )
+        .unwrap();
     }
     writeln!(code, "];").unwrap();
-    std::fs::write(Path::new(&out).join("builtin_rules.rs"), code).expect("OUT_DIR is writable");
 }
 
 /// The `*.yaml` files in `folder`, sorted: (path as the user sees it, full path).

@@ -66,40 +66,78 @@ impl RegexCache {
 }
 
 /// Per column: lower-cased cell text → the indexes of its rows.
-pub type ColumnIndexes = HashMap<String, HashMap<String, Vec<usize>>>;
+type ColumnIndexes = HashMap<String, HashMap<String, Vec<usize>>>;
 
-/// The data tables by name. A built-in table is read from the JSON build.rs
-/// embedded, and indexed, the first time a rule asks for it: most runs of
-/// one small file never do.
+/// A built-in data table as build.rs embeds it: each row as JSON, and the
+/// index `lookup()` searches — (column, cell) lower-cased, the rows whose
+/// string cell it is, sorted by column then cell.
+#[derive(Debug)]
+pub struct BuiltinTable {
+    pub name: &'static str,
+    pub rows: &'static [&'static str],
+    pub index: &'static [(&'static str, &'static str, &'static [usize])],
+}
+
+/// The data tables by name. A built-in table's rows are each read from
+/// the JSON build.rs embedded when a rule first reaches them (`lookup()` of
+/// one zone reads that zone's row, not the table), and its index comes
+/// built: most runs of one small file read a row or two, or none.
 #[derive(Clone, Debug, Default)]
 pub struct Tables {
     tables: HashMap<String, Table>,
 }
 
 #[derive(Clone, Debug)]
-struct Table {
-    /// The rows as JSON, for a table read late.
-    json: Option<&'static str>,
-    rows: OnceLock<Vec<Node>>,
-    /// For `lookup()`.
-    columns: OnceLock<ColumnIndexes>,
+enum Table {
+    Builtin {
+        embedded: &'static BuiltinTable,
+        rows: Vec<OnceLock<Node>>,
+    },
+    /// A table of the user's, read with its rule folder; its columns are
+    /// indexed on the first `lookup()`.
+    Read {
+        rows: Vec<Node>,
+        columns: OnceLock<ColumnIndexes>,
+    },
+}
+
+impl Table {
+    fn row(&self, i: usize) -> Option<&Node> {
+        match self {
+            Table::Builtin { embedded, rows } => {
+                let json = embedded.rows.get(i)?;
+                Some(rows.get(i)?.get_or_init(|| {
+                    // build.rs wrote this JSON from a row it read.
+                    let row: serde_json::Value =
+                        serde_json::from_str(json).unwrap_or(serde_json::Value::Null);
+                    Node::new(Value::from_json(&row), None)
+                }))
+            }
+            Table::Read { rows, .. } => rows.get(i),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Table::Builtin { embedded, .. } => embedded.rows.len(),
+            Table::Read { rows, .. } => rows.len(),
+        }
+    }
 }
 
 impl Tables {
-    /// A table whose rows are `json` (an array of objects), read on first use.
-    pub fn insert_json(&mut self, name: String, json: &'static str) {
-        let table = Table {
-            json: Some(json),
-            rows: OnceLock::new(),
-            columns: OnceLock::new(),
+    /// A built-in table, its rows read on first use.
+    pub fn insert_builtin(&mut self, embedded: &'static BuiltinTable) {
+        let table = Table::Builtin {
+            embedded,
+            rows: embedded.rows.iter().map(|_| OnceLock::new()).collect(),
         };
-        self.tables.insert(name, table);
+        self.tables.insert(embedded.name.to_string(), table);
     }
 
     pub fn insert(&mut self, name: String, rows: Vec<Node>) {
-        let table = Table {
-            json: None,
-            rows: OnceLock::from(rows),
+        let table = Table::Read {
+            rows,
             columns: OnceLock::new(),
         };
         self.tables.insert(name, table);
@@ -109,55 +147,44 @@ impl Tables {
         self.tables.keys()
     }
 
-    /// A table's rows.
-    pub fn get(&self, name: &str) -> Option<&Vec<Node>> {
+    /// A table's rows, in order.
+    pub fn get(&self, name: &str) -> Option<Vec<&Node>> {
         let table = self.tables.get(name)?;
-        Some(table.rows.get_or_init(|| {
-            // build.rs wrote this JSON from a table it read.
-            let rows: Vec<serde_json::Value> = table
-                .json
-                .and_then(|json| serde_json::from_str(json).ok())
-                .unwrap_or_default();
-            rows.iter()
-                .map(|row| Node::new(Value::from_json(row), None))
-                .collect()
-        }))
+        Some((0..table.len()).filter_map(|i| table.row(i)).collect())
     }
 
-    /// Whether a table's rows have been read.
+    /// The rows of table `name` whose `column` holds the text `cell`, both
+    /// compared ignoring case, in order; `None` when there is no such table.
+    pub fn lookup(&self, name: &str, column: &str, cell: &str) -> Option<Vec<&Node>> {
+        let table = self.tables.get(name)?;
+        let (column, cell) = (column.to_ascii_lowercase(), cell.to_lowercase());
+        let found: &[usize] = match table {
+            Table::Builtin { embedded, .. } => embedded
+                .index
+                .binary_search_by(|(c, v, _)| (*c, *v).cmp(&(column.as_str(), cell.as_str())))
+                .map_or(&[], |at| embedded.index[at].2),
+            Table::Read { rows, columns } => columns
+                .get_or_init(|| index_rows(rows))
+                .get(&column)
+                .and_then(|c| c.get(&cell))
+                .map_or(&[], Vec::as_slice),
+        };
+        Some(found.iter().filter_map(|&i| table.row(i)).collect())
+    }
+
+    /// How many of a table's rows have been read.
     #[cfg(test)]
-    pub fn is_read(&self, name: &str) -> bool {
-        self.tables
-            .get(name)
-            .is_some_and(|t| t.rows.get().is_some())
-    }
-
-    /// What `lookup()` reads: [`Tables::columns`] through a field of
-    /// [`Context`].
-    pub fn indexes(&self) -> TableIndexes<'_> {
-        TableIndexes(self)
-    }
-
-    /// A table's columns, indexed on first use.
-    fn columns(&self, name: &str) -> Option<&ColumnIndexes> {
-        let rows = self.get(name)?;
-        let table = self.tables.get(name)?;
-        Some(table.columns.get_or_init(|| index_rows(rows)))
-    }
-}
-
-/// The tables' column indexes, by table name.
-#[derive(Clone, Copy)]
-pub struct TableIndexes<'t>(&'t Tables);
-
-impl<'t> TableIndexes<'t> {
-    pub fn get(&self, name: &str) -> Option<&'t ColumnIndexes> {
-        self.0.columns(name)
+    pub fn rows_read(&self, name: &str) -> usize {
+        match self.tables.get(name) {
+            Some(Table::Builtin { rows, .. }) => rows.iter().filter(|r| r.get().is_some()).count(),
+            Some(Table::Read { rows, .. }) => rows.len(),
+            None => 0,
+        }
     }
 }
 
 /// Indexes every column of a table, for `lookup()`.
-fn index_rows(rows: &[Node]) -> ColumnIndexes {
+pub(super) fn index_rows(rows: &[Node]) -> ColumnIndexes {
     let mut columns = ColumnIndexes::new();
     for (i, row) in rows.iter().enumerate() {
         if let Value::Object(o) = &row.value {
@@ -180,7 +207,6 @@ fn index_rows(rows: &[Node]) -> ColumnIndexes {
 pub struct Context<'g> {
     pub graph: &'g Graph,
     pub tables: &'g Tables,
-    pub(super) indexes: TableIndexes<'g>,
     /// The running rule's settings from `.plinth.yaml`.
     pub settings: Option<&'g HashMap<String, Value>>,
     shared: &'g RegexCache,
@@ -197,7 +223,6 @@ impl<'g> Context<'g> {
         Context {
             graph,
             tables,
-            indexes: tables.indexes(),
             settings: None,
             shared,
             regexes: HashMap::new(),

@@ -633,21 +633,16 @@ fn lookup<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> Ru
     let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     match (scalar(&arg(0)), scalar(&arg(1)), scalar(&arg(2))) {
         (Scalar::Str(t), Scalar::Str(column), Scalar::Str(value)) => {
-            match (cx.tables.get(&t), cx.indexes.get(&t)) {
-                (Some(rows), Some(columns)) => RuleValue::List(
-                    columns
-                        .get(&column.to_ascii_lowercase())
-                        .and_then(|c| c.get(&value.to_lowercase()))
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|&i| rows.get(i))
+            match cx.tables.lookup(&t, &column, &value) {
+                Some(rows) => RuleValue::List(
+                    rows.into_iter()
                         .map(|node| RuleValue::Node {
                             node,
                             managed: true,
                         })
                         .collect(),
                 ),
-                _ => RuleValue::Unknown,
+                None => RuleValue::Unknown,
             }
         }
         (Scalar::Str(_), Scalar::Str(_), Scalar::Null) => RuleValue::List(Vec::new()),
@@ -660,7 +655,7 @@ fn table<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> Rul
     match scalar(&arg(0)) {
         Scalar::Str(t) => match cx.tables.get(&t) {
             Some(rows) => RuleValue::List(
-                rows.iter()
+                rows.into_iter()
                     .map(|node| RuleValue::Node {
                         node,
                         managed: true,

@@ -59,8 +59,8 @@ impl RuleSet {
     pub fn load(sources: &SourceMap, user_dirs: &[PathBuf]) -> (RuleSet, Vec<Problem>) {
         let mut problems = Vec::new();
         let mut tables = eval::Tables::default();
-        for (name, rows) in embedded::BUILTIN_TABLES {
-            tables.insert_json((*name).to_string(), rows);
+        for table in embedded::BUILTIN_TABLES {
+            tables.insert_builtin(table);
         }
         let mut table_texts: Vec<(String, String)> = Vec::new();
         // Built-in rules come read by build.rs; user rules are read here.
@@ -347,15 +347,32 @@ mod tests {
         for path in yaml_files(&data).unwrap() {
             let text = std::fs::read_to_string(&path).unwrap();
             let (name, rows) = load_table(&path.display().to_string(), &text).unwrap();
-            let (_, json) = embedded::BUILTIN_TABLES
+            let builtin = embedded::BUILTIN_TABLES
                 .iter()
-                .find(|(n, _)| *n == name)
+                .find(|t| t.name == name)
                 .unwrap();
-            let embedded: Vec<serde_json::Value> = serde_json::from_str(json).unwrap();
-            let embedded: Vec<Node> = embedded
+            let embedded: Vec<Node> = builtin
+                .rows
                 .iter()
-                .map(|row| Node::new(Value::from_json(row), None))
+                .map(|json| serde_json::from_str::<serde_json::Value>(json).unwrap())
+                .map(|row| Node::new(Value::from_json(&row), None))
                 .collect();
+            // The index build.rs wrote is the one the run would build.
+            let mut index: Vec<(String, String, Vec<usize>)> = eval::index_rows(&rows)
+                .into_iter()
+                .flat_map(|(column, cells)| {
+                    cells
+                        .into_iter()
+                        .map(move |(cell, found)| (column.clone(), cell, found))
+                })
+                .collect();
+            index.sort();
+            let built: Vec<(String, String, Vec<usize>)> = builtin
+                .index
+                .iter()
+                .map(|(c, v, found)| (c.to_string(), v.to_string(), found.to_vec()))
+                .collect();
+            assert_eq!(built, index, "{name}");
             assert_eq!(format!("{embedded:?}"), format!("{rows:?}"), "{name}");
             names.push(name);
         }
@@ -378,7 +395,7 @@ mod tests {
         let sources = SourceMap::new();
         let tables: HashSet<String> = embedded::BUILTIN_TABLES
             .iter()
-            .map(|(name, _)| (*name).to_string())
+            .map(|t| t.name.to_string())
             .collect();
         for (path, text, read) in embedded::BUILTIN_RULES {
             let file = sources.add(PathBuf::from(path), *text);
@@ -393,17 +410,31 @@ mod tests {
     fn builtin_tables_are_read_when_first_asked_for() {
         let sources = SourceMap::new();
         let rules = RuleSet::builtin(&sources).unwrap_or_else(|p| panic!("{p:?}"));
-        assert!(!rules.tables.is_read("private-dns-zones"));
-        let rows = rules.tables.get("private-dns-zones").unwrap();
-        assert!(rows.len() > 100);
-        assert!(rules.tables.is_read("private-dns-zones"));
-        let columns = rules.tables.indexes().get("private-dns-zones").unwrap();
-        let blob = &columns["zone"]["privatelink.blob.core.windows.net"];
+        assert_eq!(rules.tables.rows_read("private-dns-zones"), 0);
+        // A lookup reads the rows it finds, and only those.
+        let blob = rules
+            .tables
+            .lookup(
+                "private-dns-zones",
+                "Zone",
+                "PrivateLink.Blob.core.windows.net",
+            )
+            .unwrap();
         assert!(!blob.is_empty());
-        for i in blob {
-            let zone = rows[*i].get("zone").and_then(|z| z.value.as_str());
+        for row in &blob {
+            let zone = row.get("zone").and_then(|z| z.value.as_str());
             assert_eq!(zone, Some("privatelink.blob.core.windows.net"));
         }
+        assert_eq!(rules.tables.rows_read("private-dns-zones"), blob.len());
+        let none = rules
+            .tables
+            .lookup("private-dns-zones", "zone", "no.such.zone");
+        assert_eq!(none.map(|rows| rows.len()), Some(0));
+        // The whole table reads every row.
+        let rows = rules.tables.get("private-dns-zones").unwrap();
+        assert!(rows.len() > 100);
+        assert_eq!(rules.tables.rows_read("private-dns-zones"), rows.len());
+        assert!(rules.tables.lookup("no-such-table", "zone", "x").is_none());
         assert!(rules.tables.get("no-such-table").is_none());
     }
 
