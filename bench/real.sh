@@ -89,6 +89,24 @@ for name in arm bicep terraform; do
     "$(echo "$frss / 1024" | bc -l)"
 done
 echo
+# tree-sitter-bicep (PyPI) parsing the Bicep corpus, and nothing more, on
+# every core: the whole check should be no slower (issue #20).
+ts_venv=$work/treesitter-venv
+if [ ! -x "$ts_venv/bin/python" ]; then
+  python3 -m venv "$ts_venv" >/dev/null 2>&1 &&
+    "$ts_venv/bin/pip" install --quiet tree-sitter tree-sitter-bicep >/dev/null 2>&1 ||
+    rm -rf "$ts_venv"
+fi
+if [ -x "$ts_venv/bin/python" ]; then
+  dir=$work/bicep/1x
+  ts=$(median "$runs" "$ts_venv/bin/python" "$PWD/bench/treesitter_floor.py" "$dir")
+  t=$(median "$runs" "$plinth" check --format compact "$dir")
+  echo "### Bicep beside tree-sitter-bicep"
+  echo
+  printf -- '- tree-sitter-bicep %s parsing the same files and nothing more (`bench/treesitter_floor.py`, one process per core): %.3f s; plinth, the whole check: %.3f s; plinth / tree-sitter %.2f\n' \
+    "$("$ts_venv/bin/pip" show tree-sitter-bicep 2>/dev/null | sed -n 's/^Version: //p')" "$ts" "$t" "$(ratio "$t" "$ts")"
+  echo
+fi
 echo "### Scaling: the same corpus copied 4 and 16 times"
 echo
 echo "KiB per file: the growth of plinth's peak RSS from 1x to that size, over the files added."
