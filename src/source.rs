@@ -4,8 +4,10 @@
 //! [`FileId`] from then on; spans are byte ranges into that file's text. This
 //! module knows nothing about JSON, HCL or Azure.
 
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use crate::diagnostic::Problem;
 use crate::paths::{Confinement, Refusal};
@@ -89,6 +91,9 @@ pub struct SourceMap {
     /// Texts read instead of the files on disk (an editor's unsaved
     /// buffers, a fix not yet written), by absolute normalized path.
     overlay: RwLock<Arc<Overlay>>,
+    /// What front-ends keep for the whole run, one value of each type
+    /// (see [`SourceMap::kept`]).
+    kept: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
 /// Texts that stand in for files on disk, by absolute normalized path.
@@ -102,6 +107,7 @@ impl Default for SourceMap {
                 crate::paths::DEFAULT_MAX_FILE_BYTES,
             ))),
             overlay: RwLock::default(),
+            kept: Mutex::default(),
         }
     }
 }
@@ -231,6 +237,19 @@ impl SourceMap {
         if let Some(slot) = files.get_mut(id.0 as usize) {
             *slot = Arc::new(SourceFile::new(slot.path.clone(), ""));
         }
+    }
+
+    /// The run's one value of type `T`, made on first use: what a
+    /// front-end shares between the units of a run that read the same files
+    /// (Bicep's lowered modules). It lives as long as the files do.
+    pub fn kept<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        let value = kept
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()));
+        Arc::clone(value)
+            .downcast::<T>()
+            .unwrap_or_else(|_| Arc::new(T::default()))
     }
 
     pub fn path(&self, id: FileId) -> PathBuf {

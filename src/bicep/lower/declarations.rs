@@ -8,11 +8,12 @@
 //! [`super::expression`]. Parsing is [`crate::bicep::parser`].
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::{
-    Env, File, Lowerer, Resource, Symbol, UNKNOWN, bind_loop, expression, j, member, pair,
-    parse_problem, props, quote, split_type, string, unwrap_body,
+    Env, File, Lowerer, MAX_MODULE_DEPTH, Resource, Symbol, UNKNOWN, bind_loop, expression, j,
+    member, pair, parse_problem, props, quote, shared, split_type, string, unwrap_body,
 };
 use crate::bicep::parser;
 use crate::bicep::tree::{Decl, DeclKind, Expr, ExprKind, Interp, Prop};
@@ -22,15 +23,96 @@ use crate::source::{FileId, Span};
 
 impl<'a> Lowerer<'a> {
     pub(super) fn file(&mut self, path: &Path, id: FileId) -> Result<JsonValue, Problem> {
+        // Compared normalized (`a/../b` is `b`): no link is followed when
+        // reading, so a path names its file without asking the file system.
+        let normalized = crate::paths::normalize(path);
+        if let Some(template) = self.reuse(&normalized, id) {
+            return Ok(template);
+        }
         let source = self.sources.get(id);
         let decls = parser::parse(id, &source.text)
             .map_err(|e| parse_problem(path, id, source.text.len(), &e))?;
-        // Compared normalized (`a/../b` is `b`): no link is followed when
-        // reading, so a path names its file without asking the file system.
-        self.stack.push(crate::paths::normalize(path));
+        let (files, problems, refused, reused) = (
+            self.files.len(),
+            self.problems.len(),
+            self.refused,
+            self.reused,
+        );
+        let level = self.stack.len();
+        let outer = self.deepest.take();
+        self.stack.push(normalized.clone());
         let template = self.template(path, id, &decls);
         self.stack.pop();
+        let deepest = self.deepest;
+        self.deepest = outer.max(deepest);
+        // Shared with the run's other units when nothing in it depended on
+        // this unit ([`shared`]).
+        if self.problems.len() == problems && self.refused == refused && self.reused == reused {
+            let modules: Vec<FileId> = self.files[files..].to_vec();
+            let mut ids = vec![id];
+            ids.extend(&modules);
+            let modules: Vec<(PathBuf, Arc<str>)> = modules
+                .iter()
+                .map(|m| {
+                    let file = self.sources.get(*m);
+                    (file.path.clone(), Arc::clone(&file.text))
+                })
+                .collect();
+            let mut stacked = vec![normalized.clone()];
+            stacked.extend(modules.iter().map(|(p, _)| crate::paths::normalize(p)));
+            if let Some(entry) = shared::Entry::new(
+                Arc::clone(&source.text),
+                modules,
+                stacked,
+                deepest.map(|d| d - level),
+                ids,
+                template.clone(),
+            ) {
+                self.sources
+                    .kept::<shared::Shared>()
+                    .put(normalized, self.cache, entry);
+            }
+        }
         Ok(template)
+    }
+
+    /// The template of the file at `path` (normalized), registered as `id`,
+    /// from the run's shared ones, when lowering it here would give the
+    /// same ([`shared`]); its module files are read again and registered
+    /// for this unit.
+    fn reuse(&mut self, path: &Path, id: FileId) -> Option<JsonValue> {
+        let entry = self
+            .sources
+            .kept::<shared::Shared>()
+            .get(path, self.cache)?;
+        if *entry.text != *self.sources.get(id).text
+            || entry.stacked.iter().any(|s| self.stack.contains(s))
+        {
+            return None;
+        }
+        let level = self.stack.len();
+        if let Some(deeper) = entry.deepest {
+            if level + deeper >= MAX_MODULE_DEPTH {
+                return None;
+            }
+            self.deepest = self.deepest.max(Some(level + deeper));
+        }
+        let mut loaded = Vec::with_capacity(entry.modules.len());
+        for (module, text) in &entry.modules {
+            let again = self.sources.load(module).ok()?;
+            if *self.sources.get(again).text != **text {
+                return None;
+            }
+            loaded.push(again);
+        }
+        let to: HashMap<FileId, FileId> = entry
+            .ids
+            .iter()
+            .copied()
+            .zip(std::iter::once(id).chain(loaded.iter().copied()))
+            .collect();
+        self.files.extend(loaded);
+        Some(shared::moved(&entry.template, &to))
     }
 
     #[allow(clippy::too_many_lines)] // an arm per declaration kind, then the template's sections

@@ -23,6 +23,7 @@ mod declarations;
 mod expression;
 mod modules;
 mod resource_ids;
+mod shared;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -97,6 +98,14 @@ pub struct Lowerer<'a> {
     lowered: HashMap<PathBuf, JsonValue>,
     files: Vec<FileId>,
     problems: Vec<Problem>,
+    /// Modules refused (too deep, or a cycle) and modules taken from
+    /// `lowered`, counted: a file lowered with either is not shared with
+    /// other units ([`shared`]).
+    refused: usize,
+    reused: usize,
+    /// The deepest stack a module check was made at, in the file being
+    /// lowered (`None`: no module call yet).
+    deepest: Option<usize>,
 }
 
 struct File<'d> {
@@ -126,6 +135,9 @@ pub fn lower_with(
         lowered: HashMap::new(),
         files: Vec::new(),
         problems: Vec::new(),
+        refused: 0,
+        reused: 0,
+        deepest: None,
     };
     let template = lowerer.file(path, file)?;
     Ok(Lowered {

@@ -171,7 +171,12 @@ impl Lowerer<'_> {
             crate::paths::normalize(&file.path.parent().unwrap_or(Path::new(".")).join(path))
         };
         let is_json = registry || target.extension().is_some_and(|e| e == "json");
+        self.deepest = Some(
+            self.deepest
+                .map_or(self.stack.len(), |d| d.max(self.stack.len())),
+        );
         if self.stack.len() >= MAX_MODULE_DEPTH || self.stack.contains(&target) {
+            self.refused += 1;
             self.problems.push(
                 Problem::new(
                     crate::diagnostic::Code::ModuleError,
@@ -185,6 +190,7 @@ impl Lowerer<'_> {
         // tests deploy each module twice) is read and lowered once: its
         // template does not depend on the caller.
         if let Some(template) = self.lowered.get(&target) {
+            self.reused += 1;
             return Some(template.clone());
         }
         let lowered = self.read_module(&target, is_json, registry, file, span)?;

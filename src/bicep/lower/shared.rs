@@ -1,0 +1,338 @@
+//! Bicep files lowered once per run, not once per unit that reads them
+//! (issue #20, part 1). Azure Verified Modules checks each module on its
+//! own and again from each of its tests and each pattern that deploys it:
+//! the same file was parsed and lowered three to four times a run.
+//!
+//! The lowered template of a file depends only on the texts of that file
+//! and of the modules it reads, and on where it is read from: how deep in
+//! the module stack (the depth limit) and which files are being lowered
+//! around it (the cycle guard). An entry keeps all of that, and is used
+//! only where lowering again would give the same template:
+//!
+//! - the file's text, and every module file's text read again now, are the
+//!   texts it was lowered from (an editor's buffer, or a file changed on
+//!   disk, is lowered afresh);
+//! - no module of it is on the stack now, and its deepest module call is
+//!   still within the depth limit from here;
+//! - it was lowered without a problem, without a module refused, and
+//!   without a module this unit had lowered already (whose files the unit
+//!   registered before, not in this subtree).
+//!
+//! Its spans point at the files it was lowered from, by the ids the first
+//! unit registered them under; a unit reusing it registers the same files
+//! under ids of its own and gets a copy of the template with its spans
+//! moved to them. Entries are kept up to a budget of memory, the least
+//! recently used dropped first: memory does not grow with the corpus.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::json::{JsonKind, JsonValue, Member};
+use crate::source::{FileId, Span};
+
+/// Lowered templates kept at most, in bytes (an estimate: the texts and
+/// about 96 bytes a JSON node). Units that read the same module mostly come
+/// together (a module, its tests, the pattern beside it): on Azure Verified
+/// Modules 8 MiB reused as much as 64 MiB, without the 70 MiB more memory.
+const BUDGET_BYTES: usize = 8 << 20;
+
+/// One file lowered: what [`Shared::get`] needs to tell whether lowering it
+/// again would give the same template, and the template.
+#[derive(Debug)]
+pub(super) struct Entry {
+    /// The file's own text.
+    pub text: Arc<str>,
+    /// The module files its lowering read, in the order it registered
+    /// them: each path as it was loaded, and the text it had.
+    pub modules: Vec<(PathBuf, Arc<str>)>,
+    /// The files lowered on the way (this one and its `.bicep` modules),
+    /// normalized: none may be on the stack where the entry is used.
+    pub stacked: Vec<PathBuf>,
+    /// How many files deeper than this one the deepest module check was
+    /// made (`None`: it calls no module).
+    pub deepest: Option<usize>,
+    /// The ids the spans point at: this file's, then the modules'.
+    pub ids: Vec<FileId>,
+    pub template: JsonValue,
+    cost: usize,
+}
+
+impl Entry {
+    pub fn new(
+        text: Arc<str>,
+        modules: Vec<(PathBuf, Arc<str>)>,
+        stacked: Vec<PathBuf>,
+        deepest: Option<usize>,
+        ids: Vec<FileId>,
+        template: JsonValue,
+    ) -> Option<Entry> {
+        // Every span must point at one of its files, or the copy could not
+        // move it: such a template is not kept.
+        let mut nodes = 0usize;
+        let mut stack = vec![&template];
+        while let Some(value) = stack.pop() {
+            nodes += 1;
+            if !ids.contains(&value.span.file) {
+                return None;
+            }
+            match &value.kind {
+                JsonKind::Array(items) => stack.extend(items),
+                JsonKind::Object(members) => {
+                    for m in members {
+                        if !ids.contains(&m.span.file) {
+                            return None;
+                        }
+                        stack.push(&m.value);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let texts: usize = text.len() + modules.iter().map(|(_, t)| t.len()).sum::<usize>();
+        Some(Entry {
+            text,
+            modules,
+            stacked,
+            deepest,
+            ids,
+            template,
+            cost: texts + nodes * 96,
+        })
+    }
+}
+
+/// The run's lowered files, shared by the units (see the module's text).
+#[derive(Debug, Default)]
+pub struct Shared {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// By normalized path and the Bicep module cache registry modules are
+    /// read from: the entry and when it was last used.
+    entries: HashMap<(PathBuf, Option<PathBuf>), (Arc<Entry>, u64)>,
+    clock: u64,
+    cost: usize,
+}
+
+impl Shared {
+    pub(super) fn get(&self, path: &Path, cache: Option<&Path>) -> Option<Arc<Entry>> {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.clock += 1;
+        let now = inner.clock;
+        let key = (path.to_path_buf(), cache.map(Path::to_path_buf));
+        let (entry, used) = inner.entries.get_mut(&key)?;
+        *used = now;
+        Some(Arc::clone(entry))
+    }
+
+    pub(super) fn put(&self, path: PathBuf, cache: Option<&Path>, entry: Entry) {
+        if entry.cost > BUDGET_BYTES / 4 {
+            return;
+        }
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.clock += 1;
+        let now = inner.clock;
+        inner.cost += entry.cost;
+        let key = (path, cache.map(Path::to_path_buf));
+        if let Some((old, _)) = inner.entries.insert(key, (Arc::new(entry), now)) {
+            inner.cost -= old.cost;
+        }
+        while inner.cost > BUDGET_BYTES {
+            let Some(oldest) = inner
+                .entries
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            if let Some((old, _)) = inner.entries.remove(&oldest) {
+                inner.cost -= old.cost;
+            }
+        }
+    }
+}
+
+/// A copy of `value` with each span's file id moved by `to` (the entry's
+/// ids, in order, to the unit's); recursion as deep as the template, which
+/// the lowering that made it already went through.
+pub(super) fn moved(value: &JsonValue, to: &HashMap<FileId, FileId>) -> JsonValue {
+    let span = |s: Span| Span {
+        file: to.get(&s.file).copied().unwrap_or(s.file),
+        ..s
+    };
+    let kind = match &value.kind {
+        JsonKind::Array(items) => JsonKind::Array(items.iter().map(|i| moved(i, to)).collect()),
+        JsonKind::Object(members) => JsonKind::Object(
+            members
+                .iter()
+                .map(|m| Member {
+                    key: m.key.clone(),
+                    span: span(m.span),
+                    value: moved(&m.value, to),
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    };
+    JsonValue {
+        kind,
+        span: span(value.span),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::lower;
+    use crate::json::{JsonKind, JsonValue};
+    use crate::source::{FileId, SourceMap};
+    use std::path::Path;
+
+    fn files_of(value: &JsonValue, out: &mut Vec<FileId>) {
+        out.push(value.span.file);
+        match &value.kind {
+            JsonKind::Array(items) => items.iter().for_each(|i| files_of(i, out)),
+            JsonKind::Object(members) => {
+                for m in members {
+                    out.push(m.span.file);
+                    files_of(&m.value, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn unit(sources: &SourceMap, path: &Path) -> super::super::Lowered {
+        let id = sources.load(path).unwrap();
+        lower(sources, path, id).unwrap_or_else(|p| panic!("{}", p.message))
+    }
+
+    fn text(value: &JsonValue) -> String {
+        format!("{value:?}")
+    }
+
+    /// Equal but for the files spans point at; offsets must match.
+    fn same(a: &JsonValue, b: &JsonValue) -> bool {
+        let at =
+            |x: &JsonValue, y: &JsonValue| (x.span.start, x.span.end) == (y.span.start, y.span.end);
+        at(a, b)
+            && match (&a.kind, &b.kind) {
+                (JsonKind::Array(x), JsonKind::Array(y)) => {
+                    x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
+                }
+                (JsonKind::Object(x), JsonKind::Object(y)) => {
+                    x.len() == y.len()
+                        && x.iter().zip(y).all(|(p, q)| {
+                            p.key == q.key
+                                && (p.span.start, p.span.end) == (q.span.start, q.span.end)
+                                && same(&p.value, &q.value)
+                        })
+                }
+                (JsonKind::String(x), JsonKind::String(y)) => x == y,
+                (JsonKind::Number(x), JsonKind::Number(y)) => x == y,
+                (JsonKind::Bool(x), JsonKind::Bool(y)) => x == y,
+                (JsonKind::Null, JsonKind::Null) => true,
+                _ => false,
+            }
+    }
+
+    #[test]
+    fn a_module_read_by_two_units_is_lowered_once_and_points_at_each_units_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("zone.bicep"),
+            "param name string\nresource z 'Microsoft.Network/privateDnsZones@2020-06-01' = {\n  name: name\n  location: 'global'\n}\n",
+        )
+        .unwrap();
+        for caller in ["a", "b"] {
+            std::fs::write(
+                dir.path().join(format!("{caller}.bicep")),
+                format!("module z './zone.bicep' = {{\n  name: '{caller}'\n  params: {{ name: 'privatelink.{caller}.example' }}\n}}\n"),
+            )
+            .unwrap();
+        }
+        let sources = SourceMap::new();
+        let first = unit(&sources, &dir.path().join("a.bicep"));
+        let zone = crate::paths::normalize(&dir.path().join("zone.bicep"));
+        assert!(sources.kept::<super::Shared>().get(&zone, None).is_some());
+        let second = unit(&sources, &dir.path().join("b.bicep"));
+        // Each unit registered the module itself, and the spans of its
+        // template point at the unit's own registration.
+        assert_eq!((first.files.len(), second.files.len()), (1, 1));
+        assert_ne!(first.files[0], second.files[0]);
+        let mut seen = Vec::new();
+        files_of(&second.template, &mut seen);
+        assert!(seen.contains(&second.files[0]));
+        assert!(!seen.contains(&first.files[0]));
+        // The same template as a run without the shared one would give.
+        let alone = SourceMap::new();
+        let _ = unit(&alone, &dir.path().join("a.bicep"));
+        let fresh = unit(&alone, &dir.path().join("b.bicep"));
+        assert!(same(&second.template, &fresh.template));
+    }
+
+    #[test]
+    fn a_module_changed_since_is_lowered_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let zone = dir.path().join("zone.bicep");
+        let resource = |name: &str| {
+            format!(
+                "resource z 'Microsoft.Network/privateDnsZones@2020-06-01' = {{\n  name: '{name}'\n  location: 'global'\n}}\n"
+            )
+        };
+        std::fs::write(&zone, resource("privatelink.old.example")).unwrap();
+        std::fs::write(
+            dir.path().join("main.bicep"),
+            "module z './zone.bicep' = {\n  name: 'z'\n}\n",
+        )
+        .unwrap();
+        let sources = SourceMap::new();
+        let before = unit(&sources, &dir.path().join("main.bicep"));
+        std::fs::write(&zone, resource("privatelink.new.example")).unwrap();
+        let after = unit(&sources, &dir.path().join("main.bicep"));
+        assert!(text(&before.template).contains("privatelink.old.example"));
+        assert!(text(&after.template).contains("privatelink.new.example"));
+        assert!(!text(&after.template).contains("privatelink.old.example"));
+    }
+
+    #[test]
+    fn a_module_shared_from_a_shallower_place_is_still_refused_past_the_depth_limit() {
+        // m0 → m1 → … → m17: from m0 the chain passes the depth limit; from
+        // m10 it does not, and m10's template, shared, must not carry the
+        // modules that are too deep for m0's unit.
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..18 {
+            let body = if i < 17 {
+                format!(
+                    "module next './m{}.bicep' = {{\n  name: 'm{}'\n}}\n",
+                    i + 1,
+                    i + 1
+                )
+            } else {
+                "output done string = 'yes'\n".to_string()
+            };
+            std::fs::write(dir.path().join(format!("m{i}.bicep")), body).unwrap();
+        }
+        let shared = SourceMap::new();
+        let _ = unit(&shared, &dir.path().join("m10.bicep"));
+        let with = unit(&shared, &dir.path().join("m0.bicep"));
+        let alone = SourceMap::new();
+        let without = unit(&alone, &dir.path().join("m0.bicep"));
+        assert!(same(&with.template, &without.template));
+        let messages = |l: &super::super::Lowered| {
+            l.problems
+                .iter()
+                .map(|p| p.message.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(messages(&with), messages(&without));
+        assert!(
+            messages(&without)
+                .iter()
+                .any(|m| m.contains("nested too deep"))
+        );
+    }
+}
