@@ -818,6 +818,62 @@ impl<'t> Scope<'t> {
             .collect()
     }
 
+    /// [`Scope::supplied_parameters`], taking each `{ "value": … }` from
+    /// `passed`, the deployment's `properties.parameters` as its body
+    /// already evaluated them, instead of evaluating it again. A parameter
+    /// whose name is an expression, is written twice, or whose wrapper is
+    /// not a plain `value` is evaluated as before.
+    pub fn supplied_parameters_from(
+        &self,
+        properties: &'t JsonValue,
+        passed: Option<Node>,
+        copies: &[Copy],
+    ) -> HashMap<String, Node> {
+        let mut passed = match passed.map(|n| n.value) {
+            Some(Value::Object(o)) => o,
+            _ => return self.supplied_parameters(properties, copies),
+        };
+        let members = properties
+            .get("parameters")
+            .map(JsonValue::members)
+            .unwrap_or_default();
+        let mut out = HashMap::new();
+        for m in members {
+            let once = members
+                .iter()
+                .filter(|o| o.key.eq_ignore_ascii_case(&m.key))
+                .count()
+                == 1;
+            let literal = matches!(expr::classify(&m.key), Template::Literal(k) if k == m.key);
+            let reused = (once && literal)
+                .then(|| {
+                    let written = m.value.member("value")?;
+                    let wrapper = passed.get_mut(&m.key)?;
+                    let Value::Object(wrapper) = &mut wrapper.value else {
+                        return None;
+                    };
+                    let value = wrapper.get_mut("value")?;
+                    // Evaluated as a member, its provenance is at the
+                    // member; read alone, at the value.
+                    let sources = self.provenance.borrow().get(&written.span).cloned();
+                    if let Some(sources) = sources {
+                        self.provenance
+                            .borrow_mut()
+                            .insert(written.value.span, sources);
+                    }
+                    let value = std::mem::replace(&mut value.value, Value::Unknown);
+                    Some(Node::new(value, Some(written.value.span)))
+                })
+                .flatten();
+            let node = match reused {
+                Some(node) => node,
+                None => self.supplied_parameter(&m.value, copies),
+            };
+            out.insert(m.key.clone(), node);
+        }
+        out
+    }
+
     /// The symbolic forms of the parameter values a deployment passes that
     /// are unknown but have an identity here (`{ "value": "[parameters('x')]" }`).
     pub fn supplied_symbols(

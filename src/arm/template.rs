@@ -326,6 +326,16 @@ impl Builder {
         );
         let is_vnet = rtype.eq_ignore_ascii_case("Microsoft.Network/virtualNetworks");
 
+        // What the deployment passes its template, evaluated with its body:
+        // its inner scope's parameters, not evaluated again.
+        let passed = if is_deployment {
+            body.get("properties").and_then(|p| match &p.value {
+                Value::Object(o) => o.get("parameters").cloned(),
+                _ => None,
+            })
+        } else {
+            None
+        };
         let resource = Resource {
             rtype: rtype.clone(),
             names: names.clone(),
@@ -380,7 +390,7 @@ impl Builder {
             );
         }
         if is_deployment {
-            self.deployment(scope, r, &key, &child_context, copies, depth);
+            self.deployment(scope, (r, &key, passed), &child_context, copies, depth);
         }
     }
 
@@ -439,12 +449,13 @@ impl Builder {
         }
     }
 
-    /// A nested deployment with an inline template: its resources join the unit.
+    /// A nested deployment with an inline template: its resources join the
+    /// unit. `passed` is its `properties.parameters` as its body evaluated
+    /// them.
     fn deployment<'t>(
         &mut self,
         scope: &Scope<'t>,
-        r: &'t JsonValue,
-        key: &str,
+        (r, key, passed): (&'t JsonValue, &str, Option<Node>),
         context: &Context,
         copies: &[Copy],
         depth: usize,
@@ -492,7 +503,7 @@ impl Builder {
             .and_then(JsonValue::as_str)
             .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
         if inner {
-            let supplied = scope.supplied_parameters(properties, copies);
+            let supplied = scope.supplied_parameters_from(properties, passed, copies);
             let symbolic = scope.supplied_symbols(properties, &supplied, copies);
             let mut inner_scope = scope.nested(template, supplied, symbolic);
             inner_scope.key_prefix = prefix.clone();

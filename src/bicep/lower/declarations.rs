@@ -78,8 +78,8 @@ impl<'a> Lowerer<'a> {
 
     /// The template of the file at `path` (normalized), registered as `id`,
     /// from the run's shared ones, when lowering it here would give the
-    /// same ([`shared`]); its module files are read again and registered
-    /// for this unit.
+    /// same ([`shared`]); its module files are registered for this unit
+    /// with the texts it was lowered from.
     fn reuse(&mut self, path: &Path, id: FileId) -> Option<JsonValue> {
         let entry = self
             .sources
@@ -97,14 +97,13 @@ impl<'a> Lowerer<'a> {
             }
             self.deepest = self.deepest.max(Some(level + deeper));
         }
-        let mut loaded = Vec::with_capacity(entry.modules.len());
-        for (module, text) in &entry.modules {
-            let again = self.sources.load(module).ok()?;
-            if *self.sources.get(again).text != **text {
-                return None;
-            }
-            loaded.push(again);
-        }
+        // A module's text is read once a run: the unit registers the text
+        // the entry was lowered from.
+        let loaded: Vec<FileId> = entry
+            .modules
+            .iter()
+            .map(|(module, text)| self.sources.add(module.clone(), Arc::clone(text)))
+            .collect();
         let to: HashMap<FileId, FileId> = entry
             .ids
             .iter()

@@ -9,9 +9,10 @@
 //! around it (the cycle guard). An entry keeps all of that, and is used
 //! only where lowering again would give the same template:
 //!
-//! - the file's text, and every module file's text read again now, are the
-//!   texts it was lowered from (an editor's buffer, or a file changed on
-//!   disk, is lowered afresh);
+//! - the file's text is the text it was lowered from (an editor's buffer,
+//!   or a file changed on disk, is lowered afresh); its modules are not
+//!   read again: a run reads a module's text once, and every unit that
+//!   reuses the entry sees the text it was lowered from;
 //! - no module of it is on the stack now, and its deepest module call is
 //!   still within the depth limit from here;
 //! - it was lowered without a problem, without a module refused, and
@@ -44,7 +45,8 @@ pub(super) struct Entry {
     /// The file's own text.
     pub text: Arc<str>,
     /// The module files its lowering read, in the order it registered
-    /// them: each path as it was loaded, and the text it had.
+    /// them: each path as it was loaded, and the text it had (kept: a unit
+    /// that reuses the entry registers it, without reading the file).
     pub modules: Vec<(PathBuf, Arc<str>)>,
     /// The files lowered on the way (this one and its `.bicep` modules),
     /// normalized: none may be on the stack where the entry is used.
@@ -275,7 +277,7 @@ mod tests {
     }
 
     #[test]
-    fn a_module_changed_since_is_lowered_again() {
+    fn a_file_whose_text_changed_is_lowered_again() {
         let dir = tempfile::tempdir().unwrap();
         let zone = dir.path().join("zone.bicep");
         let resource = |name: &str| {
@@ -291,9 +293,11 @@ mod tests {
         .unwrap();
         let sources = SourceMap::new();
         let before = unit(&sources, &dir.path().join("main.bicep"));
-        std::fs::write(&zone, resource("privatelink.new.example")).unwrap();
-        let after = unit(&sources, &dir.path().join("main.bicep"));
         assert!(text(&before.template).contains("privatelink.old.example"));
+        // Checked on its own, the file is read again: its new text is not
+        // the one it was lowered from as a module.
+        std::fs::write(&zone, resource("privatelink.new.example")).unwrap();
+        let after = unit(&sources, &zone);
         assert!(text(&after.template).contains("privatelink.new.example"));
         assert!(!text(&after.template).contains("privatelink.old.example"));
     }
