@@ -49,7 +49,10 @@ fn main() {
         config: plinth::ConfigChoice::Ignore,
         ..plinth::Options::default()
     };
-    let before = (BLOCKS.load(Ordering::Relaxed), BYTES.load(Ordering::Relaxed));
+    let before = (
+        BLOCKS.load(Ordering::Relaxed),
+        BYTES.load(Ordering::Relaxed),
+    );
     let run = plinth::check(&options);
     let blocks = BLOCKS.load(Ordering::Relaxed) - before.0;
     let bytes = BYTES.load(Ordering::Relaxed) - before.1;
