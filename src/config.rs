@@ -48,7 +48,7 @@
 //!
 //! Unknown keys are errors, with a "did you mean".
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobMatcher};
@@ -234,27 +234,61 @@ impl Default for Config {
 
 /// The nearest config file at or above `start` (a file or folder).
 pub fn find(start: &Path) -> Option<PathBuf> {
-    let start = std::path::absolute(start).ok()?;
-    let mut dir = if start.is_dir() {
-        Some(start.as_path())
-    } else {
-        start.parent()
-    };
-    while let Some(d) = dir {
-        for name in FILE_NAMES {
-            let candidate = d.join(name);
-            if candidate.is_file() {
-                // Shown in diagnostics: relative to the working directory when inside it.
-                let cwd = std::env::current_dir().ok();
-                let shown = cwd
-                    .and_then(|cwd| candidate.strip_prefix(cwd).ok().map(Path::to_path_buf))
-                    .unwrap_or(candidate);
-                return Some(shown);
+    Finder::default().find(start)
+}
+
+/// [`find`] for the many inputs of a run: each folder is looked in once,
+/// however many inputs lie under it (AVM's 2,350 Bicep files sit a dozen
+/// folders deep: two dozen `stat`s each, on the one thread that runs before
+/// the units start).
+#[derive(Debug, Default)]
+pub struct Finder {
+    /// Folder (absolute) → the config that governs it.
+    governs: HashMap<PathBuf, Option<PathBuf>>,
+}
+
+impl Finder {
+    /// The nearest config at or above `start` (a file or a folder).
+    pub fn find(&mut self, start: &Path) -> Option<PathBuf> {
+        let start = std::path::absolute(start).ok()?;
+        let mut dir = if start.is_dir() {
+            Some(start.as_path())
+        } else {
+            start.parent()
+        };
+        let mut walked = Vec::new();
+        let found = loop {
+            let Some(d) = dir else {
+                break None;
+            };
+            if let Some(known) = self.governs.get(d) {
+                break known.clone();
             }
+            walked.push(d.to_path_buf());
+            if let Some(config) = in_folder(d) {
+                break Some(config);
+            }
+            dir = d.parent();
+        };
+        for d in walked {
+            self.governs.insert(d, found.clone());
         }
-        dir = d.parent();
+        found
     }
-    None
+}
+
+/// The config file in folder `d` itself, if any.
+fn in_folder(d: &Path) -> Option<PathBuf> {
+    FILE_NAMES
+        .iter()
+        .map(|name| d.join(name))
+        .find(|c| c.is_file())
+        .map(|candidate| {
+            // Shown in diagnostics: relative to the working directory when inside it.
+            let cwd = std::env::current_dir().ok();
+            cwd.and_then(|cwd| candidate.strip_prefix(cwd).ok().map(Path::to_path_buf))
+                .unwrap_or(candidate)
+        })
 }
 
 impl Config {
@@ -713,6 +747,44 @@ pub const STARTER: &str = r#"# plinth configuration. plinth finds this file by w
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_finder_finds_what_find_finds_and_looks_in_each_folder_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for folder in ["a/b", "a/c", "d/e"] {
+            std::fs::create_dir_all(root.join(folder)).unwrap();
+        }
+        std::fs::write(root.join(".plinth.yaml"), "fail_on: error\n").unwrap();
+        std::fs::write(root.join("d/.plinth.yml"), "fail_on: error\n").unwrap();
+        let mut finder = Finder::default();
+        for input in [
+            "a/b/main.bicep",
+            "a/c/main.json",
+            "a/b",
+            "d/e/main.tf",
+            "d/x.bicep",
+            "a/b/other.bicep",
+        ] {
+            let path = root.join(input);
+            assert_eq!(finder.find(&path), find(&path), "{input}");
+        }
+        assert!(
+            finder
+                .find(&root.join("d/e/main.tf"))
+                .unwrap()
+                .ends_with("d/.plinth.yml")
+        );
+        assert!(
+            finder
+                .find(&root.join("a/c/main.json"))
+                .unwrap()
+                .ends_with(".plinth.yaml")
+        );
+        // Each folder from the inputs up to the config is remembered.
+        assert!(finder.governs.contains_key(&root.join("a/b")));
+        assert!(finder.governs.contains_key(&root.join("a")));
+    }
 
     fn load(text: &str) -> Result<Config, Vec<Problem>> {
         let dir = tempfile::tempdir().expect("tempdir");

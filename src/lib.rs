@@ -260,9 +260,10 @@ pub fn check(options: &Options) -> Run {
     // folder with its own `.plinth.yaml` is checked by its rules however the
     // run was started.
     let mut inputs: Vec<(usize, Input)> = Vec::new();
+    let mut finder = config::Finder::default();
     for mut input in std::mem::take(&mut discovered.inputs) {
         let config_path = match &options.config {
-            ConfigChoice::Find => config::find(input.location()),
+            ConfigChoice::Find => finder.find(input.location()),
             ConfigChoice::File(file) => Some(file.clone()),
             ConfigChoice::Ignore => None,
         };
