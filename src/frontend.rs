@@ -40,6 +40,7 @@ pub fn template_of_parameters(path: &Path) -> Option<PathBuf> {
 pub fn bind_bicep_parameters(discovered: &mut Discovered) {
     let inputs = std::mem::take(&mut discovered.inputs);
     let mut bound = Vec::with_capacity(inputs.len());
+    let mut parameter_files = crate::bicep::ParameterFiles::default();
     for input in inputs {
         match input {
             Input::Bicep {
@@ -48,7 +49,7 @@ pub fn bind_bicep_parameters(discovered: &mut Discovered) {
                 parameters: None,
                 cache,
             } => {
-                let parameters = crate::bicep::parameter_file_of(&path);
+                let parameters = parameter_files.of(&path);
                 bound.push(Input::Bicep {
                     path,
                     explicit,

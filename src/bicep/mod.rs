@@ -153,24 +153,76 @@ fn parameter_file(
 /// beside `X.bicep`, else the only `.bicepparam` in the folder whose `using`
 /// names it.
 pub fn parameter_file_of(template: &Path) -> Option<PathBuf> {
-    // A link or a FIFO under the name is found here and refused with a
-    // reason when the template's unit reads it.
-    let same_name = template.with_extension("bicepparam");
-    if std::fs::symlink_metadata(&same_name).is_ok() {
-        return Some(same_name);
+    ParameterFiles::default().of(template)
+}
+
+/// [`parameter_file_of`] for the many Bicep files of a run: each folder is
+/// listed once, and each `.bicepparam` in it read once, however many
+/// templates the folder holds.
+#[derive(Debug, Default)]
+pub struct ParameterFiles {
+    folders: HashMap<PathBuf, Option<Folder>>,
+}
+
+#[derive(Debug)]
+struct Folder {
+    /// Every entry's name (files, links, anything).
+    names: std::collections::HashSet<std::ffi::OsString>,
+    /// The `.bicepparam` files, with the template each `using` names, read
+    /// when first asked for.
+    parameters: Vec<(PathBuf, Option<Option<String>>)>,
+}
+
+impl ParameterFiles {
+    /// The `.bicepparam` file that binds `template` by default.
+    pub fn of(&mut self, template: &Path) -> Option<PathBuf> {
+        // A link or a FIFO under the name is found here and refused with a
+        // reason when the template's unit reads it.
+        let same_name = template.with_extension("bicepparam");
+        let dir = template.parent()?;
+        let folder = self
+            .folders
+            .entry(dir.to_path_buf())
+            .or_insert_with(|| Folder::list(dir));
+        let Some(folder) = folder else {
+            // Not listed: as the file system answers for the name alone.
+            return std::fs::symlink_metadata(&same_name)
+                .is_ok()
+                .then_some(same_name);
+        };
+        if same_name
+            .file_name()
+            .is_some_and(|n| folder.names.contains(n))
+        {
+            return Some(same_name);
+        }
+        let name = template.file_name()?.to_str()?;
+        let mut candidates = folder.parameters.iter_mut().filter_map(|(path, using)| {
+            using
+                .get_or_insert_with(|| using_of(path))
+                .as_ref()
+                .is_some_and(|u| u.ends_with(name))
+                .then_some(&*path)
+        });
+        match (candidates.next(), candidates.next()) {
+            (Some(only), None) => Some(only.clone()),
+            _ => None,
+        }
     }
-    let dir = template.parent()?;
-    let name = template.file_name()?.to_str()?;
-    let candidates: Vec<PathBuf> = std::fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "bicepparam"))
-        .filter(|p| using_of(p).is_some_and(|u| u.ends_with(name)))
-        .collect();
-    match candidates.as_slice() {
-        [only] => Some(only.clone()),
-        _ => None,
+}
+
+impl Folder {
+    fn list(dir: &Path) -> Option<Folder> {
+        let mut names = std::collections::HashSet::new();
+        let mut parameters = Vec::new();
+        for entry in std::fs::read_dir(dir).ok()?.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "bicepparam") {
+                parameters.push((path, None));
+            }
+            names.insert(entry.file_name());
+        }
+        Some(Folder { names, parameters })
     }
 }
 
@@ -190,4 +242,44 @@ pub fn using_of(parameters: &Path) -> Option<String> {
         let quoted = rest.strip_prefix('\'')?;
         Some(quoted.split('\'').next()?.to_string())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameter_files_are_found_per_folder_as_for_each_template_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("two")).unwrap();
+        for (file, text) in [
+            ("main.bicep", "param a string\n"),
+            ("main.bicepparam", "using 'other.bicep'\nparam a = 'x'\n"),
+            ("other.bicep", "param a string\n"),
+            ("lone.bicep", "param a string\n"),
+            ("prod.bicepparam", "using './lone.bicep'\nparam a = 'y'\n"),
+            ("two/t.bicep", "param a string\n"),
+            ("two/a.bicepparam", "using 't.bicep'\n"),
+            ("two/b.bicepparam", "using './t.bicep'\n"),
+        ] {
+            std::fs::write(root.join(file), text).unwrap();
+        }
+        let mut files = ParameterFiles::default();
+        let expected = [
+            ("main.bicep", Some("main.bicepparam")),
+            ("other.bicep", Some("main.bicepparam")),
+            ("lone.bicep", Some("prod.bicepparam")),
+            ("two/t.bicep", None),
+            ("absent.bicep", None),
+        ];
+        for (template, found) in expected {
+            let template = root.join(template);
+            let alone = parameter_file_of(&template);
+            assert_eq!(files.of(&template), alone, "{}", template.display());
+            assert_eq!(alone, found.map(|f| root.join(f)), "{}", template.display());
+        }
+        // Each folder was listed once.
+        assert_eq!(files.folders.len(), 2);
+    }
 }
