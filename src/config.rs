@@ -245,13 +245,31 @@ pub fn find(start: &Path) -> Option<PathBuf> {
 pub struct Finder {
     /// Folder (absolute) → the config that governs it.
     governs: HashMap<PathBuf, Option<PathBuf>>,
+    /// The working directory, asked for once.
+    cwd: Option<PathBuf>,
 }
 
 impl Finder {
     /// The nearest config at or above `start` (a file or a folder).
     pub fn find(&mut self, start: &Path) -> Option<PathBuf> {
-        let start = std::path::absolute(start).ok()?;
-        let mut dir = if start.is_dir() {
+        let is_dir = start.is_dir();
+        self.find_from(start, is_dir)
+    }
+
+    /// [`Finder::find`] where the caller knows whether `start` is a folder
+    /// (an input: a template is a file, a Terraform module a folder).
+    pub fn find_from(&mut self, start: &Path, is_dir: bool) -> Option<PathBuf> {
+        // `std::path::absolute` asks for the working directory each time a
+        // path is relative; joined to it once asked, the path is the same.
+        let start = if start.is_absolute() {
+            std::path::absolute(start).ok()?
+        } else {
+            if self.cwd.is_none() {
+                self.cwd = Some(std::env::current_dir().ok()?);
+            }
+            std::path::absolute(self.cwd.as_ref()?.join(start)).ok()?
+        };
+        let mut dir = if is_dir {
             Some(start.as_path())
         } else {
             start.parent()

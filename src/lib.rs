@@ -263,7 +263,10 @@ pub fn check(options: &Options) -> Run {
     let mut finder = config::Finder::default();
     for mut input in std::mem::take(&mut discovered.inputs) {
         let config_path = match &options.config {
-            ConfigChoice::Find => finder.find(input.location()),
+            ConfigChoice::Find => finder.find_from(
+                input.location(),
+                matches!(input, Input::TerraformModule { .. }),
+            ),
             ConfigChoice::File(file) => Some(file.clone()),
             ConfigChoice::Ignore => None,
         };
