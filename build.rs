@@ -248,6 +248,12 @@ impl ToRust for String {
     }
 }
 
+impl ToRust for std::borrow::Cow<'static, str> {
+    fn to_rust(&self) -> String {
+        format!("std::borrow::Cow::Borrowed({:?})", &**self)
+    }
+}
+
 impl<T: ToRust> ToRust for Option<T> {
     fn to_rust(&self) -> String {
         match self {

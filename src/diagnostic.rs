@@ -311,9 +311,9 @@ pub struct RuleInfo {
     pub id: String,
     pub name: String,
     pub severity: Severity,
-    pub title: String,
-    pub description: String,
-    pub remediation: String,
+    pub title: std::borrow::Cow<'static, str>,
+    pub description: std::borrow::Cow<'static, str>,
+    pub remediation: std::borrow::Cow<'static, str>,
     pub url: Option<String>,
     /// The rule's full documentation in Markdown (`plinth explain`'s text),
     /// for SARIF's `help.markdown`; none for rules without YAML.

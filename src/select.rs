@@ -199,9 +199,9 @@ mod tests {
             id: id.into(),
             name: name.into(),
             severity: Severity::Error,
-            title: String::new(),
-            description: String::new(),
-            remediation: String::new(),
+            title: "".into(),
+            description: "".into(),
+            remediation: "".into(),
             url: None,
             markdown: None,
         }

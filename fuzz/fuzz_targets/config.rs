@@ -20,9 +20,9 @@ fuzz_target!(|data: &[u8]| {
                 id: "PG001".into(),
                 name: "private-endpoint-on-vnet-integrated-server".into(),
                 severity: Severity::Error,
-                title: String::new(),
-                description: String::new(),
-                remediation: String::new(),
+                title: "".into(),
+                description: "".into(),
+                remediation: "".into(),
                 url: None,
                 markdown: None,
             }];

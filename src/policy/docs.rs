@@ -103,7 +103,7 @@ fn examples(rule: &RuleMeta) -> Vec<(&'static str, &'static str, &str)> {
             ("Terraform", &example.terraform),
         ] {
             if let Some(code) = code {
-                out.push((heading, language, code.as_str()));
+                out.push((heading, language, &**code));
             }
         }
     }

@@ -24,7 +24,7 @@ use crate::policy::expr::{self, Expr};
 use crate::policy::functions;
 pub use crate::policy::rule_file::RuleYaml;
 pub use crate::policy::rule_file::{Example, Examples, InputKind};
-use crate::policy::rule_file::{FixYaml, ReportYaml, StepYaml};
+use crate::policy::rule_file::{FixYaml, ReportYaml, StepYaml, Text};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 
 #[derive(Clone, Debug)]
@@ -44,10 +44,10 @@ pub struct RuleMeta {
     pub id: String,
     pub name: String,
     pub severity: Severity,
-    pub title: String,
-    pub description: String,
-    pub rationale: String,
-    pub remediation: String,
+    pub title: Text,
+    pub description: Text,
+    pub rationale: Text,
+    pub remediation: Text,
     pub help: Option<String>,
     pub links: Vec<String>,
     pub examples: Examples,
@@ -55,6 +55,15 @@ pub struct RuleMeta {
     pub inputs: Vec<InputKind>,
     /// Where the rule came from (`rules/PG001.yaml` for built-ins).
     pub file: FileId,
+}
+
+/// `text` without the blank lines and spaces around it, still borrowed
+/// when it was.
+fn trimmed(text: &Text) -> Text {
+    match text {
+        Text::Borrowed(t) => Text::Borrowed(t.trim()),
+        Text::Owned(t) => Text::Owned(t.trim().to_string()),
+    }
 }
 
 impl RuleMeta {
@@ -66,8 +75,8 @@ impl RuleMeta {
             name: self.name.clone(),
             severity: self.severity,
             title: self.title.clone(),
-            description: self.description.trim().to_string(),
-            remediation: self.remediation.trim().to_string(),
+            description: trimmed(&self.description),
+            remediation: trimmed(&self.remediation),
             url: self.links.first().cloned(),
             markdown: None,
         }

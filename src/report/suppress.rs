@@ -74,17 +74,19 @@ pub struct Applied {
 
 /// The rules about suppressions, for `plinth rules`, `explain` and SARIF.
 pub fn rules() -> Vec<RuleInfo> {
-    let rule =
-        |(id, name): (&str, &str), title: &str, description: &str, remediation: &str| RuleInfo {
-            id: id.to_string(),
-            name: name.to_string(),
-            severity: Severity::Info,
-            title: title.to_string(),
-            description: description.to_string(),
-            remediation: remediation.to_string(),
-            url: None,
-            markdown: None,
-        };
+    let rule = |(id, name): (&str, &str),
+                title: &'static str,
+                description: &'static str,
+                remediation: &'static str| RuleInfo {
+        id: id.to_string(),
+        name: name.to_string(),
+        severity: Severity::Info,
+        title: title.into(),
+        description: description.into(),
+        remediation: remediation.into(),
+        url: None,
+        markdown: None,
+    };
     vec![
         rule(
             WITHOUT_REASON,
