@@ -820,58 +820,59 @@ impl<'t> Scope<'t> {
 
     /// [`Scope::supplied_parameters`], taking each `{ "value": … }` from
     /// `passed`, the deployment's `properties.parameters` as its body
-    /// already evaluated them, instead of evaluating it again. A parameter
-    /// whose name is an expression, is written twice, or whose wrapper is
-    /// not a plain `value` is evaluated as before.
+    /// already evaluated them, instead of evaluating it again. Parameters
+    /// with a name that is an expression, `copy`, or written twice are all
+    /// evaluated as before, and so is a wrapper that is not a plain `value`.
     pub fn supplied_parameters_from(
         &self,
         properties: &'t JsonValue,
         passed: Option<Node>,
         copies: &[Copy],
     ) -> HashMap<String, Node> {
-        let mut passed = match passed.map(|n| n.value) {
-            Some(Value::Object(o)) => o,
-            _ => return self.supplied_parameters(properties, copies),
-        };
         let members = properties
             .get("parameters")
             .map(JsonValue::members)
             .unwrap_or_default();
+        // Only where the body's objects have exactly the members written
+        // (see [`plain`]).
+        let mut passed = match passed.map(|n| n.value) {
+            Some(Value::Object(o)) if plain(properties.members()) && plain(members) => o,
+            _ => return self.supplied_parameters(properties, copies),
+        };
         let mut out = HashMap::new();
         for m in members {
-            let once = members
-                .iter()
-                .filter(|o| o.key.eq_ignore_ascii_case(&m.key))
-                .count()
-                == 1;
-            let literal = matches!(expr::classify(&m.key), Template::Literal(k) if k == m.key);
-            let reused = (once && literal)
-                .then(|| {
-                    let written = m.value.member("value")?;
-                    let wrapper = passed.get_mut(&m.key)?;
-                    let Value::Object(wrapper) = &mut wrapper.value else {
-                        return None;
-                    };
-                    let value = wrapper.get_mut("value")?;
-                    // Evaluated as a member, its provenance is at the
-                    // member; read alone, at the value.
-                    let sources = self.provenance.borrow().get(&written.span).cloned();
-                    if let Some(sources) = sources {
-                        self.provenance
-                            .borrow_mut()
-                            .insert(written.value.span, sources);
-                    }
-                    let value = std::mem::replace(&mut value.value, Value::Unknown);
-                    Some(Node::new(value, Some(written.value.span)))
-                })
-                .flatten();
-            let node = match reused {
+            let node = match self.passed_value(m, &mut passed) {
                 Some(node) => node,
                 None => self.supplied_parameter(&m.value, copies),
             };
             out.insert(m.key.clone(), node);
         }
         out
+    }
+
+    /// Parameter `m`'s `{ "value": … }` as the deployment's body evaluated
+    /// it (taken out of `passed`), with its provenance moved from the
+    /// member to the value, where reading the value alone records it.
+    fn passed_value(&self, m: &'t Member, passed: &mut Object) -> Option<Node> {
+        let JsonKind::Object(written) = &m.value.kind else {
+            return None;
+        };
+        if !plain(written) {
+            return None;
+        }
+        let written = m.value.member("value")?;
+        let Value::Object(wrapper) = &mut passed.get_mut(&m.key)?.value else {
+            return None;
+        };
+        let value = wrapper.get_mut("value")?;
+        let sources = self.provenance.borrow().get(&written.span).cloned();
+        if let Some(sources) = sources {
+            self.provenance
+                .borrow_mut()
+                .insert(written.value.span, sources);
+        }
+        let value = std::mem::replace(&mut value.value, Value::Unknown);
+        Some(Node::new(value, Some(written.value.span)))
     }
 
     /// The symbolic forms of the parameter values a deployment passes that
@@ -920,6 +921,19 @@ impl<'t> Scope<'t> {
             _ => Node::new(Value::Unknown, Some(wrapper.span)),
         }
     }
+}
+
+/// Whether an object's members evaluate to exactly the members written:
+/// no name that is an expression or `copy` (either may evaluate to a name
+/// written too), none written twice.
+fn plain(members: &[Member]) -> bool {
+    members.iter().enumerate().all(|(i, m)| {
+        matches!(expr::classify(&m.key), Template::Literal(k) if k == m.key)
+            && !m.key.eq_ignore_ascii_case("copy")
+            && !members[..i]
+                .iter()
+                .any(|o| o.key.eq_ignore_ascii_case(&m.key))
+    })
 }
 
 /// `"functions": [{ "namespace": "ns", "members": { "name": {…} } }]`.

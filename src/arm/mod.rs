@@ -291,6 +291,30 @@ mod tests {
     }
 
     #[test]
+    fn a_parameter_passed_under_a_name_written_twice_keeps_the_written_one() {
+        // The body's object keeps the later of two members that evaluate to
+        // one name; the inner scope reads the parameter written as `zone`.
+        for parameters in [
+            r#"{ "zone": { "value": "privatelink.a.example" }, "[concat('zo', 'ne')]": { "value": "privatelink.b.example" } }"#,
+            r#"{ "zone": { "value": "privatelink.a.example", "[concat('va', 'lue')]": "privatelink.b.example" } }"#,
+        ] {
+            let loaded = load(&template(&format!(
+                r#"[{{ "type": "Microsoft.Resources/deployments", "name": "mod",
+                     "properties": {{ "expressionEvaluationOptions": {{ "scope": "inner" }},
+                       "parameters": {parameters},
+                       "template": {{ "parameters": {{ "zone": {{ "type": "string" }} }},
+                         "resources": [ {{ "type": "Microsoft.Network/privateDnsZones", "name": "[parameters('zone')]" }} ] }} }} }}]"#
+            )));
+            let inner = find(&loaded, "resources[0].properties.template.resources[0]");
+            assert_eq!(
+                inner.names,
+                vec![Part::from("privatelink.a.example")],
+                "{parameters}"
+            );
+        }
+    }
+
+    #[test]
     fn null_takes_the_default_and_an_omitted_nullable_parameter_is_null() {
         // How Bicep passes optional values to modules: `name:
         // tryGet(config, 'name')` to `param name string = 'default'`, and a

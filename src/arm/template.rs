@@ -328,7 +328,14 @@ impl Builder {
 
         // What the deployment passes its template, evaluated with its body:
         // its inner scope's parameters, not evaluated again.
-        let passed = if is_deployment {
+        let written_once = |key: &str| {
+            r.members()
+                .iter()
+                .filter(|m| m.key.eq_ignore_ascii_case(key))
+                .count()
+                == 1
+        };
+        let passed = if is_deployment && written_once("properties") {
             body.get("properties").and_then(|p| match &p.value {
                 Value::Object(o) => o.get("parameters").cloned(),
                 _ => None,
