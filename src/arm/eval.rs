@@ -447,7 +447,6 @@ impl<'t> Scope<'t> {
 
     /// An object's members evaluated, property `copy` loops expanded.
     fn object(&self, members: impl Iterator<Item = &'t Member>, copies: &[Copy]) -> Value {
-        let members = members.into_iter();
         let mut object = Object::with_capacity(members.size_hint().0);
         let mut keys_known = true;
         for m in members {

@@ -127,12 +127,12 @@ struct Body {
     /// The steps after the first.
     steps: Vec<Step>,
     resource_var: String,
+    /// The names the steps bind, which the report may use.
+    scope: Vec<String>,
     /// What a finding shows and how it is fixed: compiled with the steps
-    /// (user rules), or when the rule first finds something (built-in
-    /// rules: most run without a finding).
+    /// (user rules), or from the rule's `pending` when the rule first finds
+    /// something (built-in rules: most run without a finding).
     report: OnceLock<Result<Report, Problem>>,
-    /// What `report` is compiled from when it is compiled late.
-    pending: Option<Box<PendingReport>>,
 }
 
 #[derive(Clone, Debug)]
@@ -144,16 +144,6 @@ struct Report {
     finding_help: Option<Template>,
     related: Vec<(Expr, Template)>,
     fix: Option<Fix>,
-}
-
-#[derive(Clone, Debug)]
-struct PendingReport {
-    report: ReportYaml,
-    fix: Option<FixYaml>,
-    /// The names the steps bind.
-    scope: Vec<String>,
-    tables: HashSet<String>,
-    prepared: Option<Prepared>,
 }
 
 #[derive(Clone, Debug)]
@@ -378,27 +368,15 @@ fn compile_body(
         }
     };
     // A built-in rule's report waits for its first finding.
-    let (report, pending) = match compiler.prepared {
-        Some(_) => (
-            OnceLock::new(),
-            Some(Box::new(PendingReport {
-                report: report.clone(),
-                fix: fix.cloned(),
-                scope: compiler.scope.clone(),
-                tables: tables.clone(),
-                prepared,
-            })),
-        ),
-        None => (
-            OnceLock::from(Ok(compile_report(&compiler, report, fix)?)),
-            None,
-        ),
+    let report = match compiler.prepared {
+        Some(_) => OnceLock::new(),
+        None => OnceLock::from(Ok(compile_report(&compiler, report, fix)?)),
     };
     Ok(Body {
         steps,
         resource_var,
+        scope: compiler.scope,
         report,
-        pending,
     })
 }
 
@@ -458,29 +436,6 @@ fn compile_report(
         related,
         fix,
     })
-}
-
-impl Body {
-    /// The report, compiled the first time it is needed.
-    fn report(&self, sources: &SourceMap, file: FileId) -> Result<&Report, &Problem> {
-        self.report
-            .get_or_init(|| match &self.pending {
-                Some(pending) => {
-                    let source = sources.get(file);
-                    let compiler = Compiler {
-                        source: &source,
-                        file,
-                        scope: pending.scope.clone(),
-                        tables: &pending.tables,
-                        prepared: pending.prepared,
-                    };
-                    compile_report(&compiler, &pending.report, pending.fix.as_ref())
-                }
-                // Compiled with the steps; not reached.
-                None => Err(Problem::new(Code::RuleError, "report not compiled")),
-            })
-            .as_ref()
-    }
 }
 
 fn is_rule_id(id: &str) -> bool {
@@ -718,7 +673,28 @@ impl Rule {
     /// the mistake in them, if any.
     pub fn compile_rest(&self, sources: &SourceMap) -> Result<(), &Problem> {
         let body = self.body(sources)?;
-        body.report(sources, self.meta.file).map(|_| ())
+        self.report(body, sources).map(|_| ())
+    }
+
+    /// `body`'s report, compiled the first time it is needed.
+    fn report<'b>(&self, body: &'b Body, sources: &SourceMap) -> Result<&'b Report, &'b Problem> {
+        body.report
+            .get_or_init(|| match &self.pending {
+                Some(pending) => {
+                    let source = sources.get(self.meta.file);
+                    let compiler = Compiler {
+                        source: &source,
+                        file: self.meta.file,
+                        scope: body.scope.clone(),
+                        tables: &pending.tables,
+                        prepared: pending.prepared,
+                    };
+                    compile_report(&compiler, &pending.report, pending.fix.as_ref())
+                }
+                // Compiled with the steps; not reached.
+                None => Err(Problem::new(Code::RuleError, "report not compiled")),
+            })
+            .as_ref()
     }
 
     fn body(&self, sources: &SourceMap) -> Result<&Body, &Problem> {
@@ -825,7 +801,7 @@ impl Rule {
                 RuleValue::Res(idx) => Some(*idx),
                 _ => None,
             })?;
-        let report = body.report(sources, self.meta.file).ok()?;
+        let report = self.report(body, sources).ok()?;
         let resource = graph.get(resource_idx);
         let fallback = resource_span(graph, resource_idx);
         let at = ctx.eval(&report.at, env);
