@@ -5,8 +5,6 @@
 //! definitions; unknown spreads and is never turned into a guess.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
-use std::collections::HashMap;
-
 use plinth::arm::eval::Scope;
 use plinth::arm::expr::{self, Expr};
 use plinth::json::{self, JsonValue};
@@ -31,7 +29,7 @@ fn template() -> JsonValue {
 }
 
 fn eval(t: &JsonValue, text: &str) -> Value {
-    Scope::new(t, HashMap::new(), Guard::default()).string_at(text, t.span, &[])
+    Scope::new(t, Default::default(), Guard::default()).string_at(text, t.span, &[])
 }
 
 /// An ARM string literal for `s`: single quotes, `''` for a quote.

@@ -10,8 +10,8 @@
 //! call reaches, which are in `functions/` (one dispatch, one file per
 //! family), nor parsing (`expr.rs`).
 
+use foldhash::{HashMap, HashMapExt};
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
@@ -970,7 +970,7 @@ fn member(target: &Value, name: &str) -> Value {
 /// What the tests of the evaluator and of the function library share.
 #[cfg(test)]
 pub(super) mod testing {
-    use std::collections::HashMap;
+    use foldhash::{HashMap, HashMapExt};
 
     use super::{Scope, same_json};
     use crate::json::{self, JsonValue};

@@ -12,7 +12,7 @@ mod symbolic;
 use crate::json;
 pub(crate) mod template;
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::path::Path;
 
 use crate::diagnostic::{Code, Problem};

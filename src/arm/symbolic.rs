@@ -25,8 +25,8 @@
 //! instance, lambda variables, `reference()`, `list*()`, `utcNow()`,
 //! `newGuid()`, and parameters inside user-defined functions.
 
+use foldhash::HashMap;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 
 use crate::arm::eval::{Copy, Scope};
 use crate::arm::expr::{self, Expr, Template};
@@ -416,7 +416,7 @@ fn part_symbolic(part: &Part) -> Option<Symbolic> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
+    use foldhash::{HashMap, HashMapExt};
 
     use super::*;
     use crate::arm::eval::testing::template;

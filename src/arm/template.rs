@@ -3,7 +3,7 @@
 //! inline subnets, copy loops, conditions, and nested deployments (how every
 //! Bicep module compiles), each becoming resources of the same unit.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use crate::arm::eval::{Copy, Scope};
 use crate::json::{JsonKind, JsonValue};

@@ -13,7 +13,7 @@ pub mod registry;
 pub mod syntax;
 pub mod tree;
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::path::{Path, PathBuf};
 
 use crate::arm::eval::Scope;

@@ -6,7 +6,7 @@
 //! outside the unit become external resources (not managed here) carrying
 //! whatever the id tells: type and name.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use crate::model::id::{ArmId, Part};
 use crate::model::resource::{Framework, Origin, Resource};

@@ -6,8 +6,8 @@
 //! It does not evaluate anything, and does not decide when a value is too
 //! deep or report it: the caller's `compute` does that.
 
+use foldhash::{HashMap, HashSet};
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
 
 use super::Value;
 

@@ -2,7 +2,7 @@
 //! the source text they came from, plus two things JSON lacks — resource ids
 //! whose parts may be unknown, and `Unknown` itself.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use crate::model::id::ArmId;
 use crate::source::Span;

@@ -7,7 +7,7 @@
 //! unknown (what Azure holds is not in the template), nor the resource ids
 //! an expression names (`Scope::referenced_ids` in `eval.rs`).
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use crate::arm::eval::{Copy, Scope};
 use crate::arm::expr::{self, Expr, Template};

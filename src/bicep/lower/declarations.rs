@@ -7,7 +7,7 @@
 //! module's nested deployment in [`super::modules`], expressions in
 //! [`super::expression`]. Parsing is [`crate::bicep::parser`].
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

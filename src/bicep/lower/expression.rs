@@ -472,7 +472,7 @@ fn nested_symbol(e: &Expr) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
+    use foldhash::{HashMap, HashMapExt};
 
     use crate::arm::eval::Scope;
     use crate::bicep::lower::lower;

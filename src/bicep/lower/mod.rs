@@ -25,7 +25,7 @@ mod modules;
 mod resource_ids;
 mod shared;
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::path::{Path, PathBuf};
 
 use crate::bicep::tree::{Expr, ExprKind, Prop};

@@ -25,7 +25,7 @@
 //! moved to them. Entries are kept up to a budget of memory, the least
 //! recently used dropped first: memory does not grow with the corpus.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
