@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::collections::HashMap;
 
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
@@ -207,7 +206,7 @@ fuzz_target!(|e: E| {
         let template = common::template();
         let expression = format!("[{text}]");
         let eval = || {
-            Scope::new(template, HashMap::new(), Guard::default()).string_at(
+            Scope::new(template, Default::default(), Guard::default()).string_at(
                 &expression,
                 template.span,
                 &[],

@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::collections::HashMap;
 
 use libfuzzer_sys::fuzz_target;
 use plinth::arm::eval::Scope;
@@ -19,12 +18,12 @@ fuzz_target!(|data: &[u8]| {
         let _ = expr::parse_within(text, 64);
         let template = common::template();
         let expression = format!("[{text}]");
-        let first = Scope::new(template, HashMap::new(), Guard::default()).string_at(
+        let first = Scope::new(template, Default::default(), Guard::default()).string_at(
             &expression,
             template.span,
             &[],
         );
-        let again = Scope::new(template, HashMap::new(), Guard::default()).string_at(
+        let again = Scope::new(template, Default::default(), Guard::default()).string_at(
             &expression,
             template.span,
             &[],
