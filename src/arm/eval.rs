@@ -113,6 +113,23 @@ pub struct Scope<'t> {
 type ParseCache = RefCell<HashMap<(usize, usize), Option<Parsed>>>;
 type Parsed = Result<Rc<Expr>, Rc<SyntaxError>>;
 
+/// What `f` makes of `kind` followed by `name` lower-cased (`p:name`,
+/// `v:name`: the memo's key of a parameter or variable), built in a buffer
+/// the thread keeps: reading a kept value allocates nothing but its copy.
+/// The buffer is taken while `f` runs, so `f` may call this again.
+fn named_key<T>(kind: &str, name: &str, f: impl FnOnce(&str) -> T) -> T {
+    thread_local! {
+        static KEY: Cell<String> = const { Cell::new(String::new()) };
+    }
+    let mut key = KEY.take();
+    key.clear();
+    key.push_str(kind);
+    key.extend(name.chars().map(|c| c.to_ascii_lowercase()));
+    let out = f(&key);
+    KEY.set(key);
+    out
+}
+
 impl<'t> Scope<'t> {
     /// `supplied` are parameter values given by an enclosing deployment.
     pub fn new(
@@ -358,16 +375,27 @@ impl<'t> Scope<'t> {
     }
 
     pub(super) fn parameter(&self, name: &str) -> Value {
+        // Read where it is kept, when it is: a value already computed (or
+        // given) is copied without building its name again.
+        let kept = named_key("p:", name, |key| {
+            let lower = &key[2..];
+            match self.supplied.get(lower) {
+                Some(v) if !self.supplied_null_for_default(&v.value, lower) => {
+                    Some(v.value.clone())
+                }
+                _ => self.memo.read(key, Value::clone),
+            }
+        });
+        if let Some(value) = kept {
+            return value;
+        }
         let name = name.to_ascii_lowercase();
         let definition = self.parameters.get(&name).copied();
         let default = definition.and_then(|d| d.get("defaultValue"));
-        if let Some(v) = self.supplied.get(&name) {
-            // Null given for a parameter with a default is the default: how
-            // Bicep passes an optional value the caller leaves out
-            // (`name: tryGet(config, 'name')` to `param name string = 'default'`).
-            if !(matches!(v.value, Value::Null) && default.is_some()) {
-                return v.value.clone();
-            }
+        if let Some(v) = self.supplied.get(&name)
+            && !self.supplied_null_for_default(&v.value, &name)
+        {
+            return v.value.clone();
         }
         let Some(definition) = definition else {
             return Value::Unknown;
@@ -388,7 +416,22 @@ impl<'t> Scope<'t> {
         })
     }
 
+    /// Null given for a parameter with a default is the default: how Bicep
+    /// passes an optional value the caller leaves out (`name: tryGet(config,
+    /// 'name')` to `param name string = 'default'`). `lower`: the name
+    /// lower-cased.
+    fn supplied_null_for_default(&self, given: &Value, lower: &str) -> bool {
+        matches!(given, Value::Null)
+            && self
+                .parameters
+                .get(lower)
+                .is_some_and(|d| d.get("defaultValue").is_some())
+    }
+
     pub(super) fn variable(&self, name: &str) -> Value {
+        if let Some(value) = named_key("v:", name, |key| self.memo.read(key, Value::clone)) {
+            return value;
+        }
         let name = name.to_ascii_lowercase();
         if let Some(spec) = self.variable_copies.get(&name).copied() {
             // A variable copy loop: the array of its evaluated inputs.
@@ -678,23 +721,32 @@ impl<'t> Scope<'t> {
             "variables" => false,
             _ => return None,
         };
-        let Value::String(name) = self.eval(arg, copies) else {
-            return None;
+        let evaluated;
+        let name = match arg {
+            Expr::String(name) => name.as_str(),
+            _ => match self.eval(arg, copies) {
+                Value::String(name) => {
+                    evaluated = name;
+                    evaluated.as_str()
+                }
+                _ => return None,
+            },
         };
-        let lower = name.to_ascii_lowercase();
-        if is_parameter && let Some(node) = self.supplied.get(&lower) {
+        let kind = if is_parameter { "p:" } else { "v:" };
+        if is_parameter
+            && let Some(node) = named_key(kind, name, |key| self.supplied.get(&key[2..]))
+        {
             return Some(pick(&node.value));
         }
-        let key = format!("{}:{lower}", if is_parameter { "p" } else { "v" });
-        if !self.memo.contains(&key) {
+        if !named_key(kind, name, |key| self.memo.contains(key)) {
             // Evaluated once and kept; read in place from then on.
             let _ = if is_parameter {
-                self.parameter(&name)
+                self.parameter(name)
             } else {
-                self.variable(&name)
+                self.variable(name)
             };
         }
-        self.memo.read(&key, pick)
+        named_key(kind, name, |key| self.memo.read(key, pick))
     }
 }
 

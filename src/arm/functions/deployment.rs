@@ -15,11 +15,26 @@ use super::{Answer, node};
 /// `parameters`, `variables` and `copyIndex`, which read the template.
 pub(super) fn lazy(scope: &Scope<'_>, name: &str, args: &[Expr], copies: &[Copy]) -> Option<Value> {
     match name {
-        "parameters" | "variables" => Some(match args.first().map(|a| scope.eval(a, copies)) {
-            Some(Value::String(n)) if name == "parameters" => scope.parameter(&n),
-            Some(Value::String(n)) => scope.variable(&n),
-            _ => Value::Unknown,
-        }),
+        "parameters" | "variables" => {
+            // The name is nearly always written as text: read as it is.
+            let evaluated;
+            let n = match args.first() {
+                Some(Expr::String(n)) => n.as_str(),
+                Some(a) => match scope.eval(a, copies) {
+                    Value::String(n) => {
+                        evaluated = n;
+                        evaluated.as_str()
+                    }
+                    _ => return Some(Value::Unknown),
+                },
+                None => return Some(Value::Unknown),
+            };
+            Some(if name == "parameters" {
+                scope.parameter(n)
+            } else {
+                scope.variable(n)
+            })
+        }
         "copyindex" => Some(copy_index(
             args.iter().map(|a| scope.eval(a, copies)).collect(),
             copies,
