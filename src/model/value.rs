@@ -60,17 +60,27 @@ impl Value {
     /// grow one variable or call at a time would otherwise be deep enough to
     /// overflow the stack when dropped or read.
     pub fn nested_deeper(&self, max: usize) -> bool {
+        // Most values checked are text or numbers: no stack for them.
+        if !matches!(self, Value::Array(_) | Value::Object(_)) {
+            return false;
+        }
         let mut pending = vec![(self, 0usize)];
         while let Some((value, depth)) = pending.pop() {
-            let children: Box<dyn Iterator<Item = &Value>> = match value {
-                Value::Array(items) => Box::new(items.iter().map(|n| &n.value)),
-                Value::Object(object) => Box::new(object.iter().map(|(_, n)| &n.value)),
-                _ => continue,
-            };
-            if depth >= max {
-                return true;
+            match value {
+                Value::Array(items) => {
+                    if depth >= max {
+                        return true;
+                    }
+                    pending.extend(items.iter().map(|n| (&n.value, depth + 1)));
+                }
+                Value::Object(object) => {
+                    if depth >= max {
+                        return true;
+                    }
+                    pending.extend(object.iter().map(|(_, n)| (&n.value, depth + 1)));
+                }
+                _ => {}
             }
-            pending.extend(children.map(|child| (child, depth + 1)));
         }
         false
     }
@@ -229,6 +239,12 @@ impl Value {
     /// bytes of its strings, keys and ids. Walked without recursion, so a
     /// deep value cannot overflow the stack here.
     pub fn weight(&self, per_value: u64) -> u64 {
+        // Most values weighed are text or numbers: no stack for them.
+        match self {
+            Value::String(s) => return per_value.saturating_add(s.len() as u64),
+            Value::Null | Value::Bool(_) | Value::Number(_) | Value::Unknown => return per_value,
+            _ => {}
+        }
         let mut total: u64 = 0;
         let mut stack = vec![self];
         while let Some(value) = stack.pop() {
