@@ -22,12 +22,15 @@ use crate::json::{JsonKind, JsonValue, Member};
 use crate::source::{FileId, Span};
 
 impl<'a> Lowerer<'a> {
-    pub(super) fn file(&mut self, path: &Path, id: FileId) -> Result<JsonValue, Problem> {
+    /// The template of the file at `path`, registered as `id`: shared with
+    /// the run's kept copy when there is one (a unit's root template is
+    /// evaluated where it is kept; a module's is copied into its caller's).
+    pub(super) fn file(&mut self, path: &Path, id: FileId) -> Result<Arc<JsonValue>, Problem> {
         // Compared normalized (`a/../b` is `b`): no link is followed when
         // reading, so a path names its file without asking the file system.
         let normalized = crate::paths::normalize(path);
         if let Some(template) = self.reuse(&normalized, id) {
-            return Ok(template);
+            return Ok(Arc::new(template));
         }
         let source = self.sources.get(id);
         let decls = parser::parse(id, &source.text)
@@ -41,7 +44,7 @@ impl<'a> Lowerer<'a> {
         let level = self.stack.len();
         let outer = self.deepest.take();
         self.stack.push(normalized.clone());
-        let template = self.template(path, id, &decls);
+        let template = Arc::new(self.template(path, id, &decls));
         self.stack.pop();
         let deepest = self.deepest;
         self.deepest = outer.max(deepest);
@@ -66,7 +69,7 @@ impl<'a> Lowerer<'a> {
                 stacked,
                 deepest.map(|d| d - level),
                 ids,
-                template.clone(),
+                Arc::clone(&template),
             ) {
                 self.sources
                     .kept::<shared::Shared>()

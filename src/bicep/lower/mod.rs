@@ -27,6 +27,7 @@ mod shared;
 
 use foldhash::{HashMap, HashMapExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::bicep::tree::{Expr, ExprKind, Prop};
 use crate::diagnostic::{Problem, SyntaxError};
@@ -40,7 +41,8 @@ const UNKNOWN: &str = "plinthUnknown()";
 
 /// One loaded Bicep file, lowered.
 pub struct Lowered {
-    pub template: JsonValue,
+    /// Shared with the run's kept copy, when there is one.
+    pub template: Arc<JsonValue>,
     /// Module files read on the way.
     pub files: Vec<FileId>,
     pub problems: Vec<Problem>,

@@ -9,6 +9,7 @@
 //! including themselves are not read. Declarations of the file itself are [`super::declarations`].
 
 use std::path::Path;
+use std::sync::Arc;
 
 use super::{
     Env, File, Lowerer, MAX_MODULE_DEPTH, UNKNOWN, bind_loop, expression, j, member, pair, props,
@@ -238,7 +239,8 @@ impl Lowerer<'_> {
             };
         }
         match self.file(&target, id) {
-            Ok(template) => Some(template),
+            // Copied into the caller's template only when the run keeps it.
+            Ok(template) => Some(Arc::unwrap_or_clone(template)),
             Err(problem) => {
                 self.problems.push(problem);
                 None

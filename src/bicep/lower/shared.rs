@@ -56,7 +56,7 @@ pub(super) struct Entry {
     pub deepest: Option<usize>,
     /// The ids the spans point at: this file's, then the modules'.
     pub ids: Vec<FileId>,
-    pub template: JsonValue,
+    pub template: Arc<JsonValue>,
     cost: usize,
 }
 
@@ -67,12 +67,12 @@ impl Entry {
         stacked: Vec<PathBuf>,
         deepest: Option<usize>,
         ids: Vec<FileId>,
-        template: JsonValue,
+        template: Arc<JsonValue>,
     ) -> Option<Entry> {
         // Every span must point at one of its files, or the copy could not
         // move it: such a template is not kept.
         let mut nodes = 0usize;
-        let mut stack = vec![&template];
+        let mut stack = vec![&*template];
         while let Some(value) = stack.pop() {
             nodes += 1;
             if !ids.contains(&value.span.file) {
@@ -134,6 +134,9 @@ impl Shared {
         if entry.cost > BUDGET_BYTES / 4 {
             return;
         }
+        // Entries dropped are freed after the lock is let go: freeing a
+        // large template held the other threads waiting.
+        let mut dropped = Vec::new();
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.clock += 1;
         let now = inner.clock;
@@ -141,6 +144,7 @@ impl Shared {
         let key = (path, cache.map(Path::to_path_buf));
         if let Some((old, _)) = inner.entries.insert(key, (Arc::new(entry), now)) {
             inner.cost -= old.cost;
+            dropped.push(old);
         }
         while inner.cost > BUDGET_BYTES {
             let Some(oldest) = inner
@@ -153,8 +157,11 @@ impl Shared {
             };
             if let Some((old, _)) = inner.entries.remove(&oldest) {
                 inner.cost -= old.cost;
+                dropped.push(old);
             }
         }
+        drop(inner);
+        drop(dropped);
     }
 }
 
