@@ -50,26 +50,26 @@ const MAX_SOURCES: usize = 4;
 /// The parameters and variables visible to expressions in one template (a
 /// nested deployment with inner scope has its own).
 pub struct Scope<'t> {
-    parameters: HashMap<String, &'t JsonValue>,
+    parameters: HashMap<Caseless<'t>, &'t JsonValue>,
     /// Values given from outside: by a parameter file, or by the enclosing
     /// deployment's `parameters` (spans in that file or template).
     supplied: HashMap<String, Node>,
     /// Shared with the scopes of nested deployments.
     provenance: Rc<RefCell<Provenance>>,
-    variables: HashMap<String, &'t JsonValue>,
+    variables: HashMap<Caseless<'t>, &'t JsonValue>,
     /// Variables defined by `"copy": [{ "name", "count", "input" }]` in the
     /// variables section: name → that loop.
-    variable_copies: HashMap<String, &'t JsonValue>,
+    variable_copies: HashMap<Caseless<'t>, &'t JsonValue>,
     memo: Memo,
     /// `lambdaVariables('x')` bindings of the lambdas being applied, innermost last.
     pub(super) lambdas: RefCell<Vec<(String, Value)>>,
     /// This template's nested deployments with an inline template and inner
     /// scope (Bicep modules), with their symbolic names in languageVersion 2.0:
     /// what `reference(<deployment>).outputs` reads.
-    pub(super) deployments: Vec<(Option<String>, &'t JsonValue)>,
+    pub(super) deployments: Vec<(Option<&'t str>, &'t JsonValue)>,
     /// The other resources declared at the top of this template, for
     /// `reference()` of what the template itself sets.
-    pub(super) declared: Vec<(Option<String>, &'t JsonValue)>,
+    pub(super) declared: Vec<(Option<&'t str>, &'t JsonValue)>,
     /// How many `reference()`s into nested deployments led here.
     pub(super) reference_depth: usize,
     /// User-defined functions (`functions[].members`), by lower-cased
@@ -113,6 +113,34 @@ pub struct Scope<'t> {
 type ParseCache = RefCell<HashMap<(usize, usize), Option<Parsed>>>;
 type Parsed = Result<Rc<Expr>, Rc<SyntaxError>>;
 
+/// A name as ARM compares names, ASCII case ignored: a key borrowed from
+/// the template, looked up without lower-casing a copy of it.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Caseless<'a>(pub &'a str);
+
+impl PartialEq for Caseless<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_ignore_ascii_case(other.0)
+    }
+}
+
+impl Eq for Caseless<'_> {}
+
+impl std::hash::Hash for Caseless<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // Lower-cased a chunk at a time on the stack; ended as `str` ends
+        // its hash, so that no name's bytes are a prefix of another's.
+        let mut chunk = [0u8; 32];
+        for part in self.0.as_bytes().chunks(chunk.len()) {
+            let lower = &mut chunk[..part.len()];
+            lower.copy_from_slice(part);
+            lower.make_ascii_lowercase();
+            state.write(lower);
+        }
+        state.write_u8(0xff);
+    }
+}
+
 /// What `f` makes of `kind` followed by `name` lower-cased (`p:name`,
 /// `v:name`: the memo's key of a parameter or variable), built in a buffer
 /// the thread keeps: reading a kept value allocates nothing but its copy.
@@ -143,7 +171,7 @@ impl<'t> Scope<'t> {
                 .map(|s| {
                     s.members()
                         .iter()
-                        .map(|m| (m.key.to_ascii_lowercase(), &m.value))
+                        .map(|m| (Caseless(&m.key), &m.value))
                         .collect()
                 })
                 .unwrap_or_default()
@@ -163,7 +191,7 @@ impl<'t> Scope<'t> {
                 .iter()
                 .filter_map(|spec| {
                     let name = spec.get("name").and_then(JsonValue::as_str)?;
-                    Some((name.to_ascii_lowercase(), spec))
+                    Some((Caseless(name), spec))
                 })
                 .collect(),
             provenance: Rc::default(),
@@ -215,12 +243,12 @@ impl<'t> Scope<'t> {
 
     /// Whether this template declares parameter `lower` (lower-cased).
     pub(super) fn declares_parameter(&self, lower: &str) -> bool {
-        self.parameters.contains_key(lower)
+        self.parameters.contains_key(&Caseless(lower))
     }
 
     /// The definition of variable `name` (not a variable copy loop).
     pub(super) fn variable_definition(&self, name: &str) -> Option<&'t JsonValue> {
-        self.variables.get(&name.to_ascii_lowercase()).copied()
+        self.variables.get(&Caseless(name)).copied()
     }
 
     /// Calls the user-defined function `definition` (a `members` entry):
@@ -311,18 +339,17 @@ impl<'t> Scope<'t> {
             match e {
                 Expr::Call(f, args) if f == "parameters" || f == "variables" => {
                     if let [Expr::String(name)] = args.as_slice() {
-                        let lower = name.to_ascii_lowercase();
                         let source = if f == "variables" {
                             self.variables
-                                .get(&lower)
-                                .or_else(|| self.variable_copies.get(&lower))
+                                .get(&Caseless(name))
+                                .or_else(|| self.variable_copies.get(&Caseless(name)))
                                 .map(|v| (v.span, format!("variable `{name}` is defined here")))
-                        } else if let Some(node) = self.supplied.get(&lower) {
+                        } else if let Some(node) = self.supplied.get(&name.to_ascii_lowercase()) {
                             node.span
                                 .map(|s| (s, format!("parameter `{name}` is given this value")))
                         } else {
                             self.parameters
-                                .get(&lower)
+                                .get(&Caseless(name))
                                 .and_then(|p| p.get("defaultValue"))
                                 .map(|d| {
                                     (d.span, format!("parameter `{name}` defaults to this value"))
@@ -390,7 +417,7 @@ impl<'t> Scope<'t> {
             return value;
         }
         let name = name.to_ascii_lowercase();
-        let definition = self.parameters.get(&name).copied();
+        let definition = self.parameters.get(&Caseless(&name)).copied();
         let default = definition.and_then(|d| d.get("defaultValue"));
         if let Some(v) = self.supplied.get(&name)
             && !self.supplied_null_for_default(&v.value, &name)
@@ -424,7 +451,7 @@ impl<'t> Scope<'t> {
         matches!(given, Value::Null)
             && self
                 .parameters
-                .get(lower)
+                .get(&Caseless(lower))
                 .is_some_and(|d| d.get("defaultValue").is_some())
     }
 
@@ -433,7 +460,7 @@ impl<'t> Scope<'t> {
             return value;
         }
         let name = name.to_ascii_lowercase();
-        if let Some(spec) = self.variable_copies.get(&name).copied() {
+        if let Some(spec) = self.variable_copies.get(&Caseless(&name)).copied() {
             // A variable copy loop: the array of its evaluated inputs.
             return self.memo(format!("v:{name}"), || {
                 let mut object = Object::new();
@@ -443,7 +470,7 @@ impl<'t> Scope<'t> {
                     .map_or(Value::Unknown, |n| n.value.clone())
             });
         }
-        let Some(definition) = self.variables.get(&name).copied() else {
+        let Some(definition) = self.variables.get(&Caseless(&name)).copied() else {
             return Value::Unknown;
         };
         self.memo(format!("v:{name}"), || {
@@ -815,7 +842,7 @@ impl Scope<'_> {
 
 /// The resources declared at the top of `template`, with their symbolic
 /// names in languageVersion 2.0.
-fn top_level_resources(template: &JsonValue) -> Vec<(Option<String>, &JsonValue)> {
+fn top_level_resources(template: &JsonValue) -> Vec<(Option<&str>, &JsonValue)> {
     let Some(resources) = template.get("resources") else {
         return Vec::new();
     };
@@ -824,7 +851,7 @@ fn top_level_resources(template: &JsonValue) -> Vec<(Option<String>, &JsonValue)
         // languageVersion 2.0: resources keyed by symbolic name.
         JsonKind::Object(members) => members
             .iter()
-            .map(|m| (Some(m.key.clone()), &m.value))
+            .map(|m| (Some(m.key.as_str()), &m.value))
             .collect(),
         _ => Vec::new(),
     }
@@ -833,7 +860,7 @@ fn top_level_resources(template: &JsonValue) -> Vec<(Option<String>, &JsonValue)
 /// The nested deployments of `template` whose outputs can be evaluated: an
 /// inline template and inner expression scope (copy loops included: their
 /// instances are referred to by index or by evaluated name).
-fn nested_deployments(template: &JsonValue) -> Vec<(Option<String>, &JsonValue)> {
+fn nested_deployments(template: &JsonValue) -> Vec<(Option<&str>, &JsonValue)> {
     top_level_resources(template)
         .into_iter()
         .filter(|(_, r)| {
