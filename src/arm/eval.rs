@@ -702,13 +702,7 @@ impl<'t> Scope<'t> {
     /// otherwise copy the whole array for each instance, quadratic work
     /// that the budget would count.
     fn element_in_place(&self, target: &Expr, index: &Value, copies: &[Copy]) -> Option<Value> {
-        let pick = |v: &Value| match (v, index) {
-            (Value::Array(items), Value::Number(n)) if *n >= 0.0 && n.fract() == 0.0 => items
-                .get(*n as usize)
-                .map_or(Value::Unknown, |node| node.value.clone()),
-            (_, Value::String(key)) => member(v, key),
-            _ => Value::Unknown,
-        };
+        let pick = |v: &Value| element_ref(v, index).clone();
         if let Expr::Call(f, args) = target
             && f == "range"
             && let [start, count] = args.as_slice()
@@ -729,14 +723,71 @@ impl<'t> Scope<'t> {
     }
 
     /// `pick` applied to the value of `target` where it is kept, when
-    /// `target` is `variables('x')` or `parameters('x')`: no copy of the
-    /// whole value.
+    /// `target` is `variables('x')` or `parameters('x')`, `coalesce()` of
+    /// one of them and more (Bicep's `x ?? []`, read at every instance of a
+    /// loop over it), or a member or element of any of these, however deep
+    /// (`coalesce(parameters('x'), createArray())[copyIndex()].name`): no
+    /// copy of the whole value, nor of the element on the way.
     fn read_in_place(
         &self,
         target: &Expr,
         copies: &[Copy],
         pick: impl FnOnce(&Value) -> Value,
     ) -> Option<Value> {
+        let mut pick = Some(pick);
+        self.read_chain(target, copies, &mut |v| {
+            pick.take().map_or(Value::Unknown, |p| p(v))
+        })
+    }
+
+    /// [`Scope::read_in_place`], one step of the chain at a time (`dyn`: a
+    /// chain is as long as the expression).
+    fn read_chain(
+        &self,
+        target: &Expr,
+        copies: &[Copy],
+        pick: &mut dyn FnMut(&Value) -> Value,
+    ) -> Option<Value> {
+        match target {
+            Expr::Member(inner, name) if rooted_in_kept(inner) => {
+                self.read_chain(inner, copies, &mut |v| pick(member_ref(v, name)))
+            }
+            Expr::Index(inner, index) if rooted_in_kept(inner) => {
+                let index = self.eval(index, copies);
+                self.read_chain(inner, copies, &mut |v| pick(element_ref(v, &index)))
+            }
+            Expr::Call(f, args) if f == "coalesce" && rooted_in_kept(target) => {
+                let (first, rest) = args.split_first()?;
+                // The first argument where it is kept; when it is null, the
+                // rest, as `coalesce` gives them.
+                let read = self.read_kept(first, copies, |v| match v {
+                    Value::Null => None,
+                    v => Some(pick(v)),
+                })?;
+                Some(match read {
+                    Some(value) => value,
+                    None => {
+                        let rest = if rest.is_empty() {
+                            Value::Null
+                        } else {
+                            functions::call(self, f, rest, copies)
+                        };
+                        pick(&rest)
+                    }
+                })
+            }
+            _ => self.read_kept(target, copies, |v| pick(v)),
+        }
+    }
+
+    /// What `read` makes of the value of `target` where it is kept, when
+    /// `target` is `variables('x')` or `parameters('x')`.
+    fn read_kept<T>(
+        &self,
+        target: &Expr,
+        copies: &[Copy],
+        read: impl FnOnce(&Value) -> T,
+    ) -> Option<T> {
         let Expr::Call(f, args) = target else {
             return None;
         };
@@ -763,7 +814,7 @@ impl<'t> Scope<'t> {
         if is_parameter
             && let Some(node) = named_key(kind, name, |key| self.supplied.get(&key[2..]))
         {
-            return Some(pick(&node.value));
+            return Some(read(&node.value));
         }
         if !named_key(kind, name, |key| self.memo.contains(key)) {
             // Evaluated once and kept; read in place from then on.
@@ -773,7 +824,7 @@ impl<'t> Scope<'t> {
                 self.variable(name)
             };
         }
-        named_key(kind, name, |key| self.memo.read(key, pick))
+        named_key(kind, name, |key| self.memo.read(key, read))
     }
 }
 
@@ -1040,9 +1091,41 @@ fn user_functions(template: &JsonValue) -> HashMap<String, &JsonValue> {
 }
 
 fn member(target: &Value, name: &str) -> Value {
+    member_ref(target, name).clone()
+}
+
+/// What [`member`] gives, where it is.
+fn member_ref<'v>(target: &'v Value, name: &str) -> &'v Value {
     match target {
-        Value::Object(o) => o.get(name).map_or(Value::Unknown, |n| n.value.clone()),
-        _ => Value::Unknown,
+        Value::Object(o) => o.get(name).map_or(&Value::Unknown, |n| &n.value),
+        _ => &Value::Unknown,
+    }
+}
+
+/// `target[index]`, where it is: an array's element by position, an
+/// object's member by name.
+fn element_ref<'v>(target: &'v Value, index: &Value) -> &'v Value {
+    match (target, index) {
+        (Value::Array(items), Value::Number(n)) if *n >= 0.0 && n.fract() == 0.0 => items
+            .get(*n as usize)
+            .map_or(&Value::Unknown, |node| &node.value),
+        (_, Value::String(key)) => member_ref(target, key),
+        _ => &Value::Unknown,
+    }
+}
+
+/// Whether `e` reads a kept value, or a member or element of one, that
+/// [`Scope::read_in_place`] can read without a copy: `parameters('x')`,
+/// `variables('x')`, `coalesce()` whose first argument is one of them.
+fn rooted_in_kept(e: &Expr) -> bool {
+    let kept = |e: &Expr| {
+        matches!(e, Expr::Call(f, args)
+            if (f == "parameters" || f == "variables") && args.len() == 1)
+    };
+    match e {
+        Expr::Call(f, args) if f == "coalesce" => args.first().is_some_and(kept),
+        Expr::Member(inner, _) | Expr::Index(inner, _) => rooted_in_kept(inner),
+        e => kept(e),
     }
 }
 
@@ -1095,6 +1178,88 @@ pub(super) mod testing {
 mod tests {
     use super::*;
     use crate::arm::eval::testing::*;
+
+    /// A member or element of a kept value read in place (no copy of the
+    /// whole) gives what evaluating the whole and then picking gives:
+    /// `createArray(x)[0]` is never read in place, so it is the reference.
+    #[test]
+    fn reading_in_place_gives_what_copying_gives() {
+        let t = template(
+            r#"{"parameters": {
+                  "none": {"type": "array", "defaultValue": null},
+                  "list": {"type": "array", "defaultValue": [{"name": "a", "tags": {"k": "v"}}, {"name": "b"}]},
+                  "map": {"type": "object", "defaultValue": {"x": [1, 2], "Y": "z"}},
+                  "unknown": {"type": "array"}},
+                "variables": {"pairs": [["p", "q"], ["r"]]}}"#,
+        );
+        for (kept, path) in [
+            ("coalesce(parameters('list'), createArray())", "[1].name"),
+            ("coalesce(parameters('list'), createArray())", "[0].tags.k"),
+            (
+                "coalesce(parameters('list'), createArray())",
+                "[0].tags.missing",
+            ),
+            ("coalesce(parameters('list'), createArray())", "[5].name"),
+            ("coalesce(parameters('list'), createArray())", "['name']"),
+            ("coalesce(parameters('none'), createArray('d'))", "[0]"),
+            (
+                "coalesce(parameters('none'), parameters('list'))",
+                "[0].name",
+            ),
+            ("coalesce(parameters('none'))", "[0]"),
+            ("coalesce(parameters('unknown'), createArray('d'))", "[0]"),
+            ("coalesce(parameters('map'), createObject())", ".x[1]"),
+            ("coalesce(parameters('map'), createObject())", "['y']"),
+            ("parameters('map')", ".x[0]"),
+            ("parameters('list')", "[0]['tags'].k"),
+            ("variables('pairs')", "[0][1]"),
+            ("variables('pairs')", "[1][1]"),
+            ("variables('pairs')", "[copyIndex()][0]"),
+        ] {
+            let read = format!("[{kept}{path}]");
+            let copied = format!("[createArray({kept})[0]{path}]");
+            assert_eq!(eval_in(&t, &read), eval_in(&t, &copied), "{read}");
+        }
+        assert_eq!(
+            eval_in(&t, "[coalesce(parameters('list'), createArray())[1].name]"),
+            Value::String("b".into())
+        );
+        assert_eq!(
+            eval_in(&t, "[coalesce(parameters('none'), createArray('d'))[0]]"),
+            Value::String("d".into())
+        );
+    }
+
+    /// An element of `x ?? []` is read where `x` is kept: the whole is not
+    /// copied through `coalesce()` for it, so a budget that holds the value
+    /// once (not three times) still knows the element.
+    #[test]
+    fn an_element_of_a_coalesced_parameter_is_read_without_copying_the_whole() {
+        let items: Vec<String> = (0..100).map(|i| format!("\"item-{i:04}\"")).collect();
+        let t = template(&format!(
+            r#"{{"parameters": {{"big": {{"type": "array", "defaultValue": [{}]}}}}}}"#,
+            items.join(", ")
+        ));
+        // The default evaluated once: a value per element and the array,
+        // and the bytes of the strings.
+        let once = crate::limits::VALUE_BYTES * 101 + 100 * 9;
+        let limits = crate::limits::Limits {
+            max_value_bytes: once + once / 2,
+            ..crate::limits::Limits::default()
+        };
+        let read = |expression: &str| {
+            Scope::new(&t, HashMap::new(), Guard::new(limits)).string_at(expression, t.span, &[])
+        };
+        assert_eq!(
+            read("[coalesce(parameters('big'), createArray())[42]]"),
+            Value::String("item-0042".into())
+        );
+        // Copied whole, the same budget does not hold it.
+        assert_eq!(
+            read("[createArray(coalesce(parameters('big'), createArray()))[0][42]]"),
+            Value::Unknown
+        );
+    }
 
     #[test]
     fn user_defined_functions_evaluate_with_their_own_parameters() {
