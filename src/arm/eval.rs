@@ -791,6 +791,18 @@ impl<'t> Scope<'t> {
         let Expr::Call(f, args) = target else {
             return None;
         };
+        if f == "reference" {
+            // A nested deployment's outputs, as `reference()` reads them.
+            let deployment = self.deployment_named(args.first()?)?;
+            if self.reference_depth >= self.guard.limits.max_deployment_depth {
+                return Some(read(&Value::Unknown));
+            }
+            let key = functions::outputs_key(deployment, None);
+            if !self.memo.contains(&key) {
+                let _ = self.deployment_outputs(deployment, None);
+            }
+            return self.memo.read(&key, read);
+        }
         let [arg] = args.as_slice() else {
             return None;
         };
@@ -1116,7 +1128,8 @@ fn element_ref<'v>(target: &'v Value, index: &Value) -> &'v Value {
 
 /// Whether `e` reads a kept value, or a member or element of one, that
 /// [`Scope::read_in_place`] can read without a copy: `parameters('x')`,
-/// `variables('x')`, `coalesce()` whose first argument is one of them.
+/// `variables('x')`, `coalesce()` whose first argument is one of them, and
+/// `reference()` of a nested deployment.
 fn rooted_in_kept(e: &Expr) -> bool {
     let kept = |e: &Expr| {
         matches!(e, Expr::Call(f, args)
@@ -1124,6 +1137,8 @@ fn rooted_in_kept(e: &Expr) -> bool {
     };
     match e {
         Expr::Call(f, args) if f == "coalesce" => args.first().is_some_and(kept),
+        // A nested deployment's outputs, when `reference()` names one.
+        Expr::Call(f, args) if f == "reference" => !args.is_empty(),
         Expr::Member(inner, _) | Expr::Index(inner, _) => rooted_in_kept(inner),
         e => kept(e),
     }
@@ -1184,7 +1199,7 @@ mod tests {
     /// `createArray(x)[0]` is never read in place, so it is the reference.
     #[test]
     fn reading_in_place_gives_what_copying_gives() {
-        let t = template(
+        let list = template(
             r#"{"parameters": {
                   "none": {"type": "array", "defaultValue": null},
                   "list": {"type": "array", "defaultValue": [{"name": "a", "tags": {"k": "v"}}, {"name": "b"}]},
@@ -1218,14 +1233,40 @@ mod tests {
         ] {
             let read = format!("[{kept}{path}]");
             let copied = format!("[createArray({kept})[0]{path}]");
+            assert_eq!(eval_in(&list, &read), eval_in(&list, &copied), "{read}");
+        }
+        // A nested deployment's outputs, read through `reference()`.
+        let t = template(
+            r#"{"resources": {"dns": {"type": "Microsoft.Resources/deployments", "name": "dns",
+                "properties": {"expressionEvaluationOptions": {"scope": "inner"},
+                  "parameters": {"zone": {"value": "privatelink.blob.core.windows.net"}},
+                  "template": {"parameters": {"zone": {"type": "string"}},
+                    "outputs": {"zoneName": {"type": "string", "value": "[parameters('zone')]"},
+                                "ids": {"type": "array", "value": "[createArray('a', 'b')]"}}}}}}}"#,
+        );
+        for (kept, path) in [
+            ("reference('dns')", ".outputs.zoneName.value"),
+            ("reference('dns')", ".outputs.ids.value[1]"),
+            ("reference('dns')", ".outputs.missing.value"),
+            ("reference('other')", ".outputs.zoneName.value"),
+        ] {
+            let read = format!("[{kept}{path}]");
+            let copied = format!("[createArray({kept})[0]{path}]");
             assert_eq!(eval_in(&t, &read), eval_in(&t, &copied), "{read}");
         }
         assert_eq!(
-            eval_in(&t, "[coalesce(parameters('list'), createArray())[1].name]"),
+            eval_in(&t, "[reference('dns').outputs.zoneName.value]"),
+            Value::String("privatelink.blob.core.windows.net".into())
+        );
+        assert_eq!(
+            eval_in(
+                &list,
+                "[coalesce(parameters('list'), createArray())[1].name]"
+            ),
             Value::String("b".into())
         );
         assert_eq!(
-            eval_in(&t, "[coalesce(parameters('none'), createArray('d'))[0]]"),
+            eval_in(&list, "[coalesce(parameters('none'), createArray('d'))[0]]"),
             Value::String("d".into())
         );
     }

@@ -28,6 +28,8 @@ mod object;
 mod resource;
 mod string;
 
+pub(super) use resource::outputs_key;
+
 use crate::arm::eval::{Copy, Scope};
 use crate::arm::expr::Expr;
 use crate::model::{Node, Value};

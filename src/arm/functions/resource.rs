@@ -181,7 +181,7 @@ impl<'t> Scope<'t> {
     /// NAME)` where NAME is written exactly as the deployment's own name (the
     /// same literal or the same expression, as Bicep compiles a module
     /// reference): no evaluation, so an unknown name still matches itself.
-    fn deployment_named(&self, arg: &Expr) -> Option<&'t JsonValue> {
+    pub(in crate::arm) fn deployment_named(&self, arg: &Expr) -> Option<&'t JsonValue> {
         let found = match arg {
             Expr::String(symbolic) => self
                 .deployments
@@ -461,12 +461,15 @@ impl<'t> Scope<'t> {
     /// `{ outputs: { NAME: { value } } }` of a nested deployment (instance
     /// `index` of its copy loop, if it has one), its template evaluated with
     /// the parameters this scope gives it.
-    fn deployment_outputs(&self, deployment: &'t JsonValue, index: Option<i64>) -> Value {
+    pub(in crate::arm) fn deployment_outputs(
+        &self,
+        deployment: &'t JsonValue,
+        index: Option<i64>,
+    ) -> Value {
         if self.reference_depth >= self.guard.limits.max_deployment_depth {
             return Value::Unknown;
         }
-        let key = format!("reference:{}:{index:?}", deployment.span.start);
-        self.memo(key, || {
+        self.memo(outputs_key(deployment, index), || {
             let Some(properties) = deployment.get("properties") else {
                 return Value::Unknown;
             };
@@ -513,6 +516,12 @@ impl<'t> Scope<'t> {
             Value::Object(result)
         })
     }
+}
+
+/// Where a scope keeps the outputs of a nested deployment (instance
+/// `index` of its copy loop, if it has one).
+pub(in crate::arm) fn outputs_key(deployment: &JsonValue, index: Option<i64>) -> String {
+    format!("reference:{}:{index:?}", deployment.span.start)
 }
 
 /// The copy context of instance `index` of a resource copy loop.
