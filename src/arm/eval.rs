@@ -728,7 +728,7 @@ impl<'t> Scope<'t> {
     /// loop over it), or a member or element of any of these, however deep
     /// (`coalesce(parameters('x'), createArray())[copyIndex()].name`): no
     /// copy of the whole value, nor of the element on the way.
-    fn read_in_place(
+    pub(super) fn read_in_place(
         &self,
         target: &Expr,
         copies: &[Copy],
@@ -738,6 +738,12 @@ impl<'t> Scope<'t> {
         self.read_chain(target, copies, &mut |v| {
             pick.take().map_or(Value::Unknown, |p| p(v))
         })
+    }
+
+    /// Whether `e` is read in place by [`Scope::read_in_place`] (not
+    /// evaluated), as far as its form tells.
+    pub(super) fn kept_here(&self, e: &Expr) -> bool {
+        rooted_in_kept(e)
     }
 
     /// [`Scope::read_in_place`], one step of the chain at a time (`dyn`: a
@@ -823,8 +829,14 @@ impl<'t> Scope<'t> {
             },
         };
         let kind = if is_parameter { "p:" } else { "v:" };
+        // As `parameter()` reads it: a given null stands for the default.
         if is_parameter
-            && let Some(node) = named_key(kind, name, |key| self.supplied.get(&key[2..]))
+            && let Some(node) = named_key(kind, name, |key| {
+                let lower = &key[2..];
+                self.supplied
+                    .get(lower)
+                    .filter(|node| !self.supplied_null_for_default(&node.value, lower))
+            })
         {
             return Some(read(&node.value));
         }
@@ -1235,6 +1247,28 @@ mod tests {
             let copied = format!("[createArray({kept})[0]{path}]");
             assert_eq!(eval_in(&list, &read), eval_in(&list, &copied), "{read}");
         }
+        // Functions that only read their first argument.
+        for (function, kept, more) in [
+            ("length", "coalesce(parameters('list'), createArray())", ""),
+            ("length", "parameters('list')[0].name", ""),
+            ("length", "parameters('unknown')", ""),
+            ("length", "variables('pairs')", ""),
+            ("empty", "coalesce(parameters('none'), createArray())", ""),
+            ("empty", "parameters('map').x", ""),
+            ("tryGet", "parameters('list')", ", 0, 'tags', 'k'"),
+            ("tryGet", "parameters('list')", ", 1, 'tags', 'k'"),
+            ("tryGet", "parameters('map')", ", 'x', 5"),
+            ("tryGet", "parameters('map')", ", 'Y', 'z'"),
+            (
+                "tryGet",
+                "coalesce(parameters('none'), parameters('map'))",
+                ", 'x', 0",
+            ),
+        ] {
+            let read = format!("[{function}({kept}{more})]");
+            let copied = format!("[{function}(createArray({kept})[0]{more})]");
+            assert_eq!(eval_in(&list, &read), eval_in(&list, &copied), "{read}");
+        }
         // A nested deployment's outputs, read through `reference()`.
         let t = template(
             r#"{"resources": {"dns": {"type": "Microsoft.Resources/deployments", "name": "dns",
@@ -1267,6 +1301,35 @@ mod tests {
         );
         assert_eq!(
             eval_in(&list, "[coalesce(parameters('none'), createArray('d'))[0]]"),
+            Value::String("d".into())
+        );
+    }
+
+    /// A null given for a parameter with a default stands for the default
+    /// (how Bicep passes an optional value left out) however the parameter
+    /// is read: whole, a member or element in place, or by a function that
+    /// reads it in place.
+    #[test]
+    fn a_given_null_reads_as_the_default_in_place_too() {
+        let t = template(
+            r#"{"parameters": {
+                  "cfg": {"type": "object", "defaultValue": {"name": "d", "list": [1, 2, 3]}}}}"#,
+        );
+        let mut supplied = HashMap::new();
+        supplied.insert("cfg".to_string(), Node::new(Value::Null, None));
+        let read = |expression: &str| {
+            Scope::new(&t, supplied.clone(), Guard::default()).string_at(expression, t.span, &[])
+        };
+        assert_eq!(read("[parameters('cfg').name]"), Value::String("d".into()));
+        assert_eq!(read("[parameters('cfg')['list'][2]]"), Value::Number(3.0));
+        assert_eq!(read("[length(parameters('cfg').list)]"), Value::Number(3.0));
+        assert_eq!(read("[empty(parameters('cfg'))]"), Value::Bool(false));
+        assert_eq!(
+            read("[tryGet(parameters('cfg'), 'name')]"),
+            Value::String("d".into())
+        );
+        assert_eq!(
+            read("[coalesce(parameters('cfg'), createObject()).name]"),
             Value::String("d".into())
         );
     }

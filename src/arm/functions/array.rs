@@ -29,7 +29,52 @@ pub(super) fn lazy(scope: &Scope<'_>, name: &str, args: &[Expr], copies: &[Copy]
     {
         return Some(Value::Number(n));
     }
+    if scope.kept_here(args.first()?) {
+        return reads_in_place(scope, name, args, copies);
+    }
     None
+}
+
+fn empty(v: &Value) -> Value {
+    match v {
+        Value::Null => Value::Bool(true),
+        Value::String(s) => Value::Bool(s.is_empty()),
+        Value::Array(a) => Value::Bool(a.is_empty()),
+        Value::Object(o) => Value::Bool(o.is_empty()),
+        _ => Value::Unknown,
+    }
+}
+
+fn length(v: &Value) -> Value {
+    match v {
+        Value::String(s) => Value::Number(s.chars().count() as f64),
+        Value::Array(a) => Value::Number(a.len() as f64),
+        Value::Object(o) => Value::Number(o.len() as f64),
+        _ => Value::Unknown,
+    }
+}
+
+/// `length(x)`, `empty(x)` and `tryGet(x, keys…)` only read `x`: where it
+/// is kept (a parameter, a variable, a module's outputs, a member or
+/// element of one), it is read there, not copied whole for them.
+fn reads_in_place(scope: &Scope<'_>, name: &str, args: &[Expr], copies: &[Copy]) -> Option<Value> {
+    let (first, rest) = args.split_first()?;
+    match (name, rest.len()) {
+        ("length" | "empty", 0) => {}
+        ("tryget", n) if n > 0 => {}
+        _ => return None,
+    }
+    let rest: Vec<Value> = rest.iter().map(|a| scope.eval(a, copies)).collect();
+    let answer = |v: &Value| match name {
+        "length" => length(v),
+        "empty" => empty(v),
+        _ => super::object::try_get(v, &rest),
+    };
+    Some(match scope.read_in_place(first, copies, answer) {
+        Some(value) => value,
+        // Not kept after all: evaluated, as the function would have it.
+        None => answer(&scope.eval(first, copies)),
+    })
 }
 
 /// The array functions of evaluated arguments.
@@ -55,19 +100,8 @@ pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
         {
             V::Bool(items.iter().any(|i| same_json(&i.value, x)))
         }
-        ("empty", [v]) => match v {
-            V::Null => V::Bool(true),
-            V::String(s) => V::Bool(s.is_empty()),
-            V::Array(a) => V::Bool(a.is_empty()),
-            V::Object(o) => V::Bool(o.is_empty()),
-            _ => V::Unknown,
-        },
-        ("length", [v]) => match v {
-            V::String(s) => V::Number(s.chars().count() as f64),
-            V::Array(a) => V::Number(a.len() as f64),
-            V::Object(o) => V::Number(o.len() as f64),
-            _ => V::Unknown,
-        },
+        ("empty", [v]) => empty(v),
+        ("length", [v]) => length(v),
         ("first", [V::String(s)]) => V::String(s.chars().take(1).collect()),
         ("last", [V::String(s)]) => {
             V::String(s.chars().last().map(String::from).unwrap_or_default())

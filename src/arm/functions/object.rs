@@ -8,6 +8,23 @@ use crate::model::{Object, Value};
 
 use super::{Answer, node};
 
+/// `tryGet(target, keys…)`: walked where the value is, only what it
+/// finds copied.
+pub(super) fn try_get(target: &Value, keys: &[Value]) -> Value {
+    let mut current = target;
+    for key in keys {
+        current = match (current, key) {
+            (Value::Object(o), Value::String(k)) => o.get(k).map_or(&Value::Null, |n| &n.value),
+            (Value::Array(a), Value::Number(i)) if *i >= 0.0 => {
+                a.get(*i as usize).map_or(&Value::Null, |n| &n.value)
+            }
+            (Value::Null, _) => &Value::Null,
+            _ => return Value::Unknown,
+        };
+    }
+    current.clone()
+}
+
 /// The object functions.
 pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
     use Value as V;
@@ -50,20 +67,7 @@ pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
                 })
                 .collect(),
         ),
-        ("tryget", [target, keys @ ..]) if !keys.is_empty() => {
-            let mut current = target.clone();
-            for key in keys {
-                current = match (&current, key) {
-                    (V::Object(o), V::String(k)) => o.get(k).map_or(V::Null, |n| n.value.clone()),
-                    (V::Array(a), V::Number(i)) if *i >= 0.0 => {
-                        a.get(*i as usize).map_or(V::Null, |n| n.value.clone())
-                    }
-                    (V::Null, _) => V::Null,
-                    _ => return Ok(V::Unknown),
-                };
-            }
-            current
-        }
+        ("tryget", [target, keys @ ..]) if !keys.is_empty() => try_get(target, keys),
         ("json", [V::String(s)]) => {
             serde_json::from_str::<serde_json::Value>(s).map_or(V::Unknown, |j| V::from_json(&j))
         }
