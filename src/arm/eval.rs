@@ -719,6 +719,14 @@ impl<'t> Scope<'t> {
                 Value::Unknown
             });
         }
+        if let Some(object) = items_of_kept(target) {
+            // `items(x)[i]`: the one entry, built where `x` is kept.
+            return self.read_in_place(object, copies, |v| {
+                entry(v, index).map_or(Value::Unknown, |(key, value)| {
+                    functions::item(key, value.clone())
+                })
+            });
+        }
         self.read_in_place(target, copies, pick)
     }
 
@@ -755,6 +763,30 @@ impl<'t> Scope<'t> {
         pick: &mut dyn FnMut(&Value) -> Value,
     ) -> Option<Value> {
         match target {
+            // `items(x)[i].value…` and `.key`, Bicep's loop over an
+            // object's entries: the entry's parts read where `x` is kept,
+            // not every entry built for every instance.
+            Expr::Member(inner, name)
+                if let Expr::Index(items, index) = &**inner
+                    && let Some(object) = items_of_kept(items) =>
+            {
+                let index = self.eval(index, copies);
+                self.read_chain(object, copies, &mut |v| match entry(v, &index) {
+                    Some((key, _)) if name.eq_ignore_ascii_case("key") => {
+                        pick(&Value::String(key.to_string()))
+                    }
+                    Some((_, value)) if name.eq_ignore_ascii_case("value") => pick(&value.value),
+                    _ => pick(&Value::Unknown),
+                })
+            }
+            Expr::Index(items, index) if let Some(object) = items_of_kept(items) => {
+                let index = self.eval(index, copies);
+                self.read_chain(object, copies, &mut |v| {
+                    pick(&entry(v, &index).map_or(Value::Unknown, |(key, value)| {
+                        functions::item(key, value.clone())
+                    }))
+                })
+            }
             Expr::Member(inner, name) if rooted_in_kept(inner) => {
                 self.read_chain(inner, copies, &mut |v| pick(member_ref(v, name)))
             }
@@ -1138,6 +1170,28 @@ fn element_ref<'v>(target: &'v Value, index: &Value) -> &'v Value {
     }
 }
 
+/// `x` of `items(x)`, when [`Scope::read_in_place`] reads `x` in place.
+fn items_of_kept(e: &Expr) -> Option<&Expr> {
+    match e {
+        Expr::Call(f, args) if f == "items" => match args.as_slice() {
+            [object] if rooted_in_kept(object) => Some(object),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Entry `index` of `items(object)`, where the object keeps it: what
+/// `items(object)[index]` holds, or `None` where that is unknown.
+fn entry<'v>(object: &'v Value, index: &Value) -> Option<(&'v str, &'v Node)> {
+    match (object, index) {
+        (Value::Object(o), Value::Number(n)) if *n >= 0.0 && n.fract() == 0.0 => {
+            o.iter().nth(*n as usize)
+        }
+        _ => None,
+    }
+}
+
 /// Whether `e` reads a kept value, or a member or element of one, that
 /// [`Scope::read_in_place`] can read without a copy: `parameters('x')`,
 /// `variables('x')`, `coalesce()` whose first argument is one of them, and
@@ -1151,6 +1205,7 @@ fn rooted_in_kept(e: &Expr) -> bool {
         Expr::Call(f, args) if f == "coalesce" => args.first().is_some_and(kept),
         // A nested deployment's outputs, when `reference()` names one.
         Expr::Call(f, args) if f == "reference" => !args.is_empty(),
+        Expr::Index(inner, _) if items_of_kept(inner).is_some() => true,
         Expr::Member(inner, _) | Expr::Index(inner, _) => rooted_in_kept(inner),
         e => kept(e),
     }
@@ -1242,6 +1297,19 @@ mod tests {
             ("variables('pairs')", "[0][1]"),
             ("variables('pairs')", "[1][1]"),
             ("variables('pairs')", "[copyIndex()][0]"),
+            ("items(parameters('map'))", "[0]"),
+            ("items(parameters('map'))", "[1].key"),
+            ("items(parameters('map'))", "[0].value[1]"),
+            ("items(parameters('map'))", "[0].Value"),
+            ("items(parameters('map'))", "[1].other"),
+            ("items(parameters('map'))", "[2].key"),
+            ("items(parameters('map'))", "['key']"),
+            (
+                "items(coalesce(parameters('none'), parameters('map')))",
+                "[1].value",
+            ),
+            ("items(parameters('list'))", "[0].key"),
+            ("items(parameters('unknown'))", "[0].value"),
         ] {
             let read = format!("[{kept}{path}]");
             let copied = format!("[createArray({kept})[0]{path}]");
@@ -1269,7 +1337,23 @@ mod tests {
             let copied = format!("[{function}(createArray({kept})[0]{more})]");
             assert_eq!(eval_in(&list, &read), eval_in(&list, &copied), "{read}");
         }
-        // A nested deployment's outputs, read through `reference()`.
+        assert_eq!(
+            eval_in(
+                &list,
+                "[coalesce(parameters('list'), createArray())[1].name]"
+            ),
+            Value::String("b".into())
+        );
+        assert_eq!(
+            eval_in(&list, "[coalesce(parameters('none'), createArray('d'))[0]]"),
+            Value::String("d".into())
+        );
+    }
+
+    /// `reference()` of a nested deployment read in place gives what
+    /// copying its outputs and then picking gives.
+    #[test]
+    fn reading_a_modules_outputs_in_place_gives_what_copying_gives() {
         let t = template(
             r#"{"resources": {"dns": {"type": "Microsoft.Resources/deployments", "name": "dns",
                 "properties": {"expressionEvaluationOptions": {"scope": "inner"},
@@ -1291,17 +1375,6 @@ mod tests {
         assert_eq!(
             eval_in(&t, "[reference('dns').outputs.zoneName.value]"),
             Value::String("privatelink.blob.core.windows.net".into())
-        );
-        assert_eq!(
-            eval_in(
-                &list,
-                "[coalesce(parameters('list'), createArray())[1].name]"
-            ),
-            Value::String("b".into())
-        );
-        assert_eq!(
-            eval_in(&list, "[coalesce(parameters('none'), createArray('d'))[0]]"),
-            Value::String("d".into())
         );
     }
 

@@ -4,9 +4,17 @@
 //! `length`, `union`, `intersection`: see `array.rs`), and member access
 //! (`a.b`, `a['b']`), which is the evaluator's (`eval.rs`).
 
-use crate::model::{Object, Value};
+use crate::model::{Node, Object, Value};
 
 use super::{Answer, node};
+
+/// One entry of `items()`: `{ key, value }`.
+pub(in crate::arm) fn item(key: &str, value: Node) -> Value {
+    let mut item = Object::new();
+    item.insert("key", node(Value::String(key.into())));
+    item.insert("value", value);
+    Value::Object(item)
+}
 
 /// `tryGet(target, keys…)`: walked where the value is, only what it
 /// finds copied.
@@ -57,16 +65,9 @@ pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
         ("objectkeys", [V::Object(o)]) => {
             V::Array(o.iter().map(|(k, _)| node(V::String(k.into()))).collect())
         }
-        ("items", [V::Object(o)]) => V::Array(
-            o.iter()
-                .map(|(k, v)| {
-                    let mut item = Object::new();
-                    item.insert("key", node(V::String(k.into())));
-                    item.insert("value", v.clone());
-                    node(V::Object(item))
-                })
-                .collect(),
-        ),
+        ("items", [V::Object(o)]) => {
+            V::Array(o.iter().map(|(k, v)| node(item(k, v.clone()))).collect())
+        }
         ("tryget", [target, keys @ ..]) if !keys.is_empty() => try_get(target, keys),
         ("json", [V::String(s)]) => {
             serde_json::from_str::<serde_json::Value>(s).map_or(V::Unknown, |j| V::from_json(&j))
