@@ -11,6 +11,7 @@
 //! family), nor parsing (`expr.rs`).
 
 use foldhash::{HashMap, HashMapExt};
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use std::rc::Rc;
@@ -721,13 +722,21 @@ impl<'t> Scope<'t> {
         }
         if let Some(object) = items_of_kept(target) {
             // `items(x)[i]`: the one entry, built where `x` is kept.
-            return self.read_in_place(object, copies, |v| {
-                entry(v, index).map_or(Value::Unknown, |(key, value)| {
-                    functions::item(key, value.clone())
-                })
-            });
+            return self.read_in_place(object, copies, |v| entry_value(v, index));
         }
         self.read_in_place(target, copies, pick)
+    }
+
+    /// The text `arg` gives: as written when it is a literal (nearly every
+    /// `parameters('x')`), else evaluated; `None` when it is not text.
+    pub(super) fn text_of<'e>(&self, arg: &'e Expr, copies: &[Copy]) -> Option<Cow<'e, str>> {
+        match arg {
+            Expr::String(text) => Some(Cow::Borrowed(text)),
+            _ => match self.eval(arg, copies) {
+                Value::String(text) => Some(Cow::Owned(text)),
+                _ => None,
+            },
+        }
     }
 
     /// `pick` applied to the value of `target` where it is kept, when
@@ -746,12 +755,6 @@ impl<'t> Scope<'t> {
         self.read_chain(target, copies, &mut |v| {
             pick.take().map_or(Value::Unknown, |p| p(v))
         })
-    }
-
-    /// Whether `e` is read in place by [`Scope::read_in_place`] (not
-    /// evaluated), as far as its form tells.
-    pub(super) fn kept_here(&self, e: &Expr) -> bool {
-        rooted_in_kept(e)
     }
 
     /// [`Scope::read_in_place`], one step of the chain at a time (`dyn`: a
@@ -781,11 +784,7 @@ impl<'t> Scope<'t> {
             }
             Expr::Index(items, index) if let Some(object) = items_of_kept(items) => {
                 let index = self.eval(index, copies);
-                self.read_chain(object, copies, &mut |v| {
-                    pick(&entry(v, &index).map_or(Value::Unknown, |(key, value)| {
-                        functions::item(key, value.clone())
-                    }))
-                })
+                self.read_chain(object, copies, &mut |v| pick(&entry_value(v, &index)))
             }
             Expr::Member(inner, name) if rooted_in_kept(inner) => {
                 self.read_chain(inner, copies, &mut |v| pick(member_ref(v, name)))
@@ -849,17 +848,8 @@ impl<'t> Scope<'t> {
             "variables" => false,
             _ => return None,
         };
-        let evaluated;
-        let name = match arg {
-            Expr::String(name) => name.as_str(),
-            _ => match self.eval(arg, copies) {
-                Value::String(name) => {
-                    evaluated = name;
-                    evaluated.as_str()
-                }
-                _ => return None,
-            },
-        };
+        let name = self.text_of(arg, copies)?;
+        let name = name.as_ref();
         let kind = if is_parameter { "p:" } else { "v:" };
         // As `parameter()` reads it: a given null stands for the default.
         if is_parameter
@@ -1192,11 +1182,18 @@ fn entry<'v>(object: &'v Value, index: &Value) -> Option<(&'v str, &'v Node)> {
     }
 }
 
+/// `items(object)[index]`, built from the object where it is kept.
+fn entry_value(object: &Value, index: &Value) -> Value {
+    entry(object, index).map_or(Value::Unknown, |(key, value)| {
+        functions::item(key, value.clone())
+    })
+}
+
 /// Whether `e` reads a kept value, or a member or element of one, that
 /// [`Scope::read_in_place`] can read without a copy: `parameters('x')`,
 /// `variables('x')`, `coalesce()` whose first argument is one of them, and
 /// `reference()` of a nested deployment.
-fn rooted_in_kept(e: &Expr) -> bool {
+pub(super) fn rooted_in_kept(e: &Expr) -> bool {
     let kept = |e: &Expr| {
         matches!(e, Expr::Call(f, args)
             if (f == "parameters" || f == "variables") && args.len() == 1)
@@ -1261,6 +1258,14 @@ mod tests {
     use super::*;
     use crate::arm::eval::testing::*;
 
+    /// `[{outer}{kept}{rest}]`, read in place, equals the same with `kept`
+    /// copied whole first (`createArray(kept)[0]` is never read in place).
+    fn reads_as_copied(t: &JsonValue, outer: &str, kept: &str, rest: &str) {
+        let read = format!("[{outer}{kept}{rest}]");
+        let copied = format!("[{outer}createArray({kept})[0]{rest}]");
+        assert_eq!(eval_in(t, &read), eval_in(t, &copied), "{read}");
+    }
+
     /// A member or element of a kept value read in place (no copy of the
     /// whole) gives what evaluating the whole and then picking gives:
     /// `createArray(x)[0]` is never read in place, so it is the reference.
@@ -1311,9 +1316,7 @@ mod tests {
             ("items(parameters('list'))", "[0].key"),
             ("items(parameters('unknown'))", "[0].value"),
         ] {
-            let read = format!("[{kept}{path}]");
-            let copied = format!("[createArray({kept})[0]{path}]");
-            assert_eq!(eval_in(&list, &read), eval_in(&list, &copied), "{read}");
+            reads_as_copied(&list, "", kept, path);
         }
         // Functions that only read their first argument.
         for (function, kept, more) in [
@@ -1333,9 +1336,7 @@ mod tests {
                 ", 'x', 0",
             ),
         ] {
-            let read = format!("[{function}({kept}{more})]");
-            let copied = format!("[{function}(createArray({kept})[0]{more})]");
-            assert_eq!(eval_in(&list, &read), eval_in(&list, &copied), "{read}");
+            reads_as_copied(&list, &format!("{function}("), kept, &format!("{more})"));
         }
         assert_eq!(
             eval_in(
@@ -1368,9 +1369,7 @@ mod tests {
             ("reference('dns')", ".outputs.missing.value"),
             ("reference('other')", ".outputs.zoneName.value"),
         ] {
-            let read = format!("[{kept}{path}]");
-            let copied = format!("[createArray({kept})[0]{path}]");
-            assert_eq!(eval_in(&t, &read), eval_in(&t, &copied), "{read}");
+            reads_as_copied(&t, "", kept, path);
         }
         assert_eq!(
             eval_in(&t, "[reference('dns').outputs.zoneName.value]"),

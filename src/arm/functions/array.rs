@@ -29,7 +29,7 @@ pub(super) fn lazy(scope: &Scope<'_>, name: &str, args: &[Expr], copies: &[Copy]
     {
         return Some(Value::Number(n));
     }
-    if scope.kept_here(args.first()?) {
+    if crate::arm::eval::rooted_in_kept(args.first()?) {
         return reads_in_place(scope, name, args, copies);
     }
     None

@@ -16,23 +16,13 @@ use super::{Answer, node};
 pub(super) fn lazy(scope: &Scope<'_>, name: &str, args: &[Expr], copies: &[Copy]) -> Option<Value> {
     match name {
         "parameters" | "variables" => {
-            // The name is nearly always written as text: read as it is.
-            let evaluated;
-            let n = match args.first() {
-                Some(Expr::String(n)) => n.as_str(),
-                Some(a) => match scope.eval(a, copies) {
-                    Value::String(n) => {
-                        evaluated = n;
-                        evaluated.as_str()
-                    }
-                    _ => return Some(Value::Unknown),
-                },
-                None => return Some(Value::Unknown),
+            let Some(n) = args.first().and_then(|a| scope.text_of(a, copies)) else {
+                return Some(Value::Unknown);
             };
             Some(if name == "parameters" {
-                scope.parameter(n)
+                scope.parameter(&n)
             } else {
-                scope.variable(n)
+                scope.variable(&n)
             })
         }
         "copyindex" => Some(copy_index(
