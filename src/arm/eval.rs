@@ -328,56 +328,74 @@ impl<'t> Scope<'t> {
     }
 
     /// Records which parameters and variables the expression at `span` read.
+    /// Runs for every expression evaluated to a known value, so it
+    /// allocates only what it keeps: a label is written once its source is
+    /// taken.
     fn note_sources(&self, span: Span, e: &Expr) {
         let mut sources: Vec<(Span, String)> = Vec::new();
-        let add = |sources: &mut Vec<(Span, String)>, at: Span, label: String| {
-            if at != span && sources.len() < MAX_SOURCES && !sources.iter().any(|(s, _)| *s == at) {
-                sources.push((at, label));
-            }
+        self.sources_in(span, e, &mut sources);
+        if !sources.is_empty() {
+            self.provenance.borrow_mut().insert(span, sources);
+        }
+    }
+
+    /// The sources `e` read, added to `sources`: the expression's own calls
+    /// first, then its arguments and targets, the last first. Recursion as
+    /// deep as the expression, which evaluating it already went through.
+    fn sources_in(&self, span: Span, e: &Expr, sources: &mut Vec<(Span, String)>) {
+        if sources.len() >= MAX_SOURCES {
+            return;
+        }
+        let wanted = |sources: &Vec<(Span, String)>, at: Span| {
+            at != span && sources.len() < MAX_SOURCES && !sources.iter().any(|(s, _)| *s == at)
         };
-        let mut stack = vec![e];
-        while let Some(e) = stack.pop() {
-            match e {
-                Expr::Call(f, args) if f == "parameters" || f == "variables" => {
-                    if let [Expr::String(name)] = args.as_slice() {
-                        let source = if f == "variables" {
-                            self.variables
-                                .get(&Caseless(name))
-                                .or_else(|| self.variable_copies.get(&Caseless(name)))
-                                .map(|v| (v.span, format!("variable `{name}` is defined here")))
-                        } else if let Some(node) = self.supplied.get(&name.to_ascii_lowercase()) {
-                            node.span
-                                .map(|s| (s, format!("parameter `{name}` is given this value")))
-                        } else {
-                            self.parameters
-                                .get(&Caseless(name))
-                                .and_then(|p| p.get("defaultValue"))
-                                .map(|d| {
-                                    (d.span, format!("parameter `{name}` defaults to this value"))
-                                })
-                        };
-                        if let Some((at, label)) = source {
-                            add(&mut sources, at, label);
-                            // And where that value came from in turn.
-                            let further = self.provenance.borrow().get(&at).cloned();
-                            for (s, l) in further.unwrap_or_default() {
-                                add(&mut sources, s, l);
+        match e {
+            Expr::Call(f, args) if f == "parameters" || f == "variables" => {
+                if let [Expr::String(name)] = args.as_slice() {
+                    let source = if f == "variables" {
+                        self.variables
+                            .get(&Caseless(name))
+                            .or_else(|| self.variable_copies.get(&Caseless(name)))
+                            .map(|v| (v.span, "variable", "is defined here"))
+                    } else if let Some(given) =
+                        named_key("", name, |key| self.supplied.get(key).map(|n| n.span))
+                    {
+                        given.map(|s| (s, "parameter", "is given this value"))
+                    } else {
+                        self.parameters
+                            .get(&Caseless(name))
+                            .and_then(|p| p.get("defaultValue"))
+                            .map(|d| (d.span, "parameter", "defaults to this value"))
+                    };
+                    if let Some((at, what, how)) = source {
+                        if wanted(sources, at) {
+                            sources.push((at, format!("{what} `{name}` {how}")));
+                        }
+                        // And where that value came from in turn.
+                        if let Some(further) = self.provenance.borrow().get(&at) {
+                            for (s, l) in further {
+                                if wanted(sources, *s) {
+                                    sources.push((*s, l.clone()));
+                                }
                             }
                         }
                     }
-                    stack.extend(args);
                 }
-                Expr::Call(_, args) => stack.extend(args),
-                Expr::Member(target, _) => stack.push(target),
-                Expr::Index(target, index) => {
-                    stack.push(target);
-                    stack.push(index);
+                for a in args.iter().rev() {
+                    self.sources_in(span, a, sources);
                 }
-                Expr::String(_) | Expr::Int(_) => {}
             }
-        }
-        if !sources.is_empty() {
-            self.provenance.borrow_mut().insert(span, sources);
+            Expr::Call(_, args) => {
+                for a in args.iter().rev() {
+                    self.sources_in(span, a, sources);
+                }
+            }
+            Expr::Member(target, _) => self.sources_in(span, target, sources),
+            Expr::Index(target, index) => {
+                self.sources_in(span, index, sources);
+                self.sources_in(span, target, sources);
+            }
+            Expr::String(_) | Expr::Int(_) => {}
         }
     }
 
