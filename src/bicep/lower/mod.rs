@@ -97,7 +97,7 @@ pub struct Lowerer<'a> {
     /// Files being lowered, outermost first, normalized (cycle guard).
     stack: Vec<PathBuf>,
     /// Module templates already lowered in this unit, by normalized path.
-    lowered: HashMap<PathBuf, JsonValue>,
+    lowered: HashMap<PathBuf, Arc<JsonValue>>,
     files: Vec<FileId>,
     problems: Vec<Problem>,
     /// Modules refused (too deep, or a cycle) and modules taken from

@@ -190,13 +190,16 @@ impl Lowerer<'_> {
         // A module deployed again in this unit (Azure Verified Modules'
         // tests deploy each module twice) is read and lowered once: its
         // template does not depend on the caller.
+        // Kept as the run keeps it (shared, not copied): the caller's
+        // template gets a copy for each deployment.
         if let Some(template) = self.lowered.get(&target) {
             self.reused += 1;
-            return Some(template.clone());
+            return Some(JsonValue::clone(template));
         }
         let lowered = self.read_module(&target, is_json, registry, file, span)?;
-        self.lowered.insert(target, lowered.clone());
-        Some(lowered)
+        let copy = JsonValue::clone(&lowered);
+        self.lowered.insert(target, lowered);
+        Some(copy)
     }
 
     /// The template of the module file at `target`, read and lowered.
@@ -207,7 +210,7 @@ impl Lowerer<'_> {
         registry: bool,
         file: &File,
         span: Span,
-    ) -> Option<JsonValue> {
+    ) -> Option<Arc<JsonValue>> {
         let target = target.to_path_buf();
         let id = match self.sources.load(&target) {
             Ok(id) => id,
@@ -223,10 +226,13 @@ impl Lowerer<'_> {
             // module is one; a template spec's is inside its version).
             let source = self.sources.get(id);
             if !registry {
-                return crate::json::parse(id, &source.text, 512).ok().flatten();
+                return crate::json::parse(id, &source.text, 512)
+                    .ok()
+                    .flatten()
+                    .map(Arc::new);
             }
             return match crate::json::parse(id, &source.text, 512) {
-                Ok(parsed) => parsed.map(super::super::registry::template_of),
+                Ok(parsed) => parsed.map(|p| Arc::new(super::super::registry::template_of(p))),
                 Err(e) => {
                     self.problems.push(e.problem(
                         "invalid cached module JSON",
@@ -239,8 +245,7 @@ impl Lowerer<'_> {
             };
         }
         match self.file(&target, id) {
-            // Copied into the caller's template only when the run keeps it.
-            Ok(template) => Some(Arc::unwrap_or_clone(template)),
+            Ok(template) => Some(template),
             Err(problem) => {
                 self.problems.push(problem);
                 None
