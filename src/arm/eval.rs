@@ -357,10 +357,8 @@ impl<'t> Scope<'t> {
                             .get(&Caseless(name))
                             .or_else(|| self.variable_copies.get(&Caseless(name)))
                             .map(|v| (v.span, "variable", "is defined here"))
-                    } else if let Some(given) =
-                        named_key("", name, |key| self.supplied.get(key).map(|n| n.span))
-                    {
-                        given.map(|s| (s, "parameter", "is given this value"))
+                    } else if let Some(node) = self.supplied.get(&name.to_ascii_lowercase()) {
+                        node.span.map(|s| (s, "parameter", "is given this value"))
                     } else {
                         self.parameters
                             .get(&Caseless(name))

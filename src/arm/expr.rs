@@ -58,19 +58,26 @@ enum Token<'a> {
     Dot,
 }
 
+/// Tokens of `text`, read byte by byte: template expressions are ASCII but
+/// for their string literals, and a character beyond ASCII is decoded only
+/// where one stands (whitespace, or a letter of a name, as Unicode says).
 fn lex(text: &str) -> Option<Vec<Token<'_>>> {
     let bytes = text.as_bytes();
-    let mut tokens = Vec::new();
+    // About one token in four bytes of a call-heavy expression: reserved
+    // at once rather than grown.
+    let mut tokens = Vec::with_capacity(bytes.len() / 4 + 2);
     let mut i = 0;
+    let name_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$';
+    let name_char = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
     // `i` is always at a character boundary.
-    while let Some(c) = text[i..].chars().next() {
-        let punctuation = match c {
-            '(' => Some(Token::LParen),
-            ')' => Some(Token::RParen),
-            '[' => Some(Token::LBracket),
-            ']' => Some(Token::RBracket),
-            ',' => Some(Token::Comma),
-            '.' => Some(Token::Dot),
+    while let Some(&b) = bytes.get(i) {
+        let punctuation = match b {
+            b'(' => Some(Token::LParen),
+            b')' => Some(Token::RParen),
+            b'[' => Some(Token::LBracket),
+            b']' => Some(Token::RBracket),
+            b',' => Some(Token::Comma),
+            b'.' => Some(Token::Dot),
             _ => None,
         };
         if let Some(token) = punctuation {
@@ -78,15 +85,16 @@ fn lex(text: &str) -> Option<Vec<Token<'_>>> {
             i += 1;
             continue;
         }
-        match c {
-            c if c.is_whitespace() => i += c.len_utf8(),
-            '\'' => {
+        match b {
+            // ASCII whitespace as `char::is_whitespace` has it.
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => i += 1,
+            b'\'' => {
                 // Up to the first quote not doubled; `''` is a quote.
                 let start = i + 1;
                 let mut end = start;
                 let mut escaped = false;
                 loop {
-                    end += text[end..].find('\'')?;
+                    end += bytes[end..].iter().position(|&q| q == b'\'')?;
                     if bytes.get(end + 1) == Some(&b'\'') {
                         escaped = true;
                         end += 2;
@@ -102,8 +110,8 @@ fn lex(text: &str) -> Option<Vec<Token<'_>>> {
                 }));
                 i = end + 1;
             }
-            c if c.is_ascii_digit()
-                || (c == '-' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)) =>
+            b if b.is_ascii_digit()
+                || (b == b'-' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)) =>
             {
                 let start = i;
                 i += 1;
@@ -112,15 +120,35 @@ fn lex(text: &str) -> Option<Vec<Token<'_>>> {
                 }
                 tokens.push(Token::Int(text[start..i].parse().ok()?));
             }
-            c if c.is_alphabetic() || c == '_' || c == '$' => {
+            b if b.is_ascii_alphabetic() || b == b'_' || b == b'$' => {
                 let start = i;
-                let length: usize = text[i..]
-                    .chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '$')
-                    .map(char::len_utf8)
-                    .sum();
-                i += length;
+                while bytes.get(i).copied().is_some_and(name_byte) {
+                    i += 1;
+                }
+                if bytes.get(i).is_some_and(|b| !b.is_ascii()) {
+                    i += text[i..]
+                        .chars()
+                        .take_while(|c| name_char(*c))
+                        .map(char::len_utf8)
+                        .sum::<usize>();
+                }
                 tokens.push(Token::Ident(&text[start..i]));
+            }
+            b if !b.is_ascii() => {
+                let c = text[i..].chars().next()?;
+                if c.is_whitespace() {
+                    i += c.len_utf8();
+                } else if c.is_alphabetic() {
+                    let start = i;
+                    i += text[i..]
+                        .chars()
+                        .take_while(|c| name_char(*c))
+                        .map(char::len_utf8)
+                        .sum::<usize>();
+                    tokens.push(Token::Ident(&text[start..i]));
+                } else {
+                    return None;
+                }
             }
             _ => return None,
         }
@@ -344,6 +372,20 @@ mod tests {
             Some(call("fünf", vec![Expr::Int(-12), Expr::String("a".into())]))
         );
         assert_eq!(parse("'a''"), None);
+        // Beyond ASCII: Unicode whitespace between tokens, letters inside
+        // and at the start of a name, and a character that is neither.
+        assert_eq!(
+            parse("concat(\u{a0}'a',\u{2003}1)"),
+            Some(call("concat", vec![Expr::String("a".into()), Expr::Int(1)]))
+        );
+        assert_eq!(parse("aü1_$b(1)"), Some(call("aü1_$b", vec![Expr::Int(1)])));
+        assert_eq!(parse("ü(x)"), None);
+        assert_eq!(parse("ü()"), Some(call("ü", vec![])));
+        assert_eq!(parse("f(\u{2192})"), None);
+        assert_eq!(
+            parse("f(1)\u{0b}\u{0c}"),
+            Some(call("f", vec![Expr::Int(1)]))
+        );
     }
 
     #[test]
