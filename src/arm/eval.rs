@@ -153,7 +153,8 @@ fn named_key<T>(kind: &str, name: &str, f: impl FnOnce(&str) -> T) -> T {
     let mut key = KEY.take();
     key.clear();
     key.push_str(kind);
-    key.extend(name.chars().map(|c| c.to_ascii_lowercase()));
+    key.push_str(name);
+    key.make_ascii_lowercase();
     let out = f(&key);
     KEY.set(key);
     out
