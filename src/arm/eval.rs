@@ -368,7 +368,13 @@ impl<'t> Scope<'t> {
                     };
                     if let Some((at, what, how)) = source {
                         if wanted(sources, at) {
-                            sources.push((at, format!("{what} `{name}` {how}")));
+                            // Written at its length at once: `format!` grew it.
+                            let mut label =
+                                String::with_capacity(what.len() + name.len() + how.len() + 4);
+                            for piece in [what, " `", name, "` ", how] {
+                                label.push_str(piece);
+                            }
+                            sources.push((at, label));
                         }
                         // And where that value came from in turn.
                         if let Some(further) = self.provenance.borrow().get(&at) {
