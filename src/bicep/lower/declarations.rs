@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{
-    Env, File, Lowerer, MAX_MODULE_DEPTH, Resource, Symbol, UNKNOWN, bind_loop, expression, j,
-    member, pair, parse_problem, props, quote, shared, split_type, string, unwrap_body,
+    Env, File, Lowerer, MAX_MODULE_DEPTH, Resource, Symbol, UNKNOWN, bind_loop, call_quoted,
+    expression, j, member, pair, parse_problem, props, shared, split_type, string, unwrap_body,
 };
 use crate::bicep::parser;
 use crate::bicep::tree::{Decl, DeclKind, Expr, ExprKind, Interp, Prop};
@@ -163,7 +163,7 @@ impl<'a> Lowerer<'a> {
                 DeclKind::Func { params, body } => {
                     let env: Env = params
                         .iter()
-                        .map(|p| (p.clone(), format!("parameters({})", quote(p))))
+                        .map(|p| (p.clone(), call_quoted("parameters", p)))
                         .collect();
                     let declared = params
                         .iter()

@@ -8,8 +8,8 @@
 //! and ids are [`super::resource_ids`]; declarations, [`super::declarations`].
 
 use super::{
-    Env, File, Loop, Symbol, UNKNOWN, bind_loop, expression, is_identifier, j, member, quote,
-    string,
+    Env, File, Loop, Symbol, UNKNOWN, bind_loop, call_quoted, expression, is_identifier, j, member,
+    quote, string,
 };
 use crate::bicep::tree::{Expr, ExprKind, Interp, Item, Prop};
 use crate::json::{JsonKind, JsonValue};
@@ -40,7 +40,7 @@ impl<'d> File<'d> {
                 source,
             },
             source_text.clone(),
-            format!("copyIndex({})", quote(name)),
+            call_quoted("copyIndex", name),
         );
         let span = value.span;
         Some(j(
@@ -48,7 +48,7 @@ impl<'d> File<'d> {
                 member("name", string(name, span), span),
                 member(
                     "count",
-                    expression(format!("length({source_text})"), source.span),
+                    expression(["length(", &source_text, ")"].concat(), source.span),
                     source.span,
                 ),
                 member("input", self.value(body, &inner), body.span),
@@ -70,7 +70,7 @@ impl<'d> File<'d> {
                 [Interp::Text(t)] => {
                     // A literal that looks like an expression is escaped.
                     let t = if t.starts_with('[') {
-                        format!("[{t}")
+                        ["[", &t].concat()
                     } else {
                         t.clone()
                     };
@@ -92,7 +92,7 @@ impl<'d> File<'d> {
                             None => {
                                 // A name ARM would read as an expression is escaped.
                                 let key = if key.starts_with('[') {
-                                    format!("[{key}")
+                                    ["[", &key].concat()
                                 } else {
                                     key.clone()
                                 };
@@ -152,7 +152,7 @@ impl<'d> File<'d> {
                         .collect();
                     quote(&plain)
                 } else {
-                    format!("format({}, {})", quote(&text), args.join(", "))
+                    ["format(", &quote(&text), ", ", &args.join(", "), ")"].concat()
                 }
             }
             ExprKind::Array(items) => {
@@ -161,14 +161,14 @@ impl<'d> File<'d> {
                     .iter()
                     .map(|i| match i {
                         Item::Value(v) if plain => self.expr(v, env),
-                        Item::Value(v) => format!("createArray({})", self.expr(v, env)),
+                        Item::Value(v) => ["createArray(", &self.expr(v, env), ")"].concat(),
                         Item::Spread(s) => self.expr(s, env),
                     })
                     .collect();
                 if plain {
-                    format!("createArray({})", parts.join(", "))
+                    ["createArray(", &parts.join(", "), ")"].concat()
                 } else {
-                    format!("flatten(createArray({}))", parts.join(", "))
+                    ["flatten(createArray(", &parts.join(", "), "))"].concat()
                 }
             }
             ExprKind::Object(props) => {
@@ -186,7 +186,7 @@ impl<'d> File<'d> {
                         }
                         Prop::Spread(s) => {
                             if !current.is_empty() {
-                                groups.push(format!("createObject({})", current.join(", ")));
+                                groups.push(["createObject(", &current.join(", "), ")"].concat());
                                 current.clear();
                             }
                             groups.push(self.expr(s, env));
@@ -194,14 +194,14 @@ impl<'d> File<'d> {
                         Prop::Resource(_) => {}
                     }
                 }
-                let last = format!("createObject({})", current.join(", "));
+                let last = ["createObject(", &current.join(", "), ")"].concat();
                 if groups.is_empty() {
                     return last;
                 }
                 if !current.is_empty() {
                     groups.push(last);
                 }
-                format!("shallowMerge(createArray({}))", groups.join(", "))
+                ["shallowMerge(createArray(", &groups.join(", "), "))"].concat()
             }
             ExprKind::Ident(name) => self.ident(name, env),
             ExprKind::Member(target, name, safe) => self.member(target, name, *safe, env),
@@ -216,39 +216,39 @@ impl<'d> File<'d> {
                 let t = self.expr(target, env);
                 let i = self.expr(index, env);
                 if *safe {
-                    format!("tryGet({t}, {i})")
+                    ["tryGet(", &t, ", ", &i, ")"].concat()
                 } else {
-                    format!("{t}[{i}]")
+                    [&t, "[", &i, "]"].concat()
                 }
             }
             ExprKind::Call(target, name, args) => self.call(target.as_deref(), name, args, env),
             ExprKind::Unary(op, x) => {
                 let x = self.expr(x, env);
                 if *op == "!" {
-                    format!("not({x})")
+                    ["not(", &x, ")"].concat()
                 } else {
-                    format!("sub(0, {x})")
+                    ["sub(0, ", &x, ")"].concat()
                 }
             }
             ExprKind::Binary(op, a, b) => {
                 let (a, b) = (self.expr(a, env), self.expr(b, env));
                 match *op {
-                    "==" => format!("equals({a}, {b})"),
-                    "!=" => format!("not(equals({a}, {b}))"),
-                    "=~" => format!("equals(toLower({a}), toLower({b}))"),
-                    "!~" => format!("not(equals(toLower({a}), toLower({b})))"),
-                    "<" => format!("less({a}, {b})"),
-                    "<=" => format!("lessOrEquals({a}, {b})"),
-                    ">" => format!("greater({a}, {b})"),
-                    ">=" => format!("greaterOrEquals({a}, {b})"),
-                    "&&" => format!("and({a}, {b})"),
-                    "||" => format!("or({a}, {b})"),
-                    "+" => format!("add({a}, {b})"),
-                    "-" => format!("sub({a}, {b})"),
-                    "*" => format!("mul({a}, {b})"),
-                    "/" => format!("div({a}, {b})"),
-                    "%" => format!("mod({a}, {b})"),
-                    "??" => format!("coalesce({a}, {b})"),
+                    "==" => ["equals(", &a, ", ", &b, ")"].concat(),
+                    "!=" => ["not(equals(", &a, ", ", &b, "))"].concat(),
+                    "=~" => ["equals(toLower(", &a, "), toLower(", &b, "))"].concat(),
+                    "!~" => ["not(equals(toLower(", &a, "), toLower(", &b, ")))"].concat(),
+                    "<" => ["less(", &a, ", ", &b, ")"].concat(),
+                    "<=" => ["lessOrEquals(", &a, ", ", &b, ")"].concat(),
+                    ">" => ["greater(", &a, ", ", &b, ")"].concat(),
+                    ">=" => ["greaterOrEquals(", &a, ", ", &b, ")"].concat(),
+                    "&&" => ["and(", &a, ", ", &b, ")"].concat(),
+                    "||" => ["or(", &a, ", ", &b, ")"].concat(),
+                    "+" => ["add(", &a, ", ", &b, ")"].concat(),
+                    "-" => ["sub(", &a, ", ", &b, ")"].concat(),
+                    "*" => ["mul(", &a, ", ", &b, ")"].concat(),
+                    "/" => ["div(", &a, ", ", &b, ")"].concat(),
+                    "%" => ["mod(", &a, ", ", &b, ")"].concat(),
+                    "??" => ["coalesce(", &a, ", ", &b, ")"].concat(),
                     _ => UNKNOWN.into(),
                 }
             }
@@ -261,7 +261,7 @@ impl<'d> File<'d> {
             ExprKind::Lambda(params, body) => {
                 let mut inner = env.clone();
                 for p in params {
-                    inner.push((p.clone(), format!("lambdaVariables({})", quote(p))));
+                    inner.push((p.clone(), call_quoted("lambdaVariables", p)));
                 }
                 let names: Vec<String> = params.iter().map(|p| quote(p)).collect();
                 format!("lambda({}, {})", names.join(", "), self.expr(body, &inner))
@@ -275,7 +275,7 @@ impl<'d> File<'d> {
                 let n = self.fresh.get();
                 self.fresh.set(n + 1);
                 let var = format!("__i{n}");
-                let i = format!("lambdaVariables({})", quote(&var));
+                let i = call_quoted("lambdaVariables", &var);
                 let source_text = self.expr(source, env);
                 let mut inner = env.clone();
                 bind_loop(
@@ -288,7 +288,7 @@ impl<'d> File<'d> {
                     source_text.clone(),
                     i,
                 );
-                let range = format!("range(0, length({source_text}))");
+                let range = ["range(0, length(", &source_text, "))"].concat();
                 match &body.kind {
                     ExprKind::If(c, b) => format!(
                         "map(filter({range}, lambda({q}, {})), lambda({q}, {}))",
@@ -313,8 +313,8 @@ impl<'d> File<'d> {
             return text.clone();
         }
         match self.symbols.get(name) {
-            Some(Symbol::Param) => format!("parameters({})", quote(name)),
-            Some(Symbol::Var) => format!("variables({})", quote(name)),
+            Some(Symbol::Param) => call_quoted("parameters", name),
+            Some(Symbol::Var) => call_quoted("variables", name),
             // A resource used as a value (a `scope:`, a resource parameter): its id.
             Some(Symbol::Resource(r)) => self.resource_id(r, None, env),
             _ => UNKNOWN.into(),
@@ -325,7 +325,7 @@ impl<'d> File<'d> {
     fn member(&self, target: &Expr, name: &str, safe: bool, env: &Env) -> String {
         // `parent::child`
         if let Some(symbolic) = nested_symbol(target) {
-            let full = format!("{symbolic}::{name}");
+            let full = [&symbolic, "::", &name].concat();
             if self.resource(&full).is_some() {
                 return self.ident(&full, env);
             }
@@ -347,7 +347,7 @@ impl<'d> File<'d> {
                     (Some(i), _) => {
                         format!("reference(format({}, {i}))", quote(&format!("{s}[{{0}}]")))
                     }
-                    (None, false) => format!("reference({})", quote(s)),
+                    (None, false) => call_quoted("reference", s),
                     (None, true) => format!("reference({}, {}, 'Full')", quote(s), quote(&r.api)),
                 };
                 return match name {
@@ -362,7 +362,7 @@ impl<'d> File<'d> {
                     "type" => quote(&r.rtype),
                     "apiVersion" => quote(&r.api),
                     "properties" => reference(false),
-                    _ => format!("{}.{name}", reference(true)),
+                    _ => [reference(true).as_str(), ".", name].concat(),
                 };
             }
             if let Some(Symbol::Module {
@@ -376,7 +376,7 @@ impl<'d> File<'d> {
                             "reference(format({}, {i})).outputs",
                             quote(&format!("{s}[{{0}}]"))
                         ),
-                        _ => format!("reference({}).outputs", quote(s)),
+                        _ => [call_quoted("reference", s).as_str(), ".outputs"].concat(),
                     },
                     "name" => deployment_name.map_or_else(|| UNKNOWN.into(), |n| self.expr(n, env)),
                     _ => UNKNOWN.into(),
@@ -388,15 +388,15 @@ impl<'d> File<'d> {
             && outputs == "outputs"
             && self.is_module(inner)
         {
-            return format!("{}.{name}.value", self.expr(target, env));
+            return [self.expr(target, env).as_str(), ".", name, ".value"].concat();
         }
         let t = self.expr(target, env);
         if safe {
-            format!("tryGet({t}, {})", quote(name))
+            ["tryGet(", &t, ", ", &quote(name), ")"].concat()
         } else if is_identifier(name) {
-            format!("{t}.{name}")
+            [&t, ".", &name].concat()
         } else {
-            format!("{t}[{}]", quote(name))
+            [t.as_str(), "[", &quote(name), "]"].concat()
         }
     }
 
@@ -423,7 +423,7 @@ impl<'d> File<'d> {
         }
         let args_text: Vec<String> = args.iter().map(|a| self.expr(a, env)).collect();
         if matches!(self.symbols.get(name), Some(Symbol::Func)) && target.is_none() {
-            return format!("__bicep.{name}({})", args_text.join(", "));
+            return ["__bicep.", name, "(", &args_text.join(", "), ")"].concat();
         }
         match name.to_ascii_lowercase().as_str() {
             "any" => args_text
@@ -438,7 +438,7 @@ impl<'d> File<'d> {
             | "getsecret"
             | "fail"
             | "externalinput" => UNKNOWN.into(),
-            _ => format!("{name}({})", args_text.join(", ")),
+            _ => [name, "(", &args_text.join(", "), ")"].concat(),
         }
     }
 }
@@ -491,7 +491,7 @@ mod tests {
         let lowered = lower(&sources, &path, file).unwrap_or_else(|p| panic!("{}", p.message));
         for (name, want) in expected {
             // The text outlives the scope: a scope keeps its parses by address.
-            let text = format!("[variables('{name}')]");
+            let text = ["[variables('", &name, "')]"].concat();
             let scope = Scope::new(&lowered.template, HashMap::new(), Guard::default());
             let got = scope.string_at(&text, lowered.template.span, &[]);
             let want = Value::from_json(want);
@@ -564,7 +564,7 @@ var called = double(21)
         let file = sources.load(&path).expect("load");
         let lowered = lower(&sources, &path, file).unwrap_or_else(|p| panic!("{}", p.message));
         for name in ["text", "env", "imported"] {
-            let text = format!("[variables('{name}')]");
+            let text = ["[variables('", &name, "')]"].concat();
             let scope = Scope::new(&lowered.template, HashMap::new(), Guard::default());
             let got = scope.string_at(&text, lowered.template.span, &[]);
             assert_eq!(got, Value::Unknown, "{name}");

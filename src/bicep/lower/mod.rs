@@ -171,12 +171,40 @@ fn string(s: impl Into<String>, span: Span) -> JsonValue {
 }
 
 fn expression(text: String, span: Span) -> JsonValue {
-    string(format!("[{text}]"), span)
+    string(["[", &text, "]"].concat(), span)
 }
+
+// The lowering writes every expression as text (tens of thousands a run):
+// its strings are put together at their length at once, not through
+// `format!`, which grew them piece by piece.
 
 /// An ARM string literal.
 fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
+    let mut out = String::with_capacity(s.len() + 2);
+    push_quoted(&mut out, s);
+    out
+}
+
+/// `s` as an ARM string literal (a `'` doubled), after `out`.
+fn push_quoted(out: &mut String, s: &str) {
+    out.push('\'');
+    for (i, piece) in s.split('\'').enumerate() {
+        if i > 0 {
+            out.push_str("''");
+        }
+        out.push_str(piece);
+    }
+    out.push('\'');
+}
+
+/// `f('s')`: a call of `f` with one string literal.
+fn call_quoted(f: &str, s: &str) -> String {
+    let mut out = String::with_capacity(f.len() + s.len() + 4);
+    out.push_str(f);
+    out.push('(');
+    push_quoted(&mut out, s);
+    out.push(')');
+    out
 }
 
 fn is_identifier(s: &str) -> bool {
@@ -240,7 +268,7 @@ fn props(body: Option<&Expr>) -> &[Prop] {
 /// Binds a loop's item and index names for expressions inside it.
 fn bind_loop(env: &mut Env, l: &Loop, source: String, index: String) {
     if let Some(item) = &l.item {
-        env.push((item.clone(), format!("{source}[{index}]")));
+        env.push((item.clone(), [source.as_str(), "[", &index, "]"].concat()));
     }
     if let Some(i) = &l.index {
         env.push((i.clone(), index));
