@@ -70,7 +70,7 @@ impl<'d> File<'d> {
                 [Interp::Text(t)] => {
                     // A literal that looks like an expression is escaped.
                     let t = if t.starts_with('[') {
-                        ["[", &t].concat()
+                        ["[", t].concat()
                     } else {
                         t.clone()
                     };
@@ -92,7 +92,7 @@ impl<'d> File<'d> {
                             None => {
                                 // A name ARM would read as an expression is escaped.
                                 let key = if key.starts_with('[') {
-                                    ["[", &key].concat()
+                                    ["[", key].concat()
                                 } else {
                                     key.clone()
                                 };
@@ -325,7 +325,7 @@ impl<'d> File<'d> {
     fn member(&self, target: &Expr, name: &str, safe: bool, env: &Env) -> String {
         // `parent::child`
         if let Some(symbolic) = nested_symbol(target) {
-            let full = [&symbolic, "::", &name].concat();
+            let full = [&symbolic, "::", name].concat();
             if self.resource(&full).is_some() {
                 return self.ident(&full, env);
             }
@@ -394,7 +394,7 @@ impl<'d> File<'d> {
         if safe {
             ["tryGet(", &t, ", ", &quote(name), ")"].concat()
         } else if is_identifier(name) {
-            [&t, ".", &name].concat()
+            [&t, ".", name].concat()
         } else {
             [t.as_str(), "[", &quote(name), "]"].concat()
         }
@@ -491,7 +491,7 @@ mod tests {
         let lowered = lower(&sources, &path, file).unwrap_or_else(|p| panic!("{}", p.message));
         for (name, want) in expected {
             // The text outlives the scope: a scope keeps its parses by address.
-            let text = ["[variables('", &name, "')]"].concat();
+            let text = ["[variables('", name, "')]"].concat();
             let scope = Scope::new(&lowered.template, HashMap::new(), Guard::default());
             let got = scope.string_at(&text, lowered.template.span, &[]);
             let want = Value::from_json(want);
@@ -564,7 +564,7 @@ var called = double(21)
         let file = sources.load(&path).expect("load");
         let lowered = lower(&sources, &path, file).unwrap_or_else(|p| panic!("{}", p.message));
         for name in ["text", "env", "imported"] {
-            let text = ["[variables('", &name, "')]"].concat();
+            let text = ["[variables('", name, "')]"].concat();
             let scope = Scope::new(&lowered.template, HashMap::new(), Guard::default());
             let got = scope.string_at(&text, lowered.template.span, &[]);
             assert_eq!(got, Value::Unknown, "{name}");
