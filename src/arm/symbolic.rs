@@ -229,12 +229,7 @@ impl<'t> Scope<'t> {
     /// The symbolic form of `e`: its value when that is known text (or a
     /// number or boolean, as text), else its identity when it has one.
     pub fn symbolic(&self, e: &Expr, copies: &[Copy]) -> Option<Symbolic> {
-        let symbols = self.symbols();
-        if symbols.disabled || symbols.depth.get() >= MAX_SYMBOLIC_DEPTH {
-            return None;
-        }
-        symbols.depth.set(symbols.depth.get() + 1);
-        let out = match self.eval(e, copies) {
+        self.symbolic_within(|| match self.eval(e, copies) {
             Value::String(s) => Some(Symbolic::text(s)),
             Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => {
                 Some(Symbolic::text((n as i64).to_string()))
@@ -242,7 +237,38 @@ impl<'t> Scope<'t> {
             Value::Bool(b) => Some(Symbolic::text(b.to_string())),
             Value::Unknown => self.symbolic_unknown(e, copies),
             _ => None,
+        })
+    }
+
+    /// [`Scope::symbolic`] of `e` that the caller has just evaluated, with
+    /// these `copies`, to unknown: its identity, without evaluating it again.
+    pub fn symbolic_of_unknown(&self, e: &Expr, copies: &[Copy]) -> Option<Symbolic> {
+        self.symbolic_within(|| self.symbolic_unknown(e, copies))
+    }
+
+    /// [`Scope::symbolic_json`] of a template value the caller has just
+    /// evaluated, with these `copies`, to unknown.
+    pub fn symbolic_of_unknown_json(&self, j: &'t JsonValue, copies: &[Copy]) -> Option<Symbolic> {
+        let JsonKind::String(s) = &j.kind else {
+            return None;
         };
+        match expr::classify(s) {
+            Template::Literal(text) => Some(Symbolic::text(text)),
+            Template::Expression(e) => {
+                let parsed = self.parse(e).ok()?;
+                self.symbolic_of_unknown(&parsed, copies)
+            }
+        }
+    }
+
+    /// What `f` finds, within the symbolic depth limit, bounded.
+    fn symbolic_within(&self, f: impl FnOnce() -> Option<Symbolic>) -> Option<Symbolic> {
+        let symbols = self.symbols();
+        if symbols.disabled || symbols.depth.get() >= MAX_SYMBOLIC_DEPTH {
+            return None;
+        }
+        symbols.depth.set(symbols.depth.get() + 1);
+        let out = f();
         symbols.depth.set(symbols.depth.get() - 1);
         out.and_then(Symbolic::bounded)
     }

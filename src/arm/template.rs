@@ -212,7 +212,7 @@ impl Builder {
             .get("name")
             .map_or(Value::Unknown, |n| scope.node(n, n.span, copies).value);
         let symbolic = match (&name_value, r.get("name")) {
-            (Value::Unknown, Some(name)) => scope.symbolic_json(name, copies),
+            (Value::Unknown, Some(name)) => scope.symbolic_of_unknown_json(name, copies),
             _ => None,
         };
         let own: Vec<Part> = match (&name_value, symbolic) {

@@ -109,7 +109,7 @@ fn symbolic_resource_id(
         .into_iter()
         .zip(args)
         .map(|(value, e)| match value {
-            Value::Unknown => match scope.symbolic(e, copies) {
+            Value::Unknown => match scope.symbolic_of_unknown(e, copies) {
                 Some(symbolic) => IdArg::Parts(symbolic.parts()),
                 None => IdArg::Value(Value::Unknown),
             },
