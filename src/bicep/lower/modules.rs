@@ -212,7 +212,21 @@ impl Lowerer<'_> {
         span: Span,
     ) -> Option<Arc<JsonValue>> {
         let target = target.to_path_buf();
-        let id = match self.sources.load(&target) {
+        // A Bicep module this run has lowered already is read once: its text
+        // is the one the run keeps with it, read through the same path (the
+        // same confinement and overlay), not the file read from disk again.
+        let kept = (!is_json)
+            .then(|| {
+                self.sources
+                    .kept::<super::shared::Shared>()
+                    .get(&target, self.cache)
+            })
+            .flatten();
+        let loaded = match kept {
+            Some(entry) => Ok(self.sources.add(target.clone(), Arc::clone(&entry.text))),
+            None => self.sources.load(&target),
+        };
+        let id = match loaded {
             Ok(id) => id,
             Err(err) => {
                 self.problems

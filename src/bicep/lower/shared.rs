@@ -10,9 +10,9 @@
 //! only where lowering again would give the same template:
 //!
 //! - the file's text is the text it was lowered from (an editor's buffer,
-//!   or a file changed on disk, is lowered afresh); its modules are not
-//!   read again: a run reads a module's text once, and every unit that
-//!   reuses the entry sees the text it was lowered from;
+//!   or a unit's own file changed on disk, is lowered afresh); a module is
+//!   not read again, nor are its modules: a run reads a module's text once,
+//!   and every unit that deploys it sees the text it was lowered from;
 //! - no module of it is on the stack now, and its deepest module call is
 //!   still within the depth limit from here;
 //! - it was lowered without a problem, without a module refused, and
@@ -284,6 +284,38 @@ mod tests {
         let _ = unit(&alone, &dir.path().join("a.bicep"));
         let fresh = unit(&alone, &dir.path().join("b.bicep"));
         assert!(same(&second.template, &fresh.template));
+    }
+
+    #[test]
+    fn a_module_the_run_has_lowered_is_not_read_from_disk_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let zone = dir.path().join("zone.bicep");
+        std::fs::write(
+            &zone,
+            "resource z 'Microsoft.Network/privateDnsZones@2020-06-01' = {\n  name: 'privatelink.kept.example'\n  location: 'global'\n}\n",
+        )
+        .unwrap();
+        for caller in ["a", "b"] {
+            std::fs::write(
+                dir.path().join(format!("{caller}.bicep")),
+                format!("module z './zone.bicep' = {{\n  name: '{caller}'\n}}\n"),
+            )
+            .unwrap();
+        }
+        let sources = SourceMap::new();
+        let _ = unit(&sources, &dir.path().join("a.bicep"));
+        // Gone from disk: the second unit's module is the text the run read.
+        std::fs::remove_file(&zone).unwrap();
+        let second = unit(&sources, &dir.path().join("b.bicep"));
+        assert!(second.problems.is_empty(), "{:?}", second.problems);
+        assert_eq!(second.files.len(), 1);
+        assert!(text(&second.template).contains("privatelink.kept.example"));
+        assert!(
+            sources
+                .get(second.files[0])
+                .text
+                .contains("privatelink.kept.example")
+        );
     }
 
     #[test]
