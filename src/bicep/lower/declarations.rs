@@ -107,7 +107,7 @@ impl<'a> Lowerer<'a> {
             .iter()
             .map(|(module, text)| self.sources.add(module.clone(), Arc::clone(text)))
             .collect();
-        let to: HashMap<FileId, FileId> = entry
+        let to: Vec<(FileId, FileId)> = entry
             .ids
             .iter()
             .copied()

@@ -169,11 +169,15 @@ impl Shared {
 }
 
 /// A copy of `value` with each span's file id moved by `to` (the entry's
-/// ids, in order, to the unit's); recursion as deep as the template, which
+/// ids, in order, to the unit's: a few pairs, the file's own first, looked
+/// through rather than hashed); recursion as deep as the template, which
 /// the lowering that made it already went through.
-pub(super) fn moved(value: &JsonValue, to: &HashMap<FileId, FileId>) -> JsonValue {
+pub(super) fn moved(value: &JsonValue, to: &[(FileId, FileId)]) -> JsonValue {
     let span = |s: Span| Span {
-        file: to.get(&s.file).copied().unwrap_or(s.file),
+        file: to
+            .iter()
+            .find(|(from, _)| *from == s.file)
+            .map_or(s.file, |(_, id)| *id),
         ..s
     };
     let kind = match &value.kind {
