@@ -373,33 +373,35 @@ impl<'t> Scope<'t> {
     fn symbolic_format(&self, format: &str, args: &[Expr], copies: &[Copy]) -> Option<Symbolic> {
         let mut out = Symbolic(Vec::new());
         let mut text = String::new();
-        let mut chars = format.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '{' if chars.peek() == Some(&'{') => {
-                    chars.next();
-                    text.push('{');
+        // Read by byte (braces are ASCII), the text between them copied a
+        // run at a time: `i` and `run` are always at character boundaries.
+        let bytes = format.as_bytes();
+        let (mut i, mut run) = (0, 0);
+        while let Some(&b) = bytes.get(i) {
+            match b {
+                b'{' | b'}' if bytes.get(i + 1) == Some(&b) => {
+                    text.push_str(&format[run..=i]);
+                    i += 2;
+                    run = i;
                 }
-                '}' if chars.peek() == Some(&'}') => {
-                    chars.next();
-                    text.push('}');
-                }
-                '{' => {
-                    let mut index = String::new();
-                    for d in chars.by_ref() {
-                        if d == '}' {
-                            break;
-                        }
-                        index.push(d);
-                    }
+                b'{' => {
+                    text.push_str(&format[run..i]);
+                    let rest = &format[i + 1..];
+                    let (index, next) = match rest.find('}') {
+                        Some(k) => (&rest[..k], i + k + 2),
+                        None => (rest, bytes.len()),
+                    };
                     // Only plain `{n}`: a format specifier changes the text.
                     let n: usize = index.trim().parse().ok()?;
                     out.push(Symbolic::text(std::mem::take(&mut text)));
                     out.push(self.symbolic(args.get(n)?, copies)?);
+                    i = next;
+                    run = i;
                 }
-                c => text.push(c),
+                _ => i += 1,
             }
         }
+        text.push_str(&format[run..]);
         out.push(Symbolic::text(text));
         Some(out)
     }
@@ -488,6 +490,24 @@ mod tests {
             "[split(format('{0}/default', variables('pe')), '/')[0]]",
             "[variables('pe')]"
         ));
+    }
+
+    #[test]
+    fn a_format_reads_its_escaped_braces_and_text_as_written() {
+        // `{{` and `}}` are braces, a lone `}` is text, text beyond ASCII is
+        // kept whole: the same name as the concatenation.
+        assert!(same(
+            "[format('{{x}}-{0}}-é{1}ü', parameters('p'), 'q')]",
+            "[concat('{x}-', parameters('p'), '}-éqü')]"
+        ));
+        assert!(same(
+            "[format('{ 0 }.ß', parameters('p'))]",
+            "[concat(parameters('p'), '.ß')]"
+        ));
+        // An index with no closing brace still names its argument.
+        assert!(same("[format('a{0', parameters('p'))]", "[concat('a', parameters('p'))]"));
+        assert!(parts_in("{}", "[format('{x}', parameters('p'))]").is_none());
+        assert!(parts_in("{}", "[format('{1}', parameters('p'))]").is_none());
     }
 
     #[test]
