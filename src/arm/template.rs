@@ -63,7 +63,14 @@ impl Builder {
             resource_group: Part::Unknown,
         };
         self.resources(&scope, template, "", &context, &[], 0);
-        self.unit.provenance.extend(scope.take_provenance());
+        // Taken whole when the unit has none yet (its one template, as a
+        // rule), not moved entry by entry into another map.
+        let provenance = scope.take_provenance();
+        if self.unit.provenance.is_empty() {
+            self.unit.provenance = provenance;
+        } else {
+            self.unit.provenance.extend(provenance);
+        }
     }
 
     fn resources<'t>(
