@@ -505,7 +505,10 @@ mod tests {
             "[concat(parameters('p'), '.ß')]"
         ));
         // An index with no closing brace still names its argument.
-        assert!(same("[format('a{0', parameters('p'))]", "[concat('a', parameters('p'))]"));
+        assert!(same(
+            "[format('a{0', parameters('p'))]",
+            "[concat('a', parameters('p'))]"
+        ));
         assert!(parts_in("{}", "[format('{x}', parameters('p'))]").is_none());
         assert!(parts_in("{}", "[format('{1}', parameters('p'))]").is_none());
     }
