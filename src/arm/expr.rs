@@ -67,8 +67,6 @@ fn lex(text: &str) -> Option<Vec<Token<'_>>> {
     // at once rather than grown.
     let mut tokens = Vec::with_capacity(bytes.len() / 4 + 2);
     let mut i = 0;
-    let name_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$';
-    let name_char = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
     // `i` is always at a character boundary.
     while let Some(&b) = bytes.get(i) {
         let punctuation = match b {
@@ -122,16 +120,7 @@ fn lex(text: &str) -> Option<Vec<Token<'_>>> {
             }
             b if b.is_ascii_alphabetic() || b == b'_' || b == b'$' => {
                 let start = i;
-                while bytes.get(i).copied().is_some_and(name_byte) {
-                    i += 1;
-                }
-                if bytes.get(i).is_some_and(|b| !b.is_ascii()) {
-                    i += text[i..]
-                        .chars()
-                        .take_while(|c| name_char(*c))
-                        .map(char::len_utf8)
-                        .sum::<usize>();
-                }
+                i = name_end(text, i);
                 tokens.push(Token::Ident(&text[start..i]));
             }
             b if !b.is_ascii() => {
@@ -140,11 +129,7 @@ fn lex(text: &str) -> Option<Vec<Token<'_>>> {
                     i += c.len_utf8();
                 } else if c.is_alphabetic() {
                     let start = i;
-                    i += text[i..]
-                        .chars()
-                        .take_while(|c| name_char(*c))
-                        .map(char::len_utf8)
-                        .sum::<usize>();
+                    i = name_end(text, i);
                     tokens.push(Token::Ident(&text[start..i]));
                 } else {
                     return None;
@@ -154,6 +139,27 @@ fn lex(text: &str) -> Option<Vec<Token<'_>>> {
         }
     }
     Some(tokens)
+}
+
+/// Where the name starting at `i` ends: ASCII letters, digits, `_` and `$`
+/// read by byte, then, from a character beyond ASCII on, any letter or
+/// digit as Unicode says.
+fn name_end(text: &str, mut i: usize) -> usize {
+    let bytes = text.as_bytes();
+    while bytes
+        .get(i)
+        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$')
+    {
+        i += 1;
+    }
+    if bytes.get(i).is_some_and(|b| !b.is_ascii()) {
+        i += text[i..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '$')
+            .map(char::len_utf8)
+            .sum::<usize>();
+    }
+    i
 }
 
 struct Parser<'a, 'b> {

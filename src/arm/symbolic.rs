@@ -214,15 +214,21 @@ impl<'t> Scope<'t> {
     /// The symbolic form of a JSON string of the template (a literal or an
     /// expression), when it is text or has an identity.
     pub fn symbolic_json(&self, j: &'t JsonValue, copies: &[Copy]) -> Option<Symbolic> {
+        self.symbolic_of_string(j, |e| self.symbolic(e, copies))
+    }
+
+    /// A literal string's text, or what `of` gives for an expression's parse.
+    fn symbolic_of_string(
+        &self,
+        j: &'t JsonValue,
+        of: impl FnOnce(&Expr) -> Option<Symbolic>,
+    ) -> Option<Symbolic> {
         let JsonKind::String(s) = &j.kind else {
             return None;
         };
         match expr::classify(s) {
             Template::Literal(text) => Some(Symbolic::text(text)),
-            Template::Expression(e) => {
-                let parsed = self.parse(e).ok()?;
-                self.symbolic(&parsed, copies)
-            }
+            Template::Expression(e) => of(&*self.parse(e).ok()?),
         }
     }
 
@@ -249,16 +255,7 @@ impl<'t> Scope<'t> {
     /// [`Scope::symbolic_json`] of a template value the caller has just
     /// evaluated, with these `copies`, to unknown.
     pub fn symbolic_of_unknown_json(&self, j: &'t JsonValue, copies: &[Copy]) -> Option<Symbolic> {
-        let JsonKind::String(s) = &j.kind else {
-            return None;
-        };
-        match expr::classify(s) {
-            Template::Literal(text) => Some(Symbolic::text(text)),
-            Template::Expression(e) => {
-                let parsed = self.parse(e).ok()?;
-                self.symbolic_of_unknown(&parsed, copies)
-            }
-        }
+        self.symbolic_of_string(j, |e| self.symbolic_of_unknown(e, copies))
     }
 
     /// What `f` finds, within the symbolic depth limit, bounded.

@@ -88,7 +88,10 @@ impl<'a> Lowerer<'a> {
             .sources
             .kept::<shared::Shared>()
             .get(path, self.cache)?;
-        if *entry.text != *self.sources.get(id).text
+        // The same text, most often the very one the run keeps with the
+        // entry (a module read once): compared by address first.
+        let file = self.sources.get(id);
+        if !(Arc::ptr_eq(&entry.text, &file.text) || *entry.text == *file.text)
             || entry.stacked.iter().any(|s| self.stack.contains(s))
         {
             return None;

@@ -255,21 +255,30 @@ mod tests {
             }
     }
 
-    #[test]
-    fn a_module_read_by_two_units_is_lowered_once_and_points_at_each_units_files() {
+    /// A folder with `zone.bicep` (`zone`) and `a.bicep` and `b.bicep`, each
+    /// deploying it under its own name, with `params(caller)` after the name.
+    fn zone_and_two_callers(zone: &str, params: fn(&str) -> String) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("zone.bicep"),
-            "param name string\nresource z 'Microsoft.Network/privateDnsZones@2020-06-01' = {\n  name: name\n  location: 'global'\n}\n",
-        )
-        .unwrap();
+        std::fs::write(dir.path().join("zone.bicep"), zone).unwrap();
         for caller in ["a", "b"] {
             std::fs::write(
                 dir.path().join(format!("{caller}.bicep")),
-                format!("module z './zone.bicep' = {{\n  name: '{caller}'\n  params: {{ name: 'privatelink.{caller}.example' }}\n}}\n"),
+                format!(
+                    "module z './zone.bicep' = {{\n  name: '{caller}'{}\n}}\n",
+                    params(caller)
+                ),
             )
             .unwrap();
         }
+        dir
+    }
+
+    #[test]
+    fn a_module_read_by_two_units_is_lowered_once_and_points_at_each_units_files() {
+        let dir = zone_and_two_callers(
+            "param name string\nresource z 'Microsoft.Network/privateDnsZones@2020-06-01' = {\n  name: name\n  location: 'global'\n}\n",
+            |caller| format!("\n  params: {{ name: 'privatelink.{caller}.example' }}"),
+        );
         let sources = SourceMap::new();
         let first = unit(&sources, &dir.path().join("a.bicep"));
         let zone = crate::paths::normalize(&dir.path().join("zone.bicep"));
@@ -292,20 +301,11 @@ mod tests {
 
     #[test]
     fn a_module_the_run_has_lowered_is_not_read_from_disk_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let zone = dir.path().join("zone.bicep");
-        std::fs::write(
-            &zone,
+        let dir = zone_and_two_callers(
             "resource z 'Microsoft.Network/privateDnsZones@2020-06-01' = {\n  name: 'privatelink.kept.example'\n  location: 'global'\n}\n",
-        )
-        .unwrap();
-        for caller in ["a", "b"] {
-            std::fs::write(
-                dir.path().join(format!("{caller}.bicep")),
-                format!("module z './zone.bicep' = {{\n  name: '{caller}'\n}}\n"),
-            )
-            .unwrap();
-        }
+            |_| String::new(),
+        );
+        let zone = dir.path().join("zone.bicep");
         let sources = SourceMap::new();
         let _ = unit(&sources, &dir.path().join("a.bicep"));
         // Gone from disk: the second unit's module is the text the run read.
