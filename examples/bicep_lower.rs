@@ -16,6 +16,7 @@ fn json(j: &JsonValue) -> serde_json::Value {
             .map(|m| (m.key.clone(), json(&m.value)))
             .collect::<serde_json::Map<_, _>>()
             .into(),
+        JsonKind::Shared(inner) => json(inner),
     }
 }
 

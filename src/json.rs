@@ -7,6 +7,7 @@
 //! means (template, parameters, plan).
 
 use jsonc_parser::ast;
+use std::sync::Arc;
 
 use crate::diagnostic::SyntaxError;
 use crate::model::{Node, Object, Value};
@@ -28,6 +29,11 @@ pub enum JsonKind {
     String(String),
     Array(Vec<JsonValue>),
     Object(Vec<Member>),
+    /// A value kept once and shared by the trees that hold it, not copied
+    /// into each: a Bicep module's lowered template, deployed by each unit
+    /// and each module that calls it. Its own span is the inner value's.
+    /// [`JsonValue::get`] and the other readers see through it.
+    Shared(Arc<JsonValue>),
 }
 
 /// An object member; `span` covers `"key": value`.
@@ -39,34 +45,52 @@ pub struct Member {
 }
 
 impl JsonValue {
-    /// The member `key`, compared case-insensitively as ARM does.
+    /// `value` as a node of another tree, shared rather than copied.
+    pub fn shared(value: &Arc<JsonValue>) -> JsonValue {
+        JsonValue {
+            span: value.span,
+            kind: JsonKind::Shared(Arc::clone(value)),
+        }
+    }
+
+    /// The value itself: a shared node's inner value, else `self`.
+    pub fn resolved(&self) -> &JsonValue {
+        let mut value = self;
+        while let JsonKind::Shared(inner) = &value.kind {
+            value = inner;
+        }
+        value
+    }
+
+    /// The member `key`, compared case-insensitively as ARM does (a shared
+    /// value is given as its inner value).
     pub fn get(&self, key: &str) -> Option<&JsonValue> {
-        self.member(key).map(|m| &m.value)
+        self.member(key).map(|m| m.value.resolved())
     }
 
     pub fn member(&self, key: &str) -> Option<&Member> {
-        match &self.kind {
+        match &self.resolved().kind {
             JsonKind::Object(members) => members.iter().find(|m| m.key.eq_ignore_ascii_case(key)),
             _ => None,
         }
     }
 
     pub fn as_str(&self) -> Option<&str> {
-        match &self.kind {
+        match &self.resolved().kind {
             JsonKind::String(s) => Some(s),
             _ => None,
         }
     }
 
     pub fn members(&self) -> &[Member] {
-        match &self.kind {
+        match &self.resolved().kind {
             JsonKind::Object(members) => members,
             _ => &[],
         }
     }
 
     pub fn items(&self) -> &[JsonValue] {
-        match &self.kind {
+        match &self.resolved().kind {
             JsonKind::Array(items) => items,
             _ => &[],
         }
@@ -99,6 +123,7 @@ impl JsonValue {
                 }
                 Value::Object(object)
             }
+            JsonKind::Shared(inner) => return inner.to_node(brackets),
         };
         Node::new(value, Some(self.span))
     }

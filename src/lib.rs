@@ -507,12 +507,14 @@ pub fn check(options: &Options) -> Run {
     // The pictures were drawn with every finding of their unit; they show
     // only those reported.
     if options.pictures {
-        let reported: HashSet<(&str, span::Span)> = findings
+        // By place (a path and a range), as findings are deduplicated.
+        let place = |at: span::Span| (sources.path(at.file), at.start, at.end);
+        let reported: HashSet<(&str, (PathBuf, u32, u32))> = findings
             .iter()
-            .map(|f| (f.rule.as_str(), f.primary.span))
+            .map(|f| (f.rule.as_str(), place(f.primary.span)))
             .collect();
         for picture in &mut pictures {
-            picture.keep_marks(|rule, at| reported.contains(&(rule, at)));
+            picture.keep_marks(|rule, at| reported.contains(&(rule, place(at))));
         }
     }
     // A refusal noted inside an evaluator knows its span, not its file's path.
@@ -797,7 +799,10 @@ fn check_input(
                     .filter_map(|p| p.span.map(|s| s.file)),
             )
             .collect();
-        for file in files.iter().filter(|f| !shown.contains(f)) {
+        // Each file once: a unit holds each of its files once, though it
+        // may list one twice.
+        let held: HashSet<FileId> = files.iter().copied().collect();
+        for file in held.iter().filter(|f| !shown.contains(f)) {
             sources.release(*file);
         }
         checked.units.push(graph.label.clone());
@@ -907,7 +912,9 @@ fn sorted_places(sources: &SourceMap, mut spans: Vec<Span>) -> Vec<Span> {
 }
 
 /// Sorts findings by file, position and rule, and drops exact repeats (the
-/// same rule at the same span with the same message).
+/// same rule at the same place with the same message). A place is a path
+/// and a range, not a registration: units that deploy the same module may
+/// have read it under one id or under one each.
 fn sort_and_dedup(sources: &SourceMap, findings: &mut Vec<Finding>) {
     findings.sort_by(|a, b| {
         let pa = sources.path(a.primary.span.file);
@@ -920,7 +927,11 @@ fn sort_and_dedup(sources: &SourceMap, findings: &mut Vec<Finding>) {
         ))
     });
     findings.dedup_by(|a, b| {
-        a.rule == b.rule && a.primary.span == b.primary.span && a.message == b.message
+        let (x, y) = (a.primary.span, b.primary.span);
+        a.rule == b.rule
+            && (x.start, x.end) == (y.start, y.end)
+            && a.message == b.message
+            && (x.file == y.file || sources.path(x.file) == sources.path(y.file))
     });
 }
 

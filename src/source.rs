@@ -85,7 +85,7 @@ impl SourceFile {
 /// files) register them while other units are being loaded.
 #[derive(Debug)]
 pub struct SourceMap {
-    files: RwLock<Vec<Arc<SourceFile>>>,
+    files: RwLock<Vec<Slot>>,
     /// Which files may be read (see [`crate::paths`]).
     confinement: RwLock<Arc<Confinement>>,
     /// Texts read instead of the files on disk (an editor's unsaved
@@ -94,6 +94,15 @@ pub struct SourceMap {
     /// What front-ends keep for the whole run, one value of each type
     /// (see [`SourceMap::kept`]).
     kept: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+}
+
+/// A registered file and how many hold it: the unit that registered it,
+/// and each other unit or kept Bicep template that shares it (see
+/// [`SourceMap::share`]). Its text is dropped when the last lets go.
+#[derive(Debug)]
+struct Slot {
+    file: Arc<SourceFile>,
+    holders: u32,
 }
 
 /// Texts that stand in for files on disk, by absolute normalized path.
@@ -163,7 +172,7 @@ impl SourceMap {
     pub fn add(&self, path: PathBuf, text: impl Into<Arc<str>>) -> FileId {
         let file = Arc::new(SourceFile::new(path, text));
         let mut files = self.files.write().unwrap_or_else(|e| e.into_inner());
-        files.push(file);
+        files.push(Slot { file, holders: 1 });
         FileId((files.len() - 1) as u32)
     }
 
@@ -226,16 +235,42 @@ impl SourceMap {
 
     pub fn get(&self, id: FileId) -> Arc<SourceFile> {
         let files = self.files.read().unwrap_or_else(|e| e.into_inner());
-        files[id.0 as usize].clone()
+        files[id.0 as usize].file.clone()
     }
 
-    /// Drops a file's text once nothing will be shown from it (its unit
-    /// raised no finding), so a run's memory does not grow with the text of
-    /// every clean file. The path stays.
+    /// File `id` held once more, by a unit that reads the same file as
+    /// `path` with `text` (or by a kept template whose spans point at it):
+    /// whether it could be, that is the file is registered under that very
+    /// path, with that text, and its text was not dropped yet. A unit that
+    /// shares a file releases it once, as it does the files it registered.
+    pub fn share(&self, id: FileId, path: &Path, text: &Arc<str>) -> bool {
+        let mut files = self.files.write().unwrap_or_else(|e| e.into_inner());
+        match files.get_mut(id.0 as usize) {
+            Some(slot)
+                if slot.holders > 0
+                    && slot.file.path == path
+                    && (Arc::ptr_eq(&slot.file.text, text) || *slot.file.text == **text) =>
+            {
+                slot.holders += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Lets go of file `id`: a unit once nothing will be shown from it (it
+    /// raised no finding there), a kept template once dropped. The last to
+    /// let go drops its text, so a run's memory does not grow with the text
+    /// of every clean file. The path stays.
     pub fn release(&self, id: FileId) {
         let mut files = self.files.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(slot) = files.get_mut(id.0 as usize) {
-            *slot = Arc::new(SourceFile::new(slot.path.clone(), ""));
+        if let Some(slot) = files.get_mut(id.0 as usize)
+            && slot.holders > 0
+        {
+            slot.holders -= 1;
+            if slot.holders == 0 {
+                slot.file = Arc::new(SourceFile::new(slot.file.path.clone(), ""));
+            }
         }
     }
 
@@ -263,7 +298,7 @@ impl SourceMap {
         files
             .iter()
             .skip(first)
-            .map(|f| crate::paths::normalize(&f.path))
+            .map(|f| crate::paths::normalize(&f.file.path))
             .collect::<std::collections::HashSet<_>>()
             .len()
     }

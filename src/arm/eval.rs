@@ -570,6 +570,7 @@ impl<'t> Scope<'t> {
                 Value::Array(items.iter().map(|i| self.node(i, i.span, copies)).collect())
             }
             JsonKind::Object(members) => self.object(members.iter(), copies),
+            JsonKind::Shared(inner) => return self.node(inner, span, copies),
         };
         Node::new(value, Some(span))
     }
@@ -1004,6 +1005,7 @@ impl Scope<'_> {
                 }
                 JsonKind::Array(items) => stack.extend(items.iter()),
                 JsonKind::Object(members) => stack.extend(members.iter().map(|m| &m.value)),
+                JsonKind::Shared(inner) => stack.push(inner),
                 _ => {}
             }
         }

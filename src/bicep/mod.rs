@@ -51,8 +51,13 @@ pub fn load_bicep_input(
     };
     loaded.problems.extend(lowered.problems);
     let guard = Guard::new(limits);
+    // The file as the template's spans name it: its first registration in
+    // the run, when the unit shares the run's kept template of it.
+    if lowered.root != file {
+        sources.release(file);
+    }
     let mut builder = crate::arm::template::Builder::new(
-        file,
+        lowered.root,
         path.to_string_lossy().into_owned(),
         guard.clone(),
     );
@@ -247,6 +252,40 @@ pub fn using_of(parameters: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_unit_whose_file_the_run_lowered_as_a_module_shares_its_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("zone.bicep"),
+            "resource z 'Microsoft.Network/privateDnsZones@2020-06-01' = {\n  name: 'privatelink.example'\n  location: 'global'\n}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("main.bicep"),
+            "module z './zone.bicep' = {\n  name: 'z'\n}\n",
+        )
+        .unwrap();
+        let sources = SourceMap::new();
+        let zone = crate::paths::normalize(&dir.path().join("zone.bicep"));
+        let load = |path: &Path| {
+            let mut loaded = load_bicep_input(&sources, path, None, None, Limits::default());
+            assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+            loaded.units.remove(0)
+        };
+        let caller = load(&dir.path().join("main.bicep"));
+        let module = caller.files[1];
+        let registered = sources.len();
+        let own = load(&zone);
+        // The zone's unit names its file by the caller's id, the id its
+        // resource's span keeps, and lets go of the one it registered.
+        assert_eq!(own.files, vec![module]);
+        assert!(own.resources.iter().all(|r| r.span.file == module));
+        assert_eq!(sources.len(), registered + 1);
+        let fresh = crate::source::FileId(registered as u32);
+        assert!(sources.get(fresh).text.is_empty());
+        assert!(!sources.get(module).text.is_empty());
+    }
 
     #[test]
     fn parameter_files_are_found_per_folder_as_for_each_template_alone() {

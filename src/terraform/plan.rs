@@ -393,7 +393,7 @@ fn unknown_value(key: &str, expression: Option<&JsonValue>) -> String {
 
 /// A JSON value as an HCL literal.
 fn literal(j: &JsonValue) -> String {
-    match &j.kind {
+    match &j.resolved().kind {
         JsonKind::Null => "null".into(),
         JsonKind::Bool(b) => b.to_string(),
         JsonKind::Number(n) if n.is_finite() => n.to_string(),
@@ -411,6 +411,8 @@ fn literal(j: &JsonValue) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+        // `resolved` saw through it: a plan has none.
+        JsonKind::Shared(_) => "null".into(),
     }
 }
 

@@ -30,7 +30,7 @@ impl<'a> Lowerer<'a> {
         // reading, so a path names its file without asking the file system.
         let normalized = crate::paths::normalize(path);
         if let Some(template) = self.reuse(&normalized, id) {
-            return Ok(Arc::new(template));
+            return Ok(template);
         }
         let source = self.sources.get(id);
         let decls = parser::parse(id, &source.text)
@@ -71,9 +71,12 @@ impl<'a> Lowerer<'a> {
                 ids,
                 Arc::clone(&template),
             ) {
-                self.sources
-                    .kept::<shared::Shared>()
-                    .put(normalized, self.cache, entry);
+                self.sources.kept::<shared::Shared>().put(
+                    self.sources,
+                    normalized,
+                    self.cache,
+                    entry,
+                );
             }
         }
         Ok(template)
@@ -81,9 +84,13 @@ impl<'a> Lowerer<'a> {
 
     /// The template of the file at `path` (normalized), registered as `id`,
     /// from the run's shared ones, when lowering it here would give the
-    /// same ([`shared`]); its module files are registered for this unit
-    /// with the texts it was lowered from.
-    fn reuse(&mut self, path: &Path, id: FileId) -> Option<JsonValue> {
+    /// same ([`shared`]). Its spans point at the files the run registered
+    /// first: this unit holds them too ([`Lowerer::hold`]) and shares the
+    /// template itself. A file it cannot hold (dropped, or registered under
+    /// another spelling of its path) is registered anew, with the text the
+    /// template was lowered from, and the template is copied with its spans
+    /// moved there.
+    fn reuse(&mut self, path: &Path, id: FileId) -> Option<Arc<JsonValue>> {
         let entry = self
             .sources
             .kept::<shared::Shared>()
@@ -103,21 +110,48 @@ impl<'a> Lowerer<'a> {
             }
             self.deepest = self.deepest.max(Some(level + deeper));
         }
-        // A module's text is read once a run: the unit registers the text
-        // the entry was lowered from.
-        let loaded: Vec<FileId> = entry
-            .modules
-            .iter()
-            .map(|(module, text)| self.sources.add(module.clone(), Arc::clone(text)))
-            .collect();
-        let to: Vec<(FileId, FileId)> = entry
-            .ids
-            .iter()
-            .copied()
-            .zip(std::iter::once(id).chain(loaded.iter().copied()))
-            .collect();
-        self.files.extend(loaded);
-        Some(shared::moved(&entry.template, &to))
+        let mut to: Vec<(FileId, FileId)> = Vec::with_capacity(entry.ids.len());
+        // The unit's own file takes the first registration's id when it
+        // may (`lower_with`); it lets its own go.
+        let first = entry.ids[0];
+        let own = if level == 0
+            && self.share_root
+            && first != id
+            && self.sources.share(first, &file.path, &file.text)
+        {
+            self.root = Some(first);
+            first
+        } else {
+            id
+        };
+        to.push((first, own));
+        for ((module, text), &was) in entry.modules.iter().zip(&entry.ids[1..]) {
+            let now = if self.hold(was, module, text) {
+                was
+            } else {
+                // A module's text is read once a run: the unit registers
+                // the text the entry was lowered from.
+                let now = self.sources.add(module.clone(), Arc::clone(text));
+                self.files.push(now);
+                now
+            };
+            to.push((was, now));
+        }
+        if to.iter().all(|(was, now)| was == now) {
+            return Some(Arc::clone(&entry.template));
+        }
+        Some(Arc::new(shared::moved(&entry.template, &to)))
+    }
+
+    /// File `id`, registered by the run as `path` with `text`, held by this
+    /// unit too and listed with its files, when it can be
+    /// ([`crate::source::SourceMap::share`]); held once, however often listed.
+    pub(super) fn hold(&mut self, id: FileId, path: &Path, text: &Arc<str>) -> bool {
+        let held = self.files.contains(&id) || self.sources.share(id, path, text);
+        if held {
+            self.files.push(id);
+        }
+        held
     }
 
     #[allow(clippy::too_many_lines)] // an arm per declaration kind, then the template's sections

@@ -43,6 +43,10 @@ const UNKNOWN: &str = "plinthUnknown()";
 pub struct Lowered {
     /// Shared with the run's kept copy, when there is one.
     pub template: Arc<JsonValue>,
+    /// The id the template's spans give the file itself: the one it was
+    /// registered under, or, when the run's kept template of it is shared
+    /// ([`lower_with`]), the id the run registered it under first.
+    pub root: FileId,
     /// Module files read on the way.
     pub files: Vec<FileId>,
     pub problems: Vec<Problem>,
@@ -108,6 +112,10 @@ pub struct Lowerer<'a> {
     /// The deepest stack a module check was made at, in the file being
     /// lowered (`None`: no module call yet).
     deepest: Option<usize>,
+    /// Whether the file itself may take the id of the run's earlier
+    /// registration of it, to share its kept template ([`Lowered::root`]).
+    share_root: bool,
+    root: Option<FileId>,
 }
 
 struct File<'d> {
@@ -117,18 +125,32 @@ struct File<'d> {
     fresh: std::cell::Cell<usize>,
 }
 
-/// Parses and lowers the Bicep file at `path` (already registered as `file`).
+/// Parses and lowers the Bicep file at `path` (already registered as `file`,
+/// the id every span of the file itself keeps).
 pub fn lower(sources: &SourceMap, path: &Path, file: FileId) -> Result<Lowered, Problem> {
-    lower_with(sources, path, file, None)
+    lower_in(sources, path, file, None, false)
 }
 
-/// [`lower`], reading registry and template-spec modules from the Bicep
-/// module cache at `cache` (what `cacheRootDirectory` names).
+/// [`lower`] of a unit's file, reading registry and template-spec modules
+/// from the Bicep module cache at `cache` (what `cacheRootDirectory`
+/// names). The template may be the run's kept one, its spans at the file's
+/// first registration ([`Lowered::root`]): the unit then holds that id and
+/// lets `file` go.
 pub fn lower_with(
     sources: &SourceMap,
     path: &Path,
     file: FileId,
     cache: Option<&Path>,
+) -> Result<Lowered, Problem> {
+    lower_in(sources, path, file, cache, true)
+}
+
+fn lower_in(
+    sources: &SourceMap,
+    path: &Path,
+    file: FileId,
+    cache: Option<&Path>,
+    share_root: bool,
 ) -> Result<Lowered, Problem> {
     let mut lowerer = Lowerer {
         sources,
@@ -140,10 +162,13 @@ pub fn lower_with(
         refused: 0,
         reused: 0,
         deepest: None,
+        share_root,
+        root: None,
     };
     let template = lowerer.file(path, file)?;
     Ok(Lowered {
         template,
+        root: lowerer.root.unwrap_or(file),
         files: lowerer.files,
         problems: lowerer.problems,
     })

@@ -190,16 +190,16 @@ impl Lowerer<'_> {
         // A module deployed again in this unit (Azure Verified Modules'
         // tests deploy each module twice) is read and lowered once: its
         // template does not depend on the caller.
-        // Kept as the run keeps it (shared, not copied): the caller's
-        // template gets a copy for each deployment.
+        // Kept as the run keeps it, and shared, not copied, by each
+        // deployment of it.
         if let Some(template) = self.lowered.get(&target) {
             self.reused += 1;
-            return Some(JsonValue::clone(template));
+            return Some(JsonValue::shared(template));
         }
         let lowered = self.read_module(&target, is_json, registry, file, span)?;
-        let copy = JsonValue::clone(&lowered);
+        let shared = JsonValue::shared(&lowered);
         self.lowered.insert(target, lowered);
-        Some(copy)
+        Some(shared)
     }
 
     /// The template of the module file at `target`, read and lowered.
@@ -222,9 +222,19 @@ impl Lowerer<'_> {
                     .get(&target, self.cache)
             })
             .flatten();
+        // Held under the id the run registered it by first, when it can be:
+        // the kept template's spans point there, and it is shared whole.
         let loaded = match kept {
-            Some(entry) => Ok(self.sources.add(target.clone(), Arc::clone(&entry.text))),
-            None => self.sources.load(&target),
+            Some(entry) if self.hold(entry.ids[0], &target, &entry.text) => Ok(entry.ids[0]),
+            Some(entry) => {
+                let id = self.sources.add(target.clone(), Arc::clone(&entry.text));
+                self.files.push(id);
+                Ok(id)
+            }
+            None => self
+                .sources
+                .load(&target)
+                .inspect(|id| self.files.push(*id)),
         };
         let id = match loaded {
             Ok(id) => id,
@@ -234,7 +244,6 @@ impl Lowerer<'_> {
                 return None;
             }
         };
-        self.files.push(id);
         if is_json {
             // A compiled ARM template used as a module (a cached registry
             // module is one; a template spec's is inside its version).

@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::json::{JsonKind, JsonValue, Member};
-use crate::source::{FileId, Span};
+use crate::source::{FileId, SourceMap, Span};
 
 /// Lowered templates kept at most, in bytes (an estimate: the texts and
 /// about 96 bytes a JSON node). Units that read the same module mostly come
@@ -91,6 +91,7 @@ impl Entry {
                         stack.push(&m.value);
                     }
                 }
+                JsonKind::Shared(inner) => stack.push(inner),
                 _ => {}
             }
         }
@@ -133,9 +134,29 @@ impl Shared {
         Some(Arc::clone(entry))
     }
 
-    pub(super) fn put(&self, path: PathBuf, cache: Option<&Path>, entry: Entry) {
+    /// Keeps `entry`, which holds its files ([`SourceMap::share`]) while
+    /// it is kept: a unit reusing it shares them.
+    pub(super) fn put(
+        &self,
+        sources: &SourceMap,
+        path: PathBuf,
+        cache: Option<&Path>,
+        entry: Entry,
+    ) {
         if entry.cost > BUDGET_BYTES / 4 {
             return;
+        }
+        let file = sources.get(entry.ids[0]);
+        let files = std::iter::once((&file.path, &entry.text))
+            .chain(entry.modules.iter().map(|(p, t)| (p, t)))
+            .zip(&entry.ids);
+        let mut held = Vec::with_capacity(entry.ids.len());
+        for ((path, text), id) in files {
+            if !sources.share(*id, path, text) {
+                held.into_iter().for_each(|id| sources.release(id));
+                return;
+            }
+            held.push(*id);
         }
         // Entries dropped are freed after the lock is let go: freeing a
         // large template held the other threads waiting.
@@ -164,7 +185,11 @@ impl Shared {
             }
         }
         drop(inner);
-        drop(dropped);
+        for old in dropped {
+            for id in &old.ids {
+                sources.release(*id);
+            }
+        }
     }
 }
 
@@ -192,6 +217,8 @@ pub(super) fn moved(value: &JsonValue, to: &[(FileId, FileId)]) -> JsonValue {
                 })
                 .collect(),
         ),
+        // Copied through: its spans move too.
+        JsonKind::Shared(inner) => return moved(inner, to),
         other => other.clone(),
     };
     JsonValue {
@@ -209,7 +236,7 @@ mod tests {
 
     fn files_of(value: &JsonValue, out: &mut Vec<FileId>) {
         out.push(value.span.file);
-        match &value.kind {
+        match &value.resolved().kind {
             JsonKind::Array(items) => items.iter().for_each(|i| files_of(i, out)),
             JsonKind::Object(members) => {
                 for m in members {
@@ -232,6 +259,7 @@ mod tests {
 
     /// Equal but for the files spans point at; offsets must match.
     fn same(a: &JsonValue, b: &JsonValue) -> bool {
+        let (a, b) = (a.resolved(), b.resolved());
         let at =
             |x: &JsonValue, y: &JsonValue| (x.span.start, x.span.end) == (y.span.start, y.span.end);
         at(a, b)
@@ -273,26 +301,79 @@ mod tests {
         dir
     }
 
-    #[test]
-    fn a_module_read_by_two_units_is_lowered_once_and_points_at_each_units_files() {
-        let dir = zone_and_two_callers(
+    /// The zone module of [`zone_and_two_callers`], its name a parameter.
+    fn named_zone() -> tempfile::TempDir {
+        zone_and_two_callers(
             "param name string\nresource z 'Microsoft.Network/privateDnsZones@2020-06-01' = {\n  name: name\n  location: 'global'\n}\n",
             |caller| format!("\n  params: {{ name: 'privatelink.{caller}.example' }}"),
-        );
+        )
+    }
+
+    /// The template `unit` deploys as its one module.
+    fn module_of(unit: &super::super::Lowered) -> &JsonValue {
+        let module = unit
+            .template
+            .get("resources")
+            .and_then(|r| r.members().first())
+            .expect("one module");
+        let template = module
+            .value
+            .get("properties")
+            .and_then(|p| p.get("template"));
+        template.expect("its template")
+    }
+
+    #[test]
+    fn a_module_read_by_two_units_is_lowered_once_and_shared_with_its_file() {
+        let dir = named_zone();
         let sources = SourceMap::new();
         let first = unit(&sources, &dir.path().join("a.bicep"));
         let zone = crate::paths::normalize(&dir.path().join("zone.bicep"));
         assert!(sources.kept::<super::Shared>().get(&zone, None).is_some());
+        // The first unit lets its files go (it showed nothing there): the
+        // kept template still holds the module's text.
+        sources.release(first.files[0]);
         let second = unit(&sources, &dir.path().join("b.bicep"));
-        // Each unit registered the module itself, and the spans of its
-        // template point at the unit's own registration.
-        assert_eq!((first.files.len(), second.files.len()), (1, 1));
+        // The second unit holds the module's first registration, and its
+        // template is the very one the first unit lowered, not a copy.
+        assert_eq!(second.files, first.files);
+        assert!(std::ptr::eq(module_of(&first), module_of(&second)));
+        assert!(!sources.get(second.files[0]).text.is_empty());
+        // The same template as a run without the shared one would give.
+        let alone = SourceMap::new();
+        let _ = unit(&alone, &dir.path().join("a.bicep"));
+        let fresh = unit(&alone, &dir.path().join("b.bicep"));
+        assert!(same(&second.template, &fresh.template));
+        // Let go by both units, it is still held by the kept templates
+        // that point at it: the module's own and each caller's.
+        sources.release(second.files[0]);
+        assert!(!sources.get(second.files[0]).text.is_empty());
+        for _ in 0..3 {
+            sources.release(first.files[0]);
+        }
+        assert!(sources.get(first.files[0]).text.is_empty());
+    }
+
+    #[test]
+    fn a_module_whose_file_is_let_go_is_registered_again_and_its_template_copied() {
+        let dir = named_zone();
+        let sources = SourceMap::new();
+        let first = unit(&sources, &dir.path().join("a.bicep"));
+        // Let go by the unit and by the kept templates that hold it (the
+        // module's own and its caller's, as when they are dropped): its
+        // text is gone, and no unit may point at it.
+        for _ in 0..3 {
+            sources.release(first.files[0]);
+        }
+        assert!(sources.get(first.files[0]).text.is_empty());
+        let second = unit(&sources, &dir.path().join("b.bicep"));
+        assert_eq!(second.files.len(), 1);
         assert_ne!(first.files[0], second.files[0]);
+        assert!(!sources.get(second.files[0]).text.is_empty());
         let mut seen = Vec::new();
         files_of(&second.template, &mut seen);
         assert!(seen.contains(&second.files[0]));
         assert!(!seen.contains(&first.files[0]));
-        // The same template as a run without the shared one would give.
         let alone = SourceMap::new();
         let _ = unit(&alone, &dir.path().join("a.bicep"));
         let fresh = unit(&alone, &dir.path().join("b.bicep"));
