@@ -71,10 +71,11 @@ pub struct Discovered {
     pub compiled_skipped: Vec<PathBuf>,
 }
 
-/// Finds the inputs under `paths`. A file given explicitly is always an input,
-/// whatever the ignore files and excludes say.
+/// Finds the inputs under `paths`, a large folder walked on `threads`
+/// threads. A file given explicitly is always an input, whatever the ignore
+/// files and excludes say.
 #[allow(clippy::too_many_lines)] // one walk: named files, refused ignore files, folders
-pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Discovered {
+pub fn discover(paths: &[PathBuf], exclude: &[String], threads: usize) -> Discovered {
     let mut found = Discovered::default();
     let problems = &mut found.problems;
     let excludes = match build_globs(exclude) {
@@ -136,13 +137,14 @@ pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Discovered {
         }
         let refused = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let refused_in_walk = refused.clone();
-        let walker = ignore::WalkBuilder::new(root)
+        let mut builder = ignore::WalkBuilder::new(root);
+        builder
             .hidden(true)
             .require_git(false)
             .follow_links(false)
             // `.git/info/exclude` may live wherever a `.git` file points.
             .git_exclude(false)
-            .sort_by_file_name(|a, b| a.cmp(b))
+            .threads(threads)
             .filter_entry(move |entry| {
                 let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
                 match is_dir.then(|| unsafe_ignore_file(entry.path())).flatten() {
@@ -155,24 +157,15 @@ pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Discovered {
                     }
                     None => true,
                 }
-            })
-            .build();
-        for entry in walker {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(err) => {
-                    problems.push(Problem::new(Code::IoError, err.to_string()));
-                    continue;
-                }
-            };
-            let path = entry.path();
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
-                continue;
-            }
-            let relative = path.strip_prefix(root).unwrap_or(path);
-            if excludes.is_match(relative) || excludes.is_match(path) {
-                continue;
-            }
+            });
+        let walked = walk(&builder, root, &excludes, &refused);
+        let mut walked = walked;
+        walked.errors.sort();
+        for err in walked.errors {
+            problems.push(Problem::new(Code::IoError, err));
+        }
+        walked.files.sort();
+        for path in &walked.files {
             classify(
                 &crate::paths::normalize(path),
                 false,
@@ -181,7 +174,9 @@ pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Discovered {
                 &mut listed,
             );
         }
-        problems.append(&mut refused.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut refused = refused.lock().unwrap_or_else(|e| e.into_inner());
+        refused.sort_by(|a, b| a.path.cmp(&b.path));
+        problems.append(&mut refused);
     }
 
     let mut inputs: Vec<Input> = json;
@@ -197,6 +192,75 @@ pub fn discover(paths: &[PathBuf], exclude: &[String]) -> Discovered {
     }));
     found.inputs = settle(inputs, &mut found.compiled_skipped);
     found
+}
+
+/// What a walk of one folder found: its files not excluded, and what
+/// could not be read, in no order.
+#[derive(Default)]
+struct Walked {
+    files: Vec<PathBuf>,
+    errors: Vec<String>,
+}
+
+impl Walked {
+    fn add(
+        &mut self,
+        entry: Result<ignore::DirEntry, ignore::Error>,
+        root: &Path,
+        excludes: &GlobSet,
+    ) {
+        match entry {
+            Err(err) => self.errors.push(err.to_string()),
+            Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
+                let path = entry.path();
+                let relative = path.strip_prefix(root).unwrap_or(path);
+                if !(excludes.is_match(relative) || excludes.is_match(path)) {
+                    self.files.push(entry.into_path());
+                }
+            }
+            Ok(_) => {}
+        }
+    }
+}
+
+/// Entries a walk takes on one thread before it starts over on as many as
+/// the machine has: a small folder is walked without starting a thread (a
+/// parallel walk's idle threads wait a millisecond at a time for work, as
+/// long as a small folder's whole check), a repository's folders are listed
+/// and their ignore files read on every core.
+const SERIAL_WALK_ENTRIES: usize = 256;
+
+/// The files under `root` that `builder` walks to, less `excludes`.
+/// Refusals of ignore files go to `refused` (cleared when the walk starts
+/// over).
+fn walk(
+    builder: &ignore::WalkBuilder,
+    root: &Path,
+    excludes: &GlobSet,
+    refused: &std::sync::Mutex<Vec<Problem>>,
+) -> Walked {
+    let mut walked = Walked::default();
+    let mut serial = builder.build();
+    for entry in serial.by_ref().take(SERIAL_WALK_ENTRIES) {
+        walked.add(entry, root, excludes);
+    }
+    if serial.next().is_none() {
+        return walked;
+    }
+    drop(serial);
+    refused.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    let walked = std::sync::Mutex::new(Walked::default());
+    builder.build_parallel().run(|| {
+        let walked = &walked;
+        Box::new(move |entry| {
+            walked
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .add(entry, root, excludes);
+            ignore::WalkState::Continue
+        })
+    });
+    walked.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Puts inputs in their order and leaves out the ones that are another

@@ -41,6 +41,14 @@ pub fn bind_bicep_parameters(discovered: &mut Discovered) {
     let inputs = std::mem::take(&mut discovered.inputs);
     let mut bound = Vec::with_capacity(inputs.len());
     let mut parameter_files = crate::bicep::ParameterFiles::default();
+    parameter_files.list_folders_of(inputs.iter().filter_map(|input| match input {
+        Input::Bicep {
+            path,
+            parameters: None,
+            ..
+        } => Some(path.as_path()),
+        _ => None,
+    }));
     for input in inputs {
         match input {
             Input::Bicep {

@@ -240,7 +240,7 @@ pub fn check(options: &Options) -> Run {
             .chain(&scopes[*scope].config.exclude)
             .cloned()
             .collect();
-        let mut found = discover::discover(paths, &exclude);
+        let mut found = discover::discover(paths, &exclude, limits::threads());
         discovered.problems.append(&mut found.problems);
         discovered.also_report.append(&mut found.also_report);
         discovered
@@ -376,6 +376,7 @@ pub fn check(options: &Options) -> Run {
     });
     let checked: Vec<Checked> = lone.flatten().unwrap_or_else(|| {
         match rayon::ThreadPoolBuilder::new()
+            .num_threads(limits::threads())
             .stack_size(limits::UNIT_STACK_BYTES)
             .build()
         {

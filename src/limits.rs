@@ -31,6 +31,21 @@ pub const CODE: crate::diagnostic::Code = crate::diagnostic::LIMIT_EXCEEDED;
 /// address space, touched only as deep as a unit goes.
 pub const UNIT_STACK_BYTES: usize = 64 * 1024 * 1024;
 
+/// How many threads a run works on: `RAYON_NUM_THREADS` when set to a
+/// number (rayon's own setting, kept for the walk too), else the machine's
+/// cores. Asked once a run: the answer reads the cgroup's CPU quota, which
+/// cost as much as a small folder's walk.
+pub fn threads() -> usize {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| {
+        std::env::var("RAYON_NUM_THREADS")
+            .ok()
+            .and_then(|n| n.trim().parse().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+    })
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {

@@ -315,6 +315,40 @@ fn gitignore_and_exclude_skip_files() {
     assert_eq!(rules_fired(&json(&[&named]).1), ["PG001"]);
 }
 
+/// A folder past the walk's first few hundred entries is walked on every
+/// core: the same files are found, in the same order, and ignore files and
+/// excludes hold as in a small one.
+#[test]
+fn a_large_folder_is_walked_with_its_ignores_and_excludes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for i in 0..300 {
+        let pad = dir.path().join(format!("pad/d{i:03}"));
+        std::fs::create_dir_all(&pad).expect("mkdir");
+        std::fs::write(pad.join("README.md"), "not a template\n").expect("write");
+    }
+    for case in ["generated", "kept/a", "kept/b", "skipped"] {
+        let into = dir.path().join(case);
+        std::fs::create_dir_all(&into).expect("mkdir");
+        copy_case("fixtures/PG001/arm/bad", &into);
+    }
+    std::fs::write(dir.path().join(".gitignore"), "generated/\n").expect("write");
+    let path = dir.path().to_string_lossy().into_owned();
+    let first = json(&["--exclude", "skipped", &path]).1;
+    assert_eq!(rules_fired(&first), ["PG001", "PG001"], "{first:#}");
+    assert_eq!(first["summary"]["files"], 2, "{first:#}");
+    let files: Vec<&str> = first["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["file"].as_str())
+        .collect();
+    assert!(files[0].ends_with("kept/a/main.json"), "{files:?}");
+    assert!(files[1].ends_with("kept/b/main.json"), "{files:?}");
+    for _ in 0..3 {
+        assert_eq!(json(&["--exclude", "skipped", &path]).1, first);
+    }
+}
+
 #[test]
 fn output_is_the_same_every_run() {
     let first = run(&["check", "--format", "json", "fixtures"]);

@@ -365,6 +365,34 @@ fn a_fifo_gitignore_in_the_checked_folder_itself_does_not_block() {
     );
 }
 
+/// In a folder large enough to be walked on every core, a FIFO ignore file
+/// deep inside is refused once, and its folder left out, as in a small one.
+#[test]
+fn a_fifo_gitignore_deep_in_a_large_folder_is_refused_once() {
+    let t = tree();
+    for i in 0..300 {
+        let pad = t.repo.join(format!("pad/d{i:03}"));
+        std::fs::create_dir_all(&pad).expect("mkdir");
+        std::fs::write(pad.join("README.md"), "not a template\n").expect("write");
+    }
+    let deep = t.repo.join("pad/d150/deep");
+    std::fs::create_dir_all(&deep).expect("mkdir");
+    std::fs::copy(fixture("PG001/arm/bad/main.json"), deep.join("main.json")).expect("copy");
+    mkfifo(&deep.join(".gitignore"));
+    let (code, report) = check_all_formats(&t.repo, &[]);
+    assert_eq!(code, 2, "{report:#}");
+    let refused: Vec<&str> = errors_with(&report, "not-regular-file")
+        .iter()
+        .map(|e| e["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(refused, ["pad/d150/deep/.gitignore"], "{report:#}");
+    assert_eq!(
+        report["findings"].as_array().unwrap().len(),
+        0,
+        "{report:#}"
+    );
+}
+
 #[test]
 fn dev_zero_linked_under_those_names_is_not_read() {
     let t = tree();

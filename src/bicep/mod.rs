@@ -179,6 +179,30 @@ struct Folder {
 }
 
 impl ParameterFiles {
+    /// Lists the folders of `templates` ahead of asking [`Self::of`] for
+    /// them, many folders on as many threads as the machine has: a folder
+    /// listing is a system call, and a repository has one folder a module.
+    pub fn list_folders_of<'p>(&mut self, templates: impl Iterator<Item = &'p Path>) {
+        use rayon::prelude::*;
+        let mut dirs: Vec<&Path> = templates
+            .filter_map(Path::parent)
+            .filter(|d| !self.folders.contains_key(*d))
+            .collect();
+        dirs.sort_unstable();
+        dirs.dedup();
+        // Threads are not started for a few folders (a pre-commit hook's).
+        let listed: Vec<(PathBuf, Option<Folder>)> = if dirs.len() < 16 {
+            dirs.iter()
+                .map(|d| (d.to_path_buf(), Folder::list(d)))
+                .collect()
+        } else {
+            dirs.par_iter()
+                .map(|d| (d.to_path_buf(), Folder::list(d)))
+                .collect()
+        };
+        self.folders.extend(listed);
+    }
+
     /// The `.bicepparam` file that binds `template` by default.
     pub fn of(&mut self, template: &Path) -> Option<PathBuf> {
         // A link or a FIFO under the name is found here and refused with a
