@@ -61,8 +61,15 @@ pub fn load_bicep_input(
         path.to_string_lossy().into_owned(),
         guard.clone(),
     );
-    loaded.files += lowered.files.len();
-    builder.unit.files.extend(lowered.files);
+    // Each file once, though a module deployed twice lists its files twice.
+    let mut listed = std::collections::HashSet::new();
+    let files: Vec<_> = lowered
+        .files
+        .into_iter()
+        .filter(|f| listed.insert(*f))
+        .collect();
+    loaded.files += files.len();
+    builder.unit.files.extend(files);
     let supplied = match parameters {
         Some(parameters) => {
             let (bound, problem) = parameter_file(sources, parameters, guard.clone());

@@ -22,15 +22,19 @@ use crate::json::{JsonKind, JsonValue, Member};
 use crate::source::{FileId, Span};
 
 impl<'a> Lowerer<'a> {
-    /// The template of the file at `path`, registered as `id`: shared with
-    /// the run's kept copy when there is one (a unit's root template is
-    /// evaluated where it is kept; a module's is copied into its caller's).
-    pub(super) fn file(&mut self, path: &Path, id: FileId) -> Result<Arc<JsonValue>, Problem> {
+    /// The template of the file at `path`, registered as `id` (shared with
+    /// the run's kept one when there is one), and how many files deeper
+    /// than it its deepest module check was made (`None`: it calls none).
+    pub(super) fn file(
+        &mut self,
+        path: &Path,
+        id: FileId,
+    ) -> Result<(Arc<JsonValue>, Option<usize>), Problem> {
         // Compared normalized (`a/../b` is `b`): no link is followed when
         // reading, so a path names its file without asking the file system.
         let normalized = crate::paths::normalize(path);
-        if let Some(template) = self.reuse(&normalized, id) {
-            return Ok(template);
+        if let Some(reused) = self.reuse(&normalized, id) {
+            return Ok(reused);
         }
         let source = self.sources.get(id);
         let decls = parser::parse(id, &source.text)
@@ -48,6 +52,7 @@ impl<'a> Lowerer<'a> {
         self.stack.pop();
         let deepest = self.deepest;
         self.deepest = outer.max(deepest);
+        let deeper = deepest.map(|d| d - level);
         // Shared with the run's other units when nothing in it depended on
         // this unit ([`shared`]).
         if self.problems.len() == problems && self.refused == refused && self.reused == reused {
@@ -67,7 +72,7 @@ impl<'a> Lowerer<'a> {
                 Arc::clone(&source.text),
                 modules,
                 stacked,
-                deepest.map(|d| d - level),
+                deeper,
                 ids,
                 Arc::clone(&template),
             ) {
@@ -79,7 +84,7 @@ impl<'a> Lowerer<'a> {
                 );
             }
         }
-        Ok(template)
+        Ok((template, deeper))
     }
 
     /// The template of the file at `path` (normalized), registered as `id`,
@@ -90,7 +95,7 @@ impl<'a> Lowerer<'a> {
     /// another spelling of its path) is registered anew, with the text the
     /// template was lowered from, and the template is copied with its spans
     /// moved there.
-    fn reuse(&mut self, path: &Path, id: FileId) -> Option<Arc<JsonValue>> {
+    fn reuse(&mut self, path: &Path, id: FileId) -> Option<(Arc<JsonValue>, Option<usize>)> {
         let entry = self
             .sources
             .kept::<shared::Shared>()
@@ -138,9 +143,9 @@ impl<'a> Lowerer<'a> {
             to.push((was, now));
         }
         if to.iter().all(|(was, now)| was == now) {
-            return Some(Arc::clone(&entry.template));
+            return Some((Arc::clone(&entry.template), entry.deepest));
         }
-        Some(Arc::new(shared::moved(&entry.template, &to)))
+        Some((Arc::new(shared::moved(&entry.template, &to)), entry.deepest))
     }
 
     /// File `id`, registered by the run as `path` with `text`, held by this

@@ -101,12 +101,12 @@ pub struct Lowerer<'a> {
     /// Files being lowered, outermost first, normalized (cycle guard).
     stack: Vec<PathBuf>,
     /// Module templates already lowered in this unit, by normalized path.
-    lowered: HashMap<PathBuf, Arc<JsonValue>>,
+    lowered: HashMap<PathBuf, Kept>,
     files: Vec<FileId>,
     problems: Vec<Problem>,
     /// Modules refused (too deep, or a cycle) and modules taken from
-    /// `lowered`, counted: a file lowered with either is not shared with
-    /// other units ([`shared`]).
+    /// `lowered` that were not lowered cleanly, counted: a file lowered
+    /// with either is not shared with other units ([`shared`]).
     refused: usize,
     reused: usize,
     /// The deepest stack a module check was made at, in the file being
@@ -116,6 +116,20 @@ pub struct Lowerer<'a> {
     /// registration of it, to share its kept template ([`Lowered::root`]).
     share_root: bool,
     root: Option<FileId>,
+}
+
+/// A module lowered in this unit, kept for its other deployments.
+struct Kept {
+    template: Arc<JsonValue>,
+    /// The files its lowering registered or held: it and its modules.
+    files: Vec<FileId>,
+    /// How many files deeper than it its deepest module check was made
+    /// (`None`: it calls no module).
+    deepest: Option<usize>,
+    /// Lowered without a problem, a module refused or one taken from
+    /// `lowered` that was not: a file that deploys it again may still be
+    /// shared with other units, holding its files.
+    clean: bool,
 }
 
 struct File<'d> {
@@ -165,7 +179,7 @@ fn lower_in(
         share_root,
         root: None,
     };
-    let template = lowerer.file(path, file)?;
+    let (template, _) = lowerer.file(path, file)?;
     Ok(Lowered {
         template,
         root: lowerer.root.unwrap_or(file),

@@ -12,8 +12,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::{
-    Env, File, Lowerer, MAX_MODULE_DEPTH, UNKNOWN, bind_loop, expression, j, member, pair, props,
-    string, unwrap_body,
+    Env, File, Kept, Lowerer, MAX_MODULE_DEPTH, UNKNOWN, bind_loop, expression, j, member, pair,
+    props, string, unwrap_body,
 };
 use crate::bicep::tree::{Decl, Expr, ExprKind, Prop};
 use crate::diagnostic::Problem;
@@ -187,18 +187,42 @@ impl Lowerer<'_> {
             );
             return None;
         }
-        // A module deployed again in this unit (Azure Verified Modules'
-        // tests deploy each module twice) is read and lowered once: its
-        // template does not depend on the caller.
-        // Kept as the run keeps it, and shared, not copied, by each
-        // deployment of it.
-        if let Some(template) = self.lowered.get(&target) {
-            self.reused += 1;
-            return Some(JsonValue::shared(template));
+        // A module deployed again in this unit (a module that two others
+        // deploy, a role assignment helper called twice) is read and
+        // lowered once: its template does not depend on the caller. Kept as
+        // the run keeps it, and shared, not copied, by each deployment of
+        // it. Lowered cleanly, it is read here as it was there: its files
+        // are this file's too and its depth counts from here, so that the
+        // file deploying it again may be shared with other units as well.
+        if let Some(kept) = self.lowered.get(&target) {
+            let template = JsonValue::shared(&kept.template);
+            if kept.clean {
+                let level = self.stack.len();
+                self.deepest = self.deepest.max(kept.deepest.map(|d| level + d));
+                let files = kept.files.clone();
+                self.files.extend(files);
+            } else {
+                self.reused += 1;
+            }
+            return Some(template);
         }
-        let lowered = self.read_module(&target, is_json, registry, file, span)?;
+        let (files, problems, refused, reused) = (
+            self.files.len(),
+            self.problems.len(),
+            self.refused,
+            self.reused,
+        );
+        let (lowered, deepest) = self.read_module(&target, is_json, registry, file, span)?;
         let shared = JsonValue::shared(&lowered);
-        self.lowered.insert(target, lowered);
+        let kept = Kept {
+            template: lowered,
+            files: self.files[files..].to_vec(),
+            deepest,
+            clean: self.problems.len() == problems
+                && self.refused == refused
+                && self.reused == reused,
+        };
+        self.lowered.insert(target, kept);
         Some(shared)
     }
 
@@ -210,7 +234,7 @@ impl Lowerer<'_> {
         registry: bool,
         file: &File,
         span: Span,
-    ) -> Option<Arc<JsonValue>> {
+    ) -> Option<(Arc<JsonValue>, Option<usize>)> {
         let target = target.to_path_buf();
         // A Bicep module this run has lowered already is read once: its text
         // is the one the run keeps with it, read through the same path (the
@@ -252,10 +276,12 @@ impl Lowerer<'_> {
                 return crate::json::parse(id, &source.text, 512)
                     .ok()
                     .flatten()
-                    .map(Arc::new);
+                    .map(|p| (Arc::new(p), None));
             }
             return match crate::json::parse(id, &source.text, 512) {
-                Ok(parsed) => parsed.map(|p| Arc::new(super::super::registry::template_of(p))),
+                Ok(parsed) => {
+                    parsed.map(|p| (Arc::new(super::super::registry::template_of(p)), None))
+                }
                 Err(e) => {
                     self.problems.push(e.problem(
                         "invalid cached module JSON",

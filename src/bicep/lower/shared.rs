@@ -355,6 +355,36 @@ mod tests {
     }
 
     #[test]
+    fn a_file_that_deploys_a_module_twice_is_shared_too() {
+        let dir = named_zone();
+        std::fs::write(
+            dir.path().join("pair.bicep"),
+            "module one './zone.bicep' = {\n  name: 'one'\n  params: { name: 'privatelink.one.example' }\n}\nmodule two './zone.bicep' = {\n  name: 'two'\n  params: { name: 'privatelink.two.example' }\n}\n",
+        )
+        .unwrap();
+        for caller in ["c", "d"] {
+            std::fs::write(
+                dir.path().join(format!("{caller}.bicep")),
+                format!("module p './pair.bicep' = {{\n  name: '{caller}'\n}}\n"),
+            )
+            .unwrap();
+        }
+        let sources = SourceMap::new();
+        let first = unit(&sources, &dir.path().join("c.bicep"));
+        let pair = crate::paths::normalize(&dir.path().join("pair.bicep"));
+        // Kept, though its second deployment of the zone took the first's
+        // template: the zone's file is held for it as for the first.
+        assert!(sources.kept::<super::Shared>().get(&pair, None).is_some());
+        let second = unit(&sources, &dir.path().join("d.bicep"));
+        assert!(std::ptr::eq(module_of(&first), module_of(&second)));
+        assert_eq!(second.files, first.files);
+        let alone = SourceMap::new();
+        let fresh = unit(&alone, &dir.path().join("d.bicep"));
+        assert!(same(&second.template, &fresh.template));
+        assert_eq!(second.problems.len(), fresh.problems.len());
+    }
+
+    #[test]
     fn a_module_whose_file_is_let_go_is_registered_again_and_its_template_copied() {
         let dir = named_zone();
         let sources = SourceMap::new();
