@@ -15,7 +15,7 @@ use rayon::prelude::*;
 fn main() {
     let paths: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
     let started = Instant::now();
-    let found = discover(&paths, &[], plinth::limits::threads());
+    let found = discover(&paths, &[], plinth::limits::threads);
     let files: Vec<PathBuf> = found
         .inputs
         .iter()

@@ -71,11 +71,12 @@ pub struct Discovered {
     pub compiled_skipped: Vec<PathBuf>,
 }
 
-/// Finds the inputs under `paths`, a large folder walked on `threads`
-/// threads. A file given explicitly is always an input, whatever the ignore
+/// Finds the inputs under `paths`, a large folder walked on as many threads
+/// as `threads` says (asked only then: the answer may cost a small run's
+/// time). A file given explicitly is always an input, whatever the ignore
 /// files and excludes say.
 #[allow(clippy::too_many_lines)] // one walk: named files, refused ignore files, folders
-pub fn discover(paths: &[PathBuf], exclude: &[String], threads: usize) -> Discovered {
+pub fn discover(paths: &[PathBuf], exclude: &[String], threads: fn() -> usize) -> Discovered {
     let mut found = Discovered::default();
     let problems = &mut found.problems;
     let excludes = match build_globs(exclude) {
@@ -144,7 +145,6 @@ pub fn discover(paths: &[PathBuf], exclude: &[String], threads: usize) -> Discov
             .follow_links(false)
             // `.git/info/exclude` may live wherever a `.git` file points.
             .git_exclude(false)
-            .threads(threads)
             .filter_entry(move |entry| {
                 let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
                 match is_dir.then(|| unsafe_ignore_file(entry.path())).flatten() {
@@ -158,7 +158,7 @@ pub fn discover(paths: &[PathBuf], exclude: &[String], threads: usize) -> Discov
                     None => true,
                 }
             });
-        let walked = walk(&builder, root, &excludes, &refused);
+        let walked = walk(&mut builder, root, &excludes, &refused, threads);
         let mut walked = walked;
         walked.errors.sort();
         for err in walked.errors {
@@ -234,10 +234,11 @@ const SERIAL_WALK_ENTRIES: usize = 256;
 /// Refusals of ignore files go to `refused` (cleared when the walk starts
 /// over).
 fn walk(
-    builder: &ignore::WalkBuilder,
+    builder: &mut ignore::WalkBuilder,
     root: &Path,
     excludes: &GlobSet,
     refused: &std::sync::Mutex<Vec<Problem>>,
+    threads: fn() -> usize,
 ) -> Walked {
     let mut walked = Walked::default();
     let mut serial = builder.build();
@@ -250,7 +251,7 @@ fn walk(
     drop(serial);
     refused.lock().unwrap_or_else(|e| e.into_inner()).clear();
     let walked = std::sync::Mutex::new(Walked::default());
-    builder.build_parallel().run(|| {
+    builder.threads(threads()).build_parallel().run(|| {
         let walked = &walked;
         Box::new(move |entry| {
             walked

@@ -240,7 +240,7 @@ pub fn check(options: &Options) -> Run {
             .chain(&scopes[*scope].config.exclude)
             .cloned()
             .collect();
-        let mut found = discover::discover(paths, &exclude, limits::threads());
+        let mut found = discover::discover(paths, &exclude, limits::threads);
         discovered.problems.append(&mut found.problems);
         discovered.also_report.append(&mut found.also_report);
         discovered
