@@ -251,7 +251,7 @@ impl SourceMap {
                     && slot.file.path == path
                     && (Arc::ptr_eq(&slot.file.text, text) || *slot.file.text == **text) =>
             {
-                slot.holders += 1;
+                slot.holders = slot.holders.saturating_add(1);
                 true
             }
             _ => false,
