@@ -158,8 +158,7 @@ pub fn discover(paths: &[PathBuf], exclude: &[String], threads: fn() -> usize) -
                     None => true,
                 }
             });
-        let walked = walk(&mut builder, root, &excludes, &refused, threads);
-        let mut walked = walked;
+        let mut walked = walk(&mut builder, root, &excludes, &refused, threads);
         walked.errors.sort();
         for err in walked.errors {
             problems.push(Problem::new(Code::IoError, err));

@@ -321,11 +321,7 @@ fn gitignore_and_exclude_skip_files() {
 #[test]
 fn a_large_folder_is_walked_with_its_ignores_and_excludes() {
     let dir = tempfile::tempdir().expect("tempdir");
-    for i in 0..300 {
-        let pad = dir.path().join(format!("pad/d{i:03}"));
-        std::fs::create_dir_all(&pad).expect("mkdir");
-        std::fs::write(pad.join("README.md"), "not a template\n").expect("write");
-    }
+    crate::large_folder(dir.path());
     for case in ["generated", "kept/a", "kept/b", "skipped"] {
         let into = dir.path().join(case);
         std::fs::create_dir_all(&into).expect("mkdir");

@@ -114,6 +114,14 @@ fn errors_with<'a>(report: &'a Value, code: &str) -> Vec<&'a Value> {
         .collect()
 }
 
+/// The files `report` refused as not regular (a link, FIFO or device).
+fn refused_files(report: &Value) -> Vec<&str> {
+    errors_with(report, "not-regular-file")
+        .iter()
+        .map(|e| e["file"].as_str().unwrap())
+        .collect()
+}
+
 fn link(target: &Path, at: &Path) {
     std::os::unix::fs::symlink(target, at).expect("symlink");
 }
@@ -329,10 +337,7 @@ fn fifos_under_the_names_plinth_looks_for_do_not_block() {
     // command's timeout fails the test instead.
     let (code, report) = check_all_formats(&t.repo, &[]);
     assert_eq!(code, 2, "{report:#}");
-    let refused: Vec<&str> = errors_with(&report, "not-regular-file")
-        .iter()
-        .map(|e| e["file"].as_str().unwrap())
-        .collect();
+    let refused = refused_files(&report);
     for file in [
         ".terraform.lock.hcl",
         "main.bicepparam",
@@ -370,22 +375,18 @@ fn a_fifo_gitignore_in_the_checked_folder_itself_does_not_block() {
 #[test]
 fn a_fifo_gitignore_deep_in_a_large_folder_is_refused_once() {
     let t = tree();
-    for i in 0..300 {
-        let pad = t.repo.join(format!("pad/d{i:03}"));
-        std::fs::create_dir_all(&pad).expect("mkdir");
-        std::fs::write(pad.join("README.md"), "not a template\n").expect("write");
-    }
+    crate::large_folder(&t.repo);
     let deep = t.repo.join("pad/d150/deep");
     std::fs::create_dir_all(&deep).expect("mkdir");
     std::fs::copy(fixture("PG001/arm/bad/main.json"), deep.join("main.json")).expect("copy");
     mkfifo(&deep.join(".gitignore"));
     let (code, report) = check_all_formats(&t.repo, &[]);
     assert_eq!(code, 2, "{report:#}");
-    let refused: Vec<&str> = errors_with(&report, "not-regular-file")
-        .iter()
-        .map(|e| e["file"].as_str().unwrap())
-        .collect();
-    assert_eq!(refused, ["pad/d150/deep/.gitignore"], "{report:#}");
+    assert_eq!(
+        refused_files(&report),
+        ["pad/d150/deep/.gitignore"],
+        "{report:#}"
+    );
     assert_eq!(
         report["findings"].as_array().unwrap().len(),
         0,

@@ -34,6 +34,17 @@ mod sarif;
 mod terraform_syntax;
 mod variable_defaults;
 
+/// Fills `root` with 300 folders of a file plinth does not read: a folder
+/// past the walk's first 256 entries is walked on every core
+/// (`discover::SERIAL_WALK_ENTRIES`).
+fn large_folder(root: &std::path::Path) {
+    for i in 0..300 {
+        let pad = root.join(format!("pad/d{i:03}"));
+        std::fs::create_dir_all(&pad).expect("mkdir");
+        std::fs::write(pad.join("README.md"), "not a template\n").expect("write");
+    }
+}
+
 /// Every `tests/*.rs` is a module of this binary or a `[[test]]` target of
 /// Cargo.toml (`autotests = false` would skip it silently).
 #[test]
