@@ -53,6 +53,16 @@ impl Part {
         }
     }
 
+    /// Two parts certainly name the same thing: both known and equal (ASCII
+    /// case ignored), or the same symbol.
+    pub fn certainly_equal(&self, other: &Part) -> bool {
+        match (self, other) {
+            (Part::Known(a), Part::Known(b)) => a.eq_ignore_ascii_case(b),
+            (Part::Symbolic(a), Part::Symbolic(b)) => a == b,
+            _ => false,
+        }
+    }
+
     /// Two parts can name the same thing unless both are known and differ.
     pub fn may_equal(&self, other: &Part) -> bool {
         match (self, other) {

@@ -74,6 +74,24 @@ impl Resource {
         self.rtype.eq_ignore_ascii_case(rtype)
     }
 
+    /// Whether `self` and `other` may be one Azure resource: of one type,
+    /// with names that are certainly equal, in scopes not known to differ.
+    /// A module deployed twice with the same names (Azure Verified Modules'
+    /// tests deploy each module twice, the second time to show that nothing
+    /// changes) declares each of its resources twice; two declarations are
+    /// two resources only when their names or scopes are known to differ.
+    pub fn may_be(&self, other: &Resource) -> bool {
+        self.rtype.eq_ignore_ascii_case(&other.rtype)
+            && self.names.len() == other.names.len()
+            && self
+                .names
+                .iter()
+                .zip(&other.names)
+                .all(|(a, b)| a.certainly_equal(b))
+            && self.subscription.may_equal(&other.subscription)
+            && self.resource_group.may_equal(&other.resource_group)
+    }
+
     /// The full ARM name, or `None` when any segment is unknown.
     pub fn full_name(&self) -> Option<String> {
         let parts: Option<Vec<&str>> = self.names.iter().map(Part::known).collect();
@@ -141,4 +159,60 @@ pub fn written(node: &Node, sources: &SourceMap) -> Option<String> {
         .unwrap_or(text);
     (!unquoted.is_empty() && unquoted.chars().count() <= LONGEST && !unquoted.contains('\n'))
         .then(|| unquoted.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::value::Value;
+
+    fn endpoint(names: Vec<Part>, resource_group: Part) -> Resource {
+        Resource {
+            rtype: "Microsoft.Network/privateEndpoints".into(),
+            names,
+            subscription: Part::Unknown,
+            resource_group,
+            api_version: None,
+            body: Node::new(Value::Unknown, None),
+            origin: Origin {
+                file: FileId(0),
+                framework: Framework::Arm,
+                address: "resources.pe".into(),
+            },
+            span: Span::new(FileId(0), 0, 0),
+            key: "pe".into(),
+            managed: true,
+            exists: Truth::True,
+        }
+    }
+
+    fn known(s: &str) -> Part {
+        Part::Known(s.into())
+    }
+
+    #[test]
+    fn one_name_in_scopes_not_known_to_differ_may_be_one_resource() {
+        let a = endpoint(vec![known("pe-db")], known("rg"));
+        // A module deployed again: the same name in the same resource group,
+        // or in one that is not known.
+        assert!(a.may_be(&endpoint(vec![known("PE-DB")], known("RG"))));
+        assert!(a.may_be(&endpoint(vec![known("pe-db")], Part::Unknown)));
+        let symbol = Part::symbol("parameters('name')");
+        let b = endpoint(vec![symbol.clone()], Part::Unknown);
+        assert!(b.may_be(&endpoint(vec![symbol], Part::Unknown)));
+    }
+
+    #[test]
+    fn names_or_scopes_that_differ_or_are_unknown_are_two_declarations() {
+        let a = endpoint(vec![known("pe-db")], known("rg"));
+        assert!(!a.may_be(&endpoint(vec![known("pe-db-2")], known("rg"))));
+        assert!(!a.may_be(&endpoint(vec![known("pe-db")], known("rg-2"))));
+        // Unknown names are not taken as one: the rule decides as before.
+        assert!(!a.may_be(&endpoint(vec![Part::Unknown], known("rg"))));
+        let u = endpoint(vec![Part::Unknown], known("rg"));
+        assert!(!u.may_be(&endpoint(vec![Part::Unknown], known("rg"))));
+        let mut subnet = endpoint(vec![known("pe-db")], known("rg"));
+        subnet.rtype = "Microsoft.Network/virtualNetworks".into();
+        assert!(!a.may_be(&subnet));
+    }
 }

@@ -87,6 +87,7 @@ pub const FUNCTIONS: &[Function] = &[
     function("complete", (0, 0), "false when the unit may declare resources plinth cannot see", Strict(complete)),
     function("api_version", (1, 1), "the API version a resource is declared with", Strict(api_version)),
     function("before", (2, 2), "whether one resource is declared before another", Strict(before)),
+    function("may_be", (2, 2), "whether two declarations may be one resource: one type, certainly one name, scopes not known to differ", Strict(may_be)),
     function("resource_group", (1, 1), "a resource's resource group name", Strict(resource_group)),
     function("ipv4", (1, 1), "a dotted-quad IPv4 address as a number", Strict(ipv4)),
     function("region", (1, 1), "a location normalised for comparison (`westeurope`)", Strict(region)),
@@ -400,6 +401,18 @@ fn before<'g>(_cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> R
     let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     match (&arg(0), &arg(1)) {
         (RuleValue::Res(a), RuleValue::Res(b)) => RuleValue::Val(Value::Bool(a < b)),
+        _ => RuleValue::Unknown,
+    }
+}
+
+/// `may_be(a, b)`: see [`crate::model::Resource::may_be`]; a resource
+/// may always be itself.
+fn may_be<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
+    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
+    match (&arg(0), &arg(1)) {
+        (RuleValue::Res(a), RuleValue::Res(b)) => RuleValue::Val(Value::Bool(
+            a == b || cx.graph.get(*a).may_be(cx.graph.get(*b)),
+        )),
         _ => RuleValue::Unknown,
     }
 }
