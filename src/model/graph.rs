@@ -67,19 +67,22 @@ pub struct Graph {
 
 impl Graph {
     pub fn link(unit: Unit) -> Graph {
+        // Sized for the declared resources at once (externals may add some):
+        // the indexes grew by rehashing, most of linking's cost.
+        let n = unit.resources.len();
         let mut graph = Graph {
             label: unit.label,
             files: unit.files,
             opaque: unit.opaque,
             unseen_why: unit.unseen_why,
             provenance: unit.provenance,
-            resources: Vec::new(),
+            resources: Vec::with_capacity(n),
             by_type: HashMap::new(),
-            by_key: HashMap::new(),
-            by_name: HashMap::new(),
-            parent: Vec::new(),
-            children: Vec::new(),
-            referrers: Vec::new(),
+            by_key: HashMap::with_capacity(n),
+            by_name: HashMap::with_capacity(n),
+            parent: Vec::with_capacity(n),
+            children: Vec::with_capacity(n),
+            referrers: Vec::with_capacity(n),
         };
         for resource in unit.resources {
             graph.push(resource);
