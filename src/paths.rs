@@ -298,10 +298,13 @@ pub struct Confinement {
     /// Files and folders the user named: read wherever they are.
     named: Vec<PathBuf>,
     max_file_bytes: u64,
-    /// Folders already found not to be links in this run: a Bicep module
-    /// or Terraform module read by many units is checked once, not once
-    /// per read (the run's files do not change under it).
-    folders: std::sync::RwLock<std::collections::HashSet<PathBuf>>,
+    /// Folders already found not to be links in this run, with the length
+    /// of the root they were checked below: a Bicep module or Terraform
+    /// module read by many units is checked once, not once per read (the
+    /// run's files do not change under it). A folder is kept only once every
+    /// folder between it and that root is, so a file whose own folder is
+    /// kept needs no other lookup.
+    folders: std::sync::RwLock<foldhash::HashMap<PathBuf, usize>>,
     /// Refusals met where no caller could report them (`file()` in an
     /// expression, an optional lock file), drained by the pipeline.
     notes: Mutex<Vec<Problem>>,
@@ -389,16 +392,27 @@ impl Confinement {
         let Ok(rest) = full.strip_prefix(root) else {
             return Err(Refusal::Outside(full.to_path_buf()));
         };
+        // Checked below this root, or below one above it (which checked
+        // every folder this root would).
+        let below = root.as_os_str().len();
+        let known = |at: &Path| {
+            self.folders
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(at)
+                .is_some_and(|&checked| checked <= below)
+        };
+        if let Some(folder) = full.parent()
+            && folder != root
+            && known(folder)
+        {
+            return Ok(());
+        }
         let mut at = root.to_path_buf();
         let parts: Vec<_> = rest.components().collect();
         for part in parts.iter().take(parts.len().saturating_sub(1)) {
             at.push(part);
-            let known = self
-                .folders
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .contains(&at);
-            if known {
+            if known(&at) {
                 continue;
             }
             match std::fs::symlink_metadata(&at) {
@@ -407,7 +421,9 @@ impl Confinement {
                     self.folders
                         .write()
                         .unwrap_or_else(|e| e.into_inner())
-                        .insert(at.clone());
+                        .entry(at.clone())
+                        .and_modify(|checked| *checked = (*checked).min(below))
+                        .or_insert(below);
                 }
                 Err(err) => return Err(err.into()),
             }
@@ -537,6 +553,45 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, Undecodable> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A folder found not to be a link below one root is taken as checked
+    /// only for that root and the roots below it: a file read first through
+    /// the inner root (a link the user named) is still refused through the
+    /// outer one, and a file in a checked folder is read with no lookup of
+    /// the folders above it.
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_checked_below_one_root_is_not_taken_as_checked_above_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let real = dir.path().join("real");
+        std::fs::create_dir_all(real.join("deep")).expect("mkdir");
+        std::fs::write(real.join("deep/a.json"), "{}").expect("write");
+        std::fs::write(real.join("deep/b.json"), "{}").expect("write");
+        let linked = dir.path().join("outer/linked");
+        std::fs::create_dir_all(dir.path().join("outer")).expect("mkdir");
+        std::os::unix::fs::symlink(&real, &linked).expect("symlink");
+        let outer = absolute(&dir.path().join("outer"));
+        let inner = absolute(&linked);
+        let confinement = Confinement {
+            roots: Some(vec![inner.clone()]),
+            max_file_bytes: 1 << 20,
+            ..Confinement::default()
+        };
+        // Through the link the user named: its folders below are checked.
+        assert!(confinement.read(&inner.join("deep/a.json")).is_ok());
+        assert!(confinement.read(&inner.join("deep/b.json")).is_ok());
+        // The same folder below a root above the link: the link is refused.
+        let outer_only = Confinement {
+            roots: Some(vec![outer.clone()]),
+            folders: std::sync::RwLock::new(confinement.folders.read().expect("lock").clone()),
+            max_file_bytes: 1 << 20,
+            ..Confinement::default()
+        };
+        assert!(matches!(
+            outer_only.read(&outer.join("linked/deep/b.json")),
+            Err(Refusal::Link(_))
+        ));
+    }
 
     #[test]
     fn normalize_keeps_leading_parents_and_drops_dots() {
