@@ -68,7 +68,7 @@ pub struct Graph {
 impl Graph {
     pub fn link(unit: Unit) -> Graph {
         // Sized for the declared resources at once (externals may add some):
-        // the indexes grew by rehashing, most of linking's cost.
+        // the indexes grew from empty by rehashing.
         let n = unit.resources.len();
         let mut graph = Graph {
             label: unit.label,

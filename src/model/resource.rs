@@ -211,8 +211,8 @@ mod tests {
         assert!(!a.may_be(&endpoint(vec![Part::Unknown], known("rg"))));
         let u = endpoint(vec![Part::Unknown], known("rg"));
         assert!(!u.may_be(&endpoint(vec![Part::Unknown], known("rg"))));
-        let mut subnet = endpoint(vec![known("pe-db")], known("rg"));
-        subnet.rtype = "Microsoft.Network/virtualNetworks".into();
-        assert!(!a.may_be(&subnet));
+        let mut network = endpoint(vec![known("pe-db")], known("rg"));
+        network.rtype = "Microsoft.Network/virtualNetworks".into();
+        assert!(!a.may_be(&network));
     }
 }
