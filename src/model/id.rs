@@ -237,16 +237,31 @@ impl ArmId {
     /// Whether two ids can name the same resource: same type and names, and no
     /// known subscription or resource group that differs.
     pub fn may_equal(&self, other: &ArmId) -> bool {
-        self.rtype.eq_ignore_ascii_case(&other.rtype)
-            && self.names.len() == other.names.len()
-            && self
-                .names
-                .iter()
-                .zip(&other.names)
-                .all(|(a, b)| a.may_equal(b))
-            && self.subscription.may_equal(&other.subscription)
-            && self.resource_group.may_equal(&other.resource_group)
+        may_be_one(self.whole(), other.whole(), Part::may_equal)
     }
+
+    fn whole(&self) -> Whole<'_> {
+        (
+            &self.rtype,
+            &self.names,
+            &self.subscription,
+            &self.resource_group,
+        )
+    }
+}
+
+/// A resource's type, names, subscription and resource group.
+pub type Whole<'a> = (&'a str, &'a [Part], &'a Part, &'a Part);
+
+/// Whether `a` and `b` can be one resource: of one type, each pair of names
+/// agreeing by `names_agree`, and no known subscription or resource group
+/// that differs.
+pub fn may_be_one(a: Whole<'_>, b: Whole<'_>, names_agree: fn(&Part, &Part) -> bool) -> bool {
+    a.0.eq_ignore_ascii_case(b.0)
+        && a.1.len() == b.1.len()
+        && a.1.iter().zip(b.1).all(|(x, y)| names_agree(x, y))
+        && a.2.may_equal(b.2)
+        && a.3.may_equal(b.3)
 }
 
 /// See [`ArmId::link_name`].

@@ -81,15 +81,16 @@ impl Resource {
     /// changes) declares each of its resources twice; two declarations are
     /// two resources only when their names or scopes are known to differ.
     pub fn may_be(&self, other: &Resource) -> bool {
-        self.rtype.eq_ignore_ascii_case(&other.rtype)
-            && self.names.len() == other.names.len()
-            && self
-                .names
-                .iter()
-                .zip(&other.names)
-                .all(|(a, b)| a.certainly_equal(b))
-            && self.subscription.may_equal(&other.subscription)
-            && self.resource_group.may_equal(&other.resource_group)
+        crate::model::id::may_be_one(self.whole(), other.whole(), Part::certainly_equal)
+    }
+
+    fn whole(&self) -> crate::model::id::Whole<'_> {
+        (
+            &self.rtype,
+            &self.names,
+            &self.subscription,
+            &self.resource_group,
+        )
     }
 
     /// The full ARM name, or `None` when any segment is unknown.
