@@ -560,7 +560,7 @@ pub fn check(options: &Options) -> Run {
             }
         }
     }
-    rule_infos.sort_by(|a, b| a.id.cmp(&b.id));
+    sort_by_id(&mut rule_infos);
     Run {
         sources,
         report: Report {
@@ -603,8 +603,16 @@ fn nothing_to_check(paths: &[PathBuf]) -> Problem {
 pub fn all_rules(rules: &RuleSet) -> Vec<RuleInfo> {
     let mut all: Vec<RuleInfo> = rules.rules().map(RuleMeta::info).collect();
     all.extend(report::suppress::rules());
-    all.sort_by(|a, b| a.id.cmp(&b.id));
+    sort_by_id(&mut all);
     all
+}
+
+/// Rules in the order of their ids, those with one id as they came. By
+/// cached keys, which sorts the keys and moves the rules in place: a stable
+/// sort of the rules themselves would copy half of them aside, one of the
+/// largest blocks a small run asked for.
+fn sort_by_id(infos: &mut [RuleInfo]) {
+    infos.sort_by_cached_key(|info| info.id.clone());
 }
 
 /// The settings one config gives the inputs it governs: its rules (with the
