@@ -180,12 +180,14 @@ pub fn check(options: &Options) -> Run {
         named.push(path.clone());
     }
     // The config of each checked path: the one given, none, or the nearest
-    // at or above it. Inputs deeper down may have a nearer one (below).
+    // at or above it. Inputs deeper down may have a nearer one (below); the
+    // folders looked in here are not looked in again for them.
+    let mut finder = config::Finder::default();
     let path_configs: Vec<Option<PathBuf>> = options
         .paths
         .iter()
         .map(|path| match &options.config {
-            ConfigChoice::Find => config::find(path),
+            ConfigChoice::Find => finder.find(path),
             ConfigChoice::File(file) => Some(file.clone()),
             ConfigChoice::Ignore => None,
         })
@@ -260,7 +262,6 @@ pub fn check(options: &Options) -> Run {
     // folder with its own `.plinth.yaml` is checked by its rules however the
     // run was started.
     let mut inputs: Vec<(usize, Input)> = Vec::new();
-    let mut finder = config::Finder::default();
     for mut input in std::mem::take(&mut discovered.inputs) {
         let config_path = match &options.config {
             ConfigChoice::Find => finder.find_from(
