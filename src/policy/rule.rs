@@ -209,8 +209,8 @@ fn compile_with(
     };
 
     let whole = Span::new(file, 0, 0);
-    let id_span = find_span(&source, file, &yaml.id).or(Some(whole));
     if !is_rule_id(&yaml.id) {
+        let id_span = find_span(&source, file, &yaml.id).or(Some(whole));
         return Err(problem(
             format!(
                 "rule id `{}` must be capital letters then digits, like PG001",
