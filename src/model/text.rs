@@ -26,17 +26,30 @@ impl TextRules {
     /// `v` as text; `None` for a value that has none (null, a list, an
     /// object, an id per `known_ids_as_text`).
     pub fn text(&self, v: &Value) -> Option<String> {
+        let mut out = String::new();
+        self.push_text(v, &mut out).then_some(out)
+    }
+
+    /// [`TextRules::text`] of `v` appended to `out`; false (and `out` as it
+    /// may be) for a value that has none.
+    fn push_text(&self, v: &Value, out: &mut String) -> bool {
+        use std::fmt::Write;
         match v {
-            Value::String(s) => Some(s.clone()),
+            Value::String(s) => out.push_str(s),
             Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => {
-                Some(format!("{}", *n as i64))
+                let _ = write!(out, "{}", *n as i64);
             }
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(true) => Some(self.bools.0.to_string()),
-            Value::Bool(false) => Some(self.bools.1.to_string()),
-            Value::Id(id) if self.known_ids_as_text && fully_known(id) => Some(id.to_string()),
-            _ => None,
+            Value::Number(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Value::Bool(true) => out.push_str(self.bools.0),
+            Value::Bool(false) => out.push_str(self.bools.1),
+            Value::Id(id) if self.known_ids_as_text && fully_known(id) => {
+                let _ = write!(out, "{id}");
+            }
+            _ => return false,
         }
+        true
     }
 
     /// Joins pieces: an id followed by `/type/name` pairs stays an id (of
@@ -53,17 +66,29 @@ impl TextRules {
         let Some(first) = parts.next() else {
             return Value::String(String::new());
         };
-        let rest: Option<String> = parts.map(|p| self.text(&p)).collect();
-        let Some(rest) = rest else {
-            return Value::Unknown;
-        };
-        match first {
+        // The pieces are appended where they end up: to the first piece's
+        // own text when it is text, without a copy of each piece.
+        let (id, mut joined) = match first {
             Value::Id(id) if !(self.known_ids_as_text && fully_known(&id)) => {
-                id.with_suffix(&rest).map_or(Value::Unknown, Value::Id)
+                (Some(id), String::new())
             }
-            other => self
-                .text(&other)
-                .map_or(Value::Unknown, |t| Value::String(t + &rest)),
+            Value::String(text) => (None, text),
+            other => {
+                let mut text = String::new();
+                if !self.push_text(&other, &mut text) {
+                    return Value::Unknown;
+                }
+                (None, text)
+            }
+        };
+        for part in parts {
+            if !self.push_text(&part, &mut joined) {
+                return Value::Unknown;
+            }
+        }
+        match id {
+            Some(id) => id.with_suffix(&joined).map_or(Value::Unknown, Value::Id),
+            None => Value::String(joined),
         }
     }
 }
@@ -192,6 +217,26 @@ mod tests {
                 rules.join(vec![Value::String("a".into()), Value::Unknown]),
                 Value::Unknown
             );
+            // A first piece that is not text is written as text; a piece
+            // with no text (null, a list) makes the whole unknown.
+            assert_eq!(
+                rules.join(vec![Value::Number(2.5), Value::String("x".into())]),
+                Value::String("2.5x".into())
+            );
+            for without_text in [Value::Null, Value::Array(Vec::new())] {
+                assert_eq!(
+                    rules.join(vec![without_text.clone(), Value::String("x".into())]),
+                    Value::Unknown
+                );
+                assert_eq!(
+                    rules.join(vec![Value::String("x".into()), without_text]),
+                    Value::Unknown
+                );
+            }
         }
+        assert_eq!(
+            CAPITALISED.join(vec![Value::String("on-".into()), Value::Bool(true)]),
+            Value::String("on-True".into())
+        );
     }
 }
