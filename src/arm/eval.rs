@@ -967,7 +967,7 @@ impl Scope<'_> {
                         if let Value::Id(id) = scope.eval(e, copies)
                             && !out.contains(&id)
                         {
-                            out.push(id);
+                            out.push(*id);
                         }
                         return;
                     }

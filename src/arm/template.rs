@@ -265,7 +265,7 @@ impl Builder {
                 && let Value::String(path) = &value.value
                 && let Some(id) = relative_scope(path, context)
             {
-                value.value = Value::Id(id);
+                value.value = Value::id(id);
             }
             body.insert(m.key.clone(), value);
         }
@@ -282,7 +282,7 @@ impl Builder {
                     id.rtype
                         .eq_ignore_ascii_case("Microsoft.Network/privateEndpoints")
                 })
-                .map(|id| Node::new(Value::Id(id), Some(records.span)))
+                .map(|id| Node::new(Value::id(id), Some(records.span)))
                 .collect();
             if !endpoints.is_empty() {
                 body.insert(
@@ -303,7 +303,7 @@ impl Builder {
                     Node::new(
                         Value::Array(
                             ids.into_iter()
-                                .map(|id| Node::new(Value::Id(id), Some(site_config.span)))
+                                .map(|id| Node::new(Value::id(id), Some(site_config.span)))
                                 .collect(),
                         ),
                         Some(site_config.span),

@@ -340,7 +340,7 @@ enum Lookup {
 /// Calls `f` for every resource id inside a value tree.
 fn walk_ids(node: &Node, f: &mut impl FnMut(ArmId, Option<Span>)) {
     match &node.value {
-        Value::Id(id) => f(id.clone(), node.span),
+        Value::Id(id) => f((**id).clone(), node.span),
         Value::String(s) if s.starts_with('/') => {
             if let Some(id) = ArmId::parse(s) {
                 f(id, node.span)

@@ -58,7 +58,7 @@ impl TextRules {
         if parts.iter().any(Value::contains_unknown) {
             // `/subscriptions/${var.sub}/…/providers/Microsoft.KeyVault/vaults/${var.name}`:
             // the type is written even though names are not known.
-            return self.partial_id(&parts).map_or(Value::Unknown, Value::Id);
+            return self.partial_id(&parts).map_or(Value::Unknown, Value::id);
         }
         let mut parts = parts
             .into_iter()
@@ -87,7 +87,7 @@ impl TextRules {
             }
         }
         match id {
-            Some(id) => id.with_suffix(&joined).map_or(Value::Unknown, Value::Id),
+            Some(id) => id.with_suffix(&joined).map_or(Value::Unknown, Value::id),
             None => Value::String(joined),
         }
     }

@@ -536,7 +536,7 @@ pub(super) fn scalar<'g>(v: &RuleValue<'g>) -> Scalar<'g> {
         Value::Unknown => Scalar::Unknown,
         Value::Bool(b) => Scalar::Bool(*b),
         Value::Number(n) => Scalar::Num(*n),
-        Value::Id(id) => Scalar::Id(id.clone()),
+        Value::Id(id) => Scalar::Id((**id).clone()),
         Value::String(s) => match ArmId::parse(s) {
             Some(id) => Scalar::Id(id),
             None => Scalar::Str(s.clone()),

@@ -496,7 +496,7 @@ impl<'b> Module<'b> {
             let id = match root {
                 Root::Each => match self.current.borrow().as_ref().map(|i| &i.value) {
                     Some(Value::Object(o)) => match o.get("id").map(|n| &n.value) {
-                        Some(Value::Id(id)) => Some(id.clone()),
+                        Some(Value::Id(id)) => Some((**id).clone()),
                         _ => None,
                     },
                     _ => None,
@@ -648,7 +648,7 @@ impl<'b> Module<'b> {
     /// The value of `decl.attr`, for references from elsewhere.
     pub fn reference(&self, decl: &Decl, attr: &str) -> Value {
         self.memo(format!("{}.{attr}", decl.key), || match attr {
-            "id" => self.id_of(decl).map_or(Value::Unknown, Value::Id),
+            "id" => self.id_of(decl).map_or(Value::Unknown, Value::id),
             // A set of blocks is in an order plinth cannot know: only one
             // element can be picked out of it without knowing the order.
             _ if set_block(decl, attr).is_some() => match self.set_elements(decl, attr) {
@@ -704,7 +704,7 @@ impl<'b> Module<'b> {
                         names: vec![parent_name.clone(), name],
                         local: Some(format!("{}/{block}[{i}]", decl.key)),
                     };
-                    item.insert("id", Node::new(Value::Id(id), None));
+                    item.insert("id", Node::new(Value::id(id), None));
                     Node::object(item, span_of(decl.file, nested.block.span()))
                 })
                 .collect();
@@ -720,7 +720,7 @@ impl<'b> Module<'b> {
         self.memo(format!("{}#object", decl.key), || {
             let mut object = Object::new();
             if let Some(id) = self.id_of(decl) {
-                object.insert("id", Node::new(Value::Id(id), None));
+                object.insert("id", Node::new(Value::id(id), None));
             }
             for attribute in decl.block.body.attributes() {
                 let key = attribute.key.value().as_str();
@@ -820,7 +820,7 @@ impl<'b> Module<'b> {
     /// id (a resource group's too).
     fn azapi_parent(&self, decl: &Decl) -> Option<ArmId> {
         match self.reference(decl, "parent_id") {
-            Value::Id(id) => Some(id),
+            Value::Id(id) => Some(*id),
             Value::String(s) => ArmId::parse(&s).or_else(|| {
                 let segments: Vec<&str> = s.trim_matches('/').split('/').collect();
                 match segments.as_slice() {

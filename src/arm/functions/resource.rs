@@ -166,7 +166,7 @@ fn resource_id(args: Vec<IdArg>, (scoped, allows_group, dropped): (usize, bool, 
     if names.len() + 1 != rtype.split('/').count() {
         return Value::Unknown;
     }
-    Value::Id(ArmId {
+    Value::id(ArmId {
         subscription,
         resource_group,
         rtype: rtype.clone(),
@@ -372,7 +372,7 @@ impl<'t> Scope<'t> {
                 "Microsoft.Network/virtualNetworks/subnets",
                 vec![vnet[0].clone(), Part::Known(name)],
             );
-            o.insert("id", node(Value::Id(id)));
+            o.insert("id", node(Value::id(id)));
         }
     }
 

@@ -34,7 +34,7 @@ fn map(m: &mut Mapping, _unit: &mut Unit) {
     let placed: Vec<ArmId> = ["virtual_network_subnet_id", "service_plan_id"]
         .iter()
         .filter_map(|a| match m.attr(a).map(|n| n.value) {
-            Some(Value::Id(id)) => Some(id),
+            Some(Value::Id(id)) => Some(*id),
             _ => None,
         })
         .collect();
@@ -43,7 +43,7 @@ fn map(m: &mut Mapping, _unit: &mut Unit) {
         .referenced_ids(m.decl.block)
         .into_iter()
         .filter(|id| !placed.contains(id))
-        .map(|id| Node::new(Value::Id(id), whole))
+        .map(|id| Node::new(Value::id(id), whole))
         .collect();
     if !referenced.is_empty() {
         m.body.insert(

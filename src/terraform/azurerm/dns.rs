@@ -97,7 +97,7 @@ fn map(m: &mut Mapping, unit: &mut Unit) {
                     .ids_in(&records.value, m.file)
                     .into_iter()
                     .filter(|id| id.rtype.eq_ignore_ascii_case(ENDPOINT))
-                    .map(|id| Node::new(Value::Id(id), whole))
+                    .map(|id| Node::new(Value::id(id), whole))
                     .collect();
                 if !endpoints.is_empty() {
                     m.body.insert(
