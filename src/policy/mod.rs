@@ -35,9 +35,10 @@ fn prepared(text: &str) -> Option<expr::Expr> {
 }
 
 pub struct RuleSet {
-    /// Boxed, against clippy's advice: a rule is about a kilobyte, and 54
-    /// side by side were one of the largest blocks a small run asked for
-    /// (each such block takes a fresh 512 KiB page of the allocator's).
+    /// Boxed, against clippy's advice: a rule is about a kilobyte, and the
+    /// built-in rules side by side were one of the largest blocks a small
+    /// run asked for (each such block takes a fresh 512 KiB page of the
+    /// allocator's).
     #[allow(clippy::vec_box)]
     rules: Vec<Box<Rule>>,
     tables: eval::Tables,
@@ -67,20 +68,20 @@ impl RuleSet {
             tables.insert_builtin(table);
         }
         let mut table_texts: Vec<(String, String)> = Vec::new();
-        // Built-in rules come read by build.rs; user rules are read here.
-        // The built-in rules are read when compiled, one at a time: all 54
-        // read at once were one of the largest blocks a small run asked for.
+        // Built-in rules come read by build.rs, each taken when it is
+        // compiled (all at once were one of the largest blocks a small run
+        // asked for); user rules are read here.
         let builtin_files: Vec<FileId> = embedded::BUILTIN_RULES
             .iter()
             .map(|(path, text, _)| sources.add(PathBuf::from(path), *text))
             .collect();
-        let mut rule_files: Vec<FileId> = Vec::new();
+        let mut user_files: Vec<FileId> = Vec::new();
         for dir in user_dirs {
             match yaml_files(dir) {
                 Ok(files) => {
                     for path in files {
                         match sources.load(&path) {
-                            Ok(file) => rule_files.push(file),
+                            Ok(file) => user_files.push(file),
                             Err(err) => problems.push(
                                 Problem::new(
                                     Code::RuleError,
@@ -122,12 +123,12 @@ impl RuleSet {
             }
         }
         let table_names: HashSet<String> = tables.names().cloned().collect();
-        let mut rules = Vec::with_capacity(builtin_files.len() + rule_files.len());
+        let mut rules = Vec::with_capacity(builtin_files.len() + user_files.len());
         let builtin = builtin_files.into_iter().zip(embedded::BUILTIN_RULES);
         let builtin = builtin.map(|(file, (_, _, read))| {
             rule::compile_lazily(sources, file, read(), &table_names, prepared)
         });
-        let user = rule_files
+        let user = user_files
             .into_iter()
             .map(|file| rule::load(sources, file, &table_names));
         for loaded in builtin.chain(user) {
