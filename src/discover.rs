@@ -69,6 +69,14 @@ pub struct Discovered {
     /// Compiled templates (`main.json` beside `main.bicep`) not checked:
     /// their Bicep source is.
     pub compiled_skipped: Vec<PathBuf>,
+    /// Each folder walked, with the folders below it the walk entered
+    /// (links are not followed, so none is one): the confinement takes them
+    /// as checked ([`crate::paths::Confinement::seed`]).
+    pub walked: Vec<(PathBuf, Vec<PathBuf>)>,
+    /// The `.bicepparam` files the walks found, regular or not: a template
+    /// a walk found is bound to one of these or to none
+    /// (`frontend::bind_bicep_parameters`).
+    pub parameter_files: Vec<PathBuf>,
 }
 
 /// Finds the inputs under `paths`, a large folder walked on as many threads
@@ -163,6 +171,17 @@ pub fn discover(paths: &[PathBuf], exclude: &[String], threads: fn() -> usize) -
         for err in walked.errors {
             problems.push(Problem::new(Code::IoError, err));
         }
+        found
+            .walked
+            .push((root.clone(), std::mem::take(&mut walked.folders)));
+        found.parameter_files.extend(
+            walked
+                .files
+                .iter()
+                .chain(&walked.parameter_files)
+                .filter(|path| is_parameter_file(path))
+                .map(|path| crate::paths::normalize(path)),
+        );
         walked.files.sort();
         for path in &walked.files {
             classify(
@@ -198,6 +217,10 @@ pub fn discover(paths: &[PathBuf], exclude: &[String], threads: fn() -> usize) -
 #[derive(Default)]
 struct Walked {
     files: Vec<PathBuf>,
+    /// The folders below the root it entered.
+    folders: Vec<PathBuf>,
+    /// Entries named as `.bicepparam` files that are not regular files.
+    parameter_files: Vec<PathBuf>,
     errors: Vec<String>,
 }
 
@@ -208,16 +231,30 @@ impl Walked {
         root: &Path,
         excludes: &GlobSet,
     ) {
-        match entry {
-            Err(err) => self.errors.push(err.to_string()),
-            Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
-                let path = entry.path();
-                let relative = path.strip_prefix(root).unwrap_or(path);
-                if !(excludes.is_match(relative) || excludes.is_match(path)) {
-                    self.files.push(entry.into_path());
-                }
+        let entry = match entry {
+            Err(err) => return self.errors.push(err.to_string()),
+            Ok(entry) => entry,
+        };
+        let Some(kind) = entry.file_type() else {
+            return;
+        };
+        if kind.is_dir() {
+            if entry.depth() > 0 {
+                self.folders.push(entry.into_path());
             }
-            Ok(_) => {}
+            return;
+        }
+        let path = entry.path();
+        let relative = path.strip_prefix(root).unwrap_or(path);
+        if excludes.is_match(relative) || excludes.is_match(path) {
+            return;
+        }
+        if kind.is_file() {
+            self.files.push(entry.into_path());
+        } else if is_parameter_file(path) {
+            // A link or a FIFO under a parameter file's name: bound to its
+            // template all the same, and refused with a reason when read.
+            self.parameter_files.push(entry.into_path());
         }
     }
 }
@@ -299,6 +336,11 @@ pub fn settle(mut inputs: Vec<Input>, compiled_skipped: &mut Vec<PathBuf>) -> Ve
         _ => true,
     });
     inputs
+}
+
+/// Whether `path` is named as a Bicep parameter file.
+fn is_parameter_file(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "bicepparam")
 }
 
 /// Whether a file's name is one plinth reads (as [`classify`] sorts them).

@@ -248,6 +248,10 @@ pub fn check(options: &Options) -> Run {
         discovered
             .compiled_skipped
             .append(&mut found.compiled_skipped);
+        discovered.walked.append(&mut found.walked);
+        discovered
+            .parameter_files
+            .append(&mut found.parameter_files);
         for input in found.inputs {
             // Paths that overlap (`plinth check . sub`) find an input twice.
             if groups.len() == 1 || !discovered.inputs.contains(&input) {
@@ -311,7 +315,11 @@ pub fn check(options: &Options) -> Run {
         .map(|s| s.config.limits.max_file_bytes)
         .max()
         .unwrap_or(Limits::default().max_file_bytes);
-    sources.set_confinement(confine(max_file_bytes, &named));
+    let confinement = confine(max_file_bytes, &named);
+    for (root, folders) in &discovered.walked {
+        confinement.seed(root, folders);
+    }
+    sources.set_confinement(confinement);
     let mut report_paths = options.paths.clone();
     report_paths.append(&mut discovered.also_report);
 

@@ -359,6 +359,35 @@ impl Confinement {
         self.max_file_bytes = max.min(MAX_FILE_BYTES_CAP);
     }
 
+    /// Takes the folders a walk of `walked` entered (none a link: the walk
+    /// follows none) as found not to be links, as [`Self::read`] would find
+    /// them: below the first root holding `walked` whose folders down to
+    /// `walked` are not links either. A run's reads then ask the file system
+    /// nothing more of a folder its walk listed.
+    pub fn seed(&self, walked: &Path, folders: &[PathBuf]) {
+        let Some(roots) = &self.roots else {
+            return;
+        };
+        let walked = absolute(walked);
+        let mut holding: Vec<&PathBuf> = roots.iter().filter(|r| walked.starts_with(r)).collect();
+        holding.sort_by_key(|r| r.as_os_str().len());
+        // The folders from the root down to `walked` itself, checked (and
+        // kept) as a file directly inside `walked` would have them checked.
+        let Some(root) = holding
+            .into_iter()
+            .find(|root| self.no_link_below(&walked.join("_"), Some(root)).is_ok())
+        else {
+            return;
+        };
+        let below = root.as_os_str().len();
+        let mut kept = self.folders.write().unwrap_or_else(|e| e.into_inner());
+        for folder in folders {
+            kept.entry(absolute(folder))
+                .and_modify(|checked| *checked = (*checked).min(below))
+                .or_insert(below);
+        }
+    }
+
     /// The path to open for `path`, when it may be read: its absolute,
     /// normalized form, checked to lie under a root with no link below it.
     /// The bool says whether the user named it (a link to it is followed).

@@ -198,12 +198,14 @@ impl Symbols {
 }
 
 impl<'t> Scope<'t> {
-    /// The name parts of a declaration whose name is not known, once.
+    /// The name parts of a declaration whose name the caller has just
+    /// evaluated, without copies, to unknown: once, without evaluating it
+    /// again.
     pub fn declared_symbol(&self, name: &'t JsonValue) -> Option<Vec<Part>> {
         if let Some(done) = self.symbols().declared.borrow().get(&name.span) {
             return done.clone();
         }
-        let parts = self.symbolic_json(name, &[]).map(|s| s.parts());
+        let parts = self.symbolic_of_unknown_json(name, &[]).map(|s| s.parts());
         self.symbols()
             .declared
             .borrow_mut()
