@@ -41,6 +41,20 @@ pub fn bind_bicep_parameters(discovered: &mut Discovered) {
     let inputs = std::mem::take(&mut discovered.inputs);
     let mut bound = Vec::with_capacity(inputs.len());
     let mut parameter_files = crate::bicep::ParameterFiles::default();
+    // A template a walk found has its folder as the walk saw it; one named
+    // on its own has its folder listed.
+    parameter_files.walked(
+        inputs.iter().filter_map(|input| match input {
+            Input::Bicep {
+                path,
+                parameters: None,
+                explicit: false,
+                ..
+            } => Some(path.as_path()),
+            _ => None,
+        }),
+        &discovered.parameter_files,
+    );
     parameter_files.list_folders_of(inputs.iter().filter_map(|input| match input {
         Input::Bicep {
             path,

@@ -230,6 +230,36 @@ fn a_bicepparam_file_binds_the_parameters_and_can_be_named_for_its_template() {
 }
 
 #[test]
+fn a_parameter_file_the_walk_leaves_out_binds_nothing() {
+    // Bound, the zone name in the parameter file is wrong (PE004); left
+    // out by the walk, the template is checked without it: silent.
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir("fixtures/PE004/bicep/bad-parameter-file", dir.path());
+    let path = dir.path().to_string_lossy().into_owned();
+    std::fs::write(dir.path().join(".gitignore"), "*.bicepparam\n").expect("write");
+    let (_, report) = check_json(&[&path]);
+    assert_eq!(fired(&report), Vec::<(String, String)>::new(), "{report:#}");
+    assert!(report["summary"]["parameter_files"].is_null(), "{report:#}");
+    std::fs::remove_file(dir.path().join(".gitignore")).expect("remove");
+    let (_, report) = check_json(&[&path, "--exclude", "*.bicepparam"]);
+    assert_eq!(fired(&report), Vec::<(String, String)>::new(), "{report:#}");
+    // Read by the walk, it binds.
+    let (_, report) = check_json(&[&path]);
+    assert_eq!(
+        fired(&report),
+        [("PE004".to_string(), "main.bicep".to_string())]
+    );
+    // A template named on its own has its folder listed, ignore files or not.
+    std::fs::write(dir.path().join(".gitignore"), "*.bicepparam\n").expect("write");
+    let template = dir.path().join("main.bicep").to_string_lossy().into_owned();
+    let (_, report) = check_json(&[&template]);
+    assert_eq!(
+        fired(&report),
+        [("PE004".to_string(), "main.bicep".to_string())]
+    );
+}
+
+#[test]
 fn broken_bicep_is_an_error_with_line_and_column_and_the_run_goes_on() {
     let dir = tempfile::tempdir().expect("tempdir");
     copy_dir("fixtures/PE004/bicep/bad", dir.path());

@@ -176,9 +176,9 @@ pub struct ParameterFiles {
     folders: HashMap<PathBuf, Option<Folder>>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Folder {
-    /// Every entry's name (files, links, anything).
+    /// The names of its `.bicepparam` entries (files, links, anything).
     names: std::collections::HashSet<std::ffi::OsString>,
     /// The `.bicepparam` files, with the template each `using` names, read
     /// when first asked for.
@@ -186,6 +186,28 @@ struct Folder {
 }
 
 impl ParameterFiles {
+    /// Takes the folders of `templates`, which a walk found, as the walk saw
+    /// them: their `.bicepparam` entries are those of `walked` there (the
+    /// ones the walk found), and they are not listed again. A parameter
+    /// file the walk left out (ignored, hidden, excluded) binds none of them.
+    pub fn walked<'p>(&mut self, templates: impl Iterator<Item = &'p Path>, walked: &[PathBuf]) {
+        let mut by_folder: HashMap<&Path, Vec<&PathBuf>> = HashMap::new();
+        for path in walked {
+            if let Some(dir) = path.parent() {
+                by_folder.entry(dir).or_default().push(path);
+            }
+        }
+        for dir in templates.filter_map(Path::parent) {
+            self.folders.entry(dir.to_path_buf()).or_insert_with(|| {
+                let mut folder = Folder::default();
+                for path in by_folder.get(dir).into_iter().flatten() {
+                    folder.add((*path).clone());
+                }
+                Some(folder)
+            });
+        }
+    }
+
     /// Lists the folders of `templates` ahead of asking [`Self::of`] for
     /// them, many folders on as many threads as the machine has: a folder
     /// listing is a system call, and a repository has one folder a module.
@@ -249,16 +271,21 @@ impl ParameterFiles {
 
 impl Folder {
     fn list(dir: &Path) -> Option<Folder> {
-        let mut names = std::collections::HashSet::new();
-        let mut parameters = Vec::new();
+        let mut folder = Folder::default();
         for entry in std::fs::read_dir(dir).ok()?.flatten() {
-            let path = entry.path();
-            if path.extension().is_some_and(|e| e == "bicepparam") {
-                parameters.push((path, None));
-            }
-            names.insert(entry.file_name());
+            folder.add(entry.path());
         }
-        Some(Folder { names, parameters })
+        Some(folder)
+    }
+
+    /// Counts the entry at `path` in, when it is named as a parameter file.
+    fn add(&mut self, path: PathBuf) {
+        if path.extension().is_some_and(|e| e == "bicepparam") {
+            if let Some(name) = path.file_name() {
+                self.names.insert(name.to_os_string());
+            }
+            self.parameters.push((path, None));
+        }
     }
 }
 
