@@ -622,6 +622,39 @@ mod tests {
         ));
     }
 
+    /// The folders a walk entered are kept as checked below the root that
+    /// holds the walk; a walk that went through a link seeds nothing, so a
+    /// read below the link is still refused.
+    #[cfg(unix)]
+    #[test]
+    fn a_walk_seeds_its_folders_unless_it_went_through_a_link() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = absolute(&dir.path().join("root"));
+        std::fs::create_dir_all(root.join("a/b")).expect("mkdir");
+        std::fs::write(root.join("a/b/t.json"), "{}").expect("write");
+        let real = dir.path().join("real");
+        std::fs::create_dir_all(real.join("x")).expect("mkdir");
+        std::fs::write(real.join("x/t.json"), "{}").expect("write");
+        std::os::unix::fs::symlink(&real, root.join("link")).expect("symlink");
+        let confinement = Confinement {
+            roots: Some(vec![root.clone()]),
+            max_file_bytes: 1 << 20,
+            ..Confinement::default()
+        };
+        let below = root.as_os_str().len();
+        confinement.seed(&root, &[root.join("a"), root.join("a/b")]);
+        confinement.seed(&root.join("link"), &[root.join("link/x")]);
+        let kept = confinement.folders.read().expect("lock").clone();
+        assert_eq!(kept.get(&root.join("a")), Some(&below));
+        assert_eq!(kept.get(&root.join("a/b")), Some(&below));
+        assert_eq!(kept.get(&root.join("link/x")), None);
+        assert!(confinement.read(&root.join("a/b/t.json")).is_ok());
+        assert!(matches!(
+            confinement.read(&root.join("link/x/t.json")),
+            Err(Refusal::Link(_))
+        ));
+    }
+
     #[test]
     fn normalize_keeps_leading_parents_and_drops_dots() {
         let n = |p: &str| normalize(Path::new(p));
