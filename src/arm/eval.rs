@@ -15,6 +15,7 @@ use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::arm::expr::{self, Expr, Template};
 use crate::arm::functions;
@@ -43,7 +44,7 @@ pub struct Copy {
 
 /// Where values came from: an expression's span → the parameter values and
 /// variables it read (their spans, and a label saying which), transitively.
-pub type Provenance = HashMap<Span, Vec<(Span, String)>>;
+pub type Provenance = HashMap<Span, Vec<(Span, Arc<str>)>>;
 
 /// At most this many sources are kept per expression.
 const MAX_SOURCES: usize = 4;
@@ -210,6 +211,20 @@ fn named_key<T>(kind: &str, name: &str, f: impl FnOnce(&str) -> T) -> T {
     key.make_ascii_lowercase();
     let out = f(&key);
     KEY.set(key);
+    out
+}
+
+/// `pieces` joined as one shared string, written in a buffer the thread
+/// keeps: one allocation, the string's own.
+fn shared_text(pieces: &[&str]) -> Arc<str> {
+    thread_local! {
+        static TEXT: Cell<String> = const { Cell::new(String::new()) };
+    }
+    let mut text = TEXT.take();
+    text.clear();
+    pieces.iter().for_each(|piece| text.push_str(piece));
+    let out = Arc::from(text.as_str());
+    TEXT.set(text);
     out
 }
 
@@ -384,7 +399,7 @@ impl<'t> Scope<'t> {
     /// allocates only what it keeps: a label is written once its source is
     /// taken.
     fn note_sources(&self, span: Span, e: &Expr) {
-        let mut sources: Vec<(Span, String)> = Vec::new();
+        let mut sources: Vec<(Span, Arc<str>)> = Vec::new();
         self.sources_in(span, e, &mut sources);
         if !sources.is_empty() {
             self.provenance.borrow_mut().insert(span, sources);
@@ -394,11 +409,11 @@ impl<'t> Scope<'t> {
     /// The sources `e` read, added to `sources`: the expression's own calls
     /// first, then its arguments and targets, the last first. Recursion as
     /// deep as the expression, which evaluating it already went through.
-    fn sources_in(&self, span: Span, e: &Expr, sources: &mut Vec<(Span, String)>) {
+    fn sources_in(&self, span: Span, e: &Expr, sources: &mut Vec<(Span, Arc<str>)>) {
         if sources.len() >= MAX_SOURCES {
             return;
         }
-        let wanted = |sources: &Vec<(Span, String)>, at: Span| {
+        let wanted = |sources: &Vec<(Span, Arc<str>)>, at: Span| {
             at != span && sources.len() < MAX_SOURCES && !sources.iter().any(|(s, _)| *s == at)
         };
         match e {
@@ -409,7 +424,8 @@ impl<'t> Scope<'t> {
                             .get(&Caseless(name))
                             .or_else(|| self.variable_copies.get(&Caseless(name)))
                             .map(|v| (v.span, "variable", "is defined here"))
-                    } else if let Some(node) = self.supplied.get(&name.to_ascii_lowercase()) {
+                    } else if let Some(node) = named_key("", name, |lower| self.supplied.get(lower))
+                    {
                         node.span.map(|s| (s, "parameter", "is given this value"))
                     } else {
                         self.parameters
@@ -419,12 +435,9 @@ impl<'t> Scope<'t> {
                     };
                     if let Some((at, what, how)) = source {
                         if wanted(sources, at) {
-                            // Written at its length at once: `format!` grew it.
-                            let mut label =
-                                String::with_capacity(what.len() + name.len() + how.len() + 4);
-                            for piece in [what, " `", name, "` ", how] {
-                                label.push_str(piece);
-                            }
+                            // Shared: the expressions that read this one's
+                            // value copy its sources (below) without a copy.
+                            let label = shared_text(&[what, " `", name, "` ", how]);
                             sources.push((at, label));
                         }
                         // And where that value came from in turn.

@@ -7,6 +7,7 @@
 //! whatever the id tells: type and name.
 
 use foldhash::{HashMap, HashMapExt};
+use std::sync::Arc;
 
 use crate::model::id::{ArmId, Part};
 use crate::model::resource::{Framework, Origin, Resource};
@@ -34,7 +35,7 @@ pub struct Unit {
     /// Where computed values came from: a value's span → the spans of the
     /// parameter values and variables that produced it, with labels. Findings
     /// on such a value point there too.
-    pub provenance: HashMap<Span, Vec<(Span, String)>>,
+    pub provenance: HashMap<Span, Vec<(Span, Arc<str>)>>,
 }
 
 pub type ResourceIdx = usize;
@@ -55,7 +56,7 @@ pub struct Graph {
     /// See [`Unit::unseen_why`].
     pub unseen_why: HashMap<Span, String>,
     /// See [`Unit::provenance`].
-    pub provenance: HashMap<Span, Vec<(Span, String)>>,
+    pub provenance: HashMap<Span, Vec<(Span, Arc<str>)>>,
     resources: Vec<Resource>,
     by_type: HashMap<String, Vec<ResourceIdx>>,
     by_key: HashMap<String, ResourceIdx>,

@@ -248,16 +248,11 @@ impl Value {
     /// (`limits.max_value_bytes`): `per_value` for each value in it, plus the
     /// bytes of its strings, keys and ids. Walked without recursion, so a
     /// deep value cannot overflow the stack here.
-    pub fn weight(&self, per_value: u64) -> u64 {
-        // Most values weighed are text or numbers: no stack for them.
-        match self {
-            Value::String(s) => return per_value.saturating_add(s.len() as u64),
-            Value::Null | Value::Bool(_) | Value::Number(_) | Value::Unknown => return per_value,
-            _ => {}
-        }
-        let mut total: u64 = 0;
-        let mut stack = vec![self];
-        while let Some(value) = stack.pop() {
+    pub fn weight<'a>(&'a self, per_value: u64) -> u64 {
+        // Values with nothing inside weigh themselves; for an array or an
+        // object, only members that nest further go on the stack (most
+        // values weighed are text or shallow: no stack is built for them).
+        let flat = |value: &Value| -> Option<u64> {
             let own = match value {
                 Value::String(s) => s.len() as u64,
                 Value::Id(id) => {
@@ -265,20 +260,32 @@ impl Value {
                         + id.names.len() as u64 * per_value
                         + id.local.as_ref().map_or(0, |l| l.len() as u64)
                 }
-                Value::Array(items) => {
-                    stack.extend(items.iter().map(|n| &n.value));
-                    0
-                }
-                Value::Object(o) => o
-                    .iter()
-                    .map(|(k, n)| {
-                        stack.push(&n.value);
-                        k.len() as u64
-                    })
-                    .sum(),
                 Value::Null | Value::Bool(_) | Value::Number(_) | Value::Unknown => 0,
+                Value::Array(_) | Value::Object(_) => return None,
             };
-            total = total.saturating_add(per_value).saturating_add(own);
+            Some(per_value.saturating_add(own))
+        };
+        if let Some(weight) = flat(self) {
+            return weight;
+        }
+        let mut total: u64 = 0;
+        let mut stack: Vec<&'a Value> = Vec::new();
+        let mut next = Some(self);
+        while let Some(value) = next.take().or_else(|| stack.pop()) {
+            let mut own = per_value;
+            let mut weigh = |key: usize, member: &'a Value| {
+                let weight = flat(member).unwrap_or_else(|| {
+                    stack.push(member);
+                    0
+                });
+                own = own.saturating_add(key as u64).saturating_add(weight);
+            };
+            match value {
+                Value::Array(items) => items.iter().for_each(|n| weigh(0, &n.value)),
+                Value::Object(o) => o.iter().for_each(|(k, n)| weigh(k.len(), &n.value)),
+                _ => {}
+            }
+            total = total.saturating_add(own);
         }
         total
     }
@@ -391,6 +398,28 @@ impl Truth {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A value weighs `per_value` for itself and for each value inside it,
+    /// plus the bytes of its strings and keys, however deep they are.
+    #[test]
+    fn weight_counts_every_value_and_its_bytes() {
+        let text = |s: &str| Node::new(Value::String(s.to_string()), None);
+        let mut inner = Object::new();
+        inner.insert("ab", text("xyz"));
+        inner.insert("c", Node::new(Value::Number(1.0), None));
+        let mut outer = Object::new();
+        outer.insert("deep", Node::object(inner, None));
+        outer.insert(
+            "list",
+            Node::new(Value::Array(vec![text("12"), text("")]), None),
+        );
+        let value = Value::Object(outer);
+        // outer, inner, "xyz", 1, list, "12", "": 7 values; keys 4+2+1+4,
+        // strings 3+2.
+        assert_eq!(value.weight(10), 7 * 10 + 11 + 5);
+        assert_eq!(Value::String("abc".into()).weight(10), 13);
+        assert_eq!(Value::Array(Vec::new()).weight(10), 10);
+    }
 
     /// Every value, node and object member is as large as the largest kind
     /// of value: an id or an object's index inline made them 120, 136 and

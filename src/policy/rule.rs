@@ -841,7 +841,7 @@ impl Rule {
             if *span != primary_span && !related.iter().any(|l: &Label| l.span == *span) {
                 related.push(Label {
                     span: *span,
-                    text: text.clone(),
+                    text: text.to_string(),
                 });
             }
         }
