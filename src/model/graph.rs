@@ -303,10 +303,18 @@ impl Graph {
     }
 
     pub fn of_type(&self, rtype: &str) -> &[ResourceIdx] {
-        self.by_type
-            .get(&rtype.to_ascii_lowercase())
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        // Lower-cased on the stack: rules ask this once per unit and type.
+        let mut buffer = [0u8; 128];
+        let found = match buffer.get_mut(..rtype.len()) {
+            Some(lower) => {
+                lower.copy_from_slice(rtype.as_bytes());
+                lower.make_ascii_lowercase();
+                // ASCII lower-casing keeps UTF-8 valid.
+                std::str::from_utf8(lower).ok().and_then(|l| self.by_type.get(l))
+            }
+            None => self.by_type.get(&rtype.to_ascii_lowercase()),
+        };
+        found.map(Vec::as_slice).unwrap_or(&[])
     }
 
     pub fn parent(&self, idx: ResourceIdx) -> Option<ResourceIdx> {
@@ -383,6 +391,24 @@ mod tests {
             managed: true,
             exists: Truth::True,
         }
+    }
+
+    /// A type is looked up case-insensitively, a long one too.
+    #[test]
+    fn of_type_ignores_case_at_any_length() {
+        let long = format!("Microsoft.Example/{}", "Nested".repeat(30));
+        let unit = Unit {
+            label: "t".into(),
+            resources: vec![
+                resource("a", "Microsoft.Network/privateEndpoints", "pe", serde_json::json!({})),
+                resource("b", &long, "x", serde_json::json!({})),
+            ],
+            ..Unit::default()
+        };
+        let graph = Graph::link(unit);
+        assert_eq!(graph.of_type("microsoft.network/PRIVATEENDPOINTS").len(), 1);
+        assert_eq!(graph.of_type(&long.to_ascii_uppercase()).len(), 1);
+        assert!(graph.of_type("Microsoft.Network/privateEndpoint").is_empty());
     }
 
     #[test]

@@ -760,8 +760,12 @@ fn type_matches(rtype: &str, wanted: &str) -> bool {
     if rtype.eq_ignore_ascii_case(wanted) {
         return true;
     }
-    let (r, w) = (rtype.to_ascii_lowercase(), wanted.to_ascii_lowercase());
-    !w.contains('.') && r.ends_with(&format!("/{w}"))
+    // `…/{wanted}` compared as bytes: no copy lower-cased.
+    let (r, w) = (rtype.as_bytes(), wanted.as_bytes());
+    !wanted.contains('.')
+        && r.len() > w.len()
+        && r[r.len() - w.len() - 1] == b'/'
+        && r[r.len() - w.len()..].eq_ignore_ascii_case(w)
 }
 
 /// Present and not null, empty string or empty list.
@@ -969,5 +973,11 @@ mod tests {
             "Microsoft.Network/privateDnsZones",
             "virtualNetworkLinks"
         ));
+        // Case ignored; whole segments only; a type with a dot is whole.
+        assert!(type_matches("Microsoft.Network/privateDnsZones/A", "a"));
+        assert!(!type_matches("Microsoft.Network/privateDnsZones/AAAA", "a"));
+        assert!(!type_matches("virtualNetworkLinks", "virtualNetworkLinks/x"));
+        assert!(!type_matches("Microsoft.Network/x/links", "network/x/links"));
+        assert!(!type_matches("Microsoft.Network/é/links", "Network/é/links"));
     }
 }
