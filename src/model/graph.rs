@@ -310,7 +310,9 @@ impl Graph {
                 lower.copy_from_slice(rtype.as_bytes());
                 lower.make_ascii_lowercase();
                 // ASCII lower-casing keeps UTF-8 valid.
-                std::str::from_utf8(lower).ok().and_then(|l| self.by_type.get(l))
+                std::str::from_utf8(lower)
+                    .ok()
+                    .and_then(|l| self.by_type.get(l))
             }
             None => self.by_type.get(&rtype.to_ascii_lowercase()),
         };
@@ -400,7 +402,12 @@ mod tests {
         let unit = Unit {
             label: "t".into(),
             resources: vec![
-                resource("a", "Microsoft.Network/privateEndpoints", "pe", serde_json::json!({})),
+                resource(
+                    "a",
+                    "Microsoft.Network/privateEndpoints",
+                    "pe",
+                    serde_json::json!({}),
+                ),
                 resource("b", &long, "x", serde_json::json!({})),
             ],
             ..Unit::default()
@@ -408,7 +415,11 @@ mod tests {
         let graph = Graph::link(unit);
         assert_eq!(graph.of_type("microsoft.network/PRIVATEENDPOINTS").len(), 1);
         assert_eq!(graph.of_type(&long.to_ascii_uppercase()).len(), 1);
-        assert!(graph.of_type("Microsoft.Network/privateEndpoint").is_empty());
+        assert!(
+            graph
+                .of_type("Microsoft.Network/privateEndpoint")
+                .is_empty()
+        );
     }
 
     #[test]

@@ -32,7 +32,7 @@ impl TextRules {
 
     /// [`TextRules::text`] of `v` appended to `out`; false (and `out` as it
     /// may be) for a value that has none.
-    fn push_text(&self, v: &Value, out: &mut String) -> bool {
+    pub fn push_text(&self, v: &Value, out: &mut String) -> bool {
         use std::fmt::Write;
         match v {
             Value::String(s) => out.push_str(s),

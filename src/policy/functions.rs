@@ -976,8 +976,17 @@ mod tests {
         // Case ignored; whole segments only; a type with a dot is whole.
         assert!(type_matches("Microsoft.Network/privateDnsZones/A", "a"));
         assert!(!type_matches("Microsoft.Network/privateDnsZones/AAAA", "a"));
-        assert!(!type_matches("virtualNetworkLinks", "virtualNetworkLinks/x"));
-        assert!(!type_matches("Microsoft.Network/x/links", "network/x/links"));
-        assert!(!type_matches("Microsoft.Network/é/links", "Network/é/links"));
+        assert!(!type_matches(
+            "virtualNetworkLinks",
+            "virtualNetworkLinks/x"
+        ));
+        assert!(!type_matches(
+            "Microsoft.Network/x/links",
+            "network/x/links"
+        ));
+        assert!(!type_matches(
+            "Microsoft.Network/é/links",
+            "Network/é/links"
+        ));
     }
 }

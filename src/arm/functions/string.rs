@@ -206,6 +206,17 @@ fn format(args: Vec<Value>) -> Value {
     let Some(Value::String(pattern)) = args.first() else {
         return Value::Unknown;
     };
+    match format_text(pattern, &args[1..]) {
+        Some(text) => Value::String(text),
+        None => format_pieces(args),
+    }
+}
+
+/// [`format`] as pieces joined: ids, unknowns and the rest.
+fn format_pieces(args: Vec<Value>) -> Value {
+    let Some(Value::String(pattern)) = args.first() else {
+        return Value::Unknown;
+    };
     let mut parts = Vec::new();
     let mut literal = String::new();
     let mut chars = pattern.chars().peekable();
@@ -248,6 +259,35 @@ fn format(args: Vec<Value>) -> Value {
     join(parts)
 }
 
+/// [`format`] when every argument is text, a number or a bool (most
+/// are): written straight into one string, as joining the pieces
+/// would write them. `None` for anything else, which `format` decides.
+fn format_text(pattern: &str, args: &[Value]) -> Option<String> {
+    let text = |v: &Value| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_));
+    if !args.iter().all(text) {
+        return None;
+    }
+    let mut out = String::with_capacity(pattern.len() + 32);
+    let mut rest = pattern;
+    while let Some(at) = rest.find(['{', '}']) {
+        out.push_str(&rest[..at]);
+        let brace = rest.as_bytes()[at];
+        let after = &rest[at + 1..];
+        // `{{` and `}}` are a brace; a `}` alone is itself.
+        if after.as_bytes().first() == Some(&brace) || brace == b'}' {
+            out.push(char::from(brace));
+            rest = after.strip_prefix(char::from(brace)).unwrap_or(after);
+            continue;
+        }
+        let (hole, next) = after.split_once('}').unwrap_or((after, ""));
+        let index: usize = hole.trim().parse().ok()?;
+        ARM_TEXT.push_text(args.get(index)?, &mut out);
+        rest = next;
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
 /// `/subscriptions/{sub}/resourceGroups/{rg}/providers/{namespace}/{type}/{name}…`
 /// split at `/`, unknown segments unknown (a leading empty segment, as
 /// splitting the text would give).
@@ -277,6 +317,56 @@ fn id_segments(id: &ArmId) -> Vec<crate::model::Node> {
 mod tests {
     use crate::arm::eval::testing::*;
     use crate::model::Value;
+
+    /// Filling text straight in gives what joining the pieces gives, for
+    /// every pattern it takes; the others are left to the pieces.
+    #[test]
+    fn format_text_agrees_with_the_pieces() {
+        let text = vec![
+            Value::String("ab".into()),
+            Value::Number(3.0),
+            Value::Number(2.5),
+            Value::Bool(true),
+            Value::String(String::new()),
+        ];
+        let mut mixed = text.clone();
+        mixed.extend([Value::Unknown, Value::Null]);
+        let patterns = [
+            "",
+            "x",
+            "{0}",
+            "{0}-{1}",
+            "{{0}}",
+            "{{{0}}}",
+            "}{0}{",
+            "a}}b{{c",
+            "{ 2 }{3}",
+            "{4}{4}",
+            "{7}",
+            "{0:N2}",
+            "{x}",
+            "{5}",
+            "{6}",
+            "{0",
+            "é{1}ü",
+            "{1}{0}{3}}",
+        ];
+        let mut taken = 0;
+        for args in [&text, &mixed] {
+            for pattern in patterns {
+                let mut all = vec![Value::String(pattern.into())];
+                all.extend(args.iter().cloned());
+                let pieces = super::format_pieces(all.clone());
+                if let Some(text) = super::format_text(pattern, &all[1..]) {
+                    assert_eq!(Value::String(text), pieces, "{pattern}");
+                    taken += 1;
+                }
+                assert_eq!(super::format(all), pieces, "{pattern}");
+            }
+        }
+        // Taken with text arguments only, where every hole is a number in range.
+        assert_eq!(taken, 12);
+    }
 
     #[test]
     fn string_functions() {
