@@ -1087,31 +1087,44 @@ impl<'t> Scope<'t> {
     /// already evaluated them, instead of evaluating it again. Parameters
     /// with a name that is an expression, `copy`, or written twice are all
     /// evaluated as before, and so is a wrapper that is not a plain `value`.
+    ///
+    /// Also returns the names whose values were taken out of `passed`
+    /// (each left unknown there), for the caller to put back.
     pub fn supplied_parameters_from(
         &self,
         properties: &'t JsonValue,
-        passed: Option<Node>,
+        passed: Option<&mut Object>,
         copies: &[Copy],
-    ) -> HashMap<String, Node> {
+    ) -> (HashMap<String, Node>, Vec<&'t str>) {
         let members = properties
             .get("parameters")
             .map(JsonValue::members)
             .unwrap_or_default();
         // Only where the body's objects have exactly the members written
         // (see [`plain`]).
-        let mut passed = match passed.map(|n| n.value) {
-            Some(Value::Object(o)) if plain(properties.members()) && plain(members) => o,
-            _ => return self.supplied_parameters(properties, copies),
+        let passed = match passed {
+            Some(o) if plain(properties.members()) && plain(members) => o,
+            _ => return (self.supplied_parameters(properties, copies), Vec::new()),
         };
         let mut out = HashMap::new();
+        let mut taken = Vec::new();
         for m in members {
-            let node = match self.passed_value(m, &mut passed) {
-                Some(node) => node,
+            let node = match self.passed_value(m, passed) {
+                Some(node) => {
+                    taken.push(m.key.as_str());
+                    node
+                }
                 None => self.supplied_parameter(&m.value, copies),
             };
             out.insert(m.key.clone(), node);
         }
-        out
+        (out, taken)
+    }
+
+    /// The value this scope was given for parameter `name`, taken out of
+    /// it: once its resources are built, nothing reads it.
+    pub fn give_back(&mut self, name: &str) -> Option<Value> {
+        named_key("", name, |lower| self.supplied.remove(lower)).map(|n| n.value)
     }
 
     /// Parameter `m`'s `{ "value": … }` as the deployment's body evaluated

@@ -206,6 +206,52 @@ mod tests {
             })
     }
 
+    /// A nested deployment's parameter values, lent to its inner scope and
+    /// given back: the inner resources see them, and the deployment's own
+    /// body still holds them, every one in its place, after its resources
+    /// are built.
+    #[test]
+    fn a_deployment_keeps_the_parameter_values_it_passes() {
+        let loaded = load(&template(
+            r#"[{ "type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "inner",
+                 "properties": { "mode": "Incremental",
+                   "expressionEvaluationOptions": { "scope": "inner" },
+                   "parameters": { "zone": { "value": "privatelink.postgres.database.azure.com" },
+                                   "Count": { "value": 2 },
+                                   "odd": { "value": "x", "extra": 1 },
+                                   "tags": { "value": { "a": ["b"] } } },
+                   "template": { "parameters": { "zone": { "type": "string" }, "count": { "type": "int" },
+                                                 "odd": { "type": "string" }, "tags": { "type": "object" } },
+                     "resources": [ { "type": "Microsoft.Network/privateDnsZones", "apiVersion": "2020-06-01",
+                                      "name": "[parameters('zone')]", "location": "global",
+                                      "tags": "[parameters('tags')]",
+                                      "properties": { "n": "[parameters('count')]", "o": "[parameters('odd')]" } } ] } } }]"#,
+        ));
+        let zone = find(&loaded, "resources[0].properties.template.resources[0]");
+        assert_eq!(
+            zone.names,
+            vec![Part::from("privatelink.postgres.database.azure.com")]
+        );
+        let value = |r: &Resource, path: &str| r.body.get_path(path).map(|n| n.value.clone());
+        assert_eq!(value(zone, "properties.n"), Some(Value::Number(2.0)));
+        assert_eq!(value(zone, "properties.o"), Some(Value::String("x".into())));
+        assert_eq!(
+            value(zone, "tags.a").map(|v| matches!(v, Value::Array(a) if a.len() == 1)),
+            Some(true)
+        );
+        let deployment = find(&loaded, "resources[0]");
+        let given = |name: &str| value(deployment, &format!("properties.parameters.{name}.value"));
+        assert_eq!(
+            given("zone"),
+            Some(Value::String(
+                "privatelink.postgres.database.azure.com".into()
+            ))
+        );
+        assert_eq!(given("count"), Some(Value::Number(2.0)));
+        assert_eq!(given("odd"), Some(Value::String("x".into())));
+        assert!(matches!(given("tags"), Some(Value::Object(o)) if o.len() == 1));
+    }
+
     #[test]
     fn nested_and_inline_children_become_resources() {
         let loaded = load(&template(

@@ -342,14 +342,8 @@ impl Builder {
                 .count()
                 == 1
         };
-        let passed = if is_deployment && written_once("properties") {
-            body.get("properties").and_then(|p| match &p.value {
-                Value::Object(o) => o.get("parameters").cloned(),
-                _ => None,
-            })
-        } else {
-            None
-        };
+        // Lent from the resource's body, not copied ([`Builder::deployment`]).
+        let passes = is_deployment && written_once("properties");
         let resource = Resource {
             rtype: rtype.clone(),
             names: names.clone(),
@@ -372,6 +366,7 @@ impl Builder {
             self.inline_subnets(&resource, context);
         }
         self.unit.resources.push(resource);
+        let at = self.unit.resources.len() - 1;
         if let Some(p) = parent {
             self.unit.parents.insert(key.clone(), p.key.clone());
         }
@@ -404,6 +399,7 @@ impl Builder {
             );
         }
         if is_deployment {
+            let passed = passes.then_some(at);
             self.deployment(scope, (r, &key, passed), &child_context, copies, depth);
         }
     }
@@ -469,7 +465,7 @@ impl Builder {
     fn deployment<'t>(
         &mut self,
         scope: &Scope<'t>,
-        (r, key, passed): (&'t JsonValue, &str, Option<Node>),
+        (r, key, passed): (&'t JsonValue, &str, Option<usize>),
         context: &Context,
         copies: &[Copy],
         depth: usize,
@@ -517,7 +513,19 @@ impl Builder {
             .and_then(JsonValue::as_str)
             .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
         if inner {
-            let supplied = scope.supplied_parameters_from(properties, passed, copies);
+            // `properties.parameters` as the deployment's body (resource
+            // `passed`) evaluated them: lent to the inner scope, not copied,
+            // and given back once its resources are built.
+            let mut lent = passed.and_then(|at| {
+                let parameters = body_parameters(&mut self.unit.resources[at])?;
+                Some((at, std::mem::replace(parameters, Value::Unknown)))
+            });
+            let (supplied, taken) = match &mut lent {
+                Some((_, Value::Object(o))) => {
+                    scope.supplied_parameters_from(properties, Some(o), copies)
+                }
+                _ => scope.supplied_parameters_from(properties, None, copies),
+            };
             let symbolic = scope.supplied_symbols(properties, &supplied, copies);
             let mut inner_scope = scope.nested(template, supplied, symbolic);
             inner_scope.key_prefix = prefix.clone();
@@ -529,10 +537,41 @@ impl Builder {
                 &[],
                 depth + 1,
             );
+            if let Some((at, mut parameters)) = lent {
+                if let Value::Object(o) = &mut parameters {
+                    // Taken in the order the body's object has them.
+                    let mut entries = o.iter_mut();
+                    for name in taken {
+                        let Some((_, node)) = entries.find(|(key, _)| *key == name) else {
+                            break;
+                        };
+                        if let Value::Object(wrapper) = &mut node.value
+                            && let Some(value) = wrapper.get_mut("value")
+                            && let Some(given) = inner_scope.give_back(name)
+                        {
+                            value.value = given;
+                        }
+                    }
+                }
+                if let Some(kept) = body_parameters(&mut self.unit.resources[at]) {
+                    *kept = parameters;
+                }
+            }
         } else {
             self.resources(scope, template, &prefix, &inner_context, copies, depth + 1);
         }
     }
+}
+
+/// The evaluated `properties.parameters` in a deployment's body.
+fn body_parameters(deployment: &mut Resource) -> Option<&mut Value> {
+    let Value::Object(body) = &mut deployment.body.value else {
+        return None;
+    };
+    let Value::Object(properties) = &mut body.get_mut("properties")?.value else {
+        return None;
+    };
+    Some(&mut properties.get_mut("parameters")?.value)
 }
 
 /// `Microsoft.Network/privateDnsZones/z` (namespace, then type and name

@@ -111,7 +111,21 @@ impl Object {
 
     fn position(&self, key: &str) -> Option<usize> {
         match &self.index {
-            Some(index) => index.get(&key.to_ascii_lowercase()).copied(),
+            Some(index) => {
+                // Lower-cased on the stack when short (keys mostly are).
+                let mut buffer = [0u8; 64];
+                match buffer.get_mut(..key.len()) {
+                    Some(lower) => {
+                        lower.copy_from_slice(key.as_bytes());
+                        lower.make_ascii_lowercase();
+                        // ASCII lower-casing keeps UTF-8 valid.
+                        std::str::from_utf8(lower)
+                            .ok()
+                            .and_then(|l| index.get(l).copied())
+                    }
+                    None => index.get(&key.to_ascii_lowercase()).copied(),
+                }
+            }
             None => self
                 .entries
                 .iter()
@@ -171,6 +185,11 @@ impl Object {
             Some(Value::Object(object)) => object,
             _ => unreachable!("inserted an object just above"),
         }
+    }
+
+    /// The entries in order, their nodes to change (the keys stay).
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Node)> {
+        self.entries.iter_mut().map(|(k, n)| (k.as_str(), n))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Node)> {
