@@ -117,14 +117,27 @@ impl Symbolic {
     /// Canonical text, one-to-one with the pieces: text quoted as ARM
     /// writes string literals, symbols as they are, joined by `+`.
     fn canonical(&self) -> String {
-        self.0
-            .iter()
-            .map(|p| match p {
-                Piece::Text(s) => format!("'{}'", s.replace('\'', "''")),
-                Piece::Symbol(s) => s.clone(),
-            })
-            .collect::<Vec<_>>()
-            .join("+")
+        // Written into one string: no piece is copied on its own.
+        let mut out = String::new();
+        for (i, piece) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push('+');
+            }
+            match piece {
+                Piece::Text(s) => {
+                    out.push('\'');
+                    for (j, run) in s.split('\'').enumerate() {
+                        if j > 0 {
+                            out.push_str("''");
+                        }
+                        out.push_str(run);
+                    }
+                    out.push('\'');
+                }
+                Piece::Symbol(s) => out.push_str(s),
+            }
+        }
+        out
     }
 
     /// The `/`-separated segments, as the name parts of an id: a segment of
@@ -488,6 +501,23 @@ mod tests {
         assert!(same(
             "[split(format('{0}/default', variables('pe')), '/')[0]]",
             "[variables('pe')]"
+        ));
+    }
+
+    /// Text in a symbolic name is written as ARM quotes it, a quote doubled
+    /// and the text lower-cased: `it's` and `its` are different names.
+    #[test]
+    fn text_in_a_symbolic_name_is_quoted_as_arm_writes_it() {
+        let parts = parts_in("{}", "[concat(parameters('p'), '-It''S', parameters('q'))]");
+        assert_eq!(
+            parts,
+            Some(vec![Part::symbol(
+                "parameters('p')+'-it''s'+parameters('q')"
+            )])
+        );
+        assert!(!same(
+            "[concat(parameters('p'), 'it''s')]",
+            "[concat(parameters('p'), 'its')]"
         ));
     }
 

@@ -117,7 +117,7 @@ fn public_cloud() -> Value {
 }
 
 fn unknown_object(keys: &[&str]) -> Value {
-    let mut object = Object::new();
+    let mut object = Object::with_capacity(keys.len());
     for key in keys {
         object.insert(*key, Node::unknown(None));
     }
