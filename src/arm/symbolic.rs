@@ -117,8 +117,14 @@ impl Symbolic {
     /// Canonical text, one-to-one with the pieces: text quoted as ARM
     /// writes string literals, symbols as they are, joined by `+`.
     fn canonical(&self) -> String {
-        // Written into one string: no piece is copied on its own.
         let mut out = String::new();
+        self.write_canonical(&mut out);
+        out
+    }
+
+    /// [`Symbolic::canonical`] appended to `out`: no piece is copied on
+    /// its own.
+    fn write_canonical(&self, out: &mut String) {
         for (i, piece) in self.0.iter().enumerate() {
             if i > 0 {
                 out.push('+');
@@ -137,7 +143,6 @@ impl Symbolic {
                 Piece::Symbol(s) => out.push_str(s),
             }
         }
-        out
     }
 
     /// The `/`-separated segments, as the name parts of an id: a segment of
@@ -333,11 +338,15 @@ impl<'t> Scope<'t> {
             _ if NO_IDENTITY.contains(&f) || f.starts_with("list") => None,
             _ => {
                 // A function of values fixed for the deployment is fixed too.
-                let mut canonical = Vec::with_capacity(args.len());
-                for a in args {
-                    canonical.push(self.symbolic(a, copies)?.canonical());
+                let mut call = format!("{f}(");
+                for (i, a) in args.iter().enumerate() {
+                    if i > 0 {
+                        call.push(',');
+                    }
+                    self.symbolic(a, copies)?.write_canonical(&mut call);
                 }
-                Symbolic::symbol(format!("{f}({})", canonical.join(",")))
+                call.push(')');
+                Symbolic::symbol(call)
             }
         }
     }
