@@ -250,7 +250,10 @@ impl<'t> Scope<'t> {
             parameters: by_name("parameters"),
             supplied: supplied
                 .into_iter()
-                .map(|(k, v)| (k.to_ascii_lowercase(), v))
+                .map(|(mut k, v)| {
+                    k.make_ascii_lowercase();
+                    (k, v)
+                })
                 .collect(),
             variables: by_name("variables"),
             variable_copies: template
@@ -383,7 +386,10 @@ impl<'t> Scope<'t> {
         inner.parsed = Rc::clone(&self.parsed);
         inner.symbols.supplied = symbolic
             .into_iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .map(|(mut k, v)| {
+                k.make_ascii_lowercase();
+                (k, v)
+            })
             .collect();
         inner
     }
