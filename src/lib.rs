@@ -315,6 +315,9 @@ pub fn check(options: &Options) -> Run {
         .map(|s| s.config.limits.max_file_bytes)
         .max()
         .unwrap_or(Limits::default().max_file_bytes);
+    if inputs.len() >= SMALL_PAGES_FROM {
+        small_pages();
+    }
     let confinement = confine(max_file_bytes, &named);
     for (root, folders) in &discovered.walked {
         confinement.seed(root, folders);
@@ -961,9 +964,43 @@ fn fingerprint(sources: &SourceMap, finding: &Finding) -> String {
     report::fingerprint_at(sources, finding, &report::display_path(&file))
 }
 
+/// Runs of at least this many inputs take their memory in small pages
+/// ([`small_pages`]); a smaller run (one file from pre-commit) keeps the
+/// fewer page faults of huge ones.
+const SMALL_PAGES_FROM: usize = 64;
+
+/// No transparent huge pages for this process from here on (Linux). The
+/// allocator asks for them, and where memory is full of page cache (a CI
+/// runner after checkout and build) the kernel compacts memory to find each
+/// 2 MiB page at its first touch, and the run's time varies by half. On
+/// this project's machine, after 1 GB of files was read before each run,
+/// AVM Bicep took 297–478 ms with huge pages and 300–315 ms without, ARM
+/// 142–279 ms and 151–165 ms; with memory free, Bicep 2–3% faster without
+/// them, ARM about 8% slower (BENCHMARKS.md, eleventh session). A run that
+/// takes the same time each time was chosen over ARM's best case.
+fn small_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: `PR_SET_THP_DISABLE` takes no pointer; it sets one flag on
+    // this process's memory, read by the kernel at each page fault.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// After [`small_pages`], the kernel reports huge pages off for this
+    /// process (the flag a large run sets; other tests are unaffected).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn small_pages_turns_huge_pages_off() {
+        small_pages();
+        // SAFETY: `PR_GET_THP_DISABLE` takes no pointer and only reads a flag.
+        let off = unsafe { libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0) };
+        assert_eq!(off, 1);
+    }
 
     /// The text of a file whose unit raised nothing to show: released at
     /// the end of its unit, even when it has a place plinth cannot see into
