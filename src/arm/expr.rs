@@ -32,6 +32,19 @@ pub enum Template<'a> {
     Expression(&'a str),
 }
 
+/// `s` as an ARM string literal (a `'` doubled), after `out`.
+#[inline]
+pub fn push_quoted(out: &mut String, s: &str) {
+    out.push('\'');
+    for (i, piece) in s.split('\'').enumerate() {
+        if i > 0 {
+            out.push_str("''");
+        }
+        out.push_str(piece);
+    }
+    out.push('\'');
+}
+
 pub fn classify(text: &str) -> Template<'_> {
     if text.starts_with("[[") {
         // `[[` is a literal `[`; the rest stays as written.

@@ -130,16 +130,7 @@ impl Symbolic {
                 out.push('+');
             }
             match piece {
-                Piece::Text(s) => {
-                    out.push('\'');
-                    for (j, run) in s.split('\'').enumerate() {
-                        if j > 0 {
-                            out.push_str("''");
-                        }
-                        out.push_str(run);
-                    }
-                    out.push('\'');
-                }
+                Piece::Text(s) => expr::push_quoted(out, s),
                 Piece::Symbol(s) => out.push_str(s),
             }
         }

@@ -303,19 +303,8 @@ impl Graph {
     }
 
     pub fn of_type(&self, rtype: &str) -> &[ResourceIdx] {
-        // Lower-cased on the stack: rules ask this once per unit and type.
-        let mut buffer = [0u8; 128];
-        let found = match buffer.get_mut(..rtype.len()) {
-            Some(lower) => {
-                lower.copy_from_slice(rtype.as_bytes());
-                lower.make_ascii_lowercase();
-                // ASCII lower-casing keeps UTF-8 valid.
-                std::str::from_utf8(lower)
-                    .ok()
-                    .and_then(|l| self.by_type.get(l))
-            }
-            None => self.by_type.get(&rtype.to_ascii_lowercase()),
-        };
+        // Rules ask this once per unit and type: no copy lower-cased.
+        let found = super::with_lowercase(rtype, |lower| self.by_type.get(lower));
         found.map(Vec::as_slice).unwrap_or(&[])
     }
 

@@ -111,21 +111,7 @@ impl Object {
 
     fn position(&self, key: &str) -> Option<usize> {
         match &self.index {
-            Some(index) => {
-                // Lower-cased on the stack when short (keys mostly are).
-                let mut buffer = [0u8; 64];
-                match buffer.get_mut(..key.len()) {
-                    Some(lower) => {
-                        lower.copy_from_slice(key.as_bytes());
-                        lower.make_ascii_lowercase();
-                        // ASCII lower-casing keeps UTF-8 valid.
-                        std::str::from_utf8(lower)
-                            .ok()
-                            .and_then(|l| index.get(l).copied())
-                    }
-                    None => index.get(&key.to_ascii_lowercase()).copied(),
-                }
-            }
+            Some(index) => super::with_lowercase(key, |lower| index.get(lower).copied()),
             None => self
                 .entries
                 .iter()

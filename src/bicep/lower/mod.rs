@@ -29,6 +29,7 @@ use foldhash::{HashMap, HashMapExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::arm::expr::push_quoted;
 use crate::bicep::tree::{Expr, ExprKind, Prop};
 use crate::diagnostic::{Problem, SyntaxError};
 use crate::json::{JsonKind, JsonValue, Member};
@@ -222,18 +223,6 @@ fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     push_quoted(&mut out, s);
     out
-}
-
-/// `s` as an ARM string literal (a `'` doubled), after `out`.
-fn push_quoted(out: &mut String, s: &str) {
-    out.push('\'');
-    for (i, piece) in s.split('\'').enumerate() {
-        if i > 0 {
-            out.push_str("''");
-        }
-        out.push_str(piece);
-    }
-    out.push('\'');
 }
 
 /// `f('s')`: a call of `f` with one string literal.
