@@ -20,8 +20,10 @@ pub use value::{Node, Object, Truth, Value};
 
 /// What `f` makes of `s` ASCII-lower-cased: on the stack when `s` is short
 /// (types and keys mostly are), a copy otherwise. For lookups in maps
-/// keyed by lower-cased text, with no allocation per lookup.
-#[inline]
+/// keyed by lower-cased text, with no allocation per lookup. Not inlined:
+/// its buffer stays out of the frames of the recursive evaluators that
+/// look keys up, whose depth the unit's stack must hold.
+#[inline(never)]
 pub(crate) fn with_lowercase<T>(s: &str, f: impl FnOnce(&str) -> T) -> T {
     let mut buffer = [0u8; 128];
     if let Some(lower) = buffer.get_mut(..s.len()) {
