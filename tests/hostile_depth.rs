@@ -461,3 +461,94 @@ fn policy_chains_in_user_rules_are_located_errors() {
         );
     }
 }
+
+/// A chain of `links` resources, each named after the one before (`r0` is
+/// the Postgres private DNS zone name), and a zone named after the last one
+/// with an autoregistering link (DNS001) when its name is known.
+fn names_chain(links: usize) -> String {
+    let mut text = String::from(
+        "resource r0 'Microsoft.Network/networkSecurityGroups@2024-05-01' = {\n  name: 'privatelink.postgres.database.azure.com'\n}\n",
+    );
+    for i in 1..links {
+        let previous = i - 1;
+        text.push_str(&format!(
+            "resource r{i} 'Microsoft.Network/networkSecurityGroups@2024-05-01' = {{\n  name: r{previous}.name\n}}\n"
+        ));
+    }
+    let last = links - 1;
+    text.push_str(&format!(
+        r"resource zone 'Microsoft.Network/privateDnsZones@2024-06-01' = {{
+  name: r{last}.name
+  location: 'global'
+}}
+resource link 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2024-06-01' = {{
+  parent: zone
+  name: 'link'
+  location: 'global'
+  properties: {{
+    registrationEnabled: true
+    virtualNetwork: {{ id: '/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v' }}
+  }}
+}}
+"
+    ));
+    text
+}
+
+#[test]
+fn bicep_names_that_reach_themselves_are_unknown_not_a_stack_overflow() {
+    // Found by fuzzing: `name: privateEndpoint+Name` inside the resource
+    // `privateEndpoint` wrote the resource's name inside itself until the
+    // stack ran out; so did every name or id reaching its own resource.
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "self.bicep",
+        r"resource pe 'Microsoft.Network/privateEndpoints@2024-05-01' = {
+  name: pe+Name
+  location: 'westeurope'
+}
+resource a 'Microsoft.Network/privateEndpoints@2024-05-01' = {
+  name: '${b.name}-${b.id}'
+}
+resource b 'Microsoft.Network/privateEndpoints@2024-05-01' = {
+  name: a.name
+  location: a.id
+}
+resource zone 'Microsoft.Network/privateDnsZones@2024-06-01' = {
+  name: zone.name
+  location: 'global'
+}
+resource link 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2024-06-01' = {
+  parent: zone
+  name: link.id
+  location: 'global'
+  properties: {
+    registrationEnabled: true
+    virtualNetwork: { id: '/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v' }
+  }
+}
+",
+    );
+    // A long chain: each name is written out inside the next only so deep.
+    write(dir.path(), "long-chain.bicep", &names_chain(LINKS));
+    // A short one is followed to its end: the zone's name is known.
+    write(dir.path(), "short-chain.bicep", &names_chain(20));
+    let (_, report) = check(dir.path());
+    // Only the long chain says it stopped: at 32 deep each name costs as
+    // much as 32, and the file's budget for written-out names runs out.
+    for error in report["errors"].as_array().expect("errors") {
+        assert_eq!(error["file"], "long-chain.bicep", "{report:#}");
+        assert_eq!(error["code"], "limit-exceeded", "{report:#}");
+    }
+    let dns001: Vec<&Value> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == "DNS001")
+        .map(|f| &f["file"])
+        .collect();
+    // The zone whose name reaches itself is not known to be Postgres's, and
+    // the long chain's end is past the inlining depth: silent, both.
+    assert_eq!(dns001, ["short-chain.bicep"], "{report:#}");
+}

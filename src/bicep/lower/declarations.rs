@@ -166,6 +166,9 @@ impl<'a> Lowerer<'a> {
             path: path.to_path_buf(),
             symbols: HashMap::new(),
             fresh: std::cell::Cell::new(0),
+            inlining: std::cell::RefCell::new(Vec::new()),
+            inline_budget: std::cell::Cell::new(super::INLINE_BUDGET),
+            inline_spent_at: std::cell::Cell::new(None),
         };
         for decl in decls {
             collect(&mut file.symbols, decl, None);
@@ -279,6 +282,22 @@ impl<'a> Lowerer<'a> {
                 j(JsonKind::Array(vec![namespace]), whole),
                 whole,
             ));
+        }
+        if let Some(span) = file.inline_spent_at.get() {
+            self.problems.push(
+                Problem::new(
+                    crate::limits::CODE,
+                    format!(
+                        "names and ids written out inside one another pass {} KiB of text: the rest are not known",
+                        super::INLINE_BUDGET >> 10
+                    ),
+                )
+                .at(path, Some(span))
+                .with_label("the budget ran out here")
+                .with_help(
+                    "what lies past it is not checked; names built from other names, many deep or many times over, spend it",
+                ),
+            );
         }
         j(JsonKind::Object(root), whole)
     }

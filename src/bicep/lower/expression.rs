@@ -8,8 +8,8 @@
 //! and ids are [`super::resource_ids`]; declarations, [`super::declarations`].
 
 use super::{
-    Env, File, Loop, Symbol, UNKNOWN, bind_loop, call_quoted, expression, is_identifier, j, member,
-    quote, string,
+    Env, File, INLINE_CHARGE, Loop, MAX_INLINE_DEPTH, Symbol, UNKNOWN, bind_loop, call_quoted,
+    expression, is_identifier, j, member, quote, string,
 };
 use crate::bicep::tree::{Expr, ExprKind, Interp, Item, Prop};
 use crate::json::{JsonKind, JsonValue};
@@ -120,6 +120,35 @@ impl<'d> File<'d> {
             ),
             _ => expression(self.expr(e, env), span),
         }
+    }
+
+    /// Another declaration's expression (a resource's or module's name, a
+    /// loop's source) written out here, as [`Self::expr`] writes it; not
+    /// known when it reaches itself (`name: r.name` inside `r`) or when
+    /// declarations are inlined deeper than [`MAX_INLINE_DEPTH`], as the ARM
+    /// evaluator treats a variable's cycle; nor once the file's
+    /// [`super::INLINE_BUDGET`] is spent, which the file reports.
+    pub(super) fn inline(&self, e: &Expr, env: &Env) -> String {
+        let key = std::ptr::from_ref(e) as usize;
+        {
+            let mut inlining = self.inlining.borrow_mut();
+            if self.inline_budget.get() == 0 {
+                if self.inline_spent_at.get().is_none() {
+                    self.inline_spent_at.set(Some(e.span));
+                }
+                return UNKNOWN.into();
+            }
+            if inlining.len() >= MAX_INLINE_DEPTH || inlining.contains(&key) {
+                return UNKNOWN.into();
+            }
+            inlining.push(key);
+        }
+        let text = self.expr(e, env);
+        self.inlining.borrow_mut().pop();
+        let cost = text.len().saturating_add(INLINE_CHARGE);
+        self.inline_budget
+            .set(self.inline_budget.get().saturating_sub(cost));
+        text
     }
 
     /// An expression as ARM expression text.
@@ -357,7 +386,9 @@ impl<'d> File<'d> {
                             .segments(&r, Some(i), env, 0)
                             .pop()
                             .unwrap_or_else(|| UNKNOWN.into()),
-                        _ => r.name.map_or_else(|| UNKNOWN.into(), |n| self.expr(n, env)),
+                        _ => r
+                            .name
+                            .map_or_else(|| UNKNOWN.into(), |n| self.inline(n, env)),
                     },
                     "type" => quote(&r.rtype),
                     "apiVersion" => quote(&r.api),
@@ -378,7 +409,9 @@ impl<'d> File<'d> {
                         ),
                         _ => [call_quoted("reference", s).as_str(), ".outputs"].concat(),
                     },
-                    "name" => deployment_name.map_or_else(|| UNKNOWN.into(), |n| self.expr(n, env)),
+                    "name" => {
+                        deployment_name.map_or_else(|| UNKNOWN.into(), |n| self.inline(n, env))
+                    }
                     _ => UNKNOWN.into(),
                 };
             }
@@ -480,6 +513,8 @@ mod tests {
     use crate::model::Value;
     use crate::source::SourceMap;
 
+    const UNKNOWN_CALL: &str = super::UNKNOWN;
+
     /// Lowers `text` and evaluates each `(variable, expected JSON)` through
     /// the ARM evaluator, comparing JSON values.
     fn evaluates(text: &str, expected: &[(&str, serde_json::Value)]) {
@@ -569,5 +604,110 @@ var called = double(21)
             let got = scope.string_at(&text, lowered.template.span, &[]);
             assert_eq!(got, Value::Unknown, "{name}");
         }
+    }
+
+    /// Lowers `text` (written as `main.bicep`), then the lowered text of
+    /// each variable in `names` and the problems lowering reported.
+    fn lowered_variables(text: &str, names: &[&str]) -> (Vec<String>, Vec<String>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("main.bicep");
+        std::fs::write(&path, text).expect("write");
+        let sources = SourceMap::new();
+        let file = sources.load(&path).expect("load");
+        let lowered = lower(&sources, &path, file).unwrap_or_else(|p| panic!("{}", p.message));
+        let variables = lowered.template.get("variables").expect("variables");
+        let texts = names
+            .iter()
+            .map(|n| {
+                variables
+                    .get(n)
+                    .and_then(|v| v.as_str())
+                    .expect(n)
+                    .to_string()
+            })
+            .collect();
+        let problems = lowered.problems.iter().map(|p| p.message.clone()).collect();
+        (texts, problems)
+    }
+
+    #[test]
+    fn a_name_that_reaches_itself_is_unknown_not_a_stack_overflow() {
+        // Each of these recursed until the stack ran out (found by fuzzing:
+        // `name: privateEndpoint+Name` inside `privateEndpoint`).
+        let (texts, problems) = lowered_variables(
+            r"
+resource selfName 'Microsoft.Network/privateEndpoints@2024-05-01' = {
+  name: selfName.name
+}
+resource selfId 'Microsoft.Network/privateEndpoints@2024-05-01' = {
+  name: 'pe-${selfId.id}'
+}
+resource a 'Microsoft.Network/privateEndpoints@2024-05-01' = {
+  name: b.name
+}
+resource b 'Microsoft.Network/privateEndpoints@2024-05-01' = {
+  name: '${a.name}-${a.id}'
+}
+resource looped 'Microsoft.Network/privateEndpoints@2024-05-01' = [for i in range(0, length(looped[0].name)): {
+  name: 'pe-${looped[i].name}'
+}]
+module m './main.bicep' = {
+  name: m.name
+}
+var selfNameText = selfName.name
+var selfIdText = selfId.id
+var cycleText = b.name
+var loopedText = looped[1].name
+var moduleText = m.name
+var fine = resourceId('x', 'y')
+",
+            &[
+                "selfNameText",
+                "selfIdText",
+                "cycleText",
+                "loopedText",
+                "moduleText",
+                "fine",
+            ],
+        );
+        for (name, text) in ["selfName", "selfId", "cycle", "looped", "module"]
+            .iter()
+            .zip(&texts)
+        {
+            assert!(text.contains(UNKNOWN_CALL), "{name}: {text}");
+        }
+        // The cycle stops where it closes: `a`'s name is `b`'s, unknown.
+        assert!(texts[2].starts_with("[format("), "{}", texts[2]);
+        assert_eq!(texts[5], "[resourceId('x', 'y')]");
+        // A cycle is unknown, as an ARM variable's cycle is: not a limit hit.
+        assert!(problems.iter().all(|p| !p.contains("KiB")), "{problems:?}");
+    }
+
+    #[test]
+    fn names_doubling_along_a_chain_stop_at_the_inline_budget() {
+        // Each name reads the one before twice: resource 22's name would be
+        // 4 MiB of text, 40's four terabytes. Lowering stops at the budget
+        // and says so; what it wrote stays bounded.
+        // `early` is lowered first, before the budget is spent.
+        let mut text = String::from(
+            "var early = r3.name\nresource r0 'Microsoft.Network/privateEndpoints@2024-05-01' = {\n  name: 'x'\n}\n",
+        );
+        for i in 1..=22 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "resource r{i} 'Microsoft.Network/privateEndpoints@2024-05-01' = {{\n  name: '${{r{p}.name}}${{r{p}.name}}'\n}}\n"
+            ));
+        }
+        text.push_str("var late = r22.name\n");
+        let (texts, problems) = lowered_variables(&text, &["early", "late"]);
+        assert!(!texts[0].contains(UNKNOWN_CALL), "{}", texts[0]);
+        assert!(texts[1].contains(UNKNOWN_CALL));
+        assert!(
+            texts[1].len() < 2 * super::super::INLINE_BUDGET,
+            "{}",
+            texts[1].len()
+        );
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("1024 KiB"), "{problems:?}");
     }
 }

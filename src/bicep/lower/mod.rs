@@ -40,6 +40,24 @@ const MAX_MODULE_DEPTH: usize = 16;
 
 const UNKNOWN: &str = "plinthUnknown()";
 
+/// Declarations inlined inside one another deeper than this lower to
+/// [`UNKNOWN`]: `r.name` and `r.id` are written out as the declaration's own
+/// name expression, which may name another resource in turn. Real chains
+/// (a child's parent's name, a module named after a resource) are a few
+/// deep; hostile ones recurse until the stack runs out.
+const MAX_INLINE_DEPTH: usize = 32;
+
+/// The most text one file's inlined declarations may produce (summed over
+/// every inlining, each charged at least [`INLINE_CHARGE`]); past it each
+/// further inlining lowers to [`UNKNOWN`]. Inlining copies: a name that reads
+/// another name twice doubles at every step of a chain, so forty resources
+/// would otherwise write a terabyte. The file of the AVM corpus that
+/// inlines most spends 7 KB.
+const INLINE_BUDGET: usize = 1 << 20;
+
+/// What one inlining costs at least, its own text aside (the calls made).
+const INLINE_CHARGE: usize = 64;
+
 /// One loaded Bicep file, lowered.
 pub struct Lowered {
     /// Shared with the run's kept copy, when there is one.
@@ -138,6 +156,14 @@ struct File<'d> {
     symbols: HashMap<String, Symbol<'d>>,
     /// Counter for lambda variable names of loops in expressions.
     fresh: std::cell::Cell<usize>,
+    /// The declarations' expressions being inlined, outermost first (by
+    /// address: each is one declaration's own): a name that reaches itself
+    /// is a cycle, not known.
+    inlining: std::cell::RefCell<Vec<usize>>,
+    /// What is left of [`INLINE_BUDGET`].
+    inline_budget: std::cell::Cell<usize>,
+    /// Where the budget was first found spent (a `limit-exceeded` error).
+    inline_spent_at: std::cell::Cell<Option<Span>>,
 }
 
 /// Parses and lowers the Bicep file at `path` (already registered as `file`,

@@ -27,11 +27,16 @@ impl<'d> File<'d> {
     ) -> Vec<String> {
         let mut env = env.clone();
         if let (Some(l), Some(i)) = (&r.looped, index) {
-            bind_loop(&mut env, l, self.expr(l.source, &Vec::new()), i.to_string());
+            bind_loop(
+                &mut env,
+                l,
+                self.inline(l.source, &Vec::new()),
+                i.to_string(),
+            );
         }
         let own = r
             .name
-            .map_or_else(|| UNKNOWN.to_string(), |n| self.expr(n, &env));
+            .map_or_else(|| UNKNOWN.to_string(), |n| self.inline(n, &env));
         let count = r.rtype.split('/').count().saturating_sub(1);
         let parent = r
             .parent
