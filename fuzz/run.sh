@@ -8,6 +8,8 @@
 # AddressSanitizer made every run several times slower. A crash
 # stops the script with the target's non-zero status; its input is saved
 # under fuzz/artifacts/TARGET/ — turn it into a regression test or fixture.
+# (When the process dies before libFuzzer can save it, the targets that
+# write their input to a file leave it there, and it is copied beside.)
 #
 #   fuzz/run.sh [SECONDS] [TARGET...]
 #
@@ -54,7 +56,20 @@ max_len() { # TARGET → the largest input worth trying
 
 for target in "${targets[@]}"; do
   echo "== $target: ${seconds}s"
-  cargo fuzz run --release --sanitizer none "$target" "$(seed "$target")" -- \
+  # The targets that read files write each input to a scratch folder under
+  # TMPDIR first. A crash that kills the process at once (a stack overflow
+  # leaves libFuzzer's handler no stack to run on) saves no input, but the
+  # scratch folder still holds the one that crashed: it is kept too.
+  scratch=$(mktemp -d)
+  status=0
+  TMPDIR=$scratch cargo fuzz run --release --sanitizer none "$target" "$(seed "$target")" -- \
     -max_total_time="$seconds" -max_len="$(max_len "$target")" -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1
+    -print_final_stats=1 || status=$?
+  if [ "$status" -ne 0 ]; then
+    mkdir -p "artifacts/$target"
+    find "$scratch" -type f -exec cp --backup=numbered -t "artifacts/$target" {} +
+    echo "$target failed ($status); last inputs written: $(ls "artifacts/$target" | tr "\n" " ")" >&2
+  fi
+  rm -rf "$scratch"
+  [ "$status" -eq 0 ] || exit "$status"
 done
