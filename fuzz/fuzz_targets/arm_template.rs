@@ -14,7 +14,8 @@ fuzz_target!(|data: &[u8]| {
         if std::fs::write(&path, data).is_err() {
             return;
         }
-        let (sources, rules) = common::rules();
+        let shared = common::rules();
+        let (sources, rules) = &*shared;
         let loaded = plinth::frontend::load_json_input(sources, &path, None, Limits::default());
         common::check(loaded.units, sources, rules);
     });

@@ -25,7 +25,8 @@ fuzz_target!(|g: generated::G| {
         if std::fs::write(&path, text).is_err() {
             return;
         }
-        let (sources, rules) = common::rules();
+        let shared = common::rules();
+        let (sources, rules) = &*shared;
         let loaded = plinth::bicep::load_bicep_input(sources, &path, None, None, Limits::default());
         common::check(loaded.units, sources, rules);
     });

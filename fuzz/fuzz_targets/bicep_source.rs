@@ -17,7 +17,8 @@ fuzz_target!(|data: &[u8]| {
         {
             return;
         }
-        let (sources, rules) = common::rules();
+        let shared = common::rules();
+        let (sources, rules) = &*shared;
         let loaded = plinth::bicep::load_bicep_input(sources, &path, None, None, Limits::default());
         common::check(loaded.units, sources, rules);
     });

@@ -26,7 +26,8 @@ fuzz_target!(|g: generated::G| {
         if std::fs::write(&main, text).is_err() {
             return;
         }
-        let (sources, rules) = common::rules();
+        let shared = common::rules();
+        let (sources, rules) = &*shared;
         let loaded = plinth::terraform::load_module(
             sources,
             &dir,

@@ -16,7 +16,8 @@ fuzz_target!(|data: &[u8]| {
         if std::fs::write(&main, data).is_err() || std::fs::write(&vars, data).is_err() {
             return;
         }
-        let (sources, rules) = common::rules();
+        let shared = common::rules();
+        let (sources, rules) = &*shared;
         let loaded = plinth::terraform::load_module(
             sources,
             &dir,
