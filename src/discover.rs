@@ -316,8 +316,13 @@ pub fn settle(mut inputs: Vec<Input>, compiled_skipped: &mut Vec<PathBuf>) -> Ve
     });
     inputs.reverse();
     // `main.json` compiled from `main.bicep` beside it: the Bicep is checked
-    // (findings on the lines people edit), the JSON not, unless named.
-    let bicep: std::collections::HashSet<PathBuf> = inputs
+    // (findings on the lines people edit), the JSON not, unless named. (A
+    // run with no JSON found by a walk has nothing to leave out: hashing
+    // each Bicep path cost as much as the rest of this.)
+    if !inputs.iter().any(|i| matches!(i, Input::Json { explicit: false, .. })) {
+        return inputs;
+    }
+    let bicep: foldhash::HashSet<PathBuf> = inputs
         .iter()
         .filter_map(|i| match i {
             Input::Bicep { path, .. } => Some(path.with_extension("json")),
