@@ -319,7 +319,15 @@ pub fn settle(mut inputs: Vec<Input>, compiled_skipped: &mut Vec<PathBuf>) -> Ve
     // (findings on the lines people edit), the JSON not, unless named. (A
     // run with no JSON found by a walk has nothing to leave out: hashing
     // each Bicep path cost as much as the rest of this.)
-    if !inputs.iter().any(|i| matches!(i, Input::Json { explicit: false, .. })) {
+    if !inputs.iter().any(|i| {
+        matches!(
+            i,
+            Input::Json {
+                explicit: false,
+                ..
+            }
+        )
+    }) {
         return inputs;
     }
     let bicep: foldhash::HashSet<PathBuf> = inputs

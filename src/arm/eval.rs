@@ -521,7 +521,7 @@ impl<'t> Scope<'t> {
         let Some(definition) = definition else {
             return Value::Unknown;
         };
-        self.memo(format!("p:{name}"), || match default {
+        self.memo(["p:", name.as_str()].concat(), || match default {
             Some(default) => self.node(default, default.span, &[]).value,
             // A nested deployment's parameters all come from its caller: a
             // nullable one the caller leaves out is null.
@@ -556,7 +556,7 @@ impl<'t> Scope<'t> {
         let name = name.to_ascii_lowercase();
         if let Some(spec) = self.variable_copies.get(&Caseless(&name)).copied() {
             // A variable copy loop: the array of its evaluated inputs.
-            return self.memo(format!("v:{name}"), || {
+            return self.memo(["v:", name.as_str()].concat(), || {
                 let mut object = Object::new();
                 self.property_copy(spec, &mut object, &[]);
                 object
@@ -567,7 +567,7 @@ impl<'t> Scope<'t> {
         let Some(definition) = self.variables.get(&Caseless(&name)).copied() else {
             return Value::Unknown;
         };
-        self.memo(format!("v:{name}"), || {
+        self.memo(["v:", name.as_str()].concat(), || {
             self.node(definition, definition.span, &[]).value
         })
     }

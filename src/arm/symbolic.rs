@@ -356,7 +356,7 @@ impl<'t> Scope<'t> {
                 "tenant" => "",
                 _ => return self.symbolic_of_member(target, &field, copies),
             };
-            return Symbolic::symbol(format!("{scoped}{f}().{field}"));
+            return Symbolic::symbol([scoped, f.as_str(), "().", &field].concat());
         }
         if let Expr::Call(f, args) = target
             && f == "variables"
@@ -378,7 +378,7 @@ impl<'t> Scope<'t> {
             // A member of known text is not a value.
             return None;
         }
-        Symbolic::symbol(format!("{}.{field}", whole.canonical()))
+        Symbolic::symbol([whole.canonical().as_ref(), ".", field].concat())
     }
 
     /// `format('{0}-pe', x)`: the format's text around its arguments'.
@@ -426,7 +426,7 @@ impl<'t> Scope<'t> {
         if !self.declares_parameter(&lower) {
             return None;
         }
-        Symbolic::symbol(format!("{}parameters('{lower}')", self.key_prefix))
+        Symbolic::symbol([self.key_prefix.as_str(), "parameters('", &lower, "')"].concat())
     }
 
     fn variable_symbol(&self, name: &str, copies: &[Copy]) -> Option<Symbolic> {

@@ -94,7 +94,7 @@ impl Builder {
             }
             JsonKind::Object(members) => {
                 for m in members {
-                    let key = format!("{prefix}resources.{}", m.key);
+                    let key = [prefix, "resources.", &m.key].concat();
                     self.resource(scope, &m.value, key, None, context, copies, depth);
                 }
             }
@@ -506,7 +506,7 @@ impl Builder {
             subscription: part("subscriptionId").unwrap_or_else(|| context.subscription.clone()),
             resource_group: part("resourceGroup").unwrap_or_else(|| context.resource_group.clone()),
         };
-        let prefix = format!("{key}.properties.template.");
+        let prefix = [key, ".properties.template."].concat();
         let inner = properties
             .get("expressionEvaluationOptions")
             .and_then(|o| o.get("scope"))

@@ -39,7 +39,10 @@ impl Part {
     /// A symbolic part whose identity is `key` (an expression's canonical
     /// text, scoped by the front-end to one deployment).
     pub fn symbol(key: &str) -> Part {
-        Part::Symbolic(Arc::from(format!("{SYMBOL_MARK}{key}")))
+        let mut text = String::with_capacity(key.len() + SYMBOL_MARK.len_utf8());
+        text.push(SYMBOL_MARK);
+        text.push_str(key);
+        Part::Symbolic(Arc::from(text))
     }
 
     /// What the linker indexes this part by: known text lower-cased (names
