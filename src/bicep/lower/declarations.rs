@@ -75,7 +75,9 @@ impl<'a> Lowerer<'a> {
                 deeper,
                 ids,
                 Arc::clone(&template),
+                &self.verified,
             ) {
+                self.verified.push(shared::Verified::of(&entry));
                 self.sources.kept::<shared::Shared>().put(
                     self.sources,
                     normalized,
@@ -143,6 +145,7 @@ impl<'a> Lowerer<'a> {
             to.push((was, now));
         }
         if to.iter().all(|(was, now)| was == now) {
+            self.verified.push(shared::Verified::of(&entry));
             return Some((Arc::clone(&entry.template), entry.deepest));
         }
         Some((Arc::new(shared::moved(&entry.template, &to)), entry.deepest))

@@ -135,6 +135,8 @@ pub struct Lowerer<'a> {
     /// registration of it, to share its kept template ([`Lowered::root`]).
     share_root: bool,
     root: Option<FileId>,
+    /// Templates known to point only at their files ([`shared::Verified`]).
+    verified: Vec<shared::Verified>,
 }
 
 /// A module lowered in this unit, kept for its other deployments.
@@ -205,6 +207,7 @@ fn lower_in(
         deepest: None,
         share_root,
         root: None,
+        verified: Vec::new(),
     };
     let (template, _) = lowerer.file(path, file)?;
     Ok(Lowered {

@@ -60,7 +60,31 @@ pub(super) struct Entry {
     /// The ids the spans point at: this file's, then the modules'.
     pub ids: Vec<FileId>,
     pub template: Arc<JsonValue>,
+    /// The template's nodes, shared ones counted each time they appear.
+    nodes: usize,
     cost: usize,
+}
+
+/// A template known to point only at `ids`: an entry's, kept or reused in
+/// this unit. [`Entry::new`] does not walk it again where it appears
+/// shared inside another (the nesting of modules walked each module once
+/// per file above it), when its files are the new entry's too. The
+/// template is held: its address is not reused while it is listed.
+#[derive(Debug)]
+pub(super) struct Verified {
+    pub template: Arc<JsonValue>,
+    pub ids: Vec<FileId>,
+    pub nodes: usize,
+}
+
+impl Verified {
+    pub fn of(entry: &Entry) -> Verified {
+        Verified {
+            template: Arc::clone(&entry.template),
+            ids: entry.ids.clone(),
+            nodes: entry.nodes,
+        }
+    }
 }
 
 impl Entry {
@@ -71,6 +95,7 @@ impl Entry {
         deepest: Option<usize>,
         ids: Vec<FileId>,
         template: Arc<JsonValue>,
+        verified: &[Verified],
     ) -> Option<Entry> {
         // Every span must point at one of its files, or the copy could not
         // move it: such a template is not kept.
@@ -91,7 +116,15 @@ impl Entry {
                         stack.push(&m.value);
                     }
                 }
-                JsonKind::Shared(inner) => stack.push(inner),
+                JsonKind::Shared(inner) => {
+                    match verified.iter().find(|v| {
+                        Arc::ptr_eq(&v.template, inner) && v.ids.iter().all(|id| ids.contains(id))
+                    }) {
+                        // Counted as the walk would have: all of it.
+                        Some(v) => nodes += v.nodes,
+                        None => stack.push(inner),
+                    }
+                }
                 _ => {}
             }
         }
@@ -103,6 +136,7 @@ impl Entry {
             deepest,
             ids,
             template,
+            nodes,
             cost: texts + nodes * 96,
         })
     }
@@ -246,6 +280,69 @@ mod tests {
             }
             _ => {}
         }
+    }
+
+    /// `{"a": SHARED}` in file `outer`, SHARED being `inner` shared.
+    fn holding(outer: FileId, inner: &std::sync::Arc<JsonValue>) -> std::sync::Arc<JsonValue> {
+        let span = crate::source::Span::new(outer, 0, 1);
+        std::sync::Arc::new(JsonValue {
+            span,
+            kind: JsonKind::Object(vec![crate::json::Member {
+                key: "a".into(),
+                span,
+                value: JsonValue::shared(inner),
+            }]),
+        })
+    }
+
+    /// `[1, 2]` with the numbers in `file`.
+    fn module_in(file: FileId) -> std::sync::Arc<JsonValue> {
+        let at = |n: u32| JsonValue {
+            span: crate::source::Span::new(file, n as usize, n as usize + 1),
+            kind: JsonKind::Number(f64::from(n)),
+        };
+        std::sync::Arc::new(JsonValue {
+            span: crate::source::Span::new(file, 0, 4),
+            kind: JsonKind::Array(vec![at(1), at(2)]),
+        })
+    }
+
+    #[test]
+    fn a_shared_template_already_checked_is_counted_not_walked_again() {
+        use super::{Entry, Verified};
+        let (outer, module, foreign) = (FileId(0), FileId(1), FileId(9));
+        let entry = |template, ids: Vec<FileId>, verified: &[Verified]| {
+            Entry::new(
+                "".into(),
+                Vec::new(),
+                Vec::new(),
+                None,
+                ids,
+                template,
+                verified,
+            )
+        };
+        // A module in its own file, checked: 3 nodes.
+        let inner = entry(module_in(module), vec![module], &[]).expect("its spans are its own");
+        assert_eq!(inner.nodes, 3);
+        let checked = [Verified::of(&inner)];
+        // Inside a file that holds it: the same count, walked or not.
+        let walked = entry(holding(outer, &inner.template), vec![outer, module], &[]);
+        let skipped = entry(
+            holding(outer, &inner.template),
+            vec![outer, module],
+            &checked,
+        );
+        assert_eq!(
+            walked.map(|e| (e.nodes, e.cost)),
+            skipped.map(|e| (e.nodes, e.cost))
+        );
+        // A file that does not hold the module's file walks it, and is not kept.
+        assert!(entry(holding(outer, &inner.template), vec![outer], &checked).is_none());
+        // Nor is a template whose shared part was never checked and points
+        // elsewhere, however its outer file is listed.
+        let stray = module_in(foreign);
+        assert!(entry(holding(outer, &stray), vec![outer, module], &checked).is_none());
     }
 
     fn unit(sources: &SourceMap, path: &Path) -> super::super::Lowered {
