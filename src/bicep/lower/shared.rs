@@ -26,6 +26,7 @@
 //! recently used dropped first: memory does not grow with the corpus.
 
 use foldhash::HashMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -151,8 +152,10 @@ pub struct Shared {
 #[derive(Debug, Default)]
 struct Inner {
     /// By normalized path and the Bicep module cache registry modules are
-    /// read from: the entry and when it was last used.
-    entries: HashMap<(PathBuf, Option<PathBuf>), (Arc<Entry>, u64)>,
+    /// read from, each as text (hashing a path's text is cheaper than its
+    /// components, and a normalized path is equal exactly when its text
+    /// is): the entry and when it was last used.
+    entries: HashMap<(OsString, Option<OsString>), (Arc<Entry>, u64)>,
     clock: u64,
     cost: usize,
 }
@@ -162,7 +165,10 @@ impl Shared {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.clock += 1;
         let now = inner.clock;
-        let key = (path.to_path_buf(), cache.map(Path::to_path_buf));
+        let key = (
+            path.as_os_str().to_owned(),
+            cache.map(|c| c.as_os_str().to_owned()),
+        );
         let (entry, used) = inner.entries.get_mut(&key)?;
         *used = now;
         Some(Arc::clone(entry))
@@ -199,7 +205,10 @@ impl Shared {
         inner.clock += 1;
         let now = inner.clock;
         inner.cost += entry.cost;
-        let key = (path, cache.map(Path::to_path_buf));
+        let key = (
+            path.into_os_string(),
+            cache.map(|c| c.as_os_str().to_owned()),
+        );
         if let Some((old, _)) = inner.entries.insert(key, (Arc::new(entry), now)) {
             inner.cost -= old.cost;
             dropped.push(old);
