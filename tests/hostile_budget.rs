@@ -392,3 +392,40 @@ fn the_budget_follows_the_configured_limits() {
     let error = budget_hit(&report, "tf/many/main.tf", "max_instances");
     assert_eq!(error["line"], 2, "{error:#}");
 }
+
+#[test]
+fn bicep_loop_items_doubling_through_nested_loops_stop_at_the_lowering_budget() {
+    // Each loop's source reads the enclosing loop's item twice; the item is
+    // written out where it is read, so its text doubled at every level:
+    // 30 levels took 16 GB in a minute before the lowering budgeted it.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut body = String::from("a30");
+    for i in (1..=30).rev() {
+        let outer = i - 1;
+        body = format!("[for a{i} in concat([a{outer}], [a{outer}]): {body}]");
+    }
+    write(
+        dir.path(),
+        "loops.bicep",
+        &format!(
+            "var x = [for a0 in ['q']: {body}]\nresource z 'Microsoft.Network/privateDnsZones@2020-06-01' = {{\n  name: 'z'\n  location: 'global'\n  tags: {{\n    x: string(x)\n  }}\n}}\n"
+        ),
+    );
+    let (code, report) = check(dir.path());
+    assert_eq!(code, 2, "{report:#}");
+    let errors: Vec<&Value> = report["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter(|e| e["file"] == "loops.bicep")
+        .collect();
+    assert!(
+        errors.iter().any(|e| e["code"] == "limit-exceeded"
+            && e["message"].as_str().is_some_and(|m| m.contains("KiB"))),
+        "{report:#}"
+    );
+    assert!(
+        errors.iter().all(|e| e["line"].as_u64().is_some()),
+        "{report:#}"
+    );
+}

@@ -291,14 +291,14 @@ impl<'a> Lowerer<'a> {
                 Problem::new(
                     crate::limits::CODE,
                     format!(
-                        "names and ids written out inside one another pass {} KiB of text: the rest are not known",
+                        "text the lowering writes out again (names and ids, loop items) passes {} KiB: the rest is not known",
                         super::INLINE_BUDGET >> 10
                     ),
                 )
                 .at(path, Some(span))
                 .with_label("the budget ran out here")
                 .with_help(
-                    "what lies past it is not checked; names built from other names, many deep or many times over, spend it",
+                    "what lies past it is not checked; names built from other names, and loops over what the enclosing loop's item gives, many deep or many times over, spend it",
                 ),
             );
         }

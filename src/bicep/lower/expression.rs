@@ -151,6 +151,22 @@ impl<'d> File<'d> {
         text
     }
 
+    /// The text a loop item, index or lambda parameter stands for, copied
+    /// where the name is read (at `span`), from the same budget as
+    /// [`Self::inline`]: a loop over a source that reads the enclosing
+    /// loop's item twice doubles its item's text at each level of nesting.
+    fn substitute(&self, text: &str, span: crate::source::Span) -> String {
+        let left = self.inline_budget.get();
+        if left == 0 {
+            if self.inline_spent_at.get().is_none() {
+                self.inline_spent_at.set(Some(span));
+            }
+            return UNKNOWN.into();
+        }
+        self.inline_budget.set(left.saturating_sub(text.len()));
+        text.to_string()
+    }
+
     /// An expression as ARM expression text.
     #[allow(clippy::too_many_lines)] // one arm per expression kind: the lowering reads as a table
     pub(super) fn expr(&self, e: &Expr, env: &Env) -> String {
@@ -232,7 +248,10 @@ impl<'d> File<'d> {
                 }
                 ["shallowMerge(createArray(", &groups.join(", "), "))"].concat()
             }
-            ExprKind::Ident(name) => self.ident(name, env),
+            ExprKind::Ident(name) => match env.iter().rev().find(|(n, _)| n == name) {
+                Some((_, text)) => self.substitute(text, e.span),
+                None => self.ident(name, env),
+            },
             ExprKind::Member(target, name, safe) => self.member(target, name, *safe, env),
             ExprKind::Index(target, index, safe) => {
                 // `r[i].id`, `m[i].outputs` are handled by member(); a bare
@@ -707,6 +726,26 @@ var fine = resourceId('x', 'y')
             "{}",
             texts[1].len()
         );
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("1024 KiB"), "{problems:?}");
+    }
+
+    #[test]
+    fn loop_items_doubling_through_nested_loops_stop_at_the_inline_budget() {
+        // Each loop's source reads the enclosing loop's item twice, and the
+        // item is written out where it is read: 30 levels were 2^30 copies
+        // (16 GB in a minute before the run was killed). 20 levels would
+        // write 60 MB: without the budget this fails, and soon.
+        let mut body = String::from("a20");
+        for i in (1..=20).rev() {
+            let outer = i - 1;
+            body = format!("[for a{i} in concat([a{outer}], [a{outer}]): {body}]");
+        }
+        let text = format!(
+            "var early = length([for a in ['q']: [for b in concat([a], [a]): b]])\nvar x = [for a0 in ['q']: {body}]\n"
+        );
+        let (texts, problems) = lowered_variables(&text, &["early"]);
+        assert!(!texts[0].contains(UNKNOWN_CALL), "{}", texts[0]);
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains("1024 KiB"), "{problems:?}");
     }

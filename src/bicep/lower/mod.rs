@@ -47,12 +47,14 @@ const UNKNOWN: &str = "plinthUnknown()";
 /// deep; hostile ones recurse until the stack runs out.
 const MAX_INLINE_DEPTH: usize = 32;
 
-/// The most text one file's inlined declarations may produce (summed over
-/// every inlining, each charged at least [`INLINE_CHARGE`]); past it each
-/// further inlining lowers to [`UNKNOWN`]. Inlining copies: a name that reads
-/// another name twice doubles at every step of a chain, so forty resources
-/// would otherwise write a terabyte. The file of the AVM corpus that
-/// inlines most spends 7 KB.
+/// The most text one file's lowering may write out again (summed over every
+/// inlined declaration, each charged at least [`INLINE_CHARGE`], and every
+/// loop item or lambda parameter copied where it is read); past it each
+/// further copy lowers to [`UNKNOWN`]. Copies compound: a name that reads
+/// another name twice doubles at every step of a chain (forty resources
+/// would otherwise write a terabyte), and so does a loop over a source that
+/// reads the enclosing loop's item twice. The file of the AVM corpus that
+/// writes out most spends 30 KB.
 const INLINE_BUDGET: usize = 1 << 20;
 
 /// What one inlining costs at least, its own text aside (the calls made).
