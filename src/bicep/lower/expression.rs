@@ -129,15 +129,12 @@ impl<'d> File<'d> {
     /// evaluator treats a variable's cycle; nor once the file's
     /// [`super::INLINE_BUDGET`] is spent, which the file reports.
     pub(super) fn inline(&self, e: &Expr, env: &Env) -> String {
+        if self.budget_spent(e.span) {
+            return UNKNOWN.into();
+        }
         let key = std::ptr::from_ref(e) as usize;
         {
             let mut inlining = self.inlining.borrow_mut();
-            if self.inline_budget.get() == 0 {
-                if self.inline_spent_at.get().is_none() {
-                    self.inline_spent_at.set(Some(e.span));
-                }
-                return UNKNOWN.into();
-            }
             if inlining.len() >= MAX_INLINE_DEPTH || inlining.contains(&key) {
                 return UNKNOWN.into();
             }
@@ -156,15 +153,22 @@ impl<'d> File<'d> {
     /// [`Self::inline`]: a loop over a source that reads the enclosing
     /// loop's item twice doubles its item's text at each level of nesting.
     fn substitute(&self, text: &str, span: crate::source::Span) -> String {
-        let left = self.inline_budget.get();
-        if left == 0 {
-            if self.inline_spent_at.get().is_none() {
-                self.inline_spent_at.set(Some(span));
-            }
+        if self.budget_spent(span) {
             return UNKNOWN.into();
         }
-        self.inline_budget.set(left.saturating_sub(text.len()));
+        self.inline_budget
+            .set(self.inline_budget.get().saturating_sub(text.len()));
         text.to_string()
+    }
+
+    /// Whether the write-out budget is spent; the first place that finds
+    /// it so (`span`) is where the file's error points.
+    fn budget_spent(&self, span: crate::source::Span) -> bool {
+        let spent = self.inline_budget.get() == 0;
+        if spent && self.inline_spent_at.get().is_none() {
+            self.inline_spent_at.set(Some(span));
+        }
+        spent
     }
 
     /// An expression as ARM expression text.
@@ -534,15 +538,20 @@ mod tests {
 
     const UNKNOWN_CALL: &str = super::UNKNOWN;
 
-    /// Lowers `text` and evaluates each `(variable, expected JSON)` through
-    /// the ARM evaluator, comparing JSON values.
-    fn evaluates(text: &str, expected: &[(&str, serde_json::Value)]) {
+    /// `text`, written as `main.bicep`, lowered.
+    fn lowered(text: &str) -> crate::bicep::lower::Lowered {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("main.bicep");
         std::fs::write(&path, text).expect("write");
         let sources = SourceMap::new();
         let file = sources.load(&path).expect("load");
-        let lowered = lower(&sources, &path, file).unwrap_or_else(|p| panic!("{}", p.message));
+        lower(&sources, &path, file).unwrap_or_else(|p| panic!("{}", p.message))
+    }
+
+    /// Lowers `text` and evaluates each `(variable, expected JSON)` through
+    /// the ARM evaluator, comparing JSON values.
+    fn evaluates(text: &str, expected: &[(&str, serde_json::Value)]) {
+        let lowered = lowered(text);
         for (name, want) in expected {
             // The text outlives the scope: a scope keeps its parses by address.
             let text = ["[variables('", name, "')]"].concat();
@@ -607,16 +616,9 @@ var called = double(21)
 
     #[test]
     fn what_bicep_cannot_know_offline_is_unknown() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("main.bicep");
-        std::fs::write(
-            &path,
+        let lowered = lowered(
             "var text = loadTextContent('x.txt')\nvar env = readEnvironmentVariable('X')\nimport { y } from 'types.bicep'\nvar imported = y\n",
-        )
-        .expect("write");
-        let sources = SourceMap::new();
-        let file = sources.load(&path).expect("load");
-        let lowered = lower(&sources, &path, file).unwrap_or_else(|p| panic!("{}", p.message));
+        );
         for name in ["text", "env", "imported"] {
             let text = ["[variables('", name, "')]"].concat();
             let scope = Scope::new(&lowered.template, HashMap::new(), Guard::default());
@@ -628,12 +630,7 @@ var called = double(21)
     /// Lowers `text` (written as `main.bicep`), then the lowered text of
     /// each variable in `names` and the problems lowering reported.
     fn lowered_variables(text: &str, names: &[&str]) -> (Vec<String>, Vec<String>) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("main.bicep");
-        std::fs::write(&path, text).expect("write");
-        let sources = SourceMap::new();
-        let file = sources.load(&path).expect("load");
-        let lowered = lower(&sources, &path, file).unwrap_or_else(|p| panic!("{}", p.message));
+        let lowered = lowered(text);
         let variables = lowered.template.get("variables").expect("variables");
         let texts = names
             .iter()
