@@ -241,12 +241,10 @@ fn evaluation_depth_hit(report: &Value, file: &str) {
     assert!(error["column"].as_u64().is_some(), "{error:#}");
 }
 
-#[test]
-fn arm_evaluation_across_variables_and_functions_is_bounded() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    // 64 variables, each 60 calls around the previous one: every expression
-    // and every chain of references is within its own limit (64), but they
-    // nest to 3,840 levels when the last one is evaluated.
+/// 64 variables, each 60 calls around the previous one: every expression
+/// and every chain of references is within its own limit (64), but they
+/// nest to 3,840 levels when the last one is evaluated.
+fn chained_variables() -> String {
     let mut variables = serde_json::Map::new();
     variables.insert("v0".into(), Value::from("z"));
     for i in 1..64 {
@@ -256,15 +254,17 @@ fn arm_evaluation_across_variables_and_functions_is_bounded() {
             wrapped("createArray", &previous, 60).into(),
         );
     }
-    write(
-        dir.path(),
-        "variables.json",
-        &template_with(
-            &Value::Object(variables),
-            &serde_json::json!({}),
-            "[string(variables('v63'))]",
-        ),
-    );
+    template_with(
+        &Value::Object(variables),
+        &serde_json::json!({}),
+        "[string(variables('v63'))]",
+    )
+}
+
+#[test]
+fn arm_evaluation_across_variables_and_functions_is_bounded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "variables.json", &chained_variables());
     // 60 user functions, each calling the next inside 60 calls.
     let mut functions = serde_json::Map::new();
     for i in 0..60 {
@@ -551,4 +551,46 @@ resource link 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2024-06-01'
     // The zone whose name reaches itself is not known to be Postgres's, and
     // the long chain's end is past the inlining depth: silent, both.
     assert_eq!(dns001, ["short-chain.bicep"], "{report:#}");
+}
+
+/// One input (a pre-commit hook's file) is checked on a stack of the units'
+/// size, however small the caller's: here a thread of 256 KiB, which
+/// evaluating down to `max_evaluation_depth` overflows (the process aborts)
+/// unless the check moves to a stack of its own. The depth is then a
+/// located limit error, as in a run of many files.
+#[test]
+fn a_lone_input_is_checked_on_the_units_stack_whatever_the_callers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "variables.json", &chained_variables());
+    let path = dir.path().join("variables.json");
+    let run = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            plinth::check(&plinth::Options {
+                paths: vec![path],
+                config: plinth::ConfigChoice::Ignore,
+                ..plinth::Options::default()
+            })
+        })
+        .expect("a thread")
+        .join()
+        .expect("no panic");
+    let problems = &run.report.problems;
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    let problem = &problems[0];
+    assert_eq!(problem.code, plinth::diagnostic::LIMIT_EXCEEDED);
+    assert!(
+        problem
+            .help
+            .as_ref()
+            .is_some_and(|h| h.contains("max_evaluation_depth")),
+        "{problem:#?}"
+    );
+    assert!(
+        problem
+            .path
+            .as_ref()
+            .is_some_and(|p| p.ends_with("variables.json")),
+        "{problem:#?}"
+    );
 }
