@@ -76,10 +76,16 @@ copy arm -path './avm/*' -name main.json
 copy bicep -path './avm/*' \( -name '*.bicep' -o -name '*.bicepparam' -o -name bicepconfig.json \)
 copy terraform -path './azurerm-examples/*' \( -name '*.tf' -o -name '*.tfvars' \)
 
+# DAMON pageout schemes (a VM host's reclaim) evict the corpora's page cache
+# when it goes cold: a run after a pause reads from disk (BENCHMARKS.md).
+damon=off
+if grep -qs '^on$' /sys/kernel/mm/damon/admin/kdamonds/*/state; then
+  damon="on ($(cat /sys/kernel/mm/damon/admin/kdamonds/*/contexts/*/schemes/*/action 2>/dev/null | sort -u | xargs))"
+fi
 echo "## Real code: $(date -u +%F), commit $(git rev-parse --short HEAD)"
 echo
 echo "$(nproc) cores, $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
-  "load average $(cut -d' ' -f1-3 /proc/loadavg) at the start. Medians of $runs runs" \
+  "load average $(cut -d' ' -f1-3 /proc/loadavg) at the start, DAMON $damon. Medians of $runs runs" \
   "(hyperfine) at 1x, $scale_runs at 4x and 16x; peak RSS from \`/usr/bin/time\`."
 echo
 echo "| corpus | files | MB | plinth s | floor s | plinth / floor | plinth peak MiB | floor peak MiB |"
