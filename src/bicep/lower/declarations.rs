@@ -54,8 +54,11 @@ impl<'a> Lowerer<'a> {
         self.deepest = outer.max(deepest);
         let deeper = deepest.map(|d| d - level);
         // Shared with the run's other units when nothing in it depended on
-        // this unit ([`shared`]).
-        if self.problems.len() == problems && self.refused == refused && self.reused == reused {
+        // this unit ([`shared`]): its problems do not (a module file
+        // missing, outside the paths checked, not valid Bicep), and go with
+        // it; a module refused here (too deep from here, a cycle through
+        // this unit's files) or taken from this unit's own does.
+        if self.refused == refused && self.reused == reused {
             let modules: Vec<FileId> = self.files[files..].to_vec();
             let mut ids = vec![id];
             ids.extend(&modules);
@@ -76,7 +79,9 @@ impl<'a> Lowerer<'a> {
                 ids,
                 Arc::clone(&template),
                 &self.verified,
-            ) {
+            )
+            .and_then(|entry| entry.with_problems(self.problems[problems..].to_vec()))
+            {
                 self.verified.push(shared::Verified::of(&entry));
                 self.sources.kept::<shared::Shared>().put(
                     self.sources,
@@ -144,6 +149,12 @@ impl<'a> Lowerer<'a> {
             };
             to.push((was, now));
         }
+        // What lowering it here would have reported, where it would have.
+        self.problems.extend(entry.problems.iter().map(|p| {
+            let mut p = p.clone();
+            p.span = p.span.map(|s| shared::moved_span(s, &to));
+            p
+        }));
         if to.iter().all(|(was, now)| was == now) {
             self.verified.push(shared::Verified::of(&entry));
             return Some((Arc::clone(&entry.template), entry.deepest));

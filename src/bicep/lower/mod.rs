@@ -149,9 +149,11 @@ struct Kept {
     /// How many files deeper than it its deepest module check was made
     /// (`None`: it calls no module).
     deepest: Option<usize>,
-    /// Lowered without a problem, a module refused or one taken from
-    /// `lowered` that was not: a file that deploys it again may still be
-    /// shared with other units, holding its files.
+    /// The problems its lowering reported (they do not depend on the unit).
+    problems: Vec<Problem>,
+    /// Lowered without a module refused or one taken from `lowered` that
+    /// was not: a file that deploys it again may still be shared with other
+    /// units, holding its files and reporting its problems.
     clean: bool,
 }
 

@@ -192,15 +192,17 @@ impl Lowerer<'_> {
         // lowered once: its template does not depend on the caller. Kept as
         // the run keeps it, and shared, not copied, by each deployment of
         // it. Lowered cleanly, it is read here as it was there: its files
-        // are this file's too and its depth counts from here, so that the
-        // file deploying it again may be shared with other units as well.
+        // are this file's too, its problems are reported here again, and
+        // its depth counts from here, so that the file deploying it again
+        // may be shared with other units as well.
         if let Some(kept) = self.lowered.get(&target) {
             let template = JsonValue::shared(&kept.template);
             if kept.clean {
                 let level = self.stack.len();
                 self.deepest = self.deepest.max(kept.deepest.map(|d| level + d));
-                let files = kept.files.clone();
+                let (files, problems) = (kept.files.clone(), kept.problems.clone());
                 self.files.extend(files);
+                self.problems.extend(problems);
             } else {
                 self.reused += 1;
             }
@@ -218,9 +220,8 @@ impl Lowerer<'_> {
             template: lowered,
             files: self.files[files..].to_vec(),
             deepest,
-            clean: self.problems.len() == problems
-                && self.refused == refused
-                && self.reused == reused,
+            problems: self.problems[problems..].to_vec(),
+            clean: self.refused == refused && self.reused == reused,
         };
         self.lowered.insert(target, kept);
         Some(shared)

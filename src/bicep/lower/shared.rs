@@ -30,6 +30,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use crate::diagnostic::Problem;
 use crate::json::{JsonKind, JsonValue, Member};
 use crate::source::{FileId, SourceMap, Span};
 
@@ -61,6 +62,10 @@ pub(super) struct Entry {
     /// The ids the spans point at: this file's, then the modules'.
     pub ids: Vec<FileId>,
     pub template: Arc<JsonValue>,
+    /// The problems its lowering reported (a module file missing, outside
+    /// the paths checked, not valid Bicep): reported again by each unit
+    /// that takes the template, as lowering it there would have.
+    pub problems: Vec<Problem>,
     /// The template's nodes, shared ones counted each time they appear.
     nodes: usize,
     cost: usize,
@@ -137,9 +142,28 @@ impl Entry {
             deepest,
             ids,
             template,
+            problems: Vec::new(),
             nodes,
             cost: texts + nodes * 96,
         })
+    }
+
+    /// The entry, reporting `problems` again wherever it is taken; not kept
+    /// when one lies outside its files (its place could not move with the
+    /// template's spans).
+    pub fn with_problems(mut self, problems: Vec<Problem>) -> Option<Entry> {
+        if problems
+            .iter()
+            .any(|p| p.span.is_some_and(|s| !self.ids.contains(&s.file)))
+        {
+            return None;
+        }
+        self.cost += problems
+            .iter()
+            .map(|p| 256 + p.message.len())
+            .sum::<usize>();
+        self.problems = problems;
+        Some(self)
     }
 }
 
@@ -236,18 +260,24 @@ impl Shared {
     }
 }
 
-/// A copy of `value` with each span's file id moved by `to` (the entry's
-/// ids, in order, to the unit's: a few pairs, the file's own first, looked
-/// through rather than hashed); recursion as deep as the template, which
-/// the lowering that made it already went through.
-pub(super) fn moved(value: &JsonValue, to: &[(FileId, FileId)]) -> JsonValue {
-    let span = |s: Span| Span {
+/// `s` in the file `to` moves its file to (the entry's ids, in order, to the
+/// unit's: a few pairs, the file's own first, looked through rather than
+/// hashed), if it moves it.
+pub(super) fn moved_span(s: Span, to: &[(FileId, FileId)]) -> Span {
+    Span {
         file: to
             .iter()
             .find(|(from, _)| *from == s.file)
             .map_or(s.file, |(_, id)| *id),
         ..s
-    };
+    }
+}
+
+/// A copy of `value` with each span's file id moved by `to`
+/// ([`moved_span`]); recursion as deep as the template, which the lowering
+/// that made it already went through.
+pub(super) fn moved(value: &JsonValue, to: &[(FileId, FileId)]) -> JsonValue {
+    let span = |s: Span| moved_span(s, to);
     let kind = match &value.kind {
         JsonKind::Array(items) => JsonKind::Array(items.iter().map(|i| moved(i, to)).collect()),
         JsonKind::Object(members) => JsonKind::Object(
@@ -275,7 +305,7 @@ mod tests {
     use super::super::lower;
     use crate::json::{JsonKind, JsonValue};
     use crate::source::{FileId, SourceMap};
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
 
     fn files_of(value: &JsonValue, out: &mut Vec<FileId>) {
         out.push(value.span.file);
@@ -537,6 +567,92 @@ mod tests {
                 .text
                 .contains("privatelink.kept.example")
         );
+    }
+
+    /// A zone module that deploys a module file that does not exist.
+    fn zone_with_a_missing_module() -> tempfile::TempDir {
+        zone_and_two_callers(
+            "module gone './missing.bicep' = {\n  name: 'gone'\n}\nresource z 'Microsoft.Network/privateDnsZones@2020-06-01' = {\n  name: 'privatelink.kept.example'\n  location: 'global'\n}\n",
+            |_| String::new(),
+        )
+    }
+
+    /// The one problem of `unit`: its code, message, path and offsets.
+    fn one_problem(
+        unit: &super::super::Lowered,
+    ) -> (
+        crate::diagnostic::Code,
+        String,
+        Option<PathBuf>,
+        Option<(u32, u32)>,
+    ) {
+        assert_eq!(unit.problems.len(), 1, "{:?}", unit.problems);
+        let p = &unit.problems[0];
+        (
+            p.code,
+            p.message.clone(),
+            p.path.clone(),
+            p.span.map(|s| (s.start, s.end)),
+        )
+    }
+
+    #[test]
+    fn a_module_lowered_with_a_problem_is_shared_and_reports_it_again() {
+        let dir = zone_with_a_missing_module();
+        let zone = dir.path().join("zone.bicep");
+        let sources = SourceMap::new();
+        let first = unit(&sources, &dir.path().join("a.bicep"));
+        let normalized = crate::paths::normalize(&zone);
+        assert!(
+            sources
+                .kept::<super::Shared>()
+                .get(&normalized, None)
+                .is_some()
+        );
+        // Gone from disk: the second unit takes the run's template, and
+        // reports the problem lowering it there would have, where it would.
+        std::fs::remove_file(&zone).unwrap();
+        let second = unit(&sources, &dir.path().join("b.bicep"));
+        assert!(std::ptr::eq(module_of(&first), module_of(&second)));
+        assert_eq!(one_problem(&second), one_problem(&first));
+        let at = second.problems[0].span.expect("a place");
+        assert!(second.files.contains(&at.file), "{at:?}");
+    }
+
+    #[test]
+    fn a_file_that_deploys_a_module_with_a_problem_twice_is_shared_and_reports_it() {
+        let dir = zone_with_a_missing_module();
+        std::fs::write(
+            dir.path().join("pair.bicep"),
+            "module one './zone.bicep' = {\n  name: 'one'\n}\nmodule two './zone.bicep' = {\n  name: 'two'\n}\n",
+        )
+        .unwrap();
+        for caller in ["c", "d"] {
+            std::fs::write(
+                dir.path().join(format!("{caller}.bicep")),
+                format!("module p './pair.bicep' = {{\n  name: '{caller}'\n}}\n"),
+            )
+            .unwrap();
+        }
+        let sources = SourceMap::new();
+        let first = unit(&sources, &dir.path().join("c.bicep"));
+        let pair = crate::paths::normalize(&dir.path().join("pair.bicep"));
+        assert!(sources.kept::<super::Shared>().get(&pair, None).is_some());
+        let second = unit(&sources, &dir.path().join("d.bicep"));
+        assert!(std::ptr::eq(module_of(&first), module_of(&second)));
+        // The problem once per deployment of the zone, as lowering it again
+        // reports it (the run's report keeps one of each).
+        let alone = SourceMap::new();
+        let fresh = unit(&alone, &dir.path().join("d.bicep"));
+        assert_eq!(second.problems.len(), fresh.problems.len());
+        assert!(!second.problems.is_empty());
+        for (p, q) in second.problems.iter().zip(&fresh.problems) {
+            assert_eq!((&p.message, &p.path), (&q.message, &q.path));
+            assert_eq!(
+                p.span.map(|s| (s.start, s.end)),
+                q.span.map(|s| (s.start, s.end))
+            );
+        }
     }
 
     #[test]
