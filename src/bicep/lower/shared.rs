@@ -15,9 +15,12 @@
 //!   and every unit that deploys it sees the text it was lowered from;
 //! - no module of it is on the stack now, and its deepest module call is
 //!   still within the depth limit from here;
-//! - it was lowered without a problem, without a module refused, and
-//!   without a module this unit had lowered already (whose files the unit
-//!   registered before, not in this subtree).
+//! - no module was refused in it (too deep, a cycle), nor did it take a
+//!   module this unit had lowered already with one refused.
+//!
+//! The problems its lowering reported (a module file missing, outside the
+//! paths checked, not valid Bicep) do not depend on the unit: they are kept
+//! with it, and a unit that takes it reports them again, at the same places.
 //!
 //! Its spans point at the files it was lowered from, by the ids the first
 //! unit registered them under; a unit reusing it registers the same files
