@@ -229,7 +229,22 @@ pub struct Problem {
     pub help: Option<String>,
 }
 
+/// What makes two problems the same report: the file, the offsets, the
+/// message and the code (not the id a unit registered the file under). The
+/// run's report compares the paths normalized.
+pub type ProblemKey = (Option<PathBuf>, Option<(u32, u32)>, String, String);
+
 impl Problem {
+    /// See [`ProblemKey`].
+    pub fn key(&self) -> ProblemKey {
+        (
+            self.path.clone(),
+            self.span.map(|s| (s.start, s.end)),
+            self.message.clone(),
+            self.code.to_string(),
+        )
+    }
+
     pub fn new(code: Code, message: impl Into<String>) -> Problem {
         Problem {
             code,

@@ -903,14 +903,10 @@ fn drop_subsumed(
 /// file read by several units (a local module and each of its callers) has
 /// its parse error once, though each unit registered the file anew.
 fn dedup_problems(problems: &mut Vec<Problem>) {
-    type Key = (Option<PathBuf>, Option<(u32, u32)>, String, String);
-    let key = |p: &Problem| -> Key {
-        (
-            p.path.as_deref().map(paths::normalize),
-            p.span.map(|s| (s.start, s.end)),
-            p.message.clone(),
-            p.code.to_string(),
-        )
+    let key = |p: &Problem| {
+        let mut key = p.key();
+        key.0 = key.0.map(|path| paths::normalize(&path));
+        key
     };
     problems.sort_by_cached_key(key);
     problems.dedup_by(|a, b| key(a) == key(b));

@@ -150,7 +150,7 @@ impl<'a> Lowerer<'a> {
             to.push((was, now));
         }
         // What lowering it here would have reported, where it would have.
-        self.problems.extend(entry.problems.iter().map(|p| {
+        self.report_again(entry.problems.iter().map(|p| {
             let mut p = p.clone();
             p.span = p.span.map(|s| shared::moved_span(s, &to));
             p
@@ -160,6 +160,21 @@ impl<'a> Lowerer<'a> {
             return Some((Arc::clone(&entry.template), entry.deepest));
         }
         Some((Arc::new(shared::moved(&entry.template, &to)), entry.deepest))
+    }
+
+    /// Reports `problems` of a kept template (the run's or this unit's) again,
+    /// unless this unit has reported them already: the run's report keeps
+    /// one of each, and a module deployed by many files, each kept, must not
+    /// multiply them.
+    pub(super) fn report_again(&mut self, problems: impl Iterator<Item = Problem>) {
+        let (upto, known) = &mut self.reported;
+        known.extend(self.problems[*upto..].iter().map(Problem::key));
+        for problem in problems {
+            if known.insert(problem.key()) {
+                self.problems.push(problem);
+            }
+        }
+        *upto = self.problems.len();
     }
 
     /// File `id`, registered by the run as `path` with `text`, held by this

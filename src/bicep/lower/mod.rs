@@ -25,13 +25,13 @@ mod modules;
 mod resource_ids;
 mod shared;
 
-use foldhash::{HashMap, HashMapExt};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::arm::expr::push_quoted;
 use crate::bicep::tree::{Expr, ExprKind, Prop};
-use crate::diagnostic::{Problem, SyntaxError};
+use crate::diagnostic::{Problem, ProblemKey, SyntaxError};
 use crate::json::{JsonKind, JsonValue, Member};
 use crate::source::{FileId, SourceMap, Span};
 
@@ -130,6 +130,9 @@ pub struct Lowerer<'a> {
     /// with either is not shared with other units ([`shared`]).
     refused: usize,
     reused: usize,
+    /// How many of `problems` are in the set, and the set of what they
+    /// report ([`Lowerer::report_again`]).
+    reported: (usize, HashSet<ProblemKey>),
     /// The deepest stack a module check was made at, in the file being
     /// lowered (`None`: no module call yet).
     deepest: Option<usize>,
@@ -208,6 +211,7 @@ fn lower_in(
         problems: Vec::new(),
         refused: 0,
         reused: 0,
+        reported: (0, HashSet::new()),
         deepest: None,
         share_root,
         root: None,

@@ -202,7 +202,7 @@ impl Lowerer<'_> {
                 self.deepest = self.deepest.max(kept.deepest.map(|d| level + d));
                 let (files, problems) = (kept.files.clone(), kept.problems.clone());
                 self.files.extend(files);
-                self.problems.extend(problems);
+                self.report_again(problems.into_iter());
             } else {
                 self.reused += 1;
             }

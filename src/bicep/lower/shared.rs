@@ -493,21 +493,35 @@ mod tests {
         assert!(sources.get(first.files[0]).text.is_empty());
     }
 
-    #[test]
-    fn a_file_that_deploys_a_module_twice_is_shared_too() {
-        let dir = named_zone();
+    /// `pair.bicep` deploying the zone of `dir` twice (with `params` each,
+    /// by name), and callers `c.bicep` and `d.bicep` deploying the pair.
+    fn pair_and_two_callers(dir: &Path, params: impl Fn(&str) -> String) {
+        let deploy = |name: &str| {
+            format!(
+                "module {name} './zone.bicep' = {{\n  name: '{name}'{}\n}}\n",
+                params(name)
+            )
+        };
         std::fs::write(
-            dir.path().join("pair.bicep"),
-            "module one './zone.bicep' = {\n  name: 'one'\n  params: { name: 'privatelink.one.example' }\n}\nmodule two './zone.bicep' = {\n  name: 'two'\n  params: { name: 'privatelink.two.example' }\n}\n",
+            dir.join("pair.bicep"),
+            format!("{}{}", deploy("one"), deploy("two")),
         )
         .unwrap();
         for caller in ["c", "d"] {
             std::fs::write(
-                dir.path().join(format!("{caller}.bicep")),
+                dir.join(format!("{caller}.bicep")),
                 format!("module p './pair.bicep' = {{\n  name: '{caller}'\n}}\n"),
             )
             .unwrap();
         }
+    }
+
+    #[test]
+    fn a_file_that_deploys_a_module_twice_is_shared_too() {
+        let dir = named_zone();
+        pair_and_two_callers(dir.path(), |name| {
+            format!("\n  params: {{ name: 'privatelink.{name}.example' }}")
+        });
         let sources = SourceMap::new();
         let first = unit(&sources, &dir.path().join("c.bicep"));
         let pair = crate::paths::normalize(&dir.path().join("pair.bicep"));
@@ -625,26 +639,15 @@ mod tests {
     #[test]
     fn a_file_that_deploys_a_module_with_a_problem_twice_is_shared_and_reports_it() {
         let dir = zone_with_a_missing_module();
-        std::fs::write(
-            dir.path().join("pair.bicep"),
-            "module one './zone.bicep' = {\n  name: 'one'\n}\nmodule two './zone.bicep' = {\n  name: 'two'\n}\n",
-        )
-        .unwrap();
-        for caller in ["c", "d"] {
-            std::fs::write(
-                dir.path().join(format!("{caller}.bicep")),
-                format!("module p './pair.bicep' = {{\n  name: '{caller}'\n}}\n"),
-            )
-            .unwrap();
-        }
+        pair_and_two_callers(dir.path(), |_| String::new());
         let sources = SourceMap::new();
         let first = unit(&sources, &dir.path().join("c.bicep"));
         let pair = crate::paths::normalize(&dir.path().join("pair.bicep"));
         assert!(sources.kept::<super::Shared>().get(&pair, None).is_some());
         let second = unit(&sources, &dir.path().join("d.bicep"));
         assert!(std::ptr::eq(module_of(&first), module_of(&second)));
-        // The problem once per deployment of the zone, as lowering it again
-        // reports it (the run's report keeps one of each).
+        // The problem as lowering it again reports it: once a unit, however
+        // often the zone is deployed (the run's report keeps one of each).
         let alone = SourceMap::new();
         let fresh = unit(&alone, &dir.path().join("d.bicep"));
         assert_eq!(second.problems.len(), fresh.problems.len());
@@ -655,6 +658,31 @@ mod tests {
                 p.span.map(|s| (s.start, s.end)),
                 q.span.map(|s| (s.start, s.end))
             );
+        }
+    }
+
+    #[test]
+    fn a_module_with_a_problem_deployed_by_many_kept_files_reports_it_once() {
+        // 40 files each deploy the zone; a top file deploys them all. Each
+        // file is kept with the zone's problem; the unit reports it once,
+        // not once a file (hostile input could multiply files by problems).
+        let dir = zone_with_a_missing_module();
+        let mut top = String::new();
+        for i in 0..40 {
+            std::fs::write(
+                dir.path().join(format!("f{i}.bicep")),
+                "module z './zone.bicep' = {\n  name: 'z'\n}\n",
+            )
+            .unwrap();
+            top.push_str(&format!(
+                "module m{i} './f{i}.bicep' = {{\n  name: 'm{i}'\n}}\n"
+            ));
+        }
+        std::fs::write(dir.path().join("top.bicep"), top).unwrap();
+        let sources = SourceMap::new();
+        for path in ["top.bicep", "top.bicep"] {
+            let lowered = unit(&sources, &dir.path().join(path));
+            assert_eq!(lowered.problems.len(), 1, "{:?}", lowered.problems);
         }
     }
 
