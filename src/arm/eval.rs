@@ -922,6 +922,9 @@ impl<'t> Scope<'t> {
         let Expr::Call(f, args) = target else {
             return None;
         };
+        if args.is_empty() {
+            return functions::constant(f).map(read);
+        }
         if f == "reference" {
             // A nested deployment's outputs, as `reference()` reads them.
             let deployment = self.deployment_named(args.first()?)?;
@@ -1299,14 +1302,16 @@ fn entry_value(object: &Value, index: &Value) -> Value {
 
 /// Whether `e` reads a kept value, or a member or element of one, that
 /// [`Scope::read_in_place`] can read without a copy: `parameters('x')`,
-/// `variables('x')`, `coalesce()` whose first argument is one of them, and
-/// `reference()` of a nested deployment.
+/// `variables('x')`, `coalesce()` whose first argument is one of them,
+/// `reference()` of a nested deployment, and the functions whose value is
+/// the same everywhere (`resourceGroup()`, `environment()`, …).
 pub(super) fn rooted_in_kept(e: &Expr) -> bool {
     let kept = |e: &Expr| {
         matches!(e, Expr::Call(f, args)
             if (f == "parameters" || f == "variables") && args.len() == 1)
     };
     match e {
+        Expr::Call(f, args) if args.is_empty() => functions::constant(f).is_some(),
         Expr::Call(f, args) if f == "coalesce" => args.first().is_some_and(kept),
         // A nested deployment's outputs, when `reference()` names one.
         Expr::Call(f, args) if f == "reference" => !args.is_empty(),

@@ -8,6 +8,8 @@
 
 use crate::arm::eval::{Copy, Scope};
 use crate::arm::expr::Expr;
+use std::sync::LazyLock;
+
 use crate::model::{Node, Object, Value};
 
 use super::{Answer, node};
@@ -37,14 +39,34 @@ pub(super) fn lazy(scope: &Scope<'_>, name: &str, args: &[Expr], copies: &[Copy]
 pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
     Ok(match (name, args.as_slice()) {
         ("managementgroup", _) => unknown_object(&["id", "name", "properties"]),
-        ("environment", []) => public_cloud(),
-        ("tenant", []) => unknown_object(&["tenantId", "countryCode", "displayName"]),
-        ("deployment", []) => unknown_object(&["name", "properties", "location"]),
-        ("resourcegroup", []) => unknown_object(&["id", "name", "location", "properties", "tags"]),
-        ("subscription", []) => {
-            unknown_object(&["id", "subscriptionId", "tenantId", "displayName"])
-        }
+        (_, []) if let Some(value) = constant(name) => value.clone(),
         _ => return Err(args),
+    })
+}
+
+/// The value of `name()` (lower-cased) when it is the same for every
+/// template: `environment()`, and the scope functions' objects of unknown
+/// members. Built once per run: `resourceGroup().location`, which nearly
+/// every module defaults its location to, reads its member here
+/// ([`crate::arm::eval::rooted_in_kept`]) instead of building the object for
+/// every read, a fortieth of a Bicep run's allocations.
+pub(in crate::arm) fn constant(name: &str) -> Option<&'static Value> {
+    static ENVIRONMENT: LazyLock<Value> = LazyLock::new(public_cloud);
+    static TENANT: LazyLock<Value> =
+        LazyLock::new(|| unknown_object(&["tenantId", "countryCode", "displayName"]));
+    static DEPLOYMENT: LazyLock<Value> =
+        LazyLock::new(|| unknown_object(&["name", "properties", "location"]));
+    static RESOURCE_GROUP: LazyLock<Value> =
+        LazyLock::new(|| unknown_object(&["id", "name", "location", "properties", "tags"]));
+    static SUBSCRIPTION: LazyLock<Value> =
+        LazyLock::new(|| unknown_object(&["id", "subscriptionId", "tenantId", "displayName"]));
+    Some(match name {
+        "environment" => &ENVIRONMENT,
+        "tenant" => &TENANT,
+        "deployment" => &DEPLOYMENT,
+        "resourcegroup" => &RESOURCE_GROUP,
+        "subscription" => &SUBSCRIPTION,
+        _ => return None,
     })
 }
 
@@ -122,4 +144,31 @@ fn unknown_object(keys: &[&str]) -> Value {
         object.insert(*key, Node::unknown(None));
     }
     Value::Object(object)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::arm::eval::testing::*;
+    use crate::model::Value;
+
+    /// The same everywhere, so built once: a member is read where it is
+    /// kept, through any chain, and the whole object is still a value.
+    #[test]
+    fn the_scope_functions_members_read_in_place_are_what_the_objects_hold() {
+        documented("[environment().suffixes.storage]", r#""core.windows.net""#);
+        documented(
+            "[environment()['suffixes'].keyvaultDns]",
+            r#"".vault.azure.net""#,
+        );
+        documented("[length(environment().authentication)]", "3");
+        documented("[contains(resourceGroup(), 'location')]", "true");
+        documented("[empty(subscription())]", "false");
+        assert_eq!(eval("[resourceGroup().location]"), Value::Unknown);
+        assert_eq!(eval("[subscription().subscriptionId]"), Value::Unknown);
+        assert_eq!(eval("[resourceGroup().nothing]"), Value::Unknown);
+        assert_eq!(
+            eval("[environment().name]"),
+            Value::String("AzureCloud".into())
+        );
+    }
 }

@@ -28,6 +28,7 @@ mod object;
 mod resource;
 mod string;
 
+pub(super) use deployment::constant;
 pub(super) use object::item;
 pub(super) use resource::outputs_key;
 
