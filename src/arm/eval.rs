@@ -492,19 +492,35 @@ impl<'t> Scope<'t> {
 
     /// Evaluates `key` once, guarding against cycles and runaway depth.
     pub(super) fn memo(&self, key: String, compute: impl FnOnce() -> Value) -> Value {
-        self.memo.get_or(key, MAX_DEPTH, || self.shallow(compute()))
+        self.memo_as(key, compute, Value::clone)
+    }
+
+    /// [`Scope::memo`], given as `out` makes it of the value where it is
+    /// kept ([`Memo::get_or_as`]).
+    pub(super) fn memo_as<T>(
+        &self,
+        key: String,
+        compute: impl FnOnce() -> Value,
+        out: fn(&Value) -> T,
+    ) -> T {
+        self.memo
+            .get_or_as(key, MAX_DEPTH, || self.shallow(compute()), out)
     }
 
     pub(super) fn parameter(&self, name: &str) -> Value {
+        self.parameter_as(name, Value::clone)
+    }
+
+    /// The value of parameter `name`, given as `out` makes it of the value
+    /// where it is kept: `|_| ()` evaluates it once, to be read in place.
+    fn parameter_as<T>(&self, name: &str, out: fn(&Value) -> T) -> T {
         // Read where it is kept, when it is: a value already computed (or
         // given) is copied without building its name again.
         let kept = named_key("p:", name, |key| {
             let lower = &key[2..];
             match self.supplied.get(lower) {
-                Some(v) if !self.supplied_null_for_default(&v.value, lower) => {
-                    Some(v.value.clone())
-                }
-                _ => self.memo.read(key, Value::clone),
+                Some(v) if !self.supplied_null_for_default(&v.value, lower) => Some(out(&v.value)),
+                _ => self.memo.read(key, out),
             }
         });
         if let Some(value) = kept {
@@ -516,12 +532,12 @@ impl<'t> Scope<'t> {
         if let Some(v) = self.supplied.get(&name)
             && !self.supplied_null_for_default(&v.value, &name)
         {
-            return v.value.clone();
+            return out(&v.value);
         }
         let Some(definition) = definition else {
-            return Value::Unknown;
+            return out(&Value::Unknown);
         };
-        self.memo(["p:", name.as_str()].concat(), || match default {
+        let compute = || match default {
             Some(default) => self.node(default, default.span, &[]).value,
             // A nested deployment's parameters all come from its caller: a
             // nullable one the caller leaves out is null.
@@ -534,7 +550,8 @@ impl<'t> Scope<'t> {
                 Value::Null
             }
             None => Value::Unknown,
-        })
+        };
+        self.memo_as(["p:", name.as_str()].concat(), compute, out)
     }
 
     /// Null given for a parameter with a default is the default: how Bicep
@@ -550,26 +567,32 @@ impl<'t> Scope<'t> {
     }
 
     pub(super) fn variable(&self, name: &str) -> Value {
-        if let Some(value) = named_key("v:", name, |key| self.memo.read(key, Value::clone)) {
+        self.variable_as(name, Value::clone)
+    }
+
+    /// The value of variable `name`, given as `out` makes it of the value
+    /// where it is kept ([`Scope::parameter_as`]).
+    fn variable_as<T>(&self, name: &str, out: fn(&Value) -> T) -> T {
+        if let Some(value) = named_key("v:", name, |key| self.memo.read(key, out)) {
             return value;
         }
         let name = name.to_ascii_lowercase();
         if let Some(spec) = self.variable_copies.get(&Caseless(&name)).copied() {
             // A variable copy loop: the array of its evaluated inputs.
-            return self.memo(["v:", name.as_str()].concat(), || {
+            let compute = || {
                 let mut object = Object::new();
                 self.property_copy(spec, &mut object, &[]);
-                object
-                    .get(&name)
-                    .map_or(Value::Unknown, |n| n.value.clone())
-            });
+                object.get_mut(&name).map_or(Value::Unknown, |n| {
+                    std::mem::replace(&mut n.value, Value::Unknown)
+                })
+            };
+            return self.memo_as(["v:", name.as_str()].concat(), compute, out);
         }
         let Some(definition) = self.variables.get(&Caseless(&name)).copied() else {
-            return Value::Unknown;
+            return out(&Value::Unknown);
         };
-        self.memo(["v:", name.as_str()].concat(), || {
-            self.node(definition, definition.span, &[]).value
-        })
+        let compute = || self.node(definition, definition.span, &[]).value;
+        self.memo_as(["v:", name.as_str()].concat(), compute, out)
     }
 
     /// A template value with its span; `span` is the member's span when the
@@ -933,7 +956,7 @@ impl<'t> Scope<'t> {
             }
             let key = functions::outputs_key(deployment, None);
             if !self.memo.contains(&key) {
-                let _ = self.deployment_outputs(deployment, None);
+                self.deployment_outputs_as(deployment, None, |_| ());
             }
             return self.memo.read(&key, read);
         }
@@ -961,11 +984,11 @@ impl<'t> Scope<'t> {
         }
         if !named_key(kind, name, |key| self.memo.contains(key)) {
             // Evaluated once and kept; read in place from then on.
-            let _ = if is_parameter {
-                self.parameter(name)
+            if is_parameter {
+                self.parameter_as(name, |_| ());
             } else {
-                self.variable(name)
-            };
+                self.variable_as(name, |_| ());
+            }
         }
         named_key(kind, name, |key| self.memo.read(key, read))
     }

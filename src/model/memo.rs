@@ -23,16 +23,31 @@ impl Memo {
     /// unknown when `key` is already being computed or more than
     /// `max_depth` names are.
     pub fn get_or(&self, key: String, max_depth: usize, compute: impl FnOnce() -> Value) -> Value {
+        self.get_or_as(key, max_depth, compute, Value::clone)
+    }
+
+    /// [`Memo::get_or`], given to the caller as `out` makes it of the value
+    /// where it is kept: `|_| ()` computes a value to read in place later
+    /// without the copy `get_or` would hand back and the caller drop.
+    /// `out` must not use this memo.
+    pub fn get_or_as<T>(
+        &self,
+        key: String,
+        max_depth: usize,
+        compute: impl FnOnce() -> Value,
+        out: fn(&Value) -> T,
+    ) -> T {
         if let Some(v) = self.cache.borrow().get(&key) {
-            return v.clone();
+            return out(v);
         }
         if self.busy.borrow().len() > max_depth || !self.busy.borrow_mut().insert(key.clone()) {
-            return Value::Unknown;
+            return out(&Value::Unknown);
         }
         let value = compute();
         self.busy.borrow_mut().remove(&key);
-        self.cache.borrow_mut().insert(key, value.clone());
-        value
+        let given = out(&value);
+        self.cache.borrow_mut().insert(key, value);
+        given
     }
 
     /// Whether `key` has been computed.
@@ -66,6 +81,14 @@ mod tests {
         assert_eq!(memo.get_or("a".into(), 64, compute), Value::Number(1.0));
         assert_eq!(memo.get_or("a".into(), 64, compute), Value::Number(1.0));
         assert_eq!(calls.get(), 1);
+        memo.get_or_as("e".into(), 64, compute, |_| ());
+        assert_eq!(calls.get(), 2);
+        assert_eq!(memo.read("e", Value::clone), Some(Value::Number(1.0)));
+        assert_eq!(
+            memo.get_or_as("e".into(), 64, compute, |v| v == &Value::Number(1.0)),
+            true
+        );
+        assert_eq!(calls.get(), 2);
         let cycle = memo.get_or("b".into(), 64, || memo.get_or("b".into(), 64, compute));
         assert_eq!(cycle, Value::Unknown);
         let deep = memo.get_or("c".into(), 0, || memo.get_or("d".into(), 0, compute));

@@ -466,10 +466,21 @@ impl<'t> Scope<'t> {
         deployment: &'t JsonValue,
         index: Option<i64>,
     ) -> Value {
+        self.deployment_outputs_as(deployment, index, Value::clone)
+    }
+
+    /// [`Scope::deployment_outputs`], given as `out` makes it of the value
+    /// where it is kept: `|_| ()` evaluates them once, to be read in place.
+    pub(in crate::arm) fn deployment_outputs_as<T>(
+        &self,
+        deployment: &'t JsonValue,
+        index: Option<i64>,
+        out: fn(&Value) -> T,
+    ) -> T {
         if self.reference_depth >= self.guard.limits.max_deployment_depth {
-            return Value::Unknown;
+            return out(&Value::Unknown);
         }
-        self.memo(outputs_key(deployment, index), || {
+        let compute = || {
             let Some(properties) = deployment.get("properties") else {
                 return Value::Unknown;
             };
@@ -514,7 +525,8 @@ impl<'t> Scope<'t> {
             let mut result = Object::new();
             result.insert("outputs", node(Value::Object(outputs)));
             Value::Object(result)
-        })
+        };
+        self.memo_as(outputs_key(deployment, index), compute, out)
     }
 }
 
