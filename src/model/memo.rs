@@ -84,10 +84,7 @@ mod tests {
         memo.get_or_as("e".into(), 64, compute, |_| ());
         assert_eq!(calls.get(), 2);
         assert_eq!(memo.read("e", Value::clone), Some(Value::Number(1.0)));
-        assert_eq!(
-            memo.get_or_as("e".into(), 64, compute, |v| v == &Value::Number(1.0)),
-            true
-        );
+        assert!(memo.get_or_as("e".into(), 64, compute, |v| v == &Value::Number(1.0)));
         assert_eq!(calls.get(), 2);
         let cycle = memo.get_or("b".into(), 64, || memo.get_or("b".into(), 64, compute));
         assert_eq!(cycle, Value::Unknown);
