@@ -280,6 +280,40 @@ impl Guard {
         report
     }
 
+    /// How many hits have been noted so far.
+    pub fn hit_count(&self) -> usize {
+        self.hits.borrow().len()
+    }
+
+    /// What the unit has spent so far: value bytes, instances, module calls.
+    pub fn spent(&self) -> [u64; 3] {
+        let s = &self.spent;
+        [s.value_bytes.get(), s.instances.get(), s.module_calls.get()]
+    }
+
+    /// Spends `again` (what a piece of work spent, [`Guard::spent`] after
+    /// less before) when all of it fits in what is left, and says so; when
+    /// it does not, spends nothing (the work is then done again, and hits
+    /// the limit where it does).
+    pub fn spend_again(&self, again: [u64; 3]) -> bool {
+        let limits = [
+            self.limits.max_value_bytes,
+            self.limits.max_instances,
+            self.limits.max_module_calls,
+        ];
+        let spent = self.spent();
+        let fits = (0..3).all(|i| spent[i].saturating_add(again[i]) <= limits[i]);
+        if fits && !self.exhausted() {
+            let s = &self.spent;
+            s.value_bytes.set(spent[0] + again[0]);
+            s.instances.set(spent[1] + again[1]);
+            s.module_calls.set(spent[2] + again[2]);
+            true
+        } else {
+            false
+        }
+    }
+
     pub fn hit(&self, span: Span, key: &'static str, limit: u64, message: impl Into<String>) {
         self.hits.borrow_mut().push(Hit {
             span,

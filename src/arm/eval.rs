@@ -15,10 +15,11 @@ use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use std::rc::Rc;
-use std::sync::Arc;
 
 use crate::arm::expr::{self, Expr, Template};
 use crate::arm::functions;
+pub use crate::arm::provenance::{Provenance, ProvenanceLog};
+use crate::arm::provenance::{Record, Step};
 use crate::arm::symbolic::{Symbolic, Symbols};
 use crate::diagnostic::SyntaxError;
 use crate::json::{JsonKind, JsonValue, Member};
@@ -42,13 +43,6 @@ pub struct Copy {
     pub index: Option<i64>,
 }
 
-/// Where values came from: an expression's span → the parameter values and
-/// variables it read (their spans, and a label saying which), transitively.
-pub type Provenance = HashMap<Span, Vec<(Span, Arc<str>)>>;
-
-/// At most this many sources are kept per expression.
-const MAX_SOURCES: usize = 4;
-
 /// The parameters and variables visible to expressions in one template (a
 /// nested deployment with inner scope has its own).
 pub struct Scope<'t> {
@@ -57,7 +51,7 @@ pub struct Scope<'t> {
     /// deployment's `parameters` (spans in that file or template).
     supplied: HashMap<String, Node>,
     /// Shared with the scopes of nested deployments.
-    provenance: Rc<RefCell<Provenance>>,
+    provenance: Rc<RefCell<Record>>,
     variables: HashMap<Caseless<'t>, &'t JsonValue>,
     /// Variables defined by `"copy": [{ "name", "count", "input" }]` in the
     /// variables section: name → that loop.
@@ -211,20 +205,6 @@ fn named_key<T>(kind: &str, name: &str, f: impl FnOnce(&str) -> T) -> T {
     key.make_ascii_lowercase();
     let out = f(&key);
     KEY.set(key);
-    out
-}
-
-/// `pieces` joined as one shared string, written in a buffer the thread
-/// keeps: one allocation, the string's own.
-fn shared_text(pieces: &[&str]) -> Arc<str> {
-    thread_local! {
-        static TEXT: Cell<String> = const { Cell::new(String::new()) };
-    }
-    let mut text = TEXT.take();
-    text.clear();
-    pieces.iter().for_each(|piece| text.push_str(piece));
-    let out = Arc::from(text.as_str());
-    TEXT.set(text);
     out
 }
 
@@ -397,31 +377,38 @@ impl<'t> Scope<'t> {
     /// Where the values of this scope's expressions (and its nested
     /// deployments') came from.
     pub fn take_provenance(&self) -> Provenance {
-        std::mem::take(&mut *self.provenance.borrow_mut())
+        std::mem::take(&mut self.provenance.borrow_mut().map)
+    }
+
+    /// Starts a log of what is written to the unit's provenance from here
+    /// on ([`Record::start_log`]).
+    pub fn start_provenance_log(&self) {
+        self.provenance.borrow_mut().start_log();
+    }
+
+    /// The provenance written since [`Scope::start_provenance_log`].
+    pub fn end_provenance_log(&self) -> ProvenanceLog {
+        self.provenance.borrow_mut().end_log()
+    }
+
+    /// Writes `log` to the unit's provenance again ([`Record::replay`]).
+    pub fn replay_provenance(&self, log: &ProvenanceLog) {
+        self.provenance.borrow_mut().replay(log);
     }
 
     /// Records which parameters and variables the expression at `span` read.
-    /// Runs for every expression evaluated to a known value, so it
-    /// allocates only what it keeps: a label is written once its source is
-    /// taken.
+    /// Runs for every expression evaluated to a known value.
     fn note_sources(&self, span: Span, e: &Expr) {
-        let mut sources: Vec<(Span, Arc<str>)> = Vec::new();
-        self.sources_in(span, e, &mut sources);
-        if !sources.is_empty() {
-            self.provenance.borrow_mut().insert(span, sources);
-        }
+        self.provenance.borrow_mut().note(span, |step| {
+            self.sources_in(e, step);
+        });
     }
 
-    /// The sources `e` read, added to `sources`: the expression's own calls
-    /// first, then its arguments and targets, the last first. Recursion as
-    /// deep as the expression, which evaluating it already went through.
-    fn sources_in(&self, span: Span, e: &Expr, sources: &mut Vec<(Span, Arc<str>)>) {
-        if sources.len() >= MAX_SOURCES {
-            return;
-        }
-        let wanted = |sources: &Vec<(Span, Arc<str>)>, at: Span| {
-            at != span && sources.len() < MAX_SOURCES && !sources.iter().any(|(s, _)| *s == at)
-        };
+    /// The sources `e` read, given to `step` in order: the expression's own
+    /// calls first, then its arguments and targets, the last first; false
+    /// once `step` wants no more. Recursion as deep as the expression,
+    /// which evaluating it already went through.
+    fn sources_in(&self, e: &Expr, step: &mut dyn FnMut(Step<'_>) -> bool) -> bool {
         match e {
             Expr::Call(f, args) if f == "parameters" || f == "variables" => {
                 if let [Expr::String(name)] = args.as_slice() {
@@ -439,38 +426,21 @@ impl<'t> Scope<'t> {
                             .and_then(|p| p.get("defaultValue"))
                             .map(|d| (d.span, "parameter", "defaults to this value"))
                     };
-                    if let Some((at, what, how)) = source {
-                        if wanted(sources, at) {
-                            // Shared: the expressions that read this one's
-                            // value copy its sources (below) without a copy.
-                            let label = shared_text(&[what, " `", name, "` ", how]);
-                            sources.push((at, label));
-                        }
-                        // And where that value came from in turn.
-                        if let Some(further) = self.provenance.borrow().get(&at) {
-                            for (s, l) in further {
-                                if wanted(sources, *s) {
-                                    sources.push((*s, l.clone()));
-                                }
-                            }
-                        }
+                    // The source, and where its value came from in turn.
+                    if let Some((at, what, how)) = source
+                        && !(step(Step::Source(at, what, name, how)) && step(Step::Further(at)))
+                    {
+                        return false;
                     }
                 }
-                for a in args.iter().rev() {
-                    self.sources_in(span, a, sources);
-                }
+                args.iter().rev().all(|a| self.sources_in(a, step))
             }
-            Expr::Call(_, args) => {
-                for a in args.iter().rev() {
-                    self.sources_in(span, a, sources);
-                }
-            }
-            Expr::Member(target, _) => self.sources_in(span, target, sources),
+            Expr::Call(_, args) => args.iter().rev().all(|a| self.sources_in(a, step)),
+            Expr::Member(target, _) => self.sources_in(target, step),
             Expr::Index(target, index) => {
-                self.sources_in(span, index, sources);
-                self.sources_in(span, target, sources);
+                self.sources_in(index, step) && self.sources_in(target, step)
             }
-            Expr::String(_) | Expr::Int(_) => {}
+            Expr::String(_) | Expr::Int(_) => true,
         }
     }
 
@@ -1174,12 +1144,9 @@ impl<'t> Scope<'t> {
             return None;
         };
         let value = wrapper.get_mut("value")?;
-        let sources = self.provenance.borrow().get(&written.span).cloned();
-        if let Some(sources) = sources {
-            self.provenance
-                .borrow_mut()
-                .insert(written.value.span, sources);
-        }
+        self.provenance
+            .borrow_mut()
+            .copy(written.span, written.value.span);
         let value = std::mem::replace(&mut value.value, Value::Unknown);
         Some(Node::new(value, Some(written.value.span)))
     }

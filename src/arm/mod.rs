@@ -8,6 +8,7 @@
 pub mod eval;
 pub mod expr;
 mod functions;
+mod provenance;
 mod symbolic;
 use crate::json;
 pub(crate) mod template;

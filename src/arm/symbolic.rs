@@ -102,6 +102,13 @@ impl Symbolic {
         (self.bytes() <= MAX_SYMBOLIC_BYTES).then_some(self)
     }
 
+    /// Whether any piece's text contains `text`.
+    pub fn mentions(&self, text: &str) -> bool {
+        self.0.iter().any(|p| match p {
+            Piece::Text(s) | Piece::Symbol(s) => s.contains(text),
+        })
+    }
+
     /// Whether every piece is known text.
     fn known(&self) -> Option<String> {
         let mut out = String::new();

@@ -5,14 +5,17 @@
 
 use foldhash::HashMap;
 
-use crate::arm::eval::{Copy, Scope};
+use std::ops::Range;
+
+use crate::arm::eval::{Copy, ProvenanceLog, Scope};
+use crate::arm::symbolic::Symbolic;
 use crate::json::{JsonKind, JsonValue};
 use crate::limits::Guard;
 use crate::model::{ArmId, Framework, Node, Object, Origin, Part, Resource, Truth, Unit, Value};
 use crate::source::FileId;
 
 /// What an enclosing deployment or parent passes down.
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 struct Context {
     exists: Truth,
     subscription: Part,
@@ -39,6 +42,32 @@ const NOT_BODY: [&str; 6] = [
 pub struct Builder {
     guard: Guard,
     pub unit: Unit,
+    /// The first instance built of each nested deployment in a copy loop,
+    /// by the address of its declaration ([`Builder::replay`]).
+    built: HashMap<usize, Built>,
+    /// Whether instances are built again from others ([`Builder::replay`];
+    /// off only to test it against building each).
+    replays: bool,
+    /// How many instances were.
+    replayed: usize,
+}
+
+/// An instance of a nested deployment in a copy loop whose resources were
+/// built: what it was given, and where its resources and opaque places are
+/// in the unit.
+struct Built {
+    supplied: HashMap<String, Node>,
+    symbolic: HashMap<String, Symbolic>,
+    context: Context,
+    depth: usize,
+    /// Its resources' key prefix (`….testDeployment[0].properties.template.`).
+    prefix: String,
+    resources: Range<usize>,
+    opaque: Range<usize>,
+    /// What building them spent of the unit's budget.
+    spent: [u64; 3],
+    /// What building them wrote to the unit's provenance.
+    provenance: ProvenanceLog,
 }
 
 impl Builder {
@@ -50,6 +79,9 @@ impl Builder {
                 files: vec![file],
                 ..Unit::default()
             },
+            built: HashMap::default(),
+            replays: replays_on(),
+            replayed: 0,
         }
     }
 
@@ -527,16 +559,19 @@ impl Builder {
                 _ => scope.supplied_parameters_from(properties, None, copies),
             };
             let symbolic = scope.supplied_symbols(properties, &supplied, copies);
-            let mut inner_scope = scope.nested(template, supplied, symbolic);
-            inner_scope.key_prefix = prefix.clone();
-            self.resources(
-                &inner_scope,
-                template,
-                &prefix,
+            let mut built = self.inner_instance(
+                scope,
+                (r, template, &prefix),
+                supplied,
+                symbolic,
                 &inner_context,
-                &[],
-                depth + 1,
+                copies,
+                depth,
             );
+            let mut give_back = |name: &str| match &mut built {
+                Ok(inner) => inner.give_back(name),
+                Err(supplied) => supplied.remove(name).map(|n| n.value),
+            };
             if let Some((at, mut parameters)) = lent {
                 if let Value::Object(o) = &mut parameters {
                     // Taken in the order the body's object has them.
@@ -547,7 +582,7 @@ impl Builder {
                         };
                         if let Value::Object(wrapper) = &mut node.value
                             && let Some(value) = wrapper.get_mut("value")
-                            && let Some(given) = inner_scope.give_back(name)
+                            && let Some(given) = give_back(name)
                         {
                             value.value = given;
                         }
@@ -561,6 +596,225 @@ impl Builder {
             self.resources(scope, template, &prefix, &inner_context, copies, depth + 1);
         }
     }
+}
+
+impl Builder {
+    /// Adds the resources of deployment `r`'s instance with inner scope,
+    /// `template` given `supplied` and `symbolic`, keyed under `prefix`:
+    /// the scope that built them, or `supplied` back when they were
+    /// copied from the loop's first instance ([`Builder::replay`]).
+    #[allow(clippy::too_many_arguments)]
+    fn inner_instance<'t>(
+        &mut self,
+        scope: &Scope<'t>,
+        (r, template, prefix): (&'t JsonValue, &'t JsonValue, &str),
+        supplied: HashMap<String, Node>,
+        symbolic: HashMap<String, Symbolic>,
+        context: &Context,
+        copies: &[Copy],
+        depth: usize,
+    ) -> Result<Scope<'t>, HashMap<String, Node>> {
+        // An instance of a copy loop (a Bicep module deployed in a `for`):
+        // the same as the first one built when it is given the same, but
+        // for its resources' keys.
+        let in_loop = copies
+            .last()
+            .is_some_and(|c| c.resource && c.index.is_some());
+        if in_loop && self.replay(scope, r, prefix, &supplied, &symbolic, context, depth) {
+            return Err(supplied);
+        }
+        // The first instance built is kept, not each: a loop whose
+        // instances are given different values replays none, and would
+        // copy and log each for nothing.
+        let first = !self.built.contains_key(&(std::ptr::from_ref(r) as usize));
+        let record = (in_loop && first).then(|| (supplied.clone(), symbolic.clone()));
+        let (resources, opaque) = (self.unit.resources.len(), self.unit.opaque.len());
+        let (hits, spent) = (self.guard.hit_count(), self.guard.spent());
+        if record.is_some() {
+            scope.start_provenance_log();
+        }
+        let mut inner = scope.nested(template, supplied, symbolic);
+        inner.key_prefix = prefix.to_string();
+        self.resources(&inner, template, prefix, context, &[], depth + 1);
+        if let Some((supplied, symbolic)) = record {
+            let provenance = scope.end_provenance_log();
+            // Kept only when building them met no limit: a hit is
+            // reported where it is met, once.
+            if self.guard.hit_count() == hits && !self.guard.exhausted() {
+                let now = self.guard.spent();
+                let built = Built {
+                    supplied,
+                    symbolic,
+                    context: context.clone(),
+                    depth,
+                    prefix: prefix.to_string(),
+                    resources: resources..self.unit.resources.len(),
+                    opaque: opaque..self.unit.opaque.len(),
+                    spent: std::array::from_fn(|i| now[i] - spent[i]),
+                    provenance,
+                };
+                self.built.insert(std::ptr::from_ref(r) as usize, built);
+            }
+        }
+        Ok(inner)
+    }
+
+    /// Adds the resources of deployment `r`'s instance with key prefix
+    /// `prefix` as copies of the first instance built of `r`, when that one
+    /// was given the same parameters (values and where they were written),
+    /// symbols and context at the same depth: its template is evaluated in
+    /// its own scope, which sees nothing else, so it builds the same
+    /// resources but for the instance's key in their keys, ids and symbols.
+    /// AVM's tests deploy each module twice this way (`for iteration in [
+    /// 'init', 'idem' ]`), a fifth of a Bicep run's work. Its provenance
+    /// is written again as evaluating it would write it. Not when a value
+    /// or symbol given names either instance's resources (it would be
+    /// rewritten too), nor when the unit's budget would not cover the work
+    /// again; false when nothing was added.
+    #[allow(clippy::too_many_arguments)]
+    fn replay(
+        &mut self,
+        scope: &Scope<'_>,
+        r: &JsonValue,
+        prefix: &str,
+        supplied: &HashMap<String, Node>,
+        symbolic: &HashMap<String, Symbolic>,
+        context: &Context,
+        depth: usize,
+    ) -> bool {
+        let Some(built) = self.built.get(&(std::ptr::from_ref(r) as usize)) else {
+            return false;
+        };
+        if !self.replays {
+            return false;
+        }
+        let from = built.prefix.as_str();
+        let same = built.depth == depth
+            && built.prefix != prefix
+            && built.context == *context
+            && built.supplied == *supplied
+            && built.symbolic == *symbolic;
+        let named = |text: &str| {
+            symbolic.values().any(|s| s.mentions(text))
+                || supplied.values().any(|n| value_mentions(&n.value, text))
+        };
+        if !same || named(from) || named(prefix) || !self.guard.spend_again(built.spent) {
+            return false;
+        }
+        // What evaluating it would write where values came from: the same
+        // writes, their further sources looked up now.
+        scope.replay_provenance(&built.provenance);
+        let (resources, opaque) = (built.resources.clone(), built.opaque.clone());
+        let from = from.to_string();
+        for at in resources {
+            let mut resource = self.unit.resources[at].clone();
+            let parent = self
+                .unit
+                .parents
+                .get(&resource.key)
+                .map(|p| rebase(p, &from, prefix));
+            resource.key = rebase(&resource.key, &from, prefix);
+            resource.origin.address = rebase(&resource.origin.address, &from, prefix);
+            for part in resource
+                .names
+                .iter_mut()
+                .chain([&mut resource.subscription, &mut resource.resource_group])
+            {
+                rebase_part(part, &from, prefix);
+            }
+            rebase_ids(&mut resource.body.value, &from, prefix);
+            if let Some(parent) = parent {
+                self.unit.parents.insert(resource.key.clone(), parent);
+            }
+            self.unit.resources.push(resource);
+        }
+        self.unit.opaque.extend_from_within(opaque);
+        self.replayed += 1;
+        true
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Set by a test to build every instance ([`Builder::replay`] off), to
+    /// compare with what replaying builds.
+    pub(crate) static NO_REPLAY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether a new builder replays instances: always, but in a test that
+/// turns it off.
+fn replays_on() -> bool {
+    #[cfg(test)]
+    {
+        !NO_REPLAY.with(std::cell::Cell::get)
+    }
+    #[cfg(not(test))]
+    {
+        true
+    }
+}
+
+/// `text` with `from` written as `to` wherever it occurs.
+fn rebase(text: &str, from: &str, to: &str) -> String {
+    text.replace(from, to)
+}
+
+fn rebase_part(part: &mut Part, from: &str, to: &str) {
+    if let Part::Symbolic(key) = part
+        && key.contains(from)
+    {
+        *part = Part::Symbolic(rebase(key, from, to).into());
+    }
+}
+
+fn rebase_id(id: &mut ArmId, from: &str, to: &str) {
+    if let Some(local) = &mut id.local
+        && local.contains(from)
+    {
+        *local = rebase(local, from, to);
+    }
+    for part in id
+        .names
+        .iter_mut()
+        .chain([&mut id.subscription, &mut id.resource_group])
+    {
+        rebase_part(part, from, to);
+    }
+}
+
+/// Every id in `value` rebased ([`rebase_id`]).
+fn rebase_ids(value: &mut Value, from: &str, to: &str) {
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Id(id) => rebase_id(id, from, to),
+            Value::Array(items) => stack.extend(items.iter_mut().map(|n| &mut n.value)),
+            Value::Object(o) => stack.extend(o.iter_mut().map(|(_, n)| &mut n.value)),
+            _ => {}
+        }
+    }
+}
+
+/// Whether an id in `value` names `text` in its key or a symbol.
+fn value_mentions(value: &Value, text: &str) -> bool {
+    let part = |p: &Part| matches!(p, Part::Symbolic(key) if key.contains(text));
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Id(id)
+                if id.local.as_ref().is_some_and(|l| l.contains(text))
+                    || id.names.iter().any(part)
+                    || part(&id.subscription)
+                    || part(&id.resource_group) =>
+            {
+                return true;
+            }
+            Value::Array(items) => stack.extend(items.iter().map(|n| &n.value)),
+            Value::Object(o) => stack.extend(o.iter().map(|(_, n)| &n.value)),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// The evaluated `properties.parameters` in a deployment's body.
@@ -599,4 +853,141 @@ fn relative_scope(path: &str, context: &Context) -> Option<ArmId> {
         names,
         local: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json;
+    use crate::limits::Limits;
+    use crate::source::SourceMap;
+
+    /// A module deployed in a loop: three instances given the same
+    /// parameters (one unknown, named by a symbol), each with a VNet named
+    /// from it (inline subnet: a parent), an endpoint whose subnet id is
+    /// tied to the VNet's key, tags from a variable (provenance), a module
+    /// in a loop of its own, and a linked template (opaque); then a loop
+    /// whose parameter is an id naming its own first instance's resource.
+    const TEMPLATE: &str = r#"{
+      "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+      "parameters": { "unknown": { "type": "string" } },
+      "resources": [
+        { "type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01",
+          "name": "[format('dep-{0}', copyIndex())]",
+          "copy": { "name": "dep", "count": 3 },
+          "properties": {
+            "expressionEvaluationOptions": { "scope": "inner" },
+            "mode": "Incremental",
+            "parameters": { "name": { "value": "[parameters('unknown')]" }, "fixed": { "value": "x" } },
+            "template": {
+              "parameters": { "name": { "type": "string" }, "fixed": { "type": "string" } },
+              "variables": { "v": "[concat(parameters('fixed'), '-v')]" },
+              "resources": [
+                { "type": "Microsoft.Network/virtualNetworks", "apiVersion": "2023-04-01",
+                  "name": "[format('{0}-vnet', parameters('name'))]",
+                  "tags": { "t": "[variables('v')]" },
+                  "properties": { "subnets": [ { "name": "snet", "properties": { "addressPrefix": "10.0.0.0/24" } } ] } },
+                { "type": "Microsoft.Network/privateEndpoints", "apiVersion": "2023-04-01",
+                  "name": "[format('{0}-pe', parameters('name'))]",
+                  "properties": { "subnet": { "id": "[plinthResourceId('resources[0]', resourceId('Microsoft.Network/virtualNetworks/subnets', format('{0}-vnet', parameters('name')), 'snet'))]" } } },
+                { "type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01",
+                  "name": "[format('inner-{0}', copyIndex())]",
+                  "copy": { "name": "inner", "count": 2 },
+                  "properties": {
+                    "expressionEvaluationOptions": { "scope": "inner" },
+                    "parameters": { "n": { "value": "[variables('v')]" } },
+                    "template": {
+                      "parameters": { "n": { "type": "string" } },
+                      "resources": [
+                        { "type": "Microsoft.Network/privateDnsZones", "apiVersion": "2020-06-01",
+                          "name": "[parameters('n')]", "location": "global" } ] } } },
+                { "type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01",
+                  "name": "linked",
+                  "properties": { "templateLink": { "uri": "https://example.com/t.json" } } }
+              ] } } },
+        { "type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01",
+          "name": "[format('own-{0}', copyIndex())]",
+          "copy": { "name": "own", "count": 2 },
+          "properties": {
+            "expressionEvaluationOptions": { "scope": "inner" },
+            "parameters": { "id": { "value": "[plinthResourceId('resources[1][0].properties.template.resources[0]', resourceId('Microsoft.Network/virtualNetworks', 'n'))]" } },
+            "template": {
+              "parameters": { "id": { "type": "string" } },
+              "resources": [
+                { "type": "Microsoft.Network/virtualNetworks", "apiVersion": "2023-04-01",
+                  "name": "[last(split(parameters('id'), '/'))]" } ] } } }
+      ]
+    }"#;
+
+    fn build(replays: bool) -> Builder {
+        let sources = SourceMap::new();
+        let file = sources.add(std::path::PathBuf::from("main.json"), TEMPLATE);
+        let root = json::parse(file, TEMPLATE, 256)
+            .expect("JSON")
+            .expect("a value");
+        let mut builder = Builder::new(file, "main.json".into(), Guard::new(Limits::default()));
+        builder.replays = replays;
+        builder.template_with(&root, HashMap::default());
+        builder
+    }
+
+    /// Built again from the first instance, the module's later instances
+    /// are what evaluating each builds: resources, their keys, the ids
+    /// and symbols in them, parents, opaque places and provenance.
+    #[test]
+    fn instances_built_again_are_what_evaluating_each_builds() {
+        let (replayed, evaluated) = (build(true), build(false));
+        // dep[1] and dep[2], and inner[1] in dep[0]; not own[1], whose
+        // parameter names own[0]'s resource.
+        assert_eq!((replayed.replayed, evaluated.replayed), (3, 0));
+        let (a, b) = (&replayed.unit, &evaluated.unit);
+        assert_eq!(format!("{:?}", a.resources), format!("{:?}", b.resources));
+        assert_eq!(a.parents, b.parents);
+        assert_eq!(a.opaque, b.opaque);
+        assert_eq!(a.provenance, b.provenance);
+        // What the test is about is there: three instances of each module
+        // resource, keyed by their own instance, ids and symbols too.
+        let keys: Vec<&str> = a.resources.iter().map(|r| r.key.as_str()).collect();
+        for i in 0..3 {
+            let endpoint = format!("resources[0][{i}].properties.template.resources[1]");
+            assert!(keys.contains(&endpoint.as_str()), "{keys:?}");
+            let pe = a
+                .resources
+                .iter()
+                .find(|r| r.key == endpoint)
+                .expect("endpoint");
+            let Some(Value::Id(subnet)) = pe.get_path("properties.subnet.id").map(|n| &n.value)
+            else {
+                panic!("no subnet id in {pe:?}");
+            };
+            assert_eq!(
+                subnet.local.as_deref(),
+                Some(format!("resources[0][{i}].properties.template.resources[0]").as_str())
+            );
+            assert!(
+                matches!(&pe.names[0], Part::Symbolic(s) if s.contains("parameters('unknown')"))
+            );
+            let zone = format!(
+                "resources[0][{i}].properties.template.resources[2][1].properties.template.resources[0]"
+            );
+            assert!(keys.contains(&zone.as_str()), "{keys:?}");
+        }
+        assert_eq!(a.parents.len(), 3);
+        assert_eq!(a.opaque.len(), 3);
+    }
+
+    #[test]
+    fn work_done_again_is_spent_again_or_not_at_all() {
+        let guard = Guard::new(Limits {
+            max_instances: 10,
+            ..Limits::default()
+        });
+        assert!(guard.spend_instances(4, crate::source::Span::new(FileId(0), 0, 1)));
+        let before = guard.spent();
+        assert!(guard.spend_again([0, 5, 0]));
+        assert_eq!(guard.spent()[1], before[1] + 5);
+        assert!(!guard.spend_again([0, 2, 0]));
+        assert_eq!(guard.spent()[1], 9);
+        assert_eq!(guard.hit_count(), 0);
+    }
 }

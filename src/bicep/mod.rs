@@ -311,6 +311,66 @@ pub fn using_of(parameters: &Path) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// A module deployed in a loop, each instance given the output of
+    /// another loop's instance of the same module: evaluating that output
+    /// between two instances writes where the module's values came from
+    /// (another caller's), and evaluating the next instance writes its own
+    /// over it. An instance replayed from the one before writes the same:
+    /// the unit is the same as when every instance is evaluated.
+    #[test]
+    fn a_module_instance_replayed_writes_what_evaluating_it_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("naming.bicep"),
+            "param useDashes bool = true\nparam prefix string = 'p'\nvar delimiter = useDashes ? '-' : ''\n\
+             resource z 'Microsoft.Network/privateDnsZones@2020-06-01' = {\n  name: '${prefix}${delimiter}x'\n  location: 'global'\n  tags: {\n    d: delimiter\n  }\n}\n\
+             output value string = length(delimiter) >= 0 ? 'same' : 'same'\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("main.bicep"),
+            "module other './naming.bicep' = [for i in range(0, 2): {\n  name: 'other${i}'\n  params: {\n    useDashes: false\n  }\n}]\n\
+             module loop './naming.bicep' = [for i in range(0, 2): {\n  name: 'loop${i}'\n  params: {\n    prefix: other[i].outputs.value\n  }\n}]\n",
+        )
+        .unwrap();
+        let load = |replay: bool| {
+            crate::arm::template::NO_REPLAY.with(|off| off.set(!replay));
+            let sources = SourceMap::new();
+            let main = dir.path().join("main.bicep");
+            let mut loaded = load_bicep_input(&sources, &main, None, None, Limits::default());
+            crate::arm::template::NO_REPLAY.with(|off| off.set(false));
+            assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+            loaded.units.remove(0)
+        };
+        let (replayed, evaluated) = (load(true), load(false));
+        assert_eq!(replayed.resources.len(), 8);
+        assert_eq!(
+            format!("{:?}", replayed.resources),
+            format!("{:?}", evaluated.resources)
+        );
+        assert_eq!(replayed.parents, evaluated.parents);
+        assert_eq!(replayed.provenance, evaluated.provenance);
+        // Where the last instance's tag came from: the default, as
+        // evaluating it says, not the other loop's caller.
+        let zone = replayed
+            .resources
+            .iter()
+            .rev()
+            .find(|r| r.rtype.ends_with("privateDnsZones"));
+        let tag = zone
+            .and_then(|z| z.get_path("tags.d"))
+            .and_then(|n| n.span)
+            .expect("a tag with a span");
+        let labels: Vec<&str> = replayed.provenance[&tag]
+            .iter()
+            .map(|(_, label)| &**label)
+            .collect();
+        assert!(
+            labels.contains(&"parameter `useDashes` defaults to this value"),
+            "{labels:?}"
+        );
+    }
+
     #[test]
     fn a_unit_whose_file_the_run_lowered_as_a_module_shares_its_reading() {
         let dir = tempfile::tempdir().unwrap();

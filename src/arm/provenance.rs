@@ -1,0 +1,252 @@
+//! Where the values of a unit's expressions came from (`Provenance`), as
+//! the scopes of one unit write it, and the log of those writes that lets a
+//! deployment instance built again from another's resources
+//! (`Builder::replay` in `template.rs`) write what evaluating it would
+//! have written. Not here: which parameters and variables an expression
+//! reads (`Scope::sources_in` in `eval.rs`).
+
+use std::sync::Arc;
+
+use foldhash::HashMap;
+
+use crate::source::Span;
+
+/// Where values came from: an expression's span → the parameter values and
+/// variables it read (their spans, and a label saying which), transitively.
+pub type Provenance = HashMap<Span, Vec<(Span, Arc<str>)>>;
+
+/// At most this many sources are kept per expression.
+pub(super) const MAX_SOURCES: usize = 4;
+
+/// What an expression read, in the order it is met: a parameter or
+/// variable at `at`, with its label, or the sources already recorded for
+/// `at` (where that value came from in turn).
+pub(super) enum Step<'a> {
+    Source(Span, &'a str, &'a str, &'a str),
+    Further(Span),
+}
+
+/// One write to the record, as a log keeps it.
+#[derive(Clone, Debug)]
+enum Write {
+    /// The sources of the expression at a span, from its steps.
+    Note(Span, Vec<Logged>),
+    /// The sources at `from` given to `to` as well.
+    Copy { from: Span, to: Span },
+}
+
+/// A [`Step`] as a log keeps it, its label written.
+#[derive(Clone, Debug)]
+enum Logged {
+    Source(Span, Arc<str>),
+    Further(Span),
+}
+
+/// The writes made to the record while a deployment instance was built,
+/// in order: made again, they write what building the instance again
+/// would (a further source is looked up when the write is made again).
+#[derive(Clone, Debug, Default)]
+pub struct ProvenanceLog(Vec<Write>);
+
+/// The record a unit's scopes share, and the logs being kept (a stack: an
+/// instance built inside another's logs into both).
+#[derive(Debug, Default)]
+pub(super) struct Record {
+    pub map: Provenance,
+    logs: Vec<Vec<Write>>,
+}
+
+impl Record {
+    /// Notes the sources of the expression at `span`, read by `steps`
+    /// (which calls back once per step, and stops when told the record of
+    /// this expression is full). Allocates only what it keeps, unless a
+    /// log is being kept.
+    pub fn note(&mut self, span: Span, steps: impl FnOnce(&mut dyn FnMut(Step<'_>) -> bool)) {
+        if self.logs.is_empty() {
+            let mut sources = Vec::new();
+            steps(&mut |step| {
+                match step {
+                    Step::Source(at, what, name, how) => {
+                        if wanted(&sources, span, at) {
+                            sources.push((at, label(what, name, how)));
+                        }
+                    }
+                    Step::Further(at) => further(&self.map, &mut sources, span, at),
+                }
+                sources.len() < MAX_SOURCES
+            });
+            if !sources.is_empty() {
+                self.map.insert(span, sources);
+            }
+            return;
+        }
+        // Every step kept, the record full or not: made again later, the
+        // further sources it looks up may be others.
+        let mut logged = Vec::new();
+        steps(&mut |step| {
+            logged.push(match step {
+                Step::Source(at, what, name, how) => Logged::Source(at, label(what, name, how)),
+                Step::Further(at) => Logged::Further(at),
+            });
+            true
+        });
+        self.write(Write::Note(span, logged));
+    }
+
+    /// Gives the sources at `from` to `to` as well.
+    pub fn copy(&mut self, from: Span, to: Span) {
+        self.write(Write::Copy { from, to });
+    }
+
+    /// Starts a log of the writes from here on.
+    pub fn start_log(&mut self) {
+        self.logs.push(Vec::new());
+    }
+
+    /// The writes since the last [`Record::start_log`], which also stay in
+    /// the log that was being kept before it, if any.
+    pub fn end_log(&mut self) -> ProvenanceLog {
+        let log = self.logs.pop().unwrap_or_default();
+        if let Some(outer) = self.logs.last_mut() {
+            outer.extend(log.iter().cloned());
+        }
+        ProvenanceLog(log)
+    }
+
+    /// Makes the writes of `log` again, in order.
+    pub fn replay(&mut self, log: &ProvenanceLog) {
+        for write in &log.0 {
+            self.write(write.clone());
+        }
+    }
+
+    fn write(&mut self, write: Write) {
+        match &write {
+            Write::Note(span, steps) => {
+                let mut sources = Vec::new();
+                for step in steps {
+                    match step {
+                        Logged::Source(at, label) => {
+                            if wanted(&sources, *span, *at) {
+                                sources.push((*at, Arc::clone(label)));
+                            }
+                        }
+                        Logged::Further(at) => further(&self.map, &mut sources, *span, *at),
+                    }
+                }
+                if !sources.is_empty() {
+                    self.map.insert(*span, sources);
+                }
+            }
+            Write::Copy { from, to } => {
+                if let Some(sources) = self.map.get(from).cloned() {
+                    self.map.insert(*to, sources);
+                }
+            }
+        }
+        if let Some(log) = self.logs.last_mut() {
+            log.push(write);
+        }
+    }
+}
+
+/// Whether the source at `at` joins `sources`, the expression at `span`'s:
+/// not the expression itself, not twice, at most [`MAX_SOURCES`].
+fn wanted(sources: &[(Span, Arc<str>)], span: Span, at: Span) -> bool {
+    at != span && sources.len() < MAX_SOURCES && !sources.iter().any(|(s, _)| *s == at)
+}
+
+/// The sources recorded for `at`, added to `sources` where wanted.
+fn further(map: &Provenance, sources: &mut Vec<(Span, Arc<str>)>, span: Span, at: Span) {
+    if let Some(further) = map.get(&at) {
+        for (s, l) in further {
+            if wanted(sources, span, *s) {
+                sources.push((*s, Arc::clone(l)));
+            }
+        }
+    }
+}
+
+/// `` {what} `{name}` {how} ``, written in a buffer the thread keeps: one
+/// allocation, the label's own. Shared: the expressions that read this
+/// one's value copy its sources without a copy of the text.
+fn label(what: &str, name: &str, how: &str) -> Arc<str> {
+    thread_local! {
+        static TEXT: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+    }
+    let mut text = TEXT.take();
+    text.clear();
+    for piece in [what, " `", name, "` ", how] {
+        text.push_str(piece);
+    }
+    let out = Arc::from(text.as_str());
+    TEXT.set(text);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+
+    fn at(start: usize) -> Span {
+        Span::new(FileId(0), start, start + 1)
+    }
+
+    /// Steps as `Scope::sources_in` gives them: a source, then what was
+    /// recorded for it.
+    fn note(record: &mut Record, span: usize, sources: &[usize]) {
+        record.note(at(span), |step| {
+            for s in sources {
+                if !step(Step::Source(at(*s), "variable", "v", "is defined here"))
+                    || !step(Step::Further(at(*s)))
+                {
+                    return;
+                }
+            }
+        });
+    }
+
+    /// A log made again writes what the writes themselves wrote, its
+    /// further sources looked up when it is made again, at most four each.
+    #[test]
+    fn a_log_made_again_writes_what_its_writes_would() {
+        let mut live = Record::default();
+        note(&mut live, 1, &[10]);
+        live.start_log();
+        note(&mut live, 2, &[1]);
+        live.copy(at(2), at(3));
+        note(&mut live, 4, &[3, 20, 21, 22, 23]);
+        let log = live.end_log();
+        assert_eq!(live.map[&at(4)].len(), MAX_SOURCES);
+        assert_eq!(live.map[&at(3)], live.map[&at(2)]);
+
+        // Made again where the first source records something else.
+        let mut again = Record::default();
+        note(&mut again, 1, &[11]);
+        again.replay(&log);
+        let mut direct = Record::default();
+        note(&mut direct, 1, &[11]);
+        note(&mut direct, 2, &[1]);
+        direct.copy(at(2), at(3));
+        note(&mut direct, 4, &[3, 20, 21, 22, 23]);
+        assert_eq!(again.map, direct.map);
+        assert_eq!(again.map[&at(2)][1].0, at(11));
+    }
+
+    /// A log kept inside another stays in the outer one too.
+    #[test]
+    fn an_inner_log_stays_in_the_outer_one() {
+        let mut record = Record::default();
+        record.start_log();
+        note(&mut record, 1, &[10]);
+        record.start_log();
+        note(&mut record, 2, &[1]);
+        let inner = record.end_log();
+        let outer = record.end_log();
+        assert_eq!((inner.0.len(), outer.0.len()), (1, 2));
+        let mut again = Record::default();
+        again.replay(&outer);
+        assert_eq!(again.map, record.map);
+    }
+}
