@@ -10,12 +10,14 @@
 # Each language is copied on its own under WORK (ARM templates without the
 # Bicep beside them, which would make plinth skip them as compiled output),
 # then replicated 4x and 16x as real copies (no links) for the scaling table.
-# Reports medians, plinth/floor ratios, peak RSS and memory per file, one
+# Reports medians, plinth/floor ratios (and plinth and the floor alternated,
+# the median of their pair ratios), peak RSS and memory per file, one
 # small file against `plinth --version`, and Checkov when it is installed.
 # Prints Markdown for BENCHMARKS.md.
 #
 #   bench/real.sh [CORPUS] [WORK]      # defaults /work/corpus, /tmp/plinth-real
 #   RUNS=5 SCALE_RUNS=3 bench/real.sh  # hyperfine runs at 1x; at 4x and 16x
+#   PAIRS=11 bench/real.sh             # plinth and the floor alternated at 1x
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=$(realpath "${1:-/work/corpus}")
@@ -71,6 +73,21 @@ peak_kb() { # COMMAND... → peak resident set in KB (plinth exits 1 on findings
   { /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null || true; } | tail -1
 }
 ratio() { echo "$1 / $2" | bc -l; }
+mid() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+# alternated N DIR → "plinth-median floor-median median-of-pair-ratios": plinth
+# and the floor run back to back N times, so that a machine that drifts
+# (a VM's neighbours, DAMON paging the corpus out) moves both alike.
+alternated() {
+  local n=$1 dir=$2 pairs
+  pairs=$(for _ in $(seq "$n"); do
+    local s m e
+    s=$EPOCHREALTIME; "$plinth" check --format compact "$dir" >/dev/null 2>&1 || true
+    m=$EPOCHREALTIME; "$floor" "$dir" >/dev/null 2>&1 || true
+    e=$EPOCHREALTIME
+    echo "$s $m $e" | awk '{a=$2-$1; b=$3-$2; print a, b, a/b}'
+  done)
+  echo "$(cut -d' ' -f1 <<<"$pairs" | mid) $(cut -d' ' -f2 <<<"$pairs" | mid) $(cut -d' ' -f3 <<<"$pairs" | mid)"
+}
 
 copy arm -path './avm/*' -name main.json
 copy bicep -path './avm/*' \( -name '*.bicep' -o -name '*.bicepparam' -o -name bicepconfig.json \)
@@ -99,6 +116,18 @@ for name in arm bicep terraform; do
   printf '| %s | %d | %s | %.3f | %.3f | %.1f | %.0f | %.0f |\n' "$name" "$(files "$dir")" \
     "$(megabytes "$dir")" "$t" "$f" "$(ratio "$t" "$f")" "$(echo "$rss / 1024" | bc -l)" \
     "$(echo "$frss / 1024" | bc -l)"
+done
+echo
+pairs=${PAIRS:-11}
+echo "### Alternated with the floor"
+echo
+echo "Plinth and the floor run back to back $pairs times at 1x; the median of each, and the median of the $pairs ratios."
+echo
+echo "| corpus | plinth s | floor s | plinth / floor (median of pairs) |"
+echo "|---|---|---|---|"
+for name in arm bicep terraform; do
+  read -r t f r <<<"$(alternated "$pairs" "$work/$name/1x")"
+  printf '| %s | %.3f | %.3f | %.2f |\n' "$name" "$t" "$f" "$r"
 done
 echo
 # tree-sitter-bicep (PyPI) parsing the Bicep corpus, and nothing more, on
