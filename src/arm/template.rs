@@ -45,10 +45,7 @@ pub struct Builder {
     /// The first instance built of each nested deployment in a copy loop,
     /// by the address of its declaration ([`Builder::replay`]).
     built: HashMap<usize, Built>,
-    /// Whether instances are built again from others ([`Builder::replay`];
-    /// off only to test it against building each).
-    replays: bool,
-    /// How many instances were.
+    /// How many instances were built again from others ([`Builder::replay`]).
     replayed: usize,
 }
 
@@ -80,7 +77,6 @@ impl Builder {
                 ..Unit::default()
             },
             built: HashMap::default(),
-            replays: replays_on(),
             replayed: 0,
         }
     }
@@ -685,7 +681,7 @@ impl Builder {
         let Some(built) = self.built.get(&(std::ptr::from_ref(r) as usize)) else {
             return false;
         };
-        if !self.replays {
+        if !replays_on() {
             return false;
         }
         let from = built.prefix.as_str();
@@ -694,11 +690,12 @@ impl Builder {
             && built.context == *context
             && built.supplied == *supplied
             && built.symbolic == *symbolic;
-        let named = |text: &str| {
-            symbolic.values().any(|s| s.mentions(text))
-                || supplied.values().any(|n| value_mentions(&n.value, text))
-        };
-        if !same || named(from) || named(prefix) || !self.guard.spend_again(built.spent) {
+        let names = [from, prefix];
+        let named = symbolic
+            .values()
+            .any(|s| names.iter().any(|n| s.mentions(n)))
+            || supplied.values().any(|n| value_mentions(&n.value, &names));
+        if !same || named || !self.guard.spend_again(built.spent) {
             return false;
         }
         // What evaluating it would write where values came from: the same
@@ -712,9 +709,9 @@ impl Builder {
                 .unit
                 .parents
                 .get(&resource.key)
-                .map(|p| rebase(p, &from, prefix));
-            resource.key = rebase(&resource.key, &from, prefix);
-            resource.origin.address = rebase(&resource.origin.address, &from, prefix);
+                .map(|p| p.replace(&from, prefix));
+            resource.key = resource.key.replace(&from, prefix);
+            resource.origin.address = resource.origin.address.replace(&from, prefix);
             for part in resource
                 .names
                 .iter_mut()
@@ -741,8 +738,8 @@ thread_local! {
     pub(crate) static NO_REPLAY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Whether a new builder replays instances: always, but in a test that
-/// turns it off.
+/// Whether instances are built again from others: always, but in a test
+/// that turns it off to compare with building each.
 fn replays_on() -> bool {
     #[cfg(test)]
     {
@@ -754,16 +751,12 @@ fn replays_on() -> bool {
     }
 }
 
-/// `text` with `from` written as `to` wherever it occurs.
-fn rebase(text: &str, from: &str, to: &str) -> String {
-    text.replace(from, to)
-}
-
+/// `part` with `from` written as `to` wherever its symbol has it.
 fn rebase_part(part: &mut Part, from: &str, to: &str) {
     if let Part::Symbolic(key) = part
         && key.contains(from)
     {
-        *part = Part::Symbolic(rebase(key, from, to).into());
+        *part = Part::Symbolic(key.replace(from, to).into());
     }
 }
 
@@ -771,7 +764,7 @@ fn rebase_id(id: &mut ArmId, from: &str, to: &str) {
     if let Some(local) = &mut id.local
         && local.contains(from)
     {
-        *local = rebase(local, from, to);
+        *local = local.replace(from, to);
     }
     for part in id
         .names
@@ -795,14 +788,15 @@ fn rebase_ids(value: &mut Value, from: &str, to: &str) {
     }
 }
 
-/// Whether an id in `value` names `text` in its key or a symbol.
-fn value_mentions(value: &Value, text: &str) -> bool {
-    let part = |p: &Part| matches!(p, Part::Symbolic(key) if key.contains(text));
+/// Whether an id in `value` names one of `texts` in its key or a symbol.
+fn value_mentions(value: &Value, texts: &[&str]) -> bool {
+    let has = |s: &str| texts.iter().any(|t| s.contains(t));
+    let part = |p: &Part| matches!(p, Part::Symbolic(key) if has(key));
     let mut stack = vec![value];
     while let Some(value) = stack.pop() {
         match value {
             Value::Id(id)
-                if id.local.as_ref().is_some_and(|l| l.contains(text))
+                if id.local.as_deref().is_some_and(has)
                     || id.names.iter().any(part)
                     || part(&id.subscription)
                     || part(&id.resource_group) =>
@@ -925,9 +919,10 @@ mod tests {
         let root = json::parse(file, TEMPLATE, 256)
             .expect("JSON")
             .expect("a value");
+        NO_REPLAY.with(|off| off.set(!replays));
         let mut builder = Builder::new(file, "main.json".into(), Guard::new(Limits::default()));
-        builder.replays = replays;
         builder.template_with(&root, HashMap::default());
+        NO_REPLAY.with(|off| off.set(false));
         builder
     }
 
