@@ -119,7 +119,7 @@ impl JsonValue {
             JsonKind::Object(members) => {
                 let mut object = Object::new();
                 for m in members {
-                    object.insert(m.key.clone(), m.value.to_node(brackets));
+                    object.insert(m.key.as_str(), m.value.to_node(brackets));
                 }
                 Value::Object(object)
             }

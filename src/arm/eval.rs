@@ -24,7 +24,7 @@ use crate::arm::symbolic::{Symbolic, Symbols};
 use crate::diagnostic::SyntaxError;
 use crate::json::{JsonKind, JsonValue, Member};
 use crate::limits::{Guard, VALUE_BYTES};
-use crate::model::{ArmId, Memo, Node, Object, Value};
+use crate::model::{ArmId, Key, Memo, Node, Object, Value};
 use crate::source::Span;
 
 /// Equality ignoring spans (the Bicep lowering's tests compare with it).
@@ -617,9 +617,9 @@ impl<'t> Scope<'t> {
             // ARM evaluates expressions in property names too
             // (`"[format('privatelink.blob.{0}', …)]": "blob"`).
             let key = match expr::classify(&m.key) {
-                Template::Literal(k) => k.to_string(),
+                Template::Literal(k) => Key::from(k),
                 Template::Expression(_) => match self.string_at(&m.key, m.span, copies) {
-                    Value::String(k) => k,
+                    Value::String(k) => Key::from(k),
                     _ => {
                         keys_known = false;
                         continue;
@@ -668,7 +668,7 @@ impl<'t> Scope<'t> {
             }
             _ => Value::Unknown,
         };
-        object.insert(name.to_string(), Node::new(value, Some(spec.span)));
+        object.insert(name, Node::new(value, Some(spec.span)));
     }
 
     /// A JSON string at `span`: a literal, or an expression to evaluate.

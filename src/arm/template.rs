@@ -295,7 +295,7 @@ impl Builder {
             {
                 value.value = Value::id(id);
             }
-            body.insert(m.key.clone(), value);
+            body.insert(m.key.as_str(), value);
         }
         // An A record whose addresses are read from a private endpoint
         // (`reference(<endpoint>).customDnsConfigs`, or its NIC's

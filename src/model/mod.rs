@@ -16,7 +16,7 @@ pub use id::{ArmId, Part};
 pub use memo::Memo;
 pub use resource::{Framework, Origin, Resource};
 pub use text::TextRules;
-pub use value::{Node, Object, Truth, Value};
+pub use value::{Key, Node, Object, Truth, Value};
 
 /// What `f` makes of `s` ASCII-lower-cased: on the stack when `s` is short
 /// (types and keys mostly are), a copy otherwise. For lookups in maps

@@ -46,13 +46,18 @@ impl Value {
 /// (ARM property names are case-insensitive).
 #[derive(Clone, Debug, Default)]
 pub struct Object {
-    entries: Vec<(String, Node)>,
+    entries: Vec<(Key, Node)>,
     /// Lower-cased key → position, built once the object is large enough for
     /// a scan to matter: a 100,000-member object must not make loading
     /// quadratic. Boxed: most objects have none, and every value is as
     /// large as its largest kind.
     index: Option<Box<HashMap<String, usize>>>,
 }
+
+/// An object member's name: most are short (`properties`, `name`,
+/// `privateLinkServiceId`) and kept inline, without an allocation of
+/// their own; copying an object copies them with it.
+pub type Key = compact_str::CompactString;
 
 /// Objects with more members than this are indexed.
 const INDEX_FROM: usize = 16;
@@ -128,14 +133,14 @@ impl Object {
     }
 
     /// Sets `key`, replacing an existing entry with the same name (any case).
-    pub fn insert(&mut self, key: impl Into<String>, node: Node) {
+    pub fn insert(&mut self, key: impl Into<Key>, node: Node) {
         let key = key.into();
         if let Some(i) = self.position(&key) {
             self.entries[i].1 = node;
             return;
         }
         if let Some(index) = &mut self.index {
-            index.insert(key.to_ascii_lowercase(), self.entries.len());
+            index.insert(key.as_str().to_ascii_lowercase(), self.entries.len());
         }
         self.entries.push((key, node));
         if self.index.is_none() && self.entries.len() > INDEX_FROM {
@@ -143,7 +148,7 @@ impl Object {
                 self.entries
                     .iter()
                     .enumerate()
-                    .map(|(i, (k, _))| (k.to_ascii_lowercase(), i))
+                    .map(|(i, (k, _))| (k.as_str().to_ascii_lowercase(), i))
                     .collect(),
             ));
         }
@@ -157,7 +162,7 @@ impl Object {
     }
 
     /// The members, in order.
-    pub fn into_entries(self) -> Vec<(String, Node)> {
+    pub fn into_entries(self) -> Vec<(Key, Node)> {
         self.entries
     }
 
@@ -347,7 +352,7 @@ impl Value {
             serde_json::Value::Object(o) => {
                 let mut object = Object::new();
                 for (k, v) in o {
-                    object.insert(k.clone(), Node::new(Value::from_json(v), None));
+                    object.insert(k.as_str(), Node::new(Value::from_json(v), None));
                 }
                 Value::Object(object)
             }

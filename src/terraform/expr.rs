@@ -140,7 +140,7 @@ impl<'b> Module<'b> {
             Value::Object(o) => Some(
                 o.into_entries()
                     .into_iter()
-                    .map(|(k, n)| (Value::String(k), n.value))
+                    .map(|(k, n)| (Value::String(k.into_string()), n.value))
                     .collect(),
             ),
             _ => None,

@@ -42,7 +42,7 @@ pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
             let mut object = Object::new();
             for pair in args.chunks(2) {
                 match &pair[0] {
-                    V::String(k) => object.insert(k.clone(), node(pair[1].clone())),
+                    V::String(k) => object.insert(k.as_str(), node(pair[1].clone())),
                     _ => return Ok(V::Unknown),
                 }
             }
