@@ -112,7 +112,7 @@ impl JsonValue {
             {
                 Value::Unknown
             }
-            JsonKind::String(s) => Value::String(s.clone()),
+            JsonKind::String(s) => Value::String(s.as_str().into()),
             JsonKind::Array(items) => {
                 Value::Array(items.iter().map(|j| j.to_node(brackets)).collect())
             }

@@ -144,13 +144,13 @@ proptest! {
     fn concat_joins_its_strings(parts in prop::collection::vec("\\PC{0,10}", 1..6)) {
         let args: Vec<String> = parts.iter().map(|p| quote(p)).collect();
         let text = format!("[concat({})]", args.join(", "));
-        prop_assert_eq!(eval(&template(), &text), Value::String(parts.concat()));
+        prop_assert_eq!(eval(&template(), &text), Value::string(parts.concat()));
     }
 
     #[test]
     fn format_places_its_arguments(a in "[a-z0-9.-]{0,10}", b in "[a-z0-9.-]{0,10}") {
         let text = format!("[format('{{1}}/{{0}}', {}, {})]", quote(&a), quote(&b));
-        prop_assert_eq!(eval(&template(), &text), Value::String(format!("{b}/{a}")));
+        prop_assert_eq!(eval(&template(), &text), Value::string(format!("{b}/{a}")));
     }
 
     #[test]
@@ -158,7 +158,7 @@ proptest! {
         let t = template();
         prop_assert_eq!(
             eval(&t, &format!("[toLower(toUpper({}))]", quote(&s))),
-            Value::String(s.to_ascii_lowercase())
+            Value::string(s.to_ascii_lowercase())
         );
         prop_assert_eq!(
             eval(&t, &format!("[length({})]", quote(&s))),
@@ -169,7 +169,7 @@ proptest! {
     #[test]
     fn a_doubled_bracket_is_a_literal(s in "[^\\]]{0,20}") {
         let text = format!("[[{s}]");
-        prop_assert_eq!(eval(&template(), &text), Value::String(format!("[{s}]")));
+        prop_assert_eq!(eval(&template(), &text), Value::string(format!("[{s}]")));
     }
 
     #[test]

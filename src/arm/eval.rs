@@ -677,7 +677,7 @@ impl<'t> Scope<'t> {
         match expr::classify(text) {
             Template::Literal(s) => {
                 if self.guard.spend_values(VALUE_BYTES + s.len() as u64, span) {
-                    Value::String(s.to_string())
+                    Value::String(s.into())
                 } else {
                     Value::Unknown
                 }
@@ -758,7 +758,7 @@ impl<'t> Scope<'t> {
 
     fn eval_within(&self, e: &Expr, copies: &[Copy]) -> Value {
         match e {
-            Expr::String(s) => Value::String(s.clone()),
+            Expr::String(s) => Value::String(s.as_str().into()),
             Expr::Int(n) => Value::Number(*n as f64),
             Expr::Member(target, name) => self
                 .read_in_place(target, copies, |v| member(v, name))
@@ -820,7 +820,7 @@ impl<'t> Scope<'t> {
         match arg {
             Expr::String(text) => Some(Cow::Borrowed(text)),
             _ => match self.eval(arg, copies) {
-                Value::String(text) => Some(Cow::Owned(text)),
+                Value::String(text) => Some(Cow::Owned(text.into_string())),
                 _ => None,
             },
         }
@@ -863,7 +863,7 @@ impl<'t> Scope<'t> {
                 let index = self.eval(index, copies);
                 self.read_chain(object, copies, &mut |v| match entry(v, &index) {
                     Some((key, _)) if name.eq_ignore_ascii_case("key") => {
-                        pick(&Value::String(key.to_string()))
+                        pick(&Value::String(key.into()))
                     }
                     Some((_, value)) if name.eq_ignore_ascii_case("value") => pick(&value.value),
                     _ => pick(&Value::Unknown),

@@ -294,7 +294,7 @@ impl<'t> Scope<'t> {
             Expr::Member(target, field) => self.symbolic_member(target, field, copies),
             Expr::Index(target, index) => {
                 let key = match self.eval(index, copies) {
-                    Value::String(s) => s,
+                    Value::String(s) => s.into_string(),
                     Value::Number(n) if n.fract() == 0.0 && n >= 0.0 => {
                         // `split(name, '/')[k]`: a segment of a symbolic name.
                         if let Expr::Call(f, args) = &**target

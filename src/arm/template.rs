@@ -230,7 +230,7 @@ impl Builder {
         let Some(short_type) =
             r.get("type")
                 .and_then(|t| match scope.node(t, t.span, copies).value {
-                    Value::String(s) => Some(s),
+                    Value::String(s) => Some(s.into_string()),
                     _ => None,
                 })
         else {
@@ -342,12 +342,12 @@ impl Builder {
         let name_span = r.member("name").map(|m| m.span);
         body.insert(
             "name",
-            Node::new(full_name.map_or(Value::Unknown, Value::String), name_span),
+            Node::new(full_name.map_or(Value::Unknown, Value::string), name_span),
         );
         body.insert(
             "type",
             Node::new(
-                Value::String(rtype.clone()),
+                Value::string(rtype.as_str()),
                 r.member("type").map(|m| m.span),
             ),
         );
@@ -441,12 +441,12 @@ impl Builder {
         let vnet_name = vnet.names.first().cloned().unwrap_or(Part::Unknown);
         for (i, subnet) in subnets.iter().enumerate() {
             let name = match subnet.get("name").map(|n| &n.value) {
-                Some(Value::String(s)) => Part::Known(s.clone()),
+                Some(Value::String(s)) => Part::Known(s.to_string()),
                 _ => Part::Unknown,
             };
             let names = vec![vnet_name.clone(), name];
             let full_name = match (names[0].known(), names[1].known()) {
-                (Some(v), Some(s)) => Value::String(format!("{v}/{s}")),
+                (Some(v), Some(s)) => Value::String(format!("{v}/{s}").into()),
                 _ => Value::Unknown,
             };
             let mut body = Object::new();
@@ -526,7 +526,7 @@ impl Builder {
         };
         let part = |field: &str| match r.get(field).map(|v| scope.node(v, v.span, copies).value) {
             None => None,
-            Some(Value::String(s)) => Some(Part::Known(s)),
+            Some(Value::String(s)) => Some(Part::Known(s.into_string())),
             Some(_) => Some(Part::Unknown),
         };
         let inner_context = Context {

@@ -64,7 +64,7 @@ impl TextRules {
             .into_iter()
             .filter(|p| !(self.skip_empty && matches!(p, Value::String(s) if s.is_empty())));
         let Some(first) = parts.next() else {
-            return Value::String(String::new());
+            return Value::String(String::new().into());
         };
         // The pieces are appended where they end up: to the first piece's
         // own text when it is text, without a copy of each piece.
@@ -72,7 +72,7 @@ impl TextRules {
             Value::Id(id) if !(self.known_ids_as_text && fully_known(&id)) => {
                 (Some(id), String::new())
             }
-            Value::String(text) => (None, text),
+            Value::String(text) => (None, text.into_string()),
             other => {
                 let mut text = String::new();
                 if !self.push_text(&other, &mut text) {
@@ -88,7 +88,7 @@ impl TextRules {
         }
         match id {
             Some(id) => id.with_suffix(&joined).map_or(Value::Unknown, Value::id),
-            None => Value::String(joined),
+            None => Value::String(joined.into()),
         }
     }
 }
@@ -206,13 +206,13 @@ mod tests {
         let parts = || {
             vec![
                 Value::String("a".into()),
-                Value::String(String::new()),
+                Value::string(""),
                 Value::Number(1.0),
             ]
         };
         for rules in [CAPITALISED, LOWER] {
             assert_eq!(rules.join(parts()), Value::String("a1".into()));
-            assert_eq!(rules.join(Vec::new()), Value::String(String::new()));
+            assert_eq!(rules.join(Vec::new()), Value::string(""));
             assert_eq!(
                 rules.join(vec![Value::String("a".into()), Value::Unknown]),
                 Value::Unknown

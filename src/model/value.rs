@@ -22,7 +22,7 @@ pub enum Value {
     Null,
     Bool(bool),
     Number(f64),
-    String(String),
+    String(Key),
     Array(Vec<Node>),
     Object(Object),
     /// A resource id. Front-ends produce it from `resourceId()` and friends and
@@ -36,6 +36,11 @@ pub enum Value {
 }
 
 impl Value {
+    /// Text as a value (short text is kept inline, see [`Key`]).
+    pub fn string(s: impl Into<Key>) -> Value {
+        Value::String(s.into())
+    }
+
     /// A resource id as a value.
     pub fn id(id: ArmId) -> Value {
         Value::Id(Box::new(id))
@@ -205,7 +210,7 @@ impl Node {
         Node::new(Value::Unknown, span)
     }
 
-    pub fn string(s: impl Into<String>, span: Option<Span>) -> Node {
+    pub fn string(s: impl Into<Key>, span: Option<Span>) -> Node {
         Node::new(Value::String(s.into()), span)
     }
 
@@ -322,7 +327,7 @@ impl Value {
                     n.to_string()
                 }
             }
-            Value::String(s) => s.clone(),
+            Value::String(s) => s.to_string(),
             Value::Array(items) => format!(
                 "[{}]",
                 items
@@ -343,7 +348,7 @@ impl Value {
             serde_json::Value::Null => Value::Null,
             serde_json::Value::Bool(b) => Value::Bool(*b),
             serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
-            serde_json::Value::String(s) => Value::String(s.clone()),
+            serde_json::Value::String(s) => Value::String(s.as_str().into()),
             serde_json::Value::Array(a) => Value::Array(
                 a.iter()
                     .map(|v| Node::new(Value::from_json(v), None))
@@ -413,7 +418,7 @@ mod tests {
     /// plus the bytes of its strings and keys, however deep they are.
     #[test]
     fn weight_counts_every_value_and_its_bytes() {
-        let text = |s: &str| Node::new(Value::String(s.to_string()), None);
+        let text = |s: &str| Node::new(Value::string(s), None);
         let mut inner = Object::new();
         inner.insert("ab", text("xyz"));
         inner.insert("c", Node::new(Value::Number(1.0), None));

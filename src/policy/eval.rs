@@ -239,7 +239,7 @@ impl<'g> Context<'g> {
 
     pub fn eval(&mut self, expr: &Expr, env: &mut Env<'g>) -> RuleValue<'g> {
         match expr {
-            Expr::Str(s) => RuleValue::Val(Value::String(s.clone())),
+            Expr::Str(s) => RuleValue::Val(Value::String(s.as_str().into())),
             Expr::Num(n) => RuleValue::Val(Value::Number(*n)),
             Expr::Bool(b) => RuleValue::Val(Value::Bool(*b)),
             Expr::Null => RuleValue::Val(Value::Null),
@@ -539,7 +539,7 @@ pub(super) fn scalar<'g>(v: &RuleValue<'g>) -> Scalar<'g> {
         Value::Id(id) => Scalar::Id((**id).clone()),
         Value::String(s) => match ArmId::parse(s) {
             Some(id) => Scalar::Id(id),
-            None => Scalar::Str(s.clone()),
+            None => Scalar::Str(s.to_string()),
         },
         Value::Array(items) => Scalar::List(
             items
@@ -611,7 +611,7 @@ fn add<'g>(l: RuleValue<'g>, r: RuleValue<'g>) -> RuleValue<'g> {
     }
     match (scalar(&l), scalar(&r)) {
         (Scalar::Num(a), Scalar::Num(b)) => RuleValue::Val(Value::Number(a + b)),
-        (Scalar::Str(a), Scalar::Str(b)) => RuleValue::Val(Value::String(a + &b)),
+        (Scalar::Str(a), Scalar::Str(b)) => RuleValue::Val(Value::string(a + &b)),
         _ => RuleValue::Unknown,
     }
 }

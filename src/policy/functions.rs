@@ -332,7 +332,7 @@ fn map_type<'g>(
 fn type_of<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
     let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     map_type(cx, arg(0), &mut |rtype| {
-        RuleValue::Val(Value::String(rtype.to_string()))
+        RuleValue::Val(Value::String(rtype.into()))
     })
 }
 
@@ -340,7 +340,7 @@ fn name<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> Rule
     let graph = cx.graph;
     let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     map_resource(arg(0), |idx| match graph.get(idx).full_name() {
-        Some(n) => RuleValue::Val(Value::String(n)),
+        Some(n) => RuleValue::Val(Value::String(n.into())),
         None => RuleValue::Unknown,
     })
 }
@@ -349,7 +349,7 @@ fn leaf<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> Rule
     let graph = cx.graph;
     let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     let known = |part: Option<&crate::model::Part>| match part {
-        Some(crate::model::Part::Known(n)) => RuleValue::Val(Value::String(n.clone())),
+        Some(crate::model::Part::Known(n)) => RuleValue::Val(Value::String(n.as_str().into())),
         _ => RuleValue::Unknown,
     };
     match arg(0) {
@@ -379,7 +379,7 @@ fn api_version<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) 
     let graph = cx.graph;
     let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     map_resource(arg(0), |idx| match &graph.get(idx).api_version {
-        Some(v) => RuleValue::Val(Value::String(v.clone())),
+        Some(v) => RuleValue::Val(Value::String(v.as_str().into())),
         None => RuleValue::Missing,
     })
 }
@@ -392,7 +392,7 @@ fn resource_group<'g>(
     let graph = cx.graph;
     let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     map_resource(arg(0), |idx| match &graph.get(idx).resource_group {
-        crate::model::Part::Known(rg) => RuleValue::Val(Value::String(rg.clone())),
+        crate::model::Part::Known(rg) => RuleValue::Val(Value::String(rg.as_str().into())),
         _ => RuleValue::Unknown,
     })
 }
@@ -530,7 +530,8 @@ fn region<'g>(_cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> R
             s.chars()
                 .filter(|c| !c.is_whitespace())
                 .collect::<String>()
-                .to_lowercase(),
+                .to_lowercase()
+                .into(),
         )),
         Scalar::Null => RuleValue::Missing,
         _ => RuleValue::Unknown,
@@ -580,9 +581,9 @@ fn change_case<'g>(_cx: &mut Context<'g>, name: &str, values: &[RuleValue<'g>]) 
     let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     match scalar(&arg(0)) {
         Scalar::Str(s) => RuleValue::Val(Value::String(if name == "lower" {
-            s.to_lowercase()
+            s.to_lowercase().into()
         } else {
-            s.to_uppercase()
+            s.to_uppercase().into()
         })),
         Scalar::Null => RuleValue::Missing,
         _ => RuleValue::Unknown,

@@ -940,7 +940,7 @@ impl Rule {
         };
         let key = match &fix.key {
             Some(key) => match ctx.eval(key, env) {
-                RuleValue::Val(Value::String(k)) => Some(k),
+                RuleValue::Val(Value::String(k)) => Some(k.into_string()),
                 _ => return None,
             },
             None => None,
@@ -1036,7 +1036,7 @@ fn literal(value: &Value) -> Option<Literal> {
         Value::Null => Some(Literal::Null),
         Value::Bool(b) => Some(Literal::Bool(*b)),
         Value::Number(n) if n.is_finite() => Some(Literal::Number(Value::Number(*n).display())),
-        Value::String(s) => Some(Literal::String(s.clone())),
+        Value::String(s) => Some(Literal::String(s.to_string())),
         _ => None,
     }
 }

@@ -326,7 +326,7 @@ impl<'b> Module<'b> {
                 .iter()
                 .map(|item| match &item.value {
                     Value::String(s) => Some(Instance {
-                        key: InstanceKey::Key(s.clone()),
+                        key: InstanceKey::Key(s.to_string()),
                         value: Value::String(s.clone()),
                     }),
                     _ => None,
@@ -508,9 +508,10 @@ impl<'b> Module<'b> {
                             Value::Number(n) if n >= 0.0 && n.fract() == 0.0 => {
                                 Some(format!("{key}{}", InstanceKey::Index(n as usize).suffix()))
                             }
-                            Value::String(k) => {
-                                Some(format!("{key}{}", InstanceKey::Key(k).suffix()))
-                            }
+                            Value::String(k) => Some(format!(
+                                "{key}{}",
+                                InstanceKey::Key(k.into_string()).suffix()
+                            )),
                             _ => None,
                         },
                         (true, None) => None,
@@ -694,7 +695,7 @@ impl<'b> Module<'b> {
                         }
                     }
                     let name = match item.get("name").map(|n| &n.value) {
-                        Some(Value::String(s)) => Part::Known(s.clone()),
+                        Some(Value::String(s)) => Part::Known(s.to_string()),
                         _ => Part::Unknown,
                     };
                     let id = ArmId {
@@ -810,7 +811,7 @@ impl<'b> Module<'b> {
         match self.reference(decl, "type") {
             Value::String(t) => Some(match t.split_once('@') {
                 Some((rtype, version)) => (rtype.to_string(), Some(version.to_string())),
-                None => (t, None),
+                None => (t.into_string(), None),
             }),
             _ => None,
         }
@@ -860,7 +861,7 @@ impl<'b> Module<'b> {
 
     pub fn part(&self, decl: &Decl, attr: &str) -> Part {
         match self.reference(decl, attr) {
-            Value::String(s) => Part::Known(s),
+            Value::String(s) => Part::Known(s.into_string()),
             _ => Part::Unknown,
         }
     }

@@ -14,7 +14,7 @@ use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, U
 use hcl_edit::template::{Directive, Element, Strip, Template};
 
 use crate::limits::VALUE_BYTES;
-use crate::model::{Node, Object, TextRules, Value};
+use crate::model::{Key, Node, Object, TextRules, Value};
 use crate::source::{FileId, Span};
 use crate::terraform::eval::{Instance, InstanceKey, MAX_DEPTH, Module, span_of};
 use crate::terraform::functions::function;
@@ -45,7 +45,7 @@ impl<'b> Module<'b> {
             Expression::Null(_) => Value::Null,
             Expression::Bool(b) => Value::Bool(*b.value()),
             Expression::Number(n) => n.value().as_f64().map_or(Value::Unknown, Value::Number),
-            Expression::String(s) => Value::String(s.value().clone()),
+            Expression::String(s) => Value::String(s.value().as_str().into()),
             Expression::Array(items) => Value::Array(
                 items
                     .iter()
@@ -56,7 +56,7 @@ impl<'b> Module<'b> {
                 let mut out = Object::new();
                 for (key, value) in object.iter() {
                     let key = match key {
-                        ObjectKey::Ident(ident) => ident.value().as_str().to_string(),
+                        ObjectKey::Ident(ident) => Key::from(ident.value().as_str()),
                         ObjectKey::Expression(e) => match eval(e) {
                             Value::String(s) => s,
                             _ => return Value::Unknown,
@@ -94,7 +94,7 @@ impl<'b> Module<'b> {
                 let at = span_of(file, hcl_edit::Span::span(call.as_ref()));
                 match (name, args.as_slice()) {
                     ("file", [Value::String(path)]) => {
-                        self.read(path, at).map_or(Value::Unknown, Value::String)
+                        self.read(path, at).map_or(Value::Unknown, Value::string)
                     }
                     ("templatefile", [Value::String(path), Value::Object(vars)]) => {
                         self.template_file(path, vars, file, depth, at)
@@ -140,7 +140,7 @@ impl<'b> Module<'b> {
             Value::Object(o) => Some(
                 o.into_entries()
                     .into_iter()
-                    .map(|(k, n)| (Value::String(k.into_string()), n.value))
+                    .map(|(k, n)| (Value::String(k), n.value))
                     .collect(),
             ),
             _ => None,
@@ -234,7 +234,7 @@ impl<'b> Module<'b> {
                     Value::Number(n) if n >= 0.0 && n.fract() == 0.0 => {
                         InstanceKey::Index(n as usize).suffix()
                     }
-                    Value::String(k) => InstanceKey::Key(k).suffix(),
+                    Value::String(k) => InstanceKey::Key(k.into_string()).suffix(),
                     _ => return None,
                 };
                 (name, suffix, block)
@@ -257,7 +257,7 @@ impl<'b> Module<'b> {
         let mut parts = Vec::new();
         for element in template.iter() {
             match element {
-                Element::Literal(s) => parts.push(Value::String(s.value().clone())),
+                Element::Literal(s) => parts.push(Value::String(s.value().as_str().into())),
                 Element::Interpolation(i) if i.strip == Strip::None => {
                     parts.push(self.eval_at(&i.expr, file, depth + 1))
                 }
@@ -285,7 +285,7 @@ impl<'b> Module<'b> {
                     Value::Bool(true) => Some(self.template(&d.if_expr.template, file, depth + 1)),
                     Value::Bool(false) => Some(match &d.else_expr {
                         Some(e) => self.template(&e.template, file, depth + 1),
-                        None => Value::String(String::new()),
+                        None => Value::String(String::new().into()),
                     }),
                     _ => None,
                 }
@@ -359,7 +359,7 @@ impl<'b> Module<'b> {
                             key: InstanceKey::Key(k),
                             ..
                         }),
-                    ) => self.apply(Value::String(k), &operators[1..], file, depth),
+                    ) => self.apply(Value::String(k.into()), &operators[1..], file, depth),
                     (
                         Some("value"),
                         Some(Instance {
@@ -442,7 +442,7 @@ impl<'b> Module<'b> {
                             Value::Number(n) if n >= 0.0 && n.fract() == 0.0 => {
                                 InstanceKey::Index(n as usize).suffix()
                             }
-                            Value::String(k) => InstanceKey::Key(k).suffix(),
+                            Value::String(k) => InstanceKey::Key(k.into_string()).suffix(),
                             _ => return Value::Unknown,
                         };
                         (format!("{name}{suffix}"), &operators[2..])
@@ -487,7 +487,7 @@ impl<'b> Module<'b> {
                 };
                 match dir {
                     Some(dir) => self.apply(
-                        Value::String(dir.to_string_lossy().into_owned()),
+                        Value::String(dir.to_string_lossy().into_owned().into()),
                         &operators[1..],
                         file,
                         depth,
@@ -515,7 +515,7 @@ impl<'b> Module<'b> {
                         Value::Number(n) if n >= 0.0 && n.fract() == 0.0 => {
                             InstanceKey::Index(n as usize).suffix()
                         }
-                        Value::String(k) => InstanceKey::Key(k).suffix(),
+                        Value::String(k) => InstanceKey::Key(k.into_string()).suffix(),
                         _ => return Value::Unknown,
                     }
                 }

@@ -73,16 +73,16 @@ pub(super) fn function(name: &str, args: Vec<Value>) -> Value {
         ("lower", [V::String(s)]) => V::String(s.to_lowercase()),
         ("upper", [V::String(s)]) => V::String(s.to_uppercase()),
         ("lower" | "upper", [V::Id(id)]) => V::Id(id.clone()),
-        ("trimspace", [V::String(s)]) => V::String(s.trim().to_string()),
+        ("trimspace", [V::String(s)]) => V::String(s.trim().into()),
         ("tostring", [V::Id(id)]) => V::Id(id.clone()),
-        ("tostring", [v]) => text(v).map_or(V::Unknown, V::String),
+        ("tostring", [v]) => text(v).map_or(V::Unknown, V::string),
         ("tolist" | "toset", [V::Array(items)]) => V::Array(items.clone()),
         ("length", [V::Array(items)]) => V::Number(items.len() as f64),
         ("length", [V::Object(o)]) => V::Number(o.len() as f64),
         ("length", [V::String(s)]) => V::Number(s.chars().count() as f64),
         ("join", [V::String(sep), V::Array(items)]) => {
             let parts: Option<Vec<String>> = items.iter().map(|i| text(&i.value)).collect();
-            parts.map_or(V::Unknown, |p| V::String(p.join(sep)))
+            parts.map_or(V::Unknown, |p| V::String(p.join(sep).into()))
         }
         ("concat", _) if args.iter().all(|a| matches!(a, V::Array(_))) => V::Array(
             args.into_iter()
@@ -114,7 +114,7 @@ pub(super) fn function(name: &str, args: Vec<Value>) -> Value {
         ("replace", [V::String(s), V::String(old), V::String(new)])
             if !old.is_empty() && !is_regex(old) =>
         {
-            V::String(s.replace(old.as_str(), new))
+            V::String(s.replace(old.as_str(), new).into())
         }
         ("split", [V::String(sep), V::String(s)]) if !sep.is_empty() => V::Array(
             s.split(sep.as_str())
@@ -125,10 +125,10 @@ pub(super) fn function(name: &str, args: Vec<Value>) -> Value {
         ("endswith", [V::String(s), V::String(p)]) => V::Bool(s.ends_with(p.as_str())),
         ("strcontains", [V::String(s), V::String(p)]) => V::Bool(s.contains(p.as_str())),
         ("trimprefix", [V::String(s), V::String(p)]) => {
-            V::String(s.strip_prefix(p.as_str()).unwrap_or(s).to_string())
+            V::String(s.strip_prefix(p.as_str()).unwrap_or(s).into())
         }
         ("trimsuffix", [V::String(s), V::String(p)]) => {
-            V::String(s.strip_suffix(p.as_str()).unwrap_or(s).to_string())
+            V::String(s.strip_suffix(p.as_str()).unwrap_or(s).into())
         }
         ("substr", [V::String(s), V::Number(offset), V::Number(length)])
             if *offset >= 0.0 && offset.fract() == 0.0 && length.fract() == 0.0 =>
@@ -171,7 +171,9 @@ pub(super) fn function(name: &str, args: Vec<Value>) -> Value {
         ("compact", [V::Array(items)]) => V::Array(
             items
                 .iter()
-                .filter(|i| !matches!(&i.value, V::Null) && i.value != V::String(String::new()))
+                .filter(|i| {
+                    !matches!(&i.value, V::Null) && i.value != V::String(String::new().into())
+                })
                 .cloned()
                 .collect(),
         ),
@@ -222,7 +224,7 @@ pub(super) fn function(name: &str, args: Vec<Value>) -> Value {
             .map_or(V::Unknown, |json| V::from_json(&json)),
         ("yamldecode", [V::String(s)]) => serde_yaml::from_str::<serde_json::Value>(s)
             .map_or(V::Unknown, |json| V::from_json(&json)),
-        ("jsonencode", [v]) => to_json(v).map_or(V::Unknown, |json| V::String(json.to_string())),
+        ("jsonencode", [v]) => to_json(v).map_or(V::Unknown, |json| V::string(json.to_string())),
         ("regex", [V::String(pattern), V::String(s)]) => {
             regex_match(pattern, s, false).unwrap_or(V::Unknown)
         }
@@ -230,12 +232,12 @@ pub(super) fn function(name: &str, args: Vec<Value>) -> Value {
             regex_match(pattern, s, true).unwrap_or(V::Unknown)
         }
         ("cidrsubnet", [V::String(prefix), V::Number(bits), V::Number(num)]) => {
-            cidr::subnet(prefix, *bits, *num).map_or(V::Unknown, V::String)
+            cidr::subnet(prefix, *bits, *num).map_or(V::Unknown, V::string)
         }
         ("cidrhost", [V::String(prefix), V::Number(num)]) => {
-            cidr::host(prefix, *num).map_or(V::Unknown, V::String)
+            cidr::host(prefix, *num).map_or(V::Unknown, V::string)
         }
-        ("cidrnetmask", [V::String(prefix)]) => cidr::netmask(prefix).map_or(V::Unknown, V::String),
+        ("cidrnetmask", [V::String(prefix)]) => cidr::netmask(prefix).map_or(V::Unknown, V::string),
         ("cidrsubnets", [V::String(prefix), bits @ ..]) => {
             let bits: Option<Vec<f64>> = bits
                 .iter()
@@ -251,7 +253,7 @@ pub(super) fn function(name: &str, args: Vec<Value>) -> Value {
         }
         ("base64encode", [V::String(s)]) => {
             use base64::Engine as _;
-            V::String(base64::engine::general_purpose::STANDARD.encode(s))
+            V::String(base64::engine::general_purpose::STANDARD.encode(s).into())
         }
         ("base64decode", [V::String(s)]) => {
             use base64::Engine as _;
@@ -259,7 +261,7 @@ pub(super) fn function(name: &str, args: Vec<Value>) -> Value {
                 .decode(s)
                 .ok()
                 .and_then(|bytes| String::from_utf8(bytes).ok())
-                .map_or(V::Unknown, V::String)
+                .map_or(V::Unknown, V::string)
         }
         ("formatlist", [V::String(pattern), rest @ ..]) => formatlist(pattern, rest),
         // An error and an unknown look alike here: only a known first
@@ -320,7 +322,7 @@ fn to_json(value: &Value) -> Option<serde_json::Value> {
             serde_json::Value::Number((*n as i64).into())
         }
         Value::Number(n) => serde_json::Number::from_f64(*n).map(serde_json::Value::Number)?,
-        Value::String(s) => serde_json::Value::String(s.clone()),
+        Value::String(s) => serde_json::Value::String(s.to_string()),
         Value::Array(items) => serde_json::Value::Array(
             items
                 .iter()
@@ -346,7 +348,7 @@ fn regex_match(pattern: &str, text: &str, all: bool) -> Option<Value> {
     let one = |caps: regex::Captures| -> Value {
         let group = |i: usize| {
             caps.get(i)
-                .map_or(Value::Null, |m| Value::String(m.as_str().to_string()))
+                .map_or(Value::Null, |m| Value::String(m.as_str().into()))
         };
         if named.is_empty() {
             group(0)
@@ -520,7 +522,7 @@ fn format(pattern: &str, args: &[Value]) -> Value {
             _ => return Value::Unknown,
         }
     }
-    Value::String(out)
+    Value::String(out.into())
 }
 
 /// `replace` treats `/…/` as a regular expression, which plinth does not evaluate.

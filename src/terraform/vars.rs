@@ -50,7 +50,7 @@ impl Given {
         if text.trim_start().starts_with(['[', '{']) {
             Value::Unknown
         } else {
-            Value::String(text.to_string())
+            Value::String(text.into())
         }
     }
 }

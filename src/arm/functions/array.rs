@@ -103,9 +103,13 @@ pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
         ("empty", [v]) => empty(v),
         ("length", [v]) => length(v),
         ("first", [V::String(s)]) => V::String(s.chars().take(1).collect()),
-        ("last", [V::String(s)]) => {
-            V::String(s.chars().last().map(String::from).unwrap_or_default())
-        }
+        ("last", [V::String(s)]) => V::String(
+            s.chars()
+                .last()
+                .map(String::from)
+                .unwrap_or_default()
+                .into(),
+        ),
         ("first", [V::Array(a)]) => a.first().map_or(V::Null, |n| n.value.clone()),
         ("last", [V::Array(a)]) => a.last().map_or(V::Null, |n| n.value.clone()),
         ("take", [V::Array(a), V::Number(n)]) => {

@@ -11,7 +11,7 @@ use crate::model::{Node, Object, Value};
 use super::Answer;
 
 fn string(s: String) -> Node {
-    Node::new(Value::String(s), None)
+    Node::new(Value::String(s.into()), None)
 }
 
 /// `{ network, netmask, broadcast (IPv4 only), firstUsable, lastUsable, cidr }`.
@@ -52,7 +52,7 @@ pub fn cidr_subnet(text: &str, new_prefix: f64, index: f64) -> Value {
     }
     range
         .subnet(new_prefix as u32, index as u128)
-        .map_or(Value::Unknown, |subnet| Value::String(subnet.to_string()))
+        .map_or(Value::Unknown, |subnet| Value::string(subnet.to_string()))
 }
 
 /// The `index`th usable host address of `text` (index 0 is the network
@@ -76,7 +76,7 @@ pub fn cidr_host(text: &str, index: f64) -> Value {
     if host > last_usable {
         return Value::Unknown;
     }
-    Value::String(range.address(host))
+    Value::String(range.address(host).into())
 }
 
 /// The CIDR functions.
@@ -98,7 +98,7 @@ mod tests {
 
     fn text(v: Value) -> String {
         match v {
-            Value::String(s) => s,
+            Value::String(s) => s.into_string(),
             other => panic!("not a string: {other:?}"),
         }
     }

@@ -98,7 +98,7 @@ fn public_cloud() -> Value {
     let strings = |pairs: &[(&str, &str)]| {
         let mut o = Object::new();
         for (k, v) in pairs {
-            o.insert(*k, node(Value::String((*v).to_string())));
+            o.insert(*k, node(Value::String((*v).into())));
         }
         o
     };

@@ -171,7 +171,7 @@ impl Scope<'_> {
                     };
                     match groups.iter_mut().find(|(g, _)| *g == k) {
                         Some((_, members)) => members.push(item),
-                        None => groups.push((k, vec![item])),
+                        None => groups.push((k.into_string(), vec![item])),
                     }
                 }
                 let mut out = Object::new();

@@ -142,7 +142,7 @@ fn resource_id(args: Vec<IdArg>, (scoped, allows_group, dropped): (usize, bool, 
         return Value::Unknown;
     };
     let part = |a: &IdArg| match a {
-        IdArg::Value(Value::String(s)) => Part::Known(s.clone()),
+        IdArg::Value(Value::String(s)) => Part::Known(s.to_string()),
         IdArg::Parts(parts) if parts.len() == 1 => parts[0].clone(),
         _ => Part::Unknown,
     };
@@ -169,7 +169,7 @@ fn resource_id(args: Vec<IdArg>, (scoped, allows_group, dropped): (usize, bool, 
     Value::id(ArmId {
         subscription,
         resource_group,
-        rtype: rtype.clone(),
+        rtype: rtype.to_string(),
         names,
         local: None,
     })
@@ -266,7 +266,9 @@ impl<'t> Scope<'t> {
         // bare name of a resource here.
         let (rtype, wanted) = match self.eval(arg, copies) {
             Value::Id(id) => (Some(id.rtype.clone()), link_name(&id.names)?),
-            Value::String(name) if !name.starts_with('/') => (None, name.to_ascii_lowercase()),
+            Value::String(name) if !name.starts_with('/') => {
+                (None, name.as_str().to_ascii_lowercase())
+            }
             _ => return None,
         };
         let mut found = self.declared.iter().map(|(_, r)| *r).filter(|r| {

@@ -20,9 +20,9 @@ pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
         ("toupper", [V::String(s)]) => V::String(s.to_uppercase()),
         // Ids compare case-insensitively anyway.
         ("tolower" | "toupper", [V::Id(id)]) => V::Id(id.clone()),
-        ("trim", [V::String(s)]) => V::String(s.trim().to_string()),
+        ("trim", [V::String(s)]) => V::String(s.trim().into()),
         ("replace", [V::String(s), V::String(old), V::String(new)]) if !old.is_empty() => {
-            V::String(s.replace(old.as_str(), new))
+            V::String(s.replace(old.as_str(), new).into())
         }
         // An id's segments: `last(split(vault.id, '/'))` is its name even
         // when the subscription and resource group are not known.
@@ -46,18 +46,24 @@ pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
             }
         }
         ("startswith", [V::String(s), V::String(p)]) => {
-            V::Bool(s.to_lowercase().starts_with(&p.to_lowercase()))
+            V::Bool(s.to_lowercase().starts_with(p.to_lowercase().as_str()))
         }
         ("endswith", [V::String(s), V::String(p)]) => {
-            V::Bool(s.to_lowercase().ends_with(&p.to_lowercase()))
+            V::Bool(s.to_lowercase().ends_with(p.to_lowercase().as_str()))
         }
         ("indexof", [V::String(s), V::String(p)]) => {
             let (s, p) = (s.to_lowercase(), p.to_lowercase());
-            V::Number(s.find(&p).map_or(-1.0, |i| s[..i].chars().count() as f64))
+            V::Number(
+                s.find(p.as_str())
+                    .map_or(-1.0, |i| s[..i].chars().count() as f64),
+            )
         }
         ("lastindexof", [V::String(s), V::String(p)]) => {
             let (s, p) = (s.to_lowercase(), p.to_lowercase());
-            V::Number(s.rfind(&p).map_or(-1.0, |i| s[..i].chars().count() as f64))
+            V::Number(
+                s.rfind(p.as_str())
+                    .map_or(-1.0, |i| s[..i].chars().count() as f64),
+            )
         }
         ("padleft", [v, V::Number(width), rest @ ..]) => {
             let Some(s) = text(v) else {
@@ -71,12 +77,12 @@ pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
             let missing = (*width as usize)
                 .saturating_sub(s.chars().count())
                 .min(MAX_ELEMENTS);
-            V::String(std::iter::repeat_n(pad, missing).collect::<String>() + &s)
+            V::string(std::iter::repeat_n(pad, missing).collect::<String>() + s.as_str())
         }
-        ("string", [v]) => text(v).map_or(V::Unknown, V::String),
+        ("string", [v]) => text(v).map_or(V::Unknown, V::string),
         ("base64", [V::String(s)]) => {
             use base64::Engine as _;
-            V::String(base64::engine::general_purpose::STANDARD.encode(s))
+            V::String(base64::engine::general_purpose::STANDARD.encode(s).into())
         }
         ("base64tostring", [V::String(s)]) => {
             use base64::Engine as _;
@@ -84,14 +90,17 @@ pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
                 .decode(s)
                 .ok()
                 .and_then(|bytes| String::from_utf8(bytes).ok())
-                .map_or(V::Unknown, V::String)
+                .map_or(V::Unknown, V::string)
         }
         ("datauri", [V::String(s)]) => {
             use base64::Engine as _;
-            V::String(format!(
-                "data:text/plain;charset=utf8;base64,{}",
-                base64::engine::general_purpose::STANDARD.encode(s)
-            ))
+            V::String(
+                format!(
+                    "data:text/plain;charset=utf8;base64,{}",
+                    base64::engine::general_purpose::STANDARD.encode(s)
+                )
+                .into(),
+            )
         }
         ("datauritostring", [V::String(s)]) => {
             use base64::Engine as _;
@@ -101,27 +110,29 @@ pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
                 .filter(|(meta, _)| meta.ends_with(";base64"))
                 .and_then(|(_, data)| base64::engine::general_purpose::STANDARD.decode(data).ok())
                 .and_then(|bytes| String::from_utf8(bytes).ok())
-                .map_or(V::Unknown, V::String)
+                .map_or(V::Unknown, V::string)
         }
-        ("uricomponent", [V::String(s)]) => V::String(escape_data(s)),
-        ("uricomponenttostring", [V::String(s)]) => unescape_data(s).map_or(V::Unknown, V::String),
-        ("uri", [V::String(base), V::String(relative)]) => V::String(combine_uri(base, relative)),
+        ("uricomponent", [V::String(s)]) => V::String(escape_data(s).into()),
+        ("uricomponenttostring", [V::String(s)]) => unescape_data(s).map_or(V::Unknown, V::string),
+        ("uri", [V::String(base), V::String(relative)]) => {
+            V::String(combine_uri(base, relative).into())
+        }
         ("join", [V::Array(items), V::String(d)]) => {
             let parts: Option<Vec<String>> = items.iter().map(|i| text(&i.value)).collect();
-            parts.map_or(V::Unknown, |p| V::String(p.join(d)))
+            parts.map_or(V::Unknown, |p| V::String(p.join(d).into()))
         }
         ("uniquestring" | "guid", [_, ..]) => {
             // Every argument must be a known string; ARM refuses anything else.
             let parts: Option<Vec<String>> = args
                 .iter()
                 .map(|a| match a {
-                    V::String(s) => Some(s.clone()),
+                    V::String(s) => Some(s.to_string()),
                     _ => None,
                 })
                 .collect();
             match parts {
-                Some(parts) if name == "guid" => V::String(super::hash::guid(&parts)),
-                Some(parts) => V::String(super::hash::unique_string(&parts)),
+                Some(parts) if name == "guid" => V::String(super::hash::guid(&parts).into()),
+                Some(parts) => V::String(super::hash::unique_string(&parts).into()),
                 None => V::Unknown,
             }
         }
@@ -207,7 +218,7 @@ fn format(args: Vec<Value>) -> Value {
         return Value::Unknown;
     };
     match format_text(pattern, &args[1..]) {
-        Some(text) => Value::String(text),
+        Some(text) => Value::String(text.into()),
         None => format_pieces(args),
     }
 }
@@ -244,17 +255,17 @@ fn format_pieces(args: Vec<Value>) -> Value {
                 let Some(arg) = args.get(index + 1) else {
                     return Value::Unknown;
                 };
-                parts.push(Value::String(std::mem::take(&mut literal)));
+                parts.push(Value::string(std::mem::take(&mut literal)));
                 parts.push(arg.clone());
             }
             c => literal.push(c),
         }
     }
-    parts.push(Value::String(literal));
+    parts.push(Value::String(literal.into()));
     // Drop empty literal pieces so an id in front stays in front.
     parts.retain(|p| !matches!(p, Value::String(s) if s.is_empty()));
     if parts.is_empty() {
-        return Value::String(String::new());
+        return Value::String(String::new().into());
     }
     join(parts)
 }
@@ -293,11 +304,11 @@ fn format_text(pattern: &str, args: &[Value]) -> Option<String> {
 /// splitting the text would give).
 fn id_segments(id: &ArmId) -> Vec<crate::model::Node> {
     let part = |p: &Part| match p {
-        Part::Known(s) => Value::String(s.clone()),
+        Part::Known(s) => Value::String(s.as_str().into()),
         _ => Value::Unknown,
     };
     let mut out = vec![
-        Value::String(String::new()),
+        Value::String(String::new().into()),
         Value::String("subscriptions".into()),
         part(&id.subscription),
         Value::String("resourceGroups".into()),
@@ -305,9 +316,9 @@ fn id_segments(id: &ArmId) -> Vec<crate::model::Node> {
         Value::String("providers".into()),
     ];
     let mut types = id.rtype.split('/');
-    out.push(Value::String(types.next().unwrap_or_default().to_string()));
+    out.push(Value::String(types.next().unwrap_or_default().into()));
     for (t, name) in types.zip(&id.names) {
-        out.push(Value::String(t.to_string()));
+        out.push(Value::String(t.into()));
         out.push(part(name));
     }
     out.into_iter().map(node).collect()
@@ -327,7 +338,7 @@ mod tests {
             Value::Number(3.0),
             Value::Number(2.5),
             Value::Bool(true),
-            Value::String(String::new()),
+            Value::string(String::new()),
         ];
         let mut mixed = text.clone();
         mixed.extend([Value::Unknown, Value::Null]);
@@ -358,7 +369,7 @@ mod tests {
                 all.extend(args.iter().cloned());
                 let pieces = super::format_pieces(all.clone());
                 if let Some(text) = super::format_text(pattern, &all[1..]) {
-                    assert_eq!(Value::String(text), pieces, "{pattern}");
+                    assert_eq!(Value::string(text), pieces, "{pattern}");
                     taken += 1;
                 }
                 assert_eq!(super::format(all), pieces, "{pattern}");

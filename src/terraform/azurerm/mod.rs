@@ -143,7 +143,7 @@ fn full_name(names: &[Part]) -> Value {
         .iter()
         .map(|p| p.known().map(str::to_string))
         .collect::<Option<Vec<_>>>()
-        .map_or(Value::Unknown, |n| Value::String(n.join("/")))
+        .map_or(Value::Unknown, |n| Value::String(n.join("/").into()))
 }
 
 /// Maps one declaration (and its inline children) into `unit`.

@@ -343,7 +343,7 @@ fn inline_subnet(
     let names = vec![
         vnet_names.first().cloned().unwrap_or(Part::Unknown),
         match name.as_ref().map(|n| &n.value) {
-            Some(Value::String(s)) => Part::Known(s.clone()),
+            Some(Value::String(s)) => Part::Known(s.to_string()),
             _ => Part::Unknown,
         },
     ];

@@ -73,7 +73,7 @@ fn zone_group(
     let file = decl.file;
     let span = block_span(file, group.block);
     let group_name = match module.block_attribute(group, file, "name").map(|n| n.value) {
-        Some(Value::String(s)) => Part::Known(s),
+        Some(Value::String(s)) => Part::Known(s.into_string()),
         _ => Part::Unknown,
     };
     let names = vec![
