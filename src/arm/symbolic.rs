@@ -102,10 +102,10 @@ impl Symbolic {
         (self.bytes() <= MAX_SYMBOLIC_BYTES).then_some(self)
     }
 
-    /// Whether any piece's text contains `text`.
-    pub fn mentions(&self, text: &str) -> bool {
+    /// Whether `has` finds what it looks for in any piece's text.
+    pub fn mentions(&self, has: &dyn Fn(&str) -> bool) -> bool {
         self.0.iter().any(|p| match p {
-            Piece::Text(s) | Piece::Symbol(s) => s.contains(text),
+            Piece::Text(s) | Piece::Symbol(s) => has(s),
         })
     }
 

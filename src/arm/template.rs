@@ -4,6 +4,7 @@
 //! Bicep module compiles), each becoming resources of the same unit.
 
 use foldhash::HashMap;
+use memchr::memmem::Finder;
 
 use std::ops::Range;
 
@@ -690,12 +691,15 @@ impl Builder {
             && built.context == *context
             && built.supplied == *supplied
             && built.symbolic == *symbolic;
-        let names = [from, prefix];
-        let named = symbolic
-            .values()
-            .any(|s| names.iter().any(|n| s.mentions(n)))
-            || supplied.values().any(|n| value_mentions(&n.value, &names));
-        if !same || named || !self.guard.spend_again(built.spent) {
+        if !same {
+            return false;
+        }
+        // Each prefix's searcher built once, for every text looked through.
+        let names = [Finder::new(from), Finder::new(prefix)];
+        let has = |s: &str| names.iter().any(|n| n.find(s.as_bytes()).is_some());
+        let named = symbolic.values().any(|s| s.mentions(&has))
+            || supplied.values().any(|n| value_mentions(&n.value, &has));
+        if named || !self.guard.spend_again(built.spent) {
             return false;
         }
         // What evaluating it would write where values came from: the same
@@ -703,23 +707,31 @@ impl Builder {
         scope.replay_provenance(&built.provenance);
         let (resources, opaque) = (built.resources.clone(), built.opaque.clone());
         let from = from.to_string();
+        let rebase = Rebase {
+            from: Finder::new(&from),
+            to: prefix,
+        };
         for at in resources {
             let mut resource = self.unit.resources[at].clone();
             let parent = self
                 .unit
                 .parents
                 .get(&resource.key)
-                .map(|p| p.replace(&from, prefix));
-            resource.key = resource.key.replace(&from, prefix);
-            resource.origin.address = resource.origin.address.replace(&from, prefix);
+                .map(|p| rebase.text(p).unwrap_or_else(|| p.clone()));
+            if let Some(key) = rebase.text(&resource.key) {
+                resource.key = key;
+            }
+            if let Some(address) = rebase.text(&resource.origin.address) {
+                resource.origin.address = address;
+            }
             for part in resource
                 .names
                 .iter_mut()
                 .chain([&mut resource.subscription, &mut resource.resource_group])
             {
-                rebase_part(part, &from, prefix);
+                rebase.part(part);
             }
-            rebase_ids(&mut resource.body.value, &from, prefix);
+            rebase.ids(&mut resource.body.value);
             if let Some(parent) = parent {
                 self.unit.parents.insert(resource.key.clone(), parent);
             }
@@ -751,46 +763,72 @@ fn replays_on() -> bool {
     }
 }
 
-/// `part` with `from` written as `to` wherever its symbol has it.
-fn rebase_part(part: &mut Part, from: &str, to: &str) {
-    if let Part::Symbolic(key) = part
-        && key.contains(from)
-    {
-        *part = Part::Symbolic(key.replace(from, to).into());
-    }
+/// One instance's key prefix written as another's, its searcher built
+/// once for every text of the resources copied (`str::replace` built one
+/// per text).
+struct Rebase<'a> {
+    from: Finder<'a>,
+    to: &'a str,
 }
 
-fn rebase_id(id: &mut ArmId, from: &str, to: &str) {
-    if let Some(local) = &mut id.local
-        && local.contains(from)
-    {
-        *local = local.replace(from, to);
+impl Rebase<'_> {
+    /// `text` with every occurrence of the prefix replaced, left to right
+    /// as `str::replace` does; `None` when it has none.
+    fn text(&self, text: &str) -> Option<String> {
+        let mut found = self.from.find_iter(text.as_bytes()).peekable();
+        found.peek()?;
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for at in found {
+            out.push_str(&text[last..at]);
+            out.push_str(self.to);
+            last = at + self.from.needle().len();
+        }
+        out.push_str(&text[last..]);
+        Some(out)
     }
-    for part in id
-        .names
-        .iter_mut()
-        .chain([&mut id.subscription, &mut id.resource_group])
-    {
-        rebase_part(part, from, to);
-    }
-}
 
-/// Every id in `value` rebased ([`rebase_id`]).
-fn rebase_ids(value: &mut Value, from: &str, to: &str) {
-    let mut stack = vec![value];
-    while let Some(value) = stack.pop() {
-        match value {
-            Value::Id(id) => rebase_id(id, from, to),
-            Value::Array(items) => stack.extend(items.iter_mut().map(|n| &mut n.value)),
-            Value::Object(o) => stack.extend(o.iter_mut().map(|(_, n)| &mut n.value)),
-            _ => {}
+    /// `part` rebased wherever its symbol has the prefix.
+    fn part(&self, part: &mut Part) {
+        if let Part::Symbolic(key) = part
+            && let Some(rebased) = self.text(key)
+        {
+            *part = Part::Symbolic(rebased.into());
+        }
+    }
+
+    fn id(&self, id: &mut ArmId) {
+        if let Some(local) = &mut id.local
+            && let Some(rebased) = self.text(local)
+        {
+            *local = rebased;
+        }
+        for part in id
+            .names
+            .iter_mut()
+            .chain([&mut id.subscription, &mut id.resource_group])
+        {
+            self.part(part);
+        }
+    }
+
+    /// Every id in `value` rebased ([`Rebase::id`]).
+    fn ids(&self, value: &mut Value) {
+        let mut stack = vec![value];
+        while let Some(value) = stack.pop() {
+            match value {
+                Value::Id(id) => self.id(id),
+                Value::Array(items) => stack.extend(items.iter_mut().map(|n| &mut n.value)),
+                Value::Object(o) => stack.extend(o.iter_mut().map(|(_, n)| &mut n.value)),
+                _ => {}
+            }
         }
     }
 }
 
-/// Whether an id in `value` names one of `texts` in its key or a symbol.
-fn value_mentions(value: &Value, texts: &[&str]) -> bool {
-    let has = |s: &str| texts.iter().any(|t| s.contains(t));
+/// Whether an id in `value` has text that `has` finds in its key or a
+/// symbol.
+fn value_mentions(value: &Value, has: &dyn Fn(&str) -> bool) -> bool {
     let part = |p: &Part| matches!(p, Part::Symbolic(key) if has(key));
     let mut stack = vec![value];
     while let Some(value) = stack.pop() {
@@ -852,6 +890,31 @@ fn relative_scope(path: &str, context: &Context) -> Option<ArmId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rebase_replaces_what_str_replace_replaces() {
+        let cases = [
+            ("m[0].properties.template.", "m[0].properties.template.r"),
+            ("m[0].properties.template.", "x"),
+            (
+                "m[0].properties.template.",
+                "m[0].properties.template.m[0].properties.template.r",
+            ),
+            ("aa", "aaaaa"),
+            ("ab", "xabyabzab"),
+            ("é.", "é.é.ü"),
+        ];
+        for (from, text) in cases {
+            let rebase = Rebase {
+                from: Finder::new(from),
+                to: "m[1].properties.template.",
+            };
+            let expected = text.replace(from, rebase.to);
+            let got = rebase.text(text);
+            assert_eq!(got.as_deref().unwrap_or(text), expected, "{from} in {text}");
+            assert_eq!(got.is_some(), text.contains(from), "{from} in {text}");
+        }
+    }
     use crate::json;
     use crate::limits::Limits;
     use crate::source::SourceMap;
