@@ -5,6 +5,7 @@
 //! have written. Not here: which parameters and variables an expression
 //! reads (`Scope::sources_in` in `eval.rs`).
 
+use std::rc::Rc;
 use std::sync::Arc;
 
 use foldhash::HashMap;
@@ -33,6 +34,9 @@ enum Write {
     Note(Span, Vec<Logged>),
     /// The sources at `from` given to `to` as well.
     Copy { from: Span, to: Span },
+    /// The writes of an inner log, in order: an instance built inside
+    /// another logs once, shared by the outer log, not copied into it.
+    Log(Rc<Vec<Write>>),
 }
 
 /// A [`Step`] as a log keeps it, its label written.
@@ -46,7 +50,7 @@ enum Logged {
 /// in order: made again, they write what building the instance again
 /// would (a further source is looked up when the write is made again).
 #[derive(Clone, Debug, Default)]
-pub struct ProvenanceLog(Vec<Write>);
+pub struct ProvenanceLog(Rc<Vec<Write>>);
 
 /// The record a unit's scopes share, and the logs being kept (a stack: an
 /// instance built inside another's logs into both).
@@ -106,22 +110,33 @@ impl Record {
     /// The writes since the last [`Record::start_log`], which also stay in
     /// the log that was being kept before it, if any.
     pub fn end_log(&mut self) -> ProvenanceLog {
-        let log = self.logs.pop().unwrap_or_default();
+        let log = Rc::new(self.logs.pop().unwrap_or_default());
         if let Some(outer) = self.logs.last_mut() {
-            outer.extend(log.iter().cloned());
+            outer.push(Write::Log(Rc::clone(&log)));
         }
         ProvenanceLog(log)
     }
 
     /// Makes the writes of `log` again, in order.
     pub fn replay(&mut self, log: &ProvenanceLog) {
-        for write in &log.0 {
-            self.write(write.clone());
-        }
+        self.write(Write::Log(Rc::clone(&log.0)));
     }
 
     fn write(&mut self, write: Write) {
-        match &write {
+        self.apply(&write);
+        if let Some(log) = self.logs.last_mut() {
+            log.push(write);
+        }
+    }
+
+    /// Makes `write` in the map.
+    fn apply(&mut self, write: &Write) {
+        match write {
+            Write::Log(writes) => {
+                for write in writes.iter() {
+                    self.apply(write);
+                }
+            }
             Write::Note(span, steps) => {
                 let mut sources = Vec::new();
                 for step in steps {
@@ -143,9 +158,6 @@ impl Record {
                     self.map.insert(*to, sources);
                 }
             }
-        }
-        if let Some(log) = self.logs.last_mut() {
-            log.push(write);
         }
     }
 }
@@ -248,5 +260,29 @@ mod tests {
         let mut again = Record::default();
         again.replay(&outer);
         assert_eq!(again.map, record.map);
+    }
+
+    /// A log made again while another is kept is in that one too: an
+    /// instance replayed inside an instance that is itself replayed later.
+    #[test]
+    fn a_log_made_again_inside_another_stays_in_it() {
+        let mut record = Record::default();
+        record.start_log();
+        note(&mut record, 1, &[10]);
+        note(&mut record, 2, &[1]);
+        let first = record.end_log();
+        record.start_log();
+        note(&mut record, 3, &[2]);
+        record.replay(&first);
+        note(&mut record, 4, &[3, 1]);
+        let outer = record.end_log();
+        let mut again = Record::default();
+        again.replay(&outer);
+        let mut direct = Record::default();
+        for (span, sources) in [(3, &[2][..]), (1, &[10]), (2, &[1]), (4, &[3, 1])] {
+            note(&mut direct, span, sources);
+        }
+        assert_eq!(again.map, direct.map);
+        assert_eq!(again.map[&at(4)].len(), 4);
     }
 }
