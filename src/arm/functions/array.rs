@@ -79,12 +79,12 @@ fn reads_in_place(scope: &Scope<'_>, name: &str, args: &[Expr], copies: &[Copy])
 
 /// The array functions of evaluated arguments.
 #[allow(clippy::too_many_lines)] // one arm per array function: the family's table reads best whole
-pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
+pub(super) fn evaluated(name: &str, args: &mut Vec<Value>) -> Answer {
     use Value as V;
-    Ok(match (name, args.as_slice()) {
+    Some(match (name, args.as_slice()) {
         ("concat", _) if !args.is_empty() && args.iter().all(|a| matches!(a, V::Array(_))) => {
             V::Array(
-                args.into_iter()
+                args.drain(..)
                     .flat_map(|a| match a {
                         V::Array(items) => items,
                         _ => Vec::new(),
@@ -92,7 +92,7 @@ pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
                     .collect(),
             )
         }
-        ("concat", _) => join(args),
+        ("concat", _) => join(std::mem::take(args)),
         ("contains", [V::String(s), V::String(p)]) => V::Bool(s.contains(p.as_str())),
         ("contains", [V::Object(o), V::String(k)]) => V::Bool(o.get(k).is_some()),
         ("contains", [V::Array(items), x])
@@ -124,12 +124,12 @@ pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
         ("skip", [V::String(s), V::Number(n)]) => {
             V::String(s.chars().skip(n.max(0.0) as usize).collect())
         }
-        ("createarray", _) => V::Array(args.into_iter().map(node).collect()),
+        ("createarray", _) => V::Array(args.drain(..).map(node).collect()),
         ("array", [V::Array(a)]) => V::Array(a.clone()),
         ("array", [v]) => V::Array(vec![node(v.clone())]),
         ("union", _) if !args.is_empty() && args.iter().all(|a| matches!(a, V::Object(_))) => {
             let mut merged = Object::new();
-            for a in args {
+            for a in args.drain(..) {
                 if let V::Object(o) = a {
                     for (k, v) in o.into_entries() {
                         merged.insert(k, v);
@@ -140,10 +140,10 @@ pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
         }
         ("union", _) if !args.is_empty() && args.iter().all(|a| matches!(a, V::Array(_))) => {
             if args.iter().any(Value::contains_unknown) {
-                return Ok(V::Unknown);
+                return Some(V::Unknown);
             }
             let mut out: Vec<Node> = Vec::new();
-            for a in args {
+            for a in args.drain(..) {
                 if let V::Array(items) = a {
                     for item in items {
                         if !out.iter().any(|o| same_json(&o.value, &item.value)) {
@@ -192,7 +192,7 @@ pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
             for item in items {
                 match &item.value {
                     V::Array(inner) => out.extend(inner.iter().cloned()),
-                    _ => return Ok(V::Unknown),
+                    _ => return Some(V::Unknown),
                 }
             }
             V::Array(out)
@@ -206,6 +206,6 @@ pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
                     .collect(),
             )
         }
-        _ => return Err(args),
+        _ => return None,
     })
 }

@@ -80,15 +80,15 @@ pub fn cidr_host(text: &str, index: f64) -> Value {
 }
 
 /// The CIDR functions.
-pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
+pub(super) fn evaluated(name: &str, args: &mut Vec<Value>) -> Answer {
     use Value as V;
-    Ok(match (name, args.as_slice()) {
+    Some(match (name, args.as_slice()) {
         ("parsecidr", [V::String(s)]) => parse_cidr(s),
         ("cidrsubnet", [V::String(s), V::Number(prefix), V::Number(index)]) => {
             cidr_subnet(s, *prefix, *index)
         }
         ("cidrhost", [V::String(s), V::Number(index)]) => cidr_host(s, *index),
-        _ => return Err(args),
+        _ => return None,
     })
 }
 

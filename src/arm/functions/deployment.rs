@@ -36,11 +36,11 @@ pub(super) fn lazy(scope: &Scope<'_>, name: &str, args: &[Expr], copies: &[Copy]
 }
 
 /// The environment and scope functions.
-pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
-    Ok(match (name, args.as_slice()) {
+pub(super) fn evaluated(name: &str, args: &mut Vec<Value>) -> Answer {
+    Some(match (name, args.as_slice()) {
         ("managementgroup", _) => unknown_object(&["id", "name", "properties"]),
         (_, []) if let Some(value) = constant(name) => value.clone(),
-        _ => return Err(args),
+        _ => return None,
     })
 }
 

@@ -35,16 +35,16 @@ pub(super) fn lazy(scope: &Scope<'_>, name: &str, args: &[Expr], copies: &[Copy]
 }
 
 /// The logical and comparison functions of evaluated arguments.
-pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
+pub(super) fn evaluated(name: &str, args: &mut Vec<Value>) -> Answer {
     use Value as V;
-    Ok(match (name, args.as_slice()) {
+    Some(match (name, args.as_slice()) {
         ("true", []) => V::Bool(true),
         ("false", []) => V::Bool(false),
         ("coalesce", _) => {
-            for a in args {
+            for a in args.drain(..) {
                 match a {
                     V::Null => continue,
-                    other => return Ok(other),
+                    other => return Some(other),
                 }
             }
             V::Null
@@ -82,7 +82,7 @@ pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
             }),
             None => V::Unknown,
         },
-        _ => return Err(args),
+        _ => return None,
     })
 }
 

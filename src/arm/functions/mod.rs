@@ -46,9 +46,10 @@ const MAX_ELEMENTS: usize = 10_000;
 /// argument evaluated first: `Some` value when `name` is one of them.
 type Lazy = fn(&Scope<'_>, &str, &[Expr], &[Copy]) -> Option<Value>;
 
-/// What a family's `evaluated` answers: `Ok` with the value when `name` is
-/// one of its functions, `Err` handing the arguments back when it is not.
-type Answer = Result<Value, Vec<Value>>;
+/// What a family's `evaluated` answers: the value when `name` is one of its
+/// functions (which may take the arguments out of the list it is given),
+/// `None`, the arguments left as they were, when it is not.
+type Answer = Option<Value>;
 
 /// The families with functions that see their arguments unevaluated.
 const LAZY: &[Lazy] = &[
@@ -60,7 +61,7 @@ const LAZY: &[Lazy] = &[
 ];
 
 /// The families with functions of evaluated arguments.
-const EVALUATED: &[fn(&str, Vec<Value>) -> Answer] = &[
+const EVALUATED: &[fn(&str, &mut Vec<Value>) -> Answer] = &[
     logical::evaluated,
     object::evaluated,
     array::evaluated,
@@ -80,22 +81,39 @@ pub(super) fn call(scope: &Scope<'_>, name: &str, args: &[Expr], copies: &[Copy]
             return value;
         }
     }
-    let mut values: Vec<Value> = args.iter().map(|a| scope.eval(a, copies)).collect();
     if name.contains('.') {
+        let values = args.iter().map(|a| scope.eval(a, copies)).collect();
         return match scope.functions.get(name) {
             Some(definition) => scope.user_function(definition, values),
             None => Value::Unknown,
         };
     }
-    for evaluated in EVALUATED {
-        match evaluated(name, values) {
-            Ok(value) => return value,
-            Err(handed_back) => values = handed_back,
-        }
+    // The list of evaluated arguments is one the thread kept from an
+    // earlier call (calls nest: one list per level), not allocated for
+    // each call.
+    let mut values = ARGUMENTS
+        .with(|kept| kept.borrow_mut().pop())
+        .unwrap_or_default();
+    values.extend(args.iter().map(|a| scope.eval(a, copies)));
+    let value = EVALUATED
+        .iter()
+        .find_map(|evaluated| evaluated(name, &mut values));
+    values.clear();
+    if values.capacity() <= MAX_KEPT_ARGUMENTS {
+        ARGUMENTS.with(|kept| kept.borrow_mut().push(values));
     }
     // reference(), list*(), utcNow(), newGuid(),
     // deployment(), environment(), user functions, and anything else.
-    Value::Unknown
+    value.unwrap_or(Value::Unknown)
+}
+
+/// Argument lists kept longer than this many values are let go.
+const MAX_KEPT_ARGUMENTS: usize = 64;
+
+thread_local! {
+    /// Argument lists emptied, for the next call on this thread
+    /// ([`call`]): as many as calls have nested.
+    static ARGUMENTS: std::cell::RefCell<Vec<Vec<Value>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 fn node(value: Value) -> Node {

@@ -7,9 +7,9 @@ use crate::model::Value;
 use super::Answer;
 
 /// The numeric functions.
-pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
+pub(super) fn evaluated(name: &str, args: &mut Vec<Value>) -> Answer {
     use Value as V;
-    Ok(match (name, args.as_slice()) {
+    Some(match (name, args.as_slice()) {
         ("int", [V::Number(n)]) => V::Number(n.trunc()),
         ("int", [V::String(s)]) => s
             .trim()
@@ -33,7 +33,7 @@ pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
                 None => V::Unknown,
             }
         }
-        _ => return Err(args),
+        _ => return None,
     })
 }
 

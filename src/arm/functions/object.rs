@@ -34,16 +34,16 @@ pub(super) fn try_get(target: &Value, keys: &[Value]) -> Value {
 }
 
 /// The object functions.
-pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
+pub(super) fn evaluated(name: &str, args: &mut Vec<Value>) -> Answer {
     use Value as V;
-    Ok(match (name, args.as_slice()) {
+    Some(match (name, args.as_slice()) {
         ("null", []) => V::Null,
         ("createobject" | "object", _) if args.len().is_multiple_of(2) => {
             let mut object = Object::new();
             for pair in args.chunks(2) {
                 match &pair[0] {
                     V::String(k) => object.insert(k.as_str(), node(pair[1].clone())),
-                    _ => return Ok(V::Unknown),
+                    _ => return Some(V::Unknown),
                 }
             }
             V::Object(object)
@@ -57,7 +57,7 @@ pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
                             merged.insert(k, v.clone());
                         }
                     }
-                    _ => return Ok(V::Unknown),
+                    _ => return Some(V::Unknown),
                 }
             }
             V::Object(merged)
@@ -72,6 +72,6 @@ pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
         ("json", [V::String(s)]) => {
             serde_json::from_str::<serde_json::Value>(s).map_or(V::Unknown, |j| V::from_json(&j))
         }
-        _ => return Err(args),
+        _ => return None,
     })
 }

@@ -64,13 +64,10 @@ pub(super) fn lazy(scope: &Scope<'_>, name: &str, args: &[Expr], copies: &[Copy]
 }
 
 /// The resource id functions.
-pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
-    let scoped = match id_function(name, args.len()) {
-        Some(scoped) => scoped,
-        None => return Err(args),
-    };
-    let args = args.into_iter().map(IdArg::Value).collect();
-    Ok(resource_id(args, scoped))
+pub(super) fn evaluated(name: &str, args: &mut Vec<Value>) -> Answer {
+    let scoped = id_function(name, args.len())?;
+    let args = args.drain(..).map(IdArg::Value).collect();
+    Some(resource_id(args, scoped))
 }
 
 /// How many leading scope arguments the id function `name` allows, and

@@ -12,9 +12,9 @@ use super::{Answer, MAX_ELEMENTS, node};
 
 /// The string functions.
 #[allow(clippy::too_many_lines)] // one arm per string function: the family's table reads best whole
-pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
+pub(super) fn evaluated(name: &str, args: &mut Vec<Value>) -> Answer {
     use Value as V;
-    Ok(match (name, args.as_slice()) {
+    Some(match (name, args.as_slice()) {
         ("format", _) => format(args),
         ("tolower", [V::String(s)]) => V::String(s.to_lowercase()),
         ("toupper", [V::String(s)]) => V::String(s.to_uppercase()),
@@ -38,7 +38,7 @@ pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
             let len = match rest {
                 [] => chars.len().saturating_sub(start),
                 [V::Number(l)] => *l as usize,
-                _ => return Ok(V::Unknown),
+                _ => return Some(V::Unknown),
             };
             match chars.get(start..start.saturating_add(len)) {
                 Some(slice) => V::String(slice.iter().collect()),
@@ -67,12 +67,12 @@ pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
         }
         ("padleft", [v, V::Number(width), rest @ ..]) => {
             let Some(s) = text(v) else {
-                return Ok(V::Unknown);
+                return Some(V::Unknown);
             };
             let pad = match rest {
                 [] => ' ',
                 [V::String(c)] if c.chars().count() == 1 => c.chars().next().unwrap_or(' '),
-                _ => return Ok(V::Unknown),
+                _ => return Some(V::Unknown),
             };
             let missing = (*width as usize)
                 .saturating_sub(s.chars().count())
@@ -136,7 +136,7 @@ pub(super) fn evaluated(name: &str, args: Vec<Value>) -> Answer {
                 None => V::Unknown,
             }
         }
-        _ => return Err(args),
+        _ => return None,
     })
 }
 
@@ -213,7 +213,7 @@ pub(super) fn join(parts: Vec<Value>) -> Value {
 }
 
 /// `format('{0}-{1}', a, b)`; format specifiers (`{0:N2}`) are not evaluated.
-fn format(args: Vec<Value>) -> Value {
+fn format(args: &[Value]) -> Value {
     let Some(Value::String(pattern)) = args.first() else {
         return Value::Unknown;
     };
@@ -224,7 +224,7 @@ fn format(args: Vec<Value>) -> Value {
 }
 
 /// [`format`] as pieces joined: ids, unknowns and the rest.
-fn format_pieces(args: Vec<Value>) -> Value {
+fn format_pieces(args: &[Value]) -> Value {
     let Some(Value::String(pattern)) = args.first() else {
         return Value::Unknown;
     };
@@ -367,12 +367,12 @@ mod tests {
             for pattern in patterns {
                 let mut all = vec![Value::String(pattern.into())];
                 all.extend(args.iter().cloned());
-                let pieces = super::format_pieces(all.clone());
+                let pieces = super::format_pieces(&all);
                 if let Some(text) = super::format_text(pattern, &all[1..]) {
                     assert_eq!(Value::string(text), pieces, "{pattern}");
                     taken += 1;
                 }
-                assert_eq!(super::format(all), pieces, "{pattern}");
+                assert_eq!(super::format(&all), pieces, "{pattern}");
             }
         }
         // Taken with text arguments only, where every hole is a number in range.
