@@ -6,7 +6,7 @@
 //! `length`, `first`, … in `array.rs`); format specifiers such as `{0:N2}`
 //! are not evaluated.
 
-use crate::model::{ArmId, Part, TextRules, Value};
+use crate::model::{ArmId, Key, Part, TextRules, Value};
 
 use super::{Answer, MAX_ELEMENTS, node};
 
@@ -218,7 +218,7 @@ fn format(args: &[Value]) -> Value {
         return Value::Unknown;
     };
     match format_text(pattern, &args[1..]) {
-        Some(text) => Value::String(text.into()),
+        Some(text) => Value::String(text),
         None => format_pieces(args),
     }
 }
@@ -273,12 +273,25 @@ fn format_pieces(args: &[Value]) -> Value {
 /// [`format`] when every argument is text, a number or a bool (most
 /// are): written straight into one string, as joining the pieces
 /// would write them. `None` for anything else, which `format` decides.
-fn format_text(pattern: &str, args: &[Value]) -> Option<String> {
+fn format_text(pattern: &str, args: &[Value]) -> Option<Key> {
     let text = |v: &Value| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_));
     if !args.iter().all(text) {
         return None;
     }
-    let mut out = String::with_capacity(pattern.len() + 32);
+    // Written in a buffer the thread keeps, then kept as a `Key`: short
+    // text inline, longer text in one allocation of its own size.
+    thread_local! {
+        static OUT: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+    }
+    let mut out = OUT.take();
+    out.clear();
+    let written = write_format(pattern, args, &mut out).map(|()| Key::from(out.as_str()));
+    OUT.set(out);
+    written
+}
+
+/// [`format_text`]'s writing, into `out`.
+fn write_format(pattern: &str, args: &[Value], out: &mut String) -> Option<()> {
     let mut rest = pattern;
     while let Some(at) = rest.find(['{', '}']) {
         out.push_str(&rest[..at]);
@@ -292,11 +305,11 @@ fn format_text(pattern: &str, args: &[Value]) -> Option<String> {
         }
         let (hole, next) = after.split_once('}').unwrap_or((after, ""));
         let index: usize = hole.trim().parse().ok()?;
-        ARM_TEXT.push_text(args.get(index)?, &mut out);
+        ARM_TEXT.push_text(args.get(index)?, out);
         rest = next;
     }
     out.push_str(rest);
-    Some(out)
+    Some(())
 }
 
 /// `/subscriptions/{sub}/resourceGroups/{rg}/providers/{namespace}/{type}/{name}…`
