@@ -466,10 +466,28 @@ impl<'g> Context<'g> {
         match function.implementation {
             Implementation::Lazy(call) => call(self, name, args, env),
             Implementation::Quantifier => functions::quantifier(self, name, args, env),
-            Implementation::Strict(call) => {
-                let values: Vec<RuleValue<'g>> = args.iter().map(|a| self.eval(a, env)).collect();
-                call(self, name, &values)
-            }
+            // Most calls have one to three arguments: evaluated on the
+            // stack, without a list allocated for each call.
+            Implementation::Strict(call) => match args {
+                [] => call(self, name, &[]),
+                [a] => {
+                    let values = [self.eval(a, env)];
+                    call(self, name, &values)
+                }
+                [a, b] => {
+                    let values = [self.eval(a, env), self.eval(b, env)];
+                    call(self, name, &values)
+                }
+                [a, b, c] => {
+                    let values = [self.eval(a, env), self.eval(b, env), self.eval(c, env)];
+                    call(self, name, &values)
+                }
+                _ => {
+                    let values: Vec<RuleValue<'g>> =
+                        args.iter().map(|a| self.eval(a, env)).collect();
+                    call(self, name, &values)
+                }
+            },
         }
     }
 
