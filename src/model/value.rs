@@ -59,9 +59,10 @@ pub struct Object {
     index: Option<Box<HashMap<String, usize>>>,
 }
 
-/// An object member's name: most are short (`properties`, `name`,
-/// `privateLinkServiceId`) and kept inline, without an allocation of
-/// their own; copying an object copies them with it.
+/// Text in the model, an object member's name or a text value: most are
+/// short (`properties`, `name`, `eastus`, `2023-11-01`) and kept inline
+/// (up to 24 bytes), without an allocation of their own; copying a value
+/// copies them with it.
 pub type Key = compact_str::CompactString;
 
 /// Objects with more members than this are indexed.
