@@ -695,8 +695,15 @@ impl Builder {
             return false;
         }
         // Each prefix's searcher built once, for every text looked through.
-        let names = [Finder::new(from), Finder::new(prefix)];
-        let has = |s: &str| names.iter().any(|n| n.find(s.as_bytes()).is_some());
+        let rebase = Rebase {
+            from: Finder::new(from),
+            to: prefix,
+        };
+        let to = Finder::new(prefix);
+        let has = |s: &str| {
+            let s = s.as_bytes();
+            rebase.from.find(s).is_some() || to.find(s).is_some()
+        };
         let named = symbolic.values().any(|s| s.mentions(&has))
             || supplied.values().any(|n| value_mentions(&n.value, &has));
         if named || !self.guard.spend_again(built.spent) {
@@ -706,11 +713,6 @@ impl Builder {
         // writes, their further sources looked up now.
         scope.replay_provenance(&built.provenance);
         let (resources, opaque) = (built.resources.clone(), built.opaque.clone());
-        let from = from.to_string();
-        let rebase = Rebase {
-            from: Finder::new(&from),
-            to: prefix,
-        };
         for at in resources {
             let mut resource = self.unit.resources[at].clone();
             let parent = self
