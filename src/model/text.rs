@@ -6,7 +6,10 @@
 //! The languages differ in small ways, each a field of [`TextRules`]; this
 //! file names no language and parses no template.
 
-use super::{ArmId, Value};
+use std::cell::Cell;
+use std::ops::Range;
+
+use super::{ArmId, Key, Value};
 
 /// How one language writes values as text and joins them.
 #[derive(Clone, Copy, Debug)]
@@ -64,33 +67,44 @@ impl TextRules {
             .into_iter()
             .filter(|p| !(self.skip_empty && matches!(p, Value::String(s) if s.is_empty())));
         let Some(first) = parts.next() else {
-            return Value::String(String::new().into());
+            return Value::String(Key::default());
         };
-        // The pieces are appended where they end up: to the first piece's
-        // own text when it is text, without a copy of each piece.
-        let (id, mut joined) = match first {
-            Value::Id(id) if !(self.known_ids_as_text && fully_known(&id)) => {
-                (Some(id), String::new())
-            }
-            Value::String(text) => (None, text.into_string()),
-            other => {
-                let mut text = String::new();
-                if !self.push_text(&other, &mut text) {
+        // Written in a buffer the thread keeps: the joined text is then one
+        // allocation of its own size, or none when it is short.
+        with_buffer(|joined| {
+            let id = match first {
+                Value::Id(id) if !(self.known_ids_as_text && fully_known(&id)) => Some(id),
+                other => {
+                    if !self.push_text(&other, joined) {
+                        return Value::Unknown;
+                    }
+                    None
+                }
+            };
+            for part in parts {
+                if !self.push_text(&part, joined) {
                     return Value::Unknown;
                 }
-                (None, text)
             }
-        };
-        for part in parts {
-            if !self.push_text(&part, &mut joined) {
-                return Value::Unknown;
+            match id {
+                Some(id) => id.with_suffix(joined).map_or(Value::Unknown, Value::id),
+                None => Value::String(Key::from(joined.as_str())),
             }
-        }
-        match id {
-            Some(id) => id.with_suffix(&joined).map_or(Value::Unknown, Value::id),
-            None => Value::String(joined.into()),
-        }
+        })
     }
+}
+
+/// What `f` makes of an empty buffer the thread keeps. The buffer is taken
+/// while `f` runs, so `f` may call this again (and is given a new one).
+fn with_buffer<T>(f: impl FnOnce(&mut String) -> T) -> T {
+    thread_local! {
+        static BUFFER: Cell<String> = const { Cell::new(String::new()) };
+    }
+    let mut buffer = BUFFER.take();
+    buffer.clear();
+    let out = f(&mut buffer);
+    BUFFER.set(buffer);
+    out
 }
 
 impl TextRules {
@@ -100,34 +114,42 @@ impl TextRules {
     /// then unknown; an unknown piece is taken as whole segments, since
     /// names hold no `/`). `None` for anything else.
     fn partial_id(&self, parts: &[Value]) -> Option<ArmId> {
-        // Each segment: its text, or `None` when an unknown piece is in it.
-        let mut segments: Vec<Option<String>> = vec![Some(String::new())];
-        for part in parts {
-            match part {
-                Value::Unknown => {
+        with_buffer(|text| {
+            // Each segment: where its text is in `text`, or `None` when an
+            // unknown piece is in it.
+            let mut segments: Vec<Option<Range<usize>>> = vec![Some(0..0)];
+            for part in parts {
+                if let Value::Unknown = part {
                     if let Some(last) = segments.last_mut() {
                         *last = None;
                     }
+                    continue;
                 }
-                other => {
-                    let text = self.text(other)?;
-                    for (i, chunk) in text.split('/').enumerate() {
-                        if i > 0 {
-                            segments.push(Some(String::new()));
-                        }
-                        if let Some(Some(last)) = segments.last_mut() {
-                            last.push_str(chunk);
-                        }
+                let start = text.len();
+                if !self.push_text(part, text) {
+                    return None;
+                }
+                for slash in memchr::memchr_iter(b'/', &text.as_bytes()[start..]) {
+                    let at = start + slash;
+                    if let Some(Some(last)) = segments.last_mut() {
+                        last.end = at;
                     }
+                    segments.push(Some(at + 1..at + 1));
+                }
+                if let Some(Some(last)) = segments.last_mut() {
+                    last.end = text.len();
                 }
             }
-        }
-        // A leading `/`: the first segment is empty text.
-        if segments.first() != Some(&Some(String::new())) {
-            return None;
-        }
-        let segments: Vec<Option<&str>> = segments[1..].iter().map(Option::as_deref).collect();
-        ArmId::from_segments(&segments)
+            // A leading `/`: the first segment is empty text.
+            if !matches!(segments.first(), Some(Some(first)) if first.is_empty()) {
+                return None;
+            }
+            let segments: Vec<Option<&str>> = segments[1..]
+                .iter()
+                .map(|s| s.clone().map(|r| &text[r]))
+                .collect();
+            ArmId::from_segments(&segments)
+        })
     }
 }
 
@@ -173,6 +195,44 @@ mod tests {
             ],
         ] {
             assert_eq!(LOWER.join(parts), Value::Unknown);
+        }
+    }
+
+    #[test]
+    fn a_segment_written_in_several_pieces_is_one_segment() {
+        let s = |t: &str| Value::String(t.into());
+        let joined = LOWER.join(vec![
+            s("/subscriptions/"),
+            Value::Unknown,
+            s("/resourceGroups/rg-"),
+            Value::Number(7.0),
+            s("-west/providers/Microsoft.Network/"),
+            s("virtualNetworks/vnet-"),
+            Value::Unknown,
+        ]);
+        let Value::Id(id) = joined else {
+            panic!("a typed id: {joined:?}");
+        };
+        assert_eq!(id.subscription, crate::model::Part::Unknown);
+        assert_eq!(id.resource_group.known(), Some("rg-7-west"));
+        assert_eq!(id.rtype, "Microsoft.Network/virtualNetworks");
+        assert_eq!(id.names, vec![crate::model::Part::Unknown]);
+    }
+
+    #[test]
+    fn joined_text_long_or_short_is_the_pieces_in_order() {
+        let s = |t: &str| Value::String(t.into());
+        for rules in [CAPITALISED, LOWER] {
+            assert_eq!(
+                rules.join(vec![s("a"), Value::Number(1.0), s("b")]),
+                s("a1b")
+            );
+            let long = "a-name-of-more-than-twenty-four-bytes";
+            assert_eq!(
+                rules.join(vec![s(long), s("-"), Value::Bool(true)]),
+                s(&[long, "-", rules.bools.0].concat())
+            );
+            assert_eq!(rules.join(vec![]), s(""));
         }
     }
 

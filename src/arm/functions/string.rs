@@ -228,44 +228,37 @@ fn format_pieces(args: &[Value]) -> Value {
     let Some(Value::String(pattern)) = args.first() else {
         return Value::Unknown;
     };
-    let mut parts = Vec::new();
-    let mut literal = String::new();
-    let mut chars = pattern.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '{' if chars.peek() == Some(&'{') => {
-                chars.next();
-                literal.push('{');
-            }
-            '}' if chars.peek() == Some(&'}') => {
-                chars.next();
-                literal.push('}');
-            }
-            '{' => {
-                let mut hole = String::new();
-                for c in chars.by_ref() {
-                    if c == '}' {
-                        break;
-                    }
-                    hole.push(c);
-                }
-                let Ok(index) = hole.trim().parse::<usize>() else {
-                    return Value::Unknown;
-                };
-                let Some(arg) = args.get(index + 1) else {
-                    return Value::Unknown;
-                };
-                parts.push(Value::string(std::mem::take(&mut literal)));
-                parts.push(arg.clone());
-            }
-            c => literal.push(c),
+    let mut parts = Vec::with_capacity(2 * args.len());
+    // The text between holes, inline while it is short (most is).
+    let mut literal = Key::default();
+    let mut rest = pattern.as_str();
+    while let Some(at) = rest.find(['{', '}']) {
+        literal.push_str(&rest[..at]);
+        let brace = rest.as_bytes()[at];
+        let after = &rest[at + 1..];
+        // `{{` and `}}` are a brace; a `}` alone is itself.
+        if after.as_bytes().first() == Some(&brace) || brace == b'}' {
+            literal.push(char::from(brace));
+            rest = after.strip_prefix(char::from(brace)).unwrap_or(after);
+            continue;
         }
+        let (hole, next) = after.split_once('}').unwrap_or((after, ""));
+        let Ok(index) = hole.trim().parse::<usize>() else {
+            return Value::Unknown;
+        };
+        let Some(arg) = args.get(index + 1) else {
+            return Value::Unknown;
+        };
+        parts.push(Value::String(std::mem::take(&mut literal)));
+        parts.push(arg.clone());
+        rest = next;
     }
-    parts.push(Value::String(literal.into()));
+    literal.push_str(rest);
+    parts.push(Value::String(literal));
     // Drop empty literal pieces so an id in front stays in front.
     parts.retain(|p| !matches!(p, Value::String(s) if s.is_empty()));
     if parts.is_empty() {
-        return Value::String(String::new().into());
+        return Value::String(Key::default());
     }
     join(parts)
 }
