@@ -982,7 +982,7 @@ impl Scope<'_> {
                         if let Value::Id(id) = scope.eval(e, copies)
                             && !out.contains(&id)
                         {
-                            out.push(*id);
+                            out.push(std::sync::Arc::unwrap_or_clone(id));
                         }
                         return;
                     }

@@ -819,7 +819,7 @@ impl Rebase<'_> {
         let mut stack = vec![value];
         while let Some(value) = stack.pop() {
             match value {
-                Value::Id(id) => self.id(id),
+                Value::Id(id) => self.id(std::sync::Arc::make_mut(id)),
                 Value::Array(items) => stack.extend(items.iter_mut().map(|n| &mut n.value)),
                 Value::Object(o) => stack.extend(o.iter_mut().map(|(_, n)| &mut n.value)),
                 _ => {}

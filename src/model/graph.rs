@@ -338,12 +338,12 @@ enum Lookup {
 }
 
 /// Calls `f` for every resource id inside a value tree.
-fn walk_ids(node: &Node, f: &mut impl FnMut(ArmId, Option<Span>)) {
+fn walk_ids(node: &Node, f: &mut impl FnMut(Arc<ArmId>, Option<Span>)) {
     match &node.value {
-        Value::Id(id) => f((**id).clone(), node.span),
+        Value::Id(id) => f(Arc::clone(id), node.span),
         Value::String(s) if s.starts_with('/') => {
             if let Some(id) = ArmId::parse(s) {
-                f(id, node.span)
+                f(Arc::new(id), node.span)
             }
         }
         Value::Array(items) => items.iter().for_each(|n| walk_ids(n, f)),

@@ -2,6 +2,8 @@
 //! the source text they came from, plus two things JSON lacks — resource ids
 //! whose parts may be unknown, and `Unknown` itself.
 
+use std::sync::Arc;
+
 use foldhash::HashMap;
 
 use crate::model::id::ArmId;
@@ -27,9 +29,10 @@ pub enum Value {
     Object(Object),
     /// A resource id. Front-ends produce it from `resourceId()` and friends and
     /// from Terraform references; literal id strings are parsed on demand.
-    /// Boxed: an id is over a hundred bytes, and every value, node and
-    /// object member was as large as one.
-    Id(Box<ArmId>),
+    /// Shared: an id is over a hundred bytes in several allocations, every
+    /// value, node and object member was as large as one, and ids are
+    /// copied far more often than changed (`Arc::make_mut` to change one).
+    Id(Arc<ArmId>),
     /// Not knowable from the input: a parameter without a value, a function
     /// the evaluator does not implement, an attribute known only after apply.
     Unknown,
@@ -43,7 +46,7 @@ impl Value {
 
     /// A resource id as a value.
     pub fn id(id: ArmId) -> Value {
-        Value::Id(Box::new(id))
+        Value::Id(Arc::new(id))
     }
 }
 

@@ -821,7 +821,7 @@ impl<'b> Module<'b> {
     /// id (a resource group's too).
     fn azapi_parent(&self, decl: &Decl) -> Option<ArmId> {
         match self.reference(decl, "parent_id") {
-            Value::Id(id) => Some(*id),
+            Value::Id(id) => Some(std::sync::Arc::unwrap_or_clone(id)),
             Value::String(s) => ArmId::parse(&s).or_else(|| {
                 let segments: Vec<&str> = s.trim_matches('/').split('/').collect();
                 match segments.as_slice() {
@@ -886,7 +886,7 @@ impl<'b> Module<'b> {
         // Children named by their parent's id share its resource group.
         for parent_attr in ["server_id", "private_dns_zone_id", "virtual_network_id"] {
             if let Some(Value::Id(id)) = self.attribute(decl, parent_attr).map(|n| n.value) {
-                return id.resource_group;
+                return std::sync::Arc::unwrap_or_clone(id).resource_group;
             }
         }
         Part::Unknown

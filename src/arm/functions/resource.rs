@@ -30,7 +30,8 @@ pub(super) fn lazy(scope: &Scope<'_>, name: &str, args: &[Expr], copies: &[Copy]
             };
             Some(match (scope.eval(key, copies), scope.eval(id, copies)) {
                 (Value::String(key), Value::Id(mut id)) => {
-                    id.local = Some(format!("{}{key}", scope.key_prefix));
+                    std::sync::Arc::make_mut(&mut id).local =
+                        Some(format!("{}{key}", scope.key_prefix));
                     Value::Id(id)
                 }
                 (_, id) => id,

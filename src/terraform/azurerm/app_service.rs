@@ -34,7 +34,7 @@ fn map(m: &mut Mapping, _unit: &mut Unit) {
     let placed: Vec<ArmId> = ["virtual_network_subnet_id", "service_plan_id"]
         .iter()
         .filter_map(|a| match m.attr(a).map(|n| n.value) {
-            Some(Value::Id(id)) => Some(*id),
+            Some(Value::Id(id)) => Some(std::sync::Arc::unwrap_or_clone(id)),
             _ => None,
         })
         .collect();

@@ -274,7 +274,7 @@ fn parent_by_reference(module: &Module, decl: &Decl, attrs: &[&str], unit: &mut 
             continue;
         };
         if let Value::Id(id) = module.eval(&attribute.value, decl.file)
-            && let Some(local) = id.local
+            && let Some(local) = std::sync::Arc::unwrap_or_clone(id).local
         {
             unit.parents.insert(decl.key.clone(), local);
             return;
