@@ -7,6 +7,8 @@
 //! What cannot be known offline becomes `plinthUnknown()`. Resource names
 //! and ids are [`super::resource_ids`]; declarations, [`super::declarations`].
 
+use std::fmt::Write as _;
+
 use super::{
     Env, File, INLINE_CHARGE, Loop, MAX_INLINE_DEPTH, Symbol, UNKNOWN, bind_loop, call_quoted,
     expression, is_identifier, j, member, quote, string,
@@ -96,7 +98,7 @@ impl<'d> File<'d> {
                                 } else {
                                     key.clone()
                                 };
-                                members.push(member(&key, self.value(value, env), *span))
+                                members.push(member(key, self.value(value, env), *span))
                             }
                         }
                     }
@@ -184,9 +186,17 @@ impl<'d> File<'d> {
                 let mut args = Vec::new();
                 for part in parts {
                     match part {
-                        Interp::Text(t) => text.push_str(&t.replace('{', "{{").replace('}', "}}")),
+                        Interp::Text(t) => {
+                            // A brace is written twice, as `format()` reads it.
+                            for piece in t.split_inclusive(['{', '}']) {
+                                text.push_str(piece);
+                                if piece.ends_with(['{', '}']) {
+                                    text.push_str(&piece[piece.len() - 1..]);
+                                }
+                            }
+                        }
                         Interp::Expr(x) => {
-                            text.push_str(&format!("{{{}}}", args.len()));
+                            let _ = write!(text, "{{{}}}", args.len());
                             args.push(self.expr(x, env));
                         }
                     }

@@ -235,9 +235,9 @@ fn j(kind: JsonKind, span: Span) -> JsonValue {
     JsonValue { kind, span }
 }
 
-fn member(key: &str, value: JsonValue, span: Span) -> Member {
+fn member(key: impl Into<String>, value: JsonValue, span: Span) -> Member {
     Member {
-        key: key.to_string(),
+        key: key.into(),
         span,
         value,
     }
