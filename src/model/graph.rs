@@ -114,7 +114,7 @@ impl Graph {
                 .and_then(|k| graph.by_key.get(k).copied());
             let parent = match explicit {
                 Some(p) => Some(p),
-                None => match resource.id().parent() {
+                None => match resource.parent_id() {
                     Some(parent_id) => {
                         let span = Some(resource.span);
                         graph.resolve_or_add_external(&parent_id, idx, span)
@@ -140,10 +140,18 @@ impl Graph {
 
     fn push(&mut self, resource: Resource) -> ResourceIdx {
         let idx = self.resources.len();
-        self.by_type
-            .entry(resource.rtype.to_ascii_lowercase())
-            .or_default()
-            .push(idx);
+        // Most types are met before: looked up without a lower-cased copy.
+        let by_type = &mut self.by_type;
+        let seen = super::with_lowercase(&resource.rtype, |lower| match by_type.get_mut(lower) {
+            Some(list) => {
+                list.push(idx);
+                true
+            }
+            None => false,
+        });
+        if !seen {
+            by_type.insert(resource.rtype.to_ascii_lowercase(), vec![idx]);
+        }
         self.by_key.entry(resource.key.clone()).or_insert(idx);
         if let Some(name) = crate::model::id::link_name(&resource.names) {
             self.by_name

@@ -269,8 +269,23 @@ pub fn may_be_one(a: Whole<'_>, b: Whole<'_>, names_agree: fn(&Part, &Part) -> b
 
 /// See [`ArmId::link_name`].
 pub fn link_name(names: &[Part]) -> Option<String> {
-    let keys: Option<Vec<String>> = names.iter().map(Part::link_key).collect();
-    keys.map(|k| k.join("/"))
+    // Each part's [`Part::link_key`], written into one string.
+    let mut out = String::new();
+    for (i, part) in names.iter().enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        match part {
+            Part::Known(s) => {
+                let start = out.len();
+                out.push_str(s);
+                out[start..].make_ascii_lowercase();
+            }
+            Part::Symbolic(key) => out.push_str(key),
+            Part::Unknown => return None,
+        }
+    }
+    Some(out)
 }
 
 impl fmt::Display for ArmId {
@@ -307,6 +322,20 @@ mod tests {
         let vnet = id.parent().unwrap();
         assert!(vnet.is_type("microsoft.network/virtualnetworks"));
         assert_eq!(vnet.full_name().as_deref(), Some("vnet1"));
+    }
+
+    #[test]
+    fn a_link_name_is_each_parts_link_key_joined() {
+        let names = vec![
+            Part::Known("VNet-Hub".into()),
+            Part::symbol("parameters('subnet')"),
+            Part::Known("PE".into()),
+        ];
+        let keys: Vec<String> = names.iter().filter_map(Part::link_key).collect();
+        assert_eq!(link_name(&names), Some(keys.join("/")));
+        assert!(link_name(&names).is_some_and(|n| n.starts_with("vnet-hub/")));
+        assert_eq!(link_name(&[Part::Known("a".into()), Part::Unknown]), None);
+        assert_eq!(link_name(&[]), Some(String::new()));
     }
 
     #[test]

@@ -70,6 +70,21 @@ impl Resource {
         }
     }
 
+    /// `self.id().parent()`, without a copy of the id.
+    pub fn parent_id(&self) -> Option<ArmId> {
+        if self.names.len() < 2 {
+            return None;
+        }
+        let (rtype, _) = self.rtype.rsplit_once('/')?;
+        Some(ArmId {
+            subscription: self.subscription.clone(),
+            resource_group: self.resource_group.clone(),
+            rtype: rtype.to_string(),
+            names: self.names[..self.names.len() - 1].to_vec(),
+            local: None,
+        })
+    }
+
     pub fn is_type(&self, rtype: &str) -> bool {
         self.rtype.eq_ignore_ascii_case(rtype)
     }
@@ -215,5 +230,20 @@ mod tests {
         let mut network = endpoint(vec![known("pe-db")], known("rg"));
         network.rtype = "Microsoft.Network/virtualNetworks".into();
         assert!(!a.may_be(&network));
+    }
+
+    #[test]
+    fn a_parent_id_is_the_ids_parent() {
+        let mut subnet = endpoint(vec![known("vnet"), known("snet")], known("rg"));
+        subnet.rtype = "Microsoft.Network/virtualNetworks/subnets".into();
+        let parent = subnet.parent_id().expect("a parent");
+        assert_eq!(Some(parent), subnet.id().parent());
+        assert_eq!(
+            subnet.parent_id().map(|p| p.rtype),
+            Some("Microsoft.Network/virtualNetworks".into())
+        );
+        let top = endpoint(vec![known("pe")], known("rg"));
+        assert_eq!(top.parent_id(), None);
+        assert_eq!(top.id().parent(), None);
     }
 }
