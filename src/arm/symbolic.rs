@@ -31,7 +31,7 @@ use std::cell::{Cell, RefCell};
 use crate::arm::eval::{Copy, Scope};
 use crate::arm::expr::{self, Expr, Template};
 use crate::json::{JsonKind, JsonValue};
-use crate::model::{Part, Value};
+use crate::model::{Key, Part, Value};
 use crate::source::Span;
 
 /// A symbolic string longer than this (in bytes of its canonical text) has
@@ -64,16 +64,17 @@ pub struct Symbolic(Vec<Piece>);
 
 #[derive(Clone, Debug, PartialEq)]
 enum Piece {
-    Text(String),
-    Symbol(String),
+    /// Inline when short, as most names' pieces are (see [`Key`]).
+    Text(Key),
+    Symbol(Key),
 }
 
 impl Symbolic {
-    fn text(s: impl Into<String>) -> Symbolic {
+    fn text(s: impl Into<Key>) -> Symbolic {
         Symbolic(vec![Piece::Text(s.into())])
     }
 
-    fn symbol(s: impl Into<String>) -> Option<Symbolic> {
+    fn symbol(s: impl Into<Key>) -> Option<Symbolic> {
         let s = s.into();
         (s.len() <= MAX_SYMBOLIC_BYTES).then(|| Symbolic(vec![Piece::Symbol(s)]))
     }
@@ -148,44 +149,65 @@ impl Symbolic {
     /// its own text lower-cased (names compare case-insensitively; the text
     /// inside a symbol, a function's arguments, does not).
     pub fn parts(&self) -> Vec<Part> {
-        let mut segments: Vec<Symbolic> = vec![Symbolic(Vec::new())];
+        // The current segment's pieces, as `push` would merge them: text
+        // is joined with the text next to it, empty text left out.
+        let mut segment: Vec<(bool, &str)> = Vec::new();
+        let mut parts = Vec::new();
         for piece in &self.0 {
             match piece {
                 Piece::Text(s) => {
-                    let mut first = true;
-                    for chunk in s.split('/') {
-                        if !first {
-                            segments.push(Symbolic(Vec::new()));
+                    for (i, chunk) in s.split('/').enumerate() {
+                        if i > 0 {
+                            parts.push(segment_part(&segment));
+                            segment.clear();
                         }
-                        first = false;
-                        if let Some(last) = segments.last_mut() {
-                            last.push(Symbolic::text(chunk));
-                        }
+                        segment.push((false, chunk));
                     }
                 }
-                Piece::Symbol(_) => {
-                    if let Some(last) = segments.last_mut() {
-                        last.0.push(piece.clone());
-                    }
-                }
+                Piece::Symbol(s) => segment.push((true, s)),
             }
         }
-        segments
-            .iter()
-            .map(|segment| match segment.known() {
-                Some(text) => Part::Known(text),
-                None => {
-                    let mut lowered = segment.clone();
-                    for piece in &mut lowered.0 {
-                        if let Piece::Text(s) = piece {
-                            *s = s.to_lowercase();
-                        }
-                    }
-                    Part::symbol(&lowered.canonical())
-                }
-            })
-            .collect()
+        parts.push(segment_part(&segment));
+        parts
     }
+}
+
+/// One segment of [`Symbolic::parts`] from its pieces (`true` for a
+/// symbol): known text alone, else the symbol of its canonical text with
+/// the text lower-cased.
+fn segment_part(pieces: &[(bool, &str)]) -> Part {
+    if pieces.iter().all(|(symbol, _)| !symbol) {
+        return Part::Known(pieces.iter().map(|(_, text)| *text).collect());
+    }
+    let mut canonical = String::new();
+    let mut text = String::new();
+    let mut first = true;
+    let mut put = |canonical: &mut String, piece: &str, quoted: bool| {
+        if !first {
+            canonical.push('+');
+        }
+        first = false;
+        if quoted {
+            expr::push_quoted(canonical, &piece.to_lowercase());
+        } else {
+            canonical.push_str(piece);
+        }
+    };
+    for (symbol, piece) in pieces {
+        if *symbol {
+            if !text.is_empty() {
+                put(&mut canonical, &text, true);
+                text.clear();
+            }
+            put(&mut canonical, piece, false);
+        } else {
+            text.push_str(piece);
+        }
+    }
+    if !text.is_empty() {
+        put(&mut canonical, &text, true);
+    }
+    Part::symbol(&canonical)
 }
 
 /// What a scope keeps for symbolic evaluation.
@@ -593,5 +615,28 @@ mod tests {
         let mut t = Symbolic::symbol("parameters('pe')").unwrap();
         t.push(Symbolic::text("-x"));
         assert_eq!(t.parts()[0], parts[0]);
+    }
+
+    #[test]
+    fn a_segments_symbol_is_its_canonical_text_with_the_text_lower_cased() {
+        let mut s = Symbolic::symbol("parameters('Pe')").unwrap();
+        s.push(Symbolic::text("-X"));
+        s.push(Symbolic::text("Y/Z"));
+        s.push(Symbolic::symbol("variables('V')").unwrap());
+        s.push(Symbolic::text("/"));
+        s.push(Symbolic::text(""));
+        assert_eq!(
+            s.parts(),
+            vec![
+                Part::symbol("parameters('Pe')+'-xy'"),
+                Part::symbol("'z'+variables('V')"),
+                Part::Known(String::new()),
+            ]
+        );
+        // Known text alone keeps its case.
+        assert_eq!(
+            Symbolic::text("Vnet/Snet").parts(),
+            vec![Part::Known("Vnet".into()), Part::Known("Snet".into())]
+        );
     }
 }
