@@ -9,9 +9,10 @@
 //! Operators, member access and truth live here; the functions a rule calls
 //! by name are in `functions.rs`.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-use std::sync::{OnceLock, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use regex::Regex;
 
@@ -528,19 +529,20 @@ impl<'g> Context<'g> {
 }
 
 /// A scalar view of a value, for comparisons.
-pub(super) enum Scalar<'g> {
-    Str(String),
+pub(super) enum Scalar<'a, 'g> {
+    /// Borrowed from the value it was read from.
+    Str(Cow<'a, str>),
     Num(f64),
     Bool(bool),
     Null,
     Res(ResourceIdx),
-    Id(ArmId),
+    Id(Arc<ArmId>),
     List(Vec<RuleValue<'g>>),
     Unknown,
     Other,
 }
 
-pub(super) fn scalar<'g>(v: &RuleValue<'g>) -> Scalar<'g> {
+pub(super) fn scalar<'a, 'g>(v: &'a RuleValue<'g>) -> Scalar<'a, 'g> {
     let value = match v {
         RuleValue::Res(idx) => return Scalar::Res(*idx),
         RuleValue::Missing => return Scalar::Null,
@@ -554,10 +556,10 @@ pub(super) fn scalar<'g>(v: &RuleValue<'g>) -> Scalar<'g> {
         Value::Unknown => Scalar::Unknown,
         Value::Bool(b) => Scalar::Bool(*b),
         Value::Number(n) => Scalar::Num(*n),
-        Value::Id(id) => Scalar::Id((**id).clone()),
+        Value::Id(id) => Scalar::Id(Arc::clone(id)),
         Value::String(s) => match ArmId::parse(s) {
-            Some(id) => Scalar::Id(id),
-            None => Scalar::Str(s.to_string()),
+            Some(id) => Scalar::Id(Arc::new(id)),
+            None => Scalar::Str(Cow::Borrowed(s)),
         },
         Value::Array(items) => Scalar::List(
             items
@@ -629,7 +631,7 @@ fn add<'g>(l: RuleValue<'g>, r: RuleValue<'g>) -> RuleValue<'g> {
     }
     match (scalar(&l), scalar(&r)) {
         (Scalar::Num(a), Scalar::Num(b)) => RuleValue::Val(Value::Number(a + b)),
-        (Scalar::Str(a), Scalar::Str(b)) => RuleValue::Val(Value::string(a + &b)),
+        (Scalar::Str(a), Scalar::Str(b)) => RuleValue::Val(Value::string([&*a, &*b].concat())),
         _ => RuleValue::Unknown,
     }
 }

@@ -7,6 +7,8 @@
 //! Operators, member access and three-valued logic are the evaluator's; this
 //! file holds only what a rule calls by name.
 
+use std::borrow::Cow;
+
 use crate::cidr::Range;
 use crate::model::{ResourceIdx, Truth, Value};
 use crate::policy::eval::{
@@ -208,8 +210,7 @@ pub(crate) fn quantifier<'g>(
 
 fn resources<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
     let graph = cx.graph;
-    let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
-    match scalar(&arg(0)) {
+    match values.first().map_or(Scalar::Null, scalar) {
         Scalar::Str(t) => RuleValue::List(
             graph
                 .of_type(&t)
@@ -244,7 +245,7 @@ fn parent<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> Ru
 fn children<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
     let graph = cx.graph;
     let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
-    let rtype = scalar(&arg(1));
+    let rtype = values.get(1).map_or(Scalar::Null, scalar);
     map_resource(arg(0), |idx| match &rtype {
         Scalar::Str(t) => RuleValue::List(
             graph
@@ -262,10 +263,9 @@ fn referrers<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) ->
     let graph = cx.graph;
     let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     // Without a type: referrers of every type.
-    let rtype = if values.len() < 2 {
-        Scalar::Str(String::new())
-    } else {
-        scalar(&arg(1))
+    let rtype = match values.get(1) {
+        None => Scalar::Str(Cow::Borrowed("")),
+        Some(second) => scalar(second),
     };
     map_resource(arg(0), |idx| match &rtype {
         Scalar::Str(t) => {
@@ -288,11 +288,11 @@ fn is<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleVa
     let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     // One type, or a list of types (any of them).
     let types: Option<Vec<String>> = match scalar(&arg(1)) {
-        Scalar::Str(t) => Some(vec![t]),
+        Scalar::Str(t) => Some(vec![t.into_owned()]),
         Scalar::List(items) => items
             .iter()
             .map(|i| match scalar(i) {
-                Scalar::Str(t) => Some(t),
+                Scalar::Str(t) => Some(t.into_owned()),
                 _ => None,
             })
             .collect(),
@@ -618,7 +618,7 @@ fn pattern_match<'g>(cx: &mut Context<'g>, name: &str, values: &[RuleValue<'g>])
             let pattern = if name == "matches" {
                 p
             } else {
-                template_regex(&p)
+                Cow::Owned(template_regex(&p))
             };
             match cx.regex(&pattern) {
                 Some(re) => RuleValue::Val(Value::Bool(re.is_match(&s))),
@@ -634,7 +634,7 @@ fn pattern_match<'g>(cx: &mut Context<'g>, name: &str, values: &[RuleValue<'g>])
 fn setting<'g>(cx: &mut Context<'g>, _name: &str, values: &[RuleValue<'g>]) -> RuleValue<'g> {
     let arg = |i: usize| values.get(i).cloned().unwrap_or(RuleValue::Missing);
     match scalar(&arg(0)) {
-        Scalar::Str(key) => match cx.settings.and_then(|s| s.get(&key)) {
+        Scalar::Str(key) => match cx.settings.and_then(|s| s.get(key.as_ref())) {
             Some(value) => RuleValue::Val(value.clone()),
             None => arg(1),
         },
