@@ -194,6 +194,7 @@ impl<'a> Lowerer<'a> {
         let mut file = File {
             path: path.to_path_buf(),
             symbols: HashMap::new(),
+            nested: false,
             fresh: std::cell::Cell::new(0),
             inlining: std::cell::RefCell::new(Vec::new()),
             inline_budget: std::cell::Cell::new(super::INLINE_BUDGET),
@@ -202,6 +203,7 @@ impl<'a> Lowerer<'a> {
         for decl in decls {
             collect(&mut file.symbols, decl, None);
         }
+        file.nested = file.symbols.keys().any(|k| k.contains("::"));
         let mut parameters = Vec::new();
         let mut variables = Vec::new();
         let mut variable_copies = Vec::new();

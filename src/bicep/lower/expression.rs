@@ -7,6 +7,7 @@
 //! What cannot be known offline becomes `plinthUnknown()`. Resource names
 //! and ids are [`super::resource_ids`]; declarations, [`super::declarations`].
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use super::{
@@ -386,19 +387,27 @@ impl<'d> File<'d> {
     /// `target.name`: resource and module properties first.
     fn member(&self, target: &Expr, name: &str, safe: bool, env: &Env) -> String {
         // `parent::child`
-        if let Some(symbolic) = nested_symbol(target) {
+        if self.nested
+            && let Some(symbolic) = nested_symbol(target)
+        {
             let full = [&symbolic, "::", name].concat();
             if self.resource(&full).is_some() {
                 return self.ident(&full, env);
             }
         }
         let (symbol, index) = match &target.kind {
-            ExprKind::Ident(s) => (Some(s.clone()), None),
+            ExprKind::Ident(s) => (Some(Cow::Borrowed(s.as_str())), None),
             ExprKind::Index(t, i, _) => match &t.kind {
-                ExprKind::Ident(s) => (Some(s.clone()), Some(self.expr(i, env))),
+                ExprKind::Ident(s) => (Some(Cow::Borrowed(s.as_str())), Some(self.expr(i, env))),
                 _ => (None, None),
             },
-            _ => (nested_symbol(target).filter(|s| s.contains("::")), None),
+            _ if self.nested => (
+                nested_symbol(target)
+                    .filter(|s| s.contains("::"))
+                    .map(Cow::Owned),
+                None,
+            ),
+            _ => (None, None),
         };
         let bound = symbol
             .as_deref()
@@ -487,24 +496,45 @@ impl<'d> File<'d> {
                 _ => return UNKNOWN.into(),
             }
         }
-        let args_text: Vec<String> = args.iter().map(|a| self.expr(a, env)).collect();
-        if matches!(self.symbols.get(name), Some(Symbol::Func)) && target.is_none() {
-            return ["__bicep.", name, "(", &args_text.join(", "), ")"].concat();
+        // Every argument is written (and charged to the budget) whatever
+        // the function; `any(x)` is its first.
+        let user = matches!(self.symbols.get(name), Some(Symbol::Func)) && target.is_none();
+        let mut call = String::new();
+        call.push_str(if user { "__bicep." } else { "" });
+        call.push_str(name);
+        call.push('(');
+        let mut first = None;
+        for (i, a) in args.iter().enumerate() {
+            let text = self.expr(a, env);
+            if i > 0 {
+                call.push_str(", ");
+            }
+            call.push_str(&text);
+            if i == 0 {
+                first = Some(text);
+            }
         }
-        match name.to_ascii_lowercase().as_str() {
-            "any" => args_text
-                .into_iter()
-                .next()
-                .unwrap_or_else(|| "null()".into()),
-            "loadtextcontent"
-            | "loadjsoncontent"
-            | "loadyamlcontent"
-            | "loadfileasbase64"
-            | "readenvironmentvariable"
-            | "getsecret"
-            | "fail"
-            | "externalinput" => UNKNOWN.into(),
-            _ => [name, "(", &args_text.join(", "), ")"].concat(),
+        call.push(')');
+        if user {
+            return call;
+        }
+        // Names compared as Bicep does, case ignored.
+        const NOT_OFFLINE: [&str; 8] = [
+            "loadTextContent",
+            "loadJsonContent",
+            "loadYamlContent",
+            "loadFileAsBase64",
+            "readEnvironmentVariable",
+            "getSecret",
+            "fail",
+            "externalInput",
+        ];
+        if name.eq_ignore_ascii_case("any") {
+            first.unwrap_or_else(|| "null()".into())
+        } else if NOT_OFFLINE.iter().any(|n| name.eq_ignore_ascii_case(n)) {
+            UNKNOWN.into()
+        } else {
+            call
         }
     }
 }
@@ -622,6 +652,25 @@ var called = double(21)
                 ("called", serde_json::json!(42)),
             ],
         );
+    }
+
+    #[test]
+    fn a_nested_resource_is_read_through_its_parent_and_members_otherwise() {
+        let text = "resource vnet 'Microsoft.Network/virtualNetworks@2023-04-01' = {\n  name: 'hub'\n  resource snet 'subnets' = {\n    name: 'pe'\n  }\n}\nvar id = vnet::snet.id\nvar name = vnet::snet.name\nvar o = { a: 1 }\nvar member = o.a\nvar call = ANY(o)\n";
+        let (texts, problems) = lowered_variables(text, &["id", "name", "member", "call"]);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(
+            texts[0].contains("Microsoft.Network/virtualNetworks/subnets"),
+            "{texts:?}"
+        );
+        assert!(texts[0].contains("'pe'"), "{texts:?}");
+        assert_eq!(texts[1], "['pe']");
+        assert_eq!(texts[2], "[variables('o').a]");
+        assert_eq!(texts[3], "[variables('o')]");
+        // Without a nested resource, a member is only a member.
+        let (texts, _) =
+            lowered_variables("var o = { a: { b: 1 } }\nvar member = o.a.b\n", &["member"]);
+        assert_eq!(texts[0], "[variables('o').a.b]");
     }
 
     #[test]

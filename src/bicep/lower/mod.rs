@@ -163,6 +163,9 @@ struct Kept {
 struct File<'d> {
     path: PathBuf,
     symbols: HashMap<String, Symbol<'d>>,
+    /// Whether any symbol is a nested resource's (`parent::child`): if
+    /// none is, a member access is not looked up as one.
+    nested: bool,
     /// Counter for lambda variable names of loops in expressions.
     fresh: std::cell::Cell<usize>,
     /// The declarations' expressions being inlined, outermost first (by
