@@ -58,6 +58,9 @@ pub struct ProvenanceLog(Rc<Vec<Write>>);
 pub(super) struct Record {
     pub map: Provenance,
     logs: Vec<Vec<Write>>,
+    /// Labels written, by the span of their source: a parameter or
+    /// variable is read by many expressions, each noting the same label.
+    labels: HashMap<Span, Arc<str>>,
 }
 
 impl Record {
@@ -66,13 +69,14 @@ impl Record {
     /// this expression is full). Allocates only what it keeps, unless a
     /// log is being kept.
     pub fn note(&mut self, span: Span, steps: impl FnOnce(&mut dyn FnMut(Step<'_>) -> bool)) {
+        let labels = &mut self.labels;
         if self.logs.is_empty() {
             let mut sources = Vec::new();
             steps(&mut |step| {
                 match step {
                     Step::Source(at, what, name, how) => {
                         if wanted(&sources, span, at) {
-                            sources.push((at, label(what, name, how)));
+                            sources.push((at, label(labels, at, [what, name, how])));
                         }
                     }
                     Step::Further(at) => further(&self.map, &mut sources, span, at),
@@ -89,7 +93,9 @@ impl Record {
         let mut logged = Vec::new();
         steps(&mut |step| {
             logged.push(match step {
-                Step::Source(at, what, name, how) => Logged::Source(at, label(what, name, how)),
+                Step::Source(at, what, name, how) => {
+                    Logged::Source(at, label(labels, at, [what, name, how]))
+                }
                 Step::Further(at) => Logged::Further(at),
             });
             true
@@ -179,21 +185,42 @@ fn further(map: &Provenance, sources: &mut Vec<(Span, Arc<str>)>, span: Span, at
     }
 }
 
-/// `` {what} `{name}` {how} ``, written in a buffer the thread keeps: one
-/// allocation, the label's own. Shared: the expressions that read this
-/// one's value copy its sources without a copy of the text.
-fn label(what: &str, name: &str, how: &str) -> Arc<str> {
+/// `` {what} `{name}` {how} `` for the source at `at`: the label already
+/// written for it when its text is the same (a name may be spelled in
+/// other cases where it is read), else written once, in a buffer the
+/// thread keeps, and kept. Shared: the expressions that read this one's
+/// value copy its sources without a copy of the text.
+fn label(labels: &mut HashMap<Span, Arc<str>>, at: Span, [what, name, how]: [&str; 3]) -> Arc<str> {
+    let pieces = [what, " `", name, "` ", how];
+    if let Some(kept) = labels.get(&at)
+        && is_written(kept, &pieces)
+    {
+        return Arc::clone(kept);
+    }
     thread_local! {
         static TEXT: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
     }
     let mut text = TEXT.take();
     text.clear();
-    for piece in [what, " `", name, "` ", how] {
+    for piece in pieces {
         text.push_str(piece);
     }
-    let out = Arc::from(text.as_str());
+    let out: Arc<str> = Arc::from(text.as_str());
     TEXT.set(text);
+    labels.insert(at, Arc::clone(&out));
     out
+}
+
+/// Whether `text` is `pieces` written one after another.
+fn is_written(text: &str, pieces: &[&str]) -> bool {
+    let mut rest = text;
+    for piece in pieces {
+        match rest.strip_prefix(piece) {
+            Some(after) => rest = after,
+            None => return false,
+        }
+    }
+    rest.is_empty()
 }
 
 #[cfg(test)]
@@ -284,5 +311,32 @@ mod tests {
         }
         assert_eq!(again.map, direct.map);
         assert_eq!(again.map[&at(4)].len(), 4);
+    }
+
+    /// A source read again gives the label written for it; spelled in
+    /// other cases, a label of its own.
+    #[test]
+    fn a_label_is_written_once_per_source_and_spelling() {
+        let mut record = Record::default();
+        let mut read = |span: usize, name: &'static str| {
+            record.note(at(span), |step| {
+                step(Step::Source(
+                    at(9),
+                    "parameter",
+                    name,
+                    "is given this value",
+                ));
+            });
+        };
+        read(1, "location");
+        read(2, "location");
+        read(3, "Location");
+        let label = |span: usize| Arc::clone(&record.map[&at(span)][0].1);
+        assert_eq!(&*label(1), "parameter `location` is given this value");
+        assert!(Arc::ptr_eq(&label(1), &label(2)));
+        assert_eq!(&*label(3), "parameter `Location` is given this value");
+        assert!(is_written("ab c", &["a", "b", " c"]));
+        assert!(!is_written("ab c", &["a", "b"]));
+        assert!(!is_written("ab", &["a", "b", " c"]));
     }
 }
