@@ -26,6 +26,7 @@
 //! `newGuid()`, and parameters inside user-defined functions.
 
 use foldhash::HashMap;
+use smallvec::{SmallVec, smallvec};
 use std::cell::{Cell, RefCell};
 
 use crate::arm::eval::{Copy, Scope};
@@ -60,7 +61,7 @@ const NO_IDENTITY: &[&str] = &[
 
 /// A string of known text and symbols.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Symbolic(Vec<Piece>);
+pub struct Symbolic(SmallVec<[Piece; 1]>);
 
 #[derive(Clone, Debug, PartialEq)]
 enum Piece {
@@ -71,12 +72,12 @@ enum Piece {
 
 impl Symbolic {
     fn text(s: impl Into<Key>) -> Symbolic {
-        Symbolic(vec![Piece::Text(s.into())])
+        Symbolic(smallvec![Piece::Text(s.into())])
     }
 
     fn symbol(s: impl Into<Key>) -> Option<Symbolic> {
         let s = s.into();
-        (s.len() <= MAX_SYMBOLIC_BYTES).then(|| Symbolic(vec![Piece::Symbol(s)]))
+        (s.len() <= MAX_SYMBOLIC_BYTES).then(|| Symbolic(smallvec![Piece::Symbol(s)]))
     }
 
     /// Appends `other`, merging adjacent text.
@@ -348,7 +349,7 @@ impl<'t> Scope<'t> {
                 self.symbolic_format(&format, rest, copies)
             }
             ("concat", _) => {
-                let mut out = Symbolic(Vec::new());
+                let mut out = Symbolic(SmallVec::new());
                 for a in args {
                     out.push(self.symbolic(a, copies)?);
                 }
@@ -412,7 +413,7 @@ impl<'t> Scope<'t> {
 
     /// `format('{0}-pe', x)`: the format's text around its arguments'.
     fn symbolic_format(&self, format: &str, args: &[Expr], copies: &[Copy]) -> Option<Symbolic> {
-        let mut out = Symbolic(Vec::new());
+        let mut out = Symbolic(SmallVec::new());
         let mut text = String::new();
         // Read by byte (braces are ASCII), the text between them copied a
         // run at a time: `i` and `run` are always at character boundaries.
