@@ -285,6 +285,38 @@ impl<'a, 'b> Parser<'a, 'b> {
     }
 }
 
+/// A piece of a `format()` pattern: text (a doubled brace is one brace,
+/// and a `}` alone is itself), or a hole's argument number.
+pub enum FormatPiece<'a> {
+    Text(&'a str),
+    Hole(usize),
+}
+
+/// Gives `pattern`'s pieces to `piece` in order, until it returns `None`;
+/// `None` also for a hole that is not a plain number (`{0:N2}`, `{x}`),
+/// whose text a format specifier would change. Read by byte (braces are
+/// ASCII): every slice is at character boundaries.
+pub fn format_pattern<'a>(
+    pattern: &'a str,
+    mut piece: impl FnMut(FormatPiece<'a>) -> Option<()>,
+) -> Option<()> {
+    let mut rest = pattern;
+    while let Some(at) = rest.find(['{', '}']) {
+        piece(FormatPiece::Text(&rest[..at]))?;
+        let brace = rest.as_bytes()[at];
+        let after = &rest[at + 1..];
+        if after.as_bytes().first() == Some(&brace) || brace == b'}' {
+            piece(FormatPiece::Text(&rest[at..=at]))?;
+            rest = after.strip_prefix(char::from(brace)).unwrap_or(after);
+            continue;
+        }
+        let (hole, next) = after.split_once('}').unwrap_or((after, ""));
+        piece(FormatPiece::Hole(hole.trim().parse().ok()?))?;
+        rest = next;
+    }
+    piece(FormatPiece::Text(rest))
+}
+
 /// Parses the text between the outer brackets of an expression.
 pub fn parse(text: &str) -> Option<Expr> {
     parse_within(text, MAX_DEPTH).ok()

@@ -30,7 +30,7 @@ use smallvec::{SmallVec, smallvec};
 use std::cell::{Cell, RefCell};
 
 use crate::arm::eval::{Copy, Scope};
-use crate::arm::expr::{self, Expr, Template};
+use crate::arm::expr::{self, Expr, FormatPiece, Template};
 use crate::json::{JsonKind, JsonValue};
 use crate::model::{Key, Part, Value};
 use crate::source::Span;
@@ -415,35 +415,16 @@ impl<'t> Scope<'t> {
     fn symbolic_format(&self, format: &str, args: &[Expr], copies: &[Copy]) -> Option<Symbolic> {
         let mut out = Symbolic(SmallVec::new());
         let mut text = String::new();
-        // Read by byte (braces are ASCII), the text between them copied a
-        // run at a time: `i` and `run` are always at character boundaries.
-        let bytes = format.as_bytes();
-        let (mut i, mut run) = (0, 0);
-        while let Some(&b) = bytes.get(i) {
-            match b {
-                b'{' | b'}' if bytes.get(i + 1) == Some(&b) => {
-                    text.push_str(&format[run..=i]);
-                    i += 2;
-                    run = i;
-                }
-                b'{' => {
-                    text.push_str(&format[run..i]);
-                    let rest = &format[i + 1..];
-                    let (index, next) = match rest.find('}') {
-                        Some(k) => (&rest[..k], i + k + 2),
-                        None => (rest, bytes.len()),
-                    };
-                    // Only plain `{n}`: a format specifier changes the text.
-                    let n: usize = index.trim().parse().ok()?;
+        expr::format_pattern(format, |piece| {
+            match piece {
+                FormatPiece::Text(t) => text.push_str(t),
+                FormatPiece::Hole(n) => {
                     out.push(Symbolic::text(std::mem::take(&mut text)));
                     out.push(self.symbolic(args.get(n)?, copies)?);
-                    i = next;
-                    run = i;
                 }
-                _ => i += 1,
             }
-        }
-        text.push_str(&format[run..]);
+            Some(())
+        })?;
         out.push(Symbolic::text(text));
         Some(out)
     }

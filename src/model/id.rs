@@ -200,17 +200,12 @@ impl ArmId {
 
     /// The parent resource's id (`…/virtualNetworks/vnet` for a subnet).
     pub fn parent(&self) -> Option<ArmId> {
-        if self.names.len() < 2 {
-            return None;
-        }
-        let (rtype, _) = self.rtype.rsplit_once('/')?;
-        Some(ArmId {
-            subscription: self.subscription.clone(),
-            resource_group: self.resource_group.clone(),
-            rtype: rtype.to_string(),
-            names: self.names[..self.names.len() - 1].to_vec(),
-            local: None,
-        })
+        parent_of((
+            &self.rtype,
+            &self.names,
+            &self.subscription,
+            &self.resource_group,
+        ))
     }
 
     /// The id of a child written as a path after this one: `/subnets/pe`
@@ -255,6 +250,25 @@ impl ArmId {
 
 /// A resource's type, names, subscription and resource group.
 pub type Whole<'a> = (&'a str, &'a [Part], &'a Part, &'a Part);
+
+/// The id of the parent of the resource `whole` is: its type and names
+/// less the last, in the same scope; `None` for a top-level resource.
+pub fn parent_of((rtype, names, subscription, resource_group): Whole<'_>) -> Option<ArmId> {
+    let [parent_names @ .., _] = names else {
+        return None;
+    };
+    if parent_names.is_empty() {
+        return None;
+    }
+    let (rtype, _) = rtype.rsplit_once('/')?;
+    Some(ArmId {
+        subscription: subscription.clone(),
+        resource_group: resource_group.clone(),
+        rtype: rtype.to_string(),
+        names: parent_names.to_vec(),
+        local: None,
+    })
+}
 
 /// Whether `a` and `b` can be one resource: of one type, each pair of names
 /// agreeing by `names_agree`, and no known subscription or resource group

@@ -72,17 +72,7 @@ impl Resource {
 
     /// `self.id().parent()`, without a copy of the id.
     pub fn parent_id(&self) -> Option<ArmId> {
-        if self.names.len() < 2 {
-            return None;
-        }
-        let (rtype, _) = self.rtype.rsplit_once('/')?;
-        Some(ArmId {
-            subscription: self.subscription.clone(),
-            resource_group: self.resource_group.clone(),
-            rtype: rtype.to_string(),
-            names: self.names[..self.names.len() - 1].to_vec(),
-            local: None,
-        })
+        crate::model::id::parent_of(self.whole())
     }
 
     pub fn is_type(&self, rtype: &str) -> bool {

@@ -6,6 +6,7 @@
 //! `length`, `first`, … in `array.rs`); format specifiers such as `{0:N2}`
 //! are not evaluated.
 
+use crate::arm::expr::{self, FormatPiece};
 use crate::model::{ArmId, Key, Part, TextRules, Value};
 
 use super::{Answer, MAX_ELEMENTS, node};
@@ -231,29 +232,20 @@ fn format_pieces(args: &[Value]) -> Value {
     let mut parts = Vec::with_capacity(2 * args.len());
     // The text between holes, inline while it is short (most is).
     let mut literal = Key::default();
-    let mut rest = pattern.as_str();
-    while let Some(at) = rest.find(['{', '}']) {
-        literal.push_str(&rest[..at]);
-        let brace = rest.as_bytes()[at];
-        let after = &rest[at + 1..];
-        // `{{` and `}}` are a brace; a `}` alone is itself.
-        if after.as_bytes().first() == Some(&brace) || brace == b'}' {
-            literal.push(char::from(brace));
-            rest = after.strip_prefix(char::from(brace)).unwrap_or(after);
-            continue;
+    let read = expr::format_pattern(pattern, |piece| {
+        match piece {
+            FormatPiece::Text(text) => literal.push_str(text),
+            FormatPiece::Hole(index) => {
+                let arg = args.get(index + 1)?;
+                parts.push(Value::String(std::mem::take(&mut literal)));
+                parts.push(arg.clone());
+            }
         }
-        let (hole, next) = after.split_once('}').unwrap_or((after, ""));
-        let Ok(index) = hole.trim().parse::<usize>() else {
-            return Value::Unknown;
-        };
-        let Some(arg) = args.get(index + 1) else {
-            return Value::Unknown;
-        };
-        parts.push(Value::String(std::mem::take(&mut literal)));
-        parts.push(arg.clone());
-        rest = next;
+        Some(())
+    });
+    if read.is_none() {
+        return Value::Unknown;
     }
-    literal.push_str(rest);
     parts.push(Value::String(literal));
     // Drop empty literal pieces so an id in front stays in front.
     parts.retain(|p| !matches!(p, Value::String(s) if s.is_empty()));
@@ -285,24 +277,15 @@ fn format_text(pattern: &str, args: &[Value]) -> Option<Key> {
 
 /// [`format_text`]'s writing, into `out`.
 fn write_format(pattern: &str, args: &[Value], out: &mut String) -> Option<()> {
-    let mut rest = pattern;
-    while let Some(at) = rest.find(['{', '}']) {
-        out.push_str(&rest[..at]);
-        let brace = rest.as_bytes()[at];
-        let after = &rest[at + 1..];
-        // `{{` and `}}` are a brace; a `}` alone is itself.
-        if after.as_bytes().first() == Some(&brace) || brace == b'}' {
-            out.push(char::from(brace));
-            rest = after.strip_prefix(char::from(brace)).unwrap_or(after);
-            continue;
+    expr::format_pattern(pattern, |piece| {
+        match piece {
+            FormatPiece::Text(text) => out.push_str(text),
+            FormatPiece::Hole(index) => {
+                ARM_TEXT.push_text(args.get(index)?, out);
+            }
         }
-        let (hole, next) = after.split_once('}').unwrap_or((after, ""));
-        let index: usize = hole.trim().parse().ok()?;
-        ARM_TEXT.push_text(args.get(index)?, out);
-        rest = next;
-    }
-    out.push_str(rest);
-    Some(())
+        Some(())
+    })
 }
 
 /// `/subscriptions/{sub}/resourceGroups/{rg}/providers/{namespace}/{type}/{name}…`
