@@ -37,7 +37,12 @@ pub fn template_of_parameters(path: &Path) -> Option<PathBuf> {
     }
 }
 
-pub fn bind_bicep_parameters(discovered: &mut Discovered) {
+///
+/// `settled` says the inputs are as [`crate::discover::settle`] leaves them
+/// (one discovery's): they are then settled again only when a parameter
+/// file brought in its template, not sorted once more for nothing.
+pub fn bind_bicep_parameters(discovered: &mut Discovered, settled: bool) {
+    let mut settled = settled;
     let inputs = std::mem::take(&mut discovered.inputs);
     let mut bound = Vec::with_capacity(inputs.len());
     let mut parameter_files = crate::bicep::ParameterFiles::default();
@@ -86,6 +91,7 @@ pub fn bind_bicep_parameters(discovered: &mut Discovered) {
                 let folder = path.parent().unwrap_or(Path::new("."));
                 let template = crate::paths::normalize(&folder.join(using));
                 discovered.also_report.push(template.clone());
+                settled = false;
                 bound.push(Input::Bicep {
                     path: template,
                     explicit: true,
@@ -96,7 +102,11 @@ pub fn bind_bicep_parameters(discovered: &mut Discovered) {
             other => bound.push(other),
         }
     }
-    discovered.inputs = crate::discover::settle(bound, &mut discovered.compiled_skipped);
+    discovered.inputs = if settled {
+        bound
+    } else {
+        crate::discover::settle(bound, &mut discovered.compiled_skipped)
+    };
 }
 
 /// Loads one input with the front-end its kind calls for.

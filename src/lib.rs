@@ -259,7 +259,8 @@ pub fn check(options: &Options) -> Run {
             }
         }
     }
-    frontend::bind_bicep_parameters(&mut discovered);
+    // One discovery's inputs are settled already; several are settled together.
+    frontend::bind_bicep_parameters(&mut discovered, groups.len() == 1);
     problems.append(&mut discovered.problems);
 
     // Each input takes the nearest config at or above it (as ruff does): a

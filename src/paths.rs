@@ -195,8 +195,17 @@ fn repository_of(folder: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
+/// Fewer folders than this are seeded ([`Confinement::seed`]) on one
+/// thread: starting threads costs more than a few hundred paths do.
+const SEED_IN_PARALLEL_FROM: usize = 512;
+
 /// `path` made absolute (against the working folder) and normalized.
 pub fn absolute(path: &Path) -> PathBuf {
+    // Most paths asked for are the walk's, absolute and normal already:
+    // copied once, not rebuilt a name at a time and copied again.
+    if path.is_absolute() && is_normal(path) {
+        return path.to_path_buf();
+    }
     normalize(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
 }
 
@@ -410,9 +419,18 @@ impl Confinement {
             return;
         };
         let below = root.as_os_str().len();
+        // Made absolute on every thread: a repository's walk seeds as many
+        // folders as it has, before any unit starts.
+        let absolutes: Vec<PathBuf> = if folders.len() < SEED_IN_PARALLEL_FROM {
+            folders.iter().map(|f| absolute(f)).collect()
+        } else {
+            use rayon::prelude::*;
+            folders.par_iter().map(|f| absolute(f)).collect()
+        };
         let mut kept = self.folders.write().unwrap_or_else(|e| e.into_inner());
-        for folder in folders {
-            kept.entry(absolute(folder))
+        kept.reserve(absolutes.len());
+        for folder in absolutes {
+            kept.entry(folder)
                 .and_modify(|checked| *checked = (*checked).min(below))
                 .or_insert(below);
         }
@@ -612,6 +630,33 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, Undecodable> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An absolute path already normal is copied as it is; any other is
+    /// made absolute and normalized the long way: both spell a path as the
+    /// long way alone would.
+    #[cfg(unix)]
+    #[test]
+    fn absolute_paths_are_spelled_as_the_long_way_spells_them() {
+        let long =
+            |p: &Path| normalize(&std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()));
+        for p in [
+            "/a/b/c.bicep",
+            "/",
+            "/a/./b",
+            "/a/../b",
+            "/a//b",
+            "//a/b",
+            "/a/b/",
+            "a/b",
+            "./a",
+            "../a/b",
+            "",
+        ] {
+            assert_eq!(absolute(Path::new(p)), long(Path::new(p)), "{p:?}");
+        }
+        assert_eq!(absolute(Path::new("/a/./b")), Path::new("/a/b"));
+        assert_eq!(absolute(Path::new("/a/b/")), Path::new("/a/b"));
+    }
 
     /// A folder found not to be a link below one root is taken as checked
     /// only for that root and the roots below it: a file read first through

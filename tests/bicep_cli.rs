@@ -224,6 +224,15 @@ fn a_bicepparam_file_binds_the_parameters_and_can_be_named_for_its_template() {
         fired(&report),
         [("PE004".to_string(), "main.bicep".to_string())]
     );
+    // Named beside the folder that holds its template: one input, checked
+    // once (the inputs are settled again when a parameter file brings in
+    // its template).
+    let (_, report) = check_json(&[&path, &params]);
+    assert_eq!(
+        fired(&report),
+        [("PE004".to_string(), "main.bicep".to_string())]
+    );
+    assert_eq!(report["summary"]["units"], 1, "{report:#}");
     std::fs::remove_file(dir.path().join("main.bicepparam")).expect("remove");
     let (_, report) = check_json(&[&path]);
     assert_eq!(fired(&report), Vec::<(String, String)>::new());

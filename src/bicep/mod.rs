@@ -173,7 +173,11 @@ pub fn parameter_file_of(template: &Path) -> Option<PathBuf> {
 /// templates the folder holds.
 #[derive(Debug, Default)]
 pub struct ParameterFiles {
-    folders: HashMap<PathBuf, Option<Folder>>,
+    /// By the folder's path as written (its bytes: a folder spelled two
+    /// ways is listed twice, never mistaken), hashed in one piece rather
+    /// than a name at a time as `Path` hashes: a run binds every Bicep
+    /// file of a repository here before any unit starts.
+    folders: HashMap<std::ffi::OsString, Option<Folder>>,
 }
 
 #[derive(Debug, Default)]
@@ -197,14 +201,18 @@ impl ParameterFiles {
                 by_folder.entry(dir).or_default().push(path);
             }
         }
-        for dir in templates.filter_map(Path::parent) {
-            self.folders.entry(dir.to_path_buf()).or_insert_with(|| {
-                let mut folder = Folder::default();
-                for path in by_folder.get(dir).into_iter().flatten() {
-                    folder.add((*path).clone());
-                }
-                Some(folder)
-            });
+        let templates = templates.filter_map(Path::parent);
+        self.folders.reserve(templates.size_hint().0);
+        for dir in templates {
+            if self.folders.contains_key(dir.as_os_str()) {
+                continue;
+            }
+            let mut folder = Folder::default();
+            for path in by_folder.get(dir).into_iter().flatten() {
+                folder.add((*path).clone());
+            }
+            self.folders
+                .insert(dir.as_os_str().to_owned(), Some(folder));
         }
     }
 
@@ -215,18 +223,18 @@ impl ParameterFiles {
         use rayon::prelude::*;
         let mut dirs: Vec<&Path> = templates
             .filter_map(Path::parent)
-            .filter(|d| !self.folders.contains_key(*d))
+            .filter(|d| !self.folders.contains_key(d.as_os_str()))
             .collect();
         dirs.sort_unstable();
         dirs.dedup();
         // Threads are not started for a few folders (a pre-commit hook's).
-        let listed: Vec<(PathBuf, Option<Folder>)> = if dirs.len() < 16 {
+        let listed: Vec<(std::ffi::OsString, Option<Folder>)> = if dirs.len() < 16 {
             dirs.iter()
-                .map(|d| (d.to_path_buf(), Folder::list(d)))
+                .map(|d| (d.as_os_str().to_owned(), Folder::list(d)))
                 .collect()
         } else {
             dirs.par_iter()
-                .map(|d| (d.to_path_buf(), Folder::list(d)))
+                .map(|d| (d.as_os_str().to_owned(), Folder::list(d)))
                 .collect()
         };
         self.folders.extend(listed);
@@ -236,12 +244,20 @@ impl ParameterFiles {
     pub fn of(&mut self, template: &Path) -> Option<PathBuf> {
         // A link or a FIFO under the name is found here and refused with a
         // reason when the template's unit reads it.
-        let same_name = template.with_extension("bicepparam");
         let dir = template.parent()?;
-        let folder = self
-            .folders
-            .entry(dir.to_path_buf())
-            .or_insert_with(|| Folder::list(dir));
+        if !self.folders.contains_key(dir.as_os_str()) {
+            self.folders
+                .insert(dir.as_os_str().to_owned(), Folder::list(dir));
+        }
+        let folder = self.folders.get_mut(dir.as_os_str())?;
+        // Most folders hold no parameter file at all.
+        if folder
+            .as_ref()
+            .is_some_and(|f| f.names.is_empty() && f.parameters.is_empty())
+        {
+            return None;
+        }
+        let same_name = template.with_extension("bicepparam");
         let Some(folder) = folder else {
             // Not listed: as the file system answers for the name alone.
             return std::fs::symlink_metadata(&same_name)
