@@ -96,7 +96,7 @@ impl TextRules {
 
 /// What `f` makes of an empty buffer the thread keeps. The buffer is taken
 /// while `f` runs, so `f` may call this again (and is given a new one).
-fn with_buffer<T>(f: impl FnOnce(&mut String) -> T) -> T {
+pub(crate) fn with_buffer<T>(f: impl FnOnce(&mut String) -> T) -> T {
     thread_local! {
         static BUFFER: Cell<String> = const { Cell::new(String::new()) };
     }

@@ -14,8 +14,10 @@ use super::{
     Env, File, INLINE_CHARGE, Loop, MAX_INLINE_DEPTH, Symbol, UNKNOWN, bind_loop, call_quoted,
     expression, is_identifier, j, member, quote, string,
 };
+use crate::arm::expr::push_quoted;
 use crate::bicep::tree::{Expr, ExprKind, Interp, Item, Prop};
 use crate::json::{JsonKind, JsonValue};
+use crate::model::text::with_buffer;
 
 impl<'d> File<'d> {
     /// `[for … in source: body]` as a property `copy` (or variable `copy`)
@@ -79,7 +81,7 @@ impl<'d> File<'d> {
                     };
                     string(t, span)
                 }
-                _ => expression(self.expr(e, env), span),
+                _ => self.expression_of(e, env),
             },
             ExprKind::Object(props)
                 if props
@@ -121,7 +123,7 @@ impl<'d> File<'d> {
                 ),
                 span,
             ),
-            _ => expression(self.expr(e, env), span),
+            _ => self.expression_of(e, env),
         }
     }
 
@@ -155,13 +157,14 @@ impl<'d> File<'d> {
     /// where the name is read (at `span`), from the same budget as
     /// [`Self::inline`]: a loop over a source that reads the enclosing
     /// loop's item twice doubles its item's text at each level of nesting.
-    fn substitute(&self, text: &str, span: crate::source::Span) -> String {
+    fn substitute_to(&self, text: &str, span: crate::source::Span, out: &mut String) {
         if self.budget_spent(span) {
-            return UNKNOWN.into();
+            out.push_str(UNKNOWN);
+            return;
         }
         self.inline_budget
             .set(self.inline_budget.get().saturating_sub(text.len()));
-        text.to_string()
+        out.push_str(text);
     }
 
     /// Whether the write-out budget is spent; the first place that finds
@@ -175,16 +178,47 @@ impl<'d> File<'d> {
     }
 
     /// An expression as ARM expression text.
-    #[allow(clippy::too_many_lines)] // one arm per expression kind: the lowering reads as a table
     pub(super) fn expr(&self, e: &Expr, env: &Env) -> String {
+        // Written in a buffer the thread keeps, then copied out at its
+        // length: one allocation, not one per doubling.
+        with_buffer(|out| {
+            self.expr_to(e, env, out);
+            out.as_str().to_owned()
+        })
+    }
+
+    /// `e` as a template string holding an ARM expression: `[…]`.
+    pub(super) fn expression_of(&self, e: &Expr, env: &Env) -> JsonValue {
+        let text = with_buffer(|out| {
+            out.push('[');
+            self.expr_to(e, env, out);
+            out.push(']');
+            out.as_str().to_owned()
+        });
+        string(text, e.span)
+    }
+
+    /// [`Self::expr`] written at the end of `out`: the text of an
+    /// expression's parts is written in place, in the order they are
+    /// lowered, not built apart and copied into its parent's (a chain of
+    /// calls and members was copied once per level).
+    #[allow(clippy::too_many_lines)] // one arm per expression kind: the lowering reads as a table
+    pub(super) fn expr_to(&self, e: &Expr, env: &Env, out: &mut String) {
         match &e.kind {
-            ExprKind::Null => "null()".into(),
-            ExprKind::Bool(b) => format!("{b}()"),
-            ExprKind::Int(n) if *n < 0 => format!("int('{n}')"),
-            ExprKind::Int(n) => n.to_string(),
+            ExprKind::Null => out.push_str("null()"),
+            ExprKind::Bool(b) => {
+                let _ = write!(out, "{b}()");
+            }
+            ExprKind::Int(n) if *n < 0 => {
+                let _ = write!(out, "int('{n}')");
+            }
+            ExprKind::Int(n) => {
+                let _ = write!(out, "{n}");
+            }
             ExprKind::Str(parts) => {
                 let mut text = String::new();
-                let mut args = Vec::new();
+                let mut args = String::new();
+                let mut count = 0usize;
                 for part in parts {
                     match part {
                         Interp::Text(t) => {
@@ -197,12 +231,16 @@ impl<'d> File<'d> {
                             }
                         }
                         Interp::Expr(x) => {
-                            let _ = write!(text, "{{{}}}", args.len());
-                            args.push(self.expr(x, env));
+                            let _ = write!(text, "{{{count}}}");
+                            if count > 0 {
+                                args.push_str(", ");
+                            }
+                            count += 1;
+                            self.expr_to(x, env, &mut args);
                         }
                     }
                 }
-                if args.is_empty() {
+                if count == 0 {
                     let plain: String = parts
                         .iter()
                         .map(|p| match p {
@@ -210,124 +248,114 @@ impl<'d> File<'d> {
                             Interp::Expr(_) => "",
                         })
                         .collect();
-                    quote(&plain)
+                    push_quoted(out, &plain);
                 } else {
-                    ["format(", &quote(&text), ", ", &args.join(", "), ")"].concat()
+                    out.push_str("format(");
+                    push_quoted(out, &text);
+                    out.push_str(", ");
+                    out.push_str(&args);
+                    out.push(')');
                 }
             }
             ExprKind::Array(items) => {
                 let plain = items.iter().all(|i| matches!(i, Item::Value(_)));
-                let parts: Vec<String> = items
-                    .iter()
-                    .map(|i| match i {
-                        Item::Value(v) if plain => self.expr(v, env),
-                        Item::Value(v) => ["createArray(", &self.expr(v, env), ")"].concat(),
-                        Item::Spread(s) => self.expr(s, env),
-                    })
-                    .collect();
-                if plain {
-                    ["createArray(", &parts.join(", "), ")"].concat()
+                out.push_str(if plain {
+                    "createArray("
                 } else {
-                    ["flatten(createArray(", &parts.join(", "), "))"].concat()
-                }
-            }
-            ExprKind::Object(props) => {
-                let mut groups: Vec<String> = Vec::new();
-                let mut current: Vec<String> = Vec::new();
-                for p in props {
-                    match p {
-                        Prop::Pair { key, value, .. } => {
-                            current.push(quote(key));
-                            current.push(self.expr(value, env));
+                    "flatten(createArray("
+                });
+                for (n, i) in items.iter().enumerate() {
+                    if n > 0 {
+                        out.push_str(", ");
+                    }
+                    match i {
+                        Item::Value(v) if plain => self.expr_to(v, env, out),
+                        Item::Value(v) => {
+                            out.push_str("createArray(");
+                            self.expr_to(v, env, out);
+                            out.push(')');
                         }
-                        Prop::Computed { key, value, .. } => {
-                            current.push(self.expr(key, env));
-                            current.push(self.expr(value, env));
-                        }
-                        Prop::Spread(s) => {
-                            if !current.is_empty() {
-                                groups.push(["createObject(", &current.join(", "), ")"].concat());
-                                current.clear();
-                            }
-                            groups.push(self.expr(s, env));
-                        }
-                        Prop::Resource(_) => {}
+                        Item::Spread(s) => self.expr_to(s, env, out),
                     }
                 }
-                let last = ["createObject(", &current.join(", "), ")"].concat();
-                if groups.is_empty() {
-                    return last;
-                }
-                if !current.is_empty() {
-                    groups.push(last);
-                }
-                ["shallowMerge(createArray(", &groups.join(", "), "))"].concat()
+                out.push_str(if plain { ")" } else { "))" });
             }
+            ExprKind::Object(props) => self.object_to(props, env, out),
             ExprKind::Ident(name) => match env.iter().rev().find(|(n, _)| n == name) {
-                Some((_, text)) => self.substitute(text, e.span),
-                None => self.ident(name, env),
+                Some((_, text)) => self.substitute_to(text, e.span, out),
+                None => self.ident_to(name, env, out),
             },
-            ExprKind::Member(target, name, safe) => self.member(target, name, *safe, env),
+            ExprKind::Member(target, name, safe) => self.member_to(target, name, *safe, env, out),
             ExprKind::Index(target, index, safe) => {
                 // `r[i].id`, `m[i].outputs` are handled by member(); a bare
                 // index into a looped resource is its id.
                 if let ExprKind::Ident(sym) = &target.kind
                     && let Some(r) = self.resource(sym)
                 {
-                    return self.resource_id(r, Some(&self.expr(index, env)), env);
+                    out.push_str(&self.resource_id(r, Some(&self.expr(index, env)), env));
+                    return;
                 }
-                let t = self.expr(target, env);
-                let i = self.expr(index, env);
                 if *safe {
-                    ["tryGet(", &t, ", ", &i, ")"].concat()
+                    out.push_str("tryGet(");
+                    self.expr_to(target, env, out);
+                    out.push_str(", ");
+                    self.expr_to(index, env, out);
+                    out.push(')');
                 } else {
-                    [&t, "[", &i, "]"].concat()
+                    self.expr_to(target, env, out);
+                    out.push('[');
+                    self.expr_to(index, env, out);
+                    out.push(']');
                 }
             }
-            ExprKind::Call(target, name, args) => self.call(target.as_deref(), name, args, env),
+            ExprKind::Call(target, name, args) => {
+                self.call_to(target.as_deref(), name, args, env, out);
+            }
             ExprKind::Unary(op, x) => {
-                let x = self.expr(x, env);
-                if *op == "!" {
-                    ["not(", &x, ")"].concat()
-                } else {
-                    ["sub(0, ", &x, ")"].concat()
-                }
+                out.push_str(if *op == "!" { "not(" } else { "sub(0, " });
+                self.expr_to(x, env, out);
+                out.push(')');
             }
             ExprKind::Binary(op, a, b) => {
-                let (a, b) = (self.expr(a, env), self.expr(b, env));
-                match *op {
-                    "==" => ["equals(", &a, ", ", &b, ")"].concat(),
-                    "!=" => ["not(equals(", &a, ", ", &b, "))"].concat(),
-                    "=~" => ["equals(toLower(", &a, "), toLower(", &b, "))"].concat(),
-                    "!~" => ["not(equals(toLower(", &a, "), toLower(", &b, ")))"].concat(),
-                    "<" => ["less(", &a, ", ", &b, ")"].concat(),
-                    "<=" => ["lessOrEquals(", &a, ", ", &b, ")"].concat(),
-                    ">" => ["greater(", &a, ", ", &b, ")"].concat(),
-                    ">=" => ["greaterOrEquals(", &a, ", ", &b, ")"].concat(),
-                    "&&" => ["and(", &a, ", ", &b, ")"].concat(),
-                    "||" => ["or(", &a, ", ", &b, ")"].concat(),
-                    "+" => ["add(", &a, ", ", &b, ")"].concat(),
-                    "-" => ["sub(", &a, ", ", &b, ")"].concat(),
-                    "*" => ["mul(", &a, ", ", &b, ")"].concat(),
-                    "/" => ["div(", &a, ", ", &b, ")"].concat(),
-                    "%" => ["mod(", &a, ", ", &b, ")"].concat(),
-                    "??" => ["coalesce(", &a, ", ", &b, ")"].concat(),
-                    _ => UNKNOWN.into(),
-                }
+                let Some((open, between, close)) = binary(op) else {
+                    // Both sides are written all the same (and charged to
+                    // the budget), as for any operator.
+                    let mut unused = String::new();
+                    self.expr_to(a, env, &mut unused);
+                    self.expr_to(b, env, &mut unused);
+                    out.push_str(UNKNOWN);
+                    return;
+                };
+                out.push_str(open);
+                self.expr_to(a, env, out);
+                out.push_str(between);
+                self.expr_to(b, env, out);
+                out.push_str(close);
             }
-            ExprKind::Ternary(c, a, b) => format!(
-                "if({}, {}, {})",
-                self.expr(c, env),
-                self.expr(a, env),
-                self.expr(b, env)
-            ),
+            ExprKind::Ternary(c, a, b) => {
+                out.push_str("if(");
+                self.expr_to(c, env, out);
+                out.push_str(", ");
+                self.expr_to(a, env, out);
+                out.push_str(", ");
+                self.expr_to(b, env, out);
+                out.push(')');
+            }
             ExprKind::Lambda(params, body) => {
                 let mut inner = env.clone();
                 for p in params {
                     inner.push((p.clone(), call_quoted("lambdaVariables", p)));
                 }
-                let names: Vec<String> = params.iter().map(|p| quote(p)).collect();
-                format!("lambda({}, {})", names.join(", "), self.expr(body, &inner))
+                out.push_str("lambda(");
+                for (n, p) in params.iter().enumerate() {
+                    if n > 0 {
+                        out.push_str(", ");
+                    }
+                    push_quoted(out, p);
+                }
+                out.push_str(", ");
+                self.expr_to(body, &inner, out);
+                out.push(')');
             }
             ExprKind::For {
                 item,
@@ -353,46 +381,118 @@ impl<'d> File<'d> {
                 );
                 let range = ["range(0, length(", &source_text, "))"].concat();
                 match &body.kind {
-                    ExprKind::If(c, b) => format!(
-                        "map(filter({range}, lambda({q}, {})), lambda({q}, {}))",
-                        self.expr(c, &inner),
-                        self.expr(b, &inner),
-                        q = quote(&var)
-                    ),
-                    _ => format!(
-                        "map({range}, lambda({}, {}))",
-                        quote(&var),
-                        self.expr(body, &inner)
-                    ),
+                    ExprKind::If(c, b) => {
+                        let _ = write!(out, "map(filter({range}, lambda(");
+                        push_quoted(out, &var);
+                        out.push_str(", ");
+                        self.expr_to(c, &inner, out);
+                        out.push_str(")), lambda(");
+                        push_quoted(out, &var);
+                        out.push_str(", ");
+                        self.expr_to(b, &inner, out);
+                        out.push_str("))");
+                    }
+                    _ => {
+                        let _ = write!(out, "map({range}, lambda(");
+                        push_quoted(out, &var);
+                        out.push_str(", ");
+                        self.expr_to(body, &inner, out);
+                        out.push_str("))");
+                    }
                 }
             }
-            ExprKind::If(..) => UNKNOWN.into(),
-            ExprKind::NonNull(x) => self.expr(x, env),
+            ExprKind::If(..) => out.push_str(UNKNOWN),
+            ExprKind::NonNull(x) => self.expr_to(x, env, out),
         }
     }
 
-    fn ident(&self, name: &str, env: &Env) -> String {
-        if let Some((_, text)) = env.iter().rev().find(|(n, _)| n == name) {
-            return text.clone();
+    /// An object as `createObject(k, v, …)`; with spreads, the runs of
+    /// members between them and the spread objects merged in order
+    /// (`shallowMerge(createArray(…))`).
+    fn object_to(&self, props: &[Prop], env: &Env, out: &mut String) {
+        let spreads = props.iter().any(|p| matches!(p, Prop::Spread(_)));
+        out.push_str(if spreads {
+            "shallowMerge(createArray("
+        } else {
+            "createObject("
+        });
+        // With spreads: whether a run of members is open, and whether any
+        // part of the merge was written. In a run (or the one object):
+        // whether a member was written.
+        let (mut in_run, mut merged_any, mut member_written) = (!spreads, false, false);
+        for p in props {
+            let (key, value) = match p {
+                Prop::Pair { key, value, .. } => (Err(key), value),
+                Prop::Computed { key, value, .. } => (Ok(key), value),
+                Prop::Spread(s) => {
+                    if in_run {
+                        out.push(')');
+                        in_run = false;
+                    }
+                    if merged_any {
+                        out.push_str(", ");
+                    }
+                    self.expr_to(s, env, out);
+                    merged_any = true;
+                    continue;
+                }
+                Prop::Resource(_) => continue,
+            };
+            if !in_run {
+                if merged_any {
+                    out.push_str(", ");
+                }
+                out.push_str("createObject(");
+                (in_run, merged_any, member_written) = (true, true, false);
+            }
+            if member_written {
+                out.push_str(", ");
+            }
+            match key {
+                Err(name) => push_quoted(out, name),
+                Ok(computed) => self.expr_to(computed, env, out),
+            }
+            out.push_str(", ");
+            self.expr_to(value, env, out);
+            member_written = true;
         }
+        out.push_str(match (spreads, in_run) {
+            (true, true) => ")))",
+            (true, false) => "))",
+            (false, _) => ")",
+        });
+    }
+
+    fn ident_to(&self, name: &str, env: &Env, out: &mut String) {
+        if let Some((_, text)) = env.iter().rev().find(|(n, _)| n == name) {
+            out.push_str(text);
+            return;
+        }
+        let call = |f: &str, out: &mut String| {
+            out.push_str(f);
+            out.push('(');
+            push_quoted(out, name);
+            out.push(')');
+        };
         match self.symbols.get(name) {
-            Some(Symbol::Param) => call_quoted("parameters", name),
-            Some(Symbol::Var) => call_quoted("variables", name),
+            Some(Symbol::Param) => call("parameters", out),
+            Some(Symbol::Var) => call("variables", out),
             // A resource used as a value (a `scope:`, a resource parameter): its id.
-            Some(Symbol::Resource(r)) => self.resource_id(r, None, env),
-            _ => UNKNOWN.into(),
+            Some(Symbol::Resource(r)) => out.push_str(&self.resource_id(r, None, env)),
+            _ => out.push_str(UNKNOWN),
         }
     }
 
     /// `target.name`: resource and module properties first.
-    fn member(&self, target: &Expr, name: &str, safe: bool, env: &Env) -> String {
+    fn member_to(&self, target: &Expr, name: &str, safe: bool, env: &Env, out: &mut String) {
         // `parent::child`
         if self.nested
             && let Some(symbolic) = nested_symbol(target)
         {
             let full = [&symbolic, "::", name].concat();
             if self.resource(&full).is_some() {
-                return self.ident(&full, env);
+                self.ident_to(&full, env, out);
+                return;
             }
         }
         let (symbol, index) = match &target.kind {
@@ -421,7 +521,7 @@ impl<'d> File<'d> {
                     (None, false) => call_quoted("reference", s),
                     (None, true) => format!("reference({}, {}, 'Full')", quote(s), quote(&r.api)),
                 };
-                return match name {
+                let text = match name {
                     "id" => self.resource_id(&r, index.as_deref(), env),
                     "name" => match (&index, r.looped.as_ref()) {
                         (Some(i), Some(_)) => self
@@ -437,13 +537,15 @@ impl<'d> File<'d> {
                     "properties" => reference(false),
                     _ => [reference(true).as_str(), ".", name].concat(),
                 };
+                out.push_str(&text);
+                return;
             }
             if let Some(Symbol::Module {
                 looped,
                 name: deployment_name,
             }) = self.symbols.get(s)
             {
-                return match name {
+                let text = match name {
                     "outputs" => match (&index, looped) {
                         (Some(i), true) => format!(
                             "reference(format({}, {i})).outputs",
@@ -456,6 +558,8 @@ impl<'d> File<'d> {
                     }
                     _ => UNKNOWN.into(),
                 };
+                out.push_str(&text);
+                return;
             }
         }
         // `m.outputs.x` reads the output's value.
@@ -463,15 +567,27 @@ impl<'d> File<'d> {
             && outputs == "outputs"
             && self.is_module(inner)
         {
-            return [self.expr(target, env).as_str(), ".", name, ".value"].concat();
+            self.expr_to(target, env, out);
+            out.push('.');
+            out.push_str(name);
+            out.push_str(".value");
+            return;
         }
-        let t = self.expr(target, env);
         if safe {
-            ["tryGet(", &t, ", ", &quote(name), ")"].concat()
+            out.push_str("tryGet(");
+            self.expr_to(target, env, out);
+            out.push_str(", ");
+            push_quoted(out, name);
+            out.push(')');
         } else if is_identifier(name) {
-            [&t, ".", name].concat()
+            self.expr_to(target, env, out);
+            out.push('.');
+            out.push_str(name);
         } else {
-            [t.as_str(), "[", &quote(name), "]"].concat()
+            self.expr_to(target, env, out);
+            out.push('[');
+            push_quoted(out, name);
+            out.push(']');
         }
     }
 
@@ -487,36 +603,51 @@ impl<'d> File<'d> {
         matches!(self.symbols.get(s), Some(Symbol::Module { .. }))
     }
 
-    fn call(&self, target: Option<&Expr>, name: &str, args: &[Expr], env: &Env) -> String {
+    /// A call: a user-defined function's as `__bicep.name(…)`, a built-in
+    /// as itself, `any(x)` as `x`, and what cannot be known offline
+    /// (`loadTextContent()`, `getSecret()`, …) as unknown. Every argument
+    /// is written (and charged to the budget) whatever the function.
+    fn call_to(
+        &self,
+        target: Option<&Expr>,
+        name: &str,
+        args: &[Expr],
+        env: &Env,
+        out: &mut String,
+    ) {
         if let Some(t) = target {
             // `sys.f()`, `az.f()`: the built-in; anything else (a resource's
             // `listKeys()`, an imported namespace) is not known here.
             match &t.kind {
                 ExprKind::Ident(ns) if ns == "sys" || ns == "az" => {}
-                _ => return UNKNOWN.into(),
+                _ => {
+                    out.push_str(UNKNOWN);
+                    return;
+                }
             }
         }
-        // Every argument is written (and charged to the budget) whatever
-        // the function; `any(x)` is its first.
         let user = matches!(self.symbols.get(name), Some(Symbol::Func)) && target.is_none();
-        let mut call = String::new();
-        call.push_str(if user { "__bicep." } else { "" });
-        call.push_str(name);
-        call.push('(');
+        let start = out.len();
+        if user {
+            out.push_str("__bicep.");
+        }
+        out.push_str(name);
+        out.push('(');
+        // Where the first argument's text is in `out`.
         let mut first = None;
         for (i, a) in args.iter().enumerate() {
-            let text = self.expr(a, env);
             if i > 0 {
-                call.push_str(", ");
+                out.push_str(", ");
             }
-            call.push_str(&text);
+            let at = out.len();
+            self.expr_to(a, env, out);
             if i == 0 {
-                first = Some(text);
+                first = Some(at..out.len());
             }
         }
-        call.push(')');
+        out.push(')');
         if user {
-            return call;
+            return;
         }
         // Names compared as Bicep does, case ignored.
         const NOT_OFFLINE: [&str; 8] = [
@@ -530,13 +661,46 @@ impl<'d> File<'d> {
             "externalInput",
         ];
         if name.eq_ignore_ascii_case("any") {
-            first.unwrap_or_else(|| "null()".into())
+            // `any(x)` is `x`: the call's own text is taken off around it.
+            match first {
+                Some(first) => {
+                    out.truncate(first.end);
+                    out.replace_range(start..first.start, "");
+                }
+                None => {
+                    out.truncate(start);
+                    out.push_str("null()");
+                }
+            }
         } else if NOT_OFFLINE.iter().any(|n| name.eq_ignore_ascii_case(n)) {
-            UNKNOWN.into()
-        } else {
-            call
+            out.truncate(start);
+            out.push_str(UNKNOWN);
         }
     }
+}
+
+/// The ARM function text around the two sides of a binary operator:
+/// before the left, between the sides, after the right.
+fn binary(op: &str) -> Option<(&'static str, &'static str, &'static str)> {
+    Some(match op {
+        "==" => ("equals(", ", ", ")"),
+        "!=" => ("not(equals(", ", ", "))"),
+        "=~" => ("equals(toLower(", "), toLower(", "))"),
+        "!~" => ("not(equals(toLower(", "), toLower(", ")))"),
+        "<" => ("less(", ", ", ")"),
+        "<=" => ("lessOrEquals(", ", ", ")"),
+        ">" => ("greater(", ", ", ")"),
+        ">=" => ("greaterOrEquals(", ", ", ")"),
+        "&&" => ("and(", ", ", ")"),
+        "||" => ("or(", ", ", ")"),
+        "+" => ("add(", ", ", ")"),
+        "-" => ("sub(", ", ", ")"),
+        "*" => ("mul(", ", ", ")"),
+        "/" => ("div(", ", ", ")"),
+        "%" => ("mod(", ", ", ")"),
+        "??" => ("coalesce(", ", ", ")"),
+        _ => return None,
+    })
 }
 
 /// `a::b::c` written as nested `::` members → `a::b` for target `a::b`.
@@ -703,6 +867,45 @@ var called = double(21)
             .collect();
         let problems = lowered.problems.iter().map(|p| p.message.clone()).collect();
         (texts, problems)
+    }
+
+    /// Each kind of expression is written as ARM text in place, parts in
+    /// the order they are lowered: objects with and without spreads,
+    /// arrays with spreads, `any()`, calls not known offline, operators.
+    #[test]
+    fn expressions_are_written_as_arm_text() {
+        let (texts, problems) = lowered_variables(
+            "param p object\nparam n int\n\
+             var plain = union({ a: 1, 'b-c': p.x }, {})\n\
+             var spread = { ...p, a: 1, b: n, ...p.y, c: 2 }\n\
+             var lead = { a: 1, ...p }\n\
+             var items = [1, ...p.list, 'x{y}']\n\
+             var anyOf = any(p.z)\n\
+             var anyNone = any()\n\
+             var secret = loadTextContent('f.txt')\n\
+             var ops = !(n < 2) || n % 3 == -1 ? p.?q : p[n]\n\
+             var text = 'a${n}b{${p.x}}'\n",
+            &[
+                "plain", "spread", "lead", "items", "anyOf", "anyNone", "secret", "ops", "text",
+            ],
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(
+            texts,
+            [
+                "[union(createObject('a', 1, 'b-c', parameters('p').x), createObject())]",
+                "[shallowMerge(createArray(parameters('p'), createObject('a', 1, 'b', \
+                 parameters('n')), parameters('p').y, createObject('c', 2)))]",
+                "[shallowMerge(createArray(createObject('a', 1), parameters('p')))]",
+                "[flatten(createArray(createArray(1), parameters('p').list, createArray('x{y}')))]",
+                "[parameters('p').z]",
+                "[null()]",
+                &format!("[{UNKNOWN_CALL}]"),
+                "[if(or(not(less(parameters('n'), 2)), equals(mod(parameters('n'), 3), \
+                 sub(0, 1))), tryGet(parameters('p'), 'q'), parameters('p')[parameters('n')])]",
+                "[format('a{0}b{{{1}}}', parameters('n'), parameters('p').x)]",
+            ]
+        );
     }
 
     #[test]
