@@ -573,6 +573,12 @@ impl<'d> File<'d> {
             out.push_str(".value");
             return;
         }
+        self.property_to(target, name, safe, env, out);
+    }
+
+    /// `target.name` of any other value: `.name`, `['name']` when it is not
+    /// an identifier, `tryGet()` when safe (`.?`).
+    fn property_to(&self, target: &Expr, name: &str, safe: bool, env: &Env, out: &mut String) {
         if safe {
             out.push_str("tryGet(");
             self.expr_to(target, env, out);
