@@ -10,11 +10,12 @@ use std::sync::Arc;
 
 use foldhash::HashMap;
 
+use crate::model::graph::Sources;
 use crate::source::Span;
 
 /// Where values came from: an expression's span → the parameter values and
 /// variables it read (their spans, and a label saying which), transitively.
-pub type Provenance = HashMap<Span, Vec<(Span, Arc<str>)>>;
+pub type Provenance = HashMap<Span, Sources>;
 
 /// At most this many sources are kept per expression.
 pub(super) const MAX_SOURCES: usize = 4;
@@ -30,8 +31,9 @@ pub(super) enum Step<'a> {
 /// One write to the record, as a log keeps it.
 #[derive(Clone, Debug)]
 enum Write {
-    /// The sources of the expression at a span, from its steps.
-    Note(Span, Vec<Logged>),
+    /// The sources of the expression at a span, from its steps (most
+    /// expressions read one or two).
+    Note(Span, smallvec::SmallVec<[Logged; 2]>),
     /// The sources at `from` given to `to` as well.
     Copy { from: Span, to: Span },
     /// The writes of an inner log, in order: an instance built inside
@@ -71,7 +73,7 @@ impl Record {
     pub fn note(&mut self, span: Span, steps: impl FnOnce(&mut dyn FnMut(Step<'_>) -> bool)) {
         let labels = &mut self.labels;
         if self.logs.is_empty() {
-            let mut sources = Vec::new();
+            let mut sources = Sources::new();
             steps(&mut |step| {
                 match step {
                     Step::Source(at, what, name, how) => {
@@ -90,7 +92,7 @@ impl Record {
         }
         // Every step kept, the record full or not: made again later, the
         // further sources it looks up may be others.
-        let mut logged = Vec::new();
+        let mut logged = smallvec::SmallVec::new();
         steps(&mut |step| {
             logged.push(match step {
                 Step::Source(at, what, name, how) => {
@@ -144,7 +146,7 @@ impl Record {
                 }
             }
             Write::Note(span, steps) => {
-                let mut sources = Vec::new();
+                let mut sources = Sources::new();
                 for step in steps {
                     match step {
                         Logged::Source(at, label) => {
@@ -175,7 +177,7 @@ fn wanted(sources: &[(Span, Arc<str>)], span: Span, at: Span) -> bool {
 }
 
 /// The sources recorded for `at`, added to `sources` where wanted.
-fn further(map: &Provenance, sources: &mut Vec<(Span, Arc<str>)>, span: Span, at: Span) {
+fn further(map: &Provenance, sources: &mut Sources, span: Span, at: Span) {
     if let Some(further) = map.get(&at) {
         for (s, l) in further {
             if wanted(sources, span, *s) {

@@ -35,8 +35,13 @@ pub struct Unit {
     /// Where computed values came from: a value's span → the spans of the
     /// parameter values and variables that produced it, with labels. Findings
     /// on such a value point there too.
-    pub provenance: HashMap<Span, Vec<(Span, Arc<str>)>>,
+    pub provenance: HashMap<Span, Sources>,
 }
+
+/// Where one value came from ([`Unit::provenance`]): at most four sources,
+/// most often one or two, kept in the entry itself (a unit notes tens of
+/// thousands).
+pub type Sources = smallvec::SmallVec<[(Span, Arc<str>); 2]>;
 
 pub type ResourceIdx = usize;
 
@@ -56,7 +61,7 @@ pub struct Graph {
     /// See [`Unit::unseen_why`].
     pub unseen_why: HashMap<Span, String>,
     /// See [`Unit::provenance`].
-    pub provenance: HashMap<Span, Vec<(Span, Arc<str>)>>,
+    pub provenance: HashMap<Span, Sources>,
     resources: Vec<Resource>,
     by_type: HashMap<String, Vec<ResourceIdx>>,
     by_key: HashMap<String, ResourceIdx>,
