@@ -6,7 +6,7 @@
 //! It does not evaluate anything, and does not decide when a value is too
 //! deep or report it: the caller's `compute` does that.
 
-use foldhash::{HashMap, HashSet};
+use foldhash::HashMap;
 use std::cell::RefCell;
 
 use super::Value;
@@ -15,7 +15,10 @@ use super::Value;
 #[derive(Debug, Default)]
 pub struct Memo {
     cache: RefCell<HashMap<String, Value>>,
-    busy: RefCell<HashSet<String>>,
+    /// The names being computed, innermost last: at most `max_depth` + 1,
+    /// looked through rather than hashed, and each moved in and out rather
+    /// than copied (a computation ends before the one that asked for it).
+    busy: RefCell<Vec<String>>,
 }
 
 impl Memo {
@@ -40,11 +43,17 @@ impl Memo {
         if let Some(v) = self.cache.borrow().get(&key) {
             return out(v);
         }
-        if self.busy.borrow().len() > max_depth || !self.busy.borrow_mut().insert(key.clone()) {
-            return out(&Value::Unknown);
+        {
+            let mut busy = self.busy.borrow_mut();
+            if busy.len() > max_depth || busy.contains(&key) {
+                return out(&Value::Unknown);
+            }
+            busy.push(key);
         }
         let value = compute();
-        self.busy.borrow_mut().remove(&key);
+        // Every name `compute` asked for was taken off again before it
+        // returned: the last one is this one.
+        let key = self.busy.borrow_mut().pop().unwrap_or_default();
         let given = out(&value);
         self.cache.borrow_mut().insert(key, value);
         given
@@ -93,5 +102,26 @@ mod tests {
         assert!(memo.contains("a") && memo.read("a", Value::clone) == Some(Value::Number(1.0)));
         memo.clear();
         assert!(!memo.contains("a"));
+    }
+
+    /// Names computed inside one another are each kept under their own
+    /// name, and none stays guarded once computed.
+    #[test]
+    fn nested_names_are_kept_under_their_own_names() {
+        let memo = Memo::default();
+        let n = |x: f64| move || Value::Number(x);
+        let outer = memo.get_or("x".into(), 64, || {
+            let y = memo.get_or("y".into(), 64, || {
+                memo.get_or("z".into(), 64, n(3.0));
+                Value::Number(2.0)
+            });
+            assert_eq!(memo.get_or("x".into(), 64, n(9.0)), Value::Unknown);
+            y
+        });
+        assert_eq!(outer, Value::Number(2.0));
+        for (key, value) in [("x", 2.0), ("y", 2.0), ("z", 3.0)] {
+            assert_eq!(memo.read(key, Value::clone), Some(Value::Number(value)));
+        }
+        assert!(memo.busy.borrow().is_empty());
     }
 }
