@@ -177,8 +177,7 @@ impl Graph {
         mentioned_by: ResourceIdx,
         span: Option<Span>,
     ) -> Option<ResourceIdx> {
-        let from = self.resources[mentioned_by].key.clone();
-        match self.lookup(id, Some(&from)) {
+        match self.lookup(id, Some(&self.resources[mentioned_by].key)) {
             Lookup::Found(idx) => Some(idx),
             Lookup::Ambiguous => None,
             Lookup::Missing => {
