@@ -29,7 +29,11 @@ pub(super) fn lazy(scope: &Scope<'_>, name: &str, args: &[Expr], copies: &[Copy]
     {
         return Some(Value::Number(n));
     }
-    if crate::arm::eval::rooted_in_kept(args.first()?) {
+    // Every call is asked here: the name first, the argument's shape only
+    // for the three functions that read in place.
+    if matches!(name, "length" | "empty" | "tryget")
+        && crate::arm::eval::rooted_in_kept(args.first()?)
+    {
         return reads_in_place(scope, name, args, copies);
     }
     None
