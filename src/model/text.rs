@@ -103,9 +103,16 @@ pub(crate) fn with_buffer<T>(f: impl FnOnce(&mut String) -> T) -> T {
     let mut buffer = BUFFER.take();
     buffer.clear();
     let out = f(&mut buffer);
-    BUFFER.set(buffer);
+    // Kept for the next call unless one hostile text made it large: a
+    // thread does not hold on to megabytes for what most calls need bytes.
+    if buffer.capacity() <= MAX_KEPT_BUFFER {
+        BUFFER.set(buffer);
+    }
     out
 }
+
+/// The largest buffer [`with_buffer`] keeps between calls.
+const MAX_KEPT_BUFFER: usize = 64 << 10;
 
 impl TextRules {
     /// An id written as a path with unknown pieces: every `/` and the
@@ -163,6 +170,25 @@ pub fn fully_known(id: &ArmId) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The thread's buffer is handed out empty, again inside a call that
+    /// holds it, and not kept once a text has made it large.
+    #[test]
+    fn the_threads_buffer_is_empty_nested_and_not_kept_large() {
+        let inner = with_buffer(|outer| {
+            outer.push_str("outer");
+            let inner = with_buffer(|inner| {
+                assert!(inner.is_empty());
+                inner.push_str("inner");
+                inner.clone()
+            });
+            assert_eq!(outer, "outer");
+            inner
+        });
+        assert_eq!(inner, "inner");
+        with_buffer(|b| b.push_str(&"x".repeat(MAX_KEPT_BUFFER * 2)));
+        with_buffer(|b| assert!(b.is_empty() && b.capacity() <= MAX_KEPT_BUFFER));
+    }
 
     #[test]
     fn a_path_with_unknown_names_is_a_typed_id() {
