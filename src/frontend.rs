@@ -13,12 +13,6 @@ use crate::limits::{self, Limits};
 pub use crate::model::Loaded;
 use crate::source::SourceMap;
 
-/// Binds each Bicep file to its `.bicepparam` file, which discovery leaves
-/// to the front-end because it means reading `using` lines: `X.bicepparam`
-/// beside `X.bicep`, else the only one whose `using` names it. A
-/// `.bicepparam` file named on its own stands for the template it `using`s
-/// (reported on as if named); one whose template cannot be told is left out,
-/// as before.
 /// The template a parameter file binds, checked with it: a `.bicepparam`
 /// file's `using` target (when it is a local `.bicep` file in or under the
 /// parameter file's folder, which checking the parameter file may read),
@@ -37,6 +31,12 @@ pub fn template_of_parameters(path: &Path) -> Option<PathBuf> {
     }
 }
 
+/// Binds each Bicep file to its `.bicepparam` file, which discovery leaves
+/// to the front-end because it means reading `using` lines: `X.bicepparam`
+/// beside `X.bicep`, else the only one whose `using` names it. A
+/// `.bicepparam` file named on its own stands for the template it `using`s
+/// (reported on as if named); one whose template cannot be told is left out,
+/// as before.
 ///
 /// `settled` says the inputs are as [`crate::discover::settle`] leaves them
 /// (one discovery's): they are then settled again only when a parameter
