@@ -758,7 +758,7 @@ impl<'t> Scope<'t> {
 
     fn eval_within(&self, e: &Expr, copies: &[Copy]) -> Value {
         match e {
-            Expr::String(s) => Value::String(s.as_str().into()),
+            Expr::String(s) => Value::String(s.clone()),
             Expr::Int(n) => Value::Number(*n as f64),
             Expr::Member(target, name) => self
                 .read_in_place(target, copies, |v| member(v, name))

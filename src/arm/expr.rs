@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 
 use crate::diagnostic::SyntaxError;
+use crate::model::Key;
 
 /// Nesting deeper than this is refused rather than risking the stack (the
 /// default of `limits.max_expression_depth`).
@@ -17,11 +18,13 @@ const MAX_DEPTH: usize = 64;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
-    String(String),
+    /// A string literal: most are short, kept inline ([`Key`]).
+    String(Key),
     Int(i64),
-    /// A call; `name` is lower-cased (ARM function names are case-insensitive).
-    Call(String, Vec<Expr>),
-    Member(Box<Expr>, String),
+    /// A call; `name` is lower-cased (ARM function names are case-insensitive),
+    /// and as short as every function's name is, kept inline.
+    Call(Key, Vec<Expr>),
+    Member(Box<Expr>, Key),
     Index(Box<Expr>, Box<Expr>),
 }
 
@@ -222,9 +225,7 @@ impl<'a, 'b> Parser<'a, 'b> {
                 Some(Token::Dot) => {
                     self.pos += 1;
                     match self.next()? {
-                        Token::Ident(name) => {
-                            expr = Expr::Member(Box::new(expr), (*name).to_string())
-                        }
+                        Token::Ident(name) => expr = Expr::Member(Box::new(expr), Key::from(*name)),
                         _ => return None,
                     }
                 }
@@ -243,17 +244,21 @@ impl<'a, 'b> Parser<'a, 'b> {
 
     fn primary(&mut self) -> Option<Expr> {
         match self.next()? {
-            Token::String(s) => Some(Expr::String(s.to_string())),
+            Token::String(s) => Some(Expr::String(Key::from(s.as_ref()))),
             Token::Int(n) => Some(Expr::Int(*n)),
             Token::Ident(name) => {
-                let mut name = name.to_ascii_lowercase();
+                let mut name = Key::from(*name);
+                name.as_mut_str().make_ascii_lowercase();
                 // A user-defined function: `namespace.function(...)`.
                 if self.peek() == Some(&Token::Dot)
                     && matches!(self.tokens.get(self.pos + 1), Some(Token::Ident(_)))
                     && self.tokens.get(self.pos + 2) == Some(&Token::LParen)
                 {
                     if let Some(Token::Ident(member)) = self.tokens.get(self.pos + 1) {
-                        name = format!("{name}.{}", member.to_ascii_lowercase());
+                        let at = name.len() + 1;
+                        name.push('.');
+                        name.push_str(member);
+                        name.as_mut_str()[at..].make_ascii_lowercase();
                     }
                     self.pos += 2;
                 }
@@ -430,6 +435,16 @@ mod tests {
             Some(call("concat", vec![Expr::String("a".into()), Expr::Int(1)]))
         );
         assert_eq!(parse("aü1_$b(1)"), Some(call("aü1_$b", vec![Expr::Int(1)])));
+        // Names are lower-cased, ASCII only, a namespaced user function's
+        // both parts; a name longer than the inline 24 bytes too.
+        assert_eq!(
+            parse("MyNs.DoÜIt('A')"),
+            Some(call("myns.doÜit", vec![Expr::String("A".into())]))
+        );
+        assert_eq!(
+            parse("A_Function_Name_Longer_Than_Inline()"),
+            Some(call("a_function_name_longer_than_inline", Vec::new()))
+        );
         assert_eq!(parse("ü(x)"), None);
         assert_eq!(parse("ü()"), Some(call("ü", vec![])));
         assert_eq!(parse("f(\u{2192})"), None);

@@ -48,7 +48,7 @@ impl Scope<'_> {
         let mut names = Vec::with_capacity(params.len());
         for p in params {
             match p {
-                Expr::String(n) => names.push(n.clone()),
+                Expr::String(n) => names.push(n.to_string()),
                 _ => return Value::Unknown,
             }
         }
