@@ -53,7 +53,7 @@ fn print(e: &Expr) -> String {
 
 fn expression() -> impl Strategy<Value = Expr> {
     let leaf = prop_oneof![
-        "[a-zA-Z0-9 '\\[\\]().,{}-]{0,12}".prop_map(Expr::String),
+        "[a-zA-Z0-9 '\\[\\]().,{}-]{0,12}".prop_map(|s: String| Expr::String(s.into())),
         (0i64..1_000_000).prop_map(Expr::Int),
         Just(Expr::Call(
             "parameters".into(),
@@ -106,9 +106,9 @@ fn expression() -> impl Strategy<Value = Expr> {
                 ]),
                 prop::collection::vec(inner.clone(), 0..4)
             )
-                .prop_map(|(name, args)| Expr::Call(name.to_string(), args)),
+                .prop_map(|(name, args)| Expr::Call(name.into(), args)),
             (inner.clone(), "[a-zA-Z][a-zA-Z0-9]{0,6}")
-                .prop_map(|(target, name)| Expr::Member(Box::new(target), name)),
+                .prop_map(|(target, name)| Expr::Member(Box::new(target), name.into())),
             (inner.clone(), inner)
                 .prop_map(|(target, index)| Expr::Index(Box::new(target), Box::new(index))),
         ]
