@@ -41,8 +41,7 @@ pub fn template_of_parameters(path: &Path) -> Option<PathBuf> {
 /// `settled` says the inputs are as [`crate::discover::settle`] leaves them
 /// (one discovery's): they are then settled again only when a parameter
 /// file brought in its template, not sorted once more for nothing.
-pub fn bind_bicep_parameters(discovered: &mut Discovered, settled: bool) {
-    let mut settled = settled;
+pub fn bind_bicep_parameters(discovered: &mut Discovered, mut settled: bool) {
     let inputs = std::mem::take(&mut discovered.inputs);
     let mut bound = Vec::with_capacity(inputs.len());
     let mut parameter_files = crate::bicep::ParameterFiles::default();

@@ -201,9 +201,7 @@ impl ParameterFiles {
                 by_folder.entry(dir).or_default().push(path);
             }
         }
-        let templates = templates.filter_map(Path::parent);
-        self.folders.reserve(templates.size_hint().0);
-        for dir in templates {
+        for dir in templates.filter_map(Path::parent) {
             if self.folders.contains_key(dir.as_os_str()) {
                 continue;
             }

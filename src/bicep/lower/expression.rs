@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 
 use super::{
     Env, File, INLINE_CHARGE, Loop, MAX_INLINE_DEPTH, Symbol, UNKNOWN, bind_loop, call_quoted,
-    expression, is_identifier, j, member, quote, string,
+    expression, is_identifier, j, member, push_call_quoted, quote, string,
 };
 use crate::arm::expr::push_quoted;
 use crate::bicep::tree::{Expr, ExprKind, Interp, Item, Prop};
@@ -468,15 +468,9 @@ impl<'d> File<'d> {
             out.push_str(text);
             return;
         }
-        let call = |f: &str, out: &mut String| {
-            out.push_str(f);
-            out.push('(');
-            push_quoted(out, name);
-            out.push(')');
-        };
         match self.symbols.get(name) {
-            Some(Symbol::Param) => call("parameters", out),
-            Some(Symbol::Var) => call("variables", out),
+            Some(Symbol::Param) => push_call_quoted(out, "parameters", name),
+            Some(Symbol::Var) => push_call_quoted(out, "variables", name),
             // A resource used as a value (a `scope:`, a resource parameter): its id.
             Some(Symbol::Resource(r)) => out.push_str(&self.resource_id(r, None, env)),
             _ => out.push_str(UNKNOWN),

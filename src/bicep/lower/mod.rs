@@ -268,11 +268,16 @@ fn quote(s: &str) -> String {
 /// `f('s')`: a call of `f` with one string literal.
 fn call_quoted(f: &str, s: &str) -> String {
     let mut out = String::with_capacity(f.len() + s.len() + 4);
+    push_call_quoted(&mut out, f, s);
+    out
+}
+
+/// [`call_quoted`] written at the end of `out`.
+fn push_call_quoted(out: &mut String, f: &str, s: &str) {
     out.push_str(f);
     out.push('(');
-    push_quoted(&mut out, s);
+    push_quoted(out, s);
     out.push(')');
-    out
 }
 
 fn is_identifier(s: &str) -> bool {
